@@ -1,0 +1,28 @@
+// Messages that cross a process or frame boundary: the custom LSP requests (client <-> server)
+// and the webview messages (extension host <-> graph panel). Both sides import these types.
+import { isLocation, type Location, type TopologyModel } from './model';
+
+/** `processTopology/model`: the topology of the program a document belongs to. */
+export const MODEL_REQUEST = 'processTopology/model';
+export interface ModelParams {
+  textDocument: { uri: string };
+}
+export type ModelResult = TopologyModel | null;
+
+/** Extension host -> webview. */
+export type ToWebview =
+  | { type: 'model'; model: TopologyModel; title: string };
+
+/** Webview -> extension host. Validated with `parseFromWebview` before use. */
+export type FromWebview =
+  | { type: 'ready' }
+  | { type: 'open'; loc: Location };
+
+/** The webview is untrusted: accept only the exact shapes above. */
+export function parseFromWebview(msg: unknown): FromWebview | undefined {
+  if (typeof msg !== 'object' || msg === null) return undefined;
+  const m = msg as Record<string, unknown>;
+  if (m.type === 'ready' && Object.keys(m).length === 1) return { type: 'ready' };
+  if (m.type === 'open' && isLocation(m.loc)) return { type: 'open', loc: m.loc };
+  return undefined;
+}

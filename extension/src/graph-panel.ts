@@ -1,0 +1,148 @@
+// The graph panel: a singleton webview that draws the model of the active document. The server
+// computes the model; the panel only forwards it to the webview and opens what the user clicks.
+import * as vscode from 'vscode';
+import type { Location, TopologyModel } from '../../common/model';
+import { parseFromWebview, type ToWebview } from '../../common/protocol';
+
+export const VIEW_TYPE = 'processTopology.graph';
+
+export type ModelSource = (uri: vscode.Uri) => Promise<TopologyModel | null>;
+
+export class GraphPanel implements vscode.Disposable {
+  static current: GraphPanel | undefined;
+
+  private readonly disposables: vscode.Disposable[] = [];
+  private document: vscode.Uri | undefined;
+  private model: TopologyModel | undefined;
+  private ready = false;
+  private refreshTimer: NodeJS.Timeout | undefined;
+
+  static createOrShow(extensionUri: vscode.Uri, source: ModelSource, document: vscode.Uri | undefined): GraphPanel {
+    const column = vscode.ViewColumn.Beside;
+    if (GraphPanel.current) {
+      GraphPanel.current.panel.reveal(column, true);
+    } else {
+      const panel = vscode.window.createWebviewPanel(VIEW_TYPE, 'Process Topology', { viewColumn: column, preserveFocus: true },
+        GraphPanel.webviewOptions(extensionUri));
+      GraphPanel.current = new GraphPanel(panel, extensionUri, source);
+    }
+    if (document) GraphPanel.current.show(document);
+    return GraphPanel.current;
+  }
+
+  /** Restores a panel after a window reload (registered as a WebviewPanelSerializer). */
+  static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, source: ModelSource): GraphPanel {
+    panel.webview.options = GraphPanel.webviewOptions(extensionUri);
+    GraphPanel.current = new GraphPanel(panel, extensionUri, source);
+    const active = vscode.window.activeTextEditor?.document.uri;
+    if (active) GraphPanel.current.show(active);
+    return GraphPanel.current;
+  }
+
+  private static webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions & vscode.WebviewPanelOptions {
+    // Only the bundle folder can be loaded by the webview.
+    return { enableScripts: true, retainContextWhenHidden: false, localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist')] };
+  }
+
+  private constructor(readonly panel: vscode.WebviewPanel, private readonly extensionUri: vscode.Uri, private readonly source: ModelSource) {
+    panel.webview.html = this.html();
+    panel.onDidDispose(() => this.dispose(), null, this.disposables);
+    panel.webview.onDidReceiveMessage((msg: unknown) => this.onMessage(msg), null, this.disposables);
+    vscode.window.onDidChangeActiveTextEditor((editor) => {
+      if (editor && isCode(editor.document)) this.show(editor.document.uri);
+    }, null, this.disposables);
+    vscode.workspace.onDidChangeTextDocument((e) => {
+      if (this.document && e.document.uri.toString() === this.document.toString()) this.scheduleRefresh();
+    }, null, this.disposables);
+  }
+
+  get currentDocument(): vscode.Uri | undefined {
+    return this.document;
+  }
+
+  show(document: vscode.Uri): void {
+    this.document = document;
+    void this.refresh();
+  }
+
+  private scheduleRefresh(): void {
+    if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    this.refreshTimer = setTimeout(() => void this.refresh(), 300);
+  }
+
+  private async refresh(): Promise<void> {
+    const document = this.document;
+    if (!document) return;
+    const model = await this.source(document);
+    if (document !== this.document || !model) return;
+    this.model = model;
+    this.panel.title = `Topology: ${vscode.workspace.asRelativePath(document)}`;
+    this.post();
+  }
+
+  private post(): void {
+    if (!this.ready || !this.model || !this.document) return;
+    const msg: ToWebview = { type: 'model', model: this.model, title: vscode.workspace.asRelativePath(this.document) };
+    void this.panel.webview.postMessage(msg);
+  }
+
+  private onMessage(raw: unknown): void {
+    const msg = parseFromWebview(raw);
+    if (!msg) return; // Anything else from the webview is ignored.
+    if (msg.type === 'ready') {
+      this.ready = true;
+      this.post();
+    } else if (msg.type === 'open' && this.model) {
+      void openLocation(this.model, msg.loc);
+    }
+  }
+
+  private html(): string {
+    const webview = this.panel.webview;
+    const nonce = makeNonce();
+    const script = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview.js'));
+    const style = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'graph.css'));
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src ${webview.cspSource} data:; style-src ${webview.cspSource} 'nonce-${nonce}'; script-src 'nonce-${nonce}'; font-src ${webview.cspSource};">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${style}" nonce="${nonce}">
+<title>Process Topology</title>
+</head>
+<body>
+<div id="graph" role="application" aria-label="Process topology graph"></div>
+<script nonce="${nonce}" src="${script}"></script>
+</body>
+</html>`;
+  }
+
+  dispose(): void {
+    GraphPanel.current = undefined;
+    if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    this.panel.dispose();
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+}
+
+function isCode(doc: vscode.TextDocument): boolean {
+  return doc.uri.scheme === 'file' && /^(typescript|javascript)(react)?$/.test(doc.languageId);
+}
+
+function makeNonce(): string {
+  const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  let s = '';
+  for (let i = 0; i < 32; i++) s += chars.charAt(Math.floor(Math.random() * chars.length));
+  return s;
+}
+
+/** Opens a model location, but only inside the model's root and an open workspace folder. */
+export async function openLocation(model: TopologyModel, loc: Location): Promise<void> {
+  const root = vscode.Uri.parse(model.root.endsWith('/') ? model.root : `${model.root}/`);
+  if (loc.file.split('/').includes('..') || loc.file.startsWith('/')) return;
+  const target = vscode.Uri.joinPath(root, loc.file);
+  if (!vscode.workspace.getWorkspaceFolder(target)) return;
+  const range = new vscode.Range(loc.range.start.line, loc.range.start.character, loc.range.end.line, loc.range.end.character);
+  await vscode.window.showTextDocument(target, { selection: range, viewColumn: vscode.ViewColumn.One });
+}

@@ -1,0 +1,60 @@
+// One build script for every bundle (esbuild); `tsc -b` is the separate type check.
+//   node scripts/build.mjs [--production] [--watch]
+// Also builds the shim package (tsc), which examples and tests import by its package name.
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const production = process.argv.includes('--production');
+const withTests = process.argv.includes('--tests');
+const watch = process.argv.includes('--watch');
+const version = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).version;
+
+/** The shim is a package of its own, compiled by tsc (it ships .d.ts for the analyzer too). */
+function buildShim() {
+  execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-b', 'shim'], { cwd: root, stdio: 'inherit' });
+}
+
+const common = {
+  bundle: true,
+  sourcemap: !production,
+  minify: production,
+  logLevel: 'warning',
+  define: { PT_VERSION: JSON.stringify(version) },
+};
+
+const builds = [
+  // The VS Code client: CommonJS, `vscode` is provided by the host.
+  { ...common, entryPoints: ['extension/src/main.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'] },
+  // The language server, with the TypeScript compiler bundled in.
+  { ...common, entryPoints: ['server/src/lsp/server.ts'], outfile: 'dist/server.js', platform: 'node', format: 'cjs', target: 'node20' },
+  // The command line, the same analysis.
+  { ...common, entryPoints: ['server/src/cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', target: 'node20', banner: { js: '#!/usr/bin/env node' } },
+  // The graph drawing, for the webview and the CLI's html page.
+  { ...common, entryPoints: ['webview/src/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'iife', target: 'es2022' },
+];
+
+// The integration suite that runs inside VS Code's extension host (code-server or test-electron).
+if (withTests) {
+  builds.push({ ...common, minify: false, sourcemap: true, entryPoints: ['test/vscode/suite/index.ts'], outfile: 'out/test/vscode-suite/index.js', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', 'mocha'] });
+}
+
+function copyAssets() {
+  fs.mkdirSync(path.join(root, 'dist'), { recursive: true });
+  fs.copyFileSync(path.join(root, 'webview/media/graph.css'), path.join(root, 'dist/graph.css'));
+}
+
+process.chdir(root);
+buildShim();
+copyAssets();
+if (watch) {
+  for (const b of builds) await (await esbuild.context(b)).watch();
+  console.log('watching…');
+} else {
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+  fs.chmodSync(path.join(root, 'dist/cli.js'), 0o755);
+  console.log(`built ${builds.map((b) => b.outfile).join(', ')}${production ? ' (production)' : ''}`);
+}

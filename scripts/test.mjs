@@ -1,0 +1,57 @@
+// `npm test`: build, type-check, install what the real-VS-Code tests need (code-server and
+// Chromium, cached under ~/.cache), then run every test/**/*.test.ts with node's test runner.
+// The last line is the count: "N passed, N failed".
+//   node scripts/test.mjs [filter…]   (filters: substrings of test file paths)
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const filters = process.argv.slice(2);
+
+function step(title, cmd, args) {
+  console.log(`\n▶ ${title}`);
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) {
+    console.log(`${title} failed (exit ${r.status ?? r.signal})`);
+    console.log('0 passed, 1 failed');
+    process.exit(1);
+  }
+}
+
+function findTests(dir) {
+  const out = [];
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, e.name);
+    if (e.isDirectory() && e.name !== 'fixtures' && e.name !== 'node_modules') out.push(...findTests(full));
+    else if (e.isFile() && e.name.endsWith('.test.ts')) out.push(full);
+  }
+  return out.sort();
+}
+
+step('build', process.execPath, ['scripts/build.mjs', '--tests']);
+step('type check', process.execPath, ['node_modules/typescript/bin/tsc', '-b']);
+const files = findTests(path.join(root, 'test')).filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)));
+if (files.some((f) => f.includes(`${path.sep}vscode${path.sep}`) || f.includes(`${path.sep}webview${path.sep}`))) {
+  step('real VS Code and Chromium (cached)', process.execPath, ['scripts/setup-code-server.mjs']);
+}
+
+console.log(`\n▶ ${files.length} test files`);
+const counts = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'pt-test-')), 'counts.json');
+const r = spawnSync(process.execPath, [
+  '--import', 'tsx', '--test',
+  '--test-reporter=spec', '--test-reporter-destination=stdout',
+  `--test-reporter=${path.join(root, 'scripts/count-reporter.mjs')}`, `--test-reporter-destination=${counts}`,
+  ...files.map((f) => path.relative(root, f)),
+], { cwd: root, stdio: 'inherit' });
+let summary = { passed: 0, failed: 1 };
+try {
+  summary = JSON.parse(fs.readFileSync(counts, 'utf8'));
+} catch {
+  console.log('the test runner wrote no counts');
+}
+const failed = summary.failed + (r.status !== 0 && summary.failed === 0 ? 1 : 0);
+console.log(`${summary.passed} passed, ${failed} failed`);
+process.exit(failed > 0 ? 1 : 0);

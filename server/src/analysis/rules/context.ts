@@ -1,0 +1,14 @@
+import type ts from 'typescript';
+import type { Finding } from '../../../../common/model';
+import type { Extraction } from '../extract';
+import type { Locator, Topology } from '../topology';
+
+/** What every rule reads: one program's facts, its drawn topology, and the type checker. */
+export interface RuleContext {
+  checker: ts.TypeChecker;
+  extraction: Extraction;
+  topology: Topology;
+  locator: Locator;
+}
+
+export type Rule = (ctx: RuleContext) => Finding[];

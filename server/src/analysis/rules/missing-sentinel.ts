@@ -1,0 +1,156 @@
+// missing-sentinel (rules.md): consumers that leave their `get()` loop only on a sentinel value,
+// with fewer sentinels put than consumer processes running that loop.
+import ts from 'typescript';
+import type { Finding, Multiplicity } from '../../../../common/model';
+import { skipOuter, type ConstValue, type Op } from '../extract';
+import type { RuleContext } from './context';
+
+interface SentinelLoop {
+  value: ConstValue;
+}
+
+export function missingSentinel(ctx: RuleContext): Finding[] {
+  const findings: Finding[] = [];
+  const gets = new Map<ts.CallExpression, Op[]>();
+  for (const op of ctx.extraction.ops) {
+    if (op.kind !== 'get' || !op.blocking) continue;
+    const list = gets.get(op.call) ?? [];
+    list.push(op);
+    gets.set(op.call, list);
+  }
+  for (const [call, ops] of gets) {
+    const loop = sentinelLoop(call, ctx.checker);
+    if (!loop) continue;
+    for (const queue of new Set(ops.map((o) => o.obj))) {
+      const consumerOps = ops.filter((o) => o.obj === queue);
+      let consumers: Multiplicity = 0;
+      for (const proc of new Set(consumerOps.map((o) => o.proc))) {
+        const m = proc.kind === 'main' ? 1 : proc.multiplicity;
+        consumers = consumers === 'several' || m === 'several' ? 'several' : consumers + m;
+      }
+      const puts = ctx.extraction.ops.filter((o) => o.kind === 'put' && o.obj === queue);
+      let sentinels = 0;
+      let certain = true;
+      for (const put of puts) {
+        const verdict = isSentinel(put, loop.value, ctx.checker);
+        if (verdict === 'no') continue;
+        if (verdict === 'maybe') { certain = false; break; }
+        const per = put.count;
+        const procs = put.proc.kind === 'main' ? 1 : put.proc.multiplicity;
+        if (typeof per !== 'number' || procs === 'several') { certain = false; break; }
+        sentinels += per * procs;
+      }
+      if (!certain) continue;
+      const short = consumers === 'several' ? sentinels === 0 : sentinels < consumers;
+      if (!short) continue;
+      const what = `${describe(loop.value)} sentinel`;
+      const who = consumers === 'several' ? 'Several consumers wait' : consumers === 1 ? '1 consumer waits' : `${consumers} consumers wait`;
+      const got = sentinels === 0 ? 'none is ever put' : `only ${sentinels} can be put`;
+      const queueId = ctx.topology.idOf(queue);
+      findings.push({
+        rule: 'missing-sentinel',
+        severity: 'error',
+        message: `${who} for a ${what} on ${queue.label}, but ${got}: the extra consumers block in get() forever once the producers finish`,
+        loc: ctx.locator.of(call),
+        related: puts.map((p) => ({ message: `${queue.label} is put here`, loc: ctx.locator.of(p.call) })),
+        nodes: [queueId, ...new Set(consumerOps.map((o) => ctx.topology.idOf(o.proc)))],
+        edges: [...new Set(consumerOps.map((o) => ctx.topology.edgeOf(o)).filter((e): e is string => !!e))],
+      });
+    }
+  }
+  return findings;
+}
+
+function describe(v: ConstValue): string {
+  return v === null ? 'null' : v === undefined ? 'undefined' : JSON.stringify(v);
+}
+
+/** Is a put's value the sentinel? 'maybe' when the analysis cannot tell. */
+function isSentinel(put: Op, sentinel: ConstValue, checker: ts.TypeChecker): 'yes' | 'no' | 'maybe' {
+  const arg = put.arg;
+  if (arg?.t === 'const') return arg.v === sentinel || (sentinel === null && arg.v === undefined) ? 'yes' : 'no';
+  if (!put.argNode) return 'maybe';
+  const type = checker.getTypeAtLocation(put.argNode);
+  if (type.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown)) return 'maybe';
+  const parts = type.isUnion() ? type.types : [type];
+  const could = parts.some((t) => {
+    if (sentinel === null || sentinel === undefined) return (t.flags & (ts.TypeFlags.Null | ts.TypeFlags.Undefined | ts.TypeFlags.Void)) !== 0;
+    if (t.isLiteral()) return t.value === sentinel;
+    if (typeof sentinel === 'string') return (t.flags & ts.TypeFlags.StringLike) !== 0;
+    if (typeof sentinel === 'number') return (t.flags & ts.TypeFlags.NumberLike) !== 0;
+    return (t.flags & ts.TypeFlags.BooleanLike) !== 0;
+  });
+  return could ? 'maybe' : 'no';
+}
+
+/**
+ * `for (;;) { const item = await q.get(); if (item === C) break; … }`: an endless loop whose every
+ * exit is guarded by comparing the received item with the same constant C.
+ */
+export function sentinelLoop(call: ts.CallExpression, checker: ts.TypeChecker): SentinelLoop | undefined {
+  let holder: ts.Node = call;
+  while (ts.isAwaitExpression(holder.parent) || ts.isParenthesizedExpression(holder.parent)) holder = holder.parent;
+  const decl = holder.parent;
+  let variable: ts.Symbol | undefined;
+  if (ts.isVariableDeclaration(decl) && ts.isIdentifier(decl.name)) variable = checker.getSymbolAtLocation(decl.name);
+  else if (ts.isBinaryExpression(decl) && decl.operatorToken.kind === ts.SyntaxKind.EqualsToken && ts.isIdentifier(decl.left)) {
+    variable = checker.getSymbolAtLocation(decl.left);
+  }
+  if (!variable) return undefined;
+  let loop: ts.Node | undefined = decl.parent;
+  while (loop && !ts.isIterationStatement(loop, false) && !ts.isFunctionLike(loop)) loop = loop.parent;
+  if (!loop || !ts.isIterationStatement(loop, false) || !isEndless(loop)) return undefined;
+  const exits: ts.Node[] = [];
+  collectExits(loop.statement, exits, false);
+  if (exits.length === 0) return undefined;
+  let value: { v: ConstValue } | undefined;
+  for (const exit of exits) {
+    const guard = guardOf(exit, loop, variable, checker);
+    if (!guard || (value && value.v !== guard.v)) return undefined;
+    value = guard;
+  }
+  return value ? { value: value.v } : undefined;
+}
+
+function isEndless(loop: ts.IterationStatement): boolean {
+  if (ts.isForStatement(loop)) return !loop.condition || loop.condition.kind === ts.SyntaxKind.TrueKeyword;
+  if (ts.isWhileStatement(loop) || ts.isDoStatement(loop)) return loop.expression.kind === ts.SyntaxKind.TrueKeyword;
+  return false;
+}
+
+/** `break`s that leave this loop and `return`s, not descending into nested functions. */
+function collectExits(node: ts.Node, out: ts.Node[], nested: boolean): void {
+  if (ts.isFunctionLike(node)) return;
+  if (ts.isReturnStatement(node)) out.push(node);
+  else if (ts.isBreakStatement(node) && (!nested || node.label)) out.push(node);
+  const inner = nested || ts.isIterationStatement(node, false) || ts.isSwitchStatement(node);
+  ts.forEachChild(node, (child) => collectExits(child, out, inner));
+}
+
+/** The constant an exit is guarded by: it sits in the `then` of `if (item === C)`. */
+function guardOf(exit: ts.Node, loop: ts.Node, variable: ts.Symbol, checker: ts.TypeChecker): { v: ConstValue } | undefined {
+  let child: ts.Node = exit;
+  for (let p = exit.parent; p && p !== loop; child = p, p = p.parent) {
+    if (ts.isIfStatement(p) && p.thenStatement === child) {
+      return comparison(p.expression, variable, checker);
+    }
+  }
+  return undefined;
+}
+
+function comparison(cond: ts.Expression, variable: ts.Symbol, checker: ts.TypeChecker): { v: ConstValue } | undefined {
+  const e = skipOuter(cond);
+  if (!ts.isBinaryExpression(e)) return undefined;
+  const op = e.operatorToken.kind;
+  if (op !== ts.SyntaxKind.EqualsEqualsEqualsToken && op !== ts.SyntaxKind.EqualsEqualsToken) return undefined;
+  const isVar = (x: ts.Expression): boolean => ts.isIdentifier(x) && checker.getSymbolAtLocation(x) === variable;
+  const constant = isVar(e.left) ? skipOuter(e.right) : isVar(e.right) ? skipOuter(e.left) : undefined;
+  if (!constant) return undefined;
+  if (constant.kind === ts.SyntaxKind.NullKeyword) return { v: null };
+  if (ts.isIdentifier(constant) && constant.text === 'undefined') return { v: op === ts.SyntaxKind.EqualsEqualsToken ? null : undefined };
+  if (ts.isStringLiteral(constant) || ts.isNoSubstitutionTemplateLiteral(constant)) return { v: constant.text };
+  if (ts.isNumericLiteral(constant)) return { v: Number(constant.text) };
+  if (constant.kind === ts.SyntaxKind.TrueKeyword) return { v: true };
+  if (constant.kind === ts.SyntaxKind.FalseKeyword) return { v: false };
+  return undefined;
+}

@@ -1,0 +1,96 @@
+// Recognizes the multiprocessing shim's symbols through the type checker, whatever the import
+// style: the symbol is followed through aliases (renames, namespaces, re-exports, require) to its
+// declaration, which must sit in a package whose name is one of the shim's module names.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import ts from 'typescript';
+
+export const SHIM_PACKAGE = '@process-topology/multiprocessing';
+
+/** The shim exports the analysis understands (classes and factory functions). */
+export type ShimExport =
+  | 'Process'
+  | 'Queue'
+  | 'JoinableQueue'
+  | 'SimpleQueue'
+  | 'isMainProcess';
+
+const KNOWN: ReadonlySet<string> = new Set<ShimExport>([
+  'Process', 'Queue', 'JoinableQueue', 'SimpleQueue', 'isMainProcess',
+]);
+
+export class ShimResolver {
+  private readonly names: Set<string>;
+  private readonly packageOfDir = new Map<string, string | undefined>();
+
+  constructor(private readonly checker: ts.TypeChecker, extraModules: readonly string[] = []) {
+    this.names = new Set([SHIM_PACKAGE, ...extraModules]);
+  }
+
+  /** The shim export an expression such as `Queue`, `mp.Queue` or `isMainProcess` refers to. */
+  exportOf(expr: ts.Expression): ShimExport | undefined {
+    const at = ts.isPropertyAccessExpression(expr) ? expr.name : expr;
+    const symbol = this.checker.getSymbolAtLocation(at);
+    if (!symbol) return undefined;
+    return this.exportOfSymbol(symbol);
+  }
+
+  private exportOfSymbol(symbol: ts.Symbol): ShimExport | undefined {
+    let target = symbol;
+    if (symbol.flags & ts.SymbolFlags.Alias) {
+      target = this.checker.getAliasedSymbol(symbol);
+      // Unresolved module (shim not installed): fall back to the import's module specifier.
+      if (target === symbol || !target.declarations?.length) return this.fromImportSpecifier(symbol);
+    }
+    const name = target.getName();
+    if (!KNOWN.has(name)) return undefined;
+    const decl = target.declarations?.[0];
+    if (!decl) return undefined;
+    return this.isShimFile(decl.getSourceFile().fileName) ? (name as ShimExport) : undefined;
+  }
+
+  private fromImportSpecifier(symbol: ts.Symbol): ShimExport | undefined {
+    const decl = symbol.declarations?.[0];
+    if (!decl || !ts.isImportSpecifier(decl)) return undefined;
+    const spec = decl.parent.parent.parent.moduleSpecifier;
+    if (!ts.isStringLiteral(spec) || !this.names.has(spec.text)) return undefined;
+    const name = (decl.propertyName ?? decl.name).text;
+    return KNOWN.has(name) ? (name as ShimExport) : undefined;
+  }
+
+  /** The class a method belongs to, when it is a shim class: `q.get` -> 'Queue'. */
+  classOfMethod(access: ts.PropertyAccessExpression): string | undefined {
+    const symbol = this.checker.getSymbolAtLocation(access.name);
+    const decl = symbol?.declarations?.[0];
+    if (!decl) return undefined;
+    const owner = decl.parent;
+    if (!(ts.isClassDeclaration(owner) || ts.isInterfaceDeclaration(owner)) || !owner.name) return undefined;
+    return this.isShimFile(decl.getSourceFile().fileName) ? owner.name.text : undefined;
+  }
+
+  isShimFile(fileName: string): boolean {
+    const name = this.packageName(path.dirname(fileName));
+    return name !== undefined && this.names.has(name);
+  }
+
+  /** Name in the nearest package.json above a folder (cached per folder). */
+  private packageName(dir: string): string | undefined {
+    if (this.packageOfDir.has(dir)) return this.packageOfDir.get(dir);
+    let result: string | undefined;
+    const manifest = path.join(dir, 'package.json');
+    if (fs.existsSync(manifest)) {
+      try {
+        const parsed: unknown = JSON.parse(fs.readFileSync(manifest, 'utf8'));
+        const n = typeof parsed === 'object' && parsed !== null ? (parsed as { name?: unknown }).name : undefined;
+        result = typeof n === 'string' ? n : undefined;
+      } catch {
+        result = undefined;
+      }
+    } else {
+      const parent = path.dirname(dir);
+      result = parent === dir ? undefined : this.packageName(parent);
+    }
+    this.packageOfDir.set(dir, result);
+    return result;
+  }
+}

@@ -1,0 +1,100 @@
+// Output formats of the command line: findings as text or SARIF 2.1.0, graphs as DOT or Mermaid.
+import { displayLabel, type Finding, type Location, type TopologyModel } from '../../../common/model';
+
+export function formatText(findings: readonly Finding[]): string {
+  const lines = findings.map((f) => `${where(f.loc)}  ${f.severity}  ${f.message}  [${f.rule}]`);
+  const errors = findings.filter((f) => f.severity === 'error').length;
+  const warnings = findings.filter((f) => f.severity === 'warning').length;
+  const total = findings.length;
+  lines.push(total === 0 ? 'No problems found.'
+    : `${total} problem${total === 1 ? '' : 's'} (${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'})`);
+  return lines.join('\n') + '\n';
+}
+
+/** `file:line:col`, 1-based for people. */
+export function where(loc: Location): string {
+  return `${loc.file}:${loc.range.start.line + 1}:${loc.range.start.character + 1}`;
+}
+
+function sarifLocation(loc: Location, message?: string): Record<string, unknown> {
+  return {
+    physicalLocation: {
+      artifactLocation: { uri: loc.file, uriBaseId: '%SRCROOT%' },
+      region: {
+        startLine: loc.range.start.line + 1, startColumn: loc.range.start.character + 1,
+        endLine: loc.range.end.line + 1, endColumn: loc.range.end.character + 1,
+      },
+    },
+    ...(message ? { message: { text: message } } : {}),
+  };
+}
+
+export function formatSarif(model: TopologyModel, version: string): string {
+  const ruleIds = [...new Set(model.findings.map((f) => f.rule))].sort();
+  const level = (s: Finding['severity']): string => (s === 'error' ? 'error' : s === 'warning' ? 'warning' : 'note');
+  const log = {
+    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
+    version: '2.1.0',
+    runs: [{
+      tool: {
+        driver: {
+          name: 'process-topology', version, informationUri: 'https://github.com/process-topology/process-topology',
+          rules: ruleIds.map((id) => ({ id, helpUri: `https://github.com/process-topology/process-topology/blob/main/docs/rules/${id}.md` })),
+        },
+      },
+      originalUriBaseIds: { '%SRCROOT%': { uri: model.root.endsWith('/') ? model.root : `${model.root}/` } },
+      results: model.findings.map((f) => ({
+        ruleId: f.rule,
+        ruleIndex: ruleIds.indexOf(f.rule),
+        level: level(f.severity),
+        message: { text: f.message },
+        locations: [sarifLocation(f.loc)],
+        relatedLocations: f.related.map((r, i) => ({ id: i + 1, ...sarifLocation(r.loc, r.message) })),
+        ...(f.trace && f.trace.length > 0 ? {
+          codeFlows: [{ threadFlows: [{ locations: f.trace.map((s) => ({ location: sarifLocation(s.loc, `${s.process}: ${s.op}`) })) }] }],
+        } : {}),
+      })),
+    }],
+  };
+  return JSON.stringify(log, null, 2) + '\n';
+}
+
+function quote(s: string): string {
+  return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+const DOT_SHAPES: Record<string, string> = {
+  process: 'box', queue: 'cylinder', pipe: 'cds', lock: 'diamond', pool: 'box3d', manager: 'component',
+};
+
+export function formatDot(model: TopologyModel): string {
+  const lines = ['digraph topology {', '  rankdir=LR;', '  node [fontname="sans-serif"];'];
+  for (const n of model.nodes) {
+    const style = n.kind === 'process' ? ', style=rounded' : '';
+    lines.push(`  ${quote(n.id)} [label=${quote(displayLabel(n))}, shape=${DOT_SHAPES[n.kind] ?? 'ellipse'}${style}];`);
+  }
+  const flagged = new Set(model.findings.flatMap((f) => f.edges));
+  for (const e of model.edges) {
+    const color = flagged.has(e.id) ? ', color=red, fontcolor=red' : '';
+    lines.push(`  ${quote(e.from)} -> ${quote(e.to)} [label=${quote(e.kind)}${color}];`);
+  }
+  lines.push('}');
+  return lines.join('\n') + '\n';
+}
+
+export function formatMermaid(model: TopologyModel): string {
+  const ids = new Map(model.nodes.map((n, i) => [n.id, `n${i}`]));
+  const text = (s: string): string => s.replace(/"/g, '#quot;');
+  const lines = ['flowchart LR'];
+  for (const n of model.nodes) {
+    const label = text(displayLabel(n));
+    const id = ids.get(n.id)!;
+    lines.push(n.kind === 'process' ? `  ${id}("${label}")` : n.kind === 'queue' ? `  ${id}[("${label}")]` : `  ${id}{{"${label}"}}`);
+  }
+  for (const e of model.edges) {
+    const from = ids.get(e.from);
+    const to = ids.get(e.to);
+    if (from && to) lines.push(`  ${from} -->|${e.kind}| ${to}`);
+  }
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,58 @@
+// A minimal LSP client over stdio for tests: starts the built server as a real child process and
+// speaks JSON-RPC to it, answering the requests a real client answers.
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
+import { DIST } from './paths';
+
+export interface LspSession {
+  connection: MessageConnection;
+  child: ChildProcess;
+  stderr: string[];
+  refreshes: number;
+  close(): Promise<void>;
+}
+
+export async function startServer(rootDir: string, settings: Record<string, unknown> = {}): Promise<LspSession> {
+  const child = spawn(process.execPath, [path.join(DIST, 'server.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const stderr: string[] = [];
+  child.stderr!.on('data', (d: Buffer) => stderr.push(d.toString()));
+  const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
+  const session: LspSession = {
+    connection, child, stderr, refreshes: 0,
+    async close() {
+      try {
+        await connection.sendRequest('shutdown');
+        connection.sendNotification('exit');
+      } catch {
+        // Already gone.
+      }
+      connection.dispose();
+      if (child.exitCode === null) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(() => { child.kill('SIGKILL'); resolve(); }, 3000);
+          child.once('exit', () => { clearTimeout(timer); resolve(); });
+        });
+      }
+    },
+  };
+  connection.onRequest('workspace/configuration', (params: { items: unknown[] }) => params.items.map(() => settings));
+  connection.onRequest('workspace/diagnostic/refresh', () => {
+    session.refreshes++;
+    return null;
+  });
+  connection.onRequest('client/registerCapability', () => null);
+  connection.onNotification('window/logMessage', () => undefined);
+  connection.listen();
+  const rootUri = pathToFileURL(rootDir).href;
+  await connection.sendRequest('initialize', {
+    processId: process.pid, rootUri, workspaceFolders: [{ uri: rootUri, name: 'root' }],
+    capabilities: {
+      workspace: { configuration: true, diagnostics: { refreshSupport: true } },
+      textDocument: { diagnostic: { dynamicRegistration: false, relatedDocumentSupport: false } },
+    },
+  });
+  connection.sendNotification('initialized', {});
+  return session;
+}

@@ -1,0 +1,87 @@
+// The built language server over real LSP (stdio): pull diagnostics, the model request, and
+// bad input that must not take it down.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { isTopologyModel, type TopologyModel } from '../../common/model';
+import { MODEL_REQUEST } from '../../common/protocol';
+import { startServer, type LspSession } from '../helpers/lsp-client';
+import { BROKEN_EXAMPLE, GOOD_EXAMPLE, ROOT } from '../helpers/paths';
+import { positionOf } from '../helpers/source';
+
+interface Diagnostic {
+  range: { start: { line: number; character: number } };
+  severity: number;
+  source: string;
+  code: string;
+  message: string;
+  codeDescription?: { href: string };
+  relatedInformation?: unknown[];
+}
+
+describe('language server over stdio', () => {
+  let s: LspSession;
+  before(async () => {
+    s = await startServer(ROOT);
+  });
+  after(async () => {
+    await s.close();
+  });
+
+  function open(file: string, text = fs.readFileSync(file, 'utf8'), version = 1): string {
+    const uri = pathToFileURL(file).href;
+    s.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'typescript', version, text } });
+    return uri;
+  }
+
+  async function diagnostics(uri: string): Promise<Diagnostic[]> {
+    const report = await s.connection.sendRequest<{ kind: string; items: Diagnostic[] }>('textDocument/diagnostic', { textDocument: { uri } });
+    assert.equal(report.kind, 'full');
+    return report.items;
+  }
+
+  it('reports missing-sentinel on the broken example, with source, code, range and a doc link', async () => {
+    const uri = open(BROKEN_EXAMPLE);
+    const items = await diagnostics(uri);
+    assert.equal(items.length, 1);
+    const [d] = items;
+    assert.equal(d!.source, 'process-topology');
+    assert.equal(d!.code, 'missing-sentinel');
+    assert.equal(d!.severity, 1);
+    assert.deepEqual(d!.range.start, positionOf(BROKEN_EXAMPLE, 'q.get()'));
+    assert.match(d!.codeDescription!.href, /docs\/rules\/missing-sentinel\.md$/);
+    assert.equal(d!.relatedInformation!.length, 1);
+  });
+
+  it('reports nothing on the good example', async () => {
+    const uri = open(GOOD_EXAMPLE);
+    assert.deepEqual(await diagnostics(uri), []);
+  });
+
+  it('answers the model request with the topology of the document', async () => {
+    const uri = pathToFileURL(GOOD_EXAMPLE).href;
+    const model = await s.connection.sendRequest<TopologyModel | null>(MODEL_REQUEST, { textDocument: { uri } });
+    assert.ok(model && isTopologyModel(model));
+    assert.deepEqual(model.nodes.map((n) => n.label).sort(), ['consumer', 'main', 'producer', 'q']);
+    assert.equal(model.root, pathToFileURL(ROOT).href);
+  });
+
+  it('follows edits: adding the sentinels clears the finding, a syntax error mid-typing is survived', async () => {
+    const uri = pathToFileURL(BROKEN_EXAMPLE).href;
+    const text = fs.readFileSync(BROKEN_EXAMPLE, 'utf8');
+    const anchor = 'for (const c of consumers) await c.join();';
+    const fixed = text.replace(anchor, `for (const _ of consumers) await q.put(null);\n  ${anchor}`);
+    s.connection.sendNotification('textDocument/didChange', { textDocument: { uri, version: 2 }, contentChanges: [{ text: fixed }] });
+    assert.deepEqual(await diagnostics(uri), []);
+    const broken = fixed.replace('for (;;) {', 'for (;; {{{ ) ][');
+    s.connection.sendNotification('textDocument/didChange', { textDocument: { uri, version: 3 }, contentChanges: [{ text: broken }] });
+    assert.ok(Array.isArray(await diagnostics(uri)));
+    s.connection.sendNotification('textDocument/didChange', { textDocument: { uri, version: 4 }, contentChanges: [{ text: '\u0000\u0001binary\uffff'.repeat(1000) }] });
+    assert.deepEqual(await diagnostics(uri), []);
+    s.connection.sendNotification('textDocument/didChange', { textDocument: { uri, version: 5 }, contentChanges: [{ text }] });
+    assert.equal((await diagnostics(uri)).length, 1);
+    assert.equal(s.child.exitCode, null, 'the server is still running');
+    assert.ok(s.refreshes > 0, 'edits ask the client to pull diagnostics again');
+  });
+});
