@@ -112,7 +112,7 @@ export class GraphPanel implements vscode.Disposable {
 <title>Process Topology</title>
 </head>
 <body>
-<div id="graph" role="application" aria-label="Process topology graph"></div>
+<div id="app"></div>
 <script nonce="${nonce}" src="${script}"></script>
 </body>
 </html>`;

@@ -1,0 +1,27 @@
+// What the graph page accepts from outside: messages from the extension host, its own saved state,
+// and the model embedded in the standalone page. Pure; no DOM.
+import { isTopologyModel, type TopologyModel } from '../../common/model';
+import type { ToWebview } from '../../common/protocol';
+
+/** The id of the <script type="application/json"> element holding the standalone page's model. */
+export const MODEL_ELEMENT_ID = 'topology-model';
+
+/** What the page keeps with `vscode.setState` to draw again after a reload. */
+export interface SavedState {
+  model: TopologyModel;
+  title: string;
+}
+
+/** Accepts only {type:'model', model, title} with a structurally valid model. */
+export function parseToWebview(data: unknown): ToWebview | undefined {
+  if (typeof data !== 'object' || data === null) return undefined;
+  const m = data as Record<string, unknown>;
+  if (m.type !== 'model' || !isTopologyModel(m.model)) return undefined;
+  return { type: 'model', model: m.model, title: typeof m.title === 'string' ? m.title : '' };
+}
+
+export function isSavedState(v: unknown): v is SavedState {
+  if (typeof v !== 'object' || v === null) return false;
+  const s = v as Record<string, unknown>;
+  return isTopologyModel(s.model) && typeof s.title === 'string';
+}

@@ -1,0 +1,64 @@
+// The self-contained page of `process-topology graph --format html`: the same drawing as the
+// webview, with the bundle, the stylesheet and the model inlined. Runs in Node (the CLI) as well as
+// in a browser, so no DOM here.
+import type { TopologyModel } from '../../common/model';
+import { MODEL_ELEMENT_ID } from './messages';
+
+/**
+ * A complete HTML page drawing `model`. `bundleJs` is dist/webview.js (the IIFE bundle of main.ts),
+ * `css` is webview/media/graph.css. The inline script and style carry a fresh random nonce that the
+ * page's Content-Security-Policy allows, and nothing else runs.
+ */
+export function standaloneHtml(model: TopologyModel, bundleJs: string, css: string, title: string): string {
+  const nonce = randomNonce();
+  const csp = [
+    "default-src 'none'",
+    `script-src 'nonce-${nonce}'`,
+    `style-src 'nonce-${nonce}'`,
+    "base-uri 'none'",
+    "form-action 'none'",
+  ].join('; ');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
+<title>${escapeHtml(title)}</title>
+<style nonce="${nonce}">
+${css.replace(/<\/(style)/gi, '<\\/$1')}
+</style>
+</head>
+<body>
+<script type="application/json" id="${MODEL_ELEMENT_ID}">${jsonForScript(model)}</script>
+<script nonce="${nonce}">
+${bundleJs.replace(/<\/(script)/gi, '<\\/$1')}
+</script>
+</body>
+</html>
+`;
+}
+
+/**
+ * JSON that is safe inside a <script> element: `<`, `>` and `&` only occur inside JSON strings,
+ * where their \u escapes mean the same, so `</script>` or `<!--` in a label cannot end the element.
+ */
+export function jsonForScript(value: unknown): string {
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/>/g, '\\u003e')
+    .replace(/&/g, '\\u0026')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function randomNonce(): string {
+  const bytes = new Uint8Array(16);
+  globalThis.crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
