@@ -47,6 +47,7 @@ export const NODE_KINDS: readonly NodeKind[] = [
 export type ProcessRole = 'main' | 'child' | 'pool-worker';
 export type QueueVariant = 'Queue' | 'JoinableQueue' | 'SimpleQueue' | 'ManagerQueue';
 export type LockVariant = 'Lock' | 'RLock';
+export type SemaphoreVariant = 'Semaphore' | 'BoundedSemaphore';
 
 /** How many times something happens or exists: an exact count, or "several" when unknown. */
 export type Multiplicity = number | 'several';
@@ -63,7 +64,7 @@ export interface ModelNode {
   daemon?: boolean;
   /** A process's target function name. */
   target?: string;
-  variant?: QueueVariant | LockVariant;
+  variant?: QueueVariant | LockVariant | SemaphoreVariant;
   maxsize?: number;
   duplex?: boolean;
 }

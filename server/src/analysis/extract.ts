@@ -1,80 +1,19 @@
-// Extraction: an abstract interpreter over the TypeScript AST that follows where shim objects
-// flow (variables, arrays, `map`, loops, helper calls, process `args` bound to target parameters)
-// and records, per process, the operations it performs on them. Pure: a program in, facts out.
+// Extraction: an abstract interpreter over the TypeScript AST. It follows where shim objects flow
+// (variables, destructuring, arrays, object properties, `map`, loops, helper calls across modules,
+// process `args`/`kwargs` bound to the target's parameters, `this` of Process subclasses) and
+// records, per process, the operations it performs and its control flow. Pure: program in, facts out.
 import ts from 'typescript';
-import type { EdgeCount, Multiplicity, QueueVariant } from '../../../common/model';
-import { ShimResolver } from './shim';
+import type { EdgeCount, Multiplicity } from '../../../common/model';
+import {
+  addMultiplicity, union, UNKNOWN, valueSites,
+  type AbsValue, type CollValue, type ConstValue, type Extraction, type Flow, type FnValue, type Frame,
+  type MainProcess, type ObjectSite, type Op, type OpKind, type ProcessRef, type RecordValue, type SiteKind,
+} from './facts';
+import { ShimResolver, type ShimExport } from './shim';
 
-export interface ObjectSite {
-  kind: 'queue' | 'process';
-  /** The allocation expression (`new Queue()`), which identifies the site. */
-  node: ts.Node;
-  label: string;
-  /** How many instances the program creates at this site. */
-  multiplicity: Multiplicity;
-  variant?: QueueVariant;
-  maxsize?: number;
-  // Processes only.
-  target?: FnValue;
-  targetName?: string;
-  args?: AbsValue[];
-  daemon?: boolean;
-}
+export * from './facts';
 
-/** The main program of an entry file: the process that runs its top-level code. */
-export interface MainProcess {
-  kind: 'main';
-  file: ts.SourceFile;
-}
-
-export type ProcessRef = ObjectSite | MainProcess;
-
-export interface FnValue {
-  t: 'fn';
-  decl: ts.SignatureDeclaration & { body?: ts.ConciseBody };
-  closure: Frame | undefined;
-}
-
-export type ConstValue = string | number | boolean | null | undefined;
-
-export type AbsValue =
-  | { t: 'obj'; site: ObjectSite }
-  | { t: 'coll'; items: AbsValue[]; length: Multiplicity }
-  | { t: 'const'; v: ConstValue }
-  | FnValue
-  | { t: 'union'; alts: AbsValue[] }
-  | { t: 'unknown' };
-
-export type OpKind = 'put' | 'get' | 'start' | 'join' | 'terminate';
-
-export interface Op {
-  proc: ProcessRef;
-  kind: OpKind;
-  obj: ObjectSite;
-  call: ts.CallExpression;
-  /** How many times one instance of `proc` performs it. */
-  count: EdgeCount;
-  blocking: boolean;
-  /** The value put, for `put`. */
-  arg?: AbsValue;
-  argNode?: ts.Expression;
-}
-
-export interface Extraction {
-  entry: ts.SourceFile;
-  main: MainProcess;
-  sites: ObjectSite[];
-  ops: Op[];
-}
-
-const UNKNOWN: AbsValue = { t: 'unknown' };
-const MAX_CALL_DEPTH = 8;
-
-export interface Frame {
-  vars: Map<ts.Symbol, AbsValue>;
-  parent: Frame | undefined;
-  returns: AbsValue[];
-}
+const MAX_CALL_DEPTH = 10;
 
 interface LoopFrame {
   mult: EdgeCount;
@@ -86,46 +25,39 @@ interface Context {
   proc: ProcessRef;
   frame: Frame;
   loops: LoopFrame[];
-  /** Instances per evaluation of an allocation expression (a `map` over 3 items gives 3). */
-  instances: Multiplicity;
   callStack: ts.Node[];
+  /** The flow items of the block being interpreted. */
+  out: Flow[];
+  guarded: boolean;
 }
 
-export function valueSites(v: AbsValue): ObjectSite[] {
-  switch (v.t) {
-    case 'obj': return [v.site];
-    case 'coll': return v.items.flatMap(valueSites);
-    case 'union': return v.alts.flatMap(valueSites);
-    default: return [];
-  }
-}
+/** Allocation: which site kind each shim constructor or factory makes. */
+const ALLOCATES: Partial<Record<ShimExport, { kind: SiteKind; variant?: string }>> = {
+  Queue: { kind: 'queue', variant: 'Queue' },
+  JoinableQueue: { kind: 'queue', variant: 'JoinableQueue' },
+  SimpleQueue: { kind: 'queue', variant: 'SimpleQueue' },
+  Lock: { kind: 'lock', variant: 'Lock' },
+  RLock: { kind: 'lock', variant: 'RLock' },
+  Semaphore: { kind: 'semaphore', variant: 'Semaphore' },
+  BoundedSemaphore: { kind: 'semaphore', variant: 'BoundedSemaphore' },
+  Event: { kind: 'event' },
+  Condition: { kind: 'condition' },
+  Barrier: { kind: 'barrier' },
+  Value: { kind: 'value' },
+  SharedArray: { kind: 'array' },
+  Manager: { kind: 'manager' },
+};
 
-function union(values: AbsValue[]): AbsValue {
-  const flat = values.flatMap((v) => (v.t === 'union' ? v.alts : [v]));
-  if (flat.length === 0) return UNKNOWN;
-  if (flat.length === 1) return flat[0]!;
-  return { t: 'union', alts: flat };
-}
+/** Manager factories: `m.dict()`, `m.Queue()`… */
+const MANAGER_FACTORIES: Record<string, { kind: SiteKind; variant?: string }> = {
+  dict: { kind: 'dict' }, list: { kind: 'list' }, Namespace: { kind: 'namespace' },
+  Queue: { kind: 'queue', variant: 'ManagerQueue' }, JoinableQueue: { kind: 'queue', variant: 'ManagerQueue' },
+  Lock: { kind: 'lock', variant: 'Lock' }, RLock: { kind: 'lock', variant: 'RLock' },
+  Semaphore: { kind: 'semaphore', variant: 'Semaphore' }, BoundedSemaphore: { kind: 'semaphore', variant: 'BoundedSemaphore' },
+  Event: { kind: 'event' }, Condition: { kind: 'condition' }, Barrier: { kind: 'barrier' }, Value: { kind: 'value' },
+};
 
-function mulMultiplicity(a: Multiplicity, b: Multiplicity): Multiplicity {
-  return a === 'several' || b === 'several' ? 'several' : a * b;
-}
-
-function addMultiplicity(a: Multiplicity, b: Multiplicity): Multiplicity {
-  return a === 'several' || b === 'several' ? 'several' : a + b;
-}
-
-function loopCount(loops: LoopFrame[], exclude: ReadonlySet<ts.Symbol>): EdgeCount {
-  let n = 1;
-  let result: EdgeCount = 1;
-  for (const l of loops) {
-    if (l.variable && exclude.has(l.variable)) continue;
-    if (l.mult === 'loop') return 'loop';
-    if (l.mult === 'several') result = 'several';
-    else n *= l.mult;
-  }
-  return result === 'several' ? 'several' : n;
-}
+const POOL_SUBMIT = new Set(['apply', 'applyAsync', 'map', 'mapAsync', 'starmap', 'starmapAsync', 'imap', 'imapUnordered']);
 
 /** Strips `await`, parentheses and type assertions, which do not change the value. */
 export function skipOuter(e: ts.Expression): ts.Expression {
@@ -139,7 +71,7 @@ export function skipOuter(e: ts.Expression): ts.Expression {
   }
 }
 
-function constOf(e: ts.Expression): { v: ConstValue } | undefined {
+export function constOf(e: ts.Expression): { v: ConstValue } | undefined {
   if (ts.isStringLiteral(e) || ts.isNoSubstitutionTemplateLiteral(e)) return { v: e.text };
   if (ts.isNumericLiteral(e)) return { v: Number(e.text) };
   if (e.kind === ts.SyntaxKind.NullKeyword) return { v: null };
@@ -152,22 +84,68 @@ function constOf(e: ts.Expression): { v: ConstValue } | undefined {
   return undefined;
 }
 
+function loopCount(loops: readonly LoopFrame[], exclude: ReadonlySet<ts.Symbol>): EdgeCount {
+  let n = 1;
+  let several = false;
+  for (const l of loops) {
+    if (l.variable && exclude.has(l.variable)) continue;
+    if (l.mult === 'loop') return 'loop';
+    if (l.mult === 'several') several = true;
+    else n *= l.mult;
+  }
+  return several ? 'several' : n;
+}
+
+function seq(items: Flow[]): Flow {
+  return items.length === 1 ? items[0]! : { k: 'seq', items };
+}
+
+function propertyName(name: ts.PropertyName | ts.BindingName | undefined): string | undefined {
+  if (!name) return undefined;
+  if (ts.isIdentifier(name) || ts.isStringLiteral(name) || ts.isNumericLiteral(name) || ts.isPrivateIdentifier(name)) return name.text;
+  return undefined;
+}
+
 export class Extractor {
   private readonly sites = new Map<ts.Node, ObjectSite>();
+  private readonly implicit = new Map<ObjectSite, Map<string, ObjectSite>>();
   private readonly ops: Op[] = [];
+  private readonly flows = new Map<ProcessRef, Flow>();
   private readonly started = new Set<ObjectSite>();
+  /** Functions submitted to each pool worker: its flow is a loop over them. */
+  private readonly poolTasks = new Map<ObjectSite, Flow[]>();
 
   constructor(private readonly checker: ts.TypeChecker, private readonly shim: ShimResolver) {}
 
   /** Runs an entry file's top-level code as the main process, following every process it starts. */
   extract(entry: ts.SourceFile): Extraction {
     const main: MainProcess = { kind: 'main', file: entry };
-    const ctx: Context = {
-      proc: main, frame: { vars: new Map(), parent: undefined, returns: [] },
-      loops: [], instances: 1, callStack: [],
-    };
+    const ctx = this.context(main, undefined, false);
     this.statements(entry.statements, ctx);
-    return { entry, main, sites: [...this.sites.values()], ops: this.ops };
+    this.flows.set(main, seq(ctx.out));
+    for (const [worker, tasks] of this.poolTasks) {
+      this.flows.set(worker, { k: 'loop', count: 'loop', body: { k: 'branch', alts: tasks } });
+    }
+    return { entry, main, sites: [...this.sites.values(), ...[...this.implicit.values()].flatMap((m) => [...m.values()])], ops: this.ops, flows: this.flows };
+  }
+
+  private context(proc: ProcessRef, parent: Context | undefined, guarded: boolean): Context {
+    return {
+      proc, frame: { vars: new Map(), parent: undefined, returns: [] }, loops: [],
+      callStack: parent?.callStack ?? [], out: [], guarded,
+    };
+  }
+
+  /** Interprets `fn` with a fresh flow list, returning the flow it produced. */
+  private collect(ctx: Context, fn: () => void): Flow {
+    const saved = ctx.out;
+    ctx.out = [];
+    try {
+      fn();
+      return seq(ctx.out);
+    } finally {
+      ctx.out = saved;
+    }
   }
 
   // ---- statements ----
@@ -184,65 +162,94 @@ export class Extractor {
     } else if (ts.isBlock(s)) {
       this.statements(s.statements, ctx);
     } else if (ts.isIfStatement(s)) {
-      const guard = this.mainGuard(s.expression);
-      if (guard !== undefined) {
-        const inMain = ctx.proc.kind === 'main' ? guard : !guard;
-        if (inMain) this.statement(s.thenStatement, ctx);
-        else if (s.elseStatement) this.statement(s.elseStatement, ctx);
-        return;
-      }
-      this.expr(s.expression, ctx);
-      this.statement(s.thenStatement, ctx);
-      if (s.elseStatement) this.statement(s.elseStatement, ctx);
+      this.ifStatement(s, ctx);
     } else if (ts.isForOfStatement(s)) {
-      const iterable = this.expr(s.expression, ctx);
-      const elements = iterable.t === 'coll' ? union(iterable.items) : UNKNOWN;
-      const mult: EdgeCount = iterable.t === 'coll' ? iterable.length : 'several';
-      let variable: ts.Symbol | undefined;
-      const init = s.initializer;
-      if (ts.isVariableDeclarationList(init)) {
-        const d = init.declarations[0];
-        if (d && ts.isIdentifier(d.name)) {
-          variable = this.checker.getSymbolAtLocation(d.name);
-          if (variable) ctx.frame.vars.set(variable, elements);
-        }
-      }
-      this.loop(s.statement, { mult, ...(variable ? { variable } : {}) }, ctx);
+      this.forOf(s, ctx);
     } else if (ts.isForStatement(s)) {
       if (s.initializer) {
-        if (ts.isVariableDeclarationList(s.initializer)) {
-          for (const d of s.initializer.declarations) this.declaration(d, ctx);
-        } else {
-          this.expr(s.initializer, ctx);
-        }
+        if (ts.isVariableDeclarationList(s.initializer)) for (const d of s.initializer.declarations) this.declaration(d, ctx);
+        else this.expr(s.initializer, ctx);
       }
-      this.loop(s.statement, { mult: forCount(s) }, ctx);
+      this.loop(s.statement, { mult: forCount(s) }, ctx, s.condition);
     } else if (ts.isWhileStatement(s) || ts.isDoStatement(s)) {
       const forever = s.expression.kind === ts.SyntaxKind.TrueKeyword;
-      this.loop(s.statement, { mult: forever ? 'loop' : 'several' }, ctx);
+      this.loop(s.statement, { mult: forever ? 'loop' : 'several' }, ctx, s.expression);
     } else if (ts.isForInStatement(s)) {
+      this.expr(s.expression, ctx);
       this.loop(s.statement, { mult: 'several' }, ctx);
     } else if (ts.isReturnStatement(s)) {
       ctx.frame.returns.push(s.expression ? this.expr(s.expression, ctx) : { t: 'const', v: undefined });
+      ctx.out.push({ k: 'exit', how: 'return' });
+    } else if (ts.isBreakStatement(s) || ts.isContinueStatement(s)) {
+      ctx.out.push({ k: 'exit', how: ts.isBreakStatement(s) ? 'break' : 'continue', ...(s.label ? { label: s.label.text } : {}) });
+    } else if (ts.isThrowStatement(s)) {
+      this.expr(s.expression, ctx);
+      ctx.out.push({ k: 'exit', how: 'throw' });
     } else if (ts.isTryStatement(s)) {
-      this.statement(s.tryBlock, ctx);
-      if (s.catchClause) this.statement(s.catchClause.block, ctx);
-      if (s.finallyBlock) this.statement(s.finallyBlock, ctx);
+      const body = this.collect(ctx, () => this.statement(s.tryBlock, ctx));
+      const handler = s.catchClause ? this.collect(ctx, () => this.statement(s.catchClause!.block, ctx)) : undefined;
+      const finalizer = s.finallyBlock ? this.collect(ctx, () => this.statement(s.finallyBlock!, ctx)) : undefined;
+      ctx.out.push({ k: 'try', body, handler, finalizer });
     } else if (ts.isLabeledStatement(s)) {
       this.statement(s.statement, ctx);
     } else if (ts.isSwitchStatement(s)) {
       this.expr(s.expression, ctx);
-      for (const clause of s.caseBlock.clauses) this.statements(clause.statements, ctx);
-    } else if (ts.isThrowStatement(s)) {
-      this.expr(s.expression, ctx);
+      const alts = s.caseBlock.clauses.map((clause) => this.collect(ctx, () => this.statements(clause.statements, ctx)));
+      if (!s.caseBlock.clauses.some(ts.isDefaultClause)) alts.push(seq([]));
+      ctx.out.push({ k: 'branch', alts });
     }
     // Declarations (functions, classes, imports, types) run nothing by themselves.
   }
 
-  private loop(body: ts.Statement, frame: LoopFrame, ctx: Context): void {
+  private ifStatement(s: ts.IfStatement, ctx: Context): void {
+    const guard = this.mainGuard(s.expression);
+    if (guard !== undefined) {
+      // `if (isMainProcess())`: main runs one branch, a child re-importing the module the other.
+      const inMain = ctx.proc.kind === 'main' ? guard : !guard;
+      const savedGuard = ctx.guarded;
+      ctx.guarded = true;
+      try {
+        if (inMain) this.statement(s.thenStatement, ctx);
+        else if (s.elseStatement) this.statement(s.elseStatement, ctx);
+      } finally {
+        ctx.guarded = savedGuard;
+      }
+      return;
+    }
+    this.expr(s.expression, ctx);
+    const then = this.collect(ctx, () => this.statement(s.thenStatement, ctx));
+    const otherwise = this.collect(ctx, () => { if (s.elseStatement) this.statement(s.elseStatement, ctx); });
+    ctx.out.push({ k: 'branch', alts: [then, otherwise] });
+  }
+
+  private forOf(s: ts.ForOfStatement, ctx: Context): void {
+    const iterable = this.expr(s.expression, ctx);
+    const coll = asColl(iterable);
+    const elements = coll ? union(coll.items) : UNKNOWN;
+    let variable: ts.Symbol | undefined;
+    const init = s.initializer;
+    if (ts.isVariableDeclarationList(init)) {
+      const d = init.declarations[0];
+      if (d) {
+        if (ts.isIdentifier(d.name)) {
+          variable = this.checker.getSymbolAtLocation(d.name);
+          if (variable) ctx.frame.vars.set(variable, elements);
+        } else {
+          this.bind(d.name, elements, ctx);
+        }
+      }
+    }
+    this.loop(s.statement, { mult: coll ? coll.length : 'several', ...(variable ? { variable } : {}) }, ctx);
+  }
+
+  private loop(body: ts.Statement, frame: LoopFrame, ctx: Context, condition?: ts.Expression): void {
     ctx.loops.push(frame);
     try {
-      this.statement(body, ctx);
+      const flow = this.collect(ctx, () => {
+        if (condition) this.expr(condition, ctx);
+        this.statement(body, ctx);
+      });
+      ctx.out.push({ k: 'loop', count: frame.mult, body: flow });
     } finally {
       ctx.loops.pop();
     }
@@ -258,13 +265,20 @@ export class Extractor {
       const sym = this.checker.getSymbolAtLocation(name);
       if (sym) ctx.frame.vars.set(sym, value);
     } else if (ts.isArrayBindingPattern(name)) {
+      const coll = asColl(value);
       name.elements.forEach((el, i) => {
         if (ts.isOmittedExpression(el)) return;
-        const item = value.t === 'coll' && !el.dotDotDotToken ? value.items[i] ?? UNKNOWN : UNKNOWN;
-        this.bind(el.name, item, ctx);
+        const item = el.dotDotDotToken
+          ? (coll ? { t: 'coll' as const, items: coll.items.slice(i), length: 'several' as const, depth: ctx.loops.length } : UNKNOWN)
+          : coll ? (coll.items.length === coll.length ? coll.items[i] ?? UNKNOWN : union(coll.items)) : UNKNOWN;
+        this.bind(el.name, el.initializer && item.t === 'unknown' ? this.expr(el.initializer, ctx) : item, ctx);
       });
     } else {
-      for (const el of name.elements) this.bind(el.name, UNKNOWN, ctx);
+      for (const el of name.elements) {
+        const key = propertyName(el.propertyName ?? el.name);
+        const field = key !== undefined ? fieldOf(value, key) : UNKNOWN;
+        this.bind(el.name, el.initializer && field.t === 'unknown' ? this.expr(el.initializer, ctx) : field, ctx);
+      }
     }
   }
 
@@ -289,36 +303,90 @@ export class Extractor {
     const c = constOf(e);
     if (c) return { t: 'const', v: c.v };
     if (ts.isIdentifier(e)) return this.identifier(e, ctx);
+    if (e.kind === ts.SyntaxKind.ThisKeyword) return this.thisValue(ctx);
     if (ts.isArrayLiteralExpression(e)) return this.arrayLiteral(e, ctx);
+    if (ts.isObjectLiteralExpression(e)) return this.objectLiteral(e, ctx);
     if (ts.isNewExpression(e)) return this.newExpr(e, ctx);
     if (ts.isCallExpression(e)) return this.call(e, ctx);
-    if (ts.isArrowFunction(e) || ts.isFunctionExpression(e)) return { t: 'fn', decl: e, closure: ctx.frame };
+    if (ts.isPropertyAccessExpression(e)) return fieldOf(this.expr(e.expression, ctx), e.name.text);
+    if (ts.isElementAccessExpression(e)) {
+      const obj = this.expr(e.expression, ctx);
+      const index = this.expr(e.argumentExpression, ctx);
+      if (index.t === 'const' && (typeof index.v === 'string' || typeof index.v === 'number')) {
+        const coll = asColl(obj);
+        if (coll && typeof index.v === 'number') return coll.items.length === coll.length ? coll.items[index.v] ?? UNKNOWN : union(coll.items);
+        return fieldOf(obj, String(index.v));
+      }
+      const coll = asColl(obj);
+      return coll ? union(coll.items) : UNKNOWN;
+    }
+    if (ts.isArrowFunction(e) || ts.isFunctionExpression(e)) {
+      const self = ctx.frame.self;
+      return { t: 'fn', decl: e, closure: ctx.frame, ...(ts.isArrowFunction(e) && self ? { self } : {}) };
+    }
     if (ts.isConditionalExpression(e)) {
       this.expr(e.condition, ctx);
-      return union([this.expr(e.whenTrue, ctx), this.expr(e.whenFalse, ctx)]);
+      let a: AbsValue = UNKNOWN;
+      let b: AbsValue = UNKNOWN;
+      const then = this.collect(ctx, () => { a = this.expr(e.whenTrue, ctx); });
+      const otherwise = this.collect(ctx, () => { b = this.expr(e.whenFalse, ctx); });
+      ctx.out.push({ k: 'branch', alts: [then, otherwise] });
+      return union([a, b]);
     }
-    if (ts.isBinaryExpression(e) && e.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
-      const value = this.expr(e.right, ctx);
-      if (ts.isIdentifier(e.left)) {
-        const sym = this.checker.getSymbolAtLocation(e.left);
-        if (sym) this.assign(sym, value, ctx.frame);
-      }
-      return value;
-    }
+    if (ts.isBinaryExpression(e)) return this.binary(e, ctx);
     ts.forEachChild(e, (child) => {
       if (ts.isExpression(child)) this.expr(child, ctx);
     });
     return UNKNOWN;
   }
 
+  private binary(e: ts.BinaryExpression, ctx: Context): AbsValue {
+    const op = e.operatorToken.kind;
+    if (op === ts.SyntaxKind.EqualsToken) {
+      const value = this.expr(e.right, ctx);
+      this.assignTo(e.left, value, ctx);
+      return value;
+    }
+    if (op === ts.SyntaxKind.AmpersandAmpersandToken || op === ts.SyntaxKind.BarBarToken || op === ts.SyntaxKind.QuestionQuestionToken) {
+      const left = this.expr(e.left, ctx);
+      let right: AbsValue = UNKNOWN;
+      const rhs = this.collect(ctx, () => { right = this.expr(e.right, ctx); });
+      ctx.out.push({ k: 'branch', alts: [rhs, seq([])] });
+      return union([left, right]);
+    }
+    this.expr(e.left, ctx);
+    this.expr(e.right, ctx);
+    return UNKNOWN;
+  }
+
+  private assignTo(target: ts.Expression, value: AbsValue, ctx: Context): void {
+    target = skipOuter(target);
+    if (ts.isIdentifier(target)) {
+      const sym = this.checker.getSymbolAtLocation(target);
+      if (sym) this.assign(sym, value, ctx.frame);
+    } else if (ts.isPropertyAccessExpression(target)) {
+      const obj = this.expr(target.expression, ctx);
+      for (const rec of records(obj)) rec.fields.set(target.name.text, union([rec.fields.get(target.name.text) ?? value, value]));
+    } else if (ts.isArrayLiteralExpression(target) || ts.isObjectLiteralExpression(target)) {
+      // Destructuring assignment: rarely carries shim objects; evaluate for side effects only.
+      this.expr(target, ctx);
+    }
+  }
+
   private assign(sym: ts.Symbol, value: AbsValue, frame: Frame): void {
     for (let f: Frame | undefined = frame; f; f = f.parent) {
-      if (f.vars.has(sym)) {
-        f.vars.set(sym, union([f.vars.get(sym)!, value]));
+      const old = f.vars.get(sym);
+      if (old) {
+        f.vars.set(sym, old.t === 'unknown' || (old.t === 'const' && old.v === undefined) ? value : union([old, value]));
         return;
       }
     }
     frame.vars.set(sym, value);
+  }
+
+  private thisValue(ctx: Context): AbsValue {
+    for (let f: Frame | undefined = ctx.frame; f; f = f.parent) if (f.self) return f.self;
+    return UNKNOWN;
   }
 
   private identifier(e: ts.Identifier, ctx: Context): AbsValue {
@@ -328,8 +396,7 @@ export class Extractor {
       const v = f.vars.get(sym);
       if (v) return v;
     }
-    const fn = this.functionOf(sym);
-    return fn ?? UNKNOWN;
+    return this.functionOf(sym) ?? this.moduleConstant(sym, ctx) ?? UNKNOWN;
   }
 
   /** A symbol that names a function of the analyzed program (through imports). */
@@ -338,6 +405,7 @@ export class Extractor {
     for (const d of target.declarations ?? []) {
       if (d.getSourceFile().isDeclarationFile) continue;
       if (ts.isFunctionDeclaration(d) && d.body) return { t: 'fn', decl: d, closure: undefined };
+      if (ts.isMethodDeclaration(d) && d.body) return { t: 'fn', decl: d, closure: undefined };
       if (ts.isVariableDeclaration(d) && d.initializer) {
         const init = skipOuter(d.initializer);
         if (ts.isArrowFunction(init) || ts.isFunctionExpression(init)) return { t: 'fn', decl: init, closure: undefined };
@@ -346,15 +414,31 @@ export class Extractor {
     return undefined;
   }
 
+  /**
+   * A module-level `const` of another module (or of this one, read from a function): its value.
+   * Under spawn every process imports modules anew, so only constants that make no shim object
+   * are shared facts; a shim object made at module level is a different object in each process.
+   */
+  private moduleConstant(sym: ts.Symbol, ctx: Context): AbsValue | undefined {
+    const target = sym.flags & ts.SymbolFlags.Alias ? this.checker.getAliasedSymbol(sym) : sym;
+    const d = target.declarations?.[0];
+    if (!d || !ts.isVariableDeclaration(d) || !d.initializer || d.getSourceFile().isDeclarationFile) return undefined;
+    if (!(ts.getCombinedNodeFlags(d) & ts.NodeFlags.Const) || !ts.isSourceFile(d.parent.parent.parent)) return undefined;
+    const c = constOf(skipOuter(d.initializer));
+    if (c) return { t: 'const', v: c.v };
+    void ctx;
+    return undefined;
+  }
+
   private arrayLiteral(e: ts.ArrayLiteralExpression, ctx: Context): AbsValue {
     const items: AbsValue[] = [];
     let length: Multiplicity = 0;
     for (const el of e.elements) {
       if (ts.isSpreadElement(el)) {
-        const v = this.expr(el.expression, ctx);
-        if (v.t === 'coll') {
-          items.push(...v.items);
-          length = addMultiplicity(length, v.length);
+        const coll = asColl(this.expr(el.expression, ctx));
+        if (coll) {
+          items.push(...coll.items);
+          length = addMultiplicity(length, coll.length);
         } else {
           items.push(UNKNOWN);
           length = 'several';
@@ -364,55 +448,179 @@ export class Extractor {
         length = addMultiplicity(length, 1);
       }
     }
-    return { t: 'coll', items, length };
+    return { t: 'coll', items, length, depth: ctx.loops.length };
   }
+
+  private objectLiteral(e: ts.ObjectLiteralExpression, ctx: Context): RecordValue {
+    const fields = new Map<string, AbsValue>();
+    for (const p of e.properties) {
+      if (ts.isPropertyAssignment(p)) {
+        const key = propertyName(p.name);
+        const v = this.expr(p.initializer, ctx);
+        if (key !== undefined) fields.set(key, v);
+      } else if (ts.isShorthandPropertyAssignment(p)) {
+        fields.set(p.name.text, this.identifier(p.name, ctx));
+      } else if (ts.isSpreadAssignment(p)) {
+        const v = this.expr(p.expression, ctx);
+        for (const rec of records(v)) for (const [k, x] of rec.fields) fields.set(k, x);
+      } else if (ts.isMethodDeclaration(p)) {
+        const key = propertyName(p.name);
+        if (key !== undefined) fields.set(key, { t: 'fn', decl: p, closure: ctx.frame });
+      }
+    }
+    return { t: 'record', fields };
+  }
+
+  // ---- allocation ----
 
   private newExpr(e: ts.NewExpression, ctx: Context): AbsValue {
     const which = this.shim.exportOf(e.expression);
     const args = e.arguments ?? [];
-    if (which === 'Queue' || which === 'JoinableQueue' || which === 'SimpleQueue') {
-      const size = args[0] ? this.expr(args[0], ctx) : { t: 'const' as const, v: 0 };
-      const site = this.site(e, ctx, () => ({
-        kind: 'queue', node: e, label: nameOf(e) ?? which, multiplicity: 0, variant: which,
-        maxsize: size.t === 'const' && typeof size.v === 'number' ? Math.max(0, size.v) : 0,
-      }));
-      return { t: 'obj', site };
-    }
-    if (which === 'Process') {
-      const options = args[0] ? skipOuter(args[0]) : undefined;
-      let target: AbsValue = UNKNOWN;
-      let targetName: string | undefined;
-      let procArgs: AbsValue[] = [];
-      let daemon = false;
-      if (options && ts.isObjectLiteralExpression(options)) {
-        for (const p of options.properties) {
-          const key = p.name && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name)) ? p.name.text : undefined;
-          const init = ts.isPropertyAssignment(p) ? p.initializer : ts.isShorthandPropertyAssignment(p) ? p.name : undefined;
-          if (!key || !init) continue;
-          const value = this.expr(init, ctx);
-          if (key === 'target') {
-            target = value;
-            const t = skipOuter(init);
-            targetName = ts.isIdentifier(t) ? t.text : ts.isPropertyAccessExpression(t) ? t.name.text : undefined;
-          } else if (key === 'args') {
-            procArgs = value.t === 'coll' ? value.items : [];
-          } else if (key === 'daemon') {
-            daemon = value.t === 'const' && value.v === true;
-          }
-        }
-      } else if (options) {
-        this.expr(options, ctx);
-      }
-      const site = this.site(e, ctx, () => ({
-        kind: 'process', node: e, label: targetName ?? 'Process', multiplicity: 0,
-        ...(target.t === 'fn' ? { target } : {}),
-        ...(targetName ? { targetName } : {}),
-        args: procArgs, daemon,
-      }));
-      return { t: 'obj', site };
-    }
+    if (which === 'Process') return this.newProcess(e, args[0], ctx, undefined);
+    if (which === 'Pool') return this.newPool(e, args[0], ctx);
+    if (which && ALLOCATES[which]) return this.allocate(e, which, args, ctx);
+    const subclass = this.processSubclass(e.expression);
+    if (subclass) return this.newSubclass(e, subclass, args, ctx);
     for (const a of args) this.expr(a, ctx);
     return UNKNOWN;
+  }
+
+  private allocate(e: ts.Expression, which: ShimExport, args: readonly ts.Expression[], ctx: Context): AbsValue {
+    const spec = ALLOCATES[which]!;
+    const values = args.map((a) => this.expr(a, ctx));
+    const num = (v: AbsValue | undefined, dflt: number): number | undefined =>
+      v === undefined ? dflt : v.t === 'const' && typeof v.v === 'number' ? Math.max(0, v.v) : undefined;
+    const site = this.site(e, ctx, () => {
+      const s: ObjectSite = { kind: spec.kind, node: e, label: nameOf(e) ?? which, multiplicity: 0 };
+      if (spec.variant) s.variant = spec.variant;
+      if (spec.kind === 'queue') s.maxsize = num(values[0], 0) ?? 0;
+      if (spec.kind === 'semaphore') s.size = num(values[0], 1) ?? 'several';
+      if (spec.kind === 'barrier') s.size = num(values[0], 0) ?? 'several';
+      return s;
+    });
+    return { t: 'obj', site };
+  }
+
+  /** `Pipe(duplex)` returns its two ends. */
+  private pipe(e: ts.CallExpression, ctx: Context): AbsValue {
+    const duplexArg = e.arguments[0] ? this.expr(e.arguments[0], ctx) : { t: 'const' as const, v: true };
+    const site = this.site(e, ctx, () => ({
+      kind: 'pipe', node: e, label: pipeName(e) ?? 'Pipe', multiplicity: 0,
+      duplex: !(duplexArg.t === 'const' && duplexArg.v === false),
+    }));
+    return { t: 'coll', items: [{ t: 'obj', site, end: 0 }, { t: 'obj', site, end: 1 }], length: 2, depth: ctx.loops.length };
+  }
+
+  private newProcess(e: ts.Expression, optionsNode: ts.Expression | undefined, ctx: Context, self: AbsValue | undefined): AbsValue {
+    const options = optionsNode ? this.expr(optionsNode, ctx) : UNKNOWN;
+    const target = fieldOf(options, 'target');
+    const t = optionsNode && ts.isObjectLiteralExpression(skipOuter(optionsNode))
+      ? (skipOuter(optionsNode) as ts.ObjectLiteralExpression).properties.find((p) => propertyName(p.name) === 'target') : undefined;
+    const targetNode = t && ts.isPropertyAssignment(t) ? skipOuter(t.initializer) : t && ts.isShorthandPropertyAssignment(t) ? t.name : undefined;
+    const targetName = targetNode && ts.isIdentifier(targetNode) ? targetNode.text
+      : targetNode && ts.isPropertyAccessExpression(targetNode) ? targetNode.name.text : undefined;
+    const args = asColl(fieldOf(options, 'args'));
+    const kwargs = fieldOf(options, 'kwargs');
+    const daemon = fieldOf(options, 'daemon');
+    const site = this.site(e, ctx, () => {
+      const s: ObjectSite = {
+        kind: 'process', role: 'child', node: e, label: targetName ?? nameOf(e) ?? 'Process', multiplicity: 0,
+        args: args ? args.items : [], daemon: daemon.t === 'const' && daemon.v === true,
+      };
+      if (target.t === 'fn') s.target = target;
+      if (targetName) s.targetName = targetName;
+      if (kwargs.t === 'record') s.kwargs = kwargs;
+      if (self) s.self = self;
+      return s;
+    });
+    return { t: 'obj', site };
+  }
+
+  /** The class declaration of `new Worker()` when Worker extends the shim's Process. */
+  private processSubclass(expr: ts.Expression): ts.ClassLikeDeclaration | undefined {
+    const sym = this.checker.getSymbolAtLocation(ts.isPropertyAccessExpression(expr) ? expr.name : expr);
+    const target = sym && sym.flags & ts.SymbolFlags.Alias ? this.checker.getAliasedSymbol(sym) : sym;
+    const decl = target?.declarations?.find((d): d is ts.ClassLikeDeclaration => ts.isClassLike(d));
+    if (!decl || decl.getSourceFile().isDeclarationFile) return undefined;
+    for (let c: ts.ClassLikeDeclaration | undefined = decl, depth = 0; c && depth < 8; depth++) {
+      const ext = c.heritageClauses?.find((h) => h.token === ts.SyntaxKind.ExtendsKeyword)?.types[0]?.expression;
+      if (!ext) return undefined;
+      if (this.shim.exportOf(ext) === 'Process') return decl;
+      const s = this.checker.getSymbolAtLocation(ts.isPropertyAccessExpression(ext) ? ext.name : ext);
+      const t = s && s.flags & ts.SymbolFlags.Alias ? this.checker.getAliasedSymbol(s) : s;
+      c = t?.declarations?.find((d): d is ts.ClassLikeDeclaration => ts.isClassLike(d));
+    }
+    return undefined;
+  }
+
+  /** `new Worker(q)` of `class Worker extends Process { run() {…} }`: the child runs `run`. */
+  private newSubclass(e: ts.NewExpression, cls: ts.ClassLikeDeclaration, args: readonly ts.Expression[], ctx: Context): AbsValue {
+    const self: RecordValue = { t: 'record', fields: new Map() };
+    const argValues = args.map((a) => this.expr(a, ctx));
+    let superOptions: ts.Expression | undefined;
+    const classes: ts.ClassLikeDeclaration[] = [];
+    for (let c: ts.ClassLikeDeclaration | undefined = cls; c && classes.length < 8;) {
+      classes.push(c);
+      const ext = c.heritageClauses?.find((h) => h.token === ts.SyntaxKind.ExtendsKeyword)?.types[0]?.expression;
+      if (!ext || this.shim.exportOf(ext) === 'Process') break;
+      const s = this.checker.getSymbolAtLocation(ext);
+      const t = s && s.flags & ts.SymbolFlags.Alias ? this.checker.getAliasedSymbol(s) : s;
+      c = t?.declarations?.find((d): d is ts.ClassLikeDeclaration => ts.isClassLike(d));
+    }
+    // Field initializers and the constructor: parameter properties and `this.x = …` set fields.
+    const ctor = classes.map((c) => c.members.find(ts.isConstructorDeclaration)).find((m) => m?.body);
+    for (const c of [...classes].reverse()) {
+      for (const m of c.members) {
+        if (ts.isPropertyDeclaration(m) && m.initializer) {
+          const key = propertyName(m.name);
+          if (key !== undefined) self.fields.set(key, this.expr(m.initializer, { ...ctx, frame: { ...ctx.frame, self } }));
+        }
+      }
+    }
+    if (ctor?.body) {
+      const frame: Frame = { vars: new Map(), parent: undefined, returns: [], self };
+      const inner: Context = { ...ctx, frame };
+      ctor.parameters.forEach((p, i) => {
+        const v = argValues[i] ?? UNKNOWN;
+        this.bind(p.name, v, inner);
+        if (ts.getModifiers(p)?.length && ts.isIdentifier(p.name)) self.fields.set(p.name.text, v);
+      });
+      for (const st of ctor.body.statements) {
+        const call = ts.isExpressionStatement(st) ? skipOuter(st.expression) : undefined;
+        if (call && ts.isCallExpression(call) && call.expression.kind === ts.SyntaxKind.SuperKeyword) {
+          superOptions = call.arguments[0];
+          if (superOptions) this.expr(superOptions, inner);
+          continue;
+        }
+        this.statement(st, inner);
+      }
+    }
+    const run = classes.flatMap((c) => c.members).find((m): m is ts.MethodDeclaration => ts.isMethodDeclaration(m) && propertyName(m.name) === 'run' && !!m.body);
+    const site = this.site(e, ctx, () => ({
+      kind: 'process', role: 'child', node: e, label: cls.name?.text ?? 'Process', multiplicity: 0,
+      args: [], daemon: false, self, targetName: `${cls.name?.text ?? 'Process'}.run`,
+      ...(run ? { target: { t: 'fn' as const, decl: run, closure: undefined, self } } : {}),
+    }));
+    if (superOptions && ts.isObjectLiteralExpression(skipOuter(superOptions))) {
+      const opts = this.expr(superOptions, { ...ctx, frame: { vars: new Map(), parent: undefined, returns: [], self } });
+      const daemon = fieldOf(opts, 'daemon');
+      site.daemon = daemon.t === 'const' && daemon.v === true;
+    }
+    return { t: 'obj', site };
+  }
+
+  /** `new Pool(n)`: the pool and its worker processes, which run what is submitted. */
+  private newPool(e: ts.NewExpression, arg: ts.Expression | undefined, ctx: Context): AbsValue {
+    const v = arg ? this.expr(arg, ctx) : UNKNOWN;
+    const processes = v.t === 'const' ? v : fieldOf(v, 'processes');
+    const size: Multiplicity = processes.t === 'const' && typeof processes.v === 'number' ? processes.v : 'several';
+    const pool = this.site(e, ctx, () => ({ kind: 'pool', node: e, label: nameOf(e) ?? 'Pool', multiplicity: 0, size }));
+    const worker = this.implicitSite(pool, 'worker', () => ({
+      kind: 'process', role: 'pool-worker', node: e, label: `${pool.label} worker`, multiplicity: size, owner: pool, daemon: true,
+    }));
+    const initializer = fieldOf(v, 'initializer');
+    if (initializer.t === 'fn') this.runInWorker(worker, initializer, asColl(fieldOf(v, 'initargs'))?.items ?? [], ctx);
+    return { t: 'obj', site: pool };
   }
 
   /** The site of an allocation expression; evaluating it again adds instances. */
@@ -424,124 +632,362 @@ export class Extractor {
     }
     const perRun = loopCount(ctx.loops, new Set());
     const runs: Multiplicity = perRun === 'loop' ? 'several' : perRun;
-    site.multiplicity = addMultiplicity(site.multiplicity, mulMultiplicity(ctx.instances, runs));
+    site.multiplicity = addMultiplicity(site.multiplicity, runs);
     return site;
   }
 
+  /** Sites that exist because another does: a pool's workers, a value's lock. */
+  private implicitSite(owner: ObjectSite, role: string, make: () => ObjectSite): ObjectSite {
+    let byRole = this.implicit.get(owner);
+    if (!byRole) this.implicit.set(owner, (byRole = new Map()));
+    let site = byRole.get(role);
+    if (!site) byRole.set(role, (site = make()));
+    return site;
+  }
+
+  // ---- calls and operations ----
+
   private call(e: ts.CallExpression, ctx: Context): AbsValue {
     const callee = skipOuter(e.expression);
-    if (this.shim.exportOf(callee) === 'isMainProcess') {
-      return { t: 'const', v: ctx.proc.kind === 'main' };
-    }
-    if (ts.isPropertyAccessExpression(callee)) {
-      const receiver = this.expr(callee.expression, ctx);
-      const method = callee.name.text;
-      if (receiver.t === 'coll' && (method === 'map' || method === 'forEach' || method === 'flatMap')) {
-        return this.iterate(receiver, method, e, ctx);
-      }
-      const argValues = e.arguments.map((a) => this.expr(a, ctx));
-      const sites = valueSites(receiver);
-      if (sites.length > 0) {
-        for (const site of sites) this.operation(site, method, e, argValues, ctx);
-        return UNKNOWN;
-      }
+    const which = this.shim.exportOf(callee);
+    if (which === 'isMainProcess') return { t: 'const', v: ctx.proc.kind === 'main' };
+    if (which === 'Pipe') return this.pipe(e, ctx);
+    if (which === 'Value' || which === 'SharedArray') return this.allocate(e, which, e.arguments, ctx);
+    if (which) {
+      for (const a of e.arguments) this.expr(a, ctx);
       return UNKNOWN;
     }
+    if (ts.isPropertyAccessExpression(callee)) return this.methodCall(e, callee, ctx);
     const fnValue = this.expr(callee, ctx);
     const argValues = e.arguments.map((a) => this.expr(a, ctx));
-    if (fnValue.t === 'fn') return this.invoke(fnValue, argValues, e, ctx);
+    if (fnValue.t === 'fn') return this.invoke(fnValue, argValues, ctx);
     return UNKNOWN;
   }
 
-  /** `coll.map(cb)`: the callback runs once per element, so allocations in it multiply. */
-  private iterate(coll: Extract<AbsValue, { t: 'coll' }>, method: string, e: ts.CallExpression, ctx: Context): AbsValue {
+  private methodCall(e: ts.CallExpression, callee: ts.PropertyAccessExpression, ctx: Context): AbsValue {
+    const method = callee.name.text;
+    // `Manager.start()`: the static factory.
+    if (method === 'start' && this.shim.exportOf(callee.expression) === 'Manager') return this.allocate(e, 'Manager', [], ctx);
+    const receiver = this.expr(callee.expression, ctx);
+    const coll = asColl(receiver);
+    if (coll && (method === 'map' || method === 'forEach' || method === 'flatMap')) return this.iterate(coll, method, e, ctx);
+    if (coll && method === 'push') {
+      for (const a of e.arguments) {
+        coll.items.push(this.expr(a, ctx));
+        const extra = loopCount(ctx.loops.slice(coll.depth), new Set());
+        coll.length = addMultiplicity(coll.length, typeof extra === 'number' ? extra : 'several');
+      }
+      return UNKNOWN;
+    }
+    if (receiver.t === 'pending' && (method === 'get' || method === 'wait')) {
+      this.record(ctx, { kind: 'result', obj: receiver.pool, call: e, method, blocking: e.arguments.length === 0 }, undefined);
+      return UNKNOWN;
+    }
+    const argValues = e.arguments.map((a) => this.expr(a, ctx));
+    const found = valueSites(receiver);
+    if (found.length === 0) {
+      const field = fieldOf(receiver, method);
+      if (field.t === 'fn') return this.invoke(field, argValues, ctx, receiver);
+      const fn = this.methodOf(callee);
+      if (fn) return this.invoke(fn, argValues, ctx, receiver);
+      this.unknownReceiver(e, callee, argValues, ctx);
+      return UNKNOWN;
+    }
+    return union(found.map(({ site, end }) => this.operation(site, end, method, e, argValues, ctx)));
+  }
+
+  /** A user method called on a record or class instance we cannot see into. */
+  private methodOf(callee: ts.PropertyAccessExpression): FnValue | undefined {
+    const sym = this.checker.getSymbolAtLocation(callee.name);
+    if (!sym) return undefined;
+    const fn = this.functionOf(sym);
+    return fn && fn.decl.getSourceFile().isDeclarationFile ? undefined : fn;
+  }
+
+  /** An operation on a shim object the analysis could not follow: record it on an unknown site. */
+  private unknownReceiver(e: ts.CallExpression, callee: ts.PropertyAccessExpression, args: AbsValue[], ctx: Context): void {
+    const cls = this.shim.classOfMethod(callee);
+    if (!cls) return;
+    const kind = classKind(cls);
+    if (!kind) return;
+    const site = this.implicitSite(UNKNOWN_OWNER, cls, () => ({
+      kind, node: e, label: `unknown ${cls}`, multiplicity: 'several', unknown: true, variant: cls,
+    }));
+    this.operation(site, undefined, callee.name.text, e, args, ctx);
+  }
+
+  /**
+   * `coll.map(cb)`: the callback runs once per element, like a `for…of` whose variable is the
+   * callback's parameter: allocations in it multiply, operations on the element do not.
+   */
+  private iterate(coll: CollValue, method: string, e: ts.CallExpression, ctx: Context): AbsValue {
     const cbArg = e.arguments[0];
     const cb = cbArg ? this.expr(cbArg, ctx) : UNKNOWN;
     if (cb.t !== 'fn') return method === 'forEach' ? { t: 'const', v: undefined } : UNKNOWN;
-    const saved = ctx.instances;
-    ctx.instances = mulMultiplicity(saved, coll.length);
-    let result: AbsValue;
-    try {
-      result = this.invoke(cb, [union(coll.items)], e, ctx);
-    } finally {
-      ctx.instances = saved;
-    }
+    const param = cb.decl.parameters[0];
+    const variable = param && ts.isIdentifier(param.name) ? this.checker.getSymbolAtLocation(param.name) : undefined;
+    let result: AbsValue = UNKNOWN;
+    const body = this.collect(ctx, () => {
+      ctx.loops.push({ mult: coll.length, ...(variable ? { variable } : {}) });
+      try {
+        result = this.invoke(cb, [union(coll.items)], ctx);
+      } finally {
+        ctx.loops.pop();
+      }
+    });
+    ctx.out.push({ k: 'loop', count: coll.length, body });
     if (method === 'forEach') return { t: 'const', v: undefined };
-    return { t: 'coll', items: [result], length: coll.length };
+    return { t: 'coll', items: [result], length: coll.length, depth: ctx.loops.length };
   }
 
-  private invoke(fn: FnValue, args: AbsValue[], at: ts.Node, ctx: Context): AbsValue {
+  private invoke(fn: FnValue, args: AbsValue[], ctx: Context, self?: AbsValue): AbsValue {
     if (ctx.callStack.length >= MAX_CALL_DEPTH || ctx.callStack.includes(fn.decl)) return UNKNOWN;
     const frame: Frame = { vars: new Map(), parent: fn.closure, returns: [] };
+    const boundSelf = fn.self ?? self;
+    if (boundSelf) frame.self = boundSelf;
+    const inner: Context = { ...ctx, frame, callStack: [...ctx.callStack, fn.decl], out: [] };
     fn.decl.parameters.forEach((p, i) => {
-      this.bind(p.name, p.dotDotDotToken ? { t: 'coll', items: args.slice(i), length: args.length - i } : args[i] ?? UNKNOWN,
-        { ...ctx, frame });
+      const v = p.dotDotDotToken ? { t: 'coll' as const, items: args.slice(i), length: Math.max(0, args.length - i), depth: ctx.loops.length }
+        : args[i] ?? (p.initializer ? this.expr(p.initializer, inner) : UNKNOWN);
+      this.bind(p.name, v, inner);
     });
-    const inner: Context = { ...ctx, frame, callStack: [...ctx.callStack, fn.decl] };
-    void at;
     const body = fn.decl.body;
     if (!body) return UNKNOWN;
     if (ts.isBlock(body)) this.statements(body.statements, inner);
     else frame.returns.push(this.expr(body, inner));
+    ctx.out.push({ k: 'call', body: seq(inner.out) });
     return union(frame.returns);
   }
 
-  private operation(site: ObjectSite, method: string, e: ts.CallExpression, args: AbsValue[], ctx: Context): void {
-    const kind = opKind(site, method);
-    if (!kind) return;
-    const receiver = ts.isPropertyAccessExpression(skipOuter(e.expression))
-      ? skipOuter((skipOuter(e.expression) as ts.PropertyAccessExpression).expression) : undefined;
-    const exclude = new Set<ts.Symbol>();
-    if (receiver && ts.isIdentifier(receiver)) {
-      const sym = this.checker.getSymbolAtLocation(receiver);
-      if (sym) exclude.add(sym);
+  private operation(site: ObjectSite, end: 0 | 1 | undefined, method: string, e: ts.CallExpression, args: AbsValue[], ctx: Context): AbsValue {
+    if (site.kind === 'manager') {
+      const factory = MANAGER_FACTORIES[method];
+      if (factory) {
+        const proxy = this.site(e, ctx, () => {
+          const s: ObjectSite = { kind: factory.kind, node: e, label: nameOf(e) ?? `${method}()`, multiplicity: 0, owner: site };
+          if (factory.variant) s.variant = factory.variant;
+          const first = args[0];
+          if (factory.kind === 'queue') s.maxsize = first?.t === 'const' && typeof first.v === 'number' ? first.v : 0;
+          if (factory.kind === 'barrier' || factory.kind === 'semaphore') {
+            s.size = first?.t === 'const' && typeof first.v === 'number' ? first.v : factory.kind === 'semaphore' ? 1 : 'several';
+          }
+          return s;
+        });
+        return { t: 'obj', site: proxy };
+      }
+      if (method === 'shutdown') this.record(ctx, { kind: 'shutdown', obj: site, call: e, method, blocking: false }, undefined);
+      return UNKNOWN;
     }
-    const nowait = method.endsWith('Nowait');
-    const blockArg = args[kind === 'put' ? 1 : 0];
-    const timeoutArg = e.arguments[kind === 'put' ? 2 : 1];
-    const nonBlocking = nowait || (blockArg?.t === 'const' && blockArg.v === false) || timeoutArg !== undefined;
-    const op: Op = {
-      proc: ctx.proc, kind, obj: site, call: e, count: loopCount(ctx.loops, exclude),
-      blocking: kind === 'get' ? !nonBlocking : kind === 'put' ? !nonBlocking && (site.maxsize ?? 0) > 0 : kind === 'join',
-    };
-    if (kind === 'put') {
+    if ((site.kind === 'value' || site.kind === 'array' || site.kind === 'condition') && method === 'getLock') {
+      const lock = this.implicitSite(site, 'lock', () => ({
+        kind: 'lock', variant: 'RLock', node: site.node, label: `${site.label}.lock`, multiplicity: site.multiplicity, owner: site,
+      }));
+      return { t: 'obj', site: lock };
+    }
+    if (site.kind === 'pool' && POOL_SUBMIT.has(method)) return this.submit(site, method, e, args, ctx);
+    if ((site.kind === 'lock' || site.kind === 'semaphore' || site.kind === 'condition') && method === 'withLock') {
+      // `withLock(fn)`: acquire, run fn, release even when it throws.
+      this.record(ctx, { kind: 'acquire', obj: site, call: e, method, blocking: true }, undefined);
+      const fn = args[0];
+      let result: AbsValue = UNKNOWN;
+      const body = this.collect(ctx, () => { if (fn?.t === 'fn') result = this.invoke(fn, [], ctx); });
+      const release = this.collect(ctx, () => this.record(ctx, { kind: 'release', obj: site, call: e, method, blocking: false }, undefined));
+      ctx.out.push({ k: 'try', body, handler: undefined, finalizer: release });
+      return result;
+    }
+    const kind = opKind(site, method);
+    if (!kind) return UNKNOWN;
+    const blocking = this.isBlocking(site, kind, method, e, args);
+    const op = this.record(ctx, { kind, obj: site, call: e, method, blocking, ...(end !== undefined ? { end } : {}) }, end);
+    if (kind === 'put' || kind === 'send') {
       op.arg = args[0] ?? UNKNOWN;
       if (e.arguments[0]) op.argNode = e.arguments[0];
     }
-    this.ops.push(op);
     if (kind === 'start' && !this.started.has(site)) {
       this.started.add(site);
       this.runTarget(site, ctx);
     }
+    if (kind === 'wait' && site.kind === 'condition' && method === 'waitFor' && args[0]?.t === 'fn') this.invoke(args[0], [], ctx);
+    return UNKNOWN;
   }
 
-  /** A started process runs its target with copies of `args` bound to the parameters. */
-  private runTarget(site: ObjectSite, parent: Context): void {
-    if (!site.target) return;
-    const ctx: Context = {
-      proc: site, frame: { vars: new Map(), parent: undefined, returns: [] },
-      loops: [], instances: 1, callStack: parent.callStack,
+  private isBlocking(site: ObjectSite, kind: OpKind, method: string, e: ts.CallExpression, args: AbsValue[]): boolean {
+    const isFalse = (v: AbsValue | undefined): boolean => v?.t === 'const' && v.v === false;
+    const given = (i: number): boolean => {
+      const a = e.arguments[i];
+      return a !== undefined && !(args[i]?.t === 'const' && (args[i] as { v: ConstValue }).v === undefined);
     };
-    this.invoke(site.target, site.args ?? [], site.node, ctx);
+    switch (kind) {
+      case 'get': return !method.endsWith('Nowait') && !isFalse(args[0]) && !given(1);
+      case 'put': return (site.maxsize ?? 0) > 0 && !method.endsWith('Nowait') && !isFalse(args[1]) && !given(2);
+      case 'recv': return true;
+      case 'acquire': return !isFalse(args[0]) && !given(1);
+      case 'wait': return site.kind === 'condition' && method === 'waitFor' ? !given(1) : !given(0);
+      case 'join': case 'joinQueue': case 'joinPool': return !given(0);
+      case 'result': return !given(0);
+      default: return false;
+    }
+  }
+
+  private record(ctx: Context, fields: Omit<Op, 'proc' | 'count' | 'guarded'>, end: 0 | 1 | undefined): Op {
+    const exclude = new Set<ts.Symbol>();
+    const callee = skipOuter(fields.call.expression);
+    if (ts.isPropertyAccessExpression(callee)) {
+      const receiver = skipOuter(callee.expression);
+      if (ts.isIdentifier(receiver)) {
+        const sym = this.checker.getSymbolAtLocation(receiver);
+        if (sym) exclude.add(sym);
+      }
+    }
+    const op: Op = { ...fields, proc: ctx.proc, count: loopCount(ctx.loops, exclude), guarded: ctx.guarded || ctx.proc.kind !== 'main' };
+    if (end !== undefined) op.end = end;
+    this.ops.push(op);
+    ctx.out.push({ k: 'op', op });
+    return op;
+  }
+
+  /** `pool.map(fn, items)` and friends: fn runs in the pool's workers with the items as arguments. */
+  private submit(pool: ObjectSite, method: string, e: ts.CallExpression, args: AbsValue[], ctx: Context): AbsValue {
+    this.record(ctx, { kind: 'submit', obj: pool, call: e, method, blocking: false }, undefined);
+    const fn = args[0];
+    const worker = this.implicitSite(pool, 'worker', () => ({
+      kind: 'process', role: 'pool-worker', node: pool.node, label: `${pool.label} worker`, multiplicity: pool.size ?? 'several', owner: pool, daemon: true,
+    }));
+    if (fn?.t === 'fn') {
+      let taskArgs: AbsValue[] = [];
+      const items = asColl(args[1] ?? UNKNOWN);
+      if (method === 'apply' || method === 'applyAsync') taskArgs = items ? items.items : [];
+      else if (method.startsWith('starmap')) taskArgs = items ? asColl(union(items.items))?.items ?? [] : [];
+      else taskArgs = [items ? union(items.items) : UNKNOWN];
+      this.runInWorker(worker, fn, taskArgs, ctx);
+    }
+    if (method.endsWith('Async')) {
+      const callbacks = args[2];
+      for (const key of ['callback', 'errorCallback']) {
+        const cb = fieldOf(callbacks ?? UNKNOWN, key);
+        if (cb.t === 'fn') this.invoke(cb, [UNKNOWN], ctx);
+      }
+      return { t: 'pending', pool, submit: e };
+    }
+    // apply/map/starmap wait for their results; imap yields them as they come.
+    this.record(ctx, { kind: 'result', obj: pool, call: e, method, blocking: true }, undefined);
+    return UNKNOWN;
+  }
+
+  private runInWorker(worker: ObjectSite, fn: FnValue, args: AbsValue[], parent: Context): void {
+    const ctx = this.context(worker, parent, true);
+    this.invoke(fn, args, ctx);
+    const tasks = this.poolTasks.get(worker) ?? [];
+    tasks.push(seq(ctx.out));
+    this.poolTasks.set(worker, tasks);
+  }
+
+  /** A started process runs its target with copies of `args` (and `kwargs` last) bound to the parameters. */
+  private runTarget(site: ObjectSite, parent: Context): void {
+    const ctx = this.context(site, parent, true);
+    if (site.target) {
+      const args = [...(site.args ?? []), ...(site.kwargs ? [site.kwargs] : [])];
+      this.invoke(site.target, args, ctx, site.self);
+    }
+    this.flows.set(site, seq(ctx.out));
+  }
+}
+
+/** Owner of the sites that stand for objects the analysis could not follow. */
+const UNKNOWN_OWNER: ObjectSite = { kind: 'namespace', node: undefined as unknown as ts.Node, label: 'unknown', multiplicity: 'several', unknown: true };
+
+function classKind(cls: string): SiteKind | undefined {
+  switch (cls) {
+    case 'Queue': case 'JoinableQueue': case 'SimpleQueue': return 'queue';
+    case 'Connection': return 'pipe';
+    case 'Lock': case 'RLock': return 'lock';
+    case 'Semaphore': case 'BoundedSemaphore': return 'semaphore';
+    case 'Event': return 'event';
+    case 'Condition': return 'condition';
+    case 'Barrier': return 'barrier';
+    case 'Process': return 'process';
+    case 'Pool': return 'pool';
+    default: return undefined;
   }
 }
 
 function opKind(site: ObjectSite, method: string): OpKind | undefined {
-  if (site.kind === 'queue') {
-    if (method === 'put' || method === 'putNowait') return 'put';
-    if (method === 'get' || method === 'getNowait') return 'get';
-    return undefined;
+  switch (site.kind) {
+    case 'queue':
+      if (method === 'put' || method === 'putNowait') return 'put';
+      if (method === 'get' || method === 'getNowait') return 'get';
+      if (method === 'taskDone') return 'taskDone';
+      if (method === 'join') return 'joinQueue';
+      if (method === 'close') return 'closeQueue';
+      return undefined;
+    case 'pipe':
+      if (method === 'send' || method === 'sendBytes') return 'send';
+      if (method === 'recv' || method === 'recvBytes') return 'recv';
+      if (method === 'close') return 'closeEnd';
+      return undefined;
+    case 'lock': case 'semaphore':
+      if (method === 'acquire') return 'acquire';
+      if (method === 'release') return 'release';
+      return undefined;
+    case 'condition':
+      if (method === 'acquire') return 'acquire';
+      if (method === 'release') return 'release';
+      if (method === 'wait' || method === 'waitFor') return 'wait';
+      if (method === 'notify' || method === 'notifyAll') return 'notify';
+      return undefined;
+    case 'event':
+      if (method === 'set') return 'set';
+      if (method === 'clear') return 'clear';
+      if (method === 'wait') return 'wait';
+      if (method === 'isSet') return 'read';
+      return undefined;
+    case 'barrier':
+      if (method === 'wait') return 'wait';
+      if (method === 'abort' || method === 'reset') return 'abort';
+      return undefined;
+    case 'value': case 'array': case 'dict': case 'list': case 'namespace':
+      if (['get', 'has', 'keys', 'values', 'items', 'size', 'toObject', 'toArray', 'length'].includes(method)) return 'read';
+      if (['set', 'delete', 'update', 'append', 'pop', 'extend'].includes(method)) return 'write';
+      return undefined;
+    case 'pool':
+      if (method === 'close') return 'closePool';
+      if (method === 'terminate') return 'terminatePool';
+      if (method === 'join') return 'joinPool';
+      return undefined;
+    case 'process':
+      if (method === 'start') return 'start';
+      if (method === 'join') return 'join';
+      if (method === 'terminate' || method === 'kill') return 'terminate';
+      return undefined;
+    default:
+      return undefined;
   }
-  if (method === 'start') return 'start';
-  if (method === 'join') return 'join';
-  if (method === 'terminate' || method === 'kill') return 'terminate';
+}
+
+function asColl(v: AbsValue): CollValue | undefined {
+  if (v.t === 'coll') return v;
+  if (v.t === 'union') {
+    const colls = v.alts.filter((a): a is CollValue => a.t === 'coll');
+    if (colls.length === 1 && colls.length === v.alts.length) return colls[0];
+  }
   return undefined;
+}
+
+function records(v: AbsValue): RecordValue[] {
+  if (v.t === 'record') return [v];
+  if (v.t === 'union') return v.alts.flatMap(records);
+  return [];
+}
+
+function fieldOf(v: AbsValue, key: string): AbsValue {
+  const recs = records(v);
+  if (recs.length === 0) return UNKNOWN;
+  return union(recs.map((r) => r.fields.get(key) ?? UNKNOWN));
 }
 
 /** Iterations of `for (let i = A; i < B; i++)` with constant bounds; otherwise unknown. */
 function forCount(s: ts.ForStatement): EdgeCount {
-  if (!s.condition && !s.incrementor) return 'loop';
-  if (!s.condition) return 'loop';
+  if (!s.condition || s.condition.kind === ts.SyntaxKind.TrueKeyword) return 'loop';
   const init = s.initializer && ts.isVariableDeclarationList(s.initializer) ? s.initializer.declarations[0] : undefined;
   const start = init?.initializer ? constOf(init.initializer) : undefined;
   const cond = s.condition;
@@ -560,9 +1006,21 @@ function forCount(s: ts.ForStatement): EdgeCount {
 
 /** The name a value is stored under: `const q = new Queue()` -> "q". */
 function nameOf(e: ts.Node): string | undefined {
-  const p = e.parent;
+  let p = e.parent;
+  while (ts.isAwaitExpression(p) || ts.isParenthesizedExpression(p) || ts.isAsExpression(p)) p = p.parent;
   if (ts.isVariableDeclaration(p) && ts.isIdentifier(p.name)) return p.name.text;
-  if (ts.isPropertyAssignment(p) && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name))) return p.name.text;
+  if (ts.isPropertyAssignment(p) || ts.isPropertyDeclaration(p)) return propertyName(p.name);
   if (ts.isBinaryExpression(p) && ts.isIdentifier(p.left)) return p.left.text;
+  if (ts.isBinaryExpression(p) && ts.isPropertyAccessExpression(p.left)) return p.left.name.text;
   return undefined;
+}
+
+/** `const [a, b] = Pipe()` -> "a/b". */
+function pipeName(e: ts.Node): string | undefined {
+  const p = e.parent;
+  if (ts.isVariableDeclaration(p) && ts.isArrayBindingPattern(p.name)) {
+    const names = p.name.elements.map((el) => (ts.isBindingElement(el) && ts.isIdentifier(el.name) ? el.name.text : '_'));
+    return names.join('/');
+  }
+  return nameOf(e);
 }

@@ -7,17 +7,15 @@ import ts from 'typescript';
 
 export const SHIM_PACKAGE = '@process-topology/multiprocessing';
 
-/** The shim exports the analysis understands (classes and factory functions). */
-export type ShimExport =
-  | 'Process'
-  | 'Queue'
-  | 'JoinableQueue'
-  | 'SimpleQueue'
-  | 'isMainProcess';
+/** The shim exports the analysis understands: classes and factory functions. */
+export const SHIM_EXPORTS = [
+  'Process', 'Queue', 'JoinableQueue', 'SimpleQueue', 'Pipe', 'Lock', 'RLock', 'Semaphore',
+  'BoundedSemaphore', 'Event', 'Condition', 'Barrier', 'Value', 'SharedArray', 'Manager', 'Pool',
+  'isMainProcess', 'currentProcess', 'parentProcess', 'activeChildren', 'cpuCount',
+] as const;
+export type ShimExport = (typeof SHIM_EXPORTS)[number];
 
-const KNOWN: ReadonlySet<string> = new Set<ShimExport>([
-  'Process', 'Queue', 'JoinableQueue', 'SimpleQueue', 'isMainProcess',
-]);
+const KNOWN: ReadonlySet<string> = new Set<string>(SHIM_EXPORTS);
 
 export class ShimResolver {
   private readonly names: Set<string>;

@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import ts from 'typescript';
 import type { EdgeCount, EdgeKind, Location, ModelEdge, ModelNode } from '../../../common/model';
-import type { Extraction, ObjectSite, Op, ProcessRef } from './extract';
+import type { Extraction, ObjectSite, Op, OpKind, ProcessRef } from './facts';
 
 export class Locator {
   constructor(readonly rootDir: string) {}
@@ -28,8 +28,17 @@ export interface Topology {
   edgeOf(op: Op): string | undefined;
 }
 
-const EDGE_OF_OP: Record<Op['kind'], EdgeKind> = {
-  put: 'put', get: 'get', start: 'spawn', join: 'join', terminate: 'terminate',
+/** How each operation is drawn: its edge kind, and whether data flows from the object to the process. */
+const EDGE_OF_OP: Partial<Record<OpKind, { kind: EdgeKind; inward?: true }>> = {
+  put: { kind: 'put' }, get: { kind: 'get', inward: true }, taskDone: { kind: 'taskDone' },
+  joinQueue: { kind: 'wait', inward: true },
+  send: { kind: 'send' }, recv: { kind: 'recv', inward: true },
+  acquire: { kind: 'acquire' }, release: { kind: 'release' },
+  wait: { kind: 'wait', inward: true }, set: { kind: 'set' }, clear: { kind: 'set' }, notify: { kind: 'notify' }, abort: { kind: 'set' },
+  read: { kind: 'read', inward: true }, write: { kind: 'write' },
+  submit: { kind: 'submit' }, result: { kind: 'result', inward: true },
+  joinPool: { kind: 'join' }, terminatePool: { kind: 'terminate' },
+  start: { kind: 'spawn' }, join: { kind: 'join' }, terminate: { kind: 'terminate' },
 };
 
 function addCount(a: EdgeCount | undefined, b: EdgeCount): EdgeCount {
@@ -65,43 +74,55 @@ export function buildTopology(ex: Extraction, loc: Locator): Topology {
     || a.node.getStart() - b.node.getStart());
   for (const site of sorted) {
     const l = loc.of(site.node);
-    const id = unique(`${site.kind === 'process' ? 'proc' : site.kind}:${site.label}@${l.file}`);
+    const prefix = site.kind === 'process' ? (site.role === 'pool-worker' ? 'worker' : 'proc') : site.kind;
+    const id = unique(`${prefix}:${site.label}@${l.file}`);
     ids.set(site, id);
     const node: ModelNode = { id, kind: site.kind, label: site.label, loc: l };
     if (site.multiplicity !== 1) node.multiplicity = site.multiplicity;
     if (site.kind === 'process') {
-      node.role = 'child';
+      node.role = site.role ?? 'child';
       node.daemon = site.daemon ?? false;
       if (site.targetName) node.target = site.targetName;
-    } else {
-      if (site.variant) node.variant = site.variant;
-      node.maxsize = site.maxsize ?? 0;
     }
+    if (site.variant) node.variant = site.variant as NonNullable<ModelNode['variant']>;
+    if (site.kind === 'queue') node.maxsize = site.maxsize ?? 0;
+    if (site.kind === 'pipe') node.duplex = site.duplex ?? true;
     nodes.push(node);
   }
 
   const edges: ModelEdge[] = [];
   const byKey = new Map<string, ModelEdge>();
   const edgeOfOp = new Map<Op, string>();
-  for (const op of ex.ops) {
-    const procId = ids.get(op.proc);
-    const objId = ids.get(op.obj);
-    if (!procId || !objId) continue;
-    const kind = EDGE_OF_OP[op.kind];
-    // Data flows along the arrow: into a queue on put, out of it on get.
-    const [from, to] = op.kind === 'get' ? [objId, procId] : [procId, objId];
-    const key = `${kind}:${from}->${to}`;
+  const addEdge = (kind: EdgeKind, from: string, to: string, l: Location, count: EdgeCount, blocking: boolean, end?: 0 | 1): ModelEdge => {
+    const key = `${kind}:${from}->${to}${end !== undefined ? `:end${end}` : ''}`;
     let edge = byKey.get(key);
     if (!edge) {
       edge = { id: key, kind, from, to, locs: [] };
+      if (end !== undefined) edge.end = end === 0 ? 'end0' : 'end1';
       byKey.set(key, edge);
       edges.push(edge);
     }
-    edge.count = addCount(edge.count, op.count);
-    if (op.blocking) edge.blocking = true;
-    const l = loc.of(op.call);
+    edge.count = addCount(edge.count, count);
+    if (blocking) edge.blocking = true;
     if (!edge.locs.some((x) => x.file === l.file && x.range.start.line === l.range.start.line
       && x.range.start.character === l.range.start.character)) edge.locs.push(l);
+    return edge;
+  };
+  // A pool starts its workers.
+  for (const site of sorted) {
+    if (site.role === 'pool-worker' && site.owner) {
+      const from = ids.get(site.owner);
+      const to = ids.get(site);
+      if (from && to) addEdge('spawn', from, to, loc.of(site.owner.node), 1, false);
+    }
+  }
+  for (const op of ex.ops) {
+    const procId = ids.get(op.proc);
+    const objId = ids.get(op.obj);
+    const drawn = EDGE_OF_OP[op.kind];
+    if (!procId || !objId || !drawn) continue;
+    const [from, to] = drawn.inward ? [objId, procId] : [procId, objId];
+    const edge = addEdge(drawn.kind, from, to, loc.of(op.call), op.count, op.blocking, op.end);
     edgeOfOp.set(op, edge.id);
   }
   return {

@@ -2,7 +2,8 @@
 // with fewer sentinels put than consumer processes running that loop.
 import ts from 'typescript';
 import type { Finding, Multiplicity } from '../../../../common/model';
-import { skipOuter, type ConstValue, type Op } from '../extract';
+import { skipOuter } from '../extract';
+import { processMultiplicity, type ConstValue, type Op } from '../facts';
 import type { RuleContext } from './context';
 
 interface SentinelLoop {
@@ -25,18 +26,19 @@ export function missingSentinel(ctx: RuleContext): Finding[] {
       const consumerOps = ops.filter((o) => o.obj === queue);
       let consumers: Multiplicity = 0;
       for (const proc of new Set(consumerOps.map((o) => o.proc))) {
-        const m = proc.kind === 'main' ? 1 : proc.multiplicity;
+        const m = processMultiplicity(proc);
         consumers = consumers === 'several' || m === 'several' ? 'several' : consumers + m;
       }
       const puts = ctx.extraction.ops.filter((o) => o.kind === 'put' && o.obj === queue);
       let sentinels = 0;
-      let certain = true;
-      for (const put of puts) {
+      // A put on a queue the analysis lost track of could be the missing sentinel.
+      let certain = !ctx.extraction.ops.some((o) => o.kind === 'put' && o.obj.unknown && o.obj.kind === 'queue');
+      for (const put of certain ? puts : []) {
         const verdict = isSentinel(put, loop.value, ctx.checker);
         if (verdict === 'no') continue;
         if (verdict === 'maybe') { certain = false; break; }
         const per = put.count;
-        const procs = put.proc.kind === 'main' ? 1 : put.proc.multiplicity;
+        const procs = processMultiplicity(put.proc);
         if (typeof per !== 'number' || procs === 'several') { certain = false; break; }
         sentinels += per * procs;
       }

@@ -1,0 +1,163 @@
+// The facts extraction produces: allocation sites of shim objects, abstract values that say which
+// sites a variable can hold, the operations each process performs, and each process's control
+// flow over those operations (the input of the rules and the model checker).
+import type ts from 'typescript';
+import type { EdgeCount, Multiplicity, NodeKind, ProcessRole } from '../../../common/model';
+
+export type SiteKind = Exclude<NodeKind, 'file'>;
+
+export interface ObjectSite {
+  kind: SiteKind;
+  /** The allocation expression (`new Queue()`); implicit sites use their owner's node. */
+  node: ts.Node;
+  label: string;
+  /** How many instances the program creates at this site. */
+  multiplicity: Multiplicity;
+  /** Queue/lock class name (`JoinableQueue`, `RLock`, `ManagerQueue`…). */
+  variant?: string;
+  maxsize?: number;
+  duplex?: boolean;
+  /** Barrier parties, semaphore initial value, pool size. */
+  size?: Multiplicity;
+  /** Stands for objects the analysis could not follow (from `any`, a library callback…). */
+  unknown?: boolean;
+  /** The manager that hosts a proxy, the value that carries a lock, the pool of a pool worker. */
+  owner?: ObjectSite;
+  // Processes only.
+  role?: ProcessRole;
+  target?: FnValue;
+  targetName?: string;
+  args?: AbsValue[];
+  kwargs?: AbsValue;
+  daemon?: boolean;
+  /** `this` of a Process subclass instance. */
+  self?: AbsValue;
+}
+
+/** The main program of an entry file: the process that runs its top-level code. */
+export interface MainProcess {
+  kind: 'main';
+  file: ts.SourceFile;
+}
+
+export type ProcessRef = ObjectSite | MainProcess;
+
+export interface FnValue {
+  t: 'fn';
+  decl: ts.SignatureDeclaration & { body?: ts.ConciseBody };
+  closure: Frame | undefined;
+  self?: AbsValue;
+}
+
+export type ConstValue = string | number | boolean | null | undefined;
+
+export interface CollValue {
+  t: 'coll';
+  items: AbsValue[];
+  length: Multiplicity;
+  /** Loop depth where the collection was made: pushes in deeper loops multiply. */
+  depth: number;
+}
+
+export interface RecordValue {
+  t: 'record';
+  fields: Map<string, AbsValue>;
+}
+
+export type AbsValue =
+  | { t: 'obj'; site: ObjectSite; end?: 0 | 1 }
+  | CollValue
+  | RecordValue
+  | { t: 'const'; v: ConstValue }
+  | FnValue
+  | { t: 'pending'; pool: ObjectSite; submit: ts.CallExpression }
+  | { t: 'union'; alts: AbsValue[] }
+  | { t: 'unknown' };
+
+export interface Frame {
+  vars: Map<ts.Symbol, AbsValue>;
+  parent: Frame | undefined;
+  returns: AbsValue[];
+  self?: AbsValue;
+}
+
+export type OpKind =
+  | 'put' | 'get' | 'taskDone' | 'joinQueue' | 'closeQueue'
+  | 'send' | 'recv' | 'closeEnd'
+  | 'acquire' | 'release'
+  | 'wait' | 'set' | 'clear' | 'notify' | 'abort'
+  | 'read' | 'write'
+  | 'submit' | 'result' | 'closePool' | 'terminatePool' | 'joinPool'
+  | 'start' | 'join' | 'terminate'
+  | 'shutdown';
+
+export interface Op {
+  proc: ProcessRef;
+  kind: OpKind;
+  obj: ObjectSite;
+  /** Pipe end the operation uses. */
+  end?: 0 | 1;
+  call: ts.CallExpression;
+  /** The shim method called, as written. */
+  method: string;
+  /** How many times one instance of `proc` performs it. */
+  count: EdgeCount;
+  /** Can wait forever (no timeout, `block` not false). */
+  blocking: boolean;
+  /** Runs under the `isMainProcess()` guard (or in a child). */
+  guarded: boolean;
+  /** The value put or sent. */
+  arg?: AbsValue;
+  argNode?: ts.Expression;
+}
+
+/** Control flow of one process over its operations, in program order. */
+export type Flow =
+  | { k: 'op'; op: Op }
+  | { k: 'seq'; items: Flow[] }
+  | { k: 'branch'; alts: Flow[] }
+  | { k: 'loop'; count: EdgeCount; body: Flow }
+  | { k: 'try'; body: Flow; handler: Flow | undefined; finalizer: Flow | undefined }
+  | { k: 'call'; body: Flow }
+  | { k: 'exit'; how: 'break' | 'continue' | 'return' | 'throw'; label?: string };
+
+export interface Extraction {
+  entry: ts.SourceFile;
+  main: MainProcess;
+  sites: ObjectSite[];
+  ops: Op[];
+  flows: Map<ProcessRef, Flow>;
+}
+
+export const UNKNOWN: AbsValue = { t: 'unknown' };
+
+export function valueSites(v: AbsValue): { site: ObjectSite; end?: 0 | 1 }[] {
+  switch (v.t) {
+    case 'obj': return [v.end === undefined ? { site: v.site } : { site: v.site, end: v.end }];
+    case 'coll': return v.items.flatMap(valueSites);
+    case 'union': return v.alts.flatMap(valueSites);
+    default: return [];
+  }
+}
+
+export function union(values: AbsValue[]): AbsValue {
+  const flat: AbsValue[] = [];
+  for (const v of values) {
+    for (const x of v.t === 'union' ? v.alts : [v]) if (!flat.includes(x)) flat.push(x);
+  }
+  if (flat.length === 0) return UNKNOWN;
+  if (flat.length === 1) return flat[0]!;
+  return { t: 'union', alts: flat };
+}
+
+export function mulMultiplicity(a: Multiplicity, b: Multiplicity): Multiplicity {
+  return a === 'several' || b === 'several' ? 'several' : a * b;
+}
+
+export function addMultiplicity(a: Multiplicity, b: Multiplicity): Multiplicity {
+  return a === 'several' || b === 'several' ? 'several' : a + b;
+}
+
+export function processMultiplicity(p: ProcessRef): Multiplicity {
+  return p.kind === 'main' ? 1 : p.multiplicity;
+}
