@@ -17,6 +17,8 @@ const MAX_CALL_DEPTH = 10;
 
 interface LoopFrame {
   mult: EdgeCount;
+  /** The loop statement or callback: an object made inside it is a new instance per iteration. */
+  node?: ts.Node;
   /** The iteration variable of a `for…of`: operations on it happen once per element. */
   variable?: ts.Symbol;
 }
@@ -84,16 +86,21 @@ export function constOf(e: ts.Expression): { v: ConstValue } | undefined {
   return undefined;
 }
 
-function loopCount(loops: readonly LoopFrame[], exclude: ReadonlySet<ts.Symbol>): EdgeCount {
+function loopCount(loops: readonly LoopFrame[], exclude: ReadonlySet<ts.Symbol>, madeAt?: ts.Node): EdgeCount {
   let n = 1;
   let several = false;
   for (const l of loops) {
     if (l.variable && exclude.has(l.variable)) continue;
+    if (madeAt && l.node && contains(l.node, madeAt)) continue;
     if (l.mult === 'loop') return 'loop';
     if (l.mult === 'several') several = true;
     else n *= l.mult;
   }
   return several ? 'several' : n;
+}
+
+function contains(outer: ts.Node, inner: ts.Node): boolean {
+  return inner.getSourceFile() === outer.getSourceFile() && inner.pos >= outer.pos && inner.end <= outer.end;
 }
 
 function seq(items: Flow[]): Flow {
@@ -170,13 +177,13 @@ export class Extractor {
         if (ts.isVariableDeclarationList(s.initializer)) for (const d of s.initializer.declarations) this.declaration(d, ctx);
         else this.expr(s.initializer, ctx);
       }
-      this.loop(s.statement, { mult: forCount(s) }, ctx, s.condition);
+      this.loop(s.statement, { mult: forCount(s), node: s }, ctx, s.condition);
     } else if (ts.isWhileStatement(s) || ts.isDoStatement(s)) {
       const forever = s.expression.kind === ts.SyntaxKind.TrueKeyword;
-      this.loop(s.statement, { mult: forever ? 'loop' : 'several' }, ctx, s.expression);
+      this.loop(s.statement, { mult: forever ? 'loop' : 'several', node: s }, ctx, s.expression);
     } else if (ts.isForInStatement(s)) {
       this.expr(s.expression, ctx);
-      this.loop(s.statement, { mult: 'several' }, ctx);
+      this.loop(s.statement, { mult: 'several', node: s }, ctx);
     } else if (ts.isReturnStatement(s)) {
       ctx.frame.returns.push(s.expression ? this.expr(s.expression, ctx) : { t: 'const', v: undefined });
       ctx.out.push({ k: 'exit', how: 'return' });
@@ -239,7 +246,7 @@ export class Extractor {
         }
       }
     }
-    this.loop(s.statement, { mult: coll ? coll.length : 'several', ...(variable ? { variable } : {}) }, ctx);
+    this.loop(s.statement, { mult: coll ? coll.length : 'several', node: s, ...(variable ? { variable } : {}) }, ctx);
   }
 
   private loop(body: ts.Statement, frame: LoopFrame, ctx: Context, condition?: ts.Expression): void {
@@ -390,7 +397,8 @@ export class Extractor {
   }
 
   private identifier(e: ts.Identifier, ctx: Context): AbsValue {
-    const sym = this.checker.getSymbolAtLocation(e);
+    const sym = ts.isShorthandPropertyAssignment(e.parent) && e.parent.name === e
+      ? this.checker.getShorthandAssignmentValueSymbol(e.parent) : this.checker.getSymbolAtLocation(e);
     if (!sym) return UNKNOWN;
     for (let f: Frame | undefined = ctx.frame; f; f = f.parent) {
       const v = f.vars.get(sym);
@@ -670,7 +678,13 @@ export class Extractor {
     if (method === 'start' && this.shim.exportOf(callee.expression) === 'Manager') return this.allocate(e, 'Manager', [], ctx);
     const receiver = this.expr(callee.expression, ctx);
     const coll = asColl(receiver);
-    if (coll && (method === 'map' || method === 'forEach' || method === 'flatMap')) return this.iterate(coll, method, e, ctx);
+    if (method === 'map' || method === 'forEach' || method === 'flatMap') {
+      // Over a list the analysis cannot count, the callback still runs: "several" times.
+      if (coll) return this.iterate(coll, method, e, ctx);
+      if (receiver.t === 'unknown' && e.arguments[0] && this.isFunctionArg(e.arguments[0], ctx)) {
+        return this.iterate({ t: 'coll', items: [UNKNOWN], length: 'several', depth: ctx.loops.length }, method, e, ctx);
+      }
+    }
     if (coll && method === 'push') {
       for (const a of e.arguments) {
         coll.items.push(this.expr(a, ctx));
@@ -694,6 +708,12 @@ export class Extractor {
       return UNKNOWN;
     }
     return union(found.map(({ site, end }) => this.operation(site, end, method, e, argValues, ctx)));
+  }
+
+  private isFunctionArg(arg: ts.Expression, ctx: Context): boolean {
+    const a = skipOuter(arg);
+    if (ts.isArrowFunction(a) || ts.isFunctionExpression(a)) return true;
+    return ts.isIdentifier(a) && this.identifier(a, ctx).t === 'fn';
   }
 
   /** A user method called on a record or class instance we cannot see into. */
@@ -728,7 +748,7 @@ export class Extractor {
     const variable = param && ts.isIdentifier(param.name) ? this.checker.getSymbolAtLocation(param.name) : undefined;
     let result: AbsValue = UNKNOWN;
     const body = this.collect(ctx, () => {
-      ctx.loops.push({ mult: coll.length, ...(variable ? { variable } : {}) });
+      ctx.loops.push({ mult: coll.length, node: cb.decl, ...(variable ? { variable } : {}) });
       try {
         result = this.invoke(cb, [union(coll.items)], ctx);
       } finally {
@@ -839,7 +859,7 @@ export class Extractor {
         if (sym) exclude.add(sym);
       }
     }
-    const op: Op = { ...fields, proc: ctx.proc, count: loopCount(ctx.loops, exclude), guarded: ctx.guarded || ctx.proc.kind !== 'main' };
+    const op: Op = { ...fields, proc: ctx.proc, count: loopCount(ctx.loops, exclude, fields.obj.node), guarded: ctx.guarded || ctx.proc.kind !== 'main' };
     if (end !== undefined) op.end = end;
     this.ops.push(op);
     ctx.out.push({ k: 'op', op });
@@ -1012,6 +1032,14 @@ function nameOf(e: ts.Node): string | undefined {
   if (ts.isPropertyAssignment(p) || ts.isPropertyDeclaration(p)) return propertyName(p.name);
   if (ts.isBinaryExpression(p) && ts.isIdentifier(p.left)) return p.left.text;
   if (ts.isBinaryExpression(p) && ts.isPropertyAccessExpression(p.left)) return p.left.name.text;
+  // `return new Queue()` in a factory: name it after the factory.
+  if (ts.isReturnStatement(p) || ts.isArrowFunction(p)) {
+    let f: ts.Node | undefined = p;
+    while (f && !ts.isFunctionLike(f)) f = f.parent;
+    const name = f && (ts.isFunctionDeclaration(f) || ts.isMethodDeclaration(f)) ? propertyName(f.name)
+      : f && ts.isArrowFunction(f) && ts.isVariableDeclaration(f.parent) ? propertyName(f.parent.name) : undefined;
+    return name ? `${name}()` : undefined;
+  }
   return undefined;
 }
 

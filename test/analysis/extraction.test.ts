@@ -1,0 +1,54 @@
+// Golden tests of the extraction: for each fixture program, the model's nodes (kind, label,
+// multiplicity, role, location line) and edges (kind, ends, count, blocking, location lines) match
+// the expected file beside it. UPDATE_GOLDEN=1 rewrites the expected files (review the diff!).
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { analyzeFiles } from '../../server/src/analysis/analyze';
+import { isTopologyModel, type TopologyModel } from '../../common/model';
+import { EXAMPLES, ROOT } from '../helpers/paths';
+
+const FIXTURES = path.join(ROOT, 'test/fixtures/extraction');
+
+/** A readable, order-independent digest of a model. */
+function digest(model: TopologyModel) {
+  return {
+    nodes: model.nodes.map((n) => ({
+      id: n.id, kind: n.kind, label: n.label,
+      ...(n.role ? { role: n.role } : {}), ...(n.multiplicity !== undefined ? { multiplicity: n.multiplicity } : {}),
+      ...(n.variant ? { variant: n.variant } : {}), ...(n.maxsize !== undefined ? { maxsize: n.maxsize } : {}),
+      ...(n.daemon ? { daemon: true } : {}), ...(n.duplex !== undefined ? { duplex: n.duplex } : {}),
+      at: `${n.loc.file}:${n.loc.range.start.line + 1}`,
+    })).sort((a, b) => a.id.localeCompare(b.id)),
+    edges: model.edges.map((e) => ({
+      edge: `${e.kind} ${e.from} -> ${e.to}${e.end ? ` (${e.end})` : ''}`,
+      count: e.count, ...(e.blocking ? { blocking: true } : {}),
+      at: e.locs.map((l) => `${l.file}:${l.range.start.line + 1}`),
+    })).sort((a, b) => a.edge.localeCompare(b.edge)),
+    findings: model.findings.map((f) => `${f.rule} ${f.loc.file}:${f.loc.range.start.line + 1}`),
+  };
+}
+
+const cases: [string, string][] = [
+  ...fs.readdirSync(FIXTURES).filter((f) => /\.(ts|cjs|js)$/.test(f)).map((f): [string, string] => [f, path.join(FIXTURES, f)]),
+  ...fs.readdirSync(FIXTURES, { withFileTypes: true }).filter((d) => d.isDirectory())
+    .map((d): [string, string] => [d.name, path.join(FIXTURES, d.name, 'main.ts')]),
+  ['examples/producer-consumer.ts', path.join(EXAMPLES, 'producer-consumer.ts')],
+];
+
+describe('extraction golden models', () => {
+  for (const [name, entry] of cases) {
+    it(name, () => {
+      const model = analyzeFiles([entry], { rootDir: ROOT });
+      assert.ok(isTopologyModel(model), 'a valid model');
+      const expectedFile = path.join(FIXTURES, 'expected', `${name.replace(/[/.]/g, '_')}.json`);
+      const actual = digest(model);
+      if (process.env.UPDATE_GOLDEN) {
+        fs.mkdirSync(path.dirname(expectedFile), { recursive: true });
+        fs.writeFileSync(expectedFile, JSON.stringify(actual, null, 2) + '\n');
+      }
+      assert.deepEqual(actual, JSON.parse(fs.readFileSync(expectedFile, 'utf8')));
+    });
+  }
+});
