@@ -16,7 +16,8 @@ export type ToWebview =
 /** Webview -> extension host. Validated with `parseFromWebview` before use. */
 export type FromWebview =
   | { type: 'ready' }
-  | { type: 'open'; loc: Location };
+  | { type: 'open'; loc: Location }
+  | { type: 'rendered'; nodes: number; edges: number };
 
 /** The webview is untrusted: accept only the exact shapes above. */
 export function parseFromWebview(msg: unknown): FromWebview | undefined {
@@ -24,5 +25,10 @@ export function parseFromWebview(msg: unknown): FromWebview | undefined {
   const m = msg as Record<string, unknown>;
   if (m.type === 'ready' && Object.keys(m).length === 1) return { type: 'ready' };
   if (m.type === 'open' && isLocation(m.loc)) return { type: 'open', loc: m.loc };
+  if (m.type === 'rendered' && isCount(m.nodes) && isCount(m.edges)) return { type: 'rendered', nodes: m.nodes, edges: m.edges };
   return undefined;
+}
+
+function isCount(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 1e7;
 }

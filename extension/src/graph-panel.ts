@@ -15,6 +15,8 @@ export class GraphPanel implements vscode.Disposable {
   private document: vscode.Uri | undefined;
   private model: TopologyModel | undefined;
   private ready = false;
+  /** What the webview last reported drawing. */
+  rendered: { nodes: number; edges: number } | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
 
   static createOrShow(extensionUri: vscode.Uri, source: ModelSource, document: vscode.Uri | undefined): GraphPanel {
@@ -94,6 +96,8 @@ export class GraphPanel implements vscode.Disposable {
       this.post();
     } else if (msg.type === 'open' && this.model) {
       void openLocation(this.model, msg.loc);
+    } else if (msg.type === 'rendered') {
+      this.rendered = { nodes: msg.nodes, edges: msg.edges };
     }
   }
 

@@ -4,7 +4,13 @@ import { registerCommands } from './commands';
 import { Ctx } from './ctx';
 import { GraphPanel, VIEW_TYPE } from './graph-panel';
 
-export async function activate(extension: vscode.ExtensionContext): Promise<void> {
+/** What the extension exports: read by the integration tests (and by other extensions). */
+export interface Api {
+  /** The graph panel's document and what its webview last drew, when the panel is open. */
+  graph(): { document: string | undefined; rendered: { nodes: number; edges: number } | undefined } | undefined;
+}
+
+export async function activate(extension: vscode.ExtensionContext): Promise<Api> {
   const ctx = new Ctx(extension);
   extension.subscriptions.push(ctx);
   registerCommands(ctx);
@@ -14,6 +20,12 @@ export async function activate(extension: vscode.ExtensionContext): Promise<void
     },
   }));
   await ctx.start();
+  return {
+    graph: () => {
+      const panel = GraphPanel.current;
+      return panel && { document: panel.currentDocument?.toString(), rendered: panel.rendered };
+    },
+  };
 }
 
 export function deactivate(): void {

@@ -82,6 +82,12 @@ function startInVsCode(page: Page, vscode: VsCodeApi): void {
     if (!msg) return;
     vscode.setState({ model: msg.model, title: msg.title });
     show(page, msg.model, msg.title, onOpen);
+    // Tell the host what was drawn (its status and the integration tests read it).
+    vscode.postMessage({
+      type: 'rendered',
+      nodes: page.graph.querySelectorAll('.node').length,
+      edges: page.graph.querySelectorAll('.edge').length,
+    });
   });
   vscode.postMessage({ type: 'ready' });
 }

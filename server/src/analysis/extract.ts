@@ -119,6 +119,8 @@ export class Extractor {
   private readonly ops: Op[] = [];
   private readonly flows = new Map<ProcessRef, Flow>();
   private readonly started = new Set<ObjectSite>();
+  /** Processes whose code runs `eval` or `new Function`: they may do anything. */
+  private readonly opaque = new Set<ProcessRef>();
   /** Functions submitted to each pool worker: its flow is a loop over them. */
   private readonly poolTasks = new Map<ObjectSite, Flow[]>();
 
@@ -133,7 +135,7 @@ export class Extractor {
     for (const [worker, tasks] of this.poolTasks) {
       this.flows.set(worker, { k: 'loop', count: 'loop', body: { k: 'branch', alts: tasks } });
     }
-    return { entry, main, sites: [...this.sites.values(), ...[...this.implicit.values()].flatMap((m) => [...m.values()])], ops: this.ops, flows: this.flows };
+    return { entry, main, opaque: this.opaque, sites: [...this.sites.values(), ...[...this.implicit.values()].flatMap((m) => [...m.values()])], ops: this.ops, flows: this.flows };
   }
 
   private context(proc: ProcessRef, parent: Context | undefined, guarded: boolean): Context {
@@ -313,7 +315,10 @@ export class Extractor {
     if (e.kind === ts.SyntaxKind.ThisKeyword) return this.thisValue(ctx);
     if (ts.isArrayLiteralExpression(e)) return this.arrayLiteral(e, ctx);
     if (ts.isObjectLiteralExpression(e)) return this.objectLiteral(e, ctx);
-    if (ts.isNewExpression(e)) return this.newExpr(e, ctx);
+    if (ts.isNewExpression(e)) {
+      if (ts.isIdentifier(e.expression) && e.expression.text === 'Function') this.opaque.add(ctx.proc);
+      return this.newExpr(e, ctx);
+    }
     if (ts.isCallExpression(e)) return this.call(e, ctx);
     if (ts.isPropertyAccessExpression(e)) return fieldOf(this.expr(e.expression, ctx), e.name.text);
     if (ts.isElementAccessExpression(e)) {
@@ -666,10 +671,31 @@ export class Extractor {
       return UNKNOWN;
     }
     if (ts.isPropertyAccessExpression(callee)) return this.methodCall(e, callee, ctx);
+    if (ts.isIdentifier(callee) && (callee.text === 'eval' || callee.text === 'Function')) this.opaque.add(ctx.proc);
     const fnValue = this.expr(callee, ctx);
     const argValues = e.arguments.map((a) => this.expr(a, ctx));
     if (fnValue.t === 'fn') return this.invoke(fnValue, argValues, ctx);
+    this.callbacks(argValues, ctx);
     return UNKNOWN;
+  }
+
+  /**
+   * Functions handed to code the analysis cannot see (a library, `any`) may run any number of
+   * times, or never: their operations are recorded with an unknown count, never as certain.
+   */
+  private callbacks(args: AbsValue[], ctx: Context): void {
+    for (const a of args) {
+      if (a.t !== 'fn') continue;
+      const body = this.collect(ctx, () => {
+        ctx.loops.push({ mult: 'several', node: a.decl });
+        try {
+          this.invoke(a, [], ctx);
+        } finally {
+          ctx.loops.pop();
+        }
+      });
+      ctx.out.push({ k: 'branch', alts: [{ k: 'loop', count: 'several', body }, seq([])] });
+    }
   }
 
   private methodCall(e: ts.CallExpression, callee: ts.PropertyAccessExpression, ctx: Context): AbsValue {
@@ -705,6 +731,7 @@ export class Extractor {
       const fn = this.methodOf(callee);
       if (fn) return this.invoke(fn, argValues, ctx, receiver);
       this.unknownReceiver(e, callee, argValues, ctx);
+      this.callbacks(argValues, ctx);
       return UNKNOWN;
     }
     return union(found.map(({ site, end }) => this.operation(site, end, method, e, argValues, ctx)));

@@ -127,6 +127,8 @@ export interface Extraction {
   sites: ObjectSite[];
   ops: Op[];
   flows: Map<ProcessRef, Flow>;
+  /** Processes whose code the analysis cannot see through (`eval`, `new Function`). */
+  opaque: ReadonlySet<ProcessRef>;
 }
 
 export const UNKNOWN: AbsValue = { t: 'unknown' };

@@ -2,6 +2,7 @@
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { Api } from '../../../extension/src/main';
 
 /** Polls until `check` returns a value, or fails after `ms` (no fixed sleeps). */
 async function until<T>(what: string, check: () => T | undefined | Promise<T | undefined>, ms = 60_000): Promise<T> {
@@ -53,7 +54,13 @@ export function registerTests(): void {
       const tab = await until('the graph panel', () => vscode.window.tabGroups.all.flatMap((g) => g.tabs)
         .find((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('processTopology.graph')));
       assert.match(tab.label, /Topology/);
-      console.log(`graph panel: ${tab.label}`);
+      const ext = vscode.extensions.getExtension<Api>('process-topology.process-topology');
+      assert.ok(ext?.isActive);
+      // The webview reports what it drew: main, producer ×3, consumer ×2 and q.
+      const drawn = await until('the graph to be drawn', () => ext.exports.graph()?.rendered);
+      assert.equal(drawn.nodes, 4);
+      assert.ok(drawn.edges >= 5);
+      console.log(`graph panel: ${tab.label}, ${drawn.nodes} nodes, ${drawn.edges} edges`);
     });
   });
 }

@@ -32,7 +32,8 @@ export function missingSentinel(ctx: RuleContext): Finding[] {
       const puts = ctx.extraction.ops.filter((o) => o.kind === 'put' && o.obj === queue);
       let sentinels = 0;
       // A put on a queue the analysis lost track of could be the missing sentinel.
-      let certain = !ctx.extraction.ops.some((o) => o.kind === 'put' && o.obj.unknown && o.obj.kind === 'queue');
+      let certain = !ctx.extraction.ops.some((o) => o.kind === 'put' && o.obj.unknown && o.obj.kind === 'queue')
+        && ctx.extraction.opaque.size === 0;
       for (const put of certain ? puts : []) {
         const verdict = isSentinel(put, loop.value, ctx.checker);
         if (verdict === 'no') continue;

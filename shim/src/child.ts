@@ -1,0 +1,56 @@
+// Entry point of every child process: `node [parent's flags] dist/child.js`. The parent sends a
+// Boot message over the IPC channel. The child re-imports the root program's main module (where
+// isMainProcess() is false, so guarded code does not run), finds its target, revives its
+// arguments (shared objects become proxies), runs, and exits: 0, or 1 with the error on stderr,
+// after waiting for its own children and flushing what it wrote to the hub.
+import { inspect } from 'node:util';
+import './index'; // registers every kind of shared object, so arguments can be revived
+import { importMain, loadTarget } from './locate';
+import { adoptCurrentProcess } from './process';
+import { closePort, finalizeChildren, hold, initChild, runtime, type Boot } from './runtime';
+import { decode } from './serialize';
+
+runtime.isChild = true; // before any user code: isMainProcess() is false from the first line
+
+// The parent is gone (killed, or exited without waiting): do not live on as an orphan.
+process.on('disconnect', () => process.exit(1));
+
+process.once('message', (boot: Boot) => {
+  void main(boot);
+});
+
+async function main(boot: Boot): Promise<never> {
+  hold(); // the target keeps this process alive until it settles, whatever it waits on
+  let code = 0;
+  try {
+    if (boot?.t !== 'pt-mp-boot') throw new Error('multiprocessing: unexpected bootstrap message');
+    initChild(boot);
+    runtime.bootstrapping = true;
+    try {
+      if (boot.main) await importMain(boot.main);
+    } finally {
+      runtime.bootstrapping = false;
+    }
+    const target = boot.target ? await loadTarget(boot.target) : undefined;
+    const cls = boot.cls ? await loadTarget(boot.cls) : undefined;
+    const me = adoptCurrentProcess(
+      target,
+      decode(boot.args) as unknown[],
+      decode(boot.kwargs) as Record<string, unknown>,
+      cls,
+      boot.state ? decode(boot.state) : null,
+    );
+    await me.run();
+  } catch (err) {
+    code = 1;
+    process.stderr.write(`Process ${runtime.name}:\n${err instanceof Error ? err.stack : inspect(err)}\n`);
+  }
+  await finalizeChildren();
+  await closePort();
+  await Promise.all([flush(process.stdout), flush(process.stderr)]);
+  process.exit(code);
+}
+
+function flush(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => stream.write('', () => resolve()));
+}

@@ -1,0 +1,175 @@
+// The hub: the one owner of every shared object's state (queue items, later lock owners, event
+// flags, ...). It lives in the root main process; children reach it over a Unix domain socket
+// (served here), the root itself through a direct in-process port. Blocking operations wait in
+// the hub, which holds their waiters and timers and answers them (an item, or Empty/Full).
+// Each kind of shared object registers a factory for its hub-side state (see queue.ts).
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterSeconds } from './clock';
+import { ProcessError, toWire } from './errors';
+import type { ObjectRef } from './serialize';
+import { FrameDecoder, writeFrame, type Header, type Port, type Reply } from './transport';
+
+/** One connection to the hub (a child process, or the root's own port). */
+export interface HubClient {
+  readonly id: string;
+  /** Set once the connection is closing: its waiters must not be handed anything any more. */
+  gone?: boolean;
+}
+
+export type Respond = (reply: Header, payload?: Buffer | null) => void;
+
+export interface HubRequest {
+  client: HubClient;
+  header: Header;
+  payload: Buffer | null;
+}
+
+/** The hub-side state of one shared object. */
+export interface HubObject {
+  handle(op: string, req: HubRequest, respond: Respond): void;
+  /** Forget the waiters of a client that went away (its process exited or was killed). */
+  drop(client: HubClient): void;
+}
+
+const kinds = new Map<string, (params: Record<string, unknown>) => HubObject>();
+
+export function registerKind(kind: string, create: (params: Record<string, unknown>) => HubObject): void {
+  kinds.set(kind, create);
+}
+
+/**
+ * How long a request may wait, from its `b` (block) and `to` (timeout, seconds) fields:
+ * 0 = answer now, undefined = forever. Negative timeouts count as 0 and `b: false` ignores `to`.
+ */
+export function waitSeconds(h: Header): number | undefined {
+  if (h.b === false) return 0;
+  return typeof h.to === 'number' ? Math.max(0, h.to) : undefined;
+}
+
+interface Waiter<X> {
+  client: HubClient;
+  respond: Respond;
+  extra: X;
+  cancel: (() => void) | undefined;
+}
+
+/** FIFO of blocked requests, each with an optional timeout. */
+export class WaitList<X = undefined> {
+  private list: Waiter<X>[] = [];
+
+  /** Park a request; after `seconds` (if given) it leaves the list and `onTimeout` answers it. */
+  add(
+    req: HubRequest,
+    respond: Respond,
+    seconds: number | undefined,
+    onTimeout: (respond: Respond) => void,
+    extra: X,
+  ): void {
+    const w: Waiter<X> = { client: req.client, respond, extra, cancel: undefined };
+    if (seconds !== undefined) {
+      // Unref'd: the waiting process keeps the root alive, not the hub's timers.
+      w.cancel = afterSeconds(seconds, () => {
+        this.list = this.list.filter((x) => x !== w);
+        onTimeout(respond);
+      }, false);
+    }
+    this.list.push(w);
+  }
+
+  /** The oldest waiter whose connection is still open. */
+  shift(): { respond: Respond; extra: X } | undefined {
+    for (;;) {
+      const w = this.list.shift();
+      w?.cancel?.();
+      if (!w?.client.gone) return w;
+    }
+  }
+
+  drop(client: HubClient): void {
+    for (const w of this.list) if (w.client === client) w.cancel?.();
+    this.list = this.list.filter((w) => w.client !== client);
+  }
+}
+
+export class Hub {
+  private readonly objects = new Map<string, HubObject>();
+  private socketPath: string | null = null;
+  private clientCount = 0;
+
+  declare(id: string, kind: string, params: Record<string, unknown>): void {
+    if (this.objects.has(id)) return;
+    const create = kinds.get(kind);
+    if (create) this.objects.set(id, create(params));
+  }
+
+  dispatch(client: HubClient, header: Header, payload: Buffer | null, respond: Respond): void {
+    const obj = this.objects.get(String(header.t));
+    if (!obj) {
+      respond(toWire(new ProcessError(`unknown shared object ${String(header.t)}`)));
+      return;
+    }
+    try {
+      obj.handle(String(header.o), { client, header, payload }, respond);
+    } catch (err) {
+      respond(toWire(err));
+    }
+  }
+
+  drop(client: HubClient): void {
+    for (const obj of this.objects.values()) obj.drop(client);
+  }
+
+  /** The root's own port: calls go straight into the hub. */
+  localPort(): Port {
+    const client: HubClient = { id: `local:${process.pid}` };
+    return {
+      call: (ref: ObjectRef, op: string, args: Header, payload: Buffer | null) => {
+        this.declare(ref.id, ref.kind, ref.params);
+        return new Promise<Reply>((resolve) => {
+          this.dispatch(client, { ...args, o: op, t: ref.id }, payload, (header, p) =>
+            resolve({ header, payload: p ?? null }),
+          );
+        });
+      },
+      close: () => Promise.resolve(),
+    };
+  }
+
+  /** Start serving children (once); returns the socket path they connect to. */
+  listen(): string {
+    if (this.socketPath) return this.socketPath;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pt-mp-'));
+    const socketPath = path.join(dir, 'hub.sock');
+    const server = net.createServer((socket) => this.serve(socket));
+    server.on('error', (err) => process.emitWarning(`multiprocessing hub: ${err.message}`));
+    server.listen(socketPath); // binds synchronously: children may connect right away
+    server.unref();
+    process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+    this.socketPath = socketPath;
+    return socketPath;
+  }
+
+  private serve(socket: net.Socket): void {
+    socket.unref(); // an idle child (a blocked daemon) must not keep the root alive
+    const client: HubClient = { id: `socket:${++this.clientCount}` };
+    const decoder = new FrameDecoder((header, payload) => {
+      if (header.o === 'decl') {
+        this.declare(String(header.t), String(header.k), (header.p ?? {}) as Record<string, unknown>);
+        return;
+      }
+      this.dispatch(client, header, payload, (reply, p) => {
+        if (!socket.destroyed && socket.writable) writeFrame(socket, { ...reply, i: header.i }, p ?? null);
+      });
+    });
+    socket.on('data', (chunk) => decoder.push(chunk));
+    socket.on('end', () => (client.gone = true)); // every frame it sent has been handled by now
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => {
+      client.gone = true;
+      this.drop(client);
+    });
+  }
+}

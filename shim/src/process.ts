@@ -1,0 +1,350 @@
+// `Process` and the module-level process functions. Start semantics follow Python's *spawn*: a
+// real OS process runs `node [same flags] dist/child.js`, re-imports the main module (with
+// isMainProcess() false) and calls the target, located by module and export name, with copies of
+// the arguments. A subclass overriding run() is sent the same way: its class by export name, its
+// own fields by value (the child rebuilds it without calling the constructor, like unpickling).
+import { spawn, type ChildProcess } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import { afterSeconds } from './clock';
+import { ProcessError } from './errors';
+import { locateTarget } from './locate';
+import { hold, hubAddress, installRootExitHook, runtime, type Boot, type ChildHandle } from './runtime';
+import { encode, kNotSendable } from './serialize';
+
+const CHILD_ENTRY = path.join(__dirname, 'child.js');
+
+const BOOTSTRAP_ERROR = `
+        An attempt has been made to start a new process before the
+        current process has finished its bootstrapping phase.
+
+        This probably means that the main module starts processes at its
+        top level: a child process re-imports the main module, so that code
+        must run only in the main process:
+
+            if (isMainProcess()) {
+                ...
+            }`;
+
+/** Any function; targets are called with the arguments given to the Process. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyArgs = any[];
+
+export interface ProcessOptions<A extends unknown[] = AnyArgs> {
+  /** A module-level function exported from its module (it may be async). */
+  target?: (...args: A) => unknown;
+  args?: A;
+  /** Passed as one extra, last argument (an object) when it has any keys. */
+  kwargs?: Record<string, unknown>;
+  name?: string;
+  /** Defaults to the creating process's flag (false in the main process). */
+  daemon?: boolean;
+}
+
+type Role = 'child' | 'current' | 'parent';
+
+interface State {
+  role: Role;
+  target: ((...args: unknown[]) => unknown) | undefined;
+  args: unknown[];
+  kwargs: Record<string, unknown>;
+  name: string;
+  daemon: boolean;
+  identity: number[];
+  started: boolean;
+  pid: number | null;
+  exitcode: number | null;
+  closed: boolean;
+  child: ChildProcess | null;
+  exited: Promise<void> | null;
+}
+
+// Internal state lives beside the object, so a subclass instance's own fields are only the user's
+// (they are what is sent to the child).
+const states = new WeakMap<Process, State>();
+
+function rawState(p: Process): State {
+  const s = states.get(p);
+  if (!s) throw new ProcessError('the Process constructor was not called (a subclass constructor must call super())');
+  return s;
+}
+
+function stateOf(p: Process): State {
+  const s = rawState(p);
+  if (s.closed) throw new ProcessError('process object is closed');
+  return s;
+}
+
+function childState(p: Process, verb: string): State {
+  const s = stateOf(p);
+  if (s.role !== 'child') throw new ProcessError(`can only ${verb} a child process`);
+  if (!s.started) throw new ProcessError(`can only ${verb} a started process`);
+  return s;
+}
+
+function signal(p: Process, sig: NodeJS.Signals): void {
+  const s = childState(p, 'terminate');
+  if (s.exitcode === null) s.child?.kill(sig);
+}
+
+/**
+ * The parent's Node flags (tsx's loader among them, so the child can import .ts modules), minus
+ * those that must not be repeated: an inspector port held twice, code to evaluate instead of the
+ * bootstrap, a watcher or a test runner of its own.
+ */
+const DROPPED_FLAG = /^(--inspect(-brk|-port|-wait)?|--eval|--print|--input-type|--watch(-[\w-]+)?|--test(-[\w-]+)?)(=|$)/;
+const FLAG_WITH_VALUE = ['-e', '--eval', '-p', '--print', '--input-type'];
+
+function childExecArgv(): string[] {
+  const out: string[] = [];
+  const args = process.execArgv;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (FLAG_WITH_VALUE.includes(a)) i++; // skip its value too
+    else if (!DROPPED_FLAG.test(a)) out.push(a);
+  }
+  return out;
+}
+
+export class Process<A extends unknown[] = AnyArgs> implements ChildHandle {
+  constructor(options: ProcessOptions<A> = {}) {
+    const identity = [...runtime.identity, ++runtime.processCounter];
+    states.set(this, {
+      role: 'child',
+      target: options.target as State['target'],
+      args: [...(options.args ?? [])],
+      kwargs: { ...options.kwargs },
+      name: options.name ?? `${new.target.name}-${identity.join(':')}`,
+      daemon: options.daemon ?? runtime.daemon,
+      identity,
+      started: false,
+      pid: null,
+      exitcode: null,
+      closed: false,
+      child: null,
+      exited: null,
+    });
+  }
+
+  /** What the child process executes: calls the target. Subclasses may override it. */
+  run(): unknown {
+    const s = rawState(this);
+    if (!s.target) return undefined;
+    return s.target(...s.args, ...(Object.keys(s.kwargs).length > 0 ? [s.kwargs] : []));
+  }
+
+  /** Launch the child process; returns once it is spawned, not once run() begins. */
+  start(): void {
+    const s = stateOf(this);
+    if (s.role !== 'child' || s.started) throw new ProcessError('cannot start a process twice');
+    if (runtime.daemon) throw new ProcessError('daemonic processes are not allowed to have children');
+    if (runtime.bootstrapping) throw new ProcessError(BOOTSTRAP_ERROR);
+    if (s.target !== undefined && typeof s.target !== 'function') {
+      throw new TypeError(`Process target must be a function, not ${typeof s.target}`);
+    }
+    const subclassRun = this.run !== Process.prototype.run;
+    const cls = this.constructor as new () => Process;
+    const boot: Boot = {
+      t: 'pt-mp-boot',
+      main: runtime.main,
+      identity: s.identity,
+      name: s.name,
+      daemon: s.daemon,
+      parent: { pid: process.pid, name: runtime.name },
+      cls: subclassRun ? locateTarget(cls, 'Process subclass', runtime.main?.file ?? null) : null,
+      target: s.target ? locateTarget(s.target, 'Process target', runtime.main?.file ?? null) : null,
+      state: subclassRun ? encode({ ...this }, `the ${cls.name} object`) : null,
+      args: encode(s.args, 'args'),
+      kwargs: encode(s.kwargs, 'kwargs'),
+      hub: hubAddress(), // last: the root starts serving only once the rest could be prepared
+    };
+
+    const child = spawn(process.execPath, [...childExecArgv(), CHILD_ENTRY], {
+      stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+      serialization: 'advanced',
+    });
+    s.started = true;
+    s.child = child;
+    s.pid = child.pid ?? null;
+    s.exited = new Promise<void>((resolve) => {
+      child.once('exit', (code, sig) => {
+        s.exitcode = code ?? -(sig ? os.constants.signals[sig] : 0);
+        runtime.children.delete(this);
+        resolve();
+      });
+      child.on('error', (err) => {
+        if (child.pid !== undefined) return; // e.g. a signal that could not be sent; 'exit' reports the end
+        process.stderr.write(`Process ${s.name}: cannot spawn: ${err.message}\n`);
+        s.exitcode = 1;
+        runtime.children.delete(this);
+        resolve();
+      });
+    });
+    child.send(boot, () => {}); // a child that died before reading it is reported by 'exit'
+    child.unref();
+    child.channel?.unref();
+    runtime.children.add(this);
+    installRootExitHook();
+  }
+
+  /** Wait until the process ends, or for at most `timeout` seconds. Always resolves to undefined. */
+  async join(timeout?: number): Promise<void> {
+    const s = childState(this, 'join');
+    if (s.exitcode !== null) return;
+    const release = hold();
+    let cancel: (() => void) | undefined;
+    try {
+      await new Promise<void>((resolve) => {
+        void s.exited!.then(resolve);
+        if (timeout !== undefined && timeout !== null) cancel = afterSeconds(Math.max(0, timeout), resolve);
+      });
+    } finally {
+      cancel?.();
+      release();
+    }
+  }
+
+  isAlive(): boolean {
+    const s = stateOf(this);
+    if (s.role === 'current') return true;
+    if (s.role === 'parent') {
+      try {
+        process.kill(s.pid!, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    }
+    return s.started && s.exitcode === null;
+  }
+
+  /** SIGTERM; does not wait (join afterwards). exitcode becomes -15. */
+  terminate(): void {
+    signal(this, 'SIGTERM');
+  }
+
+  /** SIGKILL; exitcode becomes -9. */
+  kill(): void {
+    signal(this, 'SIGKILL');
+  }
+
+  close(): void {
+    const s = rawState(this);
+    if (s.closed) return;
+    if (s.role === 'child' && s.started && s.exitcode === null) {
+      throw new ProcessError(
+        'Cannot close a process while it is still running. You should first call join() or terminate().',
+      );
+    }
+    s.closed = true;
+    runtime.children.delete(this);
+  }
+
+  get pid(): number | null {
+    return stateOf(this).pid;
+  }
+
+  get ident(): number | null {
+    return this.pid;
+  }
+
+  get exitcode(): number | null {
+    return stateOf(this).exitcode;
+  }
+
+  get name(): string {
+    return rawState(this).name;
+  }
+
+  set name(value: string) {
+    if (typeof value !== 'string') throw new ProcessError('name must be a string');
+    rawState(this).name = value;
+    if (rawState(this).role === 'current') runtime.name = value;
+  }
+
+  get daemon(): boolean {
+    return rawState(this).daemon;
+  }
+
+  set daemon(value: boolean) {
+    const s = rawState(this);
+    if (s.started) throw new ProcessError('process has already started');
+    s.daemon = Boolean(value);
+  }
+
+  /** A Process object stays with the process that made it (it cannot be put in args or a queue). */
+  get [kNotSendable](): string {
+    return 'a Process object can only be used by the process that created it';
+  }
+
+  toString(): string {
+    const s = rawState(this);
+    const status = s.closed ? 'closed' : !s.started ? 'initial' : s.exitcode === null ? 'started' : 'stopped';
+    const code = s.exitcode === null || s.exitcode === 0 ? '' : ` exitcode=${s.exitcode}`;
+    return `<${this.constructor.name} name='${s.name}'${s.pid === null ? '' : ` pid=${s.pid}`} ${status}${code}${s.daemon ? ' daemon' : ''}>`;
+  }
+}
+
+function selfState(role: Role, pid: number, name: string, daemon: boolean): State {
+  return {
+    role, target: undefined, args: [], kwargs: {}, name, daemon, identity: runtime.identity,
+    started: true, pid, exitcode: null, closed: false, child: null, exited: null,
+  };
+}
+
+let current: Process | null = null;
+
+/** The Process object of the running process ('MainProcess' in the main program). */
+export function currentProcess(): Process {
+  if (!current) {
+    current = Object.create(Process.prototype) as Process;
+    states.set(current, selfState('current', process.pid, runtime.name, runtime.daemon));
+  }
+  return current;
+}
+
+/**
+ * In a child (child.ts): build this process's own Process object, as the parent described it,
+ * and make it currentProcess(). `cls` is the Process subclass and `fields` its instance's fields.
+ */
+export function adoptCurrentProcess(
+  target: unknown,
+  args: unknown[],
+  kwargs: Record<string, unknown>,
+  cls: unknown,
+  fields: unknown,
+): Process {
+  const proto = typeof cls === 'function' ? (cls as { prototype: object }).prototype : Process.prototype;
+  const me = Object.assign(Object.create(proto) as Process, fields ?? {});
+  const s = selfState('current', process.pid, runtime.name, runtime.daemon);
+  s.target = typeof target === 'function' ? (target as State['target']) : undefined;
+  s.args = args;
+  s.kwargs = kwargs;
+  states.set(me, s);
+  current = me;
+  return me;
+}
+
+/** The parent's Process object in a child; null in the main process. */
+export function parentProcess(): Process | null {
+  if (!runtime.parent) return null;
+  const p = Object.create(Process.prototype) as Process;
+  states.set(p, selfState('parent', runtime.parent.pid, runtime.parent.name, false));
+  return p;
+}
+
+/** The live children of this process. */
+export function activeChildren(): Process[] {
+  return [...runtime.children].filter((c) => c.isAlive()) as Process[];
+}
+
+export function cpuCount(): number {
+  const n = os.cpus().length;
+  if (!n) throw new ProcessError('cannot determine number of cpus');
+  return n;
+}
+
+/** Python's `if __name__ == '__main__'`: true only in the root program, false in every child. */
+export function isMainProcess(): boolean {
+  return !runtime.isChild;
+}
