@@ -85,3 +85,41 @@ describe('language server over stdio', () => {
     assert.ok(s.refreshes > 0, 'edits ask the client to pull diagnostics again');
   });
 });
+
+describe('language server: modules shared between files', () => {
+  let s: LspSession;
+  before(async () => {
+    s = await startServer(ROOT);
+  });
+  after(async () => {
+    await s.close();
+  });
+
+  it('gives a module that is not an entry the model of the program that imports it', async () => {
+    const worker = `${ROOT}/test/fixtures/extraction/multi-file/worker.ts`;
+    const uri = pathToFileURL(worker).href;
+    s.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'typescript', version: 1, text: fs.readFileSync(worker, 'utf8') } });
+    const model = await s.connection.sendRequest<TopologyModel | null>(MODEL_REQUEST, { textDocument: { uri } });
+    assert.ok(model && isTopologyModel(model));
+    const labels = model.nodes.map((n) => `${n.kind}:${n.label}`).sort();
+    assert.deepEqual(labels, ['process:consume', 'process:main', 'queue:makeQueue()']);
+    const get = model.edges.find((e) => e.kind === 'get')!;
+    assert.equal(get.locs[0]!.file, 'test/fixtures/extraction/multi-file/worker.ts');
+  });
+
+  it('refreshes a consumer in one file when its producer in another changes', async () => {
+    const main = `${ROOT}/test/fixtures/extraction/multi-file/main.ts`;
+    const worker = pathToFileURL(`${ROOT}/test/fixtures/extraction/multi-file/worker.ts`).href;
+    const mainUri = pathToFileURL(main).href;
+    const text = fs.readFileSync(main, 'utf8');
+    s.connection.sendNotification('textDocument/didOpen', { textDocument: { uri: mainUri, languageId: 'typescript', version: 1, text } });
+    const diag = async (): Promise<{ code: string }[]> =>
+      (await s.connection.sendRequest<{ items: { code: string }[] }>('textDocument/diagnostic', { textDocument: { uri: worker } })).items;
+    assert.deepEqual(await diag(), []);
+    const refreshes = s.refreshes;
+    // Remove the sentinel in main.ts: the consumer's get() in worker.ts now waits forever.
+    s.connection.sendNotification('textDocument/didChange', { textDocument: { uri: mainUri, version: 2 }, contentChanges: [{ text: text.replace("await q.put(null);", '') }] });
+    assert.deepEqual((await diag()).map((d) => d.code), ['missing-sentinel']);
+    assert.ok(s.refreshes > refreshes, 'the edit asked the client to pull diagnostics again');
+  });
+});

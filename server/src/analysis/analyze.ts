@@ -1,11 +1,12 @@
 // The pure entry of the analysis: a TypeScript program in, the topology model out. The CLI, the
-// language server and the tests all call `analyzeProgram`.
+// language server and the tests all call `analyzePrograms` / `analyzeProgram`.
 import { pathToFileURL } from 'node:url';
 import ts from 'typescript';
-import { MODEL_VERSION, type Finding, type TopologyModel } from '../../../common/model';
-import { Extractor } from './extract';
+import * as path from 'node:path';
+import { MODEL_VERSION, type Finding, type Location, type ModelEdge, type TopologyModel } from '../../../common/model';
+import { Extractor, type Extraction } from './extract';
 import { RULES } from './rules';
-import { ShimResolver } from './shim';
+import { SHIM_PACKAGE, ShimResolver } from './shim';
 import { createProgram } from './program';
 import { buildTopology, Locator } from './topology';
 
@@ -18,29 +19,82 @@ export interface AnalyzeOptions {
   shimModules?: readonly string[];
 }
 
-export function analyzeProgram(program: ts.Program, opts: AnalyzeOptions): TopologyModel {
+/** One program: an entry module with what it imports, or a module no entry reaches, on its own. */
+export interface ProgramResult {
+  extraction: Extraction;
+  model: TopologyModel;
+}
+
+/**
+ * Every program among `files`: each entry (a module whose top-level code uses the shim, guarded or
+ * not) with the modules it reaches, then each module that uses the shim but no entry reaches.
+ */
+export function analyzePrograms(program: ts.Program, opts: AnalyzeOptions): ProgramResult[] {
   const checker = program.getTypeChecker();
   const shim = new ShimResolver(checker, opts.shimModules);
   const locator = new Locator(opts.rootDir);
-  const wanted = opts.files ?? program.getRootFileNames();
-  const model: TopologyModel = {
-    version: MODEL_VERSION, root: pathToFileURL(opts.rootDir).href, nodes: [], edges: [], findings: [],
-  };
-  for (const fileName of wanted) {
-    const sf = program.getSourceFile(fileName);
-    if (!sf || sf.isDeclarationFile || shim.isShimFile(sf.fileName)) continue;
-    const extraction = new Extractor(checker, shim).extract(sf);
-    // An entry is a module whose top-level code uses the shim; other modules are reached from one.
-    if (extraction.sites.length === 0 && extraction.ops.length === 0) continue;
+  const root = pathToFileURL(opts.rootDir).href;
+  const sources = (opts.files ?? program.getRootFileNames())
+    .map((f) => program.getSourceFile(f))
+    .filter((sf): sf is ts.SourceFile => !!sf && !sf.isDeclarationFile && !shim.isShimFile(sf.fileName));
+  const results: ProgramResult[] = [];
+  const run = (extraction: Extraction): void => {
     const topology = buildTopology(extraction, locator);
-    model.nodes.push(...topology.nodes);
-    model.edges.push(...topology.edges);
-    for (const rule of RULES.values()) {
-      model.findings.push(...rule({ checker, extraction, topology, locator }));
+    const findings = [...RULES.values()].flatMap((rule) => rule({ checker, extraction, topology, locator }));
+    results.push({ extraction, model: { version: MODEL_VERSION, root, nodes: topology.nodes, edges: topology.edges, findings: findings.sort(compareFindings) } });
+  };
+  for (const sf of sources) {
+    const extraction = new Extractor(checker, shim).extract(sf);
+    if (extraction.sites.length > 0 || extraction.ops.length > 0) run(extraction);
+  }
+  const reached = new Set(results.flatMap((r) => [...r.extraction.reached]));
+  const names = [SHIM_PACKAGE, ...(opts.shimModules ?? [])];
+  for (const sf of sources) {
+    if (reached.has(sf) || !names.some((n) => sf.text.includes(n))) continue;
+    const extraction = new Extractor(checker, shim).extractModule(sf);
+    if (extraction.ops.length > 0) run(extraction);
+  }
+  return results;
+}
+
+/** All programs of `files` in one model (the CLI's view). */
+export function analyzeProgram(program: ts.Program, opts: AnalyzeOptions): TopologyModel {
+  return mergeModels(pathToFileURL(opts.rootDir).href, analyzePrograms(program, opts).map((r) => r.model));
+}
+
+/** The programs a file takes part in: the entries that reach it, else the module on its own. */
+export function programsContaining(results: readonly ProgramResult[], fileName: string): ProgramResult[] {
+  const target = path.resolve(fileName);
+  return results.filter((r) => [...r.extraction.reached].some((sf) => path.resolve(sf.fileName) === target));
+}
+
+/**
+ * Several programs' models as one: a module shared by two programs appears once (same ids), and
+ * a finding both programs report about it is kept once.
+ */
+export function mergeModels(root: string, models: readonly TopologyModel[]): TopologyModel {
+  const merged: TopologyModel = { version: MODEL_VERSION, root, nodes: [], edges: [], findings: [] };
+  const nodes = new Set<string>();
+  const edges = new Map<string, ModelEdge>();
+  const findings = new Set<string>();
+  for (const m of models) {
+    for (const n of m.nodes) if (!nodes.has(n.id)) { nodes.add(n.id); merged.nodes.push(n); }
+    for (const e of m.edges) {
+      const seen = edges.get(e.id);
+      if (!seen) { const copy = { ...e, locs: [...e.locs] }; edges.set(e.id, copy); merged.edges.push(copy); continue; }
+      for (const l of e.locs) if (!seen.locs.some((x) => sameLocation(x, l))) seen.locs.push(l);
+    }
+    for (const f of m.findings) {
+      const key = `${f.rule}|${f.loc.file}|${f.loc.range.start.line}|${f.loc.range.start.character}|${f.message}`;
+      if (!findings.has(key)) { findings.add(key); merged.findings.push(f); }
     }
   }
-  model.findings.sort(compareFindings);
-  return model;
+  merged.findings.sort(compareFindings);
+  return merged;
+}
+
+function sameLocation(a: Location, b: Location): boolean {
+  return a.file === b.file && a.range.start.line === b.range.start.line && a.range.start.character === b.range.start.character;
 }
 
 function compareFindings(a: Finding, b: Finding): number {

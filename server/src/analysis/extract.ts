@@ -126,16 +126,51 @@ export class Extractor {
 
   constructor(private readonly checker: ts.TypeChecker, private readonly shim: ShimResolver) {}
 
+  /** Source files whose code some process of this program runs. */
+  private readonly reached = new Set<ts.SourceFile>();
+
   /** Runs an entry file's top-level code as the main process, following every process it starts. */
   extract(entry: ts.SourceFile): Extraction {
     const main: MainProcess = { kind: 'main', file: entry };
     const ctx = this.context(main, undefined, false);
+    this.reached.add(entry);
     this.statements(entry.statements, ctx);
     this.flows.set(main, seq(ctx.out));
+    return this.finish(entry, main, true);
+  }
+
+  /**
+   * A module no entry reaches, on its own: each exported function runs as a possible target with
+   * unknown inputs, so its operations land on "unknown" objects of their declared shim types.
+   */
+  extractModule(module: ts.SourceFile): Extraction {
+    const main: MainProcess = { kind: 'main', file: module };
+    this.reached.add(module);
+    const exported = this.checker.getSymbolAtLocation(module);
+    for (const sym of exported ? this.checker.getExportsOfModule(exported) : []) {
+      const fn = this.functionOf(sym);
+      if (!fn || fn.decl.getSourceFile() !== module) continue;
+      const site: ObjectSite = {
+        kind: 'process', role: 'child', node: fn.decl, label: sym.getName(), targetName: sym.getName(),
+        multiplicity: 'several', args: [], daemon: false, target: fn,
+      };
+      this.sites.set(fn.decl, site);
+      const ctx = this.context(site, undefined, true);
+      this.invoke(fn, [], ctx);
+      this.flows.set(site, seq(ctx.out));
+    }
+    // Keep only functions that touch the shim.
+    for (const [node, site] of this.sites) {
+      if (site.kind === 'process' && !this.ops.some((o) => o.proc === site)) this.sites.delete(node);
+    }
+    return this.finish(module, main, false);
+  }
+
+  private finish(entry: ts.SourceFile, main: MainProcess, isEntry: boolean): Extraction {
     for (const [worker, tasks] of this.poolTasks) {
       this.flows.set(worker, { k: 'loop', count: 'loop', body: { k: 'branch', alts: tasks } });
     }
-    return { entry, main, opaque: this.opaque, sites: [...this.sites.values(), ...[...this.implicit.values()].flatMap((m) => [...m.values()])], ops: this.ops, flows: this.flows };
+    return { entry, main, isEntry, reached: this.reached, opaque: this.opaque, sites: [...this.sites.values(), ...[...this.implicit.values()].flatMap((m) => [...m.values()])], ops: this.ops, flows: this.flows };
   }
 
   private context(proc: ProcessRef, parent: Context | undefined, guarded: boolean): Context {
@@ -793,6 +828,7 @@ export class Extractor {
     const boundSelf = fn.self ?? self;
     if (boundSelf) frame.self = boundSelf;
     const inner: Context = { ...ctx, frame, callStack: [...ctx.callStack, fn.decl], out: [] };
+    this.reached.add(fn.decl.getSourceFile());
     fn.decl.parameters.forEach((p, i) => {
       const v = p.dotDotDotToken ? { t: 'coll' as const, items: args.slice(i), length: Math.max(0, args.length - i), depth: ctx.loops.length }
         : args[i] ?? (p.initializer ? this.expr(p.initializer, inner) : UNKNOWN);

@@ -124,6 +124,10 @@ export type Flow =
 export interface Extraction {
   entry: ts.SourceFile;
   main: MainProcess;
+  /** False for a module analyzed on its own: it has no main process. */
+  isEntry: boolean;
+  /** Source files whose code the program runs (the entry and what it calls into). */
+  reached: ReadonlySet<ts.SourceFile>;
   sites: ObjectSite[];
   ops: Op[];
   flows: Map<ProcessRef, Flow>;

@@ -74,19 +74,39 @@ export function createProgram(input: ProgramInput): ts.Program {
   return ts.createProgram({ rootNames: input.rootNames, options, host, ...(input.oldProgram ? { oldProgram: input.oldProgram } : {}) });
 }
 
-/** Source files below a folder (no node_modules, no dot folders), sorted for stable output. */
-export function listSourceFiles(dir: string): string[] {
+/** Folders that hold dependencies or build output, not the program's source. */
+const SKIPPED_FOLDERS = new Set(['node_modules', 'dist', 'out', 'build', 'coverage', 'bower_components']);
+/** Larger files are generated (bundles, minified code): not source to analyze. */
+export const MAX_SOURCE_BYTES = 1_000_000;
+
+/** Source files below a folder (no dependencies, build output or dot folders), sorted. */
+export function listSourceFiles(dir: string, limit = Infinity): string[] {
   const out: string[] = [];
   const walk = (d: string): void => {
-    for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
-      if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(d, { withFileTypes: true });
+    } catch {
+      return; // Unreadable folder: skip it.
+    }
+    for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+      if (out.length >= limit) return;
+      if (entry.name.startsWith('.') || SKIPPED_FOLDERS.has(entry.name)) continue;
       const full = path.join(d, entry.name);
       if (entry.isDirectory()) walk(full);
-      else if (isSourceFile(entry.name)) out.push(full);
+      else if (isSourceFile(entry.name) && fileSize(full) <= MAX_SOURCE_BYTES) out.push(full);
     }
   };
   walk(dir);
   return out.sort();
+}
+
+function fileSize(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return Infinity;
+  }
 }
 
 export function isSourceFile(name: string): boolean {

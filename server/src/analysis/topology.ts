@@ -63,13 +63,15 @@ export function buildTopology(ex: Extraction, loc: Locator): Topology {
   };
   const nodes: ModelNode[] = [];
   const entryFile = loc.relative(ex.entry.fileName);
-  const mainId = unique(`proc:main@${entryFile}`);
-  ids.set(ex.main, mainId);
-  const firstMainOp = ex.ops.find((o) => o.proc === ex.main);
-  nodes.push({
-    id: mainId, kind: 'process', role: 'main', label: 'main',
-    loc: firstMainOp ? loc.of(firstMainOp.call) : { file: entryFile, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } },
-  });
+  if (ex.isEntry) {
+    const mainId = unique(`proc:main@${entryFile}`);
+    ids.set(ex.main, mainId);
+    const firstMainOp = ex.ops.find((o) => o.proc === ex.main);
+    nodes.push({
+      id: mainId, kind: 'process', role: 'main', label: 'main',
+      loc: firstMainOp ? loc.of(firstMainOp.call) : { file: entryFile, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } },
+    });
+  }
   const sorted = [...ex.sites].sort((a, b) => a.node.getSourceFile().fileName.localeCompare(b.node.getSourceFile().fileName)
     || a.node.getStart() - b.node.getStart());
   for (const site of sorted) {

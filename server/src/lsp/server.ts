@@ -1,7 +1,7 @@
 // The language server: pull diagnostics and the `processTopology/model` request, over stdio or
 // node IPC. All analysis goes through the pure `analyzeProgram`; this file only adapts it to LSP.
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import {
   createConnection, DiagnosticSeverity, DocumentDiagnosticReportKind, ProposedFeatures, TextDocuments,
@@ -10,8 +10,8 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { emptyModel, type Finding, type Severity, type TopologyModel } from '../../../common/model';
 import { MODEL_REQUEST, type ModelParams, type ModelResult } from '../../../common/protocol';
-import { analyzeProgram } from '../analysis/analyze';
-import { ConfigError, createProgram, DEFAULT_OPTIONS, findTsconfig, isSourceFile, readTsconfig } from '../analysis/program';
+import { analyzePrograms, mergeModels, programsContaining, type ProgramResult } from '../analysis/analyze';
+import { ConfigError, createProgram, DEFAULT_OPTIONS, findTsconfig, isSourceFile, listSourceFiles, readTsconfig } from '../analysis/program';
 
 export const DOCS_BASE = 'https://github.com/process-topology/process-topology/blob/main/docs/rules/';
 
@@ -21,12 +21,15 @@ interface Settings {
 
 /** Files past this size are not analyzed while typing (a generated bundle, a minified file). */
 const MAX_FILE_CHARS = 2_000_000;
+/** A project without tsconfig.json: at most this many of its folder's source files take part. */
+const MAX_WORKSPACE_FILES = 3000;
 
 export function startServer(connection: Connection): void {
   const documents = new TextDocuments(TextDocument);
   let workspaceFolders: string[] = [];
   let settings: Settings = { shimModules: [] };
   let oldProgram: ts.Program | undefined;
+  // Per document: the model and the edit generation it was computed at.
   const cache = new Map<string, { version: number; model: TopologyModel }>();
   const configCache = new Map<string, ts.CompilerOptions>();
 
@@ -86,31 +89,69 @@ export function startServer(connection: Connection): void {
     return options;
   }
 
-  /** The model of the program a document belongs to, cached per document version. */
+  /**
+   * The programs of a workspace folder: its files (from its tsconfig.json, or every source file
+   * below it) plus the open documents, analyzed together once per edit generation.
+   */
+  let generation = 0;
+  const projects = new Map<string, { generation: number; results: ProgramResult[] }>();
+
+  /**
+   * The project a file belongs to: the nearest tsconfig.json that includes it (stopping at the
+   * workspace folder), else the whole workspace folder, as an inferred project.
+   */
+  function projectOf(file: string, root: string): { key: string; files: string[] } {
+    for (let config = findTsconfig(file, root); config; config = findTsconfig(path.dirname(config), root)) {
+      try {
+        const listed = readTsconfig(config).fileNames.filter(isSourceFile);
+        if (listed.some((f) => path.resolve(f) === path.resolve(file))) return { key: config, files: listed };
+      } catch (err) {
+        connection.console.warn(err instanceof ConfigError ? err.message : String(err));
+      }
+      if (path.dirname(config) === root) break;
+    }
+    return { key: root, files: listSourceFiles(root, MAX_WORKSPACE_FILES) };
+  }
+
+  function programsOf(file: string, root: string): ProgramResult[] {
+    const project = projectOf(file, root);
+    const hit = projects.get(project.key);
+    if (hit && hit.generation === generation) return hit.results;
+    const overlay = new Map<string, string>();
+    for (const d of documents.all()) {
+      if (!d.uri.startsWith('file:')) continue;
+      const text = d.getText();
+      if (text.length <= MAX_FILE_CHARS) overlay.set(path.resolve(fileURLToPath(d.uri)), text);
+    }
+    const files = [...new Set([...project.files, file])];
+    const program = createProgram({ rootNames: files, options: optionsFor(file, root), overlay, ...(oldProgram ? { oldProgram } : {}) });
+    oldProgram = program;
+    const results = analyzePrograms(program, { rootDir: root, files, shimModules: settings.shimModules });
+    projects.set(project.key, { generation, results });
+    return results;
+  }
+
+  /** The model of the programs a document takes part in, cached per edit generation. */
   function modelOf(uri: string): TopologyModel | undefined {
     const doc = documents.get(uri);
     if (!doc || !uri.startsWith('file:')) return undefined;
     const hit = cache.get(uri);
-    if (hit && hit.version === doc.version) return hit.model;
+    if (hit && hit.version === generation) return hit.model;
     const file = fileURLToPath(uri);
     const root = rootFor(file);
     let model: TopologyModel;
     if (!isSourceFile(file) || doc.getText().length > MAX_FILE_CHARS) {
-      model = emptyModel(root);
+      model = emptyModel(pathToFileURL(root).href);
     } else {
       try {
-        const overlay = new Map<string, string>();
-        for (const d of documents.all()) if (d.uri.startsWith('file:')) overlay.set(path.resolve(fileURLToPath(d.uri)), d.getText());
-        const program = createProgram({ rootNames: [file], options: optionsFor(file, root), overlay, ...(oldProgram ? { oldProgram } : {}) });
-        oldProgram = program;
-        model = analyzeProgram(program, { rootDir: root, files: [file], shimModules: settings.shimModules });
+        model = mergeModels(pathToFileURL(root).href, programsContaining(programsOf(file, root), file).map((r) => r.model));
       } catch (err) {
         // Never let one bad input take the server down: log it and serve an empty model.
         connection.console.error(`analysis of ${file} failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
-        model = emptyModel(root);
+        model = emptyModel(pathToFileURL(root).href);
       }
     }
-    cache.set(uri, { version: doc.version, model });
+    cache.set(uri, { version: generation, model });
     return model;
   }
 
@@ -122,10 +163,17 @@ export function startServer(connection: Connection): void {
 
   connection.onRequest(MODEL_REQUEST, (params: ModelParams): ModelResult => modelOf(params.textDocument.uri) ?? null);
 
-  documents.onDidClose((e) => cache.delete(e.document.uri));
+  documents.onDidClose((e) => {
+    cache.delete(e.document.uri);
+    generation++;
+  });
+  documents.onDidOpen(() => generation++);
   // Another file's edit can change this file's findings (a producer in one module, its consumer
   // in another): ask the client to pull again.
-  documents.onDidChangeContent(() => connection.languages.diagnostics.refresh());
+  documents.onDidChangeContent(() => {
+    generation++;
+    connection.languages.diagnostics.refresh();
+  });
 
   documents.listen(connection);
   connection.listen();
