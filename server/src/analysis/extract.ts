@@ -922,7 +922,7 @@ export class Extractor {
         if (sym) exclude.add(sym);
       }
     }
-    const op: Op = { ...fields, proc: ctx.proc, count: loopCount(ctx.loops, exclude, fields.obj.node), guarded: ctx.guarded || ctx.proc.kind !== 'main' };
+    const op: Op = { ...fields, proc: ctx.proc, count: loopCount(ctx.loops, exclude, fields.obj.unknown ? undefined : fields.obj.node), guarded: ctx.guarded || ctx.proc.kind !== 'main' };
     if (end !== undefined) op.end = end;
     this.ops.push(op);
     ctx.out.push({ k: 'op', op });

@@ -23,6 +23,8 @@ export function missingSentinel(ctx: RuleContext): Finding[] {
     const loop = sentinelLoop(call, ctx.checker);
     if (!loop) continue;
     for (const queue of new Set(ops.map((o) => o.obj))) {
+      // Who else puts on a queue the analysis could not follow is unknown: no claim.
+      if (queue.unknown) continue;
       const consumerOps = ops.filter((o) => o.obj === queue);
       let consumers: Multiplicity = 0;
       for (const proc of new Set(consumerOps.map((o) => o.proc))) {
