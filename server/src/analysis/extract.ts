@@ -152,7 +152,7 @@ export class Extractor {
       if (!fn || fn.decl.getSourceFile() !== module) continue;
       const site: ObjectSite = {
         kind: 'process', role: 'child', node: fn.decl, label: sym.getName(), targetName: sym.getName(),
-        multiplicity: 'several', args: [], daemon: false, target: fn,
+        multiplicity: 'several', args: [], daemon: false, targets: [fn],
       };
       this.sites.set(fn.decl, site);
       const ctx = this.context(site, undefined, true);
@@ -565,8 +565,12 @@ export class Extractor {
     const t = optionsNode && ts.isObjectLiteralExpression(skipOuter(optionsNode))
       ? (skipOuter(optionsNode) as ts.ObjectLiteralExpression).properties.find((p) => propertyName(p.name) === 'target') : undefined;
     const targetNode = t && ts.isPropertyAssignment(t) ? skipOuter(t.initializer) : t && ts.isShorthandPropertyAssignment(t) ? t.name : undefined;
-    const targetName = targetNode && ts.isIdentifier(targetNode) ? targetNode.text
-      : targetNode && ts.isPropertyAccessExpression(targetNode) ? targetNode.name.text : undefined;
+    // Name the process after the function(s) it runs, else after what the code calls its target.
+    const fnNames = (target.t === 'union' ? target.alts : [target]).flatMap((v) => (v.t === 'fn' ? [functionName(v.decl)] : []))
+      .filter((n): n is string => !!n);
+    const targetName = fnNames.length > 0 ? [...new Set(fnNames)].slice(0, 3).join(' | ') + (fnNames.length > 3 ? ' | …' : '')
+      : targetNode && ts.isIdentifier(targetNode) ? targetNode.text
+        : targetNode && ts.isPropertyAccessExpression(targetNode) ? targetNode.name.text : undefined;
     const args = asColl(fieldOf(options, 'args'));
     const kwargs = fieldOf(options, 'kwargs');
     const daemon = fieldOf(options, 'daemon');
@@ -575,7 +579,8 @@ export class Extractor {
         kind: 'process', role: 'child', node: e, label: targetName ?? nameOf(e) ?? 'Process', multiplicity: 0,
         args: args ? args.items : [], daemon: daemon.t === 'const' && daemon.v === true,
       };
-      if (target.t === 'fn') s.target = target;
+      const fns = (target.t === 'union' ? target.alts : [target]).filter((v): v is FnValue => v.t === 'fn');
+      if (fns.length > 0) s.targets = fns;
       if (targetName) s.targetName = targetName;
       if (kwargs.t === 'record') s.kwargs = kwargs;
       if (self) s.self = self;
@@ -647,7 +652,7 @@ export class Extractor {
     const site = this.site(e, ctx, () => ({
       kind: 'process', role: 'child', node: e, label: cls.name?.text ?? 'Process', multiplicity: 0,
       args: [], daemon: false, self, targetName: `${cls.name?.text ?? 'Process'}.run`,
-      ...(run ? { target: { t: 'fn' as const, decl: run, closure: undefined, self } } : {}),
+      ...(run ? { targets: [{ t: 'fn' as const, decl: run, closure: undefined, self }] } : {}),
     }));
     if (superOptions && ts.isObjectLiteralExpression(skipOuter(superOptions))) {
       const opts = this.expr(superOptions, { ...ctx, frame: { vars: new Map(), parent: undefined, returns: [], self } });
@@ -763,7 +768,8 @@ export class Extractor {
     if (found.length === 0) {
       const field = fieldOf(receiver, method);
       if (field.t === 'fn') return this.invoke(field, argValues, ctx, receiver);
-      const fn = this.methodOf(callee);
+      // A method of the program's own classes matters only when shim objects reach it.
+      const fn = argValues.some((a) => valueSites(a).length > 0) ? this.methodOf(callee) : undefined;
       if (fn) return this.invoke(fn, argValues, ctx, receiver);
       this.unknownReceiver(e, callee, argValues, ctx);
       this.callbacks(argValues, ctx);
@@ -968,10 +974,13 @@ export class Extractor {
   /** A started process runs its target with copies of `args` (and `kwargs` last) bound to the parameters. */
   private runTarget(site: ObjectSite, parent: Context): void {
     const ctx = this.context(site, parent, true);
-    if (site.target) {
-      const args = [...(site.args ?? []), ...(site.kwargs ? [site.kwargs] : [])];
-      this.invoke(site.target, args, ctx, site.self);
-    }
+    const targets = site.targets ?? [];
+    const args = [...(site.args ?? []), ...(site.kwargs ? [site.kwargs] : [])];
+    // A site whose target is one of several functions (`[f, g].map((target) => new Process({ target }))`)
+    // runs one of them per instance.
+    const alts = targets.map((fn) => this.collect(ctx, () => { this.invoke(fn, args, ctx, site.self); }));
+    if (alts.length === 1) ctx.out.push(alts[0]!);
+    else if (alts.length > 1) ctx.out.push({ k: 'branch', alts });
     this.flows.set(site, seq(ctx.out));
   }
 }
@@ -1103,6 +1112,15 @@ function nameOf(e: ts.Node): string | undefined {
       : f && ts.isArrowFunction(f) && ts.isVariableDeclaration(f.parent) ? propertyName(f.parent.name) : undefined;
     return name ? `${name}()` : undefined;
   }
+  return undefined;
+}
+
+/** The name a function is declared under. */
+function functionName(decl: ts.SignatureDeclaration): string | undefined {
+  if (decl.name && (ts.isIdentifier(decl.name) || ts.isStringLiteral(decl.name))) return decl.name.text;
+  const p = decl.parent;
+  if (p && ts.isVariableDeclaration(p) && ts.isIdentifier(p.name)) return p.name.text;
+  if (p && ts.isPropertyAssignment(p)) return propertyName(p.name);
   return undefined;
 }
 

@@ -25,7 +25,8 @@ export interface ObjectSite {
   owner?: ObjectSite;
   // Processes only.
   role?: ProcessRole;
-  target?: FnValue;
+  /** The function(s) the process runs; several when the target is one of a list. */
+  targets?: FnValue[];
   targetName?: string;
   args?: AbsValue[];
   kwargs?: AbsValue;

@@ -17,6 +17,14 @@ export type ShimExport = (typeof SHIM_EXPORTS)[number];
 
 const KNOWN: ReadonlySet<string> = new Set<string>(SHIM_EXPORTS);
 
+/** Methods of the shim's classes that the analysis models (the others never block or share). */
+const SHIM_METHODS: ReadonlySet<string> = new Set([
+  'put', 'putNowait', 'get', 'getNowait', 'taskDone', 'join', 'close', 'send', 'sendBytes', 'recv',
+  'recvBytes', 'acquire', 'release', 'withLock', 'wait', 'waitFor', 'set', 'clear', 'isSet', 'notify',
+  'notifyAll', 'abort', 'reset', 'start', 'terminate', 'kill', 'apply', 'applyAsync', 'map', 'mapAsync',
+  'starmap', 'starmapAsync', 'imap', 'imapUnordered', 'shutdown', 'getLock',
+]);
+
 export class ShimResolver {
   private readonly names: Set<string>;
   private readonly packageOfDir = new Map<string, string | undefined>();
@@ -27,6 +35,9 @@ export class ShimResolver {
 
   /** The shim export an expression such as `Queue`, `mp.Queue` or `isMainProcess` refers to. */
   exportOf(expr: ts.Expression): ShimExport | undefined {
+    // `mp.Queue`: resolving a property asks for the receiver's type, which is costly; a name
+    // that no shim export has cannot be one, so skip those.
+    if (ts.isPropertyAccessExpression(expr) && !KNOWN.has(expr.name.text)) return undefined;
     const at = ts.isPropertyAccessExpression(expr) ? expr.name : expr;
     const symbol = this.checker.getSymbolAtLocation(at);
     if (!symbol) return undefined;
@@ -43,7 +54,8 @@ export class ShimResolver {
     const name = target.getName();
     if (!KNOWN.has(name)) return undefined;
     const decl = target.declarations?.[0];
-    if (!decl) return undefined;
+    // A member named like an export (`manager.Lock()`) is not the export.
+    if (!decl || ts.isClassElement(decl) || ts.isTypeElement(decl)) return undefined;
     return this.isShimFile(decl.getSourceFile().fileName) ? (name as ShimExport) : undefined;
   }
 
@@ -58,6 +70,7 @@ export class ShimResolver {
 
   /** The class a method belongs to, when it is a shim class: `q.get` -> 'Queue'. */
   classOfMethod(access: ts.PropertyAccessExpression): string | undefined {
+    if (!SHIM_METHODS.has(access.name.text)) return undefined;
     const symbol = this.checker.getSymbolAtLocation(access.name);
     const decl = symbol?.declarations?.[0];
     if (!decl) return undefined;

@@ -16,10 +16,25 @@ export function where(loc: Location): string {
   return `${loc.file}:${loc.range.start.line + 1}:${loc.range.start.character + 1}`;
 }
 
+/**
+ * A SARIF `artifactLocation` for a model file path: a relative path becomes a URI reference under
+ * %SRCROOT% with each segment percent-encoded (spaces, `#`, `%` and non-ASCII are not allowed raw in
+ * an RFC 3986 URI reference); an absolute path (another drive) becomes a `file:` URI of its own.
+ */
+export function sarifArtifactLocation(file: string): { uri: string; uriBaseId?: string } {
+  if (/^[A-Za-z]:\//.test(file)) return { uri: `file:///${file.slice(0, 2)}${encodePath(file.slice(2))}` };
+  if (file.startsWith('/')) return { uri: `file://${encodePath(file)}` };
+  return { uri: encodePath(file), uriBaseId: '%SRCROOT%' };
+}
+
+function encodePath(file: string): string {
+  return file.split('/').map(encodeURIComponent).join('/');
+}
+
 function sarifLocation(loc: Location, message?: string): Record<string, unknown> {
   return {
     physicalLocation: {
-      artifactLocation: { uri: loc.file, uriBaseId: '%SRCROOT%' },
+      artifactLocation: sarifArtifactLocation(loc.file),
       region: {
         startLine: loc.range.start.line + 1, startColumn: loc.range.start.character + 1,
         endLine: loc.range.end.line + 1, endColumn: loc.range.end.character + 1,
