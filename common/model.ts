@@ -122,6 +122,19 @@ export interface TraceStep {
   loc: Location;
 }
 
+/** A text replacement: insert when the range is empty, delete when `newText` is empty. */
+export interface TextEdit {
+  file: string;
+  range: Range;
+  newText: string;
+}
+
+/** What a quick fix does: the editor turns it into a code action, the CLI could apply it. */
+export interface FixData {
+  title: string;
+  edits: TextEdit[];
+}
+
 export interface Finding {
   rule: string;
   severity: Severity;
@@ -131,6 +144,8 @@ export interface Finding {
   trace?: TraceStep[];
   nodes: string[];
   edges: string[];
+  /** Mechanical fixes for the rules that have one (rules.md "Quick fixes"). */
+  fixes?: FixData[];
 }
 
 export interface TopologyModel {

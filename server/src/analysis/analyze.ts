@@ -8,6 +8,7 @@ import { Extractor, type Extraction } from './extract';
 import { RULES } from './rules';
 import { SHIM_PACKAGE, ShimResolver } from './shim';
 import { createProgram } from './program';
+import { applySuppressions, parseSuppressions, suppressionFindings, type Suppression } from './suppressions';
 import { buildTopology, Locator } from './topology';
 
 export interface AnalyzeOptions {
@@ -54,7 +55,29 @@ export function analyzePrograms(program: ts.Program, opts: AnalyzeOptions): Prog
     const extraction = new Extractor(checker, shim).extractModule(sf);
     if (extraction.ops.length > 0) run(extraction);
   }
+  suppress(results, locator);
   return results;
+}
+
+/**
+ * Applies the suppression comments of every file a program runs, then reports the suppressions
+ * that have no reason or suppressed nothing in any program, in each program that reaches them.
+ */
+function suppress(results: ProgramResult[], locator: Locator): void {
+  const byFile = new Map<ts.SourceFile, Suppression[]>();
+  const of = (sf: ts.SourceFile): Suppression[] => {
+    let list = byFile.get(sf);
+    if (!list) byFile.set(sf, (list = parseSuppressions(sf, locator)));
+    return list;
+  };
+  for (const r of results) {
+    const all = [...r.extraction.reached].flatMap(of);
+    r.model.findings = applySuppressions(r.model.findings, all);
+  }
+  for (const r of results) {
+    const hints = suppressionFindings([...r.extraction.reached].flatMap(of));
+    if (hints.length > 0) r.model.findings = [...r.model.findings, ...hints].sort(compareFindings);
+  }
 }
 
 /** All programs of `files` in one model (the CLI's view). */

@@ -1,17 +1,18 @@
 #!/usr/bin/env node
 // The command line: the same analysis as the editor, for CI and for people without VS Code.
 //   process-topology check [paths…] [--format text|json|sarif] [--rule id=off|warning|error] [--project tsconfig.json]
-//   process-topology graph [paths…] --format json|dot|mermaid|html [--out file]
+//   process-topology graph [paths…] --format json|dot|mermaid|html|svg [--out file]
 // Exit status: 0 no errors, 1 errors found, 2 the command itself failed (one-line reason on stderr).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { TopologyModel } from '../../../common/model';
 import { standaloneHtml } from '../../../webview/src/standalone';
+import { staticSvg } from '../../../webview/src/static-svg';
 import { analyzeFiles } from '../analysis/analyze';
 import { ConfigError, isSourceFile, listSourceFiles, readTsconfig } from '../analysis/program';
 import { applySeverities, RULE_SETTINGS, type RuleSetting } from '../analysis/severity';
-import { RULES } from '../analysis/rules';
+import { RULE_IDS } from '../analysis/rules/catalog';
 import { formatDot, formatMermaid, formatSarif, formatText } from './formats';
 
 declare const PT_VERSION: string;
@@ -19,7 +20,7 @@ const VERSION = typeof PT_VERSION === 'string' ? PT_VERSION : '0.0.0-dev';
 
 const USAGE = `Usage:
   process-topology check [paths…] [--format text|json|sarif] [--rule id=off|hint|info|warning|error] [--project tsconfig.json]
-  process-topology graph [paths…] --format json|dot|mermaid|html [--out file] [--project tsconfig.json]
+  process-topology graph [paths…] --format json|dot|mermaid|html|svg [--out file] [--project tsconfig.json]
 With no paths, the files of ./tsconfig.json (or of --project) are analyzed.`;
 
 class UsageError extends Error {}
@@ -72,7 +73,7 @@ function runOrThrow(argv: string[], io: Io): number {
     throw new UsageError(err instanceof Error ? err.message.split('\n')[0]! : String(err));
   }
   const { values, positionals } = parsed;
-  const formats = command === 'check' ? ['text', 'json', 'sarif'] : ['json', 'dot', 'mermaid', 'html'];
+  const formats = command === 'check' ? ['text', 'json', 'sarif'] : ['json', 'dot', 'mermaid', 'html', 'svg'];
   const format = values.format ?? (command === 'check' ? 'text' : undefined);
   if (!format) throw new UsageError(`graph needs --format (${formats.join('|')})`);
   if (!formats.includes(format)) throw new UsageError(`unknown --format '${format}' for ${command} (expected ${formats.join('|')})`);
@@ -119,6 +120,7 @@ function renderGraph(model: TopologyModel, format: string, bundleDir: string): s
   switch (format) {
     case 'dot': return formatDot(model);
     case 'mermaid': return formatMermaid(model);
+    case 'svg': return staticSvg(model);
     case 'html': {
       const js = path.join(bundleDir, 'webview.js');
       const css = path.join(bundleDir, 'graph.css');
@@ -135,7 +137,7 @@ function ruleSettings(specs: readonly string[]): Map<string, RuleSetting> {
     const m = /^([a-z-]+)=([a-z]+)$/.exec(spec);
     if (!m) throw new UsageError(`--rule expects id=severity, got '${spec}'`);
     const [, id, sev] = m as unknown as [string, string, string];
-    if (!RULES.has(id)) throw new UsageError(`unknown rule '${id}'`);
+    if (!RULE_IDS.has(id)) throw new UsageError(`unknown rule '${id}'`);
     if (!(RULE_SETTINGS as readonly string[]).includes(sev)) throw new UsageError(`unknown severity '${sev}' (expected ${RULE_SETTINGS.join('|')})`);
     settings.set(id, sev as RuleSetting);
   }

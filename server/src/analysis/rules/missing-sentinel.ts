@@ -1,10 +1,11 @@
 // missing-sentinel (rules.md): consumers that leave their `get()` loop only on a sentinel value,
 // with fewer sentinels put than consumer processes running that loop.
 import ts from 'typescript';
-import type { Finding, Multiplicity } from '../../../../common/model';
+import type { FixData, Finding, Multiplicity } from '../../../../common/model';
 import { skipOuter } from '../extract';
-import { processMultiplicity, type ConstValue, type Op } from '../facts';
+import { processMultiplicity, type ConstValue, type ObjectSite, type Op, type ProcessRef } from '../facts';
 import type { RuleContext } from './context';
+import { enclosingStatement, finding, insertAfter, processName } from './util';
 
 interface SentinelLoop {
   value: ConstValue;
@@ -51,19 +52,39 @@ export function missingSentinel(ctx: RuleContext): Finding[] {
       const what = `${describe(loop.value)} sentinel`;
       const who = consumers === 'several' ? 'Several consumers wait' : consumers === 1 ? '1 consumer waits' : `${consumers} consumers wait`;
       const got = sentinels === 0 ? 'none is ever put' : `only ${sentinels} can be put`;
-      const queueId = ctx.topology.idOf(queue);
-      findings.push({
+      const consumerProcs = [...new Set(consumerOps.map((o) => o.proc))];
+      findings.push(finding(ctx, {
         rule: 'missing-sentinel',
         severity: 'error',
         message: `${who} for a ${what} on ${queue.label}, but ${got}: the extra consumers block in get() forever once the producers finish`,
-        loc: ctx.locator.of(call),
-        related: puts.map((p) => ({ message: `${queue.label} is put here`, loc: ctx.locator.of(p.call) })),
-        nodes: [queueId, ...new Set(consumerOps.map((o) => ctx.topology.idOf(o.proc)))],
-        edges: [...new Set(consumerOps.map((o) => ctx.topology.edgeOf(o)).filter((e): e is string => !!e))],
-      });
+        at: call,
+        related: puts.map((p) => ({ message: `${queue.label} is put here (${processName(p.proc)})`, at: p.call })),
+        sites: [queue, ...consumerProcs],
+        ops: consumerOps,
+        fixes: sentinelFix(ctx, queue, puts, consumerProcs, typeof consumers === 'number' ? consumers - sentinels : undefined, loop.value),
+      }));
     }
   }
   return findings;
+}
+
+/**
+ * rules.md: "after the producers are joined, put one null per consumer". The sentinels go right
+ * after main's last join of a producer (or of any process, when no producer is joined).
+ */
+function sentinelFix(ctx: RuleContext, queue: ObjectSite, puts: Op[], consumers: ProcessRef[], missing: number | undefined, value: ConstValue): FixData[] {
+  const main = ctx.extraction.main;
+  const producers = new Set(puts.map((p) => p.proc));
+  const joins = ctx.extraction.ops.filter((o) => o.proc === main && o.kind === 'join');
+  const after = joins.filter((j) => producers.has(j.obj)).at(-1) ?? joins.filter((j) => !consumers.includes(j.obj)).at(-1);
+  if (!after || !ctx.extraction.isEntry) return [];
+  const stmt = enclosingStatement(after.call);
+  if (!stmt) return [];
+  const sentinel = describe(value);
+  const count = missing === undefined || missing < 1 ? undefined : missing;
+  const line = count === 1 ? `await ${queue.label}.put(${sentinel});`
+    : `for (let i = 0; i < ${count ?? 'CONSUMERS'}; i++) await ${queue.label}.put(${sentinel}); // one sentinel per consumer`;
+  return [{ title: `Put ${count === 1 ? 'a' : 'one'} ${sentinel} sentinel${count === 1 ? '' : ' per consumer'} on ${queue.label} after the producers are joined`, edits: [insertAfter(ctx, stmt, [line])] }];
 }
 
 function describe(v: ConstValue): string {

@@ -1,0 +1,89 @@
+// Small helpers every rule uses: building findings from AST nodes, counting how often an
+// operation really runs, and asking whether unknown code could change a verdict.
+import ts from 'typescript';
+import type { FixData, Finding, Multiplicity, Severity } from '../../../../common/model';
+import { processMultiplicity, type ObjectSite, type Op, type OpKind, type ProcessRef } from '../facts';
+import type { RuleContext } from './context';
+
+export interface FindingSpec {
+  rule: string;
+  severity: Severity;
+  message: string;
+  at: ts.Node;
+  related?: { message: string; at: ts.Node }[];
+  /** Model objects involved: sites, processes and operations. */
+  sites?: (ObjectSite | ProcessRef)[];
+  ops?: Op[];
+  fixes?: FixData[];
+}
+
+export function finding(ctx: RuleContext, spec: FindingSpec): Finding {
+  const f: Finding = {
+    rule: spec.rule,
+    severity: spec.severity,
+    message: spec.message,
+    loc: ctx.locator.of(spec.at),
+    related: (spec.related ?? []).map((r) => ({ message: r.message, loc: ctx.locator.of(r.at) })),
+    nodes: [...new Set((spec.sites ?? []).map((s) => ctx.topology.idOf(s)).filter(Boolean))],
+    edges: [...new Set((spec.ops ?? []).map((o) => ctx.topology.edgeOf(o)).filter((e): e is string => !!e))],
+  };
+  if (spec.fixes && spec.fixes.length > 0) f.fixes = spec.fixes;
+  return f;
+}
+
+/** The operations of one kind (or several) on an object. */
+export function opsOn(ctx: RuleContext, site: ObjectSite, ...kinds: OpKind[]): Op[] {
+  return ctx.extraction.ops.filter((o) => o.obj === site && (kinds.length === 0 || kinds.includes(o.kind)));
+}
+
+/** How many times an operation runs in the whole program: its count times its process's instances. */
+export function totalRuns(op: Op): Multiplicity {
+  const m = processMultiplicity(op.proc);
+  if (typeof op.count !== 'number' || m === 'several') return 'several';
+  return op.count * m;
+}
+
+/** Code the analysis cannot see through (an `eval`) could do anything: rules that need to know
+ * "nobody does X" must stay silent then. */
+export function hasOpaqueCode(ctx: RuleContext): boolean {
+  return ctx.extraction.opaque.size > 0;
+}
+
+/** Operations on objects the analysis lost track of, of a kind that could be the one missing. */
+export function unknownOps(ctx: RuleContext, kind: ObjectSite['kind'], ...ops: OpKind[]): Op[] {
+  return ctx.extraction.ops.filter((o) => o.obj.unknown && o.obj.kind === kind && (ops.length === 0 || ops.includes(o.kind)));
+}
+
+/** A short name for a process in messages: "main", "consumer ×2". */
+export function processName(p: ProcessRef): string {
+  if (p.kind === 'main') return 'main';
+  const m = p.multiplicity;
+  return m === 1 ? p.label : `${p.label} ×${m === 'several' ? 'n' : m}`;
+}
+
+/** The statement that contains a node, directly in a block or source file: where to insert after. */
+export function enclosingStatement(node: ts.Node): ts.Statement | undefined {
+  let n: ts.Node | undefined = node;
+  while (n && !(ts.isBlock(n.parent) || ts.isSourceFile(n.parent) || ts.isCaseClause(n.parent))) n = n.parent;
+  return n && ts.isStatement(n) ? n : undefined;
+}
+
+/** The indentation of the line a node starts on. */
+export function indentOf(node: ts.Node): string {
+  const sf = node.getSourceFile();
+  const start = node.getStart(sf);
+  const lineStart = sf.text.lastIndexOf('\n', start - 1) + 1;
+  return /^[ \t]*/.exec(sf.text.slice(lineStart, start))![0];
+}
+
+/** An edit that inserts `text` as new lines right after a statement. */
+export function insertAfter(ctx: RuleContext, stmt: ts.Statement, lines: string[]): FixData['edits'][number] {
+  const sf = stmt.getSourceFile();
+  const end = sf.getLineAndCharacterOfPosition(stmt.getEnd());
+  const indent = indentOf(stmt);
+  return {
+    file: ctx.locator.relative(sf.fileName),
+    range: { start: end, end },
+    newText: lines.map((l) => `\n${indent}${l}`).join(''),
+  };
+}
