@@ -128,6 +128,7 @@ export class Extractor {
 
   /** Source files whose code some process of this program runs. */
   private readonly reached = new Set<ts.SourceFile>();
+  private readonly functionsRun = new Map<ProcessRef, Set<ts.Node>>();
 
   /** Runs an entry file's top-level code as the main process, following every process it starts. */
   extract(entry: ts.SourceFile): Extraction {
@@ -170,7 +171,7 @@ export class Extractor {
     for (const [worker, tasks] of this.poolTasks) {
       this.flows.set(worker, { k: 'loop', count: 'loop', body: { k: 'branch', alts: tasks } });
     }
-    return { entry, main, isEntry, reached: this.reached, opaque: this.opaque, sites: [...this.sites.values(), ...[...this.implicit.values()].flatMap((m) => [...m.values()])], ops: this.ops, flows: this.flows };
+    return { entry, main, isEntry, reached: this.reached, functionsRun: this.functionsRun, opaque: this.opaque, sites: [...this.sites.values(), ...[...this.implicit.values()].flatMap((m) => [...m.values()])], ops: this.ops, flows: this.flows };
   }
 
   private context(proc: ProcessRef, parent: Context | undefined, guarded: boolean): Context {
@@ -681,6 +682,8 @@ export class Extractor {
     let site = this.sites.get(node);
     if (!site) {
       site = make();
+      site.madeBy = ctx.proc;
+      site.madeGuarded = ctx.guarded;
       this.sites.set(node, site);
     }
     const perRun = loopCount(ctx.loops, new Set());
@@ -835,6 +838,9 @@ export class Extractor {
     if (boundSelf) frame.self = boundSelf;
     const inner: Context = { ...ctx, frame, callStack: [...ctx.callStack, fn.decl], out: [] };
     this.reached.add(fn.decl.getSourceFile());
+    let run = this.functionsRun.get(ctx.proc);
+    if (!run) this.functionsRun.set(ctx.proc, (run = new Set()));
+    run.add(fn.decl);
     fn.decl.parameters.forEach((p, i) => {
       const v = p.dotDotDotToken ? { t: 'coll' as const, items: args.slice(i), length: Math.max(0, args.length - i), depth: ctx.loops.length }
         : args[i] ?? (p.initializer ? this.expr(p.initializer, inner) : UNKNOWN);

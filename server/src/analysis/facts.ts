@@ -33,6 +33,9 @@ export interface ObjectSite {
   daemon?: boolean;
   /** `this` of a Process subclass instance. */
   self?: AbsValue;
+  /** The process whose code made the object, and whether that code ran under the main guard. */
+  madeBy?: ProcessRef;
+  madeGuarded?: boolean;
 }
 
 /** The main program of an entry file: the process that runs its top-level code. */
@@ -134,6 +137,8 @@ export interface Extraction {
   flows: Map<ProcessRef, Flow>;
   /** Processes whose code the analysis cannot see through (`eval`, `new Function`). */
   opaque: ReadonlySet<ProcessRef>;
+  /** The functions each process runs (its target and everything it calls), for rules that read code. */
+  functionsRun: ReadonlyMap<ProcessRef, ReadonlySet<ts.Node>>;
 }
 
 export const UNKNOWN: AbsValue = { t: 'unknown' };
