@@ -155,6 +155,8 @@ export interface TopologyModel {
   nodes: ModelNode[];
   edges: ModelEdge[];
   findings: Finding[];
+  /** What the analysis could not settle (a budget that ran out): said, never taken for safety. */
+  notes?: string[];
 }
 
 export function emptyModel(root: string): TopologyModel {

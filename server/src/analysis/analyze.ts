@@ -18,6 +18,8 @@ export interface AnalyzeOptions {
   files?: readonly string[];
   /** Module names that count as the shim besides `@process-topology/multiprocessing`. */
   shimModules?: readonly string[];
+  /** States the deadlock checker may explore per program. */
+  stateBudget?: number;
 }
 
 /** One program: an entry module with what it imports, or a module no entry reaches, on its own. */
@@ -41,8 +43,12 @@ export function analyzePrograms(program: ts.Program, opts: AnalyzeOptions): Prog
   const results: ProgramResult[] = [];
   const run = (extraction: Extraction): void => {
     const topology = buildTopology(extraction, locator);
-    const findings = [...RULES.values()].flatMap((rule) => rule({ checker, extraction, topology, locator }));
-    results.push({ extraction, model: { version: MODEL_VERSION, root, nodes: topology.nodes, edges: topology.edges, findings: findings.sort(compareFindings) } });
+    const notes: string[] = [];
+    const ctx = { checker, extraction, topology, locator, notes, ...(opts.stateBudget ? { stateBudget: opts.stateBudget } : {}) };
+    const findings = mostSpecific([...RULES.values()].flatMap((rule) => rule(ctx)));
+    const model: TopologyModel = { version: MODEL_VERSION, root, nodes: topology.nodes, edges: topology.edges, findings: findings.sort(compareFindings) };
+    if (notes.length > 0) model.notes = notes;
+    results.push({ extraction, model });
   };
   for (const sf of sources) {
     const extraction = new Extractor(checker, shim).extract(sf);
@@ -80,6 +86,16 @@ function suppress(results: ProgramResult[], locator: Locator): void {
   }
 }
 
+/**
+ * rules.md: where several rules explain the same blocked operation, the most specific reports it
+ * and `deadlock` stays silent.
+ */
+function mostSpecific(findings: Finding[]): Finding[] {
+  const key = (l: Location): string => `${l.file}:${l.range.start.line}:${l.range.start.character}`;
+  const explained = new Set(findings.filter((f) => f.rule !== 'deadlock').flatMap((f) => [key(f.loc), ...f.related.map((r) => key(r.loc))]));
+  return findings.filter((f) => f.rule !== 'deadlock' || ![f.loc, ...f.related.map((r) => r.loc)].some((l) => explained.has(key(l))));
+}
+
 /** All programs of `files` in one model (the CLI's view). */
 export function analyzeProgram(program: ts.Program, opts: AnalyzeOptions): TopologyModel {
   return mergeModels(pathToFileURL(opts.rootDir).href, analyzePrograms(program, opts).map((r) => r.model));
@@ -111,6 +127,7 @@ export function mergeModels(root: string, models: readonly TopologyModel[]): Top
       const key = `${f.rule}|${f.loc.file}|${f.loc.range.start.line}|${f.loc.range.start.character}|${f.message}`;
       if (!findings.has(key)) { findings.add(key); merged.findings.push(f); }
     }
+    for (const note of m.notes ?? []) if (!merged.notes?.includes(note)) (merged.notes ??= []).push(note);
   }
   merged.findings.sort(compareFindings);
   return merged;

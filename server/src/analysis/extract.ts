@@ -2,11 +2,12 @@
 // (variables, destructuring, arrays, object properties, `map`, loops, helper calls across modules,
 // process `args`/`kwargs` bound to the target's parameters, `this` of Process subclasses) and
 // records, per process, the operations it performs and its control flow. Pure: program in, facts out.
+import * as path from 'node:path';
 import ts from 'typescript';
 import type { EdgeCount, Multiplicity } from '../../../common/model';
 import {
   addMultiplicity, union, UNKNOWN, valueSites,
-  type AbsValue, type CollValue, type ConstValue, type Extraction, type Flow, type FnValue, type Frame,
+  type AbsValue, type BranchGuard, type CollValue, type ConstValue, type Extraction, type Flow, type FnValue, type Frame,
   type MainProcess, type ObjectSite, type Op, type OpKind, type ProcessRef, type RecordValue, type SiteKind,
 } from './facts';
 import { ShimResolver, type ShimExport } from './shim';
@@ -31,6 +32,8 @@ interface Context {
   /** The flow items of the block being interpreted. */
   out: Flow[];
   guarded: boolean;
+  /** The entry's top-level statement being run (main only). */
+  top?: ts.Statement;
 }
 
 /** Allocation: which site kind each shim constructor or factory makes. */
@@ -58,6 +61,11 @@ const MANAGER_FACTORIES: Record<string, { kind: SiteKind; variant?: string }> = 
   Semaphore: { kind: 'semaphore', variant: 'Semaphore' }, BoundedSemaphore: { kind: 'semaphore', variant: 'BoundedSemaphore' },
   Event: { kind: 'event' }, Condition: { kind: 'condition' }, Barrier: { kind: 'barrier' }, Value: { kind: 'value' },
 };
+
+/** Node's file functions that read or write a whole file by name (shared-file races). */
+const FS_READ: ReadonlySet<string> = new Set(['readFileSync', 'readFile']);
+const FS_WRITE: ReadonlySet<string> = new Set(['writeFileSync', 'writeFile', 'appendFileSync', 'appendFile']);
+const FS_MODULES: ReadonlySet<string> = new Set(['fs', 'node:fs', 'fs/promises', 'node:fs/promises']);
 
 const POOL_SUBMIT = new Set(['apply', 'applyAsync', 'map', 'mapAsync', 'starmap', 'starmapAsync', 'imap', 'imapUnordered']);
 
@@ -121,8 +129,13 @@ export class Extractor {
   private readonly started = new Set<ObjectSite>();
   /** Processes whose code runs `eval` or `new Function`: they may do anything. */
   private readonly opaque = new Set<ProcessRef>();
+  /** Objects (and AsyncResults, by submit call) handed to code the analysis cannot see into. */
+  private readonly escaped = new Set<ObjectSite>();
+  private readonly escapedResults = new Set<ts.CallExpression>();
   /** Functions submitted to each pool worker: its flow is a loop over them. */
   private readonly poolTasks = new Map<ObjectSite, Flow[]>();
+  /** One `file` site per constant path the program reads or writes. */
+  private readonly files = new Map<string, ObjectSite>();
 
   constructor(private readonly checker: ts.TypeChecker, private readonly shim: ShimResolver) {}
 
@@ -135,7 +148,11 @@ export class Extractor {
     const main: MainProcess = { kind: 'main', file: entry };
     const ctx = this.context(main, undefined, false);
     this.reached.add(entry);
-    this.statements(entry.statements, ctx);
+    for (const s of entry.statements) {
+      ctx.top = s;
+      this.statement(s, ctx);
+    }
+    delete ctx.top;
     this.flows.set(main, seq(ctx.out));
     return this.finish(entry, main, true);
   }
@@ -171,7 +188,7 @@ export class Extractor {
     for (const [worker, tasks] of this.poolTasks) {
       this.flows.set(worker, { k: 'loop', count: 'loop', body: { k: 'branch', alts: tasks } });
     }
-    return { entry, main, isEntry, reached: this.reached, functionsRun: this.functionsRun, opaque: this.opaque, sites: [...this.sites.values(), ...[...this.implicit.values()].flatMap((m) => [...m.values()])], ops: this.ops, flows: this.flows };
+    return { entry, main, isEntry, reached: this.reached, functionsRun: this.functionsRun, opaque: this.opaque, sites: [...this.sites.values(), ...[...this.implicit.values()].flatMap((m) => [...m.values()]), ...this.files.values()], ops: this.ops, flows: this.flows, escaped: this.escaped, escapedResults: this.escapedResults };
   }
 
   private context(proc: ProcessRef, parent: Context | undefined, guarded: boolean): Context {
@@ -224,12 +241,12 @@ export class Extractor {
       this.loop(s.statement, { mult: 'several', node: s }, ctx);
     } else if (ts.isReturnStatement(s)) {
       ctx.frame.returns.push(s.expression ? this.expr(s.expression, ctx) : { t: 'const', v: undefined });
-      ctx.out.push({ k: 'exit', how: 'return' });
+      ctx.out.push({ k: 'exit', how: 'return', node: s });
     } else if (ts.isBreakStatement(s) || ts.isContinueStatement(s)) {
-      ctx.out.push({ k: 'exit', how: ts.isBreakStatement(s) ? 'break' : 'continue', ...(s.label ? { label: s.label.text } : {}) });
+      ctx.out.push({ k: 'exit', how: ts.isBreakStatement(s) ? 'break' : 'continue', ...(s.label ? { label: s.label.text } : {}), node: s });
     } else if (ts.isThrowStatement(s)) {
       this.expr(s.expression, ctx);
-      ctx.out.push({ k: 'exit', how: 'throw' });
+      ctx.out.push({ k: 'exit', how: 'throw', node: s });
     } else if (ts.isTryStatement(s)) {
       const body = this.collect(ctx, () => this.statement(s.tryBlock, ctx));
       const handler = s.catchClause ? this.collect(ctx, () => this.statement(s.catchClause!.block, ctx)) : undefined;
@@ -264,7 +281,26 @@ export class Extractor {
     this.expr(s.expression, ctx);
     const then = this.collect(ctx, () => this.statement(s.thenStatement, ctx));
     const otherwise = this.collect(ctx, () => { if (s.elseStatement) this.statement(s.elseStatement, ctx); });
-    ctx.out.push({ k: 'branch', alts: [then, otherwise] });
+    const test = this.equalityGuard(s.expression);
+    if (!test) ctx.out.push({ k: 'branch', alts: [then, otherwise], cond: s.expression });
+    else ctx.out.push({ k: 'branch', alts: test.negated ? [otherwise, then] : [then, otherwise], guard: test.guard });
+  }
+
+  /** `x === C`, `C == x`, `x !== C`: which alternative runs when a variable equals a constant. */
+  private equalityGuard(cond: ts.Expression): { guard: BranchGuard; negated: boolean } | undefined {
+    const e = skipOuter(cond);
+    if (!ts.isBinaryExpression(e)) return undefined;
+    const op = e.operatorToken.kind;
+    const eq = op === ts.SyntaxKind.EqualsEqualsEqualsToken || op === ts.SyntaxKind.EqualsEqualsToken;
+    const ne = op === ts.SyntaxKind.ExclamationEqualsEqualsToken || op === ts.SyntaxKind.ExclamationEqualsToken;
+    if (!eq && !ne) return undefined;
+    const [name, constant] = ts.isIdentifier(e.left) ? [e.left, e.right] : ts.isIdentifier(e.right) ? [e.right, e.left] : [undefined, undefined];
+    const c = constant && constOf(skipOuter(constant));
+    const variable = name && this.checker.getSymbolAtLocation(name);
+    if (!c || !variable) return undefined;
+    // Loose equality with null also matches undefined: the shim's sentinels are null.
+    const value = (op === ts.SyntaxKind.EqualsEqualsToken || op === ts.SyntaxKind.ExclamationEqualsToken) && c.v === undefined ? null : c.v;
+    return { guard: { variable, value }, negated: ne };
   }
 
   private forOf(s: ts.ForOfStatement, ctx: Context): void {
@@ -301,8 +337,21 @@ export class Extractor {
   }
 
   private declaration(d: ts.VariableDeclaration, ctx: Context): void {
+    const before = this.ops.length;
     const value = d.initializer ? this.expr(d.initializer, ctx) : UNKNOWN;
     this.bind(d.name, value, ctx);
+    if (ts.isIdentifier(d.name) && d.initializer) this.noteResult(d.initializer, d.name, before);
+  }
+
+  /** Remembers which variable holds what a `get`/`recv` returned, for guards that test it. */
+  private noteResult(init: ts.Expression, name: ts.Identifier, firstOp: number): void {
+    const call = skipOuter(init);
+    if (!ts.isCallExpression(call)) return;
+    const variable = this.checker.getSymbolAtLocation(name);
+    for (let i = firstOp; i < this.ops.length; i++) {
+      const op = this.ops[i]!;
+      if (op.call === call && (op.kind === 'get' || op.kind === 'recv') && variable) op.resultVar = variable;
+    }
   }
 
   private bind(name: ts.BindingName, value: AbsValue, ctx: Context): void {
@@ -391,8 +440,10 @@ export class Extractor {
   private binary(e: ts.BinaryExpression, ctx: Context): AbsValue {
     const op = e.operatorToken.kind;
     if (op === ts.SyntaxKind.EqualsToken) {
+      const before = this.ops.length;
       const value = this.expr(e.right, ctx);
       this.assignTo(e.left, value, ctx);
+      if (ts.isIdentifier(e.left)) this.noteResult(e.right, e.left, before);
       return value;
     }
     if (op === ts.SyntaxKind.AmpersandAmpersandToken || op === ts.SyntaxKind.BarBarToken || op === ts.SyntaxKind.QuestionQuestionToken) {
@@ -414,6 +465,7 @@ export class Extractor {
       if (sym) this.assign(sym, value, ctx.frame);
     } else if (ts.isPropertyAccessExpression(target)) {
       const obj = this.expr(target.expression, ctx);
+      if (records(obj).length === 0) this.escape([value]);
       for (const rec of records(obj)) rec.fields.set(target.name.text, union([rec.fields.get(target.name.text) ?? value, value]));
     } else if (ts.isArrayLiteralExpression(target) || ts.isObjectLiteralExpression(target)) {
       // Destructuring assignment: rarely carries shim objects; evaluate for side effects only.
@@ -530,7 +582,7 @@ export class Extractor {
     if (which && ALLOCATES[which]) return this.allocate(e, which, args, ctx);
     const subclass = this.processSubclass(e.expression);
     if (subclass) return this.newSubclass(e, subclass, args, ctx);
-    for (const a of args) this.expr(a, ctx);
+    this.escape(args.map((a) => this.expr(a, ctx)));
     return UNKNOWN;
   }
 
@@ -682,8 +734,11 @@ export class Extractor {
     let site = this.sites.get(node);
     if (!site) {
       site = make();
+      const name = nameOf(node);
+      if (name) site.name = name;
       site.madeBy = ctx.proc;
       site.madeGuarded = ctx.guarded;
+      if (ctx.top) site.madeTop = ctx.top;
       this.sites.set(node, site);
     }
     const perRun = loopCount(ctx.loops, new Set());
@@ -713,12 +768,15 @@ export class Extractor {
       for (const a of e.arguments) this.expr(a, ctx);
       return UNKNOWN;
     }
+    const fsKind = this.fsAccess(callee);
+    if (fsKind) return this.fileOp(e, fsKind, ctx);
     if (ts.isPropertyAccessExpression(callee)) return this.methodCall(e, callee, ctx);
     if (ts.isIdentifier(callee) && (callee.text === 'eval' || callee.text === 'Function')) this.opaque.add(ctx.proc);
     const fnValue = this.expr(callee, ctx);
     const argValues = e.arguments.map((a) => this.expr(a, ctx));
     if (fnValue.t === 'fn') return this.invoke(fnValue, argValues, ctx);
     this.callbacks(argValues, ctx);
+    this.escape(argValues);
     return UNKNOWN;
   }
 
@@ -762,8 +820,13 @@ export class Extractor {
       }
       return UNKNOWN;
     }
-    if (receiver.t === 'pending' && (method === 'get' || method === 'wait')) {
-      this.record(ctx, { kind: 'result', obj: receiver.pool, call: e, method, blocking: e.arguments.length === 0 }, undefined);
+    const pending = pendingsOf(receiver);
+    if (pending.length > 0 && (method === 'get' || method === 'wait')) {
+      // One result op per pool, naming the submits whose AsyncResult this can be.
+      for (const pool of new Set(pending.map((p) => p.pool))) {
+        const submits = pending.filter((p) => p.pool === pool).map((p) => p.submit);
+        this.record(ctx, { kind: 'result', obj: pool, call: e, method, blocking: e.arguments.length === 0, submits }, undefined);
+      }
       return UNKNOWN;
     }
     const argValues = e.arguments.map((a) => this.expr(a, ctx));
@@ -776,9 +839,77 @@ export class Extractor {
       if (fn) return this.invoke(fn, argValues, ctx, receiver);
       this.unknownReceiver(e, callee, argValues, ctx);
       this.callbacks(argValues, ctx);
+      if (!(ts.isIdentifier(callee.expression) && callee.expression.text === 'console')) this.escape(argValues);
       return UNKNOWN;
     }
     return union(found.map(({ site, end }) => this.operation(site, end, method, e, argValues, ctx)));
+  }
+
+  /**
+   * `readFileSync(p)`, `fs.writeFileSync(p, …)`, `fsp.readFile(p)`…: a whole-file read or write,
+   * recognized by Node's typings or, without them, by the `fs` import the name comes from.
+   */
+  private fsAccess(callee: ts.Expression): 'read' | 'write' | undefined {
+    const name = ts.isIdentifier(callee) ? callee.text : ts.isPropertyAccessExpression(callee) ? callee.name.text : undefined;
+    const kind = name === undefined ? undefined : FS_READ.has(name) ? 'read' : FS_WRITE.has(name) ? 'write' : undefined;
+    if (!kind) return undefined;
+    const sym = this.checker.getSymbolAtLocation(ts.isPropertyAccessExpression(callee) ? callee.name : callee);
+    const target = sym && sym.flags & ts.SymbolFlags.Alias ? this.checker.getAliasedSymbol(sym) : sym;
+    const declFile = target?.declarations?.[0]?.getSourceFile().fileName;
+    if (declFile && /[\\/]@types[\\/]node[\\/]fs(?:[\\/]promises)?\.d\.ts$/.test(declFile)) return kind;
+    let base: ts.Expression = callee;
+    while (ts.isPropertyAccessExpression(base)) base = base.expression;
+    return ts.isIdentifier(base) && this.isFsImport(base) ? kind : undefined;
+  }
+
+  /** A name bound by `import … from 'fs'` (or `node:fs`, `fs/promises`) or `require('fs')`. */
+  private isFsImport(id: ts.Identifier): boolean {
+    const decl = this.checker.getSymbolAtLocation(id)?.declarations?.[0];
+    if (!decl) return false;
+    let spec: ts.Expression | undefined;
+    if (ts.isImportSpecifier(decl)) spec = decl.parent.parent.parent.moduleSpecifier;
+    else if (ts.isNamespaceImport(decl)) spec = decl.parent.parent.moduleSpecifier;
+    else if (ts.isImportClause(decl)) spec = decl.parent.moduleSpecifier;
+    else if (ts.isImportEqualsDeclaration(decl) && ts.isExternalModuleReference(decl.moduleReference)) spec = decl.moduleReference.expression;
+    else {
+      let d: ts.Node = decl;
+      while (ts.isBindingElement(d) || ts.isObjectBindingPattern(d) || ts.isArrayBindingPattern(d)) d = d.parent;
+      let init = ts.isVariableDeclaration(d) && d.initializer ? skipOuter(d.initializer) : undefined;
+      while (init && ts.isPropertyAccessExpression(init)) init = skipOuter(init.expression);
+      if (init && ts.isCallExpression(init) && ts.isIdentifier(init.expression) && init.expression.text === 'require') spec = init.arguments[0];
+    }
+    return !!spec && ts.isStringLiteral(spec) && FS_MODULES.has(spec.text);
+  }
+
+  /** A read or write of a file whose path is a constant: an operation on that file's site. */
+  private fileOp(e: ts.CallExpression, kind: 'read' | 'write', ctx: Context): AbsValue {
+    const values = e.arguments.map((a) => this.expr(a, ctx));
+    const first = e.arguments[0];
+    const file = first ? this.filePath(first, values[0] ?? UNKNOWN) : undefined;
+    if (first && file !== undefined) {
+      let site = this.files.get(file);
+      if (!site) {
+        site = { kind: 'file', node: constDeclaration(first, this.checker) ?? first, label: path.posix.basename(file) || file, multiplicity: 1, path: file, madeBy: ctx.proc, madeGuarded: ctx.guarded };
+        this.files.set(file, site);
+      }
+      const callee = skipOuter(e.expression);
+      const method = ts.isPropertyAccessExpression(callee) ? callee.name.text : callee.getText();
+      this.record(ctx, { kind, obj: site, call: e, method, blocking: false }, undefined);
+    }
+    this.callbacks(values, ctx);
+    return UNKNOWN;
+  }
+
+  /** A constant path: a string, or `path.join` of strings. */
+  private filePath(arg: ts.Expression, value: AbsValue): string | undefined {
+    if (value.t === 'const') return typeof value.v === 'string' ? value.v : undefined;
+    const e = skipOuter(arg);
+    if (!ts.isCallExpression(e)) return undefined;
+    const callee = skipOuter(e.expression);
+    const name = ts.isIdentifier(callee) ? callee.text : ts.isPropertyAccessExpression(callee) ? callee.name.text : '';
+    if (name !== 'join' || e.arguments.length === 0) return undefined;
+    const parts = e.arguments.map((a) => constOf(skipOuter(a))?.v);
+    return parts.every((p): p is string => typeof p === 'string') ? path.posix.join(...parts) : undefined;
   }
 
   private isFunctionArg(arg: ts.Expression, ctx: Context): boolean {
@@ -832,7 +963,10 @@ export class Extractor {
   }
 
   private invoke(fn: FnValue, args: AbsValue[], ctx: Context, self?: AbsValue): AbsValue {
-    if (ctx.callStack.length >= MAX_CALL_DEPTH || ctx.callStack.includes(fn.decl)) return UNKNOWN;
+    if (ctx.callStack.length >= MAX_CALL_DEPTH || ctx.callStack.includes(fn.decl)) {
+      this.escape(self ? [...args, self] : args);
+      return UNKNOWN;
+    }
     const frame: Frame = { vars: new Map(), parent: fn.closure, returns: [] };
     const boundSelf = fn.self ?? self;
     if (boundSelf) frame.self = boundSelf;
@@ -847,7 +981,10 @@ export class Extractor {
       this.bind(p.name, v, inner);
     });
     const body = fn.decl.body;
-    if (!body) return UNKNOWN;
+    if (!body) {
+      this.escape(args);
+      return UNKNOWN;
+    }
     if (ts.isBlock(body)) this.statements(body.statements, inner);
     else frame.returns.push(this.expr(body, inner));
     ctx.out.push({ k: 'call', body: seq(inner.out) });
@@ -934,11 +1071,27 @@ export class Extractor {
         if (sym) exclude.add(sym);
       }
     }
-    const op: Op = { ...fields, proc: ctx.proc, count: loopCount(ctx.loops, exclude, fields.obj.unknown ? undefined : fields.obj.node), guarded: ctx.guarded || ctx.proc.kind !== 'main' };
+    const op: Op = { ...fields, proc: ctx.proc, count: loopCount(ctx.loops, exclude, fields.obj.unknown || fields.obj.kind === 'file' ? undefined : fields.obj.node), guarded: ctx.guarded || ctx.proc.kind !== 'main' };
+    if (ctx.top) op.top = ctx.top;
     if (end !== undefined) op.end = end;
     this.ops.push(op);
     ctx.out.push({ k: 'op', op });
     return op;
+  }
+
+  /** Values handed to code the analysis cannot see into: the objects (and AsyncResults) in them escape. */
+  private escape(values: readonly AbsValue[]): void {
+    const seen = new Set<AbsValue>();
+    const visit = (v: AbsValue): void => {
+      if (seen.has(v)) return;
+      seen.add(v);
+      if (v.t === 'obj') this.escaped.add(v.site);
+      else if (v.t === 'pending') this.escapedResults.add(v.submit);
+      else if (v.t === 'coll') v.items.forEach(visit);
+      else if (v.t === 'union') v.alts.forEach(visit);
+      else if (v.t === 'record') for (const f of v.fields.values()) visit(f);
+    };
+    values.forEach(visit);
   }
 
   /** `pool.map(fn, items)` and friends: fn runs in the pool's workers with the items as arguments. */
@@ -1062,6 +1215,13 @@ function opKind(site: ObjectSite, method: string): OpKind | undefined {
   }
 }
 
+/** The AsyncResults a value can be: itself, or every alternative of a union of them. */
+function pendingsOf(v: AbsValue): Extract<AbsValue, { t: 'pending' }>[] {
+  if (v.t === 'pending') return [v];
+  if (v.t === 'union' && v.alts.every((a) => a.t === 'pending')) return v.alts as Extract<AbsValue, { t: 'pending' }>[];
+  return [];
+}
+
 function asColl(v: AbsValue): CollValue | undefined {
   if (v.t === 'coll') return v;
   if (v.t === 'union') {
@@ -1100,6 +1260,16 @@ function forCount(s: ts.ForStatement): EdgeCount {
   const n = op === ts.SyntaxKind.LessThanToken ? bound.v - start.v
     : op === ts.SyntaxKind.LessThanEqualsToken ? bound.v - start.v + 1 : undefined;
   return n === undefined ? 'several' : Math.max(0, n);
+}
+
+/** The initializer of the module constant an identifier names (`const DB = 'db.json'`). */
+function constDeclaration(e: ts.Expression, checker: ts.TypeChecker): ts.Expression | undefined {
+  const id = skipOuter(e);
+  if (!ts.isIdentifier(id)) return undefined;
+  const sym = checker.getSymbolAtLocation(id);
+  const target = sym && sym.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(sym) : sym;
+  const d = target?.declarations?.[0];
+  return d && ts.isVariableDeclaration(d) && d.initializer && ts.getCombinedNodeFlags(d) & ts.NodeFlags.Const ? d.initializer : undefined;
 }
 
 /** The name a value is stored under: `const q = new Queue()` -> "q". */

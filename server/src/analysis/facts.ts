@@ -4,7 +4,8 @@
 import type ts from 'typescript';
 import type { EdgeCount, Multiplicity, NodeKind, ProcessRole } from '../../../common/model';
 
-export type SiteKind = Exclude<NodeKind, 'file'>;
+/** Every model node kind; `file` sites stand for a constant file path the program reads or writes. */
+export type SiteKind = NodeKind;
 
 export interface ObjectSite {
   kind: SiteKind;
@@ -33,9 +34,15 @@ export interface ObjectSite {
   daemon?: boolean;
   /** `this` of a Process subclass instance. */
   self?: AbsValue;
+  /** The variable the object was stored in where it was made (`const a = new Process(…)`). */
+  name?: string;
   /** The process whose code made the object, and whether that code ran under the main guard. */
   madeBy?: ProcessRef;
   madeGuarded?: boolean;
+  /** The entry's top-level statement whose execution made the object (main only). */
+  madeTop?: ts.Statement;
+  /** `file` sites: the path read or written. */
+  path?: string;
 }
 
 /** The main program of an entry file: the process that runs its top-level code. */
@@ -113,17 +120,29 @@ export interface Op {
   /** The value put or sent. */
   arg?: AbsValue;
   argNode?: ts.Expression;
+  /** The variable a `get`/`recv` result is stored in (`const item = await q.get()`). */
+  resultVar?: ts.Symbol;
+  /** The entry's top-level statement whose execution performed the operation (main only). */
+  top?: ts.Statement;
+  /** `result` ops of `res.get()`/`res.wait()`: the submit calls (`applyAsync`…) whose result is read. */
+  submits?: ts.CallExpression[];
+}
+
+/** `if (item === null)`: the first alternative runs exactly when the variable equals the value. */
+export interface BranchGuard {
+  variable: ts.Symbol;
+  value: ConstValue;
 }
 
 /** Control flow of one process over its operations, in program order. */
 export type Flow =
   | { k: 'op'; op: Op }
   | { k: 'seq'; items: Flow[] }
-  | { k: 'branch'; alts: Flow[] }
+  | { k: 'branch'; alts: Flow[]; guard?: BranchGuard; cond?: ts.Expression }
   | { k: 'loop'; count: EdgeCount; body: Flow }
   | { k: 'try'; body: Flow; handler: Flow | undefined; finalizer: Flow | undefined }
   | { k: 'call'; body: Flow }
-  | { k: 'exit'; how: 'break' | 'continue' | 'return' | 'throw'; label?: string };
+  | { k: 'exit'; how: 'break' | 'continue' | 'return' | 'throw'; label?: string; node?: ts.Statement };
 
 export interface Extraction {
   entry: ts.SourceFile;
@@ -139,6 +158,14 @@ export interface Extraction {
   opaque: ReadonlySet<ProcessRef>;
   /** The functions each process runs (its target and everything it calls), for rules that read code. */
   functionsRun: ReadonlyMap<ProcessRef, ReadonlySet<ts.Node>>;
+  /**
+   * Objects passed to code the analysis cannot see into (a library function, an unknown class, a
+   * property of an unknown object, a call too deep or recursive to follow): that code may operate
+   * on them. Absent: none.
+   */
+  escaped?: ReadonlySet<ObjectSite>;
+  /** Submit calls (`applyAsync`…) whose AsyncResult reached such code: it may read the result. */
+  escapedResults?: ReadonlySet<ts.CallExpression>;
 }
 
 export const UNKNOWN: AbsValue = { t: 'unknown' };

@@ -9,6 +9,10 @@ export interface RuleContext {
   extraction: Extraction;
   topology: Topology;
   locator: Locator;
+  /** Things the model should say about its own limits (a budget that ran out). */
+  notes?: string[];
+  /** States the deadlock checker may explore. */
+  stateBudget?: number;
 }
 
 export type Rule = (ctx: RuleContext) => Finding[];

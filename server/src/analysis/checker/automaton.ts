@@ -1,0 +1,93 @@
+// Compiles a process's control flow (facts.ts `Flow`) into a finite automaton over its shared-object
+// operations: nodes are operations or silent steps, edges are the ways control can go. Counted
+// loops are unrolled (up to a bound), endless loops become cycles, loops of unknown count may stop
+// at any iteration, and `break`/`continue`/`return`/`throw` jump where the language says.
+import type { BranchGuard, Flow, Op } from '../facts';
+
+export interface AutNode {
+  op?: Op;
+  /** Successors; with a guard, `when` says which outcome of the test each one needs. */
+  next: { to: number; when?: boolean }[];
+  guard?: BranchGuard;
+}
+
+export interface Automaton {
+  nodes: AutNode[];
+  start: number;
+  /** The node that means "finished". */
+  end: number;
+}
+
+/** Counted loops longer than this are treated as "some number of times". */
+const MAX_UNROLL = 32;
+/** Automata larger than this are not checked (the state space would not fit the budget). */
+export const MAX_NODES = 4000;
+
+interface Targets {
+  brk: number | undefined;
+  cont: number | undefined;
+  ret: number;
+  thr: number;
+}
+
+export class TooLarge extends Error {}
+
+export function compile(flow: Flow): Automaton {
+  const nodes: AutNode[] = [];
+  const add = (n: AutNode): number => {
+    if (nodes.length >= MAX_NODES) throw new TooLarge();
+    nodes.push(n);
+    return nodes.length - 1;
+  };
+  const end = add({ next: [] });
+  const jump = (to: number): number => add({ next: [{ to }] });
+
+  /** Returns the entry node of `f`, which continues at `next`. */
+  const build = (f: Flow, next: number, t: Targets): number => {
+    switch (f.k) {
+      case 'op':
+        return add({ op: f.op, next: [{ to: next }] });
+      case 'seq': {
+        let entry = next;
+        for (let i = f.items.length - 1; i >= 0; i--) entry = build(f.items[i]!, entry, t);
+        return entry;
+      }
+      case 'branch': {
+        const entries = f.alts.map((a) => build(a, next, t));
+        if (f.guard && entries.length === 2) {
+          return add({ next: [{ to: entries[0]!, when: true }, { to: entries[1]!, when: false }], guard: f.guard });
+        }
+        return add({ next: entries.map((to) => ({ to })) });
+      }
+      case 'loop': {
+        if (typeof f.count === 'number' && f.count <= MAX_UNROLL) {
+          // Unrolled: iteration i continues into iteration i + 1; break leaves to `next`.
+          let entry = next;
+          for (let i = 0; i < f.count; i++) entry = build(f.body, entry, { ...t, brk: next, cont: entry });
+          return entry;
+        }
+        // A head that may enter the body again or (unless endless) leave.
+        const head = add({ next: [] });
+        const body = build(f.body, head, { ...t, brk: next, cont: head });
+        nodes[head]!.next = f.count === 'loop' ? [{ to: body }] : [{ to: body }, { to: next }];
+        return head;
+      }
+      case 'try': {
+        const fin = f.finalizer ? build(f.finalizer, next, t) : next;
+        // An error thrown in the body runs the handler (if any), then the finalizer.
+        const afterThrow = f.handler ? build(f.handler, fin, t) : f.finalizer ? build(f.finalizer, t.thr, t) : t.thr;
+        return build(f.body, fin, { ...t, thr: afterThrow });
+      }
+      case 'call': {
+        const after = jump(next);
+        return build(f.body, after, { brk: undefined, cont: undefined, ret: after, thr: t.thr });
+      }
+      case 'exit': {
+        const to = f.how === 'break' ? t.brk ?? next : f.how === 'continue' ? t.cont ?? next : f.how === 'return' ? t.ret : t.thr;
+        return jump(to);
+      }
+    }
+  };
+  const start = build(flow, end, { brk: undefined, cont: undefined, ret: end, thr: end });
+  return { nodes, start, end };
+}

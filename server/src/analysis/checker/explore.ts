@@ -1,0 +1,433 @@
+// Explores the interleavings of a program's process automata over an abstract state of its
+// shared objects (queue contents as counts of item kinds, pipe buffers, lock owners, semaphore
+// values, event flags, condition waiters, barrier arrivals, started and finished processes) and
+// reports the reachable states where no process can move while some are still waiting.
+//
+// Breadth-first, so each deadlock comes with a shortest trace. A partial-order reduction keeps it
+// small: a process whose next step is local (a branch, a silent step) or can never be disabled
+// nor disable another (a put on an unbounded queue, a send, a release, a set, a start) takes that
+// step alone; only conflicting operations (gets, acquires, waits, joins…) are interleaved.
+import type { ConstValue, ObjectSite, Op, ProcessRef } from '../facts';
+import type { Automaton } from './automaton';
+
+export interface Instance {
+  proc: ProcessRef;
+  /** 0-based among the instances of the same process site. */
+  index: number;
+  aut: Automaton;
+  daemon: boolean;
+  isMain: boolean;
+}
+
+export interface Step {
+  instance: number;
+  op: Op;
+}
+
+export interface Deadlock {
+  /** Per stuck instance, the operation it waits in. */
+  blocked: { instance: number; op: Op }[];
+  trace: Step[];
+}
+
+export interface ExploreResult {
+  deadlocks: Deadlock[];
+  states: number;
+  exhausted: boolean;
+}
+
+interface ObjLayout {
+  site: ObjectSite;
+  offset: number;
+}
+
+const ITEM = 0; // token of a value the analysis does not know (never equal to a sentinel)
+
+export class Explorer {
+  private readonly objects = new Map<ObjectSite, ObjLayout>();
+  private readonly tokens = new Map<string, number>([['item', ITEM]]);
+  private readonly tokenValues: ConstValue[] = [undefined];
+  private readonly procSites: ObjectSite[] = [];
+  private readonly guardVars = new Map<unknown, number>();
+  private size = 0;
+  private readonly pcOff: number;
+  private readonly phaseOff: number;
+  private readonly envOff: number;
+  private readonly startedOff: number;
+  private readonly joinOff: number;
+  private readonly joinPairs = new Map<string, number>();
+
+  constructor(private readonly instances: Instance[], ops: readonly Op[]) {
+    for (const op of ops) {
+      const v = op.arg;
+      if ((op.kind === 'put' || op.kind === 'send') && v?.t === 'const') this.token(v.v);
+    }
+    for (const inst of instances) {
+      for (const n of inst.aut.nodes) {
+        if (n.guard && !this.guardVars.has(n.guard.variable)) this.guardVars.set(n.guard.variable, this.guardVars.size);
+        if (n.guard) this.token(n.guard.value);
+      }
+      if (inst.proc.kind !== 'main' && !this.procSites.includes(inst.proc)) this.procSites.push(inst.proc);
+    }
+    const n = instances.length;
+    this.pcOff = 0;
+    this.phaseOff = n;
+    this.envOff = 2 * n;
+    this.startedOff = this.envOff + n * this.guardVars.size;
+    this.joinOff = this.startedOff + this.procSites.length;
+    instances.forEach((inst, i) => {
+      for (const node of inst.aut.nodes) {
+        if (node.op?.kind === 'join' && node.op.obj.kind === 'process') {
+          const key = `${i}|${this.procSites.indexOf(node.op.obj)}`;
+          if (!this.joinPairs.has(key)) this.joinPairs.set(key, this.joinPairs.size);
+        }
+      }
+    });
+    this.size = this.joinOff + this.joinPairs.size;
+    for (const op of ops) this.layout(op.obj);
+  }
+
+  private token(v: ConstValue): number {
+    const key = JSON.stringify(v === undefined ? null : v);
+    let t = this.tokens.get(key);
+    if (t === undefined) {
+      t = this.tokens.size;
+      this.tokens.set(key, t);
+      this.tokenValues.push(v);
+    }
+    return t;
+  }
+
+  /** Object state slots: queues and pipe ends hold a count per token kind. */
+  private layout(site: ObjectSite): void {
+    if (this.objects.has(site) || site.kind === 'process' || site.kind === 'pool' || site.kind === 'manager') return;
+    const T = this.tokens.size;
+    const slots = site.kind === 'queue' ? T + 1 : site.kind === 'pipe' ? 2 * T : site.kind === 'lock' ? 2 : 1;
+    this.objects.set(site, { site, offset: this.size });
+    this.size += slots;
+  }
+
+  initial(): Int32Array {
+    const s = new Int32Array(this.size);
+    this.instances.forEach((inst, i) => {
+      s[this.pcOff + i] = inst.aut.start;
+      for (let g = 0; g < this.guardVars.size; g++) s[this.envOff + i * this.guardVars.size + g] = -1;
+    });
+    for (const { site, offset } of this.objects.values()) {
+      if (site.kind === 'semaphore') s[offset] = typeof site.size === 'number' ? site.size : 1;
+    }
+    return s;
+  }
+
+  private started(s: Int32Array, i: number): boolean {
+    const inst = this.instances[i]!;
+    if (inst.isMain) return true;
+    return inst.index < s[this.startedOff + this.procSites.indexOf(inst.proc as ObjectSite)]!;
+  }
+
+  private finished(s: Int32Array, i: number): boolean {
+    return s[this.pcOff + i] === this.instances[i]!.aut.end;
+  }
+
+  /** Instances of a process site that have finished. */
+  private finishedOf(s: Int32Array, site: ObjectSite): number {
+    let n = 0;
+    this.instances.forEach((inst, i) => { if (inst.proc === site && this.started(s, i) && this.finished(s, i)) n++; });
+    return n;
+  }
+
+  /**
+   * The successor states of instance i, with the operation taken (undefined for silent steps),
+   * and whether the step is safe to take alone (local, or never disabled nor disabling).
+   */
+  private successors(s: Int32Array, i: number): { next: Int32Array; op: Op | undefined; safe: boolean }[] {
+    if (!this.started(s, i) || this.finished(s, i)) return [];
+    const inst = this.instances[i]!;
+    const pc = s[this.pcOff + i]!;
+    const node = inst.aut.nodes[pc]!;
+    const out: { next: Int32Array; op: Op | undefined; safe: boolean }[] = [];
+    const goto = (base: Int32Array, to: number): Int32Array => {
+      const n = base === s ? s.slice() : base;
+      n[this.pcOff + i] = to;
+      n[this.phaseOff + i] = 0;
+      return n;
+    };
+    if (!node.op) {
+      let choices = node.next;
+      if (node.guard) {
+        const g = this.guardVars.get(node.guard.variable)!;
+        const t = s[this.envOff + i * this.guardVars.size + g]!;
+        if (t >= 0) {
+          const equal = t !== ITEM && this.tokenValues[t] === node.guard.value;
+          choices = node.next.filter((c) => c.when === undefined || c.when === equal);
+        }
+      }
+      for (const c of choices) out.push({ next: goto(s, c.to), op: undefined, safe: true });
+      return out;
+    }
+    const op = node.op;
+    const to = node.next[0]!.to;
+    const advance = (mutate?: (n: Int32Array) => void, safe = false): void => {
+      const n = goto(s, to);
+      mutate?.(n);
+      out.push({ next: n, op, safe });
+    };
+    const setEnv = (n: Int32Array, token: number): void => {
+      if (!op.resultVar) return;
+      const g = this.guardVars.get(op.resultVar);
+      if (g !== undefined) n[this.envOff + i * this.guardVars.size + g] = token;
+    };
+    const obj = this.objects.get(op.obj);
+    const T = this.tokens.size;
+    const argToken = op.arg?.t === 'const' ? this.token(op.arg.v) : ITEM;
+    switch (op.kind) {
+      case 'put': {
+        if (!obj) return advance(), out;
+        const o = obj.offset;
+        let count = 0;
+        for (let t = 0; t < T; t++) count += s[o + t]!;
+        const max = op.obj.maxsize ?? 0;
+        if (max > 0 && count >= max) {
+          if (!op.blocking) advance();
+          return out;
+        }
+        const joinable = op.obj.variant === 'JoinableQueue';
+        advance((n) => { n[o + argToken]!++; if (joinable) n[o + T]!++; }, max === 0);
+        return out;
+      }
+      case 'get': {
+        if (!obj) return advance(), out;
+        const o = obj.offset;
+        for (let t = 0; t < T; t++) {
+          if (s[o + t]! > 0) advance((n) => { n[o + t]!--; setEnv(n, t); });
+        }
+        if (out.length === 0 && !op.blocking) advance();
+        return out;
+      }
+      case 'taskDone':
+        if (obj) advance((n) => { if (n[obj.offset + T]! > 0) n[obj.offset + T]!--; }, true);
+        else advance();
+        return out;
+      case 'joinQueue':
+        if (!obj || s[obj.offset + T] === 0 || !op.blocking) advance();
+        return out;
+      case 'send': {
+        if (!obj || op.end === undefined) return advance(), out;
+        const into = obj.offset + (1 - op.end) * T + argToken;
+        advance((n) => { n[into]!++; }, true);
+        return out;
+      }
+      case 'recv': {
+        if (!obj || op.end === undefined) return advance(), out;
+        const base = obj.offset + op.end * T;
+        for (let t = 0; t < T; t++) {
+          if (s[base + t]! > 0) advance((n) => { n[base + t]!--; setEnv(n, t); });
+        }
+        return out;
+      }
+      case 'acquire': {
+        if (!obj) return advance(), out;
+        const o = obj.offset;
+        // A condition's own lock is not modelled: wait() gives it up anyway.
+        if (op.obj.kind === 'condition') return advance(undefined, true), out;
+        if (op.obj.kind === 'semaphore') {
+          if (s[o]! > 0) advance((n) => { n[o]!--; });
+          else if (!op.blocking) advance();
+          return out;
+        }
+        const owner = s[o]!;
+        if (owner === 0) advance((n) => { n[o] = i + 1; n[o + 1] = 1; });
+        else if (owner === i + 1 && op.obj.variant === 'RLock') advance((n) => { n[o + 1]!++; });
+        else if (!op.blocking) advance();
+        return out;
+      }
+      case 'release': {
+        if (!obj) return advance(), out;
+        const o = obj.offset;
+        if (op.obj.kind === 'condition') advance(undefined, true);
+        else if (op.obj.kind === 'semaphore') advance((n) => { n[o]!++; }, true);
+        else advance((n) => {
+          if (n[o] === i + 1) {
+            n[o + 1]!--;
+            if (n[o + 1]! <= 0) { n[o] = 0; n[o + 1] = 0; }
+          }
+        }, true);
+        return out;
+      }
+      case 'set':
+        if (obj) advance((n) => { n[obj.offset] = 1; }, true);
+        else advance();
+        return out;
+      case 'clear':
+        if (obj) advance((n) => { n[obj.offset] = 0; });
+        else advance();
+        return out;
+      case 'wait': {
+        if (!obj || !op.blocking) return advance(), out;
+        const o = obj.offset;
+        const bit = 1 << i;
+        if (op.obj.kind === 'event') {
+          if (s[o] === 1) advance();
+          return out;
+        }
+        const phase = s[this.phaseOff + i]!;
+        if (op.obj.kind === 'condition') {
+          // Enter the waiting set first; leave only once a notify took us out of it.
+          if (phase === 0) {
+            const n = s.slice();
+            n[o] = n[o]! | bit;
+            n[this.phaseOff + i] = 1;
+            out.push({ next: n, op: undefined, safe: false });
+          } else if ((s[o]! & bit) === 0) {
+            advance();
+          }
+          return out;
+        }
+        if (op.obj.kind === 'barrier') {
+          if (phase === 0) {
+            const n = s.slice();
+            n[o] = n[o]! | bit;
+            n[this.phaseOff + i] = 1;
+            const parties = typeof op.obj.size === 'number' ? op.obj.size : Infinity;
+            if (popcount(n[o]!) >= parties) {
+              // The last party releases everyone who arrived in this generation.
+              this.instances.forEach((_, j) => { if (n[o]! & (1 << j)) n[this.phaseOff + j] = 2; });
+              n[o] = 0;
+            }
+            out.push({ next: n, op: undefined, safe: false });
+          } else if (phase === 2) {
+            advance();
+          }
+          return out;
+        }
+        return advance(), out;
+      }
+      case 'notify': {
+        if (!obj) return advance(), out;
+        const o = obj.offset;
+        const waiting = s[o]!;
+        if (op.method === 'notifyAll' || waiting === 0) {
+          advance((n) => { n[o] = 0; });
+        } else {
+          // notify(1): any one waiter.
+          for (let j = 0; j < this.instances.length; j++) {
+            if (waiting & (1 << j)) advance((n) => { n[o] = waiting & ~(1 << j); });
+          }
+        }
+        return out;
+      }
+      case 'abort':
+        if (obj && op.obj.kind === 'barrier') {
+          advance((n) => {
+            this.instances.forEach((_, j) => { if (n[obj.offset]! & (1 << j)) n[this.phaseOff + j] = 2; });
+            n[obj.offset] = 0;
+          });
+        } else {
+          advance();
+        }
+        return out;
+      case 'start': {
+        const k = this.procSites.indexOf(op.obj);
+        const total = this.instances.filter((x) => x.proc === op.obj).length;
+        advance((n) => { if (k >= 0 && n[this.startedOff + k]! < total) n[this.startedOff + k]!++; }, true);
+        return out;
+      }
+      case 'join': {
+        const k = this.procSites.indexOf(op.obj);
+        const pair = this.joinPairs.get(`${i}|${k}`);
+        if (k < 0 || pair === undefined) return advance(), out;
+        // A join returns once an instance this process has not joined yet has finished; joining
+        // again a process already joined (or one never started: an error, not a wait) returns too.
+        const done = s[this.joinOff + pair]!;
+        const started = s[this.startedOff + k]!;
+        if (!op.blocking || started === 0 || done >= started || this.finishedOf(s, op.obj) > done) {
+          advance((n) => { n[this.joinOff + pair]!++; });
+        }
+        return out;
+      }
+      case 'terminate':
+        advance((n) => {
+          this.instances.forEach((x, j) => { if (x.proc === op.obj && this.started(n, j)) n[this.pcOff + j] = x.aut.end; });
+        });
+        return out;
+      default:
+        // Reads, writes, pool and manager bookkeeping: they never wait here.
+        advance(undefined, true);
+        return out;
+    }
+  }
+
+  explore(maxStates: number, maxDeadlocks = 5): ExploreResult {
+    const init = this.initial();
+    const key = (s: Int32Array): string => s.join(',');
+    const parent = new Map<string, { from: string; step: Step | undefined }>();
+    const states = new Map<string, Int32Array>();
+    const k0 = key(init);
+    parent.set(k0, { from: '', step: undefined });
+    states.set(k0, init);
+    const queue: string[] = [k0];
+    const deadlocks: Deadlock[] = [];
+    const seenDeadlocks = new Set<string>();
+    let exhausted = false;
+    for (let head = 0; head < queue.length; head++) {
+      if (states.size > maxStates) { exhausted = true; break; }
+      const k = queue[head]!;
+      const s = states.get(k)!;
+      let moves: { next: Int32Array; op: Op | undefined; instance: number }[] = [];
+      for (let i = 0; i < this.instances.length && moves.length === 0; i++) {
+        const succ = this.successors(s, i);
+        if (succ.length > 0 && succ.every((x) => x.safe)) moves = succ.map((x) => ({ ...x, instance: i }));
+      }
+      if (moves.length === 0) {
+        for (let i = 0; i < this.instances.length; i++) for (const x of this.successors(s, i)) moves.push({ ...x, instance: i });
+      }
+      if (moves.length === 0) {
+        const blocked = this.stuck(s);
+        if (blocked.length > 0) {
+          const id = blocked.map((b) => `${b.instance}:${b.op.call.pos}`).join(';');
+          if (!seenDeadlocks.has(id)) {
+            seenDeadlocks.add(id);
+            deadlocks.push({ blocked, trace: this.trace(k, parent) });
+            if (deadlocks.length >= maxDeadlocks) break;
+          }
+        }
+        continue;
+      }
+      for (const m of moves) {
+        const nk = key(m.next);
+        if (parent.has(nk)) continue;
+        parent.set(nk, { from: k, step: m.op ? { instance: m.instance, op: m.op } : undefined });
+        states.set(nk, m.next);
+        queue.push(nk);
+      }
+    }
+    return { deadlocks, states: states.size, exhausted };
+  }
+
+  /** In a state where nothing can move: the instances still waiting (daemons only while main runs). */
+  private stuck(s: Int32Array): { instance: number; op: Op }[] {
+    const mainIdx = this.instances.findIndex((x) => x.isMain);
+    const mainDone = mainIdx < 0 || this.finished(s, mainIdx);
+    const out: { instance: number; op: Op }[] = [];
+    this.instances.forEach((inst, i) => {
+      if (!this.started(s, i) || this.finished(s, i)) return;
+      if (inst.daemon && mainDone) return; // terminated when main exits
+      const op = inst.aut.nodes[s[this.pcOff + i]!]!.op;
+      if (op) out.push({ instance: i, op });
+    });
+    // Only daemons left waiting while main itself waits on nothing: not a hang.
+    return out.some((b) => !this.instances[b.instance]!.daemon) ? out : [];
+  }
+
+  private trace(k: string, parent: Map<string, { from: string; step: Step | undefined }>): Step[] {
+    const steps: Step[] = [];
+    for (let cur = parent.get(k); cur && cur.from !== ''; cur = parent.get(cur.from)) if (cur.step) steps.push(cur.step);
+    return steps.reverse();
+  }
+}
+
+function popcount(x: number): number {
+  let n = 0;
+  for (let v = x; v; v &= v - 1) n++;
+  return n;
+}

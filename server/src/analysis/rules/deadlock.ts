@@ -1,0 +1,85 @@
+// deadlock (rules.md): explores the interleavings of the program's processes (checker/) and reports
+// each reachable state where processes wait for each other forever, with the shortest trace.
+// Precision first: processes of unknown count, code the analysis cannot see, operations on
+// objects it lost track of, or pools whose tasks it does not model make it stay silent; a budget
+// that runs out is said in the model's notes, never taken for safety.
+import type { Finding } from '../../../../common/model';
+import { compile, TooLarge, type Automaton } from '../checker/automaton';
+import { Explorer, type Instance } from '../checker/explore';
+import type { ObjectSite, Op, ProcessRef } from '../facts';
+import type { RuleContext } from './context';
+import { finding, hasOpaqueCode } from './util';
+
+/** States explored at most per program (the editor keeps this small; the CLI may raise it). */
+export const DEFAULT_STATE_BUDGET = 20_000;
+const MAX_INSTANCES = 16;
+
+const DESCRIBE: Partial<Record<Op['kind'], string>> = {
+  get: 'get()', put: 'put()', recv: 'recv()', acquire: 'acquire()', wait: 'wait()', join: 'join()', joinQueue: 'join()',
+};
+
+export function deadlock(ctx: RuleContext): Finding[] {
+  const ex = ctx.extraction;
+  if (!ex.isEntry || hasOpaqueCode(ctx)) return [];
+  if (ex.ops.some((o) => o.obj.unknown && o.kind !== 'read' && o.kind !== 'write')) return [];
+  const instances: Instance[] = [];
+  for (const [proc, flow] of ex.flows) {
+    if (proc.kind !== 'main' && proc.role === 'pool-worker') continue;
+    const m = proc.kind === 'main' ? 1 : proc.multiplicity;
+    if (m === 'several') {
+      // How many run is unknown: only matters if this process is ever started.
+      if (ex.ops.some((o) => o.kind === 'start' && o.obj === proc)) return [];
+      continue;
+    }
+    let aut: Automaton;
+    try {
+      aut = compile(flow);
+    } catch (err) {
+      if (err instanceof TooLarge) { ctx.notes?.push('deadlock: a process is too large to model; no deadlock check for this program'); return []; }
+      throw err;
+    }
+    for (let index = 0; index < m; index++) {
+      instances.push({ proc, index, aut, daemon: proc.kind !== 'main' && (proc.daemon ?? false), isMain: proc.kind === 'main' });
+    }
+  }
+  if (instances.length > MAX_INSTANCES) {
+    ctx.notes?.push(`deadlock: ${instances.length} process instances is more than the checker models (${MAX_INSTANCES}); not checked`);
+    return [];
+  }
+  const relevant = ex.ops.filter((o) => instances.some((i) => i.proc === o.proc));
+  const result = new Explorer(instances, relevant).explore(ctx.stateBudget ?? DEFAULT_STATE_BUDGET);
+  if (result.exhausted) {
+    ctx.notes?.push(`deadlock: explored ${result.states} states of ${ex.entry.fileName.split('/').pop()} without finishing (budget); no claim either way`);
+  }
+  return result.deadlocks.map((d) => {
+    // Two sites running the same target are told apart by the variable that holds them.
+    const siteName = (site: ObjectSite): string => {
+      const shared = instances.some((x) => x.proc !== site && x.proc.kind !== 'main' && x.proc.label === site.label);
+      return shared && site.name ? `${site.label} (${site.name})` : site.label;
+    };
+    const name = (i: number): string => {
+      const inst = instances[i]!;
+      if (inst.proc.kind === 'main') return 'main';
+      const count = inst.proc.multiplicity;
+      return count === 1 ? siteName(inst.proc) : `${siteName(inst.proc)}#${inst.index + 1}`;
+    };
+    const what = (op: Op): string => `${DESCRIBE[op.kind] ?? op.method + '()'} on ${siteName(op.obj)}`;
+    const [first, ...rest] = d.blocked;
+    const waits = d.blocked.map((b) => `${name(b.instance)} waits in ${what(b.op)}`).join(', ');
+    const f = finding(ctx, {
+      rule: 'deadlock',
+      severity: 'error',
+      message: `Deadlock: ${waits}, and nothing left can wake them`,
+      at: first!.op.call,
+      related: rest.map((b) => ({ message: `${name(b.instance)} waits here`, at: b.op.call })),
+      sites: [...new Set<ObjectSite | ProcessRef>(d.blocked.flatMap((b) => [instances[b.instance]!.proc, b.op.obj]))],
+      ops: d.blocked.map((b) => b.op),
+    });
+    f.trace = d.trace.map((s) => ({
+      process: ctx.topology.idOf(instances[s.instance]!.proc),
+      op: `${name(s.instance)}: ${s.op.method} ${siteName(s.op.obj)}`,
+      loc: ctx.locator.of(s.op.call),
+    }));
+    return f;
+  });
+}
