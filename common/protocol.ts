@@ -9,9 +9,36 @@ export interface ModelParams {
 }
 export type ModelResult = TopologyModel | null;
 
+/** The commands the server's code lenses and code actions invoke (contributed by the extension). */
+export const COMMANDS = {
+  showGraph: 'processTopology.showGraph',
+  showRuleDoc: 'processTopology.showRuleDoc',
+  restartServer: 'processTopology.restartServer',
+  showOutput: 'processTopology.showOutput',
+} as const;
+
+/** `processTopology/status` (server -> client): how the last analysis went, for the status item. */
+export const STATUS_NOTIFICATION = 'processTopology/status';
+export interface StatusParams {
+  state: 'ok' | 'slow' | 'error';
+  /** Milliseconds the last analysis took. */
+  ms: number;
+  /** The time budget it is measured against. */
+  budgetMs: number;
+  file: string;
+  findings: number;
+  message?: string;
+}
+
+/** Settings the client hands the server at start (initializationOptions). */
+export interface InitOptions {
+  /** Where the bundled rule docs are (a file: URI ending in /), so links open offline. */
+  docsBase?: string;
+}
+
 /** Extension host -> webview. */
 export type ToWebview =
-  | { type: 'model'; model: TopologyModel; title: string };
+  | { type: 'model'; model: TopologyModel; title: string; focus?: string };
 
 /** Webview -> extension host. Validated with `parseFromWebview` before use. */
 export type FromWebview =

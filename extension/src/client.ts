@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 import type { TopologyModel } from '../../common/model';
-import { MODEL_REQUEST, type ModelParams, type ModelResult } from '../../common/protocol';
+import { MODEL_REQUEST, type InitOptions, type ModelParams, type ModelResult } from '../../common/protocol';
 
 export const DOCUMENT_SELECTOR = ['typescript', 'typescriptreact', 'javascript', 'javascriptreact']
   .map((language) => ({ scheme: 'file', language }));
@@ -18,6 +18,8 @@ export function createClient(context: vscode.ExtensionContext, output: vscode.Ou
     outputChannel: output,
     traceOutputChannel: output,
     synchronize: { configurationSection: 'processTopology' },
+    // The rule docs ship in the extension: diagnostics link to them, so they open offline.
+    initializationOptions: { docsBase: `${vscode.Uri.joinPath(context.extensionUri, 'docs', 'rules').toString()}/` } satisfies InitOptions,
   };
   return new LanguageClient('processTopology', 'Process Topology', serverOptions, clientOptions);
 }

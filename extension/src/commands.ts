@@ -1,16 +1,25 @@
 // The commands of the manifest, each a small function of the extension context.
 import * as vscode from 'vscode';
+import { COMMANDS } from '../../common/protocol';
 import type { Ctx } from './ctx';
 import { GraphPanel } from './graph-panel';
 
 export function registerCommands(ctx: Ctx): void {
   const { extension } = ctx;
   extension.subscriptions.push(
-    vscode.commands.registerCommand('processTopology.showGraph', (uri?: vscode.Uri) => {
-      const document = uri instanceof vscode.Uri ? uri : vscode.window.activeTextEditor?.document.uri;
-      GraphPanel.createOrShow(extension.extensionUri, (u) => ctx.model(u), document);
+    // From the palette (no argument), the editor title (a Uri) or a code lens (a URI string and a node id).
+    vscode.commands.registerCommand(COMMANDS.showGraph, (target?: vscode.Uri | string, nodeId?: unknown) => {
+      const document = target instanceof vscode.Uri ? target : typeof target === 'string' ? vscode.Uri.parse(target)
+        : vscode.window.activeTextEditor?.document.uri;
+      const panel = GraphPanel.createOrShow(extension.extensionUri, (u) => ctx.model(u), document);
+      if (typeof nodeId === 'string') panel.focus(nodeId);
     }),
-    vscode.commands.registerCommand('processTopology.restartServer', () => ctx.restart()),
-    vscode.commands.registerCommand('processTopology.showOutput', () => ctx.output.show(true)),
+    vscode.commands.registerCommand(COMMANDS.showRuleDoc, async (rule?: unknown) => {
+      if (typeof rule !== 'string' || !/^[a-z-]+$/.test(rule)) return;
+      const doc = vscode.Uri.joinPath(extension.extensionUri, 'docs', 'rules', `${rule}.md`);
+      await vscode.commands.executeCommand('markdown.showPreview', doc);
+    }),
+    vscode.commands.registerCommand(COMMANDS.restartServer, () => ctx.restart()),
+    vscode.commands.registerCommand(COMMANDS.showOutput, () => ctx.output.show(true)),
   );
 }

@@ -1,24 +1,38 @@
 // The extension's lifecycle: the output channel, the language client, and restarting it.
 import * as vscode from 'vscode';
-import type { LanguageClient } from 'vscode-languageclient/node';
+import { State, type LanguageClient } from 'vscode-languageclient/node';
 import type { TopologyModel } from '../../common/model';
+import { STATUS_NOTIFICATION, type StatusParams } from '../../common/protocol';
 import { createClient, requestModel } from './client';
+import { Status } from './status';
 
 export class Ctx implements vscode.Disposable {
   readonly output = vscode.window.createOutputChannel('Process Topology');
+  readonly status = new Status();
   private client: LanguageClient | undefined;
+  private stopping = false;
 
   constructor(readonly extension: vscode.ExtensionContext) {}
 
   async start(): Promise<void> {
-    this.client = createClient(this.extension, this.output);
-    await this.client.start();
+    const client = createClient(this.extension, this.output);
+    this.client = client;
+    client.onDidChangeState((e) => {
+      // The client restarts a crashed server by itself; say so while it does.
+      if (e.newState === State.Running) this.status.server('running');
+      else if (e.newState === State.Stopped && !this.stopping) this.status.server('restarting');
+      else if (e.newState === State.Stopped) this.status.server('stopped');
+    });
+    await client.start();
+    client.onNotification(STATUS_NOTIFICATION, (s: StatusParams) => this.status.analysis(s));
   }
 
   async restart(): Promise<void> {
     const old = this.client;
     this.client = undefined;
+    this.stopping = true;
     if (old) await old.stop().catch((err: unknown) => this.output.appendLine(`stopping the server failed: ${String(err)}`));
+    this.stopping = false;
     await this.start();
     this.output.appendLine('Process Topology server restarted.');
   }
@@ -34,7 +48,9 @@ export class Ctx implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.stopping = true;
     void this.client?.stop();
+    this.status.dispose();
     this.output.dispose();
   }
 }

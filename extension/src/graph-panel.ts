@@ -15,6 +15,7 @@ export class GraphPanel implements vscode.Disposable {
   private document: vscode.Uri | undefined;
   private model: TopologyModel | undefined;
   private ready = false;
+  private focusId: string | undefined;
   /** What the webview last reported drawing. */
   rendered: { nodes: number; edges: number } | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
@@ -58,6 +59,12 @@ export class GraphPanel implements vscode.Disposable {
     }, null, this.disposables);
   }
 
+  /** Highlights a node once the graph is drawn (a code lens's "Show in graph"). */
+  focus(nodeId: string): void {
+    this.focusId = nodeId;
+    this.post();
+  }
+
   get currentDocument(): vscode.Uri | undefined {
     return this.document;
   }
@@ -84,7 +91,10 @@ export class GraphPanel implements vscode.Disposable {
 
   private post(): void {
     if (!this.ready || !this.model || !this.document) return;
-    const msg: ToWebview = { type: 'model', model: this.model, title: vscode.workspace.asRelativePath(this.document) };
+    const msg: ToWebview = {
+      type: 'model', model: this.model, title: vscode.workspace.asRelativePath(this.document),
+      ...(this.focusId ? { focus: this.focusId } : {}),
+    };
     void this.panel.webview.postMessage(msg);
   }
 

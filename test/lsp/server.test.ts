@@ -9,6 +9,7 @@ import { MODEL_REQUEST } from '../../common/protocol';
 import { startServer, type LspSession } from '../helpers/lsp-client';
 import { BROKEN_EXAMPLE, GOOD_EXAMPLE, ROOT } from '../helpers/paths';
 import { positionOf } from '../helpers/source';
+import { applyEdits } from '../helpers/edits';
 
 interface Diagnostic {
   range: { start: { line: number; character: number } };
@@ -121,5 +122,74 @@ describe('language server: modules shared between files', () => {
     s.connection.sendNotification('textDocument/didChange', { textDocument: { uri: mainUri, version: 2 }, contentChanges: [{ text: text.replace("await q.put(null);", '') }] });
     assert.deepEqual((await diag()).map((d) => d.code), ['missing-sentinel']);
     assert.ok(s.refreshes > refreshes, 'the edit asked the client to pull diagnostics again');
+  });
+});
+
+describe('language server: quick fixes, hovers and code lenses', () => {
+  let s: LspSession;
+  before(async () => {
+    s = await startServer(ROOT);
+  });
+  after(async () => {
+    await s.close();
+  });
+
+  interface Action { title: string; kind: string; edit?: { changes: Record<string, { range: { start: { line: number; character: number }; end: { line: number; character: number } }; newText: string }[]> }; command?: { command: string; arguments: unknown[] } }
+
+  it('offers the missing-sentinel fix, suppression and docs; applying the fix clears the diagnostic', async () => {
+    const uri = pathToFileURL(BROKEN_EXAMPLE).href;
+    const text = fs.readFileSync(BROKEN_EXAMPLE, 'utf8');
+    s.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'typescript', version: 1, text } });
+    const diags = (await s.connection.sendRequest<{ items: { range: unknown; code: string }[] }>('textDocument/diagnostic', { textDocument: { uri } })).items;
+    assert.equal(diags.length, 1);
+    const actions = await s.connection.sendRequest<Action[]>('textDocument/codeAction', {
+      textDocument: { uri }, range: diags[0]!.range, context: { diagnostics: diags },
+    });
+    const titles = actions.map((a) => a.title);
+    assert.ok(titles.some((t) => /sentinel/.test(t)), titles.join(' | '));
+    assert.ok(titles.includes('Suppress missing-sentinel on this line (give a reason)'));
+    const docs = actions.find((a) => a.command?.command === 'processTopology.showRuleDoc');
+    assert.deepEqual(docs?.command?.arguments, ['missing-sentinel']);
+    const fix = actions.find((a) => /sentinel/.test(a.title) && a.edit)!;
+    const edits = fix.edit!.changes[uri]!.map((e) => ({ file: 'x', ...e }));
+    const fixed = applyEdits(text, edits);
+    s.connection.sendNotification('textDocument/didChange', { textDocument: { uri, version: 2 }, contentChanges: [{ text: fixed }] });
+    const after = (await s.connection.sendRequest<{ items: unknown[] }>('textDocument/diagnostic', { textDocument: { uri } })).items;
+    assert.deepEqual(after, []);
+    s.connection.sendNotification('textDocument/didChange', { textDocument: { uri, version: 3 }, contentChanges: [{ text }] });
+  });
+
+  it('the suppression action silences the finding, and asks for a reason until one is given', async () => {
+    const uri = pathToFileURL(BROKEN_EXAMPLE).href;
+    const text = fs.readFileSync(BROKEN_EXAMPLE, 'utf8');
+    const diags = (await s.connection.sendRequest<{ items: { range: unknown; code: string }[] }>('textDocument/diagnostic', { textDocument: { uri } })).items;
+    const actions = await s.connection.sendRequest<Action[]>('textDocument/codeAction', { textDocument: { uri }, range: diags[0]!.range, context: { diagnostics: diags } });
+    const suppress = actions.find((a) => a.title.startsWith('Suppress'))!;
+    const suppressed = applyEdits(text, suppress.edit!.changes[uri]!.map((e) => ({ file: 'x', ...e })));
+    s.connection.sendNotification('textDocument/didChange', { textDocument: { uri, version: 4 }, contentChanges: [{ text: suppressed }] });
+    let codes = (await s.connection.sendRequest<{ items: { code: string }[] }>('textDocument/diagnostic', { textDocument: { uri } })).items.map((d) => d.code);
+    assert.deepEqual(codes, ['suppression-without-reason']);
+    const reasoned = suppressed.replace('missing-sentinel -- \n', 'missing-sentinel -- consumers are killed by the supervisor\n');
+    s.connection.sendNotification('textDocument/didChange', { textDocument: { uri, version: 5 }, contentChanges: [{ text: reasoned }] });
+    codes = (await s.connection.sendRequest<{ items: { code: string }[] }>('textDocument/diagnostic', { textDocument: { uri } })).items.map((d) => d.code);
+    assert.deepEqual(codes, []);
+    s.connection.sendNotification('textDocument/didChange', { textDocument: { uri, version: 6 }, contentChanges: [{ text }] });
+  });
+
+  it('hovers a queue operation with the queue\'s role in the topology', async () => {
+    const uri = pathToFileURL(BROKEN_EXAMPLE).href;
+    const hover = await s.connection.sendRequest<{ contents: { value: string } } | null>('textDocument/hover', { textDocument: { uri }, position: positionOf(BROKEN_EXAMPLE, 'q.get()') });
+    assert.ok(hover);
+    assert.match(hover.contents.value, /Queue q — put by producer ×3; taken by consumer ×2/);
+  });
+
+  it('puts a "Show in graph" lens above each process and queue', async () => {
+    const uri = pathToFileURL(BROKEN_EXAMPLE).href;
+    const lenses = await s.connection.sendRequest<{ command: { title: string; command: string; arguments: unknown[] } }[]>('textDocument/codeLens', { textDocument: { uri } });
+    assert.deepEqual(lenses.map((l) => l.command.title).sort(), ['Show consumer ×2 in graph', 'Show producer ×3 in graph', 'Show q in graph']);
+    for (const l of lenses) {
+      assert.equal(l.command.command, 'processTopology.showGraph');
+      assert.equal(l.command.arguments[0], uri);
+    }
   });
 });

@@ -2,8 +2,6 @@
 // only (webview/media/graph.css), so the drawing follows the VS Code theme; nothing here sets an
 // inline `style` attribute (the page's CSP has no 'unsafe-inline').
 import {
-  curveCatmullRom,
-  line,
   select,
   zoom,
   zoomIdentity,
@@ -12,13 +10,39 @@ import {
 } from 'd3';
 import {
   displayLabel,
-  type EdgeKind,
   type Location,
   type ModelEdge,
   type ModelNode,
-  type NodeKind,
   type TopologyModel,
 } from '../../common/model';
+import {
+  ARROW_MARKER,
+  CATEGORIES,
+  EMPTY_MESSAGE,
+  EDGE_FONT_PX,
+  LABEL_FONT_PX,
+  MARKS,
+  category,
+  drawingBounds,
+  edgeClasses,
+  edgeLabel,
+  edgeRoute as routeOf,
+  edgeSpread,
+  edgeTitle,
+  estimateTextWidth,
+  findingMarks,
+  nodeClasses,
+  nodeDrawing,
+  nodeName,
+  nodeTitle,
+  polylinePoint,
+  round,
+  routePath,
+  uniqueById,
+  withMarks,
+  type Marks,
+  type NodeGeom,
+} from './drawing';
 import {
   boxAround,
   detour,
@@ -27,7 +51,6 @@ import {
   mergePositions,
   type Box,
   type Point,
-  type Size,
 } from './layout';
 
 export interface GraphOptions {
@@ -44,36 +67,7 @@ export interface GraphView {
   readonly svg: SVGSVGElement;
 }
 
-export const EMPTY_MESSAGE = 'No processes found in this file';
-
-type Mark = 'error' | 'warning' | 'info';
-type Category = 'data' | 'control' | 'sync';
-type Shape = 'rect' | 'cylinder' | 'diamond' | 'circle';
-
-interface Marks {
-  severity: Mark;
-  messages: string[];
-}
-
-interface NodeGeom {
-  shape: Shape;
-  /** Half width and half height of the shape itself (not the label below it). */
-  hw: number;
-  hh: number;
-  /** The room the node takes in the layout. */
-  box: Size;
-}
-
-const CONTROL: ReadonlySet<EdgeKind> = new Set<EdgeKind>(['spawn', 'join', 'terminate']);
-const DATA: ReadonlySet<EdgeKind> = new Set<EdgeKind>(['put', 'get', 'send', 'recv', 'read', 'write', 'submit', 'result']);
-const SHAPES: Partial<Record<NodeKind, Shape>> = {
-  process: 'rect', pool: 'rect', manager: 'rect', queue: 'cylinder', pipe: 'cylinder', lock: 'diamond',
-};
-const MARKS: readonly Mark[] = ['error', 'warning', 'info'];
-const CATEGORIES: readonly Category[] = ['data', 'control', 'sync'];
-const BUNDLE_SPACING = 16;
-const LABEL_FONT_PX = 12;
-const EDGE_FONT_PX = 11;
+export { EMPTY_MESSAGE } from './drawing';
 
 let instances = 0;
 
@@ -94,18 +88,11 @@ export function renderGraph(container: HTMLElement, model: TopologyModel, opts: 
     .attr('aria-label', 'Process topology graph');
   const defs = svg.append('defs');
   for (const m of [...CATEGORIES, ...MARKS]) {
-    defs.append('marker')
+    const marker = defs.append('marker')
       .attr('id', `${prefix}-arrow-${m}`)
-      .attr('class', `pt-arrow arrow-${m}`)
-      .attr('viewBox', '0 -5 10 10')
-      .attr('refX', 9)
-      .attr('refY', 0)
-      .attr('markerWidth', 9)
-      .attr('markerHeight', 9)
-      .attr('markerUnits', 'userSpaceOnUse')
-      .attr('orient', 'auto')
-      .append('path')
-      .attr('d', 'M0,-4.5L10,0L0,4.5Z');
+      .attr('class', `pt-arrow arrow-${m}`);
+    for (const [name, value] of Object.entries(ARROW_MARKER.attrs)) marker.attr(name, value);
+    marker.append('path').attr('d', ARROW_MARKER.d);
   }
   const viewport = svg.append('g').attr('class', 'viewport');
   const edgeLayer = viewport.append('g').attr('class', 'edges');
@@ -213,8 +200,7 @@ export function renderGraph(container: HTMLElement, model: TopologyModel, opts: 
         })
         .on('focus', function (this: SVGGElement, _event: FocusEvent, d) { reveal(this, positions.get(d.id)); }));
     nodeSel
-      .attr('class', (d) => classes('node', `kind-${d.kind}`, d.role && `role-${d.role}`,
-        isReplicated(d) && 'replicated', d.daemon && 'daemon', markClass(marks.nodes.get(d.id))))
+      .attr('class', (d) => nodeClasses(d, marks.nodes.get(d.id)))
       .attr('data-id', (d) => d.id)
       .attr('aria-label', (d) => withMarks(`${d.kind} ${displayLabel(d)}`, marks.nodes.get(d.id)));
     const nextGeoms = new Map<string, NodeGeom>();
@@ -257,22 +243,7 @@ export function renderGraph(container: HTMLElement, model: TopologyModel, opts: 
     edgeEnds = nextEnds;
 
     // Parallel edges between the same two nodes are spread apart.
-    const bundles = new Map<string, ModelEdge[]>();
-    for (const e of edges) {
-      const key = e.from < e.to ? `${e.from}\u0000${e.to}` : `${e.to}\u0000${e.from}`;
-      bundles.set(key, [...(bundles.get(key) ?? []), e]);
-    }
-    const offsetOf = new Map<string, number>();
-    /** Where along its edge each label sits: parallel edges stagger theirs so they do not collide. */
-    const labelAt = new Map<string, number>();
-    for (const list of bundles.values()) {
-      const step = Math.min(0.22, 0.6 / list.length);
-      list.forEach((e, i) => {
-        const k = i - (list.length - 1) / 2;
-        offsetOf.set(e.id, k * BUNDLE_SPACING);
-        labelAt.set(e.id, 0.5 + k * step);
-      });
-    }
+    const { offsetOf, labelAt } = edgeSpread(edges);
 
     const edgeSel = edgeLayer
       .selectAll<SVGGElement, ModelEdge>('g.edge')
@@ -313,8 +284,7 @@ export function renderGraph(container: HTMLElement, model: TopologyModel, opts: 
         return g;
       });
     edgeSel
-      .attr('class', (d) => classes('edge', `kind-${d.kind}`, `cat-${category(d.kind)}`,
-        d.blocking && 'blocking', markClass(marks.edges.get(d.id))))
+      .attr('class', (d) => edgeClasses(d, marks.edges.get(d.id)))
       .attr('data-id', (d) => d.id)
       .attr('aria-label', (d) => withMarks(
         `${d.kind} from ${nodeName(byId.get(d.from))} to ${nodeName(byId.get(d.to))}`, marks.edges.get(d.id)));
@@ -332,7 +302,7 @@ export function renderGraph(container: HTMLElement, model: TopologyModel, opts: 
       const label = edgeLabel(d);
       const text = g.select<SVGTextElement>('text.edge-label').attr('x', mid.x).attr('y', mid.y).text(label);
       const measured = text.node()!.getComputedTextLength();
-      const w = (measured > 0 ? measured : label.length * EDGE_FONT_PX * 0.6) + 6;
+      const w = (measured > 0 ? measured : estimateTextWidth(label, EDGE_FONT_PX)) + 6;
       g.select('rect.edge-label-bg')
         .attr('x', round(mid.x - w / 2)).attr('y', round(mid.y - EDGE_FONT_PX / 2 - 2))
         .attr('width', round(w)).attr('height', EDGE_FONT_PX + 4);
@@ -341,47 +311,9 @@ export function renderGraph(container: HTMLElement, model: TopologyModel, opts: 
     bounds = graphBounds();
   };
 
-  const edgeRoute = (e: ModelEdge, offset: number): Point[] => {
-    const a = positions.get(e.from)!;
-    const b = positions.get(e.to)!;
-    const ga = geoms.get(e.from)!;
-    const gb = geoms.get(e.to)!;
-    if (e.from === e.to) {
-      const top = a.y - ga.hh;
-      const spread = 12 + Math.abs(offset);
-      return [{ x: a.x - 8, y: top }, { x: a.x - spread, y: top - 34 - offset }, { x: a.x + spread, y: top - 34 - offset },
-        { x: a.x + 8, y: top - 2 }];
-    }
-    // Offset perpendicular to the pair's direction, the same reference for both directions.
-    const [p, q] = e.from < e.to ? [a, b] : [b, a];
-    const len = Math.hypot(q.x - p.x, q.y - p.y) || 1;
-    const nx = -(q.y - p.y) / len;
-    const ny = (q.x - p.x) / len;
-    const shiftBy = (pt: Point, o: number): Point => ({ x: pt.x + nx * o, y: pt.y + ny * o });
-    const clampFor = (g: NodeGeom): number => Math.max(-g.hh * 0.6, Math.min(g.hh * 0.6, offset));
-    const start = shiftBy(a, clampFor(ga));
-    const end = shiftBy(b, clampFor(gb));
-    const mids = (waypoints.get(e.id) ?? []).map((pt) => shiftBy(pt, offset));
-    const first = mids[0] ?? end;
-    const last = mids[mids.length - 1] ?? start;
-    return [
-      boundaryPoint(ga, a, start, first, 1),
-      ...mids,
-      boundaryPoint(gb, b, end, last, 3),
-    ];
-  };
+  const edgeRoute = (e: ModelEdge, offset: number): Point[] => routeOf(e, offset, positions, geoms, waypoints);
 
-  const graphBounds = (): Box | undefined => {
-    if (positions.size === 0) return undefined;
-    const box: Box = { x0: Infinity, y0: Infinity, x1: -Infinity, y1: -Infinity };
-    const add = (b: Box): void => {
-      box.x0 = Math.min(box.x0, b.x0); box.y0 = Math.min(box.y0, b.y0);
-      box.x1 = Math.max(box.x1, b.x1); box.y1 = Math.max(box.y1, b.y1);
-    };
-    for (const [id, p] of positions) add(boxAround(p, geoms.get(id)?.box ?? { width: 0, height: 0 }));
-    for (const pts of waypoints.values()) for (const p of pts) add(boxAround(p, { width: 0, height: 0 }, 12));
-    return box;
-  };
+  const graphBounds = (): Box | undefined => drawingBounds(positions, geoms, waypoints);
 
   draw(model);
   fit();
@@ -415,191 +347,15 @@ function drawNode(g: Selection<SVGGElement, ModelNode, null, undefined>, node: M
   const label = displayLabel(node);
   const text = g.append('text').attr('class', 'node-label').attr('text-anchor', 'middle').attr('dy', '0.35em').text(label);
   const measured = (text.node() as SVGTextElement).getComputedTextLength();
-  const tw = measured > 0 ? measured : label.length * LABEL_FONT_PX * 0.6;
-  const shape = SHAPES[node.kind] ?? 'circle';
-
-  if (shape === 'rect') {
-    const hw = Math.max(42, tw / 2 + 14);
-    const hh = 18;
-    const layers = !isReplicated(node) ? 0 : node.multiplicity === 2 ? 1 : 2;
-    for (let i = layers; i >= 1; i--) {
-      g.insert('rect', 'text').attr('class', 'shape shape-stack')
-        .attr('x', -hw + 5 * i).attr('y', -hh - 5 * i).attr('width', 2 * hw).attr('height', 2 * hh).attr('rx', 8);
-    }
-    g.insert('rect', 'text').attr('class', 'shape')
-      .attr('x', -hw).attr('y', -hh).attr('width', 2 * hw).attr('height', 2 * hh).attr('rx', 8);
-    return { shape, hw, hh, box: { width: 2 * hw + 10 * layers, height: 2 * hh + 10 * layers } };
+  const tw = measured > 0 ? measured : estimateTextWidth(label, LABEL_FONT_PX);
+  const drawing = nodeDrawing(node, tw);
+  for (const part of drawing.parts) {
+    const el = g.insert(part.tag, 'text').attr('class', part.cls);
+    for (const [name, value] of Object.entries(part.attrs)) el.attr(name, value);
   }
-  if (shape === 'cylinder') {
-    const hh = 16;
-    const e = 7; // x-radius of the elliptical ends
-    const hw = Math.max(36, tw / 2 + 12 + e);
-    const l = -hw + e;
-    const r = hw - e;
-    g.insert('path', 'text').attr('class', 'shape')
-      .attr('d', `M${l},${-hh}H${r}A${e},${hh} 0 0 1 ${r},${hh}H${l}A${e},${hh} 0 0 1 ${l},${-hh}Z`);
-    g.insert('path', 'text').attr('class', 'shape-detail')
-      .attr('d', `M${r},${-hh}A${e},${hh} 0 0 0 ${r},${hh}`);
-    text.attr('x', -e / 2);
-    return { shape, hw, hh, box: { width: 2 * hw, height: 2 * hh } };
-  }
-  const labelBelow = (half: number): NodeGeom['box'] => ({
-    width: Math.max(2 * half, tw + 8),
-    height: 2 * (half + LABEL_FONT_PX + 6),
-  });
-  if (shape === 'diamond') {
-    const s = 18;
-    g.insert('path', 'text').attr('class', 'shape').attr('d', `M0,${-s}L${s},0L0,${s}L${-s},0Z`);
-    text.attr('y', s + LABEL_FONT_PX);
-    return { shape, hw: s, hh: s, box: labelBelow(s) };
-  }
-  const radius = 14;
-  g.insert('circle', 'text').attr('class', 'shape').attr('r', radius);
-  text.attr('y', radius + LABEL_FONT_PX);
-  return { shape, hw: radius, hh: radius, box: labelBelow(radius) };
-}
-
-/** Where the line from `from` toward `toward` leaves the node's shape, `gap` pixels outside it. */
-function boundaryPoint(g: NodeGeom, center: Point, from: Point, toward: Point, gap: number): Point {
-  const dx = toward.x - from.x;
-  const dy = toward.y - from.y;
-  const len = Math.hypot(dx, dy);
-  if (len === 0) return from;
-  const ux = dx / len;
-  const uy = dy / len;
-  // Work relative to the shape's centre; `from` may be offset inside the shape.
-  const ox = from.x - center.x;
-  const oy = from.y - center.y;
-  let t: number;
-  if (g.shape === 'diamond') {
-    // |x|+|y| = s along the ray (from inside): solve for the first t where it reaches s.
-    t = rayExit((tt) => Math.abs(ox + ux * tt) / g.hw + Math.abs(oy + uy * tt) / g.hh, len);
-  } else if (g.shape === 'circle') {
-    t = rayExit((tt) => Math.hypot(ox + ux * tt, oy + uy * tt) / g.hw, len);
-  } else {
-    const tx = ux === 0 ? Infinity : ((ux > 0 ? g.hw : -g.hw) - ox) / ux;
-    const ty = uy === 0 ? Infinity : ((uy > 0 ? g.hh : -g.hh) - oy) / uy;
-    t = Math.min(tx, ty, len);
-  }
-  return { x: from.x + ux * (t + gap), y: from.y + uy * (t + gap) };
-}
-
-/** Smallest t in [0, max] where f(t) reaches 1 (f grows along the ray once outside). */
-function rayExit(f: (t: number) => number, max: number): number {
-  if (f(0) >= 1) return 0;
-  let lo = 0;
-  let hi = max;
-  if (f(hi) < 1) return hi;
-  for (let i = 0; i < 30; i++) {
-    const mid = (lo + hi) / 2;
-    if (f(mid) < 1) lo = mid; else hi = mid;
-  }
-  return hi;
-}
-
-const curve = line<Point>().x((p) => p.x).y((p) => p.y).curve(curveCatmullRom.alpha(0.5));
-
-function routePath(points: Point[]): string {
-  if (points.length === 2) {
-    const [a, b] = points as [Point, Point];
-    return `M${round(a.x)},${round(a.y)}L${round(b.x)},${round(b.y)}`;
-  }
-  return curve(points) ?? '';
-}
-
-/** The point at `fraction` of the length of a polyline. */
-function polylinePoint(points: Point[], fraction: number): Point {
-  const lengths = points.slice(1).map((p, i) => Math.hypot(p.x - points[i]!.x, p.y - points[i]!.y));
-  let half = lengths.reduce((s, l) => s + l, 0) * fraction;
-  for (let i = 0; i < lengths.length; i++) {
-    const l = lengths[i]!;
-    if (half <= l && l > 0) {
-      const a = points[i]!;
-      const b = points[i + 1]!;
-      return { x: round(a.x + ((b.x - a.x) * half) / l), y: round(a.y + ((b.y - a.y) * half) / l) };
-    }
-    half -= l;
-  }
-  return points[0] ?? { x: 0, y: 0 };
-}
-
-function round(v: number): number {
-  return Math.round(v * 10) / 10;
-}
-
-function findingMarks(model: TopologyModel): { nodes: Map<string, Marks>; edges: Map<string, Marks> } {
-  const nodes = new Map<string, Marks>();
-  const edges = new Map<string, Marks>();
-  const rank = (m: Mark): number => MARKS.length - MARKS.indexOf(m);
-  for (const f of model.findings) {
-    const severity: Mark = f.severity === 'error' || f.severity === 'warning' ? f.severity : 'info';
-    const message = `${f.severity}: ${f.message} [${f.rule}]`;
-    const add = (map: Map<string, Marks>, id: string): void => {
-      const cur = map.get(id);
-      if (!cur) map.set(id, { severity, messages: [message] });
-      else {
-        if (rank(severity) > rank(cur.severity)) cur.severity = severity;
-        if (!cur.messages.includes(message)) cur.messages.push(message);
-      }
-    };
-    for (const id of Array.isArray(f.nodes) ? f.nodes : []) add(nodes, id);
-    for (const id of Array.isArray(f.edges) ? f.edges : []) add(edges, id);
-  }
-  return { nodes, edges };
-}
-
-function markClass(mark: Marks | undefined): string | undefined {
-  return mark && `finding-${mark.severity}`;
-}
-
-function withMarks(text: string, mark: Marks | undefined): string {
-  return mark ? `${text}; ${mark.messages.join('; ')}` : text;
-}
-
-function classes(...names: (string | false | undefined)[]): string {
-  return names.filter((n): n is string => typeof n === 'string' && n.length > 0).join(' ');
-}
-
-function isReplicated(node: ModelNode): boolean {
-  return node.multiplicity !== undefined && node.multiplicity !== 1;
-}
-
-function category(kind: EdgeKind): Category {
-  return CONTROL.has(kind) ? 'control' : DATA.has(kind) ? 'data' : 'sync';
-}
-
-function nodeName(node: ModelNode | undefined): string {
-  return node ? displayLabel(node) : '?';
-}
-
-function where(loc: Location | undefined): string {
-  return loc ? `${loc.file}:${loc.range.start.line + 1}:${loc.range.start.character + 1}` : '';
-}
-
-function nodeTitle(node: ModelNode, mark: Marks | undefined): string {
-  const details = [
-    node.role, node.variant, node.target && `target ${node.target}`,
-    node.maxsize !== undefined && node.maxsize > 0 && `maxsize ${node.maxsize}`,
-    node.daemon && 'daemon', node.duplex !== undefined && (node.duplex ? 'duplex' : 'one-way'),
-  ].filter((d): d is string => typeof d === 'string' && d.length > 0);
-  const head = `${node.kind} ${displayLabel(node)}${details.length > 0 ? ` (${details.join(', ')})` : ''}`;
-  return [head, where(node.loc), ...(mark?.messages ?? [])].filter((l) => l.length > 0).join('\n');
-}
-
-function edgeLabel(edge: ModelEdge): string {
-  const count = edge.count === 'loop' ? ' ↻' : edge.count === 'several' ? ' ×n'
-    : typeof edge.count === 'number' && edge.count > 1 ? ` ×${edge.count}` : '';
-  return `${edge.kind}${count}`;
-}
-
-function edgeTitle(edge: ModelEdge, byId: ReadonlyMap<string, ModelNode>, mark: Marks | undefined): string {
-  const details = [
-    edge.count === 'loop' ? 'in a loop' : edge.count !== undefined ? `count ${edge.count}` : undefined,
-    edge.blocking ? 'blocking' : undefined, edge.end,
-  ].filter((d): d is string => typeof d === 'string');
-  const head = `${edge.kind}: ${nodeName(byId.get(edge.from))} → ${nodeName(byId.get(edge.to))}`
-    + (details.length > 0 ? ` (${details.join(', ')})` : '');
-  return [head, ...edge.locs.slice(0, 5).map(where), ...(mark?.messages ?? [])].filter((l) => l.length > 0).join('\n');
+  if (drawing.label.x !== undefined) text.attr('x', drawing.label.x);
+  if (drawing.label.y !== undefined) text.attr('y', drawing.label.y);
+  return drawing.geom;
 }
 
 /** Focuses the group bound to `id` in `layer`; false when there is none. */
@@ -620,9 +376,4 @@ function matchesSafe(el: Element, selector: string): boolean {
   } catch {
     return true;
   }
-}
-
-function uniqueById<T extends { id: string }>(items: readonly T[]): T[] {
-  const seen = new Set<string>();
-  return items.filter((it) => (seen.has(it.id) ? false : (seen.add(it.id), true)));
 }

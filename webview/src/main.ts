@@ -82,6 +82,11 @@ function startInVsCode(page: Page, vscode: VsCodeApi): void {
     if (!msg) return;
     vscode.setState({ model: msg.model, title: msg.title });
     show(page, msg.model, msg.title, onOpen);
+    if (msg.focus) {
+      // "Show in graph" from a code lens: move keyboard focus (and the view) to that node.
+      const target = [...page.graph.querySelectorAll<SVGGElement>('.node')].find((n) => n.dataset.id === msg.focus);
+      target?.focus();
+    }
     // Tell the host what was drawn (its status and the integration tests read it).
     vscode.postMessage({
       type: 'rendered',

@@ -17,7 +17,9 @@ export function parseToWebview(data: unknown): ToWebview | undefined {
   if (typeof data !== 'object' || data === null) return undefined;
   const m = data as Record<string, unknown>;
   if (m.type !== 'model' || !isTopologyModel(m.model)) return undefined;
-  return { type: 'model', model: m.model, title: typeof m.title === 'string' ? m.title : '' };
+  const msg: ToWebview = { type: 'model', model: m.model, title: typeof m.title === 'string' ? m.title : '' };
+  if (typeof m.focus === 'string' && m.model.nodes.some((n) => n.id === m.focus)) msg.focus = m.focus;
+  return msg;
 }
 
 export function isSavedState(v: unknown): v is SavedState {

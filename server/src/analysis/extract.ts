@@ -32,6 +32,9 @@ interface Context {
   /** The flow items of the block being interpreted. */
   out: Flow[];
   guarded: boolean;
+  /** Inside a callback handed to code the analysis cannot see: it runs on its own, so a wait
+   * there does not hold up the process's own flow. */
+  detached?: boolean;
   /** The entry's top-level statement being run (main only). */
   top?: ts.Statement;
 }
@@ -136,6 +139,12 @@ export class Extractor {
   private readonly poolTasks = new Map<ObjectSite, Flow[]>();
   /** One `file` site per constant path the program reads or writes. */
   private readonly files = new Map<string, ObjectSite>();
+  /**
+   * Unknown values that remember the `const` declaration that computed them, made once by one
+   * process (`const db = path.join(tmp, 'db.json')`): wherever they flow (args, parameters), they
+   * are the same value, so two file operations on them touch the same file.
+   */
+  private readonly origins = new WeakMap<AbsValue, ts.VariableDeclaration>();
 
   constructor(private readonly checker: ts.TypeChecker, private readonly shim: ShimResolver) {}
 
@@ -320,7 +329,31 @@ export class Extractor {
         }
       }
     }
+    // Over a short list of distinct shim objects (`for (const p of [...producers, ...consumers])`),
+    // run the body once per object with the variable bound to it alone: each iteration works on
+    // one element, not on "any of them" (which would start a twice and b never).
+    const perItem = coll && variable ? this.itemIterations(coll) : undefined;
+    if (perItem && variable) {
+      for (const { item, times } of perItem) {
+        ctx.frame.vars.set(variable, item);
+        this.loop(s.statement, { mult: times, node: s, variable }, ctx);
+      }
+      ctx.frame.vars.set(variable, elements);
+      return;
+    }
     this.loop(s.statement, { mult: coll ? coll.length : 'several', node: s, ...(variable ? { variable } : {}) }, ctx);
+  }
+
+  /** How many times a loop over a collection meets each of its items, when that is known. */
+  private itemIterations(coll: CollValue): { item: AbsValue; times: Multiplicity }[] | undefined {
+    if (coll.items.length < 2 || coll.items.length > 16 || !coll.items.every((v) => v.t === 'obj')) return undefined;
+    const sites = coll.items.map((v) => (v as { site: ObjectSite }).site);
+    if (new Set(sites).size !== sites.length) return undefined;
+    // Each item stands for all instances of its site (a `map` result), or for one.
+    if (coll.length === coll.items.length) return coll.items.map((item) => ({ item, times: 1 }));
+    const total = sites.reduce<Multiplicity>((n, x) => addMultiplicity(n, x.multiplicity), 0);
+    if (total !== coll.length) return undefined;
+    return coll.items.map((item, i) => ({ item, times: sites[i]!.multiplicity }));
   }
 
   private loop(body: ts.Statement, frame: LoopFrame, ctx: Context, condition?: ts.Expression): void {
@@ -338,7 +371,12 @@ export class Extractor {
 
   private declaration(d: ts.VariableDeclaration, ctx: Context): void {
     const before = this.ops.length;
-    const value = d.initializer ? this.expr(d.initializer, ctx) : UNKNOWN;
+    let value = d.initializer ? this.expr(d.initializer, ctx) : UNKNOWN;
+    if (value.t === 'unknown' && d.initializer && ts.isIdentifier(d.name) && ts.getCombinedNodeFlags(d) & ts.NodeFlags.Const
+      && ctx.loops.length === 0 && (ctx.proc.kind === 'main' || ctx.proc.multiplicity === 1)) {
+      value = { t: 'unknown' };
+      this.origins.set(value, d);
+    }
     this.bind(d.name, value, ctx);
     if (ts.isIdentifier(d.name) && d.initializer) this.noteResult(d.initializer, d.name, before);
   }
@@ -433,6 +471,8 @@ export class Extractor {
     if (ts.isBinaryExpression(e)) return this.binary(e, ctx);
     ts.forEachChild(e, (child) => {
       if (ts.isExpression(child)) this.expr(child, ctx);
+      // `${await q.get()}`: a template's spans hold expressions too.
+      else if (ts.isTemplateSpan(child)) this.expr(child.expression, ctx);
     });
     return UNKNOWN;
   }
@@ -789,18 +829,30 @@ export class Extractor {
       if (a.t !== 'fn') continue;
       const body = this.collect(ctx, () => {
         ctx.loops.push({ mult: 'several', node: a.decl });
+        const detached = ctx.detached;
+        ctx.detached = true;
         try {
           this.invoke(a, [], ctx);
         } finally {
           ctx.loops.pop();
+          ctx.detached = detached;
         }
       });
-      ctx.out.push({ k: 'branch', alts: [{ k: 'loop', count: 'several', body }, seq([])] });
+      // A loop of unknown count: zero times included.
+      ctx.out.push({ k: 'loop', count: 'several', body });
     }
   }
 
   private methodCall(e: ts.CallExpression, callee: ts.PropertyAccessExpression, ctx: Context): AbsValue {
     const method = callee.name.text;
+    // `Array.from({ length: n }, () => …)` and `Array.from(items, (x) => …)`: a map.
+    if (method === 'from' && ts.isIdentifier(callee.expression) && callee.expression.text === 'Array' && e.arguments.length >= 2) {
+      const source = this.expr(e.arguments[0]!, ctx);
+      const items = asColl(source);
+      const length = fieldOf(source, 'length');
+      const n: Multiplicity = items ? items.length : length.t === 'const' && typeof length.v === 'number' ? Math.max(0, length.v) : 'several';
+      return this.iterate({ t: 'coll', items: items ? items.items : [UNKNOWN], length: n, depth: ctx.loops.length }, 'map', e, ctx, e.arguments[1]);
+    }
     // `Manager.start()`: the static factory.
     if (method === 'start' && this.shim.exportOf(callee.expression) === 'Manager') return this.allocate(e, 'Manager', [], ctx);
     const receiver = this.expr(callee.expression, ctx);
@@ -881,16 +933,17 @@ export class Extractor {
     return !!spec && ts.isStringLiteral(spec) && FS_MODULES.has(spec.text);
   }
 
-  /** A read or write of a file whose path is a constant: an operation on that file's site. */
+  /** A read or write of a file whose path is known: an operation on that file's site. */
   private fileOp(e: ts.CallExpression, kind: 'read' | 'write', ctx: Context): AbsValue {
     const values = e.arguments.map((a) => this.expr(a, ctx));
     const first = e.arguments[0];
     const file = first ? this.filePath(first, values[0] ?? UNKNOWN) : undefined;
-    if (first && file !== undefined) {
-      let site = this.files.get(file);
+    if (first && file) {
+      let site = this.files.get(file.key);
       if (!site) {
-        site = { kind: 'file', node: constDeclaration(first, this.checker) ?? first, label: path.posix.basename(file) || file, multiplicity: 1, path: file, madeBy: ctx.proc, madeGuarded: ctx.guarded };
-        this.files.set(file, site);
+        site = { kind: 'file', node: file.node ?? constDeclaration(first, this.checker) ?? first, label: file.label, multiplicity: 1, madeBy: ctx.proc, madeGuarded: ctx.guarded };
+        if (file.path !== undefined) site.path = file.path;
+        this.files.set(file.key, site);
       }
       const callee = skipOuter(e.expression);
       const method = ts.isPropertyAccessExpression(callee) ? callee.name.text : callee.getText();
@@ -900,16 +953,21 @@ export class Extractor {
     return UNKNOWN;
   }
 
-  /** A constant path: a string, or `path.join` of strings. */
-  private filePath(arg: ts.Expression, value: AbsValue): string | undefined {
-    if (value.t === 'const') return typeof value.v === 'string' ? value.v : undefined;
+  /** A constant path (a string, `path.join` of strings), or a path value made once and passed around. */
+  private filePath(arg: ts.Expression, value: AbsValue): { key: string; label: string; path?: string; node?: ts.Node } | undefined {
+    const named = (p: string): { key: string; label: string; path: string } => ({ key: `=${p}`, label: path.posix.basename(p) || p, path: p });
+    if (value.t === 'const') return typeof value.v === 'string' ? named(value.v) : undefined;
+    const origin = this.origins.get(value);
+    if (origin && origin.initializer) {
+      return { key: `@${origin.getSourceFile().fileName}:${origin.getStart()}`, label: origin.name.getText(), node: origin.initializer };
+    }
     const e = skipOuter(arg);
     if (!ts.isCallExpression(e)) return undefined;
     const callee = skipOuter(e.expression);
     const name = ts.isIdentifier(callee) ? callee.text : ts.isPropertyAccessExpression(callee) ? callee.name.text : '';
     if (name !== 'join' || e.arguments.length === 0) return undefined;
     const parts = e.arguments.map((a) => constOf(skipOuter(a))?.v);
-    return parts.every((p): p is string => typeof p === 'string') ? path.posix.join(...parts) : undefined;
+    return parts.every((p): p is string => typeof p === 'string') ? named(path.posix.join(...parts)) : undefined;
   }
 
   private isFunctionArg(arg: ts.Expression, ctx: Context): boolean {
@@ -942,8 +1000,7 @@ export class Extractor {
    * `coll.map(cb)`: the callback runs once per element, like a `for…of` whose variable is the
    * callback's parameter: allocations in it multiply, operations on the element do not.
    */
-  private iterate(coll: CollValue, method: string, e: ts.CallExpression, ctx: Context): AbsValue {
-    const cbArg = e.arguments[0];
+  private iterate(coll: CollValue, method: string, e: ts.CallExpression, ctx: Context, cbArg = e.arguments[0]): AbsValue {
     const cb = cbArg ? this.expr(cbArg, ctx) : UNKNOWN;
     if (cb.t !== 'fn') return method === 'forEach' ? { t: 'const', v: undefined } : UNKNOWN;
     const param = cb.decl.parameters[0];
@@ -1071,6 +1128,7 @@ export class Extractor {
         if (sym) exclude.add(sym);
       }
     }
+    if (ctx.detached) fields = { ...fields, blocking: false };
     const op: Op = { ...fields, proc: ctx.proc, count: loopCount(ctx.loops, exclude, fields.obj.unknown || fields.obj.kind === 'file' ? undefined : fields.obj.node), guarded: ctx.guarded || ctx.proc.kind !== 'main' };
     if (ctx.top) op.top = ctx.top;
     if (end !== undefined) op.end = end;

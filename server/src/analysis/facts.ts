@@ -182,7 +182,10 @@ export function valueSites(v: AbsValue): { site: ObjectSite; end?: 0 | 1 }[] {
 export function union(values: AbsValue[]): AbsValue {
   const flat: AbsValue[] = [];
   for (const v of values) {
-    for (const x of v.t === 'union' ? v.alts : [v]) if (!flat.includes(x)) flat.push(x);
+    for (const x of v.t === 'union' ? v.alts : [v]) {
+      // Unknown values are all alike (some only remember where they were made: see Extractor.origins).
+      if (!flat.includes(x) && !(x.t === 'unknown' && flat.some((y) => y.t === 'unknown'))) flat.push(x);
+    }
   }
   if (flat.length === 0) return UNKNOWN;
   if (flat.length === 1) return flat[0]!;

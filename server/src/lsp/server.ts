@@ -4,20 +4,27 @@ import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import {
-  createConnection, DiagnosticSeverity, DocumentDiagnosticReportKind, ProposedFeatures, TextDocuments,
-  TextDocumentSyncKind, type Connection, type Diagnostic, type DocumentDiagnosticReport,
+  CodeActionKind, createConnection, DocumentDiagnosticReportKind, ProposedFeatures, TextDocuments,
+  TextDocumentSyncKind, type Connection, type DocumentDiagnosticReport,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { emptyModel, type Finding, type Severity, type TopologyModel } from '../../../common/model';
-import { MODEL_REQUEST, type ModelParams, type ModelResult } from '../../../common/protocol';
+import { emptyModel, type TopologyModel } from '../../../common/model';
+import {
+  MODEL_REQUEST, STATUS_NOTIFICATION, type InitOptions, type ModelParams, type ModelResult, type StatusParams,
+} from '../../../common/protocol';
+import { applySeverities, RULE_SETTINGS, type RuleSetting } from '../analysis/severity';
+import { codeActionsFor, codeLensesFor, diagnosticsFor, hoverFor, ONLINE_DOCS } from './features';
 import { analyzePrograms, mergeModels, programsContaining, type ProgramResult } from '../analysis/analyze';
 import { ConfigError, createProgram, DEFAULT_OPTIONS, findTsconfig, isSourceFile, listSourceFiles, readTsconfig } from '../analysis/program';
 
-export const DOCS_BASE = 'https://github.com/process-topology/process-topology/blob/main/docs/rules/';
-
 interface Settings {
   shimModules: string[];
+  rules: Map<string, RuleSetting>;
+  stateBudget: number | undefined;
+  timeBudgetMs: number;
 }
+
+const DEFAULT_SETTINGS: Settings = { shimModules: [], rules: new Map(), stateBudget: undefined, timeBudgetMs: 1500 };
 
 /** Files past this size are not analyzed while typing (a generated bundle, a minified file). */
 const MAX_FILE_CHARS = 2_000_000;
@@ -27,7 +34,8 @@ const MAX_WORKSPACE_FILES = 3000;
 export function startServer(connection: Connection): void {
   const documents = new TextDocuments(TextDocument);
   let workspaceFolders: string[] = [];
-  let settings: Settings = { shimModules: [] };
+  let settings: Settings = DEFAULT_SETTINGS;
+  let docsBase = ONLINE_DOCS;
   let oldProgram: ts.Program | undefined;
   // Per document: the model and the edit generation it was computed at.
   const cache = new Map<string, { version: number; model: TopologyModel }>();
@@ -38,10 +46,15 @@ export function startServer(connection: Connection): void {
       .filter((f) => f.uri.startsWith('file:'))
       .map((f) => fileURLToPath(f.uri));
     if (workspaceFolders.length === 0 && params.rootUri?.startsWith('file:')) workspaceFolders = [fileURLToPath(params.rootUri)];
+    const init = params.initializationOptions as InitOptions | undefined;
+    if (typeof init?.docsBase === 'string' && /^(file|https?):/.test(init.docsBase)) docsBase = init.docsBase.endsWith('/') ? init.docsBase : `${init.docsBase}/`;
     return {
       capabilities: {
         textDocumentSync: TextDocumentSyncKind.Incremental,
         diagnosticProvider: { interFileDependencies: true, workspaceDiagnostics: false },
+        codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, `${CodeActionKind.SourceFixAll}.processTopology`] },
+        hoverProvider: true,
+        codeLensProvider: { resolveProvider: false },
       },
       serverInfo: { name: 'process-topology', version: '0.1.0' },
     };
@@ -58,11 +71,11 @@ export function startServer(connection: Connection): void {
   async function refreshSettings(): Promise<void> {
     try {
       const value: unknown = await connection.workspace.getConfiguration('processTopology');
-      const modules = typeof value === 'object' && value !== null ? (value as { shimModules?: unknown }).shimModules : undefined;
-      settings = { shimModules: Array.isArray(modules) ? modules.filter((m): m is string => typeof m === 'string') : [] };
+      settings = parseSettings(value);
     } catch {
       // A client without workspace/configuration: keep the defaults.
     }
+    projects.clear();
     cache.clear();
   }
 
@@ -126,7 +139,9 @@ export function startServer(connection: Connection): void {
     const files = [...new Set([...project.files, file])];
     const program = createProgram({ rootNames: files, options: optionsFor(file, root), overlay, ...(oldProgram ? { oldProgram } : {}) });
     oldProgram = program;
-    const results = analyzePrograms(program, { rootDir: root, files, shimModules: settings.shimModules });
+    const results = analyzePrograms(program, {
+      rootDir: root, files, shimModules: settings.shimModules, ...(settings.stateBudget ? { stateBudget: settings.stateBudget } : {}),
+    });
     projects.set(project.key, { generation, results });
     return results;
   }
@@ -143,22 +158,49 @@ export function startServer(connection: Connection): void {
     if (!isSourceFile(file) || doc.getText().length > MAX_FILE_CHARS) {
       model = emptyModel(pathToFileURL(root).href);
     } else {
+      const started = Date.now();
       try {
         model = mergeModels(pathToFileURL(root).href, programsContaining(programsOf(file, root), file).map((r) => r.model));
+        model.findings = applySeverities(model.findings, settings.rules);
+        const ms = Date.now() - started;
+        // A time budget, as ESLint has: say when the analysis is slow instead of freezing silently.
+        status({ state: ms > settings.timeBudgetMs ? 'slow' : 'ok', ms, budgetMs: settings.timeBudgetMs, file: path.basename(file), findings: model.findings.length });
       } catch (err) {
         // Never let one bad input take the server down: log it and serve an empty model.
         connection.console.error(`analysis of ${file} failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
         model = emptyModel(pathToFileURL(root).href);
+        status({ state: 'error', ms: Date.now() - started, budgetMs: settings.timeBudgetMs, file: path.basename(file), findings: 0, message: err instanceof Error ? err.message : String(err) });
       }
     }
     cache.set(uri, { version: generation, model });
     return model;
   }
 
+  function status(params: StatusParams): void {
+    void connection.sendNotification(STATUS_NOTIFICATION, params);
+  }
+
   connection.languages.diagnostics.on((params): DocumentDiagnosticReport => {
     const model = modelOf(params.textDocument.uri);
-    const items = model ? diagnosticsFor(model, params.textDocument.uri) : [];
+    const items = model ? diagnosticsFor(model, params.textDocument.uri, docsBase) : [];
     return { kind: DocumentDiagnosticReportKind.Full, items };
+  });
+
+  connection.onCodeAction((params) => {
+    const model = modelOf(params.textDocument.uri);
+    const doc = documents.get(params.textDocument.uri);
+    if (!model || !doc) return [];
+    return codeActionsFor(model, params.textDocument.uri, params.range, doc.getText().split('\n'), params.context.only);
+  });
+
+  connection.onHover((params) => {
+    const model = modelOf(params.textDocument.uri);
+    return model ? hoverFor(model, params.textDocument.uri, params.position) : null;
+  });
+
+  connection.onCodeLens((params) => {
+    const model = modelOf(params.textDocument.uri);
+    return model ? codeLensesFor(model, params.textDocument.uri) : [];
   });
 
   connection.onRequest(MODEL_REQUEST, (params: ModelParams): ModelResult => modelOf(params.textDocument.uri) ?? null);
@@ -179,29 +221,19 @@ export function startServer(connection: Connection): void {
   connection.listen();
 }
 
-const SEVERITY: Record<Severity, DiagnosticSeverity> = {
-  error: DiagnosticSeverity.Error,
-  warning: DiagnosticSeverity.Warning,
-  info: DiagnosticSeverity.Information,
-  hint: DiagnosticSeverity.Hint,
-};
-
-/** The findings of a model anchored in one document, as LSP diagnostics. */
-export function diagnosticsFor(model: TopologyModel, uri: string): Diagnostic[] {
-  const rootUrl = model.root.endsWith('/') ? model.root : `${model.root}/`;
-  const uriOf = (file: string): string => new URL(file, rootUrl).href;
-  const target = new URL(uri).href;
-  return model.findings
-    .filter((f) => uriOf(f.loc.file) === target)
-    .map((f: Finding): Diagnostic => ({
-      range: f.loc.range,
-      severity: SEVERITY[f.severity],
-      source: 'process-topology',
-      code: f.rule,
-      codeDescription: { href: `${DOCS_BASE}${f.rule}.md` },
-      message: f.message,
-      relatedInformation: f.related.map((r) => ({ location: { uri: uriOf(r.loc.file), range: r.loc.range }, message: r.message })),
-    }));
+/** Reads the `processTopology` settings; anything malformed falls back to its default. */
+export function parseSettings(value: unknown): Settings {
+  const v = typeof value === 'object' && value !== null ? value as Record<string, unknown> : {};
+  const modules = Array.isArray(v.shimModules) ? v.shimModules.filter((m): m is string => typeof m === 'string') : [];
+  const rules = new Map<string, RuleSetting>();
+  if (typeof v.rules === 'object' && v.rules !== null) {
+    for (const [id, sev] of Object.entries(v.rules as Record<string, unknown>)) {
+      if (typeof sev === 'string' && (RULE_SETTINGS as readonly string[]).includes(sev)) rules.set(id, sev as RuleSetting);
+    }
+  }
+  const budget = typeof v.stateBudget === 'number' && v.stateBudget >= 100 ? Math.floor(v.stateBudget) : undefined;
+  const time = typeof v.timeBudgetMs === 'number' && v.timeBudgetMs > 0 ? v.timeBudgetMs : DEFAULT_SETTINGS.timeBudgetMs;
+  return { shimModules: modules, rules, stateBudget: budget, timeBudgetMs: time };
 }
 
 if (require.main === module) {

@@ -6,8 +6,10 @@ import type { BranchGuard, Flow, Op } from '../facts';
 
 export interface AutNode {
   op?: Op;
-  /** Successors; with a guard, `when` says which outcome of the test each one needs. */
-  next: { to: number; when?: boolean }[];
+  /** Successors; with a guard, `when` says which outcome of the test each one needs; `unknown`
+   * marks a choice the program's data makes and the analysis cannot see (leaving a loop of
+   * unknown count), which a reported deadlock must not depend on. */
+  next: { to: number; when?: boolean; unknown?: boolean }[];
   guard?: BranchGuard;
 }
 
@@ -69,7 +71,7 @@ export function compile(flow: Flow): Automaton {
         // A head that may enter the body again or (unless endless) leave.
         const head = add({ next: [] });
         const body = build(f.body, head, { ...t, brk: next, cont: head });
-        nodes[head]!.next = f.count === 'loop' ? [{ to: body }] : [{ to: body }, { to: next }];
+        nodes[head]!.next = f.count === 'loop' ? [{ to: body }] : [{ to: body }, { to: next, unknown: true }];
         return head;
       }
       case 'try': {

@@ -41,12 +41,17 @@ interface ObjLayout {
   offset: number;
 }
 
-const ITEM = 0; // token of a value the analysis does not know (never equal to a sentinel)
+const ITEM = 0; // token of a value that is none of the constants the program tests for
+const MAYBE = 1; // token of a value the analysis cannot tell from those constants
+/** Item counts saturate here: CAP means "CAP or more", so a get from CAP may leave CAP or CAP - 1. */
+const CAP = 12;
 
 export class Explorer {
   private readonly objects = new Map<ObjectSite, ObjLayout>();
-  private readonly tokens = new Map<string, number>([['item', ITEM]]);
-  private readonly tokenValues: ConstValue[] = [undefined];
+  private readonly tokens = new Map<string, number>([['item', ITEM], ['maybe', MAYBE]]);
+  private readonly tokenValues: ConstValue[] = [undefined, undefined];
+  /** Offset of the taint slot: 1 once a path took a choice the analysis cannot see. */
+  private readonly taintOff: number;
   private readonly procSites: ObjectSite[] = [];
   private readonly guardVars = new Map<unknown, number>();
   private size = 0;
@@ -57,10 +62,11 @@ export class Explorer {
   private readonly joinOff: number;
   private readonly joinPairs = new Map<string, number>();
 
-  constructor(private readonly instances: Instance[], ops: readonly Op[]) {
+  constructor(private readonly instances: Instance[], ops: readonly Op[], private readonly tokenOf: (op: Op) => 'item' | 'maybe' | { v: ConstValue } = (op) => (op.arg?.t === 'const' ? { v: op.arg.v } : 'item')) {
     for (const op of ops) {
-      const v = op.arg;
-      if ((op.kind === 'put' || op.kind === 'send') && v?.t === 'const') this.token(v.v);
+      if (op.kind !== 'put' && op.kind !== 'send') continue;
+      const kind = this.tokenOf(op);
+      if (typeof kind === 'object') this.token(kind.v);
     }
     for (const inst of instances) {
       for (const n of inst.aut.nodes) {
@@ -83,7 +89,8 @@ export class Explorer {
         }
       }
     });
-    this.size = this.joinOff + this.joinPairs.size;
+    this.taintOff = this.joinOff + this.joinPairs.size;
+    this.size = this.taintOff + 1;
     for (const op of ops) this.layout(op.obj);
   }
 
@@ -102,7 +109,7 @@ export class Explorer {
   private layout(site: ObjectSite): void {
     if (this.objects.has(site) || site.kind === 'process' || site.kind === 'pool' || site.kind === 'manager') return;
     const T = this.tokens.size;
-    const slots = site.kind === 'queue' ? T + 1 : site.kind === 'pipe' ? 2 * T : site.kind === 'lock' ? 2 : 1;
+    const slots = site.kind === 'queue' ? T + 1 : site.kind === 'pipe' ? 2 * T + 2 : site.kind === 'lock' ? 2 : 1;
     this.objects.set(site, { site, offset: this.size });
     this.size += slots;
   }
@@ -158,11 +165,20 @@ export class Explorer {
         const g = this.guardVars.get(node.guard.variable)!;
         const t = s[this.envOff + i * this.guardVars.size + g]!;
         if (t >= 0) {
-          const equal = t !== ITEM && this.tokenValues[t] === node.guard.value;
-          choices = node.next.filter((c) => c.when === undefined || c.when === equal);
+          if (t !== MAYBE) {
+            const equal = t !== ITEM && this.tokenValues[t] === node.guard.value;
+            choices = node.next.filter((c) => c.when === undefined || c.when === equal);
+          } else {
+            // Whether that value is the constant tested is something the analysis cannot see.
+            choices = node.next.map((c) => ({ ...c, unknown: true }));
+          }
         }
       }
-      for (const c of choices) out.push({ next: goto(s, c.to), op: undefined, safe: true });
+      for (const c of choices) {
+        const n = goto(s, c.to);
+        if (c.unknown) n[this.taintOff] = 1;
+        out.push({ next: n, op: undefined, safe: true });
+      }
       return out;
     }
     const op = node.op;
@@ -179,7 +195,8 @@ export class Explorer {
     };
     const obj = this.objects.get(op.obj);
     const T = this.tokens.size;
-    const argToken = op.arg?.t === 'const' ? this.token(op.arg.v) : ITEM;
+    const kind = this.tokenOf(op);
+    const argToken = kind === 'item' ? ITEM : kind === 'maybe' ? MAYBE : this.token(kind.v);
     switch (op.kind) {
       case 'put': {
         if (!obj) return advance(), out;
@@ -192,7 +209,7 @@ export class Explorer {
           return out;
         }
         const joinable = op.obj.variant === 'JoinableQueue';
-        advance((n) => { n[o + argToken]!++; if (joinable) n[o + T]!++; }, max === 0);
+        advance((n) => { n[o + argToken] = Math.min(CAP, n[o + argToken]! + 1); if (joinable) n[o + T] = Math.min(CAP, n[o + T]! + 1); }, max === 0);
         return out;
       }
       case 'get': {
@@ -200,6 +217,7 @@ export class Explorer {
         const o = obj.offset;
         for (let t = 0; t < T; t++) {
           if (s[o + t]! > 0) advance((n) => { n[o + t]!--; setEnv(n, t); });
+          if (s[o + t] === CAP) advance((n) => { setEnv(n, t); });
         }
         if (out.length === 0 && !op.blocking) advance();
         return out;
@@ -214,7 +232,7 @@ export class Explorer {
       case 'send': {
         if (!obj || op.end === undefined) return advance(), out;
         const into = obj.offset + (1 - op.end) * T + argToken;
-        advance((n) => { n[into]!++; }, true);
+        advance((n) => { n[into] = Math.min(CAP, n[into]! + 1); }, true);
         return out;
       }
       case 'recv': {
@@ -222,9 +240,17 @@ export class Explorer {
         const base = obj.offset + op.end * T;
         for (let t = 0; t < T; t++) {
           if (s[base + t]! > 0) advance((n) => { n[base + t]!--; setEnv(n, t); });
+          if (s[base + t] === CAP) advance((n) => { setEnv(n, t); });
         }
+        // Once the other end was closed (by anyone: copies are not tracked), recv() can end
+        // with EOFError instead of waiting.
+        if (out.length === 0 && s[obj.offset + 2 * T + (1 - op.end)] === 1) advance();
         return out;
       }
+      case 'closeEnd':
+        if (obj && op.end !== undefined) advance((n) => { n[obj.offset + 2 * T + op.end!] = 1; }, true);
+        else advance(undefined, true);
+        return out;
       case 'acquire': {
         if (!obj) return advance(), out;
         const o = obj.offset;
@@ -382,7 +408,8 @@ export class Explorer {
         for (let i = 0; i < this.instances.length; i++) for (const x of this.successors(s, i)) moves.push({ ...x, instance: i });
       }
       if (moves.length === 0) {
-        const blocked = this.stuck(s);
+        // A state reached through a choice the analysis cannot see is no evidence.
+        const blocked = s[this.taintOff] === 1 ? [] : this.stuck(s);
         if (blocked.length > 0) {
           const id = blocked.map((b) => `${b.instance}:${b.op.call.pos}`).join(';');
           if (!seenDeadlocks.has(id)) {

@@ -6,9 +6,9 @@
 import type { Finding } from '../../../../common/model';
 import { compile, TooLarge, type Automaton } from '../checker/automaton';
 import { Explorer, type Instance } from '../checker/explore';
-import type { ObjectSite, Op, ProcessRef } from '../facts';
+import type { ConstValue, Flow, ObjectSite, Op, ProcessRef } from '../facts';
 import type { RuleContext } from './context';
-import { finding, hasOpaqueCode } from './util';
+import { finding, hasOpaqueCode, valueMatches } from './util';
 
 /** States explored at most per program (the editor keeps this small; the CLI may raise it). */
 export const DEFAULT_STATE_BUDGET = 20_000;
@@ -22,6 +22,9 @@ export function deadlock(ctx: RuleContext): Finding[] {
   const ex = ctx.extraction;
   if (!ex.isEntry || hasOpaqueCode(ctx)) return [];
   if (ex.ops.some((o) => o.obj.unknown && o.kind !== 'read' && o.kind !== 'write')) return [];
+  // Pool workers run whatever is submitted, whenever: their operations on shared objects are not
+  // modelled, so a program whose pool tasks touch them is not checked.
+  if (ex.ops.some((o) => o.proc.kind !== 'main' && o.proc.role === 'pool-worker' && o.obj.kind !== 'pool')) return [];
   const instances: Instance[] = [];
   for (const [proc, flow] of ex.flows) {
     if (proc.kind !== 'main' && proc.role === 'pool-worker') continue;
@@ -47,7 +50,15 @@ export function deadlock(ctx: RuleContext): Finding[] {
     return [];
   }
   const relevant = ex.ops.filter((o) => instances.some((i) => i.proc === o.proc));
-  const result = new Explorer(instances, relevant).explore(ctx.stateBudget ?? DEFAULT_STATE_BUDGET);
+  // What a put or send carries, as far as the guards that test received values care: one of the
+  // constants they compare with, surely none of them, or maybe one (its type allows it).
+  const constants: ConstValue[] = [];
+  for (const flow of ex.flows.values()) collectGuards(flow, constants);
+  const tokenOf = (op: Op): 'item' | 'maybe' | { v: ConstValue } => {
+    if (op.arg?.t === 'const') return { v: op.arg.v };
+    return constants.some((c) => valueMatches(op, c, ctx.checker) !== 'no') ? 'maybe' : 'item';
+  };
+  const result = new Explorer(instances, relevant, tokenOf).explore(ctx.stateBudget ?? DEFAULT_STATE_BUDGET);
   if (result.exhausted) {
     ctx.notes?.push(`deadlock: explored ${result.states} states of ${ex.entry.fileName.split('/').pop()} without finishing (budget); no claim either way`);
   }
@@ -82,4 +93,21 @@ export function deadlock(ctx: RuleContext): Finding[] {
     }));
     return f;
   });
+}
+
+function collectGuards(flow: Flow, out: ConstValue[]): void {
+  switch (flow.k) {
+    case 'branch':
+      if (flow.guard && !out.includes(flow.guard.value)) out.push(flow.guard.value);
+      for (const a of flow.alts) collectGuards(a, out);
+      return;
+    case 'seq': for (const i of flow.items) collectGuards(i, out); return;
+    case 'loop': case 'call': collectGuards(flow.body, out); return;
+    case 'try':
+      collectGuards(flow.body, out);
+      if (flow.handler) collectGuards(flow.handler, out);
+      if (flow.finalizer) collectGuards(flow.finalizer, out);
+      return;
+    default:
+  }
 }

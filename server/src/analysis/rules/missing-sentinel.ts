@@ -5,7 +5,7 @@ import type { FixData, Finding, Multiplicity } from '../../../../common/model';
 import { skipOuter } from '../extract';
 import { processMultiplicity, type ConstValue, type ObjectSite, type Op, type ProcessRef } from '../facts';
 import type { RuleContext } from './context';
-import { enclosingStatement, finding, insertAfter, processName } from './util';
+import { enclosingStatement, finding, insertAfter, processName, valueMatches } from './util';
 
 interface SentinelLoop {
   value: ConstValue;
@@ -38,7 +38,7 @@ export function missingSentinel(ctx: RuleContext): Finding[] {
       let certain = !ctx.extraction.ops.some((o) => o.kind === 'put' && o.obj.unknown && o.obj.kind === 'queue')
         && ctx.extraction.opaque.size === 0;
       for (const put of certain ? puts : []) {
-        const verdict = isSentinel(put, loop.value, ctx.checker);
+        const verdict = valueMatches(put, loop.value, ctx.checker);
         if (verdict === 'no') continue;
         if (verdict === 'maybe') { certain = false; break; }
         const per = put.count;
@@ -89,24 +89,6 @@ function sentinelFix(ctx: RuleContext, queue: ObjectSite, puts: Op[], consumers:
 
 function describe(v: ConstValue): string {
   return v === null ? 'null' : v === undefined ? 'undefined' : JSON.stringify(v);
-}
-
-/** Is a put's value the sentinel? 'maybe' when the analysis cannot tell. */
-function isSentinel(put: Op, sentinel: ConstValue, checker: ts.TypeChecker): 'yes' | 'no' | 'maybe' {
-  const arg = put.arg;
-  if (arg?.t === 'const') return arg.v === sentinel || (sentinel === null && arg.v === undefined) ? 'yes' : 'no';
-  if (!put.argNode) return 'maybe';
-  const type = checker.getTypeAtLocation(put.argNode);
-  if (type.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown)) return 'maybe';
-  const parts = type.isUnion() ? type.types : [type];
-  const could = parts.some((t) => {
-    if (sentinel === null || sentinel === undefined) return (t.flags & (ts.TypeFlags.Null | ts.TypeFlags.Undefined | ts.TypeFlags.Void)) !== 0;
-    if (t.isLiteral()) return t.value === sentinel;
-    if (typeof sentinel === 'string') return (t.flags & ts.TypeFlags.StringLike) !== 0;
-    if (typeof sentinel === 'number') return (t.flags & ts.TypeFlags.NumberLike) !== 0;
-    return (t.flags & ts.TypeFlags.BooleanLike) !== 0;
-  });
-  return could ? 'maybe' : 'no';
 }
 
 /**

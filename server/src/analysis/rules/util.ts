@@ -2,7 +2,7 @@
 // operation really runs, and asking whether unknown code could change a verdict.
 import ts from 'typescript';
 import type { FixData, Finding, Multiplicity, Severity } from '../../../../common/model';
-import { processMultiplicity, type ObjectSite, type Op, type OpKind, type ProcessRef } from '../facts';
+import { processMultiplicity, type ConstValue, type ObjectSite, type Op, type OpKind, type ProcessRef } from '../facts';
 import type { RuleContext } from './context';
 
 export interface FindingSpec {
@@ -86,4 +86,23 @@ export function insertAfter(ctx: RuleContext, stmt: ts.Statement, lines: string[
     range: { start: end, end },
     newText: lines.map((l) => `\n${indent}${l}`).join(''),
   };
+}
+
+/** Is the value an operation puts or sends equal to a constant? 'maybe' when the analysis cannot tell
+ * (its type allows it). */
+export function valueMatches(op: Op, value: ConstValue, checker: ts.TypeChecker): 'yes' | 'no' | 'maybe' {
+  const arg = op.arg;
+  if (arg?.t === 'const') return arg.v === value || (value === null && arg.v === undefined) ? 'yes' : 'no';
+  if (!op.argNode) return 'maybe';
+  const type = checker.getTypeAtLocation(op.argNode);
+  if (type.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown)) return 'maybe';
+  const parts = type.isUnion() ? type.types : [type];
+  const could = parts.some((t) => {
+    if (value === null || value === undefined) return (t.flags & (ts.TypeFlags.Null | ts.TypeFlags.Undefined | ts.TypeFlags.Void)) !== 0;
+    if (t.isLiteral()) return t.value === value;
+    if (typeof value === 'string') return (t.flags & ts.TypeFlags.StringLike) !== 0;
+    if (typeof value === 'number') return (t.flags & ts.TypeFlags.NumberLike) !== 0;
+    return (t.flags & ts.TypeFlags.BooleanLike) !== 0;
+  });
+  return could ? 'maybe' : 'no';
 }

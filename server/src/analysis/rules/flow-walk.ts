@@ -1,0 +1,325 @@
+// A path walker over a process's control flow (facts.ts `Flow`): it pushes sets of abstract states
+// through operations, branches, loops (counted loops run their count, loops of unknown count may
+// run any number of times, endless loops leave only by `break`), `try`/`finally` and calls, and
+// routes `break`/`continue`/`return`/`throw` where the language sends them. The state and what an
+// operation does to it are the caller's (see process-paths.ts). Branches whose condition was
+// already decided on the path (the same constant tested twice) take the same way again.
+import ts from 'typescript';
+import type { EdgeCount } from '../../../../common/model';
+import type { Flow, Op } from '../facts';
+
+export type BranchFlow = Extract<Flow, { k: 'branch' }>;
+export type ExitFlow = Extract<Flow, { k: 'exit' }>;
+
+export interface Transfer<S> {
+  /** Identity of a state: states with the same key are merged. */
+  key(s: S): string;
+  /** The states after an operation; none when the process cannot get past it. */
+  op(s: S, op: Op): S[];
+  /** An exit taken in `s`. */
+  exit(s: S, f: ExitFlow): S;
+  /** A loop that may run zero times, skipped: what its body could have done is uncertain. */
+  skip(s: S, body: Flow): S;
+  /** Records that the branch `key` went the way `value`; undefined when `s` already decided otherwise. */
+  decide(s: S, key: string, value: boolean, depth: number): S | undefined;
+  /** Forgets what was decided at depth `depth` or deeper (a loop iteration or a call is over). */
+  leave(s: S, depth: number): S;
+}
+
+/** The walk took too many steps: the caller stays silent about this process. */
+export class WalkBudgetExceeded extends Error {}
+
+interface Out<S> {
+  normal: S[];
+  brk: S[];
+  cont: S[];
+  ret: S[];
+  thr: S[];
+}
+
+/** Counted loops longer than this run as "some more times" after the first iterations. */
+const MAX_UNROLL = 8;
+/** Fixpoint rounds for loops of unknown count. */
+const MAX_ROUNDS = 64;
+
+export class FlowWalker<S> {
+  private steps = 0;
+  private readonly condKeys = new WeakMap<BranchFlow, { key: string; flip: boolean } | null>();
+  private readonly symbolIds = new Map<ts.Symbol, number>();
+
+  constructor(
+    private readonly t: Transfer<S>,
+    private readonly checker: ts.TypeChecker,
+    private readonly budget = 200_000,
+  ) {}
+
+  /** Every state the process can end in: normally, by `return`, or by an uncaught `throw`. */
+  ends(flow: Flow, init: S): S[] {
+    const r = this.walk(flow, [init], 0);
+    return this.uniq([...r.normal, ...r.ret, ...r.thr, ...r.brk, ...r.cont]);
+  }
+
+  private uniq(states: S[]): S[] {
+    const seen = new Set<string>();
+    const out: S[] = [];
+    for (const s of states) {
+      const k = this.t.key(s);
+      if (!seen.has(k)) {
+        seen.add(k);
+        out.push(s);
+      }
+    }
+    return out;
+  }
+
+  private tick(n: number): void {
+    this.steps += n;
+    if (this.steps > this.budget) throw new WalkBudgetExceeded();
+  }
+
+  private empty(): Out<S> {
+    return { normal: [], brk: [], cont: [], ret: [], thr: [] };
+  }
+
+  private walk(f: Flow, ins: S[], depth: number): Out<S> {
+    const out = this.empty();
+    if (ins.length === 0) return out;
+    this.tick(ins.length);
+    switch (f.k) {
+      case 'op':
+        out.normal = this.uniq(ins.flatMap((s) => this.t.op(s, f.op)));
+        return out;
+      case 'seq': {
+        let cur = ins;
+        for (const item of alternativesOf(f.items)) {
+          const r = this.walk(item, cur, depth);
+          this.addExits(out, r);
+          cur = r.normal;
+          if (cur.length === 0) break;
+        }
+        out.normal = cur;
+        return out;
+      }
+      case 'branch': {
+        const cond = this.condOf(f);
+        f.alts.forEach((alt, i) => {
+          const taken = cond ? ins.flatMap((s) => {
+            const d = this.t.decide(s, cond.key, (i === 0) !== cond.flip, depth);
+            return d ? [d] : [];
+          }) : ins;
+          const r = this.walk(alt, taken, depth);
+          out.normal.push(...r.normal);
+          this.addExits(out, r);
+        });
+        return this.uniqOut(out);
+      }
+      case 'loop':
+        return this.loop(f.count, f.body, ins, depth);
+      case 'try': {
+        const body = this.walk(f.body, ins, depth);
+        const parts = this.empty();
+        parts.normal.push(...body.normal);
+        parts.brk.push(...body.brk);
+        parts.cont.push(...body.cont);
+        parts.ret.push(...body.ret);
+        if (f.handler) {
+          const h = this.walk(f.handler, body.thr, depth);
+          parts.normal.push(...h.normal);
+          this.addExits(parts, h);
+        } else {
+          parts.thr.push(...body.thr);
+        }
+        if (!f.finalizer) return this.uniqOut(parts);
+        // The finalizer runs on every way out, then that way continues (unless it exits itself).
+        const result = this.empty();
+        for (const way of ['normal', 'brk', 'cont', 'ret', 'thr'] as const) {
+          const r = this.walk(f.finalizer, this.uniq(parts[way]), depth);
+          result[way].push(...r.normal);
+          this.addExits(result, r);
+        }
+        return this.uniqOut(result);
+      }
+      case 'call': {
+        const r = this.walk(f.body, ins, depth + 1);
+        out.normal = this.uniq([...r.normal, ...r.ret].map((s) => this.t.leave(s, depth + 1)));
+        out.thr = this.uniq(r.thr.map((s) => this.t.leave(s, depth + 1)));
+        return out;
+      }
+      case 'exit': {
+        const states = ins.map((s) => this.t.exit(s, f));
+        const way = f.how === 'break' ? 'brk' : f.how === 'continue' ? 'cont' : f.how === 'return' ? 'ret' : 'thr';
+        out[way] = states;
+        return out;
+      }
+    }
+  }
+
+  private loop(count: EdgeCount, body: Flow, ins: S[], depth: number): Out<S> {
+    const out = this.empty();
+    const inner = depth + 1;
+    const iterate = (states: S[]): S[] => {
+      const r = this.walk(body, states, inner);
+      out.brk.push(...r.brk.map((s) => this.t.leave(s, inner)));
+      out.ret.push(...r.ret);
+      out.thr.push(...r.thr);
+      return this.uniq([...r.normal, ...r.cont].map((s) => this.t.leave(s, inner)));
+    };
+    const finish = (normal: S[]): Out<S> => {
+      // `break` leaves this loop: it continues after it.
+      out.normal = this.uniq([...normal, ...out.brk]);
+      out.brk = [];
+      return this.uniqOut(out);
+    };
+    if (typeof count === 'number') {
+      let cur = ins;
+      const n = Math.min(count, MAX_UNROLL);
+      for (let i = 0; i < n && cur.length > 0; i++) cur = iterate(cur);
+      if (count <= MAX_UNROLL) return finish(cur);
+      return finish(this.fixpoint(cur, iterate, true));
+    }
+    if (count === 'several') {
+      const skipped = ins.map((s) => this.t.skip(s, body));
+      return finish(this.uniq([...skipped, ...this.fixpoint(iterate(ins), iterate, true)]));
+    }
+    // Endless: only `break` (or return/throw) leaves it.
+    this.fixpoint(iterate(ins), iterate, false);
+    return finish([]);
+  }
+
+  /** All states after one or more further iterations, until nothing new appears. */
+  private fixpoint(first: S[], iterate: (states: S[]) => S[], keep: boolean): S[] {
+    const seen = new Set(first.map((s) => this.t.key(s)));
+    const all = [...first];
+    let frontier = first;
+    for (let round = 0; round < MAX_ROUNDS && frontier.length > 0; round++) {
+      const next = iterate(frontier).filter((s) => {
+        const k = this.t.key(s);
+        if (seen.has(k)) return false;
+        seen.add(k);
+        return true;
+      });
+      all.push(...next);
+      frontier = next;
+    }
+    if (frontier.length > 0) throw new WalkBudgetExceeded();
+    return keep ? all : [];
+  }
+
+  private addExits(out: Out<S>, r: Out<S>): void {
+    out.brk.push(...r.brk);
+    out.cont.push(...r.cont);
+    out.ret.push(...r.ret);
+    out.thr.push(...r.thr);
+  }
+
+  private uniqOut(o: Out<S>): Out<S> {
+    return { normal: this.uniq(o.normal), brk: this.uniq(o.brk), cont: this.uniq(o.cont), ret: this.uniq(o.ret), thr: this.uniq(o.thr) };
+  }
+
+  /**
+   * A branch whose outcome is fixed on a path once taken: an equality test of a variable with a
+   * constant, or an `if` over constants and parameters only (`if (useLock)`, `if (!opts.lock)`).
+   */
+  private condOf(f: BranchFlow): { key: string; flip: boolean } | undefined {
+    if (f.alts.length !== 2) return undefined;
+    const cached = this.condKeys.get(f);
+    if (cached !== undefined) return cached ?? undefined;
+    let result: { key: string; flip: boolean } | null = null;
+    if (f.guard) {
+      result = { key: `g${this.symbolId(f.guard.variable)}=${JSON.stringify(f.guard.value ?? null)}`, flip: false };
+    } else if (f.cond) {
+      let e: ts.Expression = f.cond;
+      let flip = false;
+      for (;;) {
+        if (ts.isParenthesizedExpression(e)) e = e.expression;
+        else if (ts.isPrefixUnaryExpression(e) && e.operator === ts.SyntaxKind.ExclamationToken) { flip = !flip; e = e.operand; }
+        else break;
+      }
+      const ids: ts.Symbol[] = [];
+      if (this.stable(e, ids) && ids.length > 0) result = { key: `c${ids.map((s) => this.symbolId(s)).join(',')}:${e.getText()}`, flip };
+    }
+    this.condKeys.set(f, result);
+    return result ?? undefined;
+  }
+
+  /** An expression of constants, `const` variables and parameters: it means the same each time. */
+  private stable(e: ts.Expression, ids: ts.Symbol[]): boolean {
+    if (ts.isParenthesizedExpression(e)) return this.stable(e.expression, ids);
+    if (ts.isPrefixUnaryExpression(e) && e.operator === ts.SyntaxKind.ExclamationToken) return this.stable(e.operand, ids);
+    if (ts.isStringLiteral(e) || ts.isNumericLiteral(e) || e.kind === ts.SyntaxKind.NullKeyword
+      || e.kind === ts.SyntaxKind.TrueKeyword || e.kind === ts.SyntaxKind.FalseKeyword) return true;
+    if (ts.isPropertyAccessExpression(e)) return this.stable(e.expression, ids);
+    if (ts.isBinaryExpression(e)) {
+      const op = e.operatorToken.kind;
+      const ok = [ts.SyntaxKind.EqualsEqualsEqualsToken, ts.SyntaxKind.ExclamationEqualsEqualsToken, ts.SyntaxKind.EqualsEqualsToken,
+        ts.SyntaxKind.ExclamationEqualsToken, ts.SyntaxKind.LessThanToken, ts.SyntaxKind.GreaterThanToken, ts.SyntaxKind.LessThanEqualsToken,
+        ts.SyntaxKind.GreaterThanEqualsToken, ts.SyntaxKind.AmpersandAmpersandToken, ts.SyntaxKind.BarBarToken].includes(op);
+      return ok && this.stable(e.left, ids) && this.stable(e.right, ids);
+    }
+    if (ts.isIdentifier(e)) {
+      if (e.text === 'undefined') return true;
+      const sym = this.checker.getSymbolAtLocation(e);
+      const d = sym?.valueDeclaration ?? sym?.declarations?.[0];
+      if (!sym || !d) return false;
+      const isConst = ts.isVariableDeclaration(d) && (ts.getCombinedNodeFlags(d) & ts.NodeFlags.Const) !== 0;
+      const isParam = ts.isParameter(d) && !isAssigned(sym, d, this.checker);
+      if (!isConst && !isParam) return false;
+      ids.push(sym);
+      return true;
+    }
+    return false;
+  }
+
+  private symbolId(s: ts.Symbol): number {
+    let id = this.symbolIds.get(s);
+    if (id === undefined) this.symbolIds.set(s, (id = this.symbolIds.size));
+    return id;
+  }
+}
+
+/**
+ * One call on a receiver that can be one of several objects (`(x ? a : b).acquire()`) is recorded
+ * as one operation per object, in a row: they are alternatives, not a sequence.
+ */
+const grouped = new WeakMap<Flow[], Flow[]>();
+const alternative = new WeakSet<Op>();
+
+/** An operation whose receiver could also have been another object (see alternativesOf). */
+export function onOneOfSeveral(op: Op): boolean {
+  return alternative.has(op);
+}
+
+function alternativesOf(items: Flow[]): Flow[] {
+  let out = grouped.get(items);
+  if (out) return out;
+  out = [];
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!;
+    if (item.k !== 'op') { out.push(item); continue; }
+    const alts: Flow[] = [item];
+    while (i + 1 < items.length) {
+      const next = items[i + 1]!;
+      if (next.k !== 'op' || next.op.call !== item.op.call || next.op.kind !== item.op.kind || next.op.obj === item.op.obj) break;
+      alts.push(next);
+      i++;
+    }
+    if (alts.length > 1) for (const a of alts) if (a.k === 'op') alternative.add(a.op);
+    out.push(alts.length === 1 ? item : { k: 'branch', alts });
+  }
+  grouped.set(items, out);
+  return out;
+}
+
+/** Whether a parameter is assigned anywhere in its function. */
+function isAssigned(sym: ts.Symbol, param: ts.ParameterDeclaration, checker: ts.TypeChecker): boolean {
+  const fn = param.parent;
+  let found = false;
+  const visit = (n: ts.Node): void => {
+    if (found) return;
+    if (ts.isBinaryExpression(n) && n.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && n.operatorToken.kind <= ts.SyntaxKind.LastAssignment
+      && ts.isIdentifier(n.left) && checker.getSymbolAtLocation(n.left) === sym) found = true;
+    ts.forEachChild(n, visit);
+  };
+  if ('body' in fn && fn.body) visit(fn.body);
+  return found;
+}

@@ -1,0 +1,35 @@
+// join-unstarted (rules.md): `join()` on a process that is not started on some path to it: the
+// shim throws "can only join a started process". Decided on the joining process's paths
+// (process-paths.ts); a loop of unknown count that starts it, or code the analysis cannot see
+// that could start it, keeps the rule silent.
+import type { Finding } from '../../../../common/model';
+import type { RuleContext } from './context';
+import { processPaths } from './process-paths';
+import { finding, hasOpaqueCode, processName, unknownOps } from './util';
+
+export function joinUnstarted(ctx: RuleContext): Finding[] {
+  if (hasOpaqueCode(ctx) || unknownOps(ctx, 'process', 'start').length > 0) return [];
+  const ex = ctx.extraction;
+  const pp = processPaths(ex, ctx.checker);
+  const findings: Finding[] = [];
+  const reported = new Set<unknown>();
+  for (const { proc, op } of pp.joinUnstarted) {
+    const child = op.obj;
+    if (!pp.done.has(proc) || child.unknown || reported.has(op.call)) continue;
+    reported.add(op.call);
+    const starts = ex.ops.filter((o) => o.obj === child && o.kind === 'start');
+    findings.push(finding(ctx, {
+      rule: 'join-unstarted',
+      severity: 'error',
+      message: `${processName(proc)} can reach this join() of ${child.label} before starting it${starts.length === 0 ? ' (it is never started)' : ''}: it fails with "can only join a started process"`,
+      at: op.call,
+      related: [
+        { message: `${child.label} is created here`, at: child.node },
+        ...starts.map((s) => ({ message: `${child.label} is started here, but not on every path to the join`, at: s.call })),
+      ],
+      sites: [child, proc],
+      ops: [op],
+    }));
+  }
+  return findings;
+}

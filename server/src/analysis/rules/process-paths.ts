@@ -1,0 +1,312 @@
+// What each process does along its paths, for the lock, lifecycle and race rules: which locks it
+// holds at each acquire and release and when it ends, which processes it has started and not yet
+// joined, and which shared values or files it reads and then writes. Computed once per program
+// (cached by extraction) with the flow walker; a process the walker cannot finish within its
+// budget is left out, so no rule speaks about it.
+import ts from 'typescript';
+import { constOf, skipOuter } from '../extract';
+import type { Extraction, Flow, ObjectSite, Op, ProcessRef } from '../facts';
+import { FlowWalker, onOneOfSeveral, WalkBudgetExceeded, type ExitFlow, type Transfer } from './flow-walk';
+
+export interface Hold {
+  lock: ObjectSite;
+  acq: Op;
+  /** Taken by an acquire that may have failed (timeout, `block` false) or skipped with its loop. */
+  maybe: boolean;
+  /** The first `return`/`break`/`continue`/`throw` taken while it was held. */
+  exit?: ts.Statement;
+}
+
+interface ReadMark {
+  op: Op;
+  holds: Hold[];
+}
+
+interface PState {
+  holds: readonly Hold[];
+  started: ReadonlyMap<ObjectSite, { op?: Op; maybe: boolean }>;
+  live: readonly ObjectSite[];
+  reads: ReadonlyMap<string, ReadMark>;
+  decisions: readonly { key: string; value: boolean; depth: number }[];
+}
+
+export interface DoubleAcquire { proc: ProcessRef; second: Op; first: Op }
+export interface LockPair { proc: ProcessRef; outer: Op; inner: Op; held: ObjectSite; wanted: ObjectSite; gate: ObjectSite[]; live: ObjectSite[] }
+export interface Leak { proc: ProcessRef; acq: Op; exit?: ts.Statement }
+export interface Rmw { proc: ProcessRef; read: Op; write: Op; site: ObjectSite; key: string; protect: ObjectSite[]; live: ObjectSite[] }
+
+export interface ProcessPaths {
+  /** Processes whose every path was followed. */
+  done: Set<ProcessRef>;
+  doubleAcquires: DoubleAcquire[];
+  pairs: LockPair[];
+  /** Releases reached on some path without any hold of their lock. */
+  unheldReleases: { proc: ProcessRef; op: Op }[];
+  leaks: Leak[];
+  /** Acquires whose hold some path releases. */
+  released: Set<Op>;
+  joinUnstarted: { proc: ProcessRef; op: Op }[];
+  startTwice: { proc: ProcessRef; op: Op; first: Op }[];
+  rmw: Rmw[];
+  /** Child processes that can run at the same time as each other (`a|b` by site index). */
+  coLive: Set<string>;
+  siteIndex: Map<ObjectSite, number>;
+}
+
+const cache = new WeakMap<Extraction, ProcessPaths>();
+
+export const SHARED_KINDS: ReadonlySet<ObjectSite['kind']> = new Set(['value', 'array', 'dict', 'list', 'file']);
+
+/** Another process releases this lock without ever acquiring it: a lock used as a signal. */
+export function foreignReleasers(ex: Extraction, lock: ObjectSite, proc: ProcessRef): boolean {
+  return ex.ops.some((o) => o.obj === lock && o.kind === 'release' && o.proc !== proc
+    && !ex.ops.some((a) => a.obj === lock && a.kind === 'acquire' && a.proc === o.proc));
+}
+
+/** A lock that is one object for the whole program, so two holds of it are holds of the same lock. */
+export function singleLock(lock: ObjectSite): boolean {
+  if (lock.unknown || lock.multiplicity !== 1) return false;
+  const maker = lock.owner?.madeBy ?? lock.madeBy;
+  return !maker || maker.kind === 'main' || maker.multiplicity === 1;
+}
+
+/** Whether a blocking acquire of `lock` by a process that already holds `held` units never returns. */
+function selfBlocks(ex: Extraction, lock: ObjectSite, proc: ProcessRef, held: number): boolean {
+  if (!singleLock(lock) || foreignReleasers(ex, lock, proc)) return false;
+  if (lock.kind === 'lock') return lock.variant !== 'RLock' && held > 0;
+  if (lock.kind === 'semaphore') return typeof lock.size === 'number' && held > 0 && held >= lock.size;
+  return false;
+}
+
+export function processPaths(ex: Extraction, checker: ts.TypeChecker): ProcessPaths {
+  let result = cache.get(ex);
+  if (!result) cache.set(ex, (result = compute(ex, checker)));
+  return result;
+}
+
+function compute(ex: Extraction, checker: ts.TypeChecker): ProcessPaths {
+  const opIndex = new Map<Op, number>(ex.ops.map((o, i) => [o, i]));
+  const siteIndex = new Map<ObjectSite, number>(ex.sites.map((s, i) => [s, i]));
+  const sid = (s: ObjectSite): number => siteIndex.get(s) ?? -1;
+  const oid = (o: Op): number => opIndex.get(o) ?? -1;
+  const out: ProcessPaths = {
+    done: new Set(), doubleAcquires: [], pairs: [], unheldReleases: [], leaks: [], released: new Set(),
+    joinUnstarted: [], startTwice: [], rmw: [], coLive: new Set(), siteIndex,
+  };
+  const seen = new Set<string>();
+  const once = (key: string): boolean => {
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  };
+  const bodyOps = new WeakMap<Flow, Op[]>();
+  const opsIn = (f: Flow): Op[] => {
+    let list = bodyOps.get(f);
+    if (!list) {
+      list = [];
+      const visit = (x: Flow): void => {
+        switch (x.k) {
+          case 'op': list!.push(x.op); break;
+          case 'seq': x.items.forEach(visit); break;
+          case 'branch': x.alts.forEach(visit); break;
+          case 'loop': visit(x.body); break;
+          case 'call': visit(x.body); break;
+          case 'try': visit(x.body); if (x.handler) visit(x.handler); if (x.finalizer) visit(x.finalizer); break;
+          default: break;
+        }
+      };
+      visit(f);
+      bodyOps.set(f, list);
+    }
+    return list;
+  };
+  const ambiguous = onOneOfSeveral;
+  const holdId = (h: Hold): string => `${sid(h.lock)}.${oid(h.acq)}`;
+  const isLockish = (s: ObjectSite): boolean => s.kind === 'lock' || s.kind === 'semaphore' || s.kind === 'condition';
+
+  for (const [proc, flow0] of ex.flows) {
+    // A pool worker runs its tasks one after another, any number of them.
+    const flow: Flow = proc.kind !== 'main' && proc.role === 'pool-worker' && flow0.k === 'loop'
+      ? { k: 'loop', count: 'several', body: flow0.body } : flow0;
+    const events: (() => void)[] = [];
+    const t: Transfer<PState> = {
+      key: (s) => [
+        s.holds.map((h) => `${holdId(h)}${h.maybe ? '?' : ''}${h.exit ? `@${h.exit.pos}` : ''}`).join(','),
+        [...s.started].map(([p, v]) => `${sid(p)}${v.maybe ? '?' : ''}${v.op ? oid(v.op) : ''}`).sort().join(','),
+        s.live.map(sid).sort().join(','),
+        [...s.reads].map(([k, r]) => `${k}=${oid(r.op)}:${r.holds.map(holdId).join('+')}`).sort().join(','),
+        s.decisions.map((d) => `${d.key}${d.value ? 1 : 0}`).join(','),
+      ].join('|'),
+      op: (s, op) => transfer(s, op),
+      exit: (s, f: ExitFlow) => {
+        if (!f.node || !s.holds.some((h) => !h.maybe && !h.exit)) return s;
+        return { ...s, holds: s.holds.map((h) => (h.maybe || h.exit ? h : { ...h, exit: f.node! })) };
+      },
+      skip: (s, body) => {
+        let next = s;
+        for (const op of opsIn(body)) {
+          if (op.kind === 'acquire' && isLockish(op.obj) && !next.holds.some((h) => h.lock === op.obj)) {
+            next = { ...next, holds: [...next.holds, { lock: op.obj, acq: op, maybe: true }] };
+          } else if (op.kind === 'release' && next.holds.some((h) => h.lock === op.obj && !h.maybe)) {
+            next = { ...next, holds: next.holds.map((h) => (h.lock === op.obj ? { ...h, maybe: true } : h)) };
+          } else if (op.kind === 'start' && op.obj.kind === 'process' && !next.started.has(op.obj)) {
+            const started = new Map(next.started);
+            started.set(op.obj, { maybe: true });
+            next = { ...next, started };
+          }
+        }
+        return next;
+      },
+      decide: (s, key, value, depth) => {
+        const known = s.decisions.find((d) => d.key === key);
+        if (known) return known.value === value ? s : undefined;
+        return { ...s, decisions: [...s.decisions, { key, value, depth }] };
+      },
+      leave: (s, depth) => (s.decisions.some((d) => d.depth >= depth) ? { ...s, decisions: s.decisions.filter((d) => d.depth < depth) } : s),
+    };
+
+    const transfer = (s: PState, op: Op): PState[] => {
+      const obj = op.obj;
+      switch (op.kind) {
+        case 'acquire': {
+          if (!isLockish(obj)) return [s];
+          const mine = s.holds.filter((h) => h.lock === obj && !h.maybe);
+          if (ambiguous(op)) return [{ ...s, holds: [...s.holds, { lock: obj, acq: op, maybe: true }] }];
+          if (op.blocking) {
+            for (const h of s.holds) {
+              if (h.maybe || h.lock === obj || h.lock.kind !== 'lock' || obj.kind !== 'lock') continue;
+              const gate = s.holds.filter((g) => !g.maybe && g.lock !== obj && g.lock !== h.lock).map((g) => g.lock);
+              const live = [...s.live];
+              if (once(`pair|${oid(h.acq)}|${oid(op)}|${gate.map(sid).sort()}|${live.map(sid).sort()}`)) {
+                events.push(() => out.pairs.push({ proc, outer: h.acq, inner: op, held: h.lock, wanted: obj, gate, live }));
+              }
+            }
+            if (mine.length > 0 && selfBlocks(ex, obj, proc, mine.length)) {
+              const first = mine[0]!.acq;
+              if (once(`dbl|${oid(op)}|${oid(first)}`)) events.push(() => out.doubleAcquires.push({ proc, second: op, first }));
+              return []; // this process waits here forever
+            }
+          }
+          return [{ ...s, holds: [...s.holds, { lock: obj, acq: op, maybe: !op.blocking }] }];
+        }
+        case 'release': {
+          if (!isLockish(obj)) return [s];
+          let i = -1;
+          for (let j = s.holds.length - 1; j >= 0; j--) if (s.holds[j]!.lock === obj && !s.holds[j]!.maybe) { i = j; break; }
+          if (i < 0) for (let j = s.holds.length - 1; j >= 0; j--) if (s.holds[j]!.lock === obj) { i = j; break; }
+          if (i < 0) {
+            if (!ambiguous(op) && once(`unheld|${oid(op)}`)) events.push(() => out.unheldReleases.push({ proc, op }));
+            return [s];
+          }
+          const h = s.holds[i]!;
+          if (!h.maybe) events.push(() => out.released.add(h.acq));
+          return [{ ...s, holds: s.holds.filter((_, j) => j !== i) }];
+        }
+        case 'start': {
+          if (obj.kind !== 'process') return [s];
+          const st = s.started.get(obj);
+          if (st && !st.maybe && st.op && once(`twice|${oid(op)}|${oid(st.op)}`)) {
+            const first = st.op;
+            events.push(() => out.startTwice.push({ proc, op, first }));
+          }
+          for (const x of s.live) out.coLive.add(pairKey(sid(x), sid(obj)));
+          const started = new Map(s.started);
+          started.set(obj, { op: st?.op ?? op, maybe: false });
+          return [{ ...s, started, live: s.live.includes(obj) ? s.live : [...s.live, obj] }];
+        }
+        case 'join': {
+          if (obj.kind !== 'process') return [s];
+          if (!s.started.has(obj) && once(`unstarted|${oid(op)}`)) events.push(() => out.joinUnstarted.push({ proc, op }));
+          return op.blocking ? [{ ...s, live: s.live.filter((x) => x !== obj) }] : [s];
+        }
+        case 'read': {
+          if (!SHARED_KINDS.has(obj.kind) || !isPlainRead(op)) return [s];
+          const reads = new Map(s.reads);
+          reads.set(`${sid(obj)}:${keyOf(op, checker)}`, { op, holds: s.holds.filter((h) => !h.maybe) });
+          return [{ ...s, reads }];
+        }
+        case 'write': {
+          if (!SHARED_KINDS.has(obj.kind) || !isModifyingWrite(op)) return [s];
+          const key = keyOf(op, checker);
+          const mark = s.reads.get(`${sid(obj)}:${key}`);
+          if (mark) {
+            const now = s.holds.filter((h) => !h.maybe);
+            const protect = [...new Set(mark.holds.filter((h) => now.some((n) => n.lock === h.lock && n.acq === h.acq)).map((h) => h.lock))];
+            const live = [...s.live];
+            if (once(`rmw|${oid(mark.op)}|${oid(op)}|${protect.map(sid).sort()}|${live.map(sid).sort()}`)) {
+              events.push(() => out.rmw.push({ proc, read: mark.op, write: op, site: obj, key, protect, live }));
+            }
+          }
+          return [s];
+        }
+        default:
+          return [s];
+      }
+    };
+
+    const walker = new FlowWalker<PState>(t, checker);
+    const savedCoLive = new Set(out.coLive);
+    try {
+      const ends = walker.ends(flow, { holds: [], started: new Map(), live: [], reads: new Map(), decisions: [] });
+      for (const s of ends) {
+        for (const h of s.holds) {
+          if (h.maybe) continue;
+          const acq = h.acq;
+          const exit = h.exit;
+          if (once(`leak|${oid(acq)}|${exit?.pos ?? -1}`)) events.push(() => out.leaks.push({ proc, acq, ...(exit ? { exit } : {}) }));
+        }
+      }
+      for (const e of events) e();
+      out.done.add(proc);
+    } catch (err) {
+      if (!(err instanceof WalkBudgetExceeded)) throw err;
+      out.coLive.clear();
+      for (const k of savedCoLive) out.coLive.add(k);
+    }
+  }
+  return out;
+}
+
+export function pairKey(a: number, b: number): string {
+  return a <= b ? `${a}|${b}` : `${b}|${a}`;
+}
+
+/** `v.get()`, `d.get(k)`, `a.get(i)`, `readFileSync(p)`: a read of one shared slot. */
+function isPlainRead(op: Op): boolean {
+  return op.obj.kind === 'file' || op.method === 'get';
+}
+
+/** `v.set(x + 1)`, `writeFileSync(p, data)`: a write of a value that is not a constant. */
+export function isModifyingWrite(op: Op): boolean {
+  const index = op.obj.kind === 'value' ? 0 : 1;
+  if (op.obj.kind !== 'file' && op.method !== 'set') return false;
+  const arg = op.call.arguments[index];
+  return arg !== undefined && !constOf(skipOuter(arg));
+}
+
+/** The slot an operation reads or writes: '' for a value or file, the constant key or index, or '?'. */
+export function keyOf(op: Op, checker: ts.TypeChecker): string {
+  if (op.obj.kind === 'value' || op.obj.kind === 'file') return '';
+  const arg = op.call.arguments[0];
+  if (!arg) return '?';
+  const c = constOf(skipOuter(arg));
+  if (c && (typeof c.v === 'string' || typeof c.v === 'number')) return JSON.stringify(String(c.v));
+  const type = checker.getTypeAtLocation(arg);
+  if (type.isStringLiteral() || type.isNumberLiteral()) return JSON.stringify(String(type.value));
+  return '?';
+}
+
+/** Whether two events (a process with the children it had running then) can happen at the same time. */
+export function concurrent(pp: ProcessPaths, a: { proc: ProcessRef; live: readonly ObjectSite[] }, b: { proc: ProcessRef; live: readonly ObjectSite[] }): boolean {
+  const idx = (p: ObjectSite): number => pp.siteIndex.get(p) ?? -1;
+  if (a.proc === b.proc) {
+    const p = a.proc;
+    if (p.kind === 'main' || p.multiplicity === 1) return false;
+    if (p.role === 'pool-worker') return true;
+    return pp.coLive.has(pairKey(idx(p), idx(p)));
+  }
+  if (a.proc.kind !== 'main' && b.live.includes(a.proc)) return true;
+  if (b.proc.kind !== 'main' && a.live.includes(b.proc)) return true;
+  if (a.proc.kind === 'main' || b.proc.kind === 'main') return false;
+  return pp.coLive.has(pairKey(idx(a.proc), idx(b.proc)));
+}

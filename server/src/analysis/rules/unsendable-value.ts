@@ -1,0 +1,140 @@
+// unsendable-value (rules.md): a value structured clone cannot copy is passed in a Process's
+// `args`/`kwargs`, a pool task's arguments, or sent through a queue or pipe: a function (the send
+// fails), a shim object that stays with its process (Process, Pool, Manager, AsyncResult), a Node
+// socket or stream, or an instance of the program's own class whose methods the receiving process
+// calls (the copy arrives without its prototype, so the call fails there). Decided from abstract
+// values and types; a union with a sendable member, `any`, or a class whose methods the receiver
+// never calls keeps the rule silent.
+import ts from 'typescript';
+import type { Finding } from '../../../../common/model';
+import { skipOuter } from '../extract';
+import type { AbsValue, ObjectSite, Op, ProcessRef } from '../facts';
+import type { RuleContext } from './context';
+import { finding } from './util';
+
+const NOT_SENDABLE_SHIM = new Set(['Process', 'Pool', 'Manager', 'AsyncResult', 'IMapIterator']);
+
+interface Verdict {
+  what: string;
+  /** A class instance: sendable as data, broken only if the receiver calls these methods. */
+  methodsOf?: ts.ClassLikeDeclaration;
+}
+
+export function unsendableValue(ctx: RuleContext): Finding[] {
+  const ex = ctx.extraction;
+  const findings: Finding[] = [];
+  const checkArg = (node: ts.Expression, value: AbsValue | undefined, where: string, receivers: ProcessRef[], sites: (ObjectSite | ProcessRef)[], ops: Op[]): void => {
+    const v = verdict(node, value, ctx.checker);
+    if (!v) return;
+    if (v.methodsOf && !receiverCalls(ctx, receivers, v.methodsOf)) return;
+    const fails = v.methodsOf
+      ? `it arrives as a plain copy without its class's methods, and the receiving code calls them`
+      : 'structured clone cannot copy it, so sending it fails';
+    findings.push(finding(ctx, { rule: 'unsendable-value', severity: 'error', message: `${where} is ${v.what}: ${fails}`, at: node, sites, ops }));
+  };
+  for (const site of ex.sites) {
+    if (site.kind !== 'process' || site.role !== 'child' || site.unknown || !ts.isNewExpression(site.node)) continue;
+    const starts = ex.ops.filter((o) => o.obj === site && o.kind === 'start');
+    if (starts.length === 0) continue;
+    const options = site.node.arguments?.[0] ? skipOuter(site.node.arguments[0]) : undefined;
+    if (!options || !ts.isObjectLiteralExpression(options)) continue;
+    for (const p of options.properties) {
+      if (!ts.isPropertyAssignment(p) || !p.name || !ts.isIdentifier(p.name)) continue;
+      const init = skipOuter(p.initializer);
+      if (p.name.text === 'args' && ts.isArrayLiteralExpression(init)) {
+        init.elements.forEach((el, i) => {
+          if (!ts.isSpreadElement(el)) checkArg(el, site.args?.[i], `args[${i}] of ${site.label}`, [site], [site], starts);
+        });
+      } else if (p.name.text === 'kwargs' && ts.isObjectLiteralExpression(init)) {
+        for (const kp of init.properties) {
+          if (ts.isPropertyAssignment(kp) && kp.name && ts.isIdentifier(kp.name)) checkArg(kp.initializer, undefined, `kwargs.${kp.name.text} of ${site.label}`, [site], [site], starts);
+        }
+      }
+    }
+  }
+  for (const op of ex.ops) {
+    if ((op.kind === 'put' || op.kind === 'send') && op.argNode && !op.obj.unknown) {
+      const receivers = [...new Set(ex.ops.filter((o) => o.obj === op.obj && (o.kind === 'get' || o.kind === 'recv') && (op.end === undefined || o.end !== op.end)).map((o) => o.proc))];
+      checkArg(op.argNode, op.arg, `The value ${op.kind === 'put' ? 'put on' : 'sent through'} ${op.obj.label}`, receivers, [op.obj, op.proc], [op]);
+    } else if (op.kind === 'submit' && (op.method === 'apply' || op.method === 'applyAsync') && !op.obj.unknown) {
+      const args = op.call.arguments[1] ? skipOuter(op.call.arguments[1]) : undefined;
+      const workers = ex.sites.filter((s) => s.role === 'pool-worker' && s.owner === op.obj);
+      if (args && ts.isArrayLiteralExpression(args)) {
+        args.elements.forEach((el, i) => {
+          if (!ts.isSpreadElement(el)) checkArg(el, undefined, `Argument ${i} of the task submitted to ${op.obj.label}`, workers, [op.obj, op.proc], [op]);
+        });
+      }
+    }
+  }
+  return findings;
+}
+
+/** What makes a value unsendable, from its abstract value or its type; undefined when it may be sendable. */
+function verdict(node: ts.Expression, value: AbsValue | undefined, checker: ts.TypeChecker): Verdict | undefined {
+  if (value?.t === 'fn') return { what: 'a function' };
+  if (value?.t === 'obj' && value.site.kind === 'process') return { what: 'a Process object, which stays with the process that made it' };
+  if (value?.t === 'obj' && (value.site.kind === 'pool' || value.site.kind === 'manager')) return { what: `a ${value.site.kind === 'pool' ? 'Pool' : 'Manager'} object, which stays with the process that made it` };
+  return typeVerdict(checker.getTypeAtLocation(node), checker, 0);
+}
+
+function typeVerdict(type: ts.Type, checker: ts.TypeChecker, depth: number): Verdict | undefined {
+  if (depth > 3 || type.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown | ts.TypeFlags.Never)) return undefined;
+  if (type.isUnion()) {
+    const parts = type.types.map((t) => typeVerdict(t, checker, depth + 1));
+    return parts.every((p) => p) ? parts[0] : undefined;
+  }
+  if (!(type.flags & ts.TypeFlags.Object)) return undefined;
+  const sym = type.getSymbol() ?? type.aliasSymbol;
+  const decl = sym?.declarations?.[0];
+  const file = decl?.getSourceFile().fileName ?? '';
+  if (sym && /[\\/](@process-topology[\\/]multiprocessing|shim)[\\/]/.test(file) && NOT_SENDABLE_SHIM.has(sym.getName())) {
+    return { what: `a ${sym.getName()} object, which stays with the process that made it` };
+  }
+  if (type.getCallSignatures().length > 0 || type.getConstructSignatures().length > 0) return { what: 'a function' };
+  if (decl && /[\\/]@types[\\/]node[\\/]/.test(file) && type.getProperty('emit') && type.getProperty('on') && type.getProperty('destroy')) {
+    return { what: `a ${sym!.getName()} (a socket or stream, tied to this process's handles)` };
+  }
+  if (checker.isArrayType(type) || checker.isTupleType(type)) {
+    for (const el of checker.getTypeArguments(type as ts.TypeReference)) {
+      const v = typeVerdict(el, checker, depth + 1);
+      if (v && !v.methodsOf) return { what: `an array holding ${v.what}` };
+    }
+    return undefined;
+  }
+  if (sym && decl && ts.isClassLike(decl) && !decl.getSourceFile().isDeclarationFile && hasMethods(decl)) {
+    return { what: `an instance of the class ${sym.getName()}`, methodsOf: decl };
+  }
+  // An object literal with a function-valued property.
+  if (sym && sym.flags & ts.SymbolFlags.ObjectLiteral) {
+    for (const prop of type.getProperties()) {
+      const d = prop.valueDeclaration;
+      if (!d) continue;
+      const v = typeVerdict(checker.getTypeOfSymbolAtLocation(prop, d), checker, depth + 1);
+      if (v && !v.methodsOf) return { what: `an object whose ${prop.getName()} is ${v.what}` };
+    }
+  }
+  return undefined;
+}
+
+function hasMethods(cls: ts.ClassLikeDeclaration): boolean {
+  return cls.members.some((m) => (ts.isMethodDeclaration(m) || ts.isGetAccessorDeclaration(m) || ts.isSetAccessorDeclaration(m))
+    && !(ts.getCombinedModifierFlags(m) & ts.ModifierFlags.Static));
+}
+
+/** Whether code the receiving processes run calls a method (or accessor) of the class. */
+function receiverCalls(ctx: RuleContext, receivers: ProcessRef[], cls: ts.ClassLikeDeclaration): boolean {
+  const members = new Set<ts.Node>(cls.members.filter((m) => ts.isMethodDeclaration(m) || ts.isGetAccessorDeclaration(m) || ts.isSetAccessorDeclaration(m)));
+  let found = false;
+  const visit = (n: ts.Node): void => {
+    if (found) return;
+    if (ts.isPropertyAccessExpression(n)) {
+      const sym = ctx.checker.getSymbolAtLocation(n.name);
+      if (sym?.declarations?.some((d) => members.has(d))) { found = true; return; }
+    }
+    ts.forEachChild(n, visit);
+  };
+  for (const r of receivers) {
+    for (const fn of ctx.extraction.functionsRun.get(r) ?? []) visit(fn);
+  }
+  return found;
+}

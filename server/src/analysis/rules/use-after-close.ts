@@ -1,0 +1,94 @@
+// use-after-close (rules.md): put/get after the queue's close(), send/recv after the connection's
+// close(), submitting to a pool after close()/terminate(), a manager proxy used after the manager's
+// shutdown(): the call fails. close() acts on the calling process's own handle, so the use and the
+// close are looked for on one path of one process. Objects made more than once (in a loop, by a
+// helper called twice) are left out: a later use may be of a new object.
+import type { Finding } from '../../../../common/model';
+import type { ObjectSite, Op } from '../facts';
+import type { RuleContext } from './context';
+import { GaveUp, PathWalker } from './flow-paths';
+import { endName } from './get-without-producer';
+import { finding, processName } from './util';
+
+type Closed = ReadonlyMap<string, Op>;
+
+const CLOSES = new Set<Op['kind']>(['closeQueue', 'closeEnd', 'closePool', 'terminatePool', 'shutdown']);
+
+export function useAfterClose(ctx: RuleContext): Finding[] {
+  const ex = ctx.extraction;
+  const index = new Map<ObjectSite, number>();
+  const opIndex = new Map<Op, number>(ex.ops.map((o, i) => [o, i]));
+  const keyOf = (site: ObjectSite, end?: 0 | 1): string => {
+    if (!index.has(site)) index.set(site, index.size);
+    return `${index.get(site)}${end !== undefined ? `:${end}` : ''}`;
+  };
+  /** The handle an operation closes, or undefined. */
+  const closes = (op: Op): string | undefined => {
+    if (!CLOSES.has(op.kind) || op.obj.multiplicity !== 1 || op.obj.unknown) return undefined;
+    if (op.kind === 'closeEnd') return op.end === undefined ? undefined : keyOf(op.obj, op.end);
+    return keyOf(op.obj);
+  };
+  /** The handle an operation needs open, or undefined. */
+  const uses = (op: Op): string | undefined => {
+    const o = op.obj;
+    if (o.unknown) return undefined;
+    if (o.owner?.kind === 'manager' && o.owner.multiplicity === 1) return keyOf(o.owner);
+    if (o.multiplicity !== 1) return undefined;
+    if (o.kind === 'queue' && (op.kind === 'put' || op.kind === 'get')) return keyOf(o);
+    if (o.kind === 'pipe' && (op.kind === 'send' || op.kind === 'recv') && op.end !== undefined) return keyOf(o, op.end);
+    if (o.kind === 'pool' && op.kind === 'submit') return keyOf(o);
+    return undefined;
+  };
+  const found = new Map<Op['call'], { use: Op; close: Op }>();
+  const walker = new PathWalker<Closed>({
+    key: (s) => [...s].map(([k, op]) => `${k}@${opIndex.get(op)}`).sort().join('|'),
+    op: (s, op) => {
+      const need = uses(op);
+      const closedBy = need !== undefined ? s.get(need) : undefined;
+      if (closedBy && !found.has(op.call)) found.set(op.call, { use: op, close: closedBy });
+      const shut = closes(op);
+      if (shut === undefined || s.has(shut)) return [s];
+      return [new Map([...s, [shut, op]])];
+    },
+  });
+  for (const [proc, flow] of ex.flows) {
+    if (!ex.ops.some((o) => o.proc === proc && CLOSES.has(o.kind))) continue;
+    try {
+      walker.run(flow, [new Map()]);
+    } catch (err) {
+      if (!(err instanceof GaveUp)) throw err;
+    }
+  }
+  return [...found.values()].map(({ use, close }) => finding(ctx, {
+    rule: 'use-after-close',
+    severity: 'error',
+    message: describe(use, close),
+    at: use.call,
+    related: [{ message: `${closeWhat(close)} here (${processName(close.proc)})`, at: close.call }],
+    sites: [use.obj, ...(use.obj.owner ? [use.obj.owner] : []), use.proc],
+    ops: [use, close],
+  }));
+}
+
+function closeWhat(close: Op): string {
+  const o = close.obj;
+  switch (close.kind) {
+    case 'closeEnd': return `${endName(o, close.end)} is closed`;
+    case 'closeQueue': return `${o.label} is closed`;
+    case 'closePool': return `${o.label} is closed`;
+    case 'terminatePool': return `${o.label} is terminated`;
+    default: return `${o.label} is shut down`;
+  }
+}
+
+function describe(use: Op, close: Op): string {
+  const o = use.obj;
+  if (close.kind === 'shutdown') {
+    return `${o.label}.${use.method}() after ${close.obj.label}.shutdown(): the manager process is gone, so the proxy call fails`;
+  }
+  switch (o.kind) {
+    case 'queue': return `${o.label}.${use.method}() after ${o.label}.close() in the same process: it fails (the queue handle is closed)`;
+    case 'pipe': return `${endName(o, use.end)}.${use.method}() after ${endName(o, use.end)}.close(): it fails with "handle is closed"`;
+    default: return `${o.label}.${use.method}() after ${o.label}.${close.method}(): it fails with "Pool not running"`;
+  }
+}
