@@ -1,8 +1,10 @@
-// The hub: the one owner of every shared object's state (queue items, later lock owners, event
-// flags, ...). It lives in the root main process; children reach it over a Unix domain socket
-// (served here), the root itself through a direct in-process port. Blocking operations wait in
-// the hub, which holds their waiters and timers and answers them (an item, or Empty/Full).
+// The hub: the one owner of every shared object's state (queue items, lock owners, event flags,
+// ...). It lives in the root main process; children reach it over a Unix domain socket (served
+// here), the root itself through a direct in-process port. Blocking operations wait in the hub,
+// which holds their waiters and timers and answers them (an item, or Empty/Full).
 // Each kind of shared object registers a factory for its hub-side state (see queue.ts).
+// The hub notices a process's end as its connection closing: what was handed to it and never
+// confirmed is taken back, then each object drops it (and hands on what it held if it died).
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -17,9 +19,24 @@ export interface HubClient {
   readonly id: string;
   /** Set once the connection is closing: its waiters must not be handed anything any more. */
   gone?: boolean;
+  /** The process behind the connection (it says so first thing), for messages naming it. */
+  pid?: number;
+  name?: string;
+  /** The process said goodbye before disconnecting (an orderly exit). Gone without it: it died. */
+  clean?: boolean;
 }
 
-export type Respond = (reply: Header, payload?: Buffer | null) => void;
+/** True once a client's process is gone without its orderly exit (killed, crashed, process.exit). */
+export function died(client: HubClient): boolean {
+  return client.gone === true && client.clean !== true;
+}
+
+/**
+ * Answers a request. `undelivered`, when given, marks an answer that hands something over (an
+ * item, a message, a lock): if the receiving process goes away before it confirms receipt, the
+ * hub calls `undelivered` so the object can take the thing back (nothing is lost or stolen).
+ */
+export type Respond = (reply: Header, payload?: Buffer | null, undelivered?: () => void) => void;
 
 export interface HubRequest {
   client: HubClient;
@@ -34,9 +51,17 @@ export interface HubObject {
   drop(client: HubClient): void;
 }
 
-const kinds = new Map<string, (params: Record<string, unknown>) => HubObject>();
+/** What a kind's factory may ask of the hub: the state of another shared object it builds on. */
+export interface HubContext {
+  /** The hub-side state of `ref` (declared now if it is new); undefined for an unknown kind. */
+  object(ref: ObjectRef): HubObject | undefined;
+}
 
-export function registerKind(kind: string, create: (params: Record<string, unknown>) => HubObject): void {
+type Factory = (params: Record<string, unknown>, hub: HubContext) => HubObject;
+
+const kinds = new Map<string, Factory>();
+
+export function registerKind(kind: string, create: Factory): void {
   kinds.set(kind, create);
 }
 
@@ -80,7 +105,7 @@ export class WaitList<X = undefined> {
   }
 
   /** The oldest waiter whose connection is still open. */
-  shift(): { respond: Respond; extra: X } | undefined {
+  shift(): { client: HubClient; respond: Respond; extra: X } | undefined {
     for (;;) {
       const w = this.list.shift();
       w?.cancel?.();
@@ -88,13 +113,21 @@ export class WaitList<X = undefined> {
     }
   }
 
-  drop(client: HubClient): void {
-    for (const w of this.list) if (w.client === client) w.cancel?.();
+  /** How many requests wait (some may belong to connections that are closing). */
+  get size(): number {
+    return this.list.length;
+  }
+
+  /** Forget the waiters of `client`; returns their answer functions (oldest first). */
+  drop(client: HubClient): Respond[] {
+    const dropped = this.list.filter((w) => w.client === client);
+    for (const w of dropped) w.cancel?.();
     this.list = this.list.filter((w) => w.client !== client);
+    return dropped.map((w) => w.respond);
   }
 }
 
-export class Hub {
+export class Hub implements HubContext {
   private readonly objects = new Map<string, HubObject>();
   private socketPath: string | null = null;
   private clientCount = 0;
@@ -102,7 +135,18 @@ export class Hub {
   declare(id: string, kind: string, params: Record<string, unknown>): void {
     if (this.objects.has(id)) return;
     const create = kinds.get(kind);
-    if (create) this.objects.set(id, create(params));
+    if (!create) return;
+    try {
+      this.objects.set(id, create(params, this));
+    } catch (err) {
+      // Params no proxy of this package sends; answer every operation with the reason.
+      this.objects.set(id, { handle: (_op, _req, respond) => respond(toWire(err)), drop() {} });
+    }
+  }
+
+  object(ref: ObjectRef): HubObject | undefined {
+    this.declare(ref.id, ref.kind, ref.params);
+    return this.objects.get(ref.id);
   }
 
   dispatch(client: HubClient, header: Header, payload: Buffer | null, respond: Respond): void {
@@ -122,9 +166,9 @@ export class Hub {
     for (const obj of this.objects.values()) obj.drop(client);
   }
 
-  /** The root's own port: calls go straight into the hub. */
+  /** The root's own port: calls go straight into the hub (nothing can be lost on the way). */
   localPort(): Port {
-    const client: HubClient = { id: `local:${process.pid}` };
+    const client: HubClient = { id: `local:${process.pid}`, pid: process.pid, name: 'MainProcess' };
     return {
       call: (ref: ObjectRef, op: string, args: Header, payload: Buffer | null) => {
         this.declare(ref.id, ref.kind, ref.params);
@@ -155,20 +199,51 @@ export class Hub {
   private serve(socket: net.Socket): void {
     socket.unref(); // an idle child (a blocked daemon) must not keep the root alive
     const client: HubClient = { id: `socket:${++this.clientCount}` };
+    // Hand-overs sent to this client and not yet confirmed (see Respond): delivery id -> take back.
+    const unconfirmed = new Map<number, () => void>();
+    let deliveries = 0;
     const decoder = new FrameDecoder((header, payload) => {
-      if (header.o === 'decl') {
-        this.declare(String(header.t), String(header.k), (header.p ?? {}) as Record<string, unknown>);
-        return;
+      switch (header.o) {
+        case 'decl':
+          this.declare(String(header.t), String(header.k), (header.p ?? {}) as Record<string, unknown>);
+          return;
+        case 'hello':
+          client.pid = Number(header.pid);
+          client.name = String(header.name);
+          return;
+        case 'ack':
+          for (const d of header.d as number[]) unconfirmed.delete(d);
+          return;
+        case 'bye':
+          client.clean = true;
+          return;
       }
-      this.dispatch(client, header, payload, (reply, p) => {
-        if (!socket.destroyed && socket.writable) writeFrame(socket, { ...reply, i: header.i }, p ?? null);
+      this.dispatch(client, header, payload, (reply, p, undelivered) => {
+        if (client.gone || socket.destroyed || !socket.writable) {
+          client.gone = true;
+          undelivered?.();
+          return;
+        }
+        const head: Header = { ...reply, i: header.i };
+        if (undelivered) {
+          head.d = ++deliveries; // the process confirms it with an 'ack' frame
+          unconfirmed.set(deliveries, undelivered);
+        }
+        writeFrame(socket, head, p ?? null);
       });
     });
     socket.on('data', (chunk) => decoder.push(chunk));
     socket.on('end', () => (client.gone = true)); // every frame it sent has been handled by now
-    socket.on('error', () => socket.destroy());
+    socket.on('error', () => {
+      client.gone = true;
+      socket.destroy();
+    });
     socket.on('close', () => {
       client.gone = true;
+      // First take back what never reached the process, then release what it held.
+      const takeBack = [...unconfirmed.values()];
+      unconfirmed.clear();
+      for (const undelivered of takeBack) undelivered();
       this.drop(client);
     });
   }

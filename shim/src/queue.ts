@@ -1,36 +1,41 @@
-// `Queue<T>`: a proxy any process can hold, and `QueueState`, the items and waiters kept in the hub.
-// Items travel as serialized bytes: the putter encodes, the hub stores the bytes untouched, the
-// getter decodes. A put resolves once the hub holds the item, so an item is never lost when its
-// producer exits right after `await q.put(...)` (Python's feeder-thread flush is not needed).
+// `Queue<T>` and `JoinableQueue<T>`: proxies any process can hold, and `QueueState`, the items and
+// waiters kept in the hub. Items travel as serialized bytes: the putter encodes, the hub stores the
+// bytes untouched, the getter decodes. A put resolves once the hub holds the item, so an item is
+// never lost when its producer exits right after `await q.put(...)` (Python's feeder-thread flush is
+// not needed). An item handed to a getter whose process dies before receiving it goes back to the
+// front of the queue, so a killed consumer neither loses nor steals an item.
 import { Empty, Full, ProcessError, toWire } from './errors';
 import { registerKind, WaitList, waitSeconds, type HubObject, type HubClient, type HubRequest, type Respond } from './hub';
-import { call, nextObjectId } from './runtime';
+import { reviveWith, takeRef } from './proxy';
+import { call } from './runtime';
 import { decode, encode, kShare, registerReviver, type ObjectRef, type Shareable } from './serialize';
 
-const KIND = 'queue';
-
-let reviving: ObjectRef | null = null;
-
 export class Queue<T = unknown> implements Shareable {
+  /** The hub kind of the proxy class (JoinableQueue has its own). */
+  protected static readonly kind: string = 'queue';
+
   readonly #ref: ObjectRef;
   #closed = false;
+  /** Python's feeder thread starts with the first put; close() then closes the reader too. */
+  #fed = false;
 
   /** `maxsize <= 0` means unbounded. */
   constructor(maxsize = 0) {
-    this.#ref = reviving ?? { kind: KIND, id: nextObjectId(), params: { maxsize: Number(maxsize) || 0 } };
+    this.#ref = takeRef(new.target.kind, () => ({ maxsize: Number(maxsize) || 0 }));
   }
 
   /** Wait while the queue is full (at most `timeout` seconds), then add `item`. Rejects with Full. */
-  async put(item: T, block = true, timeout?: number): Promise<void> {
+  async put(item: T, block = true, timeout?: number | null): Promise<void> {
     this.checkOpen();
     const payload = encode(item, 'the queue item');
-    await call(this.#ref, 'put', { b: block, to: timeout }, payload);
+    this.#fed = true;
+    await call(this.#ref, 'put', { b: block, to: timeout ?? undefined }, payload);
   }
 
   /** Wait for an item (at most `timeout` seconds) and remove it. Rejects with Empty. */
-  async get(block = true, timeout?: number): Promise<T> {
+  async get(block = true, timeout?: number | null): Promise<T> {
     this.checkOpen();
-    const reply = await call(this.#ref, 'get', { b: block, to: timeout });
+    const reply = await call(this.#ref, 'get', { b: block, to: timeout ?? undefined });
     return decode(reply.payload!) as T;
   }
 
@@ -46,7 +51,9 @@ export class Queue<T = unknown> implements Shareable {
     return (await call(this.#ref, 'qsize')).header.v as number;
   }
 
+  /** Whether the queue holds no item. After close() on a queue this process put to: "handle is closed". */
   async empty(): Promise<boolean> {
+    if (this.#closed && this.#fed) throw new ProcessError('handle is closed');
     return (await call(this.#ref, 'empty')).header.v as boolean;
   }
 
@@ -72,7 +79,11 @@ export class Queue<T = unknown> implements Shareable {
   }
 
   toString(): string {
-    return `<Queue ${this.#ref.id}>`;
+    return `<${this.constructor.name} ${this.#ref.id}>`;
+  }
+
+  protected get ref(): ObjectRef {
+    return this.#ref;
   }
 
   private checkOpen(): void {
@@ -80,17 +91,29 @@ export class Queue<T = unknown> implements Shareable {
   }
 }
 
-registerReviver(KIND, (ref) => {
-  reviving = ref;
-  try {
-    return new Queue();
-  } finally {
-    reviving = null;
+/**
+ * A Queue that counts unfinished tasks: each put adds one, each `taskDone()` removes one, and
+ * `join()` waits until none is left.
+ */
+export class JoinableQueue<T = unknown> extends Queue<T> {
+  protected static override readonly kind: string = 'joinablequeue';
+
+  /** One item taken with get() is processed. More calls than puts: "task_done() called too many times". */
+  async taskDone(): Promise<void> {
+    await call(this.ref, 'taskDone');
   }
-});
+
+  /** Wait until every item put has been marked done with taskDone() (no timeout, as in Python). */
+  async join(): Promise<void> {
+    await call(this.ref, 'join');
+  }
+}
+
+registerReviver('queue', (ref) => reviveWith(ref, () => new Queue()));
+registerReviver('joinablequeue', (ref) => reviveWith(ref, () => new JoinableQueue()));
 
 /** The hub side: items in FIFO order, blocked getters (only while empty), blocked putters (only while full). */
-class QueueState implements HubObject {
+export class QueueState implements HubObject {
   private readonly items: Buffer[] = [];
   private readonly getters = new WaitList();
   private readonly putters = new WaitList<Buffer>();
@@ -119,19 +142,18 @@ class QueueState implements HubObject {
     this.putters.drop(client);
   }
 
+  /** An item entered the queue (a JoinableQueue counts it as an unfinished task). */
+  protected accepted(): void {}
+
   private isFull(): boolean {
     return this.maxsize > 0 && this.items.length >= this.maxsize;
   }
 
   private put(req: HubRequest, respond: Respond): void {
     const item = req.payload ?? Buffer.alloc(0);
-    const getter = this.getters.shift();
-    if (getter) {
-      getter.respond({}, item);
-      return respond({});
-    }
-    if (!this.isFull()) {
-      this.items.push(item);
+    if (!this.isFull()) { // (a waiting getter means the queue is empty)
+      this.accepted();
+      this.offer(item);
       return respond({});
     }
     const seconds = waitSeconds(req.header);
@@ -142,7 +164,7 @@ class QueueState implements HubObject {
   private get(req: HubRequest, respond: Respond): void {
     const item = this.items.shift();
     if (item) {
-      respond({}, item);
+      this.hand(item, respond);
       this.admitPutters();
       return;
     }
@@ -151,14 +173,59 @@ class QueueState implements HubObject {
     this.getters.add(req, respond, seconds, (r) => r(toWire(new Empty())), undefined);
   }
 
+  /** An item for the oldest waiting getter, else the queue (its back, or its front when given back). */
+  private offer(item: Buffer, front = false): void {
+    const getter = this.getters.shift();
+    if (getter) return this.hand(item, getter.respond);
+    if (front) this.items.unshift(item);
+    else this.items.push(item);
+  }
+
+  private hand(item: Buffer, respond: Respond): void {
+    respond({}, item, () => this.offer(item, true));
+  }
+
   private admitPutters(): void {
     while (!this.isFull()) {
       const putter = this.putters.shift();
       if (!putter) return;
+      this.accepted();
       this.items.push(putter.extra);
       putter.respond({});
     }
   }
 }
 
-registerKind(KIND, (params) => new QueueState(Number(params.maxsize) || 0));
+/** The hub side of a JoinableQueue: a QueueState plus the count of unfinished tasks. */
+class JoinableQueueState extends QueueState {
+  private unfinished = 0;
+  private readonly joiners = new WaitList();
+
+  override handle(op: string, req: HubRequest, respond: Respond): void {
+    switch (op) {
+      case 'taskDone':
+        if (this.unfinished <= 0) throw new ProcessError('task_done() called too many times');
+        if (--this.unfinished === 0) {
+          for (let j = this.joiners.shift(); j; j = this.joiners.shift()) j.respond({});
+        }
+        return respond({});
+      case 'join':
+        if (this.unfinished === 0) return respond({});
+        return this.joiners.add(req, respond, undefined, () => {}, undefined);
+      default:
+        return super.handle(op, req, respond);
+    }
+  }
+
+  override drop(client: HubClient): void {
+    super.drop(client);
+    this.joiners.drop(client);
+  }
+
+  protected override accepted(): void {
+    this.unfinished += 1;
+  }
+}
+
+registerKind('queue', (params) => new QueueState(Number(params.maxsize) || 0));
+registerKind('joinablequeue', (params) => new JoinableQueueState(Number(params.maxsize) || 0));

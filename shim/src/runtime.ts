@@ -60,6 +60,8 @@ export const runtime = {
   hubPath: null as string | null,
   children: new Set<ChildHandle>(),
   processCounter: 0,
+  /** True once the exit handler started ending the children: pools stop replacing their workers. */
+  finalizing: false,
 };
 
 let objectCounter = 0;
@@ -114,8 +116,32 @@ export function hubAddress(): string {
 }
 
 function getPort(): Port {
-  if (!port) port = runtime.isChild ? new SocketPort(runtime.hubPath!) : rootHub().localPort();
+  if (!port) {
+    port = runtime.isChild
+      ? new SocketPort(runtime.hubPath!, { pid: process.pid, name: runtime.name })
+      : rootHub().localPort();
+  }
   return port;
+}
+
+// Objects hosted by another hub (a manager's: `ref.at` is its socket) are reached through a port
+// per hub, made by the connector manager.ts installs.
+const remotePorts = new Map<string, Port>();
+let connectRemote: ((address: string) => Port) | null = null;
+
+export function setRemoteConnector(connect: (address: string) => Port): void {
+  connectRemote = connect;
+}
+
+function portFor(ref: ObjectRef): Port {
+  if (ref.at === undefined) return getPort();
+  let p = remotePorts.get(ref.at);
+  if (!p) {
+    if (!connectRemote) throw new Error(`no way to reach the hub at ${ref.at}`);
+    p = connectRemote(ref.at);
+    remotePorts.set(ref.at, p);
+  }
+  return p;
 }
 
 /** One operation on a shared object; rejects with the error class the hub answered. */
@@ -127,7 +153,7 @@ export async function call(
 ): Promise<Reply> {
   const release = hold();
   try {
-    const reply = await getPort().call(ref, op, args, payload);
+    const reply = await portFor(ref).call(ref, op, args, payload);
     if (typeof reply.header.e === 'string') throw fromWire(reply.header as unknown as WireError);
     return reply;
   } finally {
@@ -137,6 +163,7 @@ export async function call(
 
 /** Flush every write to the hub and disconnect (a child, before it exits). */
 export async function closePort(): Promise<void> {
+  await Promise.all([...remotePorts.values()].map((p) => p.close()));
   if (port) await port.close();
 }
 
@@ -144,6 +171,7 @@ export async function closePort(): Promise<void> {
 
 /** Python's exit handler: join the non-daemon children, then terminate and join the daemons. */
 export async function finalizeChildren(): Promise<void> {
+  runtime.finalizing = true; // for good: the process is ending
   for (;;) {
     const live = [...runtime.children].filter((c) => c.isAlive());
     if (live.length === 0) return;

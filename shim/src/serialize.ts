@@ -16,6 +16,8 @@ export interface ObjectRef {
   kind: string;
   id: string;
   params: Record<string, unknown>;
+  /** The socket of the hub that hosts the object when it is not the root's (a manager's). */
+  at?: string;
 }
 
 export interface Shareable {
@@ -33,6 +35,13 @@ const revivers = new Map<string, (ref: ObjectRef) => unknown>();
 /** Each kind of shared object registers how to rebuild a proxy from its reference. */
 export function registerReviver(kind: string, revive: (ref: ObjectRef) => unknown): void {
   revivers.set(kind, revive);
+}
+
+/** A working proxy for a reference (as a value carrying it would be revived). */
+export function reviveRef(ref: ObjectRef): unknown {
+  const reviver = revivers.get(ref.kind);
+  if (!reviver) throw new TypeError(`cannot receive a shared object of unknown kind '${ref.kind}'`);
+  return reviver(ref);
 }
 
 function isShareable(v: object): v is Shareable {
@@ -163,10 +172,7 @@ function revive(v: unknown, seen: Set<object>): unknown {
   if (Object.prototype.toString.call(v) !== '[object Object]') return v;
   const rec = v as Record<string, unknown>;
   if (MARK in rec) {
-    const ref = rec[MARK] as ObjectRef;
-    const reviver = revivers.get(ref.kind);
-    if (!reviver) throw new TypeError(`cannot receive a shared object of unknown kind '${ref.kind}'`);
-    return reviver(ref);
+    return reviveRef(rec[MARK] as ObjectRef);
   }
   for (const key of Object.keys(rec)) rec[key] = revive(rec[key], seen);
   return v;

@@ -6,6 +6,10 @@
 // is an item's serialized bytes, which the hub stores and forwards without decoding.
 // Before the first operation on an object, a connection sends {o: 'decl', t, k: kind, p: params}
 // (no reply), so the hub can create the object on first sight whoever made it.
+// Other frames without a reply: {o: 'hello', pid, name} first of all (who is connecting);
+// {o: 'ack', d: [ids]} confirms replies that carried a delivery id `d` (a hand-over: an item, a
+// message, a lock), so the hub can take back what a process never received if it dies; and
+// {o: 'bye'} just before an orderly disconnect (a connection that ends without it died).
 import net from 'node:net';
 import { ProcessError } from './errors';
 import type { ObjectRef } from './serialize';
@@ -77,16 +81,25 @@ export class SocketPort implements Port {
   private nextId = 1;
   private failure: Error | null = null;
 
-  constructor(path: string) {
+  constructor(path: string, hello: Header = {}) {
     this.socket = net.createConnection(path);
     this.socket.unref(); // pending calls hold the process open (runtime.hold), not the socket
+    writeFrame(this.socket, { ...hello, o: 'hello' }, null);
+    const received: number[] = [];
     const decoder = new FrameDecoder((header, payload) => {
+      if (typeof header.d === 'number') received.push(header.d);
       const done = this.pending.get(header.i as number);
       if (!done) return;
       this.pending.delete(header.i as number);
       done({ header, payload });
     });
-    this.socket.on('data', (chunk) => decoder.push(chunk));
+    this.socket.on('data', (chunk) => {
+      decoder.push(chunk);
+      // Confirm hand-overs before any code sees them (promise callbacks run after this handler).
+      if (received.length === 0) return;
+      if (this.socket.writable) writeFrame(this.socket, { o: 'ack', d: received }, null);
+      received.length = 0;
+    });
     this.socket.on('error', (err) => this.fail(err));
     this.socket.on('close', () => this.fail(new ProcessError('lost the connection to the main process')));
   }
@@ -115,6 +128,7 @@ export class SocketPort implements Port {
         clearTimeout(timer);
         resolve();
       });
+      if (this.socket.writable) writeFrame(this.socket, { o: 'bye' }, null);
       this.socket.end(); // 'finish' follows once every queued write reached the kernel
     });
   }

@@ -3,7 +3,6 @@
 // process group, so no child is left behind).
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
-import { ROOT } from './paths';
 
 export interface RunResult {
   outcome: 'exited' | 'hung';

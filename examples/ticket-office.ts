@@ -1,0 +1,38 @@
+// BROKEN ON PURPOSE (a race): ten buyers share a "database" file holding one ticket (seed 003).
+// Each buyer reads the file, waits (the network), and if a ticket is left writes the count back
+// minus one. Nothing stops two buyers from reading the same count before either writes it, so
+// several of them buy the one ticket. Process Topology reports it as `shared-file-race`;
+// ticket-office-locked.ts is the fix. Run: npx tsx examples/ticket-office.ts
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Process, isMainProcess } from '@process-topology/multiprocessing';
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function readCount(db: string): number {
+  return (JSON.parse(fs.readFileSync(db, 'utf8')) as { count: number }).count;
+}
+
+export async function buyer(db: string) {
+  console.log(`${process.pid} sees ${readCount(db)} ticket(s) left`);
+  const count = readCount(db);
+  await pause(100); // reading over the network
+  if (count > 0) {
+    await pause(200); // writing over the network
+    fs.writeFileSync(db, JSON.stringify({ count: count - 1 }), { flag: 'r+' }); // in place: never an empty file
+    console.log(`${process.pid} bought a ticket`);
+  } else {
+    console.log(`${process.pid} found no ticket`);
+  }
+}
+
+if (isMainProcess()) {
+  const db = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tickets-')), 'db.json');
+  fs.writeFileSync(db, JSON.stringify({ count: 1 }));
+  const buyers = Array.from({ length: 10 }, () => new Process({ target: buyer, args: [db] }));
+  for (const b of buyers) b.start();
+  for (const b of buyers) await b.join();
+  console.log(`tickets left in the database: ${readCount(db)}`);
+  fs.rmSync(path.dirname(db), { recursive: true, force: true });
+}

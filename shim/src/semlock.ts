@@ -1,0 +1,254 @@
+// What Lock, RLock, Semaphore and BoundedSemaphore share, as Python's SemLock does: one hub-side
+// state (a count of free units, who holds how many, FIFO waiters) and a proxy base class with
+// acquire / release / withLock / locked.
+//
+// Beyond Python, the state is robust: when a process dies (its hub connection ends without the
+// orderly goodbye) while holding a lock, what it held is handed on. The next acquire that gets it
+// rejects with OwnerDiedError naming the dead process, yet holds the lock, so it can repair the
+// guarded state and release. A semaphore gives back the units a dead process held, never going
+// above its initial value (a Semaphore(0) used as a signal gives nothing back).
+import { OwnerDiedError, ProcessError, toWire, type DeadOwner } from './errors';
+import {
+  died,
+  WaitList,
+  waitSeconds,
+  type HubClient,
+  type HubObject,
+  type HubRequest,
+  type Respond,
+} from './hub';
+import { call } from './runtime';
+import { kShare, type ObjectRef, type Shareable } from './serialize';
+
+export type SemKind = 'Lock' | 'RLock' | 'Semaphore' | 'BoundedSemaphore';
+
+/** Called when a waiter is given the lock; `dead` names the process that died holding it, if any. */
+export type Grant = (dead: DeadOwner | null) => void;
+
+interface Waiter {
+  count: number;
+  grant: Grant;
+}
+
+const ignore: Respond = () => {};
+
+/** The hub side of every lock and semaphore. */
+export class SemLockState implements HubObject {
+  private value: number;
+  /** Units (for an RLock: recursion levels) held per process. */
+  private readonly held = new Map<HubClient, number>();
+  private readonly waiters = new WaitList<Waiter>();
+  /** One entry per unit left behind by a process that died: the next grants report it. */
+  private readonly orphans: DeadOwner[] = [];
+
+  constructor(
+    readonly kind: SemKind,
+    private readonly initial: number,
+  ) {
+    this.value = initial;
+  }
+
+  handle(op: string, req: HubRequest, respond: Respond): void {
+    const client = req.client;
+    switch (op) {
+      case 'acquire': {
+        const grant: Grant = (dead) =>
+          respond(dead ? toWire(this.ownerDied(dead)) : { v: true }, null, () => this.ungrant(client, 1, dead));
+        return this.acquire(client, 1, waitSeconds(req.header), grant, () => respond({ v: false }));
+      }
+      case 'release':
+        this.release(client);
+        return respond({});
+      case 'value':
+        return respond({ v: this.value });
+      case 'locked':
+        return respond({ v: this.value === 0 });
+      case 'info': // for repr: this process's hold, whether another process holds it
+        return respond({
+          v: { value: this.value, mine: this.held.get(client) ?? 0, others: [...this.held.keys()].some((c) => c !== client) },
+        });
+      default:
+        return respond(toWire(new ProcessError(`unknown ${this.kind} operation '${op}'`)));
+    }
+  }
+
+  /** Whether `client` holds the lock (Condition checks this before wait and notify). */
+  ownedBy(client: HubClient): boolean {
+    return (this.held.get(client) ?? 0) > 0;
+  }
+
+  /**
+   * Take `count` levels (1 for anything but an RLock being restored after a Condition wait) for
+   * `client`, waiting at most `seconds` (undefined: forever); `grant` or `timedOut` is called once.
+   */
+  acquire(client: HubClient, count: number, seconds: number | undefined, grant: Grant, timedOut: () => void): void {
+    if (this.tryTake(client, count)) return grant(this.orphans.shift() ?? null);
+    if (seconds === 0) return timedOut();
+    const req: HubRequest = { client, header: {}, payload: null };
+    this.waiters.add(req, ignore, seconds, () => timedOut(), { count, grant });
+  }
+
+  /** Python's release; throws Python's misuse errors. */
+  release(client: HubClient): void {
+    switch (this.kind) {
+      case 'RLock': {
+        const n = this.held.get(client) ?? 0;
+        if (n === 0) throw new ProcessError('cannot release un-acquired lock');
+        if (n > 1) return void this.held.set(client, n - 1);
+        this.held.delete(client);
+        this.value = 1;
+        break;
+      }
+      case 'Lock': // any process may release a Lock, as in Python
+        if (this.value > 0) throw new ProcessError('release unlocked lock');
+        this.held.clear();
+        this.value = 1;
+        break;
+      default: {
+        if (this.kind === 'BoundedSemaphore' && this.value >= this.initial) {
+          throw new ProcessError('Semaphore released too many times');
+        }
+        const n = this.held.get(client) ?? 0;
+        if (n > 1) this.held.set(client, n - 1);
+        else this.held.delete(client);
+        this.value += 1;
+      }
+    }
+    this.passOn();
+  }
+
+  /** For Condition.wait: release every level `client` holds; returns how many to restore later. */
+  releaseAll(client: HubClient): number {
+    const n = this.held.get(client) ?? 0;
+    this.held.delete(client);
+    this.value = 1;
+    this.passOn();
+    return n;
+  }
+
+  /** A grant that never reached its process (it died first): as if it had not happened. */
+  ungrant(client: HubClient, count: number, dead: DeadOwner | null = null): void {
+    const n = this.held.get(client) ?? 0;
+    if (n === 0) return;
+    if (dead) this.orphans.unshift(dead);
+    if (n > count) return void this.held.set(client, n - count);
+    this.held.delete(client);
+    this.value = this.kind === 'Lock' || this.kind === 'RLock' ? 1 : this.value + 1;
+    this.passOn();
+  }
+
+  drop(client: HubClient): void {
+    this.waiters.drop(client);
+    const n = this.held.get(client) ?? 0;
+    // An orderly exit leaves what it held held, as in Python; a death hands it on.
+    if (n === 0 || !died(client)) return;
+    this.held.delete(client);
+    const owner: DeadOwner = { name: client.name ?? client.id, pid: client.pid ?? null };
+    if (this.kind === 'Lock' || this.kind === 'RLock') {
+      this.value = 1;
+      this.orphans.splice(0, this.orphans.length, owner);
+    } else {
+      const back = Math.min(n, Math.max(0, this.initial - this.value));
+      this.value += back;
+      for (let i = 0; i < back; i++) this.orphans.push(owner);
+    }
+    this.passOn();
+  }
+
+  ownerDied(dead: DeadOwner): OwnerDiedError {
+    const who = `'${dead.name}'${dead.pid === null ? '' : ` (pid ${dead.pid})`}`;
+    const what =
+      this.kind === 'Lock' || this.kind === 'RLock'
+        ? `the process holding this ${this.kind}, ${who}, died without releasing it; this process holds it now`
+        : `a process holding this ${this.kind}, ${who}, died without releasing it; its unit was handed to this process`;
+    return new OwnerDiedError(`${what} (repair the state it guards, then release it)`, dead);
+  }
+
+  private tryTake(client: HubClient, count: number): boolean {
+    const mine = this.held.get(client) ?? 0;
+    if (this.kind === 'RLock' && mine > 0) {
+      this.held.set(client, mine + count);
+      return true;
+    }
+    if (this.value <= 0) return false;
+    this.value -= 1;
+    this.held.set(client, mine + count);
+    return true;
+  }
+
+  /** Give free units to the oldest waiters. State is settled before each grant runs. */
+  private passOn(): void {
+    while (this.value > 0) {
+      const w = this.waiters.shift();
+      if (!w) return;
+      this.value -= 1;
+      this.held.set(w.client, (this.held.get(w.client) ?? 0) + w.extra.count);
+      w.extra.grant(this.orphans.shift() ?? null);
+    }
+  }
+}
+
+/** Python's `with lock:` for anything with acquire and release. */
+export async function withAcquired<R>(
+  lock: { acquire(): Promise<boolean>; release(): Promise<void> },
+  fn: () => R | Promise<R>,
+): Promise<R> {
+  try {
+    await lock.acquire();
+  } catch (err) {
+    // The dead owner's lock was handed to us, but fn was not run: let it go, report the death.
+    if (err instanceof OwnerDiedError) await lock.release();
+    throw err;
+  }
+  try {
+    return await fn();
+  } finally {
+    await lock.release();
+  }
+}
+
+/** The proxy side shared by locks and semaphores. */
+export abstract class SemLockProxy implements Shareable {
+  protected abstract readonly ref: ObjectRef;
+
+  /**
+   * Take the lock (a unit of the semaphore). `block = false` answers at once and ignores
+   * `timeout`; a timeout (seconds, negative counts as 0) resolves false when it expires.
+   * Rejects with OwnerDiedError, holding the lock, when its holder died (see the class comment).
+   */
+  async acquire(block = true, timeout?: number | null): Promise<boolean> {
+    const reply = await call(this.ref, 'acquire', { b: block, to: timeout ?? undefined });
+    return reply.header.v as boolean;
+  }
+
+  async release(): Promise<void> {
+    await call(this.ref, 'release');
+  }
+
+  /** Python's `with lock:`: acquire, run `fn`, release (also when `fn` throws). */
+  withLock<R>(fn: () => R | Promise<R>): Promise<R> {
+    return withAcquired(this, fn);
+  }
+
+  /** Whether anyone (in any process) holds it; for a semaphore, whether its value is 0. */
+  async locked(): Promise<boolean> {
+    return (await call(this.ref, 'locked')).header.v as boolean;
+  }
+
+  protected async info(): Promise<{ value: number; mine: number; others: boolean }> {
+    return (await call(this.ref, 'info')).header.v as { value: number; mine: number; others: boolean };
+  }
+
+  [kShare](): ObjectRef {
+    return this.ref;
+  }
+
+  toString(): string {
+    return `<${this.constructor.name} ${this.ref.id}>`;
+  }
+}
+
+/** The state factory every lock-like kind registers. */
+export function semLockState(kind: SemKind, params: Record<string, unknown>): SemLockState {
+  return new SemLockState(kind, Number(params.value ?? 1));
+}
