@@ -34,7 +34,8 @@ const cases: [string, string][] = [
   ...fs.readdirSync(FIXTURES).filter((f) => /\.(ts|cjs|js)$/.test(f)).map((f): [string, string] => [f, path.join(FIXTURES, f)]),
   ...fs.readdirSync(FIXTURES, { withFileTypes: true }).filter((d) => d.isDirectory())
     .map((d): [string, string] => [d.name, path.join(FIXTURES, d.name, 'main.ts')]),
-  ['examples/producer-consumer.ts', path.join(EXAMPLES, 'producer-consumer.ts')],
+  // Every runnable example is a golden too.
+  ...fs.readdirSync(EXAMPLES).filter((f) => f.endsWith('.ts')).map((f): [string, string] => [`examples/${f}`, path.join(EXAMPLES, f)]),
   // A module no entry reaches, analyzed on its own: its exported target with unknown inputs.
   ['multi-file/worker.ts alone', path.join(FIXTURES, 'multi-file', 'worker.ts')],
 ];

@@ -241,7 +241,14 @@ export class Extractor {
         if (ts.isVariableDeclarationList(s.initializer)) for (const d of s.initializer.declarations) this.declaration(d, ctx);
         else this.expr(s.initializer, ctx);
       }
-      this.loop(s.statement, { mult: forCount(s), node: s }, ctx, s.condition);
+      // The bound may be a parameter or a constant the interpreter knows (`i <= rounds`).
+      const known = (e: ts.Expression): { v: ConstValue } | undefined => {
+        const x = skipOuter(e);
+        if (!ts.isIdentifier(x)) return constOf(x);
+        const v = this.identifier(x, ctx);
+        return v.t === 'const' ? { v: v.v } : undefined;
+      };
+      this.loop(s.statement, { mult: forCount(s, known), node: s }, ctx, s.condition);
     } else if (ts.isWhileStatement(s) || ts.isDoStatement(s)) {
       const forever = s.expression.kind === ts.SyntaxKind.TrueKeyword;
       this.loop(s.statement, { mult: forever ? 'loop' : 'several', node: s }, ctx, s.expression);
@@ -1302,13 +1309,13 @@ function fieldOf(v: AbsValue, key: string): AbsValue {
 }
 
 /** Iterations of `for (let i = A; i < B; i++)` with constant bounds; otherwise unknown. */
-function forCount(s: ts.ForStatement): EdgeCount {
+function forCount(s: ts.ForStatement, valueOf: (e: ts.Expression) => { v: ConstValue } | undefined = constOf): EdgeCount {
   if (!s.condition || s.condition.kind === ts.SyntaxKind.TrueKeyword) return 'loop';
   const init = s.initializer && ts.isVariableDeclarationList(s.initializer) ? s.initializer.declarations[0] : undefined;
   const start = init?.initializer ? constOf(init.initializer) : undefined;
   const cond = s.condition;
   if (!start || typeof start.v !== 'number' || !ts.isBinaryExpression(cond)) return 'several';
-  const bound = constOf(cond.right);
+  const bound = valueOf(cond.right);
   if (!bound || typeof bound.v !== 'number') return 'several';
   const inc = s.incrementor;
   const step = inc && (ts.isPostfixUnaryExpression(inc) || ts.isPrefixUnaryExpression(inc))
