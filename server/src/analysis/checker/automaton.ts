@@ -71,14 +71,20 @@ export function compile(flow: Flow): Automaton {
         // A head that may enter the body again or (unless endless) leave.
         const head = add({ next: [] });
         const body = build(f.body, head, { ...t, brk: next, cont: head });
-        nodes[head]!.next = f.count === 'loop' ? [{ to: body }] : [{ to: body }, { to: next, unknown: true }];
+        // How often a loop of unknown count runs is the program's data: both going round again and
+        // leaving are choices the analysis cannot see.
+        nodes[head]!.next = f.count === 'loop' ? [{ to: body }] : [{ to: body, unknown: true }, { to: next, unknown: true }];
         return head;
       }
       case 'try': {
-        const fin = f.finalizer ? build(f.finalizer, next, t) : next;
-        // An error thrown in the body runs the handler (if any), then the finalizer.
-        const afterThrow = f.handler ? build(f.handler, fin, t) : f.finalizer ? build(f.finalizer, t.thr, t) : t.thr;
-        return build(f.body, fin, { ...t, thr: afterThrow });
+        // Leaving the body or the handler in any way (falling through, break, continue, return,
+        // throw) runs the finalizer first, then goes where it was going.
+        const through = (to: number | undefined): number | undefined =>
+          to === undefined || !f.finalizer ? to : build(f.finalizer, to, t);
+        const inner: Targets = { brk: through(t.brk), cont: through(t.cont), ret: through(t.ret)!, thr: through(t.thr)! };
+        const fin = through(next)!;
+        const afterThrow = f.handler ? build(f.handler, fin, inner) : inner.thr;
+        return build(f.body, fin, { ...inner, thr: afterThrow });
       }
       case 'call': {
         const after = jump(next);

@@ -43,8 +43,50 @@ interface ObjLayout {
 
 const ITEM = 0; // token of a value that is none of the constants the program tests for
 const MAYBE = 1; // token of a value the analysis cannot tell from those constants
-/** Item counts saturate here: CAP means "CAP or more", so a get from CAP may leave CAP or CAP - 1. */
-const CAP = 12;
+/** Items whose order and value a channel keeps; more are counted, their values unknown. */
+const CAP = 8;
+/** Slots of one FIFO channel: length, CAP tokens, untracked extra items. */
+const CHANNEL = CAP + 2;
+/** Extra items saturate here ("this many or more"). */
+const EXTRA_CAP = 32;
+/** A JoinableQueue's count of unfinished tasks saturates here. */
+const UNFINISHED_CAP = 64;
+
+function channelSize(s: Int32Array, base: number): number {
+  return s[base]! + s[base + CAP + 1]!;
+}
+
+/** Appends a token; past CAP only the count of untracked items grows (saturating). */
+function channelPush(n: Int32Array, base: number, token: number): void {
+  const len = n[base]!;
+  if (len < CAP && n[base + CAP + 1] === 0) {
+    n[base + 1 + len] = token;
+    n[base] = len + 1;
+  } else {
+    n[base + CAP + 1] = Math.min(EXTRA_CAP, n[base + CAP + 1]! + 1);
+  }
+}
+
+/** The ways to take the first item: [its token, how the state changes]; an untracked item is MAYBE. */
+function channelPops(s: Int32Array, base: number): { token: number; apply: (n: Int32Array) => void }[] {
+  const len = s[base]!;
+  if (len > 0) {
+    return [{
+      token: s[base + 1]!,
+      apply: (n) => {
+        for (let i = 1; i < len; i++) n[base + i] = n[base + i + 1]!;
+        n[base + len] = 0;
+        n[base] = len - 1;
+      },
+    }];
+  }
+  const extra = s[base + CAP + 1]!;
+  if (extra === 0) return [];
+  const ways = [{ token: -1, apply: (n: Int32Array) => { n[base + CAP + 1] = extra - 1; } }];
+  // A saturated count means "this many or more": taking one may leave it as it was.
+  if (extra === EXTRA_CAP) ways.push({ token: -1, apply: () => undefined });
+  return ways;
+}
 
 export class Explorer {
   private readonly objects = new Map<ObjectSite, ObjLayout>();
@@ -105,11 +147,14 @@ export class Explorer {
     return t;
   }
 
-  /** Object state slots: queues and pipe ends hold a count per token kind. */
+  /**
+   * Object state slots. A queue (and each direction of a pipe) is a FIFO channel: [length, CAP
+   * tokens in order, items beyond those whose values are no longer tracked]; a queue then has its
+   * unfinished-task count, a pipe the closed flag of each end.
+   */
   private layout(site: ObjectSite): void {
     if (this.objects.has(site) || site.kind === 'process' || site.kind === 'pool' || site.kind === 'manager') return;
-    const T = this.tokens.size;
-    const slots = site.kind === 'queue' ? T + 1 : site.kind === 'pipe' ? 2 * T + 2 : site.kind === 'lock' ? 2 : 1;
+    const slots = site.kind === 'queue' ? CHANNEL + 1 : site.kind === 'pipe' ? 2 * CHANNEL + 2 : site.kind === 'lock' ? 2 : 1;
     this.objects.set(site, { site, offset: this.size });
     this.size += slots;
   }
@@ -194,61 +239,59 @@ export class Explorer {
       if (g !== undefined) n[this.envOff + i * this.guardVars.size + g] = token;
     };
     const obj = this.objects.get(op.obj);
-    const T = this.tokens.size;
     const kind = this.tokenOf(op);
     const argToken = kind === 'item' ? ITEM : kind === 'maybe' ? MAYBE : this.token(kind.v);
     switch (op.kind) {
       case 'put': {
         if (!obj) return advance(), out;
         const o = obj.offset;
-        let count = 0;
-        for (let t = 0; t < T; t++) count += s[o + t]!;
         const max = op.obj.maxsize ?? 0;
-        if (max > 0 && count >= max) {
+        if (max > 0 && channelSize(s, o) >= max) {
           if (!op.blocking) advance();
           return out;
         }
         const joinable = op.obj.variant === 'JoinableQueue';
-        advance((n) => { n[o + argToken] = Math.min(CAP, n[o + argToken]! + 1); if (joinable) n[o + T] = Math.min(CAP, n[o + T]! + 1); }, max === 0);
+        advance((n) => { channelPush(n, o, argToken); if (joinable) n[o + CHANNEL] = Math.min(UNFINISHED_CAP, n[o + CHANNEL]! + 1); }, max === 0);
         return out;
       }
       case 'get': {
         if (!obj) return advance(), out;
-        const o = obj.offset;
-        for (let t = 0; t < T; t++) {
-          if (s[o + t]! > 0) advance((n) => { n[o + t]!--; setEnv(n, t); });
-          if (s[o + t] === CAP) advance((n) => { setEnv(n, t); });
+        for (const way of channelPops(s, obj.offset)) {
+          advance((n) => { way.apply(n); setEnv(n, way.token < 0 ? MAYBE : way.token); });
         }
         if (out.length === 0 && !op.blocking) advance();
         return out;
       }
-      case 'taskDone':
-        if (obj) advance((n) => { if (n[obj.offset + T]! > 0) n[obj.offset + T]!--; }, true);
-        else advance();
+      case 'taskDone': {
+        if (!obj) return advance(), out;
+        const slot = obj.offset + CHANNEL;
+        const unfinished = s[slot]!;
+        // A saturated count means "this many or more": marking one done may leave it as it was.
+        if (unfinished === UNFINISHED_CAP) advance(undefined, false);
+        advance((n) => { if (n[slot]! > 0) n[slot]!--; }, unfinished < UNFINISHED_CAP);
         return out;
+      }
       case 'joinQueue':
-        if (!obj || s[obj.offset + T] === 0 || !op.blocking) advance();
+        if (!obj || s[obj.offset + CHANNEL] === 0 || !op.blocking) advance();
         return out;
       case 'send': {
         if (!obj || op.end === undefined) return advance(), out;
-        const into = obj.offset + (1 - op.end) * T + argToken;
-        advance((n) => { n[into] = Math.min(CAP, n[into]! + 1); }, true);
+        const into = obj.offset + (1 - op.end) * CHANNEL;
+        advance((n) => { channelPush(n, into, argToken); }, true);
         return out;
       }
       case 'recv': {
         if (!obj || op.end === undefined) return advance(), out;
-        const base = obj.offset + op.end * T;
-        for (let t = 0; t < T; t++) {
-          if (s[base + t]! > 0) advance((n) => { n[base + t]!--; setEnv(n, t); });
-          if (s[base + t] === CAP) advance((n) => { setEnv(n, t); });
+        for (const way of channelPops(s, obj.offset + op.end * CHANNEL)) {
+          advance((n) => { way.apply(n); setEnv(n, way.token < 0 ? MAYBE : way.token); });
         }
         // Once the other end was closed (by anyone: copies are not tracked), recv() can end
         // with EOFError instead of waiting.
-        if (out.length === 0 && s[obj.offset + 2 * T + (1 - op.end)] === 1) advance();
+        if (out.length === 0 && s[obj.offset + 2 * CHANNEL + (1 - op.end)] === 1) advance();
         return out;
       }
       case 'closeEnd':
-        if (obj && op.end !== undefined) advance((n) => { n[obj.offset + 2 * T + op.end!] = 1; }, true);
+        if (obj && op.end !== undefined) advance((n) => { n[obj.offset + 2 * CHANNEL + op.end!] = 1; }, true);
         else advance(undefined, true);
         return out;
       case 'acquire': {
@@ -297,6 +340,8 @@ export class Explorer {
           return out;
         }
         const phase = s[this.phaseOff + i]!;
+        // waitFor(predicate) returns as soon as the predicate holds: shared state not modelled.
+        if (op.obj.kind === 'condition' && op.method === 'waitFor') return advance(), out;
         if (op.obj.kind === 'condition') {
           // Enter the waiting set first; leave only once a notify took us out of it.
           if (phase === 0) {
