@@ -42,6 +42,8 @@ console.log(`\n▶ ${files.length} test files`);
 const counts = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'pt-test-')), 'counts.json');
 const r = spawnSync(process.execPath, [
   '--import', 'tsx', '--test',
+  // Many tests wait on real processes (a hang is proven by waiting): run a few files at once.
+  '--test-concurrency=3',
   '--test-reporter=spec', '--test-reporter-destination=stdout',
   `--test-reporter=${path.join(root, 'scripts/count-reporter.mjs')}`, `--test-reporter-destination=${counts}`,
   ...files.map((f) => path.relative(root, f)),
