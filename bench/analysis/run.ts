@@ -24,6 +24,8 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
+let lastStats = { deadlockStates: 0, deadlockMs: 0, budgetExhausted: 0 };
+
 function inProcess(dir: string): { check: number; analysis: number; programs: number; nodes: number; findings: number } {
   const { options, fileNames } = readTsconfig(path.join(dir, 'tsconfig.json'));
   const checks: number[] = [];
@@ -37,8 +39,10 @@ function inProcess(dir: string): { check: number; analysis: number; programs: nu
     checks.push(performance.now() - t);
     const p2 = createProgram({ rootNames: fileNames, options });
     t = performance.now();
-    const results = analyzePrograms(p2, { rootDir: dir, files: fileNames });
+    const stats = { deadlockStates: 0, deadlockMs: 0, budgetExhausted: 0 };
+    const results = analyzePrograms(p2, { rootDir: dir, files: fileNames, stats });
     analyses.push(performance.now() - t);
+    lastStats = stats;
     summary = {
       programs: results.length,
       nodes: results.reduce((n, x) => n + x.model.nodes.length, 0),
@@ -79,10 +83,12 @@ const a = inProcess(big);
 console.log(`2,000-line file (${lines} lines): ${a.programs} program(s), ${a.nodes} nodes, ${a.findings} findings`);
 console.log(`  TypeScript check   ${a.check.toFixed(0)} ms`);
 console.log(`  our analysis       ${a.analysis.toFixed(0)} ms   ratio ${(a.analysis / a.check).toFixed(2)} (goal <= 0.50)`);
+console.log(`  deadlock checker   ${lastStats.deadlockStates} states in ${lastStats.deadlockMs} ms, budget ran out in ${lastStats.budgetExhausted} program(s)`);
 const b = inProcess(many);
 console.log(`200-file project: ${b.programs} programs, ${b.nodes} nodes, ${b.findings} findings`);
 console.log(`  TypeScript check   ${b.check.toFixed(0)} ms`);
 console.log(`  our analysis       ${b.analysis.toFixed(0)} ms   ratio ${(b.analysis / b.check).toFixed(2)}`);
+console.log(`  deadlock checker   ${lastStats.deadlockStates} states in ${lastStats.deadlockMs} ms, budget ran out in ${lastStats.budgetExhausted} program(s)`);
 const c = cold(many);
 console.log(`cold command lines on the 200-file project:`);
 console.log(`  tsc --noEmit              ${c.tsc.toFixed(0)} ms`);

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { MODEL_VERSION, type Finding, type Location, type ModelEdge, type TopologyModel } from '../../../common/model';
 import { Extractor, type Extraction } from './extract';
 import { RULES } from './rules';
+import type { AnalysisStats } from './rules/context';
 import { SHIM_PACKAGE, ShimResolver } from './shim';
 import { createProgram } from './program';
 import { applySuppressions, parseSuppressions, suppressionFindings, type Suppression } from './suppressions';
@@ -20,6 +21,8 @@ export interface AnalyzeOptions {
   shimModules?: readonly string[];
   /** States the deadlock checker may explore per program. */
   stateBudget?: number;
+  /** Filled with what the rules cost, when given. */
+  stats?: AnalysisStats;
 }
 
 /** One program: an entry module with what it imports, or a module no entry reaches, on its own. */
@@ -44,7 +47,10 @@ export function analyzePrograms(program: ts.Program, opts: AnalyzeOptions): Prog
   const run = (extraction: Extraction): void => {
     const topology = buildTopology(extraction, locator);
     const notes: string[] = [];
-    const ctx = { checker, extraction, topology, locator, notes, ...(opts.stateBudget ? { stateBudget: opts.stateBudget } : {}) };
+    const ctx = {
+      checker, extraction, topology, locator, notes,
+      ...(opts.stateBudget ? { stateBudget: opts.stateBudget } : {}), ...(opts.stats ? { stats: opts.stats } : {}),
+    };
     const findings = mostSpecific([...RULES.values()].flatMap((rule) => rule(ctx)));
     const model: TopologyModel = { version: MODEL_VERSION, root, nodes: topology.nodes, edges: topology.edges, findings: findings.sort(compareFindings) };
     if (notes.length > 0) model.notes = notes;

@@ -1173,6 +1173,8 @@ export class Extractor {
       else if (method.startsWith('starmap')) taskArgs = items ? asColl(union(items.items))?.items ?? [] : [];
       else taskArgs = [items ? union(items.items) : UNKNOWN];
       this.runInWorker(worker, fn, taskArgs, ctx);
+    } else {
+      this.escape(args.slice(1));
     }
     if (method.endsWith('Async')) {
       const callbacks = args[2];
@@ -1203,6 +1205,8 @@ export class Extractor {
     // A site whose target is one of several functions (`[f, g].map((target) => new Process({ target }))`)
     // runs one of them per instance.
     const alts = targets.map((fn) => this.collect(ctx, () => { this.invoke(fn, args, ctx, site.self); }));
+    // A target the analysis cannot see (from a library, from `any`) may do anything with its args.
+    if (targets.length === 0) this.escape(args);
     if (alts.length === 1) ctx.out.push(alts[0]!);
     else if (alts.length > 1) ctx.out.push({ k: 'branch', alts });
     this.flows.set(site, seq(ctx.out));

@@ -13,6 +13,14 @@ export interface RuleContext {
   notes?: string[];
   /** States the deadlock checker may explore. */
   stateBudget?: number;
+  /** Where rules add up what they cost (benchmarks read it). */
+  stats?: AnalysisStats;
+}
+
+export interface AnalysisStats {
+  deadlockStates: number;
+  deadlockMs: number;
+  budgetExhausted: number;
 }
 
 export type Rule = (ctx: RuleContext) => Finding[];

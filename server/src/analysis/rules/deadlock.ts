@@ -58,7 +58,13 @@ export function deadlock(ctx: RuleContext): Finding[] {
     if (op.arg?.t === 'const') return { v: op.arg.v };
     return constants.some((c) => valueMatches(op, c, ctx.checker) !== 'no') ? 'maybe' : 'item';
   };
+  const started = Date.now();
   const result = new Explorer(instances, relevant, tokenOf).explore(ctx.stateBudget ?? DEFAULT_STATE_BUDGET);
+  if (ctx.stats) {
+    ctx.stats.deadlockStates += result.states;
+    ctx.stats.deadlockMs += Date.now() - started;
+    if (result.exhausted) ctx.stats.budgetExhausted++;
+  }
   if (result.exhausted) {
     ctx.notes?.push(`deadlock: explored ${result.states} states of ${ex.entry.fileName.split('/').pop()} without finishing (budget); no claim either way`);
   }

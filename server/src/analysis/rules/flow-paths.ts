@@ -34,7 +34,7 @@ export interface Outcome<S> {
 }
 
 /** Loops with a constant count up to this are unrolled exactly. */
-const UNROLL = 32;
+const UNROLL = 128;
 /** Steps (states through an operation) a walk may take; beyond it the walk gives up. */
 const BUDGET = 200_000;
 
@@ -230,7 +230,8 @@ export type Count = number | 'many';
  */
 export function maxAlongPaths(flow: Flow, pred: (op: Op) => boolean, start = 0, threshold = Infinity): { max: Count; crossing?: Op } {
   let crossing: Op | undefined;
-  const cap = Number.isFinite(threshold) ? threshold + 2 : 10_000;
+  // Counting past this says nothing more (and an endless loop would count a long way up to it).
+  const cap = Number.isFinite(threshold) ? threshold + 2 : start + 256;
   const walker = new PathWalker<Count>({
     key: (n) => String(n),
     op: (n, op) => {
@@ -246,13 +247,50 @@ export function maxAlongPaths(flow: Flow, pred: (op: Op) => boolean, start = 0, 
     },
     widen: (n) => (typeof n === 'number' && n > cap ? 'many' : n),
   });
-  const ends = walker.ends(flow, [start]);
+  const ends = walker.ends(slice(flow, pred) ?? { k: 'seq', items: [] }, [start]);
   let max = start;
   for (const n of ends) {
     if (n === 'many') return { max: 'many', ...(crossing ? { crossing } : {}) };
     if (n > max) max = n;
   }
   return { max, ...(crossing ? { crossing } : {}) };
+}
+
+/**
+ * The part of a flow that matters for the operations `keep` selects: other operations are dropped,
+ * and so are subtrees left with neither a kept operation nor an exit (a `return` before a put still
+ * decides whether the put runs). Walking the slice gives the same counts, much faster on big flows.
+ */
+export function slice(flow: Flow, keep: (op: Op) => boolean): Flow | undefined {
+  switch (flow.k) {
+    case 'op': return keep(flow.op) ? flow : undefined;
+    case 'exit': return flow;
+    case 'seq': {
+      const items = flow.items.map((f) => slice(f, keep)).filter((f): f is Flow => !!f);
+      return items.length === 0 ? undefined : items.length === 1 ? items[0] : { k: 'seq', items };
+    }
+    case 'branch': {
+      const alts = flow.alts.map((f) => slice(f, keep));
+      if (alts.every((a) => !a)) return undefined;
+      const empty: Flow = { k: 'seq', items: [] };
+      return { ...flow, alts: alts.map((a) => a ?? empty) };
+    }
+    case 'loop': {
+      const body = slice(flow.body, keep);
+      return body ? { ...flow, body } : undefined;
+    }
+    case 'call': {
+      const body = slice(flow.body, keep);
+      return body ? { k: 'call', body } : undefined;
+    }
+    case 'try': {
+      const body = slice(flow.body, keep);
+      const handler = flow.handler && slice(flow.handler, keep);
+      const finalizer = flow.finalizer && slice(flow.finalizer, keep);
+      if (!body && !handler && !finalizer) return undefined;
+      return { k: 'try', body: body ?? { k: 'seq', items: [] }, handler, finalizer };
+    }
+  }
 }
 
 /** Processes in a stable order: main first, then by where they are created. */

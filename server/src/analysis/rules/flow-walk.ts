@@ -53,8 +53,31 @@ export class FlowWalker<S> {
     private readonly budget = 200_000,
   ) {}
 
+  /** Branch conditions tested more than once: only their outcomes are worth remembering. */
+  private repeated = new Set<string>();
+
   /** Every state the process can end in: normally, by `return`, or by an uncaught `throw`. */
   ends(flow: Flow, init: S): S[] {
+    const seen = new Set<string>();
+    this.repeated = new Set();
+    const visit = (f: Flow): void => {
+      switch (f.k) {
+        case 'branch': {
+          const c = this.condOf(f);
+          if (c) {
+            if (seen.has(c.key)) this.repeated.add(c.key);
+            seen.add(c.key);
+          }
+          f.alts.forEach(visit);
+          break;
+        }
+        case 'seq': f.items.forEach(visit); break;
+        case 'loop': case 'call': visit(f.body); break;
+        case 'try': visit(f.body); if (f.handler) visit(f.handler); if (f.finalizer) visit(f.finalizer); break;
+        default: break;
+      }
+    };
+    visit(flow);
     const r = this.walk(flow, [init], 0);
     return this.uniq([...r.normal, ...r.ret, ...r.thr, ...r.brk, ...r.cont]);
   }
@@ -101,7 +124,8 @@ export class FlowWalker<S> {
         return out;
       }
       case 'branch': {
-        const cond = this.condOf(f);
+        const tested = this.condOf(f);
+        const cond = tested && this.repeated.has(tested.key) ? tested : undefined;
         f.alts.forEach((alt, i) => {
           const taken = cond ? ins.flatMap((s) => {
             const d = this.t.decide(s, cond.key, (i === 0) !== cond.flip, depth);

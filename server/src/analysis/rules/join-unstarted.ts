@@ -4,7 +4,7 @@
 // that could start it, keeps the rule silent.
 import type { Finding } from '../../../../common/model';
 import type { RuleContext } from './context';
-import { processPaths } from './process-paths';
+import { escaped, processPaths } from './process-paths';
 import { finding, hasOpaqueCode, processName, unknownOps } from './util';
 
 export function joinUnstarted(ctx: RuleContext): Finding[] {
@@ -15,7 +15,7 @@ export function joinUnstarted(ctx: RuleContext): Finding[] {
   const reported = new Set<unknown>();
   for (const { proc, op } of pp.joinUnstarted) {
     const child = op.obj;
-    if (!pp.done.has(proc) || child.unknown || reported.has(op.call)) continue;
+    if (!pp.done.has(proc) || child.unknown || escaped(ex, child) || reported.has(op.call)) continue;
     reported.add(op.call);
     const starts = ex.ops.filter((o) => o.obj === child && o.kind === 'start');
     findings.push(finding(ctx, {

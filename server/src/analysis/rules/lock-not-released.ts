@@ -8,7 +8,7 @@ import ts from 'typescript';
 import type { FixData, Finding } from '../../../../common/model';
 import type { Op } from '../facts';
 import type { RuleContext } from './context';
-import { foreignReleasers, processPaths, type Leak } from './process-paths';
+import { escaped, foreignReleasers, processPaths, type Leak } from './process-paths';
 import { finding, hasOpaqueCode, indentOf, processName } from './util';
 
 export function lockNotReleased(ctx: RuleContext): Finding[] {
@@ -20,7 +20,7 @@ export function lockNotReleased(ctx: RuleContext): Finding[] {
   for (const leak of pp.leaks) {
     const lock = leak.acq.obj;
     if (!pp.done.has(leak.proc) || lock.unknown || leak.acq.method === 'withLock' || selfBlocked.has(leak.acq.call)) continue;
-    if (foreignReleasers(ex, lock, leak.proc)) continue;
+    if (foreignReleasers(ex, lock, leak.proc) || escaped(ex, lock)) continue;
     const list = byCall.get(leak.acq.call) ?? [];
     list.push(leak);
     byCall.set(leak.acq.call, list);

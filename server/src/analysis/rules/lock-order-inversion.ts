@@ -7,7 +7,7 @@ import type ts from 'typescript';
 import type { Finding } from '../../../../common/model';
 import type { ObjectSite } from '../facts';
 import type { RuleContext } from './context';
-import { concurrent, processPaths, singleLock, type LockPair } from './process-paths';
+import { concurrent, escaped, processPaths, singleLock, type LockPair } from './process-paths';
 import { finding, hasOpaqueCode, processName } from './util';
 
 const MAX_CYCLE = 4;
@@ -15,7 +15,9 @@ const MAX_CYCLE = 4;
 export function lockOrderInversion(ctx: RuleContext): Finding[] {
   if (hasOpaqueCode(ctx)) return [];
   const pp = processPaths(ctx.extraction, ctx.checker);
-  const pairs = pp.pairs.filter((p) => pp.done.has(p.proc) && p.inner.blocking && singleLock(p.held) && singleLock(p.wanted));
+  const ex = ctx.extraction;
+  const pairs = pp.pairs.filter((p) => pp.done.has(p.proc) && p.inner.blocking && singleLock(p.held) && singleLock(p.wanted)
+    && !escaped(ex, p.held) && !escaped(ex, p.wanted));
   const from = new Map<ObjectSite, LockPair[]>();
   for (const p of pairs) {
     const list = from.get(p.held) ?? [];

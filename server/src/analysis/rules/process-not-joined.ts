@@ -7,6 +7,7 @@ import ts from 'typescript';
 import type { FixData, Finding } from '../../../../common/model';
 import type { ObjectSite, Op } from '../facts';
 import type { RuleContext } from './context';
+import { escaped } from './process-paths';
 import { finding, hasOpaqueCode, indentOf, processName, unknownOps } from './util';
 
 export function processNotJoined(ctx: RuleContext): Finding[] {
@@ -15,7 +16,7 @@ export function processNotJoined(ctx: RuleContext): Finding[] {
   const findings: Finding[] = [];
   const byProcess = new Map<ObjectSite, Op[]>();
   for (const op of ex.ops) {
-    if (op.kind !== 'start' || op.obj.kind !== 'process' || op.obj.unknown || op.obj.daemon) continue;
+    if (op.kind !== 'start' || op.obj.kind !== 'process' || op.obj.unknown || op.obj.daemon || escaped(ex, op.obj)) continue;
     const list = byProcess.get(op.obj) ?? [];
     list.push(op);
     byProcess.set(op.obj, list);

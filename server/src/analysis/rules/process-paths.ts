@@ -63,6 +63,11 @@ export function foreignReleasers(ex: Extraction, lock: ObjectSite, proc: Process
     && !ex.ops.some((a) => a.obj === lock && a.kind === 'acquire' && a.proc === o.proc));
 }
 
+/** Handed to code the analysis cannot see, which may acquire, release, start or join it. */
+export function escaped(ex: Extraction, site: ObjectSite): boolean {
+  return ex.escaped?.has(site) ?? false;
+}
+
 /** A lock that is one object for the whole program, so two holds of it are holds of the same lock. */
 export function singleLock(lock: ObjectSite): boolean {
   if (lock.unknown || lock.multiplicity !== 1) return false;
@@ -72,7 +77,7 @@ export function singleLock(lock: ObjectSite): boolean {
 
 /** Whether a blocking acquire of `lock` by a process that already holds `held` units never returns. */
 function selfBlocks(ex: Extraction, lock: ObjectSite, proc: ProcessRef, held: number): boolean {
-  if (!singleLock(lock) || foreignReleasers(ex, lock, proc)) return false;
+  if (!singleLock(lock) || foreignReleasers(ex, lock, proc) || escaped(ex, lock)) return false;
   if (lock.kind === 'lock') return lock.variant !== 'RLock' && held > 0;
   if (lock.kind === 'semaphore') return typeof lock.size === 'number' && held > 0 && held >= lock.size;
   return false;

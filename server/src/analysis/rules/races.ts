@@ -5,7 +5,7 @@
 // is not a constant, with the locks held across both.
 import type ts from 'typescript';
 import type { Finding } from '../../../../common/model';
-import type { ObjectSite } from '../facts';
+import type { ObjectSite, ProcessRef } from '../facts';
 import type { RuleContext } from './context';
 import { concurrent, processPaths, singleLock, type Rmw } from './process-paths';
 import { finding, hasOpaqueCode, processName } from './util';
@@ -45,7 +45,8 @@ export function raceFindings(ctx: RuleContext, rule: 'unsynchronized-update' | '
     } else {
       related.push({ message: `${other} runs the same code at the same time`, at: b.proc.kind === 'main' ? a.write.call : b.proc.node });
     }
-    const who = a.proc === b.proc ? `Several ${processName(a.proc)} processes` : `${processName(a.proc)} and ${processName(b.proc)}`;
+    const who = a.proc === b.proc ? `The ${instances(a.proc)} ${a.proc.kind === 'main' ? 'main' : a.proc.label} processes`
+      : processName(a.proc) === processName(b.proc) ? `Two ${processName(a.proc)} processes` : `${processName(a.proc)} and ${processName(b.proc)}`;
     const what = files
       ? `${who} can each read then write the file ${site.path ?? site.label} without holding one common lock: one process's write overwrites another's update`
       : `${who} can each read then write ${slot} without holding one common lock: updates get lost`;
@@ -60,6 +61,11 @@ export function raceFindings(ctx: RuleContext, rule: 'unsynchronized-update' | '
     }));
   }
   return findings;
+}
+
+function instances(p: ProcessRef): string {
+  const m = p.kind === 'main' ? 1 : p.multiplicity;
+  return m === 'several' ? 'several' : String(m);
 }
 
 function byPosition(a: Rmw, b: Rmw): [Rmw, Rmw] {

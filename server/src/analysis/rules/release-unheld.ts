@@ -3,7 +3,7 @@
 // released by any process, so when another process can hold it the rule stays silent.
 import type { Finding } from '../../../../common/model';
 import type { RuleContext } from './context';
-import { processPaths } from './process-paths';
+import { escaped, processPaths } from './process-paths';
 import { finding, hasOpaqueCode, processName } from './util';
 
 export function releaseUnheld(ctx: RuleContext): Finding[] {
@@ -14,7 +14,7 @@ export function releaseUnheld(ctx: RuleContext): Finding[] {
   const reported = new Set<unknown>();
   for (const { proc, op } of pp.unheldReleases) {
     const lock = op.obj;
-    if (!pp.done.has(proc) || lock.kind !== 'lock' || lock.unknown || reported.has(op.call)) continue;
+    if (!pp.done.has(proc) || lock.kind !== 'lock' || lock.unknown || escaped(ex, lock) || reported.has(op.call)) continue;
     const acquires = ex.ops.filter((o) => o.obj === lock && o.kind === 'acquire');
     // Another process may hold a Lock, and then this release is legal.
     if (lock.variant !== 'RLock' && acquires.some((a) => a.proc !== proc)) continue;

@@ -22,7 +22,7 @@ export interface TaskPaths {
   gaveUp: boolean;
 }
 
-const CAP = 8;
+const CAP = 64;
 
 export function taskPaths(ctx: RuleContext, queue: ObjectSite, proc: ProcessRef): TaskPaths {
   const result: TaskPaths = { excess: [], leftAtEnd: [], leftInLoop: [], gaveUp: false };
