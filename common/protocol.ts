@@ -34,17 +34,54 @@ export interface StatusParams {
 export interface InitOptions {
   /** Where the bundled rule docs are (a file: URI ending in /), so links open offline. */
   docsBase?: string;
+  /** An analysis still running after this long is stopped and reported as failed (default 30 s). */
+  analysisTimeoutMs?: number;
+  /** Heap limit of the analysis thread, in MB (default 2048): past it that thread is replaced. */
+  analysisMemoryMb?: number;
+  /** Edits closer together than this are analyzed once, after the last (default 20 ms). */
+  debounceMs?: number;
+}
+
+/** `processTopology/serverInfo`: the server process and its counters (tests, bug reports). */
+export const SERVER_INFO_REQUEST = 'processTopology/serverInfo';
+export interface ServerInfo {
+  pid: number;
+  /** Analyses started since the server started. */
+  analyses: number;
+  /** Analysis threads started: 1, plus one per replacement after a timeout or crash. */
+  workersStarted: number;
+  /** The edit generation: it grows with every open, change and close. */
+  generation: number;
 }
 
 /** Extension host -> webview. */
 export type ToWebview =
-  | { type: 'model'; model: TopologyModel; title: string; focus?: string };
+  | { type: 'model'; model: TopologyModel; title: string; focus?: string }
+  /**
+   * The editor's selection moved: the graph highlights the nodes whose declaration or whose edges'
+   * operations contain `loc` (or exactly `nodeIds`), without moving keyboard focus. Neither: clear.
+   */
+  | { type: 'select'; loc?: Location; nodeIds?: string[] };
+
+/** What the graph can be exported as: pictures drawn by the webview, texts from common/graph-formats. */
+export const EXPORT_FORMATS = ['svg', 'png', 'dot', 'mermaid'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+/** The largest export the host accepts, in characters of `data` (a PNG is a base64 data: URL). */
+export const MAX_EXPORT_CHARS = 48 * 1024 * 1024;
+export const EXPORT_EXTENSIONS: Readonly<Record<ExportFormat, string>> = { svg: 'svg', png: 'png', dot: 'dot', mermaid: 'mmd' };
 
 /** Webview -> extension host. Validated with `parseFromWebview` before use. */
 export type FromWebview =
   | { type: 'ready' }
+  /** Open the code (a click, Enter): the editor takes the focus. */
   | { type: 'open'; loc: Location }
-  | { type: 'rendered'; nodes: number; edges: number };
+  /** Show the code (a trace step): selected and revealed in the editor, the focus stays in the graph. */
+  | { type: 'reveal'; loc: Location }
+  | { type: 'rendered'; nodes: number; edges: number }
+  /** Save the graph: the host asks where with a save dialog. `png` data is a `data:image/png;base64,` URL. */
+  | { type: 'export'; format: ExportFormat; data: string };
+
+const PNG_PREFIX = 'data:image/png;base64,';
 
 /** The webview is untrusted: accept only the exact shapes above. */
 export function parseFromWebview(msg: unknown): FromWebview | undefined {
@@ -52,8 +89,43 @@ export function parseFromWebview(msg: unknown): FromWebview | undefined {
   const m = msg as Record<string, unknown>;
   if (m.type === 'ready' && Object.keys(m).length === 1) return { type: 'ready' };
   if (m.type === 'open' && isLocation(m.loc)) return { type: 'open', loc: m.loc };
+  if (m.type === 'reveal' && isLocation(m.loc)) return { type: 'reveal', loc: m.loc };
   if (m.type === 'rendered' && isCount(m.nodes) && isCount(m.edges)) return { type: 'rendered', nodes: m.nodes, edges: m.edges };
+  if (m.type === 'export' && isExport(m.format, m.data)) return { type: 'export', format: m.format as ExportFormat, data: m.data };
   return undefined;
+}
+
+function isExport(format: unknown, data: unknown): data is string {
+  if (typeof format !== 'string' || !(EXPORT_FORMATS as readonly string[]).includes(format)) return false;
+  if (typeof data !== 'string' || data.length === 0 || data.length > MAX_EXPORT_CHARS) return false;
+  switch (format as ExportFormat) {
+    case 'svg': return /^\s*(<\?xml[^>]*>\s*)?<svg[\s>]/.test(data.slice(0, 512));
+    case 'png': return data.startsWith(PNG_PREFIX) && isBase64(data, PNG_PREFIX.length);
+    case 'dot': return /^\s*(strict\s+)?(di)?graph\b/.test(data.slice(0, 256));
+    case 'mermaid': return /^\s*(flowchart|graph)\b/.test(data.slice(0, 256));
+  }
+}
+
+function isBase64(s: string, from: number): boolean {
+  if ((s.length - from) % 4 !== 0 || s.length === from) return false;
+  for (let i = from; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    const ok = (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 47
+      || (c === 61 && i >= s.length - 2);
+    if (!ok) return false;
+  }
+  return true;
+}
+
+/** The bytes to write for a validated export: base64-decoded for PNG, UTF-8 text otherwise. */
+export function exportBytes(msg: { format: ExportFormat; data: string }): Uint8Array {
+  if (msg.format === 'png') {
+    const bin = atob(msg.data.slice(PNG_PREFIX.length));
+    const out = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+    return out;
+  }
+  return new TextEncoder().encode(msg.data);
 }
 
 function isCount(v: unknown): v is number {

@@ -31,10 +31,14 @@ const builds = [
   { ...common, entryPoints: ['extension/src/main.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'] },
   // The language server, with the TypeScript compiler bundled in.
   { ...common, entryPoints: ['server/src/lsp/server.ts'], outfile: 'dist/server.js', platform: 'node', format: 'cjs', target: 'node20' },
+  // Its analysis thread (a worker_threads Worker the server starts): the TypeScript programs live there.
+  { ...common, entryPoints: ['server/src/lsp/worker.ts'], outfile: 'dist/analysis-worker.js', platform: 'node', format: 'cjs', target: 'node20' },
   // The command line, the same analysis.
   { ...common, entryPoints: ['server/src/cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', target: 'node20'},
   // The graph drawing, for the webview and the CLI's html page.
   { ...common, entryPoints: ['webview/src/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'iife', target: 'es2022' },
+  // Its elkjs layout, run in a Web Worker (the webview starts it from a blob: URL).
+  { ...common, entryPoints: ['webview/src/layout-worker.ts'], outfile: 'dist/layout-worker.js', platform: 'browser', format: 'iife', target: 'es2022', sourcemap: false, minify: true, charset: 'utf8' },
 ];
 
 // The integration suite that runs inside VS Code's extension host (code-server or test-electron).

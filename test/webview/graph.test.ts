@@ -1,6 +1,9 @@
-// Browser test of the graph page: bundles webview/src/main.ts with esbuild, loads it in Debian's
-// Chromium through playwright-core, once as the standalone page (`graph --format html`) and once in
-// a VS Code–like page, and checks the drawing, clicks, updates and the CSP.
+// Browser test of the graph page: bundles webview/src/main.ts and the elkjs layout worker with
+// esbuild, loads them in Debian's Chromium through playwright-core, once as the standalone page
+// (`graph --format html`) and once in a VS Code–like page (VS Code's CSP with a nonce, the worker
+// fetched from a resource origin and started from a blob: URL), and checks the drawing, the layout,
+// clicks, filters, search, the trace replay, updates, exports, and the themes (screenshots in
+// test-results/).
 // Run from the repository root: node --import tsx --test test/webview/graph.test.ts
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,11 +14,14 @@ import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { Location, ModelNode, TopologyModel } from '../../common/model';
+import { parseFromWebview } from '../../common/protocol';
 import { jsonForScript, standaloneHtml } from '../../webview/src/standalone';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const RESULTS = path.join(ROOT, 'test-results');
 const CHROMIUM = '/usr/bin/chromium';
+const WEBVIEW_ORIGIN = 'https://pt-webview.test';
+const RESOURCE_ORIGIN = 'https://pt-resource.test';
 
 function loc(line: number, character = 2, length = 20): Location {
   return { file: 'src/app.ts', range: { start: { line, character }, end: { line, character: character + length } } };
@@ -88,8 +94,17 @@ function complex(): TopologyModel {
       n('ev', 'event', 'stop', 7),
       n('pipe', 'pipe', 'logPipe', 8, { duplex: false }),
       n('pool', 'pool', 'pool', 9),
+      n('pw', 'process', 'pool worker', 9, { role: 'pool-worker', multiplicity: 4, daemon: true }),
       n('counter', 'value', 'done', 10),
       n('file', 'file', 'out.log', 11),
+      n('sem', 'semaphore', 'slots', 12),
+      n('cond', 'condition', 'ready', 13),
+      n('bar', 'barrier', 'start', 14),
+      n('arr', 'array', 'buf', 15),
+      n('dict', 'dict', 'cache', 16),
+      n('list', 'list', 'log', 17),
+      n('ns', 'namespace', 'cfg', 18),
+      n('mgr', 'manager', 'manager', 19),
     ],
     edges: [
       e('spawn', 'main', 'worker', { count: 'several' }), e('spawn', 'main', 'logger'),
@@ -99,8 +114,10 @@ function complex(): TopologyModel {
       e('acquire', 'worker', 'lock'), e('release', 'worker', 'lock'), e('acquire', 'logger', 'lock'),
       e('set', 'main', 'ev'), e('wait', 'ev', 'logger'),
       e('send', 'main', 'pipe', { end: 'end0' }), e('recv', 'pipe', 'logger', { end: 'end1' }),
-      e('submit', 'main', 'pool'), e('result', 'pool', 'main'),
+      e('submit', 'main', 'pool'), e('result', 'pool', 'main'), e('spawn', 'pool', 'pw'),
       e('write', 'worker', 'counter'), e('read', 'counter', 'main'), e('write', 'logger', 'file'),
+      e('acquire', 'worker', 'sem'), e('wait', 'cond', 'worker'), e('notify', 'main', 'cond'), e('wait', 'bar', 'worker'),
+      e('write', 'pw', 'arr'), e('write', 'pw', 'dict'), e('read', 'list', 'main'), e('read', 'ns', 'pw'), e('spawn', 'main', 'mgr'),
     ],
     findings: [
       { rule: 'lock-not-released', severity: 'warning', message: 'printLock may stay held when logger raises',
@@ -111,8 +128,47 @@ function complex(): TopologyModel {
   };
 }
 
+const A = 'proc:a@src/app.ts:5';
+const B = 'proc:b@src/app.ts:6';
+const L1 = 'lock:l1@src/app.ts:2';
+const L2 = 'lock:l2@src/app.ts:3';
+
+/** Two processes take two locks in opposite orders: a deadlock with a two-step trace. */
+function deadlock(): TopologyModel {
+  return {
+    version: 1,
+    root: 'file:///home/me/app',
+    nodes: [
+      { id: MAIN, kind: 'process', role: 'main', label: 'main', loc: loc(1) },
+      { id: L1, kind: 'lock', variant: 'Lock', label: 'l1', loc: loc(2) },
+      { id: L2, kind: 'lock', variant: 'Lock', label: 'l2', loc: loc(3) },
+      { id: A, kind: 'process', role: 'child', label: 'a', target: 'a', loc: loc(5) },
+      { id: B, kind: 'process', role: 'child', label: 'b', target: 'b', loc: loc(6) },
+    ],
+    edges: [
+      { id: 'sa', kind: 'spawn', from: MAIN, to: A, locs: [loc(8)] },
+      { id: 'sb', kind: 'spawn', from: MAIN, to: B, locs: [loc(9)] },
+      { id: 'a1', kind: 'acquire', from: A, to: L1, locs: [loc(12, 4, 12)] },
+      { id: 'a2', kind: 'acquire', from: A, to: L2, locs: [loc(13, 4, 12)] },
+      { id: 'b2', kind: 'acquire', from: B, to: L2, locs: [loc(22, 4, 12)] },
+      { id: 'b1', kind: 'acquire', from: B, to: L1, locs: [loc(23, 4, 12)] },
+    ],
+    findings: [{
+      rule: 'deadlock', severity: 'error',
+      message: 'Deadlock: a waits in acquire() on l2, b waits in acquire() on l1, and nothing left can wake them',
+      loc: loc(13, 4, 12), related: [{ message: 'b waits here', loc: loc(23, 4, 12) }],
+      trace: [
+        { process: A, op: 'a: acquire l1', loc: loc(12, 4, 12) },
+        { process: B, op: 'b: acquire l2', loc: loc(22, 4, 12) },
+      ],
+      nodes: [A, L2, B, L1], edges: ['a2', 'b1'],
+    }],
+  };
+}
+
 let browser: Browser;
 let bundle: string;
+let workerBundle: string;
 let css: string;
 
 async function waitForChromium(): Promise<void> {
@@ -126,16 +182,11 @@ async function waitForChromium(): Promise<void> {
 
 before(async () => {
   await mkdir(RESULTS, { recursive: true });
-  const result = await build({
-    entryPoints: [path.join(ROOT, 'webview/src/main.ts')],
-    bundle: true,
-    format: 'iife',
-    platform: 'browser',
-    target: 'es2022',
-    write: false,
-    logLevel: 'silent',
-  });
-  bundle = result.outputFiles[0]!.text;
+  const bundleOf = async (entry: string, minify: boolean): Promise<string> => (await build({
+    entryPoints: [path.join(ROOT, entry)], bundle: true, format: 'iife', platform: 'browser', target: 'es2022',
+    write: false, logLevel: 'silent', minify, charset: 'utf8',
+  })).outputFiles[0]!.text;
+  [bundle, workerBundle] = await Promise.all([bundleOf('webview/src/main.ts', false), bundleOf('webview/src/layout-worker.ts', true)]);
   css = await readFile(path.join(ROOT, 'webview/media/graph.css'), 'utf8');
   await waitForChromium();
   browser = await chromium.launch({
@@ -155,11 +206,8 @@ interface Opened {
   problems: string[];
 }
 
-/** Writes `html` to test-results/<name>.html and opens it from file://, recording every problem. */
-async function open(name: string, html: string): Promise<Opened> {
-  const file = path.join(RESULTS, `${name}.html`);
-  await writeFile(file, html);
-  const page = await browser.newPage({ viewport: { width: 1000, height: 620 } });
+async function newPage(): Promise<Opened> {
+  const page = await browser.newPage({ viewport: { width: 1100, height: 640 } });
   const problems: string[] = [];
   page.on('console', (msg) => { if (msg.type() === 'error') problems.push(`console: ${msg.text()}`); });
   page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
@@ -169,12 +217,24 @@ async function open(name: string, html: string): Promise<Opened> {
       console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI} ${e.sample}`);
     });
   });
-  await page.goto(pathToFileURL(file).href);
   return { page, problems };
 }
 
-/** A page like the one the extension host builds: VS Code's CSP and an `acquireVsCodeApi` stub. */
-function vscodeLikeHtml(initialState?: unknown): string {
+/** Writes `html` to test-results/<name>.html and opens it from file://, recording every problem. */
+async function open(name: string, html: string): Promise<Opened> {
+  const file = path.join(RESULTS, `${name}.html`);
+  await writeFile(file, html);
+  const opened = await newPage();
+  await opened.page.goto(pathToFileURL(file).href);
+  return opened;
+}
+
+/**
+ * A page like the one the extension host builds (graph-panel.ts): VS Code's CSP with a nonce, the
+ * stylesheet and script, `acquireVsCodeApi`, and the layout worker's URL on #app, served from a
+ * resource origin of its own as VS Code serves `asWebviewUri` resources.
+ */
+async function openVsCode(name: string, initialState?: unknown, workerStatus = 200): Promise<Opened> {
   const nonce = 'vscodeTestNonce0123456789';
   const stub = `
     (() => {
@@ -193,21 +253,37 @@ function vscodeLikeHtml(initialState?: unknown): string {
         });
       };
     })();`;
-  return `<!DOCTYPE html>
+  const html = `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'nonce-${nonce}'; script-src 'nonce-${nonce}';">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src ${RESOURCE_ORIGIN} data: blob:; style-src ${RESOURCE_ORIGIN} 'nonce-${nonce}'; script-src 'nonce-${nonce}'; font-src ${RESOURCE_ORIGIN}; connect-src ${RESOURCE_ORIGIN}; worker-src blob:;">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <title>Process Topology</title>
-<style nonce="${nonce}">${css}</style>
+<link rel="stylesheet" href="${RESOURCE_ORIGIN}/dist/graph.css" nonce="${nonce}">
 </head>
 <body>
 ${initialState === undefined ? '' : `<script type="application/json" id="initial-state">${jsonForScript(initialState)}</script>`}
+<div id="app" data-layout-worker="${RESOURCE_ORIGIN}/dist/layout-worker.js"></div>
 <script nonce="${nonce}">${stub}</script>
-<script nonce="${nonce}">${bundle.replace(/<\/script/gi, '<\\/script')}</script>
+<script nonce="${nonce}" src="${RESOURCE_ORIGIN}/dist/webview.js"></script>
 </body>
 </html>`;
+  await writeFile(path.join(RESULTS, `${name}.html`), html);
+  const opened = await newPage();
+  const cors = { 'access-control-allow-origin': '*' };
+  await opened.page.route(`${WEBVIEW_ORIGIN}/**`, (route) => route.fulfill({ status: 200, contentType: 'text/html', body: html }));
+  await opened.page.route(`${RESOURCE_ORIGIN}/**`, (route) => {
+    const url = new URL(route.request().url());
+    if (url.pathname === '/dist/webview.js') return route.fulfill({ status: 200, contentType: 'text/javascript', headers: cors, body: bundle });
+    if (url.pathname === '/dist/graph.css') return route.fulfill({ status: 200, contentType: 'text/css', headers: cors, body: css });
+    if (url.pathname === '/dist/layout-worker.js') {
+      return route.fulfill({ status: workerStatus, contentType: 'text/javascript', headers: cors, body: workerStatus === 200 ? workerBundle : 'not found' });
+    }
+    return route.fulfill({ status: 404, headers: cors, body: '' });
+  });
+  await opened.page.goto(`${WEBVIEW_ORIGIN}/index.html`);
+  return opened;
 }
 
 function countBy<T>(items: readonly T[], key: (t: T) => string): Record<string, number> {
@@ -216,8 +292,8 @@ function countBy<T>(items: readonly T[], key: (t: T) => string): Record<string, 
   return out;
 }
 
-async function kindCounts(page: Page): Promise<Record<string, number>> {
-  const kinds = await page.$$eval('.node', (els) => els.map((el) => Array.from(el.classList).find((c) => c.startsWith('kind-'))!.slice(5)));
+async function kindCounts(page: Page, selector = '.node'): Promise<Record<string, number>> {
+  const kinds = await page.$$eval(selector, (els) => els.map((el) => Array.from(el.classList).find((c) => c.startsWith('kind-'))!.slice(5)));
   return countBy(kinds, (k) => k);
 }
 
@@ -227,6 +303,17 @@ async function nodeCenters(page: Page): Promise<Record<string, { x: number; y: n
     return [el.getAttribute('data-id')!, { x: r.x + r.width / 2, y: r.y + r.height / 2 }];
   })));
 }
+
+/** Waits for the elkjs layout (from the worker) to be applied and its animation to end. */
+async function settled(page: Page, layout = 'elk'): Promise<void> {
+  await page.waitForSelector(`svg.pt-svg[data-layout="${layout}"][data-layout-state="settled"]`, { timeout: 30_000 });
+}
+
+const posted = (page: Page): Promise<Record<string, unknown>[]> =>
+  page.evaluate(() => (window as unknown as { __posted: Record<string, unknown>[] }).__posted);
+
+const ids = (page: Page, selector: string): Promise<string[]> =>
+  page.$$eval(selector, (els) => els.map((e) => e.getAttribute('data-id')!).sort());
 
 async function checkDrawing(page: Page, model: TopologyModel): Promise<void> {
   await page.waitForSelector('.node');
@@ -244,15 +331,20 @@ async function checkDrawing(page: Page, model: TopologyModel): Promise<void> {
     assert.equal(await g.count(), 1, e.id);
     assert.match((await g.getAttribute('class'))!, new RegExp(`\\bedge kind-${e.kind}\\b`));
     assert.equal((await g.locator('.edge-label').textContent())!.split(' ')[0], e.kind);
+    // Direction: every edge ends in an arrowhead.
+    assert.match((await g.locator('.edge-line').getAttribute('marker-end'))!, /^url\(#pt\d+-arrow-/);
   }
-  // The finding marks its node and edge, and its message is in their tooltips.
+  // Counts on edges: "↻" for a loop, "×3" for three.
+  assert.equal(await page.locator('.edge[data-id="e1"] .edge-label').textContent(), 'spawn ×3');
+  assert.equal(await page.locator('.edge[data-id="e3"] .edge-label').textContent(), 'put ↻');
+  // The finding marks its node and edge, and its message is in their aria labels.
   const consumer = page.locator(`.node[data-id="${CONSUMER}"]`);
   const get = page.locator('.edge[data-id="e4"]');
   assert.match((await consumer.getAttribute('class'))!, /\bfinding-error\b/);
   assert.match((await get.getAttribute('class'))!, /\bfinding-error\b/);
-  assert.equal(await page.locator('.finding-error').count(), 2);
-  assert.match((await consumer.locator('title').textContent())!, /none is ever put/);
-  assert.match((await get.locator('title').textContent())!, /none is ever put/);
+  assert.equal(await page.locator('.node.finding-error, .edge.finding-error').count(), 2);
+  assert.match((await consumer.getAttribute('aria-label'))!, /none is ever put/);
+  assert.match((await get.getAttribute('aria-label'))!, /none is ever put/);
   assert.equal(await consumer.locator('.node-label').textContent(), 'consumer ×2');
   assert.equal(await page.locator(`.node[data-id="${PRODUCER}"] .node-label`).textContent(), 'producer ×3');
   // Every node is inside the visible area after the initial fit.
@@ -264,10 +356,30 @@ async function checkDrawing(page: Page, model: TopologyModel): Promise<void> {
   }
 }
 
+function assertNoOverlap(boxes: { id: string | null; x0: number; y0: number; x1: number; y1: number }[]): void {
+  for (let i = 0; i < boxes.length; i++) {
+    for (let j = i + 1; j < boxes.length; j++) {
+      const a = boxes[i]!;
+      const b = boxes[j]!;
+      assert.ok(!(a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1), `${a.id} and ${b.id} overlap`);
+    }
+  }
+}
+
+const shapeBoxes = (page: Page) => page.$$eval('.node', (els) => els.map((el) => {
+  const r = el.querySelector('.node-body')!.getBoundingClientRect();
+  return { id: el.getAttribute('data-id'), x0: r.left, y0: r.top, x1: r.right, y1: r.bottom };
+}));
+
 describe('graph webview', () => {
-  test('standalone page draws the model and shows clicked locations', async () => {
+  test('standalone page: draws the model, lays it out with elkjs in a blob: worker under the CSP, shows clicked locations', async () => {
     const model = fixture();
-    const { page, problems } = await open('webview-standalone', standaloneHtml(model, bundle, css, 'app.ts — Process Topology'));
+    const { page, problems } = await open('webview-standalone', standaloneHtml(model, bundle, css, 'app.ts — Process Topology', workerBundle));
+    await page.waitForSelector('.node');
+    // First paint comes from the layered layout, before the worker answers.
+    assert.match((await page.getAttribute('svg.pt-svg', 'data-layout'))!, /^(layered|elk)$/);
+    await settled(page);
+    assert.ok(Number(await page.getAttribute('svg.pt-svg', 'data-layout-ms')) >= 0);
     await checkDrawing(page, model);
     assert.equal(await page.title(), 'app.ts — Process Topology');
     assert.match((await page.locator('.pt-status').textContent())!, /3 processes · 6 edges · 1 error/);
@@ -275,81 +387,164 @@ describe('graph webview', () => {
     assert.equal(await page.locator('.pt-status').textContent(), 'src/app.ts:35:5');
     await page.locator('.edge[data-id="e4"] .edge-label').click();
     assert.equal(await page.locator('.pt-status').textContent(), 'src/app.ts:21:18');
+    // The legend names each kind drawn, and the finding's severity.
+    assert.deepEqual((await page.locator('.pt-legend-kinds .pt-legend-item').allTextContents()).sort(), ['process', 'queue']);
+    assert.match((await page.locator('.pt-legend').textContent())!, /error finding/);
     await page.screenshot({ path: path.join(RESULTS, 'webview-standalone.png') });
     assert.deepEqual(problems, []);
     await page.close();
   });
 
-  test('a bigger model draws every node and edge without overlaps', async () => {
+  test('a bigger model: a distinct shape per kind, every node and edge, no overlaps, deterministic', async () => {
     const model = complex();
-    const { page, problems } = await open('webview-complex', standaloneHtml(model, bundle, css, 'complex.ts'));
-    await page.waitForSelector('.node');
+    const html = standaloneHtml(model, bundle, css, 'complex.ts', workerBundle);
+    const { page, problems } = await open('webview-complex', html);
+    await settled(page);
     assert.deepEqual(await kindCounts(page), countBy(model.nodes, (n: ModelNode) => n.kind));
     assert.equal(await page.locator('.edge').count(), model.edges.length);
     assert.equal(await page.locator('.node.finding-warning').count(), 1);
     assert.equal(await page.locator('.edge.finding-error').count(), 2);
-    const boxes = await page.$$eval('.node', (els) => els.map((el) => {
-      const r = el.getBoundingClientRect();
-      return { id: el.getAttribute('data-id'), x0: r.left, y0: r.top, x1: r.right, y1: r.bottom };
-    }));
-    for (let i = 0; i < boxes.length; i++) {
-      for (let j = i + 1; j < boxes.length; j++) {
-        const a = boxes[i]!;
-        const b = boxes[j]!;
-        assert.ok(!(a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1), `${a.id} and ${b.id} overlap`);
-      }
-    }
+    // Each kind has its own drawing.
+    const shapes = await page.$$eval('.node', (els) => Object.fromEntries(els.map((el) => [
+      Array.from(el.classList).find((c) => c.startsWith('kind-'))!,
+      Array.from(el.querySelectorAll('.node-body > :not(text)')).filter((s) => !s.classList.contains('shape-stack'))
+        .map((s) => `${s.tagName}:${s.getAttribute('class')}:${s.getAttribute('d') ?? s.getAttribute('rx') ?? s.getAttribute('r')}`).join('|'),
+    ])));
+    const drawings = Object.values(shapes);
+    assert.equal(new Set(drawings).size, drawings.length, JSON.stringify(shapes, null, 1));
+    assertNoOverlap(await shapeBoxes(page));
+    const transforms = await page.$$eval('.node, .edge .edge-line', (els) => els.map((el) => el.getAttribute('transform') ?? el.getAttribute('d')!));
     await page.screenshot({ path: path.join(RESULTS, 'webview-complex.png') });
+    assert.deepEqual(problems, []);
+    await page.close();
+    // The same model lays out the same way.
+    const again = await open('webview-complex-again', html);
+    await settled(again.page);
+    assert.deepEqual(await again.page.$$eval('.node, .edge .edge-line', (els) => els.map((el) => el.getAttribute('transform') ?? el.getAttribute('d')!)), transforms);
+    await again.page.close();
+  });
+
+  test('filter by kind and search by name', async () => {
+    const model = complex();
+    const { page, problems } = await open('webview-filter', standaloneHtml(model, bundle, css, 'complex.ts', workerBundle));
+    await settled(page);
+    const visible = (sel: string) => page.locator(`${sel}:visible`).count();
+    await page.locator('.pt-kinds > summary').click();
+    const queueBox = page.locator('.pt-kind input[value="queue"]');
+    await queueBox.uncheck();
+    assert.equal(await visible('.node.kind-queue'), 0);
+    assert.equal(await visible('.node'), model.nodes.length - 2);
+    // Edges to a hidden node are hidden with it.
+    assert.equal(await visible('.edge[data-id="c6"]'), 0);
+    await queueBox.check();
+    assert.equal(await visible('.node'), model.nodes.length);
+    await page.keyboard.press('Escape');
+
+    await page.locator('.pt-search').fill('work');
+    assert.deepEqual(await ids(page, '.node.search-match'), ['pw', 'worker']);
+    assert.equal(await page.locator('.node.search-miss').count(), model.nodes.length - 2);
+    await page.locator('.pt-search').press('Enter');
+    assert.equal(await page.locator('.node.search-current').count(), 1);
+    await page.locator('.pt-search').fill('no such thing');
+    assert.equal(await page.locator('.node.search-match').count(), 0);
+    assert.match((await page.locator('.pt-search').getAttribute('class'))!, /no-match/);
+    await page.locator('.pt-search').fill('');
+    assert.equal(await page.locator('.node.search-miss').count(), 0);
+
+    // Focus on a node's neighbourhood: upstream of `results` is main's worker chain, downstream is main.
+    await page.locator('.node[data-id="results"]').click();
+    await page.locator('.pt-focus-down').click();
+    const notFaded = async () => (await ids(page, '.node:not(.faded)'));
+    assert.ok((await notFaded()).includes('results') && (await notFaded()).includes('main'));
+    await page.locator('.pt-focus-up').click();
+    const up = await notFaded();
+    assert.ok(up.includes('worker') && up.includes('results') && !up.includes('file'), up.join());
+    await page.locator('.pt-focus-clear').click();
+    assert.equal(await page.locator('.node.faded').count(), 0);
     assert.deepEqual(problems, []);
     await page.close();
   });
 
-  test('the layout is deterministic', async () => {
-    const transforms = async (): Promise<string[]> => {
-      const { page } = await open('webview-deterministic', standaloneHtml(fixture(), bundle, css, 't'));
-      await page.waitForSelector('.node');
-      const t = await page.$$eval('.node, .edge .edge-line', (els) => els.map((el) => el.getAttribute('transform') ?? el.getAttribute('d')!));
-      await page.close();
-      return t;
-    };
-    assert.deepEqual(await transforms(), await transforms());
+  test('replicated processes expand into instances, pools fold into one node', async () => {
+    const model = complex();
+    const { page, problems } = await open('webview-expand', standaloneHtml(model, bundle, css, 'complex.ts', workerBundle));
+    await settled(page);
+    assert.equal(await page.locator('.node[data-id="worker"] .node-label').textContent(), 'worker ×n');
+    await page.locator('.node[data-id="worker"] .toggle').click();
+    await page.waitForSelector('.node[data-id="worker#1"]');
+    assert.deepEqual(await ids(page, '.node.instance'), ['worker#1', 'worker#2', 'worker#3']);
+    assert.equal(await page.locator('.node[data-id="worker"]').count(), 0);
+    // Each instance has the edges of its process.
+    assert.equal(await page.locator('.edge[data-id^="c7#"]').count(), 3);
+    await settled(page);
+    assertNoOverlap(await shapeBoxes(page));
+    await page.screenshot({ path: path.join(RESULTS, 'webview-expanded.png') });
+    // And back, with the keyboard (X on a focused instance).
+    await page.locator('.node[data-id="worker#2"]').focus();
+    await page.keyboard.press('x');
+    await page.waitForSelector('.node[data-id="worker"]');
+    assert.equal(await page.locator('.node.instance').count(), 0);
+
+    // The pool folds its workers in, and their edges move onto it.
+    await page.locator('.pt-fold-pools').click();
+    await page.waitForFunction(() => !document.querySelector('.node[data-id="pw"]'));
+    assert.match((await page.locator('.node[data-id="pool"] .node-label').textContent())!, /pool \(pool worker ×4\)/);
+    assert.equal(await page.locator('.edge.kind-write[data-id*="@pool>"]').count(), 2);
+    await page.locator('.node[data-id="pool"] .toggle').click();
+    await page.waitForSelector('.node[data-id="pw"]');
+    assert.deepEqual(problems, []);
+    await page.close();
   });
 
-  test('inside VS Code: ready, model messages, open on click and Enter, state, update in place', async () => {
+  test('inside VS Code: ready, elkjs worker from a resource URL under the CSP, open on click and Enter, state, update in place', async () => {
     const model = fixture();
-    const { page, problems } = await open('webview-vscode', vscodeLikeHtml());
+    const { page, problems } = await openVsCode('webview-vscode');
     await page.waitForFunction(() => (window as unknown as { __posted: unknown[] }).__posted.length > 0);
-    const posted = (): Promise<unknown[]> => page.evaluate(() => (window as unknown as { __posted: unknown[] }).__posted);
-    assert.deepEqual(await posted(), [{ type: 'ready' }]);
+    assert.deepEqual(await posted(page), [{ type: 'ready' }]);
     assert.equal(await page.locator('.node').count(), 0);
 
     // Malformed messages are ignored.
     await page.evaluate(() => {
       window.postMessage({ type: 'model', model: { version: 1, nodes: 'nope' }, title: 'x' }, '*');
       window.postMessage({ type: 'other' }, '*');
+      window.postMessage({ type: 'select', loc: { file: 3 } }, '*');
       window.postMessage('model', '*');
     });
     await page.waitForTimeout(100);
     assert.equal(await page.locator('.node').count(), 0);
 
     await page.evaluate((m) => window.postMessage({ type: 'model', model: m, title: 'app.ts' }, '*'), model);
+    await settled(page);
     await checkDrawing(page, model);
-    const state = await page.evaluate(() => (window as unknown as { __state: unknown }).__state);
-    assert.deepEqual(state, { model, title: 'app.ts' });
+    assert.deepEqual((await posted(page)).find((m) => m.type === 'rendered'), { type: 'rendered', nodes: 4, edges: 6 });
+    const state = await page.evaluate(() => (window as unknown as { __state: { model: unknown; title: string } }).__state);
+    assert.deepEqual(state.model, model);
+    assert.equal(state.title, 'app.ts');
 
     const consumerNode = model.nodes.find((n) => n.id === CONSUMER)!;
     await page.locator(`.node[data-id="${CONSUMER}"]`).click();
-    assert.deepEqual((await posted()).at(-1), { type: 'open', loc: consumerNode.loc });
+    assert.deepEqual((await posted(page)).at(-1), { type: 'open', loc: consumerNode.loc });
+    assert.match((await page.locator(`.node[data-id="${CONSUMER}"]`).getAttribute('class'))!, /\bselected\b/);
     await page.locator('.edge[data-id="e3"] .edge-label').click();
-    assert.deepEqual((await posted()).at(-1), { type: 'open', loc: model.edges[2]!.locs[0] });
+    assert.deepEqual((await posted(page)).at(-1), { type: 'open', loc: model.edges[2]!.locs[0] });
 
-    // Keyboard: Tab reaches the nodes, Enter opens the focused one.
+    // Hover: a tooltip with the role, the operations and the finding.
+    await page.locator(`.node[data-id="${CONSUMER}"] .node-label`).hover();
+    const tip = page.locator('.pt-tooltip');
+    await tip.waitFor({ state: 'visible' });
+    const tipText = (await tip.textContent())!;
+    assert.match(tipText, /process consumer ×2 \(child, target consumer\)/);
+    assert.match(tipText, /← get from q \(in a loop, blocking\)/);
+    assert.match(tipText, /none is ever put/);
+    await page.mouse.move(2, 600);
+
+    // Keyboard: Enter opens the focused node.
     await page.locator(`.node[data-id="${MAIN}"]`).focus();
     await page.keyboard.press('Enter');
-    assert.deepEqual((await posted()).at(-1), { type: 'open', loc: model.nodes[0]!.loc });
+    assert.deepEqual((await posted(page)).at(-1), { type: 'open', loc: model.nodes[0]!.loc });
     await page.locator(`.node[data-id="${CONSUMER}"]`).focus();
     await page.keyboard.press('Enter');
-    assert.deepEqual((await posted()).at(-1), { type: 'open', loc: consumerNode.loc });
+    assert.deepEqual((await posted(page)).at(-1), { type: 'open', loc: consumerNode.loc });
     // Arrow keys follow edges: Left from a node to an incoming edge, Right from an edge to its target.
     await page.keyboard.press('ArrowLeft');
     assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-id')), 'e2');
@@ -357,10 +552,10 @@ describe('graph webview', () => {
     assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-id')), 'e5');
     await page.keyboard.press('ArrowUp');
     await page.keyboard.press('Enter');
-    assert.deepEqual((await posted()).at(-1), { type: 'open', loc: model.edges[1]!.locs[0] });
+    assert.deepEqual((await posted(page)).at(-1), { type: 'open', loc: model.edges[1]!.locs[0] });
     await page.keyboard.press('ArrowRight');
     assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-id')), CONSUMER);
-    // Tab goes from the toolbar's button through the nodes, in model order.
+    // Tab goes from the toolbar's last button through the nodes, in model order.
     await page.locator('.pt-fit').focus();
     const order: (string | null | undefined)[] = [];
     for (let i = 0; i < model.nodes.length; i++) {
@@ -368,11 +563,21 @@ describe('graph webview', () => {
       order.push(await page.evaluate(() => document.activeElement?.getAttribute('data-id')));
     }
     assert.deepEqual(order, model.nodes.map((n) => n.id));
+
+    // The same model again (the user typed, nothing changed): the layout is reused, nothing moves.
     await page.locator(`.node[data-id="${CONSUMER}"]`).focus();
+    const zoomBefore = await page.getAttribute('.viewport', 'transform');
+    const before = await nodeCenters(page);
+    const retyped = fixture();
+    retyped.findings[0]!.message = 'the consumers wait for a sentinel that never comes';
+    retyped.edges[2]!.locs = [loc(13, 4, 12)];
+    await page.evaluate((m) => window.postMessage({ type: 'model', model: m, title: 'app.ts' }, '*'), retyped);
+    await page.waitForFunction(() => /never comes/.test(document.querySelector('.node.finding-error')?.getAttribute('aria-label') ?? ''));
+    assert.deepEqual(await nodeCenters(page), before);
+    assert.equal(await page.getAttribute('.viewport', 'transform'), zoomBefore);
     await page.screenshot({ path: path.join(RESULTS, 'webview-vscode.png') });
 
-    // An update with one more node keeps the others where they are on screen, and the focus.
-    const before = await nodeCenters(page);
+    // An update with one more node keeps the others where they are on screen, the zoom, the selection and the focus.
     const next = grown();
     await page.evaluate((m) => window.postMessage({ type: 'model', model: m, title: 'app.ts' }, '*'), next);
     await page.waitForFunction((n) => document.querySelectorAll('.node').length === n, next.nodes.length);
@@ -383,36 +588,163 @@ describe('graph webview', () => {
       const q = afterUpdate[id]!;
       assert.ok(Math.abs(p.x - q.x) < 0.5 && Math.abs(p.y - q.y) < 0.5, `${id} moved from ${JSON.stringify(p)} to ${JSON.stringify(q)}`);
     }
+    assert.equal(await page.getAttribute('.viewport', 'transform'), zoomBefore);
     assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-id')), CONSUMER);
-    // The new node does not sit on an old one.
-    const boxes = await page.$$eval('.node .shape:not(.shape-stack)', (els) => els.map((el) => {
-      const r = el.getBoundingClientRect();
-      return { x0: r.left, y0: r.top, x1: r.right, y1: r.bottom };
-    }));
-    for (let i = 0; i < boxes.length; i++) {
-      for (let j = i + 1; j < boxes.length; j++) {
-        const a = boxes[i]!;
-        const b = boxes[j]!;
-        assert.ok(!(a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1), `shapes ${i} and ${j} overlap`);
-      }
-    }
+    assert.match((await page.locator(`.node[data-id="${CONSUMER}"]`).getAttribute('class'))!, /\bselected\b/);
+    // The new node fades in, briefly.
+    assert.match((await page.locator('.node[data-id="lock:l@src/app.ts:33"]').getAttribute('class'))!, /\bentering\b/);
+    assertNoOverlap(await shapeBoxes(page));
     await page.screenshot({ path: path.join(RESULTS, 'webview-vscode-updated.png') });
     assert.deepEqual(problems, []);
     await page.close();
   });
 
-  test('inside VS Code: draws the saved state again after a reload', async () => {
+  test('inside VS Code: the editor selection highlights its nodes', async () => {
     const model = fixture();
-    const { page, problems } = await open('webview-vscode-restore', vscodeLikeHtml({ model, title: 'app.ts' }));
-    await checkDrawing(page, model);
-    assert.deepEqual(await page.evaluate(() => (window as unknown as { __posted: unknown[] }).__posted), [{ type: 'ready' }]);
+    const { page, problems } = await openVsCode('webview-vscode-select');
+    await page.waitForFunction(() => (window as unknown as { __posted: unknown[] }).__posted.length > 0);
+    await page.evaluate((m) => window.postMessage({ type: 'model', model: m, title: 'app.ts' }, '*'), model);
+    await settled(page);
+    const select = (msg: unknown) => page.evaluate((m) => window.postMessage(m, '*'), msg);
+    // The cursor in the consumer's declaration.
+    await select({ type: 'select', loc: { file: 'src/app.ts', range: { start: { line: 34, character: 10 }, end: { line: 34, character: 10 } } } });
+    await page.waitForSelector('.node.editor-match');
+    assert.deepEqual(await ids(page, '.node.editor-match'), [CONSUMER]);
+    // The cursor on the get call: its edge and both its ends.
+    await select({ type: 'select', loc: { file: 'src/app.ts', range: { start: { line: 20, character: 20 }, end: { line: 20, character: 20 } } } });
+    await page.waitForFunction(() => document.querySelector('.edge.editor-match')?.getAttribute('data-id') === 'e4');
+    assert.deepEqual(await ids(page, '.node.editor-match'), [CONSUMER, QUEUE].sort());
+    // Another file, then explicit ids, then nothing.
+    await select({ type: 'select', loc: { file: 'src/other.ts', range: { start: { line: 20, character: 20 }, end: { line: 20, character: 20 } } } });
+    await page.waitForFunction(() => document.querySelectorAll('.editor-match').length === 0);
+    await select({ type: 'select', nodeIds: [MAIN] });
+    await page.waitForSelector(`.node.editor-match[data-id="${MAIN}"]`);
+    await select({ type: 'select' });
+    await page.waitForFunction(() => document.querySelectorAll('.editor-match').length === 0);
+    // Highlighting moves neither the keyboard focus nor posts anything.
+    assert.equal((await posted(page)).filter((m) => m.type === 'open' || m.type === 'reveal').length, 0);
     assert.deepEqual(problems, []);
+    await page.close();
+  });
+
+  test('a deadlock: its cycle is highlighted and its trace replays step by step, in sync with the editor', async () => {
+    const model = deadlock();
+    const { page, problems } = await openVsCode('webview-trace');
+    await page.waitForFunction(() => (window as unknown as { __posted: unknown[] }).__posted.length > 0);
+    await page.evaluate((m) => window.postMessage({ type: 'model', model: m, title: 'locks.ts' }, '*'), model);
+    await settled(page);
+    assert.deepEqual(await ids(page, '.edge.cycle'), ['a2', 'b1']);
+    assert.deepEqual(await ids(page, '.node.finding-error'), [A, B, L1, L2].sort());
+    assert.equal(await page.locator('.pt-trace').isVisible(), false);
+
+    await page.locator('.pt-finding-button').first().click();
+    await page.locator('.pt-trace').waitFor({ state: 'visible' });
+    const stepIs = async (n: number) => page.waitForFunction((s) => document.querySelector('.pt-trace')?.getAttribute('data-step') === String(s), n);
+    await stepIs(0);
+    assert.deepEqual(await ids(page, '.node.trace-actor'), [A]);
+    assert.deepEqual(await ids(page, '.edge.trace-op'), ['a1']);
+    assert.deepEqual(await ids(page, '.node.trace-object'), [L1]);
+    assert.match((await page.locator('.pt-trace-text').textContent())!, /Step 1 of 2: a: acquire l1/);
+    assert.deepEqual((await posted(page)).at(-1), { type: 'reveal', loc: model.findings[0]!.trace![0]!.loc });
+    assert.equal(await page.locator('.pt-trace-prev').isDisabled(), true);
+    await page.screenshot({ path: path.join(RESULTS, 'webview-trace-step1.png') });
+
+    await page.locator('.pt-trace-next').click();
+    await stepIs(1);
+    assert.deepEqual(await ids(page, '.node.trace-actor'), [B]);
+    assert.deepEqual(await ids(page, '.edge.trace-op'), ['b2']);
+    assert.deepEqual(await ids(page, '.edge.trace-done'), ['a1']);
+    assert.deepEqual((await posted(page)).at(-1), { type: 'reveal', loc: model.findings[0]!.trace![1]!.loc });
+
+    await page.locator('.pt-trace-next').click();
+    await stepIs(2);
+    assert.deepEqual(await ids(page, '.node.trace-actor'), []);
+    assert.deepEqual(await ids(page, '.node.trace-waiting'), [A, B].sort());
+    assert.deepEqual(await ids(page, '.edge.trace-blocked'), ['a2', 'b1']);
+    assert.match((await page.locator('.pt-trace-text').textContent())!, /Final state: Deadlock/);
+    assert.deepEqual((await posted(page)).at(-1), { type: 'reveal', loc: model.findings[0]!.loc });
+    assert.equal(await page.locator('.pt-trace-next').isDisabled(), true);
+    await page.screenshot({ path: path.join(RESULTS, 'webview-trace-final.png') });
+
+    await page.locator('.pt-trace-prev').click();
+    await stepIs(1);
+    // Play runs to the final state by itself.
+    await page.locator('.pt-trace-play').click();
+    await stepIs(2);
+    await page.waitForFunction(() => document.querySelector('.pt-trace-play')?.getAttribute('aria-pressed') === 'false');
+    const reveals = (await posted(page)).filter((m) => m.type === 'reveal');
+    assert.ok(reveals.every((m) => parseFromWebview(m) !== undefined), 'the host accepts every reveal');
+    // Unselecting the finding ends the replay.
+    await page.locator('.pt-finding-button').first().click();
+    await page.locator('.pt-trace').waitFor({ state: 'hidden' });
+    assert.equal(await page.locator('.trace-waiting, .trace-actor, .faded').count(), 0);
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
+  test('inside VS Code: exports SVG, PNG, DOT and Mermaid through the host, in shapes the host accepts', async () => {
+    const model = fixture();
+    const { page, problems } = await openVsCode('webview-export');
+    await page.waitForFunction(() => (window as unknown as { __posted: unknown[] }).__posted.length > 0);
+    await page.evaluate((m) => window.postMessage({ type: 'model', model: m, title: 'app.ts' }, '*'), model);
+    await settled(page);
+    for (const format of ['svg', 'png', 'dot', 'mermaid']) {
+      await page.locator('.pt-export > summary').click();
+      await page.locator(`.pt-export-${format}`).click();
+      await page.waitForFunction((f) => (window as unknown as { __posted: { type: string; format?: string }[] }).__posted
+        .some((m) => m.type === 'export' && m.format === f), format);
+    }
+    const exports = (await posted(page)).filter((m) => m.type === 'export');
+    assert.deepEqual(exports.map((m) => m.format), ['svg', 'png', 'dot', 'mermaid']);
+    for (const m of exports) assert.ok(parseFromWebview(m), `${String(m.format)} is accepted`);
+    const svg = exports[0]!.data as string;
+    assert.match(svg, /^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    assert.doesNotMatch(svg, /var\(--|tabindex|style=/);
+    assert.equal((svg.match(/<g class="node /g) ?? []).length, 4);
+    await writeFile(path.join(RESULTS, 'webview-export.svg'), svg);
+    const png = exports[1]!.data as string;
+    assert.match(png, /^data:image\/png;base64,/);
+    const bytes = Buffer.from(png.slice(png.indexOf(',') + 1), 'base64');
+    assert.equal(bytes.subarray(1, 4).toString(), 'PNG');
+    await writeFile(path.join(RESULTS, 'webview-export.png'), bytes);
+    assert.match(exports[2]!.data as string, /^digraph topology \{/);
+    assert.match(exports[3]!.data as string, /^flowchart LR/);
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
+  test('inside VS Code: draws the saved state again after a reload, with its view', async () => {
+    const model = fixture();
+    const view = { expanded: [CONSUMER], collapsed: [], hiddenKinds: ['queue'], selected: MAIN };
+    const { page, problems } = await openVsCode('webview-vscode-restore', { model, title: 'app.ts', view });
+    await settled(page);
+    assert.deepEqual(await ids(page, '.node.instance'), [`${CONSUMER}#1`, `${CONSUMER}#2`]);
+    assert.equal(await page.locator('.node.kind-queue:visible').count(), 0);
+    assert.match((await page.locator(`.node[data-id="${MAIN}"]`).getAttribute('class'))!, /\bselected\b/);
+    assert.deepEqual(await posted(page), [{ type: 'ready' }]);
+    // A state saved by an older version (no view) still draws.
+    const old = await openVsCode('webview-vscode-restore-old', { model, title: 'app.ts' });
+    await settled(old.page);
+    assert.equal(await old.page.locator('.node').count(), 4);
+    await old.page.close();
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
+  test('without the worker (it does not load), the layered layout stays and nothing breaks', async () => {
+    const model = complex();
+    const { page, problems } = await openVsCode('webview-no-worker', { model, title: 'complex.ts' }, 404);
+    await settled(page, 'layered');
+    assert.equal(await page.locator('.node').count(), model.nodes.length);
+    assertNoOverlap(await shapeBoxes(page));
+    // Only the browser's own note about the 404 response.
+    assert.deepEqual(problems.filter((p) => !/Failed to load resource.*404/.test(p)), []);
     await page.close();
   });
 
   test('an empty model shows a friendly message', async () => {
     const { page, problems } = await open('webview-empty', standaloneHtml(
-      { version: 1, root: 'file:///x', nodes: [], edges: [], findings: [] }, bundle, css, 'empty.ts'));
+      { version: 1, root: 'file:///x', nodes: [], edges: [], findings: [] }, bundle, css, 'empty.ts', workerBundle));
     const empty = page.locator('.pt-empty');
     await empty.waitFor({ state: 'visible' });
     assert.equal(await empty.textContent(), 'No processes found in this file');
@@ -425,8 +757,8 @@ describe('graph webview', () => {
     const model = fixture();
     const evil = '</script><script>window.__pwned = 1</script><!--';
     model.nodes[1]!.label = evil;
-    const html = standaloneHtml(model, bundle, css, '</title><script>window.__pwned = 2</script>');
-    assert.equal(html.match(/<\/script>/g)!.length, 2, 'only the two real script elements end');
+    const html = standaloneHtml(model, bundle, css, '</title><script>window.__pwned = 2</script>', workerBundle);
+    assert.equal(html.match(/<\/script>/g)!.length, 3, 'only the three real script elements end');
     assert.ok(!html.includes('window.__pwned = 1</script>'));
     const { page, problems } = await open('webview-escape', html);
     await page.waitForSelector('.node');
@@ -441,8 +773,114 @@ describe('graph webview', () => {
     const b = standaloneHtml(fixture(), 'void 0;', '', 't');
     const nonce = (html: string): string => /<script nonce="([^"]+)">/.exec(html)![1]!;
     assert.notEqual(nonce(a), nonce(b));
-    assert.match(a, new RegExp(`content="default-src 'none'; script-src 'nonce-${nonce(a)}'; style-src 'nonce-${nonce(a)}'`));
+    assert.match(a, new RegExp(`content="default-src 'none'; script-src 'nonce-${nonce(a)}'; style-src 'nonce-${nonce(a)}'; img-src data: blob:; worker-src blob:;`));
+    assert.doesNotMatch(a, /unsafe-inline|unsafe-eval/);
     assert.match(a, new RegExp(`<style nonce="${nonce(a)}">`));
     assert.ok(!/\son[a-z]+=/i.test(a), 'no inline event handlers');
   });
+
+  test('the host validates what the webview posts', () => {
+    const l = loc(3);
+    assert.deepEqual(parseFromWebview({ type: 'reveal', loc: l }), { type: 'reveal', loc: l });
+    assert.equal(parseFromWebview({ type: 'reveal', loc: { file: '', range: l.range } }), undefined);
+    assert.ok(parseFromWebview({ type: 'export', format: 'svg', data: '<svg xmlns="http://www.w3.org/2000/svg"></svg>' }));
+    assert.ok(parseFromWebview({ type: 'export', format: 'png', data: 'data:image/png;base64,iVBORw0KGgo=' }));
+    assert.ok(parseFromWebview({ type: 'export', format: 'dot', data: 'digraph topology {}' }));
+    assert.ok(parseFromWebview({ type: 'export', format: 'mermaid', data: 'flowchart LR\n' }));
+    for (const bad of [
+      { type: 'export', format: 'exe', data: 'x' },
+      { type: 'export', format: 'svg', data: '<html><script>' },
+      { type: 'export', format: 'svg', data: 42 },
+      { type: 'export', format: 'png', data: 'data:image/png;base64,@@@@' },
+      { type: 'export', format: 'png', data: 'data:text/html;base64,AAAA' },
+      { type: 'export', format: 'dot', data: 'rm -rf /' },
+      { type: 'export', format: 'svg', data: `<svg>${'x'.repeat(48 * 1024 * 1024)}` },
+    ]) assert.equal(parseFromWebview(bad), undefined, JSON.stringify(bad).slice(0, 80));
+  });
+});
+
+/** VS Code's colours for the four kinds of theme, set on the page as VS Code sets them. */
+const THEMES: Record<string, { bodyClass: string; vars: Record<string, string> }> = {
+  light: {
+    bodyClass: 'vscode-light',
+    vars: {
+      'editor-background': '#ffffff', 'editor-foreground': '#3b3b3b', foreground: '#3b3b3b', descriptionForeground: '#717171',
+      'panel-border': '#e5e5e5', 'charts-blue': '#1a85ff', 'charts-orange': '#d18616', 'charts-purple': '#652d90',
+      'charts-green': '#388a34', 'charts-yellow': '#bf8803', 'charts-red': '#e51400', errorForeground: '#f85149',
+      'editorWarning-foreground': '#bf8803', 'editorInfo-foreground': '#1a85ff', focusBorder: '#005fb8',
+      'button-secondaryBackground': '#e5e5e5', 'button-secondaryForeground': '#3b3b3b', 'input-background': '#ffffff',
+      'input-border': '#cecece', 'sideBar-background': '#f8f8f8', 'editorHoverWidget-background': '#f8f8f8',
+      'editorHoverWidget-border': '#c8c8c8', 'button-background': '#005fb8', 'button-foreground': '#ffffff',
+    },
+  },
+  dark: {
+    bodyClass: 'vscode-dark',
+    vars: {
+      'editor-background': '#1f1f1f', 'editor-foreground': '#cccccc', foreground: '#cccccc', descriptionForeground: '#9d9d9d',
+      'panel-border': '#2b2b2b', 'charts-blue': '#3794ff', 'charts-orange': '#d18616', 'charts-purple': '#b180d7',
+      'charts-green': '#89d185', 'charts-yellow': '#cca700', 'charts-red': '#f14c4c', errorForeground: '#f85149',
+      'editorWarning-foreground': '#cca700', 'editorInfo-foreground': '#3794ff', focusBorder: '#0078d4',
+      'button-secondaryBackground': '#313131', 'button-secondaryForeground': '#cccccc', 'input-background': '#313131',
+      'input-border': '#3c3c3c', 'sideBar-background': '#181818', 'editorHoverWidget-background': '#202020',
+      'editorHoverWidget-border': '#454545', 'button-background': '#0078d4', 'button-foreground': '#ffffff',
+    },
+  },
+  'hc-dark': {
+    bodyClass: 'vscode-high-contrast',
+    vars: {
+      'editor-background': '#000000', 'editor-foreground': '#ffffff', foreground: '#ffffff', descriptionForeground: '#ffffff',
+      'panel-border': '#6fc3df', contrastBorder: '#6fc3df', contrastActiveBorder: '#f38518', 'charts-blue': '#3794ff',
+      'charts-orange': '#d18616', 'charts-purple': '#b180d7', 'charts-green': '#89d185', 'charts-yellow': '#ffd370',
+      'charts-red': '#f14c4c', errorForeground: '#f48771', 'editorWarning-foreground': '#ffd370', 'editorInfo-foreground': '#3794ff',
+      focusBorder: '#f38518', 'button-secondaryBackground': '#000000', 'button-secondaryForeground': '#ffffff',
+      'button-border': '#6fc3df', 'input-background': '#000000', 'input-border': '#6fc3df', 'sideBar-background': '#000000',
+      'editorHoverWidget-background': '#0c141f', 'editorHoverWidget-border': '#6fc3df', 'button-background': '#000000', 'button-foreground': '#ffffff',
+    },
+  },
+  'hc-light': {
+    bodyClass: 'vscode-high-contrast vscode-high-contrast-light',
+    vars: {
+      'editor-background': '#ffffff', 'editor-foreground': '#292929', foreground: '#292929', descriptionForeground: '#292929',
+      'panel-border': '#0f4a85', contrastBorder: '#0f4a85', contrastActiveBorder: '#006bbd', 'charts-blue': '#0f4a85',
+      'charts-orange': '#8f4a00', 'charts-purple': '#652d90', 'charts-green': '#374e06', 'charts-yellow': '#895503',
+      'charts-red': '#b5200d', errorForeground: '#b5200d', 'editorWarning-foreground': '#895503', 'editorInfo-foreground': '#0f4a85',
+      focusBorder: '#006bbd', 'button-secondaryBackground': '#ffffff', 'button-secondaryForeground': '#292929',
+      'button-border': '#0f4a85', 'input-background': '#ffffff', 'input-border': '#0f4a85', 'sideBar-background': '#ffffff',
+      'editorHoverWidget-background': '#ffffff', 'editorHoverWidget-border': '#0f4a85', 'button-background': '#0f4a85', 'button-foreground': '#ffffff',
+    },
+  },
+};
+
+describe('graph webview themes', () => {
+  for (const [name, theme] of Object.entries(THEMES)) {
+    test(`${name}: drawn with the theme's colours (screenshot test-results/webview-theme-${name}.png)`, async () => {
+      const model = complex();
+      model.findings.push(...deadlock().findings.map((f) => ({ ...f, nodes: ['worker', 'lock'], edges: ['c11'], trace: [] })));
+      const { page, problems } = await openVsCode(`webview-theme-${name}`);
+      await page.evaluate((t) => {
+        for (const [k, v] of Object.entries(t.vars)) document.documentElement.style.setProperty(`--vscode-${k}`, v);
+        document.documentElement.style.setProperty('--vscode-font-family', 'system-ui, "DejaVu Sans", sans-serif');
+        document.body.className = t.bodyClass;
+      }, theme);
+      await page.waitForFunction(() => (window as unknown as { __posted: unknown[] }).__posted.length > 0);
+      await page.evaluate((m) => window.postMessage({ type: 'model', model: m, title: 'complex.ts' }, '*'), model);
+      await settled(page);
+      // The colours come from the theme's variables.
+      const [process, queue, error, bg] = await page.evaluate(() => [
+        ...['logger', 'tasks', 'results'].map((id) => getComputedStyle(document.querySelector(`.node[data-id="${id}"] .shape`)!).stroke),
+        getComputedStyle(document.querySelector('.pt-app')!).backgroundColor,
+      ]);
+      const colours = { process, queue, error, bg };
+      const rgb = (hex: string) => `rgb(${[1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)).join(', ')})`;
+      assert.equal(colours.process, rgb(theme.vars['charts-blue']!));
+      assert.equal(colours.queue, rgb(theme.vars['charts-orange']!));
+      assert.equal(colours.error, rgb(theme.vars.errorForeground!));
+      assert.equal(colours.bg, rgb(theme.vars['editor-background']!));
+      await page.locator('.node[data-id="results"] .node-label').hover();
+      await page.locator('.pt-tooltip').waitFor({ state: 'visible' });
+      await page.screenshot({ path: path.join(RESULTS, `webview-theme-${name}.png`) });
+      assert.deepEqual(problems, []);
+      await page.close();
+    });
+  }
 });

@@ -3,7 +3,6 @@
 // routes and labels, finding marks, tooltips. No DOM here, so the CLI can bundle it.
 import { curveCatmullRom, line } from 'd3';
 import {
-  displayLabel,
   type EdgeKind,
   type Location,
   type ModelEdge,
@@ -15,7 +14,16 @@ import { boxAround, type Box, type Point, type Size } from './layout';
 
 export type Mark = 'error' | 'warning' | 'info';
 export type Category = 'data' | 'control' | 'sync';
+/** The outline edges are clipped to: `rect` also stands for the other box-like shapes. */
 export type Shape = 'rect' | 'cylinder' | 'diamond' | 'circle';
+/** What the graph draws: a model node kind, or a collapsed group of nodes (one file's). */
+export type DrawKind = NodeKind | 'group';
+
+/** A node as the drawing sees it: a model node, or one the view made (an instance, a group). */
+export interface DrawNode extends Omit<ModelNode, 'kind' | 'loc'> {
+  kind: DrawKind;
+  loc?: Location;
+}
 
 export interface Marks {
   severity: Mark;
@@ -49,8 +57,17 @@ export interface NodeDrawing {
 
 export const CONTROL: ReadonlySet<EdgeKind> = new Set<EdgeKind>(['spawn', 'join', 'terminate']);
 export const DATA: ReadonlySet<EdgeKind> = new Set<EdgeKind>(['put', 'get', 'send', 'recv', 'read', 'write', 'submit', 'result']);
-export const SHAPES: Partial<Record<NodeKind, Shape>> = {
-  process: 'rect', pool: 'rect', manager: 'rect', queue: 'cylinder', pipe: 'cylinder', lock: 'diamond',
+export const SHAPES: Partial<Record<DrawKind, Shape>> = {
+  process: 'rect', pool: 'rect', manager: 'rect', queue: 'cylinder', pipe: 'rect', lock: 'diamond', group: 'rect',
+  barrier: 'rect', value: 'rect', array: 'rect', dict: 'rect', list: 'rect', file: 'rect',
+};
+/** Kinds drawn as a box with the label inside; the others are small glyphs with the label below. */
+const BOXED: ReadonlySet<DrawKind> = new Set<DrawKind>(['process', 'pool', 'manager', 'queue', 'pipe', 'group']);
+/** A few words on what each shape stands for, for the legend. */
+export const KIND_NAMES: Readonly<Record<DrawKind, string>> = {
+  process: 'process', pool: 'pool', manager: 'manager', queue: 'queue', pipe: 'pipe', lock: 'lock',
+  semaphore: 'semaphore', event: 'event', condition: 'condition', barrier: 'barrier', value: 'value',
+  array: 'array', dict: 'dict', list: 'list', namespace: 'namespace', file: 'file', group: 'collapsed file',
 };
 export const MARKS: readonly Mark[] = ['error', 'warning', 'info'];
 export const CATEGORIES: readonly Category[] = ['data', 'control', 'sync'];
@@ -71,23 +88,76 @@ export function estimateTextWidth(text: string, fontPx: number): number {
   return text.length * fontPx * 0.6;
 }
 
-export function shapeOf(kind: NodeKind): Shape {
+export function shapeOf(kind: DrawKind): Shape {
   return SHAPES[kind] ?? 'circle';
 }
 
-/** A node's shape for a label `tw` pixels wide: its elements, geometry and label offset. */
-export function nodeDrawing(node: ModelNode, tw: number): NodeDrawing {
+const f1 = (v: number): number => Math.round(v * 10) / 10;
+
+/** A closed polygon through `n` corners on a circle of radius `r`, the first at `start` radians. */
+function polygon(n: number, r: number, start: number): string {
+  const pts = Array.from({ length: n }, (_, i) => {
+    const a = start + (2 * Math.PI * i) / n;
+    return `${f1(r * Math.cos(a))},${f1(r * Math.sin(a))}`;
+  });
+  return `M${pts.join('L')}Z`;
+}
+
+/**
+ * A node's shape for a label `tw` pixels wide: its elements, geometry and label offset. Every kind
+ * has a shape of its own (see the legend): boxes with the label inside for processes, pools,
+ * managers, queues and pipes; small glyphs with the label below for locks and shared state.
+ */
+export function nodeDrawing(node: Pick<DrawNode, 'kind' | 'multiplicity'>, tw: number): NodeDrawing {
   const shape = shapeOf(node.kind);
-  if (shape === 'rect') {
+  if (BOXED.has(node.kind) && node.kind !== 'queue') {
     const hw = Math.max(42, tw / 2 + 14);
     const hh = 18;
-    const layers = !isReplicated(node) ? 0 : node.multiplicity === 2 ? 1 : 2;
-    const parts: ShapePart[] = [];
-    for (let i = layers; i >= 1; i--) {
-      parts.push({ tag: 'rect', cls: 'shape shape-stack', attrs: { x: -hw + 5 * i, y: -hh - 5 * i, width: 2 * hw, height: 2 * hh, rx: 8 } });
+    const rect = (cls: string, x: number, y: number, w: number, h: number, rx: number): ShapePart =>
+      ({ tag: 'rect', cls, attrs: { x: f1(x), y: f1(y), width: f1(w), height: f1(h), rx } });
+    if (node.kind === 'process') {
+      const layers = !isReplicated(node) ? 0 : node.multiplicity === 2 ? 1 : 2;
+      const parts: ShapePart[] = [];
+      for (let i = layers; i >= 1; i--) parts.push(rect('shape shape-stack', -hw + 5 * i, -hh - 5 * i, 2 * hw, 2 * hh, 8));
+      parts.push(rect('shape', -hw, -hh, 2 * hw, 2 * hh, 8));
+      return { geom: { shape, hw, hh, box: { width: 2 * hw + 10 * layers, height: 2 * hh + 10 * layers } }, parts, label: {} };
     }
-    parts.push({ tag: 'rect', cls: 'shape', attrs: { x: -hw, y: -hh, width: 2 * hw, height: 2 * hh, rx: 8 } });
-    return { geom: { shape, hw, hh, box: { width: 2 * hw + 10 * layers, height: 2 * hh + 10 * layers } }, parts, label: {} };
+    if (node.kind === 'pool') {
+      // A tray: a double outline.
+      return {
+        geom: { shape, hw, hh, box: { width: 2 * hw, height: 2 * hh } },
+        parts: [rect('shape', -hw, -hh, 2 * hw, 2 * hh, 3), rect('shape-detail', -hw + 4, -hh + 4, 2 * hw - 8, 2 * hh - 8, 2)],
+        label: {},
+      };
+    }
+    if (node.kind === 'manager') {
+      // A component: a box with two tabs on its left side.
+      return {
+        geom: { shape, hw, hh, box: { width: 2 * hw + 12, height: 2 * hh } },
+        parts: [rect('shape', -hw, -hh, 2 * hw, 2 * hh, 3), rect('shape', -hw - 6, -11, 12, 7, 1), rect('shape', -hw - 6, 4, 12, 7, 1)],
+        label: { x: 4 },
+      };
+    }
+    if (node.kind === 'pipe') {
+      // A tube, with a mark near each of its two ends.
+      const r = hh;
+      const w = Math.max(hw, 48);
+      return {
+        geom: { shape, hw: w, hh, box: { width: 2 * w, height: 2 * hh } },
+        parts: [
+          rect('shape', -w, -hh, 2 * w, 2 * hh, r),
+          { tag: 'path', cls: 'shape-detail', attrs: { d: `M${f1(-w + r)},${-hh}V${hh}M${f1(w - r)},${-hh}V${hh}` } },
+        ],
+        label: {},
+      };
+    }
+    // A collapsed group: a folder with a tab.
+    const tab = Math.min(34, hw);
+    return {
+      geom: { shape, hw, hh, box: { width: 2 * hw, height: 2 * hh + 6 } },
+      parts: [{ tag: 'path', cls: 'shape', attrs: { d: `M${f1(-hw)},${-hh - 6}H${f1(-hw + tab)}L${f1(-hw + tab + 6)},${-hh}H${f1(hw)}V${hh}H${f1(-hw)}Z` } }],
+      label: { y: 2 },
+    };
   }
   if (shape === 'cylinder') {
     const hh = 16;
@@ -108,20 +178,44 @@ export function nodeDrawing(node: ModelNode, tw: number): NodeDrawing {
     width: Math.max(2 * half, tw + 8),
     height: 2 * (half + LABEL_FONT_PX + 6),
   });
-  if (shape === 'diamond') {
-    const s = 18;
-    return {
-      geom: { shape, hw: s, hh: s, box: labelBelow(s) },
-      parts: [{ tag: 'path', cls: 'shape', attrs: { d: `M0,${-s}L${s},0L0,${s}L${-s},0Z` } }],
-      label: { y: s + LABEL_FONT_PX },
-    };
+  const glyph = (half: number, parts: ShapePart[], g: Shape = shape): NodeDrawing => ({
+    geom: { shape: g, hw: half, hh: half, box: labelBelow(half) },
+    parts,
+    label: { y: half + LABEL_FONT_PX },
+  });
+  const path = (cls: string, d: string): ShapePart => ({ tag: 'path', cls, attrs: { d } });
+  const box = (cls: string, w: number, h: number, rx: number): ShapePart =>
+    ({ tag: 'rect', cls, attrs: { x: f1(-w / 2), y: f1(-h / 2), width: w, height: h, rx } });
+  switch (node.kind) {
+    case 'lock': {
+      const s = 18;
+      return glyph(s, [path('shape', `M0,${-s}L${s},0L0,${s}L${-s},0Z`)]);
+    }
+    case 'semaphore': return glyph(16, [path('shape', polygon(8, 17, Math.PI / 8))], 'circle');
+    case 'namespace': return glyph(16, [path('shape', polygon(6, 17, 0))], 'circle');
+    case 'condition': return glyph(15, [{ tag: 'circle', cls: 'shape', attrs: { r: 15 } }, { tag: 'circle', cls: 'shape-detail', attrs: { r: 9.5 } }]);
+    case 'barrier':
+      // A gate: a square with two posts.
+      return glyph(14, [box('shape', 28, 28, 3), path('shape-detail', 'M-5,-14V14M5,-14V14')]);
+    case 'value': return glyph(12, [box('shape', 24, 24, 4)]);
+    case 'array':
+      // A row of cells.
+      return { ...glyph(12, [box('shape', 42, 20, 2), path('shape-detail', 'M-7,-10V10M7,-10V10')]), geom: { shape: 'rect', hw: 21, hh: 10, box: labelBelow(21) } };
+    case 'dict':
+      // A two-column table.
+      return { ...glyph(14, [box('shape', 36, 28, 2), path('shape-detail', 'M-6,-14V14M-18,0H18')]), geom: { shape: 'rect', hw: 18, hh: 14, box: labelBelow(18) } };
+    case 'list':
+      // Rows.
+      return glyph(14, [box('shape', 28, 28, 2), path('shape-detail', 'M-14,-5H14M-14,4H14')]);
+    case 'file':
+      // A page with a folded corner.
+      return glyph(15, [path('shape', 'M-12,-15H5L12,-8V15H-12Z'), path('shape-detail', 'M5,-15V-8H12')]);
+    default: {
+      // An event: a circle.
+      const radius = 14;
+      return glyph(radius, [{ tag: 'circle', cls: 'shape', attrs: { r: radius } }]);
+    }
   }
-  const radius = 14;
-  return {
-    geom: { shape, hw: radius, hh: radius, box: labelBelow(radius) },
-    parts: [{ tag: 'circle', cls: 'shape', attrs: { r: radius } }],
-    label: { y: radius + LABEL_FONT_PX },
-  };
 }
 
 /** Parallel edges between the same two nodes: their perpendicular offset, and where their labels sit. */
@@ -302,7 +396,7 @@ export function classes(...names: (string | false | undefined)[]): string {
   return names.filter((n): n is string => typeof n === 'string' && n.length > 0).join(' ');
 }
 
-export function isReplicated(node: ModelNode): boolean {
+export function isReplicated(node: Pick<DrawNode, 'multiplicity'>): boolean {
   return node.multiplicity !== undefined && node.multiplicity !== 1;
 }
 
@@ -311,7 +405,7 @@ export function category(kind: EdgeKind): Category {
 }
 
 /** The classes of a node's group: kind, role, replication, daemon, finding mark. */
-export function nodeClasses(node: ModelNode, mark: Marks | undefined): string {
+export function nodeClasses(node: DrawNode, mark: Marks | undefined): string {
   return classes('node', `kind-${node.kind}`, node.role && `role-${node.role}`,
     isReplicated(node) && 'replicated', node.daemon && 'daemon', markClass(mark));
 }
@@ -321,7 +415,14 @@ export function edgeClasses(edge: ModelEdge, mark: Marks | undefined): string {
   return classes('edge', `kind-${edge.kind}`, `cat-${category(edge.kind)}`, edge.blocking && 'blocking', markClass(mark));
 }
 
-export function nodeName(node: ModelNode | undefined): string {
+/** A short human label with the multiplicity, e.g. "consumer ×2" (as `displayLabel` of the model). */
+export function displayLabel(node: Pick<DrawNode, 'label' | 'multiplicity'>): string {
+  const m = node.multiplicity;
+  if (m === undefined || m === 1) return node.label;
+  return `${node.label} ×${m === 'several' ? 'n' : m}`;
+}
+
+export function nodeName(node: DrawNode | undefined): string {
   return node ? displayLabel(node) : '?';
 }
 
@@ -329,7 +430,7 @@ function where(loc: Location | undefined): string {
   return loc ? `${loc.file}:${loc.range.start.line + 1}:${loc.range.start.character + 1}` : '';
 }
 
-export function nodeTitle(node: ModelNode, mark: Marks | undefined): string {
+export function nodeTitle(node: DrawNode, mark: Marks | undefined): string {
   const details = [
     node.role, node.variant, node.target && `target ${node.target}`,
     node.maxsize !== undefined && node.maxsize > 0 && `maxsize ${node.maxsize}`,
@@ -345,7 +446,7 @@ export function edgeLabel(edge: ModelEdge): string {
   return `${edge.kind}${count}`;
 }
 
-export function edgeTitle(edge: ModelEdge, byId: ReadonlyMap<string, ModelNode>, mark: Marks | undefined): string {
+export function edgeTitle(edge: ModelEdge, byId: ReadonlyMap<string, DrawNode>, mark: Marks | undefined): string {
   const details = [
     edge.count === 'loop' ? 'in a loop' : edge.count !== undefined ? `count ${edge.count}` : undefined,
     edge.blocking ? 'blocking' : undefined, edge.end,

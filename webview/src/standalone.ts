@@ -2,19 +2,23 @@
 // webview, with the bundle, the stylesheet and the model inlined. Runs in Node (the CLI) as well as
 // in a browser, so no DOM here.
 import type { TopologyModel } from '../../common/model';
-import { MODEL_ELEMENT_ID } from './messages';
+import { MODEL_ELEMENT_ID, WORKER_ELEMENT_ID } from './messages';
 
 /**
  * A complete HTML page drawing `model`. `bundleJs` is dist/webview.js (the IIFE bundle of main.ts),
- * `css` is webview/media/graph.css. The inline script and style carry a fresh random nonce that the
- * page's Content-Security-Policy allows, and nothing else runs.
+ * `css` is webview/media/graph.css, `workerJs` (optional) is dist/layout-worker.js, the elkjs layout:
+ * it is embedded as inert text and started as a blob: worker. The inline script and style carry a
+ * fresh random nonce that the page's Content-Security-Policy allows, and nothing else runs; images
+ * are only data: and blob: URLs (the PNG export draws the SVG through one).
  */
-export function standaloneHtml(model: TopologyModel, bundleJs: string, css: string, title: string): string {
+export function standaloneHtml(model: TopologyModel, bundleJs: string, css: string, title: string, workerJs?: string): string {
   const nonce = randomNonce();
   const csp = [
     "default-src 'none'",
     `script-src 'nonce-${nonce}'`,
     `style-src 'nonce-${nonce}'`,
+    'img-src data: blob:',
+    'worker-src blob:',
     "base-uri 'none'",
     "form-action 'none'",
   ].join('; ');
@@ -32,7 +36,7 @@ ${css.replace(/<\/(style)/gi, '<\\/$1')}
 </head>
 <body>
 <script type="application/json" id="${MODEL_ELEMENT_ID}">${jsonForScript(model)}</script>
-<script nonce="${nonce}">
+${workerJs ? `<script type="text/plain" id="${WORKER_ELEMENT_ID}">${workerJs.replace(/<\/(script)/gi, '<\\/$1')}</script>\n` : ''}<script nonce="${nonce}">
 ${bundleJs.replace(/<\/(script)/gi, '<\\/$1')}
 </script>
 </body>

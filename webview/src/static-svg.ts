@@ -226,7 +226,7 @@ function buildLegend(
 
   for (const kind of NODE_KINDS) {
     if (!nodes.some((n) => n.kind === kind)) continue;
-    const glyph = nodeDrawing({ id: '', kind, label: '', loc: nodes[0]!.loc }, 0);
+    const glyph = nodeDrawing({ kind }, 0);
     const gw = 2 * glyph.geom.hw * LEGEND_SCALE;
     const w = gw + 6 + estimateTextWidth(kind, LEGEND_FONT_PX);
     place(w, (lx, ly) => `<g class="legend-item"><g class="legend-node kind-${kind}" transform="translate(${num(lx + gw / 2)},${num(ly)}) scale(${LEGEND_SCALE})">`

@@ -1,5 +1,6 @@
-// Output formats of the command line: findings as text or SARIF 2.1.0, graphs as DOT or Mermaid.
-import { displayLabel, type Finding, type Location, type TopologyModel } from '../../../common/model';
+// Output formats of the command line: findings as text or SARIF 2.1.0. The graph formats (DOT,
+// Mermaid) are in common/graph-formats.ts, shared with the graph webview's export.
+import { type Finding, type Location, type TopologyModel } from '../../../common/model';
 
 export function formatText(findings: readonly Finding[]): string {
   const lines = findings.map((f) => `${where(f.loc)}  ${f.severity}  ${f.message}  [${f.rule}]`);
@@ -72,44 +73,4 @@ export function formatSarif(model: TopologyModel, version: string): string {
     }],
   };
   return JSON.stringify(log, null, 2) + '\n';
-}
-
-function quote(s: string): string {
-  return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
-}
-
-const DOT_SHAPES: Record<string, string> = {
-  process: 'box', queue: 'cylinder', pipe: 'cds', lock: 'diamond', pool: 'box3d', manager: 'component',
-};
-
-export function formatDot(model: TopologyModel): string {
-  const lines = ['digraph topology {', '  rankdir=LR;', '  node [fontname="sans-serif"];'];
-  for (const n of model.nodes) {
-    const style = n.kind === 'process' ? ', style=rounded' : '';
-    lines.push(`  ${quote(n.id)} [label=${quote(displayLabel(n))}, shape=${DOT_SHAPES[n.kind] ?? 'ellipse'}${style}];`);
-  }
-  const flagged = new Set(model.findings.flatMap((f) => f.edges));
-  for (const e of model.edges) {
-    const color = flagged.has(e.id) ? ', color=red, fontcolor=red' : '';
-    lines.push(`  ${quote(e.from)} -> ${quote(e.to)} [label=${quote(e.kind)}${color}];`);
-  }
-  lines.push('}');
-  return lines.join('\n') + '\n';
-}
-
-export function formatMermaid(model: TopologyModel): string {
-  const ids = new Map(model.nodes.map((n, i) => [n.id, `n${i}`]));
-  const text = (s: string): string => s.replace(/"/g, '#quot;');
-  const lines = ['flowchart LR'];
-  for (const n of model.nodes) {
-    const label = text(displayLabel(n));
-    const id = ids.get(n.id)!;
-    lines.push(n.kind === 'process' ? `  ${id}("${label}")` : n.kind === 'queue' ? `  ${id}[("${label}")]` : `  ${id}{{"${label}"}}`);
-  }
-  for (const e of model.edges) {
-    const from = ids.get(e.from);
-    const to = ids.get(e.to);
-    if (from && to) lines.push(`  ${from} -->|${e.kind}| ${to}`);
-  }
-  return lines.join('\n') + '\n';
 }

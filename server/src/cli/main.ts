@@ -13,7 +13,8 @@ import { analyzeFiles } from '../analysis/analyze';
 import { ConfigError, isSourceFile, listSourceFiles, readTsconfig } from '../analysis/program';
 import { applySeverities, RULE_SETTINGS, type RuleSetting } from '../analysis/severity';
 import { RULE_IDS } from '../analysis/rules/catalog';
-import { formatDot, formatMermaid, formatSarif, formatText } from './formats';
+import { formatDot, formatMermaid } from '../../../common/graph-formats';
+import { formatSarif, formatText } from './formats';
 
 declare const PT_VERSION: string;
 const VERSION = typeof PT_VERSION === 'string' ? PT_VERSION : '0.0.0-dev';
@@ -125,7 +126,10 @@ function renderGraph(model: TopologyModel, format: string, bundleDir: string): s
       const js = path.join(bundleDir, 'webview.js');
       const css = path.join(bundleDir, 'graph.css');
       if (!fs.existsSync(js) || !fs.existsSync(css)) throw new UsageError(`the graph bundle is missing in ${bundleDir}; run npm run build`);
-      return standaloneHtml(model, fs.readFileSync(js, 'utf8'), fs.readFileSync(css, 'utf8'), 'Process Topology');
+      // The elkjs layout worker is optional: without it the page keeps its first (layered) layout.
+      const worker = path.join(bundleDir, 'layout-worker.js');
+      return standaloneHtml(model, fs.readFileSync(js, 'utf8'), fs.readFileSync(css, 'utf8'), 'Process Topology',
+        fs.existsSync(worker) ? fs.readFileSync(worker, 'utf8') : undefined);
     }
     default: return JSON.stringify(model, null, 2) + '\n';
   }
