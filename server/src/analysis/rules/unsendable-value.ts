@@ -13,6 +13,7 @@ import type { RuleContext } from './context';
 import { finding } from './util';
 
 const NOT_SENDABLE_SHIM = new Set(['Process', 'Pool', 'Manager', 'AsyncResult', 'IMapIterator']);
+const ARITHMETIC = new Set([ts.SyntaxKind.PlusToken, ts.SyntaxKind.MinusToken, ts.SyntaxKind.AsteriskToken, ts.SyntaxKind.SlashToken, ts.SyntaxKind.PercentToken]);
 
 interface Verdict {
   what: string;
@@ -74,7 +75,26 @@ function verdict(node: ts.Expression, value: AbsValue | undefined, checker: ts.T
   if (value?.t === 'fn') return { what: 'a function' };
   if (value?.t === 'obj' && value.site.kind === 'process') return { what: 'a Process object, which stays with the process that made it' };
   if (value?.t === 'obj' && (value.site.kind === 'pool' || value.site.kind === 'manager')) return { what: `a ${value.site.kind === 'pool' ? 'Pool' : 'Manager'} object, which stays with the process that made it` };
+  // Constants, shared objects and text or arithmetic are sendable: no need to ask the checker
+  // for their type (which costs on big programs).
+  if (value && plainlySendable(value)) return undefined;
+  const e = skipOuter(node);
+  if (ts.isTemplateExpression(e) || ts.isStringLiteralLike(e) || ts.isNumericLiteral(e)
+    || (ts.isBinaryExpression(e) && ARITHMETIC.has(e.operatorToken.kind))) return undefined;
   return typeVerdict(checker.getTypeAtLocation(node), checker, 0);
+}
+
+/** Constants and shared objects (and lists, records, choices of them) copy fine. */
+function plainlySendable(v: AbsValue, depth = 0): boolean {
+  if (depth > 4) return false;
+  switch (v.t) {
+    case 'const': return true;
+    case 'obj': return v.site.kind !== 'process' && v.site.kind !== 'pool' && v.site.kind !== 'manager';
+    case 'union': return v.alts.every((a) => plainlySendable(a, depth + 1));
+    case 'coll': return v.items.every((a) => plainlySendable(a, depth + 1));
+    case 'record': return [...v.fields.values()].every((a) => plainlySendable(a, depth + 1));
+    default: return false;
+  }
 }
 
 function typeVerdict(type: ts.Type, checker: ts.TypeChecker, depth: number): Verdict | undefined {
