@@ -12,9 +12,12 @@ import { positionOf } from './source';
 
 export const RULE_FIXTURES = path.join(ROOT, 'test/fixtures/rules');
 
-/** The findings of one entry file, analyzed as the CLI does (with unsaved text when given). */
-export function findingsOf(file: string, text?: string): Finding[] {
-  const overlay = text === undefined ? undefined : new Map([[path.resolve(file), text]]);
+/**
+ * The findings of one entry file, analyzed as the CLI does; with `text`, that is the unsaved text
+ * of `textFile` (the entry itself, or another module of its program).
+ */
+export function findingsOf(file: string, text?: string, textFile = file): Finding[] {
+  const overlay = text === undefined ? undefined : new Map([[path.resolve(textFile), text]]);
   return analyzeFiles([file], { rootDir: ROOT, ...(overlay ? { overlay } : {}) }).findings;
 }
 
@@ -78,4 +81,32 @@ export async function assertFailsAndTwinCompletes(bad: string, good: string, err
   assert.equal(g.outcome, 'exited', 'the fixed twin finished');
   assert.equal(g.code, 0, g.stderr);
   assert.doesNotMatch(g.stderr, error);
+}
+
+/**
+ * Races: the program with the lock always prints the exact result (twice), and the racy one
+ * loses updates in at least one of a few runs (each run's printed number is read with `result`).
+ */
+export async function assertRacyLosesAndTwinExact(bad: string, good: string, result: RegExp | ((stdout: string) => number), exact: number, runs = 3): Promise<void> {
+  const read = (stdout: string): number => {
+    if (typeof result === 'function') return result(stdout);
+    const m = result.exec(stdout);
+    assert.ok(m, `the program printed its result: ${stdout}`);
+    return Number(m[1]);
+  };
+  for (let i = 0; i < 2; i++) {
+    const g = await runProgram(good, COMPLETE_MS);
+    assert.equal(g.outcome, 'exited');
+    assert.equal(g.code, 0, g.stderr);
+    assert.equal(read(g.stdout), exact, 'the locked twin is exact');
+  }
+  const seen: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const b = await runProgram(bad, COMPLETE_MS);
+    assert.equal(b.outcome, 'exited');
+    assert.equal(b.code, 0, b.stderr);
+    seen.push(read(b.stdout));
+    if (seen.at(-1) !== exact) return;
+  }
+  assert.fail(`the racy program never lost an update in ${runs} runs (results ${seen.join(', ')})`);
 }

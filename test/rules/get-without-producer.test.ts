@@ -45,6 +45,12 @@ describe(ID, () => {
     assert.ok(!rulesOf(file, overlay).includes(ID));
   });
 
+  it('is silent when the queue goes to a process whose target it cannot see (it may put)', () => {
+    const file = at('bad-direct.ts');
+    const overlay = edited(file, '  p.start();', '  p.start();\n  new Process({ target: (globalThis as any).feeder, args: [jobs] }).start();');
+    assert.ok(!rulesOf(file, overlay).includes(ID));
+  });
+
   it('is silent when code it cannot see runs (eval)', () => {
     const file = at('bad-direct.ts');
     assert.deepEqual(rulesOf(file, edited(file, '  p.start();', "  p.start();\n  eval('jobs.put(1)');")), []);

@@ -316,7 +316,8 @@ export class Explorer {
         if (op.obj.kind === 'condition') advance(undefined, true);
         else if (op.obj.kind === 'semaphore') advance((n) => { n[o]!++; }, true);
         else advance((n) => {
-          if (n[o] === i + 1) {
+          // Any process may release a Lock (as in Python); an RLock only by its owner.
+          if (n[o] === i + 1 || (n[o] !== 0 && op.obj.variant !== 'RLock')) {
             n[o + 1]!--;
             if (n[o + 1]! <= 0) { n[o] = 0; n[o + 1] = 0; }
           }
