@@ -55,3 +55,21 @@ describe('extraction golden models', () => {
     });
   }
 });
+
+describe('stable ids', () => {
+  it('survive edits that do not touch a declaration, and follow a renamed one', () => {
+    const file = path.join(EXAMPLES, 'producer-consumer.ts');
+    const text = fs.readFileSync(file, 'utf8');
+    const ids = (t: string) => {
+      const m = analyzeFiles([file], { rootDir: ROOT, overlay: new Map([[file, t]]) });
+      return { nodes: m.nodes.map((n) => n.id).sort(), edges: m.edges.map((e) => e.id).sort() };
+    };
+    const before = ids(text);
+    // Lines added above every declaration, and an edit inside a target's body.
+    const edited = `// a comment\n\n${text}`.replace('console.log(`${process.pid} ate ${item}`);', 'console.log(`ate ${item}`); // edited');
+    assert.deepEqual(ids(edited), before);
+    const renamed = ids(text.replaceAll(/\bq\b(?=[.,)\]:])/g, 'jobs').replace('const q =', 'const jobs ='));
+    assert.ok(renamed.nodes.some((id) => id.startsWith('queue:jobs@')), renamed.nodes.join(', '));
+    assert.ok(!renamed.nodes.some((id) => id.startsWith('queue:q@')));
+  });
+});
