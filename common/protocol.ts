@@ -52,6 +52,10 @@ export interface ServerInfo {
   workersStarted: number;
   /** The edit generation: it grows with every open, change and close. */
   generation: number;
+  /** Memory, in MB: the process's resident set, the main thread's heap, the analysis thread's heap. */
+  rssMb: number;
+  mainHeapMb: number;
+  workerHeapMb: number;
 }
 
 /** Extension host -> webview. */

@@ -1,13 +1,44 @@
 // Starts the language server (dist/server.js over node IPC) and holds the client.
 import * as vscode from 'vscode';
-import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import {
+  CloseAction, ErrorAction, LanguageClient, TransportKind, type ErrorHandler, type LanguageClientOptions, type ServerOptions,
+} from 'vscode-languageclient/node';
 import type { TopologyModel } from '../../common/model';
-import { MODEL_REQUEST, type InitOptions, type ModelParams, type ModelResult } from '../../common/protocol';
+import { MODEL_REQUEST, SERVER_INFO_REQUEST, type InitOptions, type ModelParams, type ModelResult, type ServerInfo } from '../../common/protocol';
 
 export const DOCUMENT_SELECTOR = ['typescript', 'typescriptreact', 'javascript', 'javascriptreact']
   .map((language) => ({ scheme: 'file', language }));
 
-export function createClient(context: vscode.ExtensionContext, output: vscode.OutputChannel): LanguageClient {
+/** A crashed server is restarted up to this many times in RESTART_WINDOW_MS, as the default handler does. */
+const MAX_RESTARTS = 4;
+const RESTART_WINDOW_MS = 3 * 60_000;
+
+/**
+ * Restarts a server that stopped unexpectedly (and says so through `onClosed`, for the status
+ * item, instead of a notification); gives up after MAX_RESTARTS crashes in a row within minutes.
+ */
+function restartingErrorHandler(onClosed: (restarting: boolean) => void): ErrorHandler {
+  const crashes: number[] = [];
+  return {
+    error: (_error, _message, count) => ({ action: count !== undefined && count <= 3 ? ErrorAction.Continue : ErrorAction.Shutdown }),
+    closed: () => {
+      const now = Date.now();
+      crashes.push(now);
+      while (crashes.length > 0 && now - crashes[0]! > RESTART_WINDOW_MS) crashes.shift();
+      if (crashes.length > MAX_RESTARTS) {
+        onClosed(false);
+        return {
+          action: CloseAction.DoNotRestart,
+          message: `The Process Topology server stopped unexpectedly ${crashes.length} times in a few minutes and is not restarted again. See the output, then run "Process Topology: Restart Server".`,
+        };
+      }
+      onClosed(true);
+      return { action: CloseAction.Restart, message: 'The Process Topology server stopped unexpectedly; restarting it.', handled: true };
+    },
+  };
+}
+
+export function createClient(context: vscode.ExtensionContext, output: vscode.OutputChannel, onClosed: (restarting: boolean) => void = () => undefined): LanguageClient {
   const module = context.asAbsolutePath('dist/server.js');
   const serverOptions: ServerOptions = {
     run: { module, transport: TransportKind.ipc },
@@ -18,10 +49,16 @@ export function createClient(context: vscode.ExtensionContext, output: vscode.Ou
     outputChannel: output,
     traceOutputChannel: output,
     synchronize: { configurationSection: 'processTopology' },
+    errorHandler: restartingErrorHandler(onClosed),
     // The rule docs ship in the extension: diagnostics link to them, so they open offline.
     initializationOptions: { docsBase: `${vscode.Uri.joinPath(context.extensionUri, 'docs', 'rules').toString()}/` } satisfies InitOptions,
   };
   return new LanguageClient('processTopology', 'Process Topology', serverOptions, clientOptions);
+}
+
+/** The server's process and counters (`processTopology/serverInfo`). */
+export async function requestServerInfo(client: LanguageClient): Promise<ServerInfo> {
+  return client.sendRequest<ServerInfo>(SERVER_INFO_REQUEST);
 }
 
 /** The typed custom request of common/protocol.ts. */

@@ -2,8 +2,8 @@
 import * as vscode from 'vscode';
 import { State, type LanguageClient } from 'vscode-languageclient/node';
 import type { TopologyModel } from '../../common/model';
-import { STATUS_NOTIFICATION, type StatusParams } from '../../common/protocol';
-import { createClient, requestModel } from './client';
+import { STATUS_NOTIFICATION, type ServerInfo, type StatusParams } from '../../common/protocol';
+import { createClient, requestModel, requestServerInfo } from './client';
 import { Status } from './status';
 
 export class Ctx implements vscode.Disposable {
@@ -11,17 +11,22 @@ export class Ctx implements vscode.Disposable {
   readonly status = new Status();
   private client: LanguageClient | undefined;
   private stopping = false;
+  /** Times the server stopped unexpectedly (the client restarts it, up to a limit). */
+  crashes = 0;
 
   constructor(readonly extension: vscode.ExtensionContext) {}
 
   async start(): Promise<void> {
-    const client = createClient(this.extension, this.output);
+    const client = createClient(this.extension, this.output, (restarting) => {
+      // The server process went away without being asked to (a crash, or it was killed).
+      this.crashes++;
+      this.output.appendLine(`The Process Topology server stopped unexpectedly${restarting ? '; restarting it' : ' too often; not restarting it'}.`);
+      this.status.server(restarting ? 'restarting' : 'stopped');
+    });
     this.client = client;
     client.onDidChangeState((e) => {
-      // The client restarts a crashed server by itself; say so while it does.
       if (e.newState === State.Running) this.status.server('running');
-      else if (e.newState === State.Stopped && !this.stopping) this.status.server('restarting');
-      else if (e.newState === State.Stopped) this.status.server('stopped');
+      else if (e.newState === State.Stopped && this.stopping) this.status.server('stopped');
     });
     await client.start();
     client.onNotification(STATUS_NOTIFICATION, (s: StatusParams) => this.status.analysis(s));
@@ -44,6 +49,16 @@ export class Ctx implements vscode.Disposable {
     } catch (err) {
       this.output.appendLine(`model request failed: ${String(err)}`);
       return null;
+    }
+  }
+
+  /** The server's process id and counters; undefined while it is not running. */
+  async serverInfo(): Promise<ServerInfo | undefined> {
+    if (!this.client?.isRunning()) return undefined;
+    try {
+      return await requestServerInfo(this.client);
+    } catch {
+      return undefined;
     }
   }
 

@@ -1,8 +1,9 @@
 // The graph panel: a singleton webview that draws the model of the active document. The server
 // computes the model; the panel only forwards it to the webview and opens what the user clicks.
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Location, TopologyModel } from '../../common/model';
-import { parseFromWebview, type ToWebview } from '../../common/protocol';
+import { EXPORT_EXTENSIONS, exportBytes, parseFromWebview, type ExportFormat, type ToWebview } from '../../common/protocol';
 
 export const VIEW_TYPE = 'processTopology.graph';
 
@@ -19,6 +20,9 @@ export class GraphPanel implements vscode.Disposable {
   /** What the webview last reported drawing. */
   rendered: { nodes: number; edges: number } | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
+  private selectTimer: NodeJS.Timeout | undefined;
+  /** The last selection sent, so that an unchanged one is not sent again. */
+  private lastSelect = '';
 
   static createOrShow(extensionUri: vscode.Uri, source: ModelSource, document: vscode.Uri | undefined): GraphPanel {
     const column = vscode.ViewColumn.Beside;
@@ -37,8 +41,9 @@ export class GraphPanel implements vscode.Disposable {
   static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, source: ModelSource): GraphPanel {
     panel.webview.options = GraphPanel.webviewOptions(extensionUri);
     GraphPanel.current = new GraphPanel(panel, extensionUri, source);
-    const active = vscode.window.activeTextEditor?.document.uri;
-    if (active) GraphPanel.current.show(active);
+    // The webview draws its saved state at once; the active code document, if any, replaces it.
+    const active = vscode.window.activeTextEditor?.document;
+    if (active && isCode(active)) GraphPanel.current.show(active.uri);
     return GraphPanel.current;
   }
 
@@ -57,6 +62,27 @@ export class GraphPanel implements vscode.Disposable {
     vscode.workspace.onDidChangeTextDocument((e) => {
       if (this.document && e.document.uri.toString() === this.document.toString()) this.scheduleRefresh();
     }, null, this.disposables);
+    // Selecting code highlights its nodes in the graph (debounced: selections change on every key).
+    vscode.window.onDidChangeTextEditorSelection((e) => {
+      if (!isCode(e.textEditor.document)) return;
+      if (this.selectTimer) clearTimeout(this.selectTimer);
+      this.selectTimer = setTimeout(() => this.postSelection(e.textEditor), 120);
+    }, null, this.disposables);
+  }
+
+  /** Sends the editor's selection as a model location (relative to the model's root). */
+  private postSelection(editor: vscode.TextEditor): void {
+    if (!this.ready || !this.model) return;
+    const file = modelPath(this.model, editor.document.uri);
+    const sel = editor.selection;
+    const msg: ToWebview = file === undefined ? { type: 'select' } : {
+      type: 'select',
+      loc: { file, range: { start: { line: sel.start.line, character: sel.start.character }, end: { line: sel.end.line, character: sel.end.character } } },
+    };
+    const key = JSON.stringify(msg);
+    if (key === this.lastSelect) return;
+    this.lastSelect = key;
+    void this.panel.webview.postMessage(msg);
   }
 
   /** Highlights a node once the graph is drawn (a code lens's "Show in graph"). */
@@ -106,8 +132,33 @@ export class GraphPanel implements vscode.Disposable {
       this.post();
     } else if (msg.type === 'open' && this.model) {
       void openLocation(this.model, msg.loc);
+    } else if (msg.type === 'reveal' && this.model) {
+      void openLocation(this.model, msg.loc, true);
     } else if (msg.type === 'rendered') {
       this.rendered = { nodes: msg.nodes, edges: msg.edges };
+    } else if (msg.type === 'export') {
+      void this.saveExport(msg.format, exportBytes(msg));
+    }
+  }
+
+  /** Asks where to save an export (SVG, PNG, DOT, Mermaid) and writes it there. */
+  private async saveExport(format: ExportFormat, bytes: Uint8Array): Promise<void> {
+    const ext = EXPORT_EXTENSIONS[format];
+    const base = this.document ? path.basename(this.document.path).replace(/\.[^.]+$/, '') : 'topology';
+    const folder = (this.document && vscode.workspace.getWorkspaceFolder(this.document)?.uri) ?? vscode.workspace.workspaceFolders?.[0]?.uri;
+    const names: Record<ExportFormat, string> = { svg: 'SVG image', png: 'PNG image', dot: 'Graphviz DOT', mermaid: 'Mermaid' };
+    const target = await vscode.window.showSaveDialog({
+      title: `Export the process topology as ${names[format]}`,
+      saveLabel: 'Export',
+      filters: { [names[format]]: [ext] },
+      ...(folder ? { defaultUri: vscode.Uri.joinPath(folder, `${base}.topology.${ext}`) } : {}),
+    });
+    if (!target) return;
+    try {
+      await vscode.workspace.fs.writeFile(target, bytes);
+      vscode.window.setStatusBarMessage(`Process Topology: saved ${vscode.workspace.asRelativePath(target)}`, 4000);
+    } catch (err) {
+      void vscode.window.showErrorMessage(`Process Topology: could not save ${target.fsPath}: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
 
@@ -116,17 +167,20 @@ export class GraphPanel implements vscode.Disposable {
     const nonce = makeNonce();
     const script = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview.js'));
     const style = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'graph.css'));
+    // The elkjs layout runs in a worker: the page fetches this bundle and starts it from a blob: URL
+    // (a webview cannot start a worker from its resource origin directly).
+    const worker = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'layout-worker.js'));
     return `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src ${webview.cspSource} data:; style-src ${webview.cspSource} 'nonce-${nonce}'; script-src 'nonce-${nonce}'; font-src ${webview.cspSource};">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src ${webview.cspSource} data: blob:; style-src ${webview.cspSource} 'nonce-${nonce}'; script-src 'nonce-${nonce}'; font-src ${webview.cspSource}; connect-src ${webview.cspSource}; worker-src blob:;">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <link rel="stylesheet" href="${style}" nonce="${nonce}">
 <title>Process Topology</title>
 </head>
 <body>
-<div id="app"></div>
+<div id="app" data-layout-worker="${worker}"></div>
 <script nonce="${nonce}" src="${script}"></script>
 </body>
 </html>`;
@@ -135,6 +189,7 @@ export class GraphPanel implements vscode.Disposable {
   dispose(): void {
     GraphPanel.current = undefined;
     if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    if (this.selectTimer) clearTimeout(this.selectTimer);
     this.panel.dispose();
     for (const d of this.disposables.splice(0)) d.dispose();
   }
@@ -151,12 +206,24 @@ function makeNonce(): string {
   return s;
 }
 
-/** Opens a model location, but only inside the model's root and an open workspace folder. */
-export async function openLocation(model: TopologyModel, loc: Location): Promise<void> {
+/** A document's path relative to the model's root, as model locations spell it; undefined outside it. */
+function modelPath(model: TopologyModel, uri: vscode.Uri): string | undefined {
+  const root = vscode.Uri.parse(model.root.endsWith('/') ? model.root : `${model.root}/`);
+  if (root.scheme !== uri.scheme || root.authority !== uri.authority) return undefined;
+  const rel = path.posix.relative(root.path, uri.path);
+  return rel === '' || rel.startsWith('../') || path.posix.isAbsolute(rel) ? undefined : rel;
+}
+
+/**
+ * Opens a model location, but only inside the model's root and an open workspace folder. With
+ * `preserveFocus` (a trace step) the code is selected and revealed while the graph keeps the focus.
+ */
+export async function openLocation(model: TopologyModel, loc: Location, preserveFocus = false): Promise<void> {
   const root = vscode.Uri.parse(model.root.endsWith('/') ? model.root : `${model.root}/`);
   if (loc.file.split('/').includes('..') || loc.file.startsWith('/')) return;
   const target = vscode.Uri.joinPath(root, loc.file);
   if (!vscode.workspace.getWorkspaceFolder(target)) return;
   const range = new vscode.Range(loc.range.start.line, loc.range.start.character, loc.range.end.line, loc.range.end.character);
-  await vscode.window.showTextDocument(target, { selection: range, viewColumn: vscode.ViewColumn.One });
+  const editor = await vscode.window.showTextDocument(target, { selection: range, viewColumn: vscode.ViewColumn.One, preserveFocus });
+  if (preserveFocus) editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
 }

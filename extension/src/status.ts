@@ -1,17 +1,31 @@
 // The language status item: the last analysis (time, findings), slow analyses against the time
-// budget, and the server's state (restarting after a crash).
+// budget, and the server's state (restarting after a crash, and that it did restart).
 import * as vscode from 'vscode';
 import { COMMANDS, type StatusParams } from '../../common/protocol';
 import { DOCUMENT_SELECTOR } from './client';
 
+/** What the status item shows, for the integration tests. */
+export interface StatusSnapshot {
+  text: string;
+  detail: string | undefined;
+  severity: vscode.LanguageStatusSeverity;
+}
+
 export class Status implements vscode.Disposable {
   private readonly item = vscode.languages.createLanguageStatusItem('processTopology.status', DOCUMENT_SELECTOR);
+  /** Times the server stopped unexpectedly and was restarted, and when it last did. */
+  private crashes = 0;
+  private lastCrash: Date | undefined;
 
   constructor() {
     this.item.name = 'Process Topology';
     this.item.text = '$(sync~spin) Topology';
     this.item.detail = 'starting the analysis server';
     this.item.command = { title: 'Show Output', command: COMMANDS.showOutput };
+  }
+
+  get snapshot(): StatusSnapshot {
+    return { text: this.item.text, detail: this.item.detail, severity: this.item.severity };
   }
 
   analysis(s: StatusParams): void {
@@ -29,13 +43,30 @@ export class Status implements vscode.Disposable {
       this.item.text = `$(check) Topology`;
       this.item.detail = `${s.file}: ${findings}, analyzed in ${s.ms} ms`;
     }
+    // A crash stays said after the analyses resume: it is worth a look at the output.
+    if (this.lastCrash) this.item.detail += ` (${this.crashNote()})`;
   }
 
   server(state: 'running' | 'stopped' | 'restarting'): void {
-    if (state === 'running') return;
+    if (state === 'running') {
+      if (!this.lastCrash) return;
+      this.item.severity = vscode.LanguageStatusSeverity.Warning;
+      this.item.text = '$(debug-restart) Topology';
+      this.item.detail = `${this.crashNote()}; see the output`;
+      return;
+    }
+    if (state === 'restarting') {
+      this.crashes++;
+      this.lastCrash = new Date();
+    }
     this.item.severity = vscode.LanguageStatusSeverity.Warning;
     this.item.text = state === 'restarting' ? '$(sync~spin) Topology' : '$(debug-disconnect) Topology';
     this.item.detail = state === 'restarting' ? 'the server stopped unexpectedly and is restarting' : 'the server is stopped; run "Process Topology: Restart Server"';
+  }
+
+  private crashNote(): string {
+    const times = this.crashes === 1 ? 'once' : `${this.crashes} times`;
+    return `the server stopped unexpectedly and was restarted (${times}, last at ${this.lastCrash!.toLocaleTimeString()})`;
   }
 
   dispose(): void {

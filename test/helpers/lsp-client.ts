@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
+import { STATUS_NOTIFICATION, type InitOptions, type StatusParams } from '../../common/protocol';
 import { DIST } from './paths';
 
 export interface LspSession {
@@ -11,16 +12,20 @@ export interface LspSession {
   child: ChildProcess;
   stderr: string[];
   refreshes: number;
+  /** Every processTopology/status notification, in order: one per analysis. */
+  statuses: StatusParams[];
+  /** The server's last 200 window/logMessage lines. */
+  logs: string[];
   close(): Promise<void>;
 }
 
-export async function startServer(rootDir: string, settings: Record<string, unknown> = {}): Promise<LspSession> {
+export async function startServer(rootDir: string, settings: Record<string, unknown> = {}, init: InitOptions = {}): Promise<LspSession> {
   const child = spawn(process.execPath, [path.join(DIST, 'server.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
   const stderr: string[] = [];
   child.stderr!.on('data', (d: Buffer) => stderr.push(d.toString()));
   const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
   const session: LspSession = {
-    connection, child, stderr, refreshes: 0,
+    connection, child, stderr, refreshes: 0, statuses: [], logs: [],
     async close() {
       try {
         await connection.sendRequest('shutdown');
@@ -43,11 +48,15 @@ export async function startServer(rootDir: string, settings: Record<string, unkn
     return null;
   });
   connection.onRequest('client/registerCapability', () => null);
-  connection.onNotification('window/logMessage', () => undefined);
+  connection.onNotification('window/logMessage', (p: { message: string }) => {
+    session.logs.push(p.message);
+    if (session.logs.length > 200) session.logs.shift();
+  });
+  connection.onNotification(STATUS_NOTIFICATION, (p: StatusParams) => session.statuses.push(p));
   connection.listen();
   const rootUri = pathToFileURL(rootDir).href;
   await connection.sendRequest('initialize', {
-    processId: process.pid, rootUri, workspaceFolders: [{ uri: rootUri, name: 'root' }],
+    processId: process.pid, rootUri, workspaceFolders: [{ uri: rootUri, name: 'root' }], initializationOptions: init,
     capabilities: {
       workspace: { configuration: true, diagnostics: { refreshSupport: true } },
       textDocument: { diagnostic: { dynamicRegistration: false, relatedDocumentSupport: false } },

@@ -83,6 +83,7 @@ describe('language server over stdio', () => {
     s.connection.sendNotification('textDocument/didChange', { textDocument: { uri, version: 5 }, contentChanges: [{ text }] });
     assert.equal((await diagnostics(uri)).length, 1);
     assert.equal(s.child.exitCode, null, 'the server is still running');
+    for (const deadline = Date.now() + 5000; s.refreshes === 0 && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 20));
     assert.ok(s.refreshes > 0, 'edits ask the client to pull diagnostics again');
   });
 });
@@ -121,6 +122,8 @@ describe('language server: modules shared between files', () => {
     // Remove the sentinel in main.ts: the consumer's get() in worker.ts now waits forever.
     s.connection.sendNotification('textDocument/didChange', { textDocument: { uri: mainUri, version: 2 }, contentChanges: [{ text: text.replace("await q.put(null);", '') }] });
     assert.deepEqual((await diag()).map((d) => d.code), ['missing-sentinel']);
+    // The refresh goes out once the edits pause (REFRESH_DELAY_MS), not on every keystroke.
+    for (const deadline = Date.now() + 5000; s.refreshes === refreshes && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 20));
     assert.ok(s.refreshes > refreshes, 'the edit asked the client to pull diagnostics again');
   });
 });

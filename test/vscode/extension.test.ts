@@ -1,25 +1,35 @@
 // Runs the integration suite (test/vscode/suite) inside a real VS Code: code-server's extension
-// host, driven by Debian's Chromium, with the examples folder as the workspace. Then checks from
+// host, driven by Debian's Chromium, with a scratch copy of the examples as the workspace. Then checks from
 // the outside that the graph panel's webview really drew the nodes, and saves a screenshot.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { it } from 'node:test';
 import { runExtensionTests, webviewFrame } from './harness/run-in-code-server';
-import { EXAMPLES, ROOT } from '../helpers/paths';
+import { ROOT } from '../helpers/paths';
+import { makeWorkspace } from '../helpers/workspace';
 
 const ARTIFACTS = path.join(ROOT, 'test-results');
 
-it('the extension works in a real VS Code (code-server)', { timeout: 600_000 }, async () => {
+it('the extension works in a real VS Code (code-server)', { timeout: 600_000 }, async (t) => {
   // Built by `node scripts/build.mjs --tests` (npm test does it).
   const suite = path.join(ROOT, 'out', 'test', 'vscode-suite', 'index.js');
   assert.ok(fs.existsSync(suite), `${suite} is built`);
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   let drawn: { nodes: number; edges: number; labels: string[] } | undefined;
+  // A scratch copy of the examples, plus the two-module program of the multi-file fixture (a
+  // producer in main.ts, its consumer in worker.ts): the suite edits files and saves them back.
+  const fixture = path.join(ROOT, 'test/fixtures/extraction/multi-file');
+  const ws = makeWorkspace({
+    examplesAt: '.',
+    fixtures: false,
+    extra: Object.fromEntries(fs.readdirSync(fixture).map((f) => [`multi-file/${f}`, fs.readFileSync(path.join(fixture, f), 'utf8')])),
+  });
+  t.after(() => ws.dispose());
   const result = await runExtensionTests({
     extensionPath: ROOT,
     testsPath: suite,
-    workspaceFolder: EXAMPLES,
+    workspaceFolder: ws.dir,
     artifactsDir: ARTIFACTS,
     timeoutMs: 300_000,
     onLog: (line) => process.stdout.write(`  [vscode] ${line}\n`),
@@ -36,6 +46,7 @@ it('the extension works in a real VS Code (code-server)', { timeout: 600_000 }, 
   });
   assert.equal(result.exitCode, 0, `the suite inside VS Code failed:\n${result.logs.join('\n')}`);
   assert.ok(result.logs.some((l) => l.includes('diagnostic: 2 consumers wait for a null sentinel')), 'the diagnostic was seen');
+  assert.ok(result.logs.some((l) => /^server restarted: pid \d+ -> \d+/.test(l)), 'the server was killed and came back');
   assert.ok(drawn, 'the webview was inspected');
   // The broken example's topology: main, producer ×3, consumer ×2, queue q.
   assert.equal(drawn.nodes, 4);

@@ -21,6 +21,46 @@ function workspaceFile(name: string): vscode.Uri {
   return vscode.Uri.file(path.join(folder.uri.fsPath, name));
 }
 
+function api(): Api {
+  const ext = vscode.extensions.getExtension<Api>('process-topology.process-topology');
+  assert.ok(ext?.isActive, 'the extension is active');
+  return ext.exports;
+}
+
+/** The Process Topology diagnostics of a document. */
+function findings(uri: vscode.Uri): vscode.Diagnostic[] {
+  return vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'process-topology');
+}
+
+function codeOf(d: vscode.Diagnostic): string {
+  return String(typeof d.code === 'object' ? d.code.value : d.code);
+}
+
+/** Opens a document in its own tab (not a preview, so that several stay open) and shows it. */
+async function open(name: string): Promise<vscode.TextDocument> {
+  const doc = await vscode.workspace.openTextDocument(workspaceFile(name));
+  await vscode.window.showTextDocument(doc, { preview: false });
+  return doc;
+}
+
+/** Edits through a WorkspaceEdit, as an extension or a refactoring would. */
+async function edit(doc: vscode.TextDocument, range: vscode.Range, text: string): Promise<void> {
+  const e = new vscode.WorkspaceEdit();
+  e.replace(doc.uri, range, text);
+  assert.ok(await vscode.workspace.applyEdit(e), 'the edit was applied');
+}
+
+function lineOf(doc: vscode.TextDocument, needle: string): number {
+  for (let i = 0; i < doc.lineCount; i++) if (doc.lineAt(i).text.includes(needle)) return i;
+  throw new Error(`'${needle}' not found in ${doc.uri.fsPath}`);
+}
+
+/** Puts a document back as it is on disk (the workspace is a scratch copy, but tests share it). */
+async function restore(doc: vscode.TextDocument, text: string): Promise<void> {
+  if (doc.getText() !== text) await edit(doc, new vscode.Range(0, 0, doc.lineCount, 0), text);
+  await doc.save();
+}
+
 export function registerTests(): void {
   describe('Process Topology in VS Code', () => {
     it('activates and contributes its commands', async () => {
@@ -49,7 +89,113 @@ export function registerTests(): void {
       console.log(`diagnostic: ${diag.message}`);
     });
 
+    it('shows and clears diagnostics as the file is edited', async () => {
+      const doc = await open('producer-consumer.ts');
+      const text = doc.getText();
+      const model = await until('the model of the good example', async () => (await api().model(doc.uri)) ?? undefined);
+      assert.deepEqual(model.findings, []);
+      assert.deepEqual(findings(doc.uri), []);
+      try {
+        // Delete the line that puts the sentinels: the consumers now wait forever.
+        const sentinels = lineOf(doc, 'for (const _ of consumers) await q.put(null);');
+        let started = Date.now();
+        await edit(doc, doc.lineAt(sentinels).rangeIncludingLineBreak, '');
+        const diag = await until('missing-sentinel after the edit', () => findings(doc.uri).find((d) => codeOf(d) === 'missing-sentinel'), 30_000);
+        assert.ok(doc.lineAt(diag.range.start.line).text.includes('q.get()'), 'anchored at the get');
+        console.log(`edit -> diagnostic shown: ${Date.now() - started} ms`);
+        // Type it back: the diagnostic goes away.
+        started = Date.now();
+        await edit(doc, new vscode.Range(sentinels, 0, sentinels, 0), '  for (const _ of consumers) await q.put(null);\n');
+        await until('the diagnostic to clear', () => (findings(doc.uri).length === 0 ? true : undefined), 30_000);
+        console.log(`edit -> diagnostic cleared: ${Date.now() - started} ms`);
+      } finally {
+        await restore(doc, text);
+      }
+    });
+
+    it('applies the missing-sentinel quick fix from the code action provider, which removes the finding', async () => {
+      const doc = await open('producer-consumer-no-sentinel.ts');
+      const text = doc.getText();
+      const diag = await until('the missing-sentinel diagnostic', () => findings(doc.uri).find((d) => codeOf(d) === 'missing-sentinel'));
+      try {
+        const actions = await vscode.commands.executeCommand<(vscode.CodeAction | vscode.Command)[]>('vscode.executeCodeActionProvider', doc.uri, diag.range);
+        const titles = actions.map((a) => a.title);
+        assert.ok(titles.includes('Suppress missing-sentinel on this line (give a reason)'), titles.join(' | '));
+        const fix = actions.find((a): a is vscode.CodeAction => 'edit' in a && a.edit !== undefined && /sentinel/i.test(a.title) && !a.title.startsWith('Suppress'));
+        assert.ok(fix, `a quick fix among: ${titles.join(' | ')}`);
+        assert.ok(await vscode.workspace.applyEdit(fix.edit!), 'the fix was applied');
+        await until('the finding to go away after the fix', () => (findings(doc.uri).length === 0 ? true : undefined), 30_000);
+        console.log(`quick fix applied: ${fix.title}`);
+      } finally {
+        await restore(doc, text);
+      }
+      await until('the diagnostic back on the restored file', () => findings(doc.uri).find((d) => codeOf(d) === 'missing-sentinel'), 30_000);
+    });
+
+    it('hovers a queue operation with its role in the topology', async () => {
+      const doc = await open('producer-consumer-no-sentinel.ts');
+      const line = lineOf(doc, 'q.get()');
+      const position = new vscode.Position(line, doc.lineAt(line).text.indexOf('q.get()'));
+      const text = await until('the hover', async () => {
+        const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', doc.uri, position);
+        const all = hovers.flatMap((h) => h.contents).map((c) => (typeof c === 'string' ? c : c.value)).join('\n');
+        return all.includes('Process Topology') ? all : undefined;
+      });
+      assert.match(text, /Queue q — put by producer ×3; taken by consumer ×2/);
+      console.log(`hover: ${text.replace(/\s+/g, ' ')}`);
+    });
+
+    it('refreshes a consumer in one file when its producer in another file changes', async () => {
+      const worker = await open('multi-file/worker.ts');
+      const main = await open('multi-file/main.ts');
+      const text = main.getText();
+      const model = await until('the model of worker.ts', async () => (await api().model(worker.uri)) ?? undefined);
+      assert.deepEqual(model.nodes.map((n) => `${n.kind}:${n.label}`).sort(), ['process:consume', 'process:main', 'queue:makeQueue()']);
+      assert.deepEqual(model.findings, []);
+      try {
+        // main.ts stops sending the sentinel: worker.ts's get() now waits forever.
+        const put = lineOf(main, 'await q.put(null);');
+        await edit(main, main.lineAt(put).rangeIncludingLineBreak, '');
+        const diag = await until('missing-sentinel in worker.ts', () => findings(worker.uri).find((d) => codeOf(d) === 'missing-sentinel'), 30_000);
+        assert.ok(worker.lineAt(diag.range.start.line).text.includes('q.get()'));
+        await edit(main, new vscode.Range(put, 0, put, 0), '  await q.put(null);\n');
+        await until('worker.ts clean again', () => (findings(worker.uri).length === 0 ? true : undefined), 30_000);
+        console.log('cross-file: worker.ts followed main.ts');
+      } finally {
+        await restore(main, text);
+      }
+    });
+
+    it('restarts the server when it crashes, says so, and diagnostics come back', async () => {
+      const doc = await open('producer-consumer-no-sentinel.ts');
+      const text = doc.getText();
+      await until('the diagnostic', () => findings(doc.uri).find((d) => codeOf(d) === 'missing-sentinel'));
+      const before = await until('the server process id', async () => (await api().server()).info);
+      process.kill(before.pid, 'SIGKILL');
+      const after = await until('a new server process', async () => {
+        const s = await api().server();
+        return s.info && s.info.pid !== before.pid ? s : undefined;
+      }, 60_000);
+      assert.equal(after.crashes, 1);
+      console.log(`server restarted: pid ${before.pid} -> ${after.info!.pid}; status: ${after.status.detail}`);
+      // The new server analyzes: an edit that adds the sentinels clears the finding, undoing it brings it back.
+      const anchor = lineOf(doc, 'for (const c of consumers) await c.join();');
+      try {
+        await until('the diagnostic back from the new server', () => findings(doc.uri).find((d) => codeOf(d) === 'missing-sentinel'), 60_000);
+        await edit(doc, new vscode.Range(anchor, 0, anchor, 0), '  for (const _ of consumers) await q.put(null);\n');
+        await until('the new server to clear the finding', () => (findings(doc.uri).length === 0 ? true : undefined), 30_000);
+      } finally {
+        await restore(doc, text);
+      }
+      await until('the finding back', () => findings(doc.uri).find((d) => codeOf(d) === 'missing-sentinel'), 30_000);
+      const status = (await api().server()).status;
+      assert.match(status.detail ?? '', /stopped unexpectedly and was restarted \(once/);
+      console.log(`status after the restart: ${status.text} — ${status.detail}`);
+    });
+
     it('opens the graph panel with Show Graph', async () => {
+      // On the broken example (the one the harness inspects once the tests are done).
+      await open('producer-consumer-no-sentinel.ts');
       await vscode.commands.executeCommand('processTopology.showGraph');
       const tab = await until('the graph panel', () => vscode.window.tabGroups.all.flatMap((g) => g.tabs)
         .find((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('processTopology.graph')));

@@ -1,0 +1,151 @@
+// The main thread's handle on the analysis worker (worker.ts): starts it, keeps its copy of the
+// open documents in step, runs one analysis at a time, and stops and replaces the worker when an
+// analysis outlives its hard time limit, runs out of memory or crashes. No TypeScript here: the
+// main thread only speaks LSP.
+import { Worker } from 'node:worker_threads';
+import type { TopologyModel } from '../../../common/model';
+import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol';
+
+export interface AnalyzerOptions {
+  /** dist/analysis-worker.js. */
+  script: string;
+  workspaceFolders: string[];
+  /** An analysis still running after this long is stopped (the worker is replaced). */
+  timeoutMs: number;
+  /** The worker's heap limit: past it the worker dies, the server does not. */
+  memoryMb: number;
+  log(message: string): void;
+}
+
+export interface DocumentSnapshot {
+  file: string;
+  version: number;
+  text: string;
+}
+
+export type AnalysisResult =
+  | { ok: true; model: TopologyModel; ms: number; files: number; entries: number; programMs: number; skipped?: string }
+  | { ok: false; ms: number; reason: 'error' | 'timeout' | 'crashed'; message: string };
+
+interface Job {
+  id: number;
+  started: number;
+  timer: NodeJS.Timeout;
+  resolve(result: AnalysisResult): void;
+}
+
+export class Analyzer {
+  private worker: Worker | undefined;
+  /** The document versions the current worker holds. */
+  private readonly sent = new Map<string, number>();
+  private settings: Extract<ToWorker, { type: 'settings' }> | undefined;
+  private job: Job | undefined;
+  private nextId = 1;
+  /** Workers started (1 + replacements) and analyses run, for the server-info request. */
+  workersStarted = 0;
+  analyses = 0;
+  /** The analysis thread's heap in use after its last analysis, in MB. */
+  workerHeapMb = 0;
+
+  constructor(private readonly opts: AnalyzerOptions) {}
+
+  get busy(): boolean {
+    return this.job !== undefined;
+  }
+
+  setSettings(shimModules: string[], stateBudget: number | undefined): void {
+    this.settings = { type: 'settings', shimModules, ...(stateBudget ? { stateBudget } : {}) };
+    this.worker?.postMessage(this.settings);
+  }
+
+  filesChanged(): void {
+    this.worker?.postMessage({ type: 'files-changed' } satisfies ToWorker);
+  }
+
+  /**
+   * Analyzes `file` with `docs` as the open documents (what is not among them is read from
+   * disk). One at a time: the caller waits for the previous result.
+   */
+  run(file: string, docs: readonly DocumentSnapshot[]): Promise<AnalysisResult> {
+    if (this.job) return Promise.reject(new Error('an analysis is already running'));
+    const worker = this.ensureWorker();
+    const set: { file: string; text: string }[] = [];
+    const open = new Set<string>();
+    for (const d of docs) {
+      open.add(d.file);
+      if (this.sent.get(d.file) !== d.version) {
+        set.push({ file: d.file, text: d.text });
+        this.sent.set(d.file, d.version);
+      }
+    }
+    const drop = [...this.sent.keys()].filter((f) => !open.has(f));
+    for (const f of drop) this.sent.delete(f);
+    const id = this.nextId++;
+    this.analyses++;
+    return new Promise<AnalysisResult>((resolve) => {
+      const started = Date.now();
+      const timer = setTimeout(() => {
+        this.opts.log(`the analysis of ${file} ran longer than ${this.opts.timeoutMs} ms: stopping it`);
+        this.finish(id, { ok: false, ms: Date.now() - started, reason: 'timeout', message: `stopped after ${this.opts.timeoutMs} ms` });
+        this.discardWorker();
+      }, this.opts.timeoutMs);
+      this.job = { id, started, timer, resolve };
+      worker.postMessage({ type: 'analyze', id, file, set, drop } satisfies ToWorker);
+    });
+  }
+
+  dispose(): void {
+    this.discardWorker();
+  }
+
+  private finish(id: number, result: AnalysisResult): void {
+    const job = this.job;
+    if (!job || job.id !== id) return;
+    clearTimeout(job.timer);
+    this.job = undefined;
+    job.resolve(result);
+  }
+
+  private ensureWorker(): Worker {
+    if (this.worker) return this.worker;
+    const workerData: WorkerInit = { workspaceFolders: this.opts.workspaceFolders };
+    const worker = new Worker(this.opts.script, {
+      workerData,
+      resourceLimits: { maxOldGenerationSizeMb: this.opts.memoryMb },
+      // Never let the worker write to the process's stdout: over stdio that is the LSP stream.
+      stdout: true,
+      stderr: true,
+    });
+    this.workersStarted++;
+    this.worker = worker;
+    this.sent.clear();
+    if (this.settings) worker.postMessage(this.settings);
+    const forward = (chunk: Buffer): void => this.opts.log(chunk.toString().trimEnd());
+    worker.stdout.on('data', forward);
+    worker.stderr.on('data', forward);
+    worker.on('message', (msg: FromWorker) => {
+      if (msg.type !== 'log') this.workerHeapMb = msg.heapMb;
+      if (msg.type === 'log') this.opts.log(msg.message);
+      else if (msg.type === 'result') this.finish(msg.id, { ok: true, model: msg.model, ms: msg.ms, files: msg.files, entries: msg.entries, programMs: msg.programMs, ...(msg.skipped ? { skipped: msg.skipped } : {}) });
+      else this.finish(msg.id, { ok: false, ms: msg.ms, reason: 'error', message: msg.message });
+      if (msg.type === 'failed' && msg.stack) this.opts.log(msg.stack);
+    });
+    const gone = (why: string): void => {
+      if (this.worker !== worker) return;
+      this.worker = undefined;
+      this.sent.clear();
+      this.opts.log(`the analysis worker stopped: ${why}`);
+      if (this.job) this.finish(this.job.id, { ok: false, ms: Date.now() - this.job.started, reason: 'crashed', message: why });
+    };
+    worker.on('error', (err) => gone(err instanceof Error ? `${(err as NodeJS.ErrnoException).code ?? ''} ${err.message}`.trim() : String(err)));
+    worker.on('exit', (code) => gone(`exit code ${code}`));
+    return worker;
+  }
+
+  private discardWorker(): void {
+    const worker = this.worker;
+    this.worker = undefined;
+    this.sent.clear();
+    if (worker) void worker.terminate().catch(() => undefined);
+  }
+}

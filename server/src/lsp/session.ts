@@ -1,0 +1,507 @@
+// The analysis state the language server keeps between edits (it lives in the analysis worker,
+// see worker.ts): the open documents, the parsed source files of every project, the last program
+// of each project, and the project each file belongs to. Nothing here speaks LSP.
+//
+// What makes an edit cheap:
+// - Source files are cached by content (an open document's revision, a disk file's mtime and
+//   size) and handed to TypeScript again, so a new program re-parses only the edited file, and
+//   that incrementally (see `reparse`); `oldProgram` reuses the rest of the structure (module
+//   resolution included).
+// - Only the entries that can reach the edited file are analyzed: the file itself and the
+//   modules that import it, directly or not (a program is an entry plus what it reaches, and a
+//   module reaches another one only through imports). A script (no import or export) shares the
+//   global scope with everything, so for one every file takes part.
+// What keeps one bad file from breaking the rest: a file TypeScript cannot parse, or one nested
+// so deep that binding or analyzing it overflows the stack, is left out of the programs (as an
+// empty module) until its text changes; the analysis of that file itself says why it was not
+// analyzed.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import ts from 'typescript';
+import { emptyModel, type TopologyModel } from '../../../common/model';
+import { analyzePrograms, mergeModels, programsContaining } from '../analysis/analyze';
+import { ConfigError, DEFAULT_OPTIONS, findTsconfig, isSourceFile, listSourceFiles, readTsconfig } from '../analysis/program';
+
+/** A project without tsconfig.json: at most this many of its folder's source files take part. */
+export const MAX_WORKSPACE_FILES = 3000;
+/** Project listings (tsconfig file lists, folder walks) are read again after this long. */
+const LISTING_TTL_MS = 10_000;
+/** Programs kept for `oldProgram` reuse (each holds a type checker): the most recently used. */
+const MAX_LIVE_PROGRAMS = 4;
+/**
+ * A file whose syntax nests deeper than this is not analyzed: no program written by hand comes
+ * close, and TypeScript's name resolution slows down with the depth of each name, so a machine
+ * written or mangled file (a comma chain of 10,000 names) would take the analysis many seconds.
+ */
+export const MAX_NESTING = 2000;
+/** After a stack overflow, files nesting deeper than this are left out (none written by hand does). */
+const MAX_NESTING_AFTER_OVERFLOW = 500;
+
+export interface SessionSettings {
+  shimModules: readonly string[];
+  stateBudget?: number | undefined;
+}
+
+export interface AnalysisOutcome {
+  model: TopologyModel;
+  /** Source files in the program and entries analyzed (the edited file and its importers). */
+  files: number;
+  entries: number;
+  /** Milliseconds spent updating the program (parse, bind, module resolution) and choosing entries. */
+  programMs: number;
+  /** Why the file was not analyzed, when it was not. */
+  skipped?: string;
+}
+
+interface CachedSourceFile {
+  stamp: string;
+  sf: ts.SourceFile;
+}
+
+interface Listing<T> {
+  at: number;
+  value: T;
+}
+
+export class AnalysisSession {
+  private readonly docs = new Map<string, { rev: number; text: string }>();
+  private rev = 0;
+  private settings: SessionSettings = { shimModules: [] };
+  private readonly sourceFiles = new Map<string, CachedSourceFile>();
+  /** Per project key, its last program; a Map kept in least-recently-used order. */
+  private readonly programs = new Map<string, { program: ts.Program; optionsKey: string }>();
+  private readonly configs = new Map<string, Listing<{ options: ts.CompilerOptions; fileNames: string[] } | ConfigError>>();
+  private readonly folders = new Map<string, Listing<string[]>>();
+  private readonly importsOf = new WeakMap<ts.SourceFile, ts.StringLiteralLike[]>();
+  /** Files whose incremental parse was once slower than a fresh one would have been. */
+  private readonly parseAfresh = new Set<string>();
+  /** Files left out of the programs (as an empty module), for the version with this stamp. */
+  private readonly excluded = new Map<string, { stamp: string; reason: string }>();
+
+  constructor(private readonly workspaceFolders: readonly string[], private readonly log: (msg: string) => void = () => undefined) {}
+
+  setSettings(settings: SessionSettings): void {
+    this.settings = settings;
+  }
+
+  /** An open document's contents: they win over the disk. */
+  setDocument(file: string, text: string): void {
+    this.docs.set(path.resolve(file), { rev: ++this.rev, text });
+  }
+
+  removeDocument(file: string): void {
+    this.docs.delete(path.resolve(file));
+  }
+
+  /** Files were created, deleted or changed on disk: read tsconfig files and folders again. */
+  invalidateListings(): void {
+    this.configs.clear();
+    this.folders.clear();
+  }
+
+  /** After an analysis threw: TypeScript may have left a half-bound source file behind. */
+  reset(): void {
+    this.sourceFiles.clear();
+    this.parseAfresh.clear();
+    this.excluded.clear();
+    this.programs.clear();
+    this.invalidateListings();
+  }
+
+  get cachedSourceFiles(): number {
+    return this.sourceFiles.size;
+  }
+
+  rootFor(file: string): string {
+    const folder = this.workspaceFolders
+      .filter((f) => file === f || file.startsWith(f + path.sep))
+      .sort((a, b) => b.length - a.length)[0];
+    return folder ?? path.dirname(file);
+  }
+
+  /** The model of the programs `file` takes part in. Throws what the analysis throws. */
+  analyze(file: string): AnalysisOutcome {
+    file = path.resolve(file);
+    try {
+      return this.analyzeOnce(file);
+    } catch (err) {
+      // Most likely a stack overflow: TypeScript's binder or checker, or the analysis, on a file
+      // nested thousands of levels deep, maybe one that only sits in the same project. Leave
+      // such files out from now on and try once more; if that fails too, the caller resets.
+      if (this.excludeDeepFiles() === 0) throw err;
+      this.programs.clear();
+      return this.analyzeOnce(file);
+    }
+  }
+
+  private analyzeOnce(file: string): AnalysisOutcome {
+    const root = this.rootFor(file);
+    const rootUri = pathToFileURL(root).href;
+    if (!isSourceFile(file)) return { model: emptyModel(rootUri), files: 0, entries: 0, programMs: 0 };
+    const started = performance.now();
+    const project = this.projectOf(file, root);
+    const files = [...new Set([...project.files.map((f) => path.resolve(f)), file])];
+    const options = this.optionsFor(file, root);
+    let program = this.program(project.key, files, options);
+    const target = program.getSourceFile(file);
+    // Only a garbled or machine-written file can nest this deep, and those have parse errors or
+    // very long lines: the depth is measured for those only (the walk costs milliseconds).
+    if (target && !this.excluded.has(file) && (hasParseErrors(target) || hasLongLine(target.text, 1000))) {
+      const depth = nestingDepth(target);
+      if (depth > MAX_NESTING) {
+        this.exclude(file, `its syntax nests ${depth} levels deep, more than the ${MAX_NESTING} the analysis takes`);
+        program = this.program(project.key, files, options);
+      }
+    }
+    const skipped = this.excluded.get(file)?.reason;
+    if (skipped) {
+      return {
+        model: { ...emptyModel(rootUri), notes: [`${path.basename(file)} is not analyzed: ${skipped}`] },
+        files: program.getSourceFiles().length, entries: 0, programMs: Math.round(performance.now() - started), skipped,
+      };
+    }
+    const entries = this.entriesReaching(program, files, file);
+    const programMs = Math.round(performance.now() - started);
+    const results = analyzePrograms(program, {
+      rootDir: root, files: entries, shimModules: this.settings.shimModules,
+      ...(this.settings.stateBudget ? { stateBudget: this.settings.stateBudget } : {}),
+    });
+    const model = mergeModels(rootUri, programsContaining(results, file).map((r) => r.model));
+    return { model, files: program.getSourceFiles().length, entries: entries.length, programMs };
+  }
+
+  /**
+   * Leaves a file's current version out of every program: it is replaced by an empty module
+   * until its text changes (TypeScript could not parse it, or it nests too deep).
+   */
+  private exclude(file: string, reason: string): void {
+    const stamp = this.stampOf(file);
+    if (stamp !== undefined) this.excluded.set(file, { stamp, reason });
+    for (const key of [...this.sourceFiles.keys()]) if (key.endsWith(`|${file}`)) this.sourceFiles.delete(key);
+  }
+
+  /** Excludes the source files of the live programs that nest too deep; how many there were. */
+  private excludeDeepFiles(): number {
+    let n = 0;
+    const seen = new Set<string>();
+    for (const { program } of this.programs.values()) {
+      for (const sf of program.getSourceFiles()) {
+        const file = path.resolve(sf.fileName);
+        if (seen.has(file) || this.excluded.has(file)) continue;
+        seen.add(file);
+        // Something overflowed the stack: below the usual limit, the deepest files are suspect.
+        const depth = nestingDepth(sf);
+        if (depth > MAX_NESTING_AFTER_OVERFLOW) {
+          this.exclude(file, `its syntax nests ${depth} levels deep, more than TypeScript or the analysis can follow`);
+          n++;
+        }
+      }
+    }
+    return n;
+  }
+
+  // ---- projects --------------------------------------------------------------------------------
+
+  private config(file: string): { options: ts.CompilerOptions; fileNames: string[] } | ConfigError {
+    const hit = this.configs.get(file);
+    if (hit && Date.now() - hit.at < LISTING_TTL_MS) return hit.value;
+    let value: { options: ts.CompilerOptions; fileNames: string[] } | ConfigError;
+    try {
+      value = readTsconfig(file);
+    } catch (err) {
+      value = err instanceof ConfigError ? err : new ConfigError(String(err));
+      this.log(value.message);
+    }
+    this.configs.set(file, { at: Date.now(), value });
+    return value;
+  }
+
+  private folderFiles(root: string): string[] {
+    const hit = this.folders.get(root);
+    if (hit && Date.now() - hit.at < LISTING_TTL_MS) return hit.value;
+    const value = listSourceFiles(root, MAX_WORKSPACE_FILES);
+    this.folders.set(root, { at: Date.now(), value });
+    return value;
+  }
+
+  private optionsFor(file: string, root: string): ts.CompilerOptions {
+    const config = findTsconfig(file, root);
+    if (!config) return DEFAULT_OPTIONS;
+    const c = this.config(config);
+    return c instanceof ConfigError ? DEFAULT_OPTIONS : c.options;
+  }
+
+  /**
+   * The project a file belongs to: the nearest tsconfig.json that includes it (stopping at the
+   * workspace folder), else the whole workspace folder, as an inferred project.
+   */
+  private projectOf(file: string, root: string): { key: string; files: string[] } {
+    for (let config = findTsconfig(file, root); config; config = findTsconfig(path.dirname(config), root)) {
+      const c = this.config(config);
+      if (!(c instanceof ConfigError)) {
+        const listed = c.fileNames.filter(isSourceFile);
+        if (listed.some((f) => path.resolve(f) === file)) return { key: config, files: listed };
+      }
+      if (path.dirname(config) === root) break;
+    }
+    return { key: root, files: this.folderFiles(root) };
+  }
+
+  // ---- programs --------------------------------------------------------------------------------
+
+  private program(key: string, rootNames: string[], options: ts.CompilerOptions): ts.Program {
+    const optionsKey = JSON.stringify(options);
+    const old = this.programs.get(key);
+    const host = this.host(options);
+    const program = ts.createProgram({
+      rootNames, options, host, ...(old && old.optionsKey === optionsKey ? { oldProgram: old.program } : {}),
+    });
+    this.programs.delete(key);
+    this.programs.set(key, { program, optionsKey });
+    while (this.programs.size > MAX_LIVE_PROGRAMS) this.programs.delete(this.programs.keys().next().value!);
+    this.evict();
+    return program;
+  }
+
+  /** Drops cached source files that no live program uses (closed documents, deleted files). */
+  private evict(): void {
+    const live = new Set<string>();
+    for (const { program } of this.programs.values()) for (const sf of program.getSourceFiles()) live.add(path.resolve(sf.fileName));
+    for (const [key] of this.sourceFiles) if (!live.has(key.slice(key.indexOf('|') + 1))) this.sourceFiles.delete(key);
+  }
+
+  private host(options: ts.CompilerOptions): ts.CompilerHost {
+    const host = ts.createCompilerHost(options, true);
+    const readFile = host.readFile.bind(host);
+    const fileExists = host.fileExists.bind(host);
+    host.fileExists = (f) => this.docs.has(path.resolve(f)) || fileExists(f);
+    host.readFile = (f) => this.docs.get(path.resolve(f))?.text ?? readFile(f);
+    host.getSourceFile = (fileName, languageVersionOrOptions, onError) => {
+      const file = path.resolve(fileName);
+      const stamp = this.stampOf(file);
+      if (stamp === undefined) return undefined;
+      const opts = typeof languageVersionOrOptions === 'object' ? languageVersionOrOptions : { languageVersion: languageVersionOrOptions };
+      // What else changes how a file parses: its module format, and when it counts as a module.
+      const key = `${opts.languageVersion}:${opts.impliedNodeFormat ?? ''}:${opts.jsDocParsingMode ?? ''}:${options.moduleDetection ?? ''}:${options.jsx ?? ''}|${file}`;
+      const hit = this.sourceFiles.get(key);
+      if (hit && hit.stamp === stamp) return hit.sf;
+      const out = this.excluded.get(file);
+      if (out && out.stamp !== stamp) this.excluded.delete(file);
+      let text: string | undefined;
+      try {
+        text = out?.stamp === stamp ? '' : this.docs.get(file)?.text ?? readFile(fileName);
+      } catch (err) {
+        onError?.(String(err));
+      }
+      if (text === undefined) return undefined;
+      const parse = (): ts.SourceFile => ts.createSourceFile(fileName, text, languageVersionOrOptions, true);
+      let sf: ts.SourceFile;
+      try {
+        if (hit && !this.parseAfresh.has(file)) {
+          const started = performance.now();
+          sf = reparse(hit.sf, text, parse);
+          // Slower than a fresh parse of that size would be (about 0.5 ms per KB): TypeScript's
+          // incremental parser hit a case it handles badly; do not risk it again for this file.
+          if (performance.now() - started > 100 + text.length / 2000) this.parseAfresh.add(file);
+        } else {
+          sf = parse();
+        }
+      } catch (err) {
+        // A stack overflow in the parser (thousands of nested parentheses): leave the file out.
+        this.excluded.set(file, { stamp, reason: `TypeScript cannot parse it (${err instanceof Error ? err.message : String(err)})` });
+        sf = ts.createSourceFile(fileName, '', languageVersionOrOptions, true);
+      }
+      this.sourceFiles.set(key, { stamp, sf });
+      return sf;
+    };
+    return host;
+  }
+
+  /** What identifies a file's contents: an open document's revision, or mtime and size on disk. */
+  private stampOf(file: string): string | undefined {
+    const doc = this.docs.get(file);
+    if (doc) return `doc:${doc.rev}`;
+    try {
+      const st = fs.statSync(file);
+      return st.isFile() ? `disk:${st.mtimeMs}:${st.size}` : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  // ---- which entries can reach a file ----------------------------------------------------------
+
+  /**
+   * The files that can be an entry of a program containing `file`: `file` and every module that
+   * imports it, directly or through others. Every file when a script is among them: a script's
+   * declarations are global, so anything can reach it without an import.
+   */
+  entriesReaching(program: ts.Program, files: readonly string[], file: string): string[] {
+    const target = program.getSourceFile(file);
+    if (!target || files.length <= 1) return [...files];
+    const checker = program.getTypeChecker();
+    const importers = new Map<ts.SourceFile, ts.SourceFile[]>();
+    const edge = (from: ts.SourceFile, to: ts.SourceFile | undefined): void => {
+      if (!to || to === from) return;
+      let list = importers.get(to);
+      if (!list) importers.set(to, (list = []));
+      list.push(from);
+    };
+    for (const sf of program.getSourceFiles()) {
+      if (sf.isDeclarationFile) continue;
+      for (const spec of this.moduleSpecifiers(sf)) edge(sf, resolvedFile(checker, spec));
+      for (const ref of sf.referencedFiles) edge(sf, program.getSourceFile(path.resolve(path.dirname(sf.fileName), ref.fileName)));
+    }
+    const reaching = new Set<ts.SourceFile>([target]);
+    const queue = [target];
+    while (queue.length > 0) {
+      const sf = queue.pop()!;
+      if (!ts.isExternalModule(sf) && !isCommonJsModule(sf)) return [...files];
+      for (const from of importers.get(sf) ?? []) {
+        if (!reaching.has(from)) {
+          reaching.add(from);
+          queue.push(from);
+        }
+      }
+    }
+    const names = new Set([...reaching].map((sf) => path.resolve(sf.fileName)));
+    return files.filter((f) => names.has(path.resolve(f)));
+  }
+
+  /** Every module name a file mentions: imports, exports from, import(), require(), import types. */
+  private moduleSpecifiers(sf: ts.SourceFile): ts.StringLiteralLike[] {
+    const cached = this.importsOf.get(sf);
+    if (cached) return cached;
+    const out: ts.StringLiteralLike[] = [];
+    // Imports, exports and module declarations are statements of the file; calls to import() and
+    // require(), and import types, can be anywhere, but only where the text has them.
+    const everywhere = /\b(?:import|require)\s*\(/.test(sf.text);
+    // An explicit stack, no recursion: machine-written or mangled files nest thousands deep.
+    const stack: ts.Node[] = everywhere ? [sf] : [...sf.statements];
+    const push = (child: ts.Node): undefined => {
+      stack.push(child);
+      return undefined;
+    };
+    while (stack.length > 0) {
+      const node = stack.pop()!;
+      if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteralLike(node.moduleSpecifier)) {
+        out.push(node.moduleSpecifier);
+      } else if (ts.isExternalModuleReference(node) && ts.isStringLiteralLike(node.expression)) {
+        out.push(node.expression);
+      } else if (ts.isCallExpression(node) && node.arguments.length >= 1 && ts.isStringLiteralLike(node.arguments[0]!)
+        && (node.expression.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(node.expression) && node.expression.text === 'require'))) {
+        out.push(node.arguments[0]!);
+      } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteralLike(node.argument.literal)) {
+        out.push(node.argument.literal);
+      } else if (ts.isModuleDeclaration(node) && ts.isStringLiteralLike(node.name)) {
+        out.push(node.name); // `declare module './x'`: an augmentation of another file
+      }
+      if (everywhere) ts.forEachChild(node, push);
+    }
+    this.importsOf.set(sf, out);
+    return out;
+  }
+}
+
+/**
+ * The new version of a source file, parsed incrementally from the old one as TypeScript's own
+ * language service does: the edited span (the text between the common prefix and the common
+ * suffix) is parsed again, the unchanged nodes around it are reused. Typing into a 2,000-line
+ * file then costs a few milliseconds instead of a full parse. The old version must not be
+ * analyzed afterwards (its nodes move to the new tree); only the program it belonged to, kept
+ * as `oldProgram`, still refers to it, for structure reuse.
+ */
+export function reparse(old: ts.SourceFile, text: string, fresh: () => ts.SourceFile): ts.SourceFile {
+  const before = old.text;
+  if (before === text) return old;
+  // TypeScript's incremental parser can take far longer than a fresh parse. The fuzz found two
+  // cases: an edit after which the rest of a file is tokenized anew inside template literals is
+  // quadratic in their spans (200 KB of `a${b}`: 4.2 s against 0.1 s; 1 MB: 7 s against 0.5 s);
+  // and after heavy error recovery it is worse (an edit of a broken 1 MB template: 464 s).
+  // So reuse only trees that parsed cleanly, as a file being typed into mostly is (the first
+  // keystroke that breaks it parses afresh once), and without many template spans.
+  if (hasParseErrors(old) || occurrences(before, '${', MAX_TEMPLATE_SPANS) >= MAX_TEMPLATE_SPANS) return fresh();
+  const common = Math.min(before.length, text.length);
+  let start = 0;
+  while (start < common && before.charCodeAt(start) === text.charCodeAt(start)) start++;
+  let endBefore = before.length;
+  let endAfter = text.length;
+  while (endBefore > start && endAfter > start && before.charCodeAt(endBefore - 1) === text.charCodeAt(endAfter - 1)) {
+    endBefore--;
+    endAfter--;
+  }
+  const change = ts.createTextChangeRange(ts.createTextSpan(start, endBefore - start), endAfter - start);
+  try {
+    return ts.updateSourceFile(old, text, change, false);
+  } catch {
+    return fresh();
+  }
+}
+
+/** Template spans past which a file is never parsed incrementally (see `reparse`). */
+const MAX_TEMPLATE_SPANS = 500;
+
+/** How often `needle` occurs in `text`, counting up to `limit`. */
+function occurrences(text: string, needle: string, limit: number): number {
+  let n = 0;
+  for (let i = text.indexOf(needle); i >= 0 && n < limit; i = text.indexOf(needle, i + needle.length)) n++;
+  return n;
+}
+
+function hasLongLine(text: string, longest: number): boolean {
+  let from = 0;
+  for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
+    if (nl - from > longest) return true;
+    from = nl + 1;
+  }
+  return text.length - from > longest;
+}
+
+function hasParseErrors(sf: ts.SourceFile): boolean {
+  const diagnostics = (sf as unknown as { parseDiagnostics?: readonly unknown[] }).parseDiagnostics;
+  return diagnostics === undefined || diagnostics.length > 0;
+}
+
+const depths = new WeakMap<ts.SourceFile, number>();
+
+/** How deep a file's syntax tree is, walked without recursion (cached per source file). */
+export function nestingDepth(sf: ts.SourceFile): number {
+  const cached = depths.get(sf);
+  if (cached !== undefined) return cached;
+  let max = 0;
+  let level = 0;
+  const nodes: ts.Node[] = [sf];
+  const levels: number[] = [0];
+  const push = (child: ts.Node): undefined => {
+    nodes.push(child);
+    levels.push(level + 1);
+    return undefined;
+  };
+  while (nodes.length > 0) {
+    const node = nodes.pop()!;
+    level = levels.pop()!;
+    if (level > max) max = level;
+    ts.forEachChild(node, push);
+  }
+  depths.set(sf, max);
+  return max;
+}
+
+/** A JavaScript file that uses require or module.exports: TypeScript treats it as a module. */
+function isCommonJsModule(sf: ts.SourceFile): boolean {
+  return (sf as unknown as { commonJsModuleIndicator?: unknown }).commonJsModuleIndicator !== undefined;
+}
+
+function resolvedFile(checker: ts.TypeChecker, spec: ts.StringLiteralLike): ts.SourceFile | undefined {
+  let symbol: ts.Symbol | undefined;
+  try {
+    symbol = checker.getSymbolAtLocation(spec);
+  } catch {
+    return undefined;
+  }
+  const decl = symbol?.valueDeclaration ?? symbol?.declarations?.[0];
+  if (!decl) return undefined;
+  return ts.isSourceFile(decl) ? decl : decl.getSourceFile();
+}

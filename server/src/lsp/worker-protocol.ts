@@ -1,0 +1,27 @@
+// Messages between the language server's main thread (LSP) and its analysis worker thread.
+import type { TopologyModel } from '../../../common/model';
+
+export interface WorkerInit {
+  workspaceFolders: string[];
+}
+
+/** Main -> worker. Each message may carry document updates; they apply before the job. */
+export type ToWorker =
+  | {
+    type: 'analyze';
+    id: number;
+    file: string;
+    /** Documents opened or changed since the last message: absolute path and contents. */
+    set: { file: string; text: string }[];
+    /** Documents closed (or grown too large) since the last message. */
+    drop: string[];
+  }
+  | { type: 'settings'; shimModules: string[]; stateBudget?: number }
+  /** Files changed on disk: read tsconfig files and folder listings again. */
+  | { type: 'files-changed' };
+
+/** Worker -> main. */
+export type FromWorker =
+  | { type: 'result'; id: number; model: TopologyModel; ms: number; files: number; entries: number; programMs: number; skipped?: string; heapMb: number }
+  | { type: 'failed'; id: number; ms: number; message: string; stack?: string; heapMb: number }
+  | { type: 'log'; message: string };

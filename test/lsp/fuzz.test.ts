@@ -1,0 +1,39 @@
+// Fuzzing the real language server (dist/server.js) over LSP: a few hundred mutations of the
+// examples and fixtures (cut files, token insertions and deletions, huge literals, deep nesting,
+// binary bytes, very long lines, bursts of edits, cancelled requests). Every request must be
+// answered, every analysis must end within its budget, the server's memory must stay bounded and
+// the server must never exit. The full run (10,000 mutations) is bench/lsp-fuzz.ts.
+//   FUZZ_SEED=7 FUZZ_MUTATIONS=500 node --import tsx --test test/lsp/fuzz.test.ts
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { it } from 'node:test';
+import { runFuzz, summarize } from '../helpers/fuzz';
+import { ROOT } from '../helpers/paths';
+
+const SEED = Number(process.env.FUZZ_SEED ?? 20_260_101);
+const MUTATIONS = Number(process.env.FUZZ_MUTATIONS ?? 300);
+/** Budgets: one analysis, and the server's memory (resident, peak). */
+const ANALYSIS_BUDGET_MS = 10_000;
+const MEMORY_BUDGET_MB = 1536;
+
+it(`the server survives ${MUTATIONS} mutations (seed ${SEED})`, { timeout: 600_000 }, async () => {
+  const report = await runFuzz({
+    seed: SEED, mutations: MUTATIONS, requestTimeoutMs: 60_000, artifactsDir: path.join(ROOT, 'test-results', 'fuzz'),
+  });
+  console.log(summarize(report));
+  assert.equal(report.serverExited, false, 'the server never exits');
+  assert.deepEqual(report.failures, [], 'every request is answered, without an internal error');
+  assert.equal(report.mutations, MUTATIONS);
+  assert.equal(report.answered, report.requests);
+  assert.ok(report.analyses > 0);
+  assert.ok(report.maxAnalysisMs < ANALYSIS_BUDGET_MS, `slowest analysis ${report.maxAnalysisMs} ms (${report.maxAnalysisAt})`);
+  assert.ok(![...report.analysisErrors.keys()].some((m) => /stopped/.test(m)), 'no analysis had to be stopped');
+  assert.ok(report.peakRssMb < MEMORY_BUDGET_MB, `peak RSS ${report.peakRssMb} MB`);
+  // Not growing without bound: the last samples are not far above those after the warm-up.
+  const samples = report.rssSamplesMb;
+  if (samples.length >= 8) {
+    const warm = Math.max(...samples.slice(0, Math.ceil(samples.length / 4)));
+    const late = Math.min(...samples.slice(-Math.ceil(samples.length / 4)));
+    assert.ok(late < warm * 1.5 + 150, `RSS after warm-up ${warm} MB, at the end ${late} MB`);
+  }
+});
