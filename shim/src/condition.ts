@@ -17,7 +17,7 @@ import {
 import { Lock, RLock } from './lock';
 import { reviveWith, takeRef } from './proxy';
 import { call } from './runtime';
-import { SemLockState, withAcquired, type Grant } from './semlock';
+import { SemLockState, waitingOn, withAcquired, type Grant } from './semlock';
 import { kShare, registerReviver, reviveRef, type ObjectRef, type Shareable } from './serialize';
 
 export class Condition implements Shareable {
@@ -51,7 +51,13 @@ export class Condition implements Shareable {
    * back. The lock must be held: "cannot wait on un-acquired lock" otherwise.
    */
   async wait(timeout?: number | null): Promise<boolean> {
-    return (await call(this.#ref, 'wait', { to: timeout ?? undefined })).header.v as boolean;
+    const lock = this.#ref.params.lock as ObjectRef;
+    waitingOn(lock, 1);
+    try {
+      return (await call(this.#ref, 'wait', { to: timeout ?? undefined })).header.v as boolean;
+    } finally {
+      waitingOn(lock, -1);
+    }
   }
 
   /** Wait until `predicate()` is truthy (checked with the lock held); returns its last value. */

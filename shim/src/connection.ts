@@ -8,8 +8,26 @@
 // EOF (recv rejects with EOFError once nothing is left) when every copy of this end is closed,
 // which also happens when the process holding a copy exits.
 import { ProcessError } from './errors';
-import { call } from './runtime';
+import { call, onPush, post, postsWithoutReply } from './runtime';
 import { decode, encode, kShare, type ObjectRef, type Shareable } from './serialize';
+
+/**
+ * Pipe ends ("id#end") whose other end this process knows to be open: a send on them was
+ * answered, and the hub tells this process when the other end goes (before anything it tells it
+ * later). A child's send on such an end is a post (no reply; see transport.ts); its first send,
+ * and any send after the hub said the other end went, waits for the hub's answer, so sending to
+ * a closed pipe fails with "Broken pipe" as in Python.
+ */
+const peerOpen = new Set<string>();
+const watched = new Set<string>();
+
+function watch(id: string): void {
+  if (watched.has(id)) return;
+  watched.add(id);
+  onPush(id, (h) => {
+    if (h.n === 'gone') peerOpen.delete(`${id}#${String(h.e)}`);
+  });
+}
 
 /** Bytes as `sendBytes` accepts them. */
 export type BytesLike = ArrayBufferView | ArrayBuffer;
@@ -118,7 +136,16 @@ export class Connection<T = unknown> implements Shareable {
   }
 
   private async post(payload: Buffer): Promise<void> {
-    await call(this.#ref, 'send', { e: this.#end }, payload);
+    const ref = this.#ref;
+    if (!postsWithoutReply(ref)) {
+      await call(ref, 'send', { e: this.#end }, payload);
+      return;
+    }
+    const key = `${ref.id}#${this.#end}`;
+    if (peerOpen.has(key)) return post(ref, 'send', { e: this.#end }, payload);
+    watch(ref.id);
+    await call(ref, 'send', { e: this.#end, w: 1 }, payload);
+    peerOpen.add(key);
   }
 
   private async take(maxlength?: number): Promise<Buffer> {

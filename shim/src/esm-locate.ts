@@ -4,10 +4,16 @@
 // asks V8 itself through an in-process inspector session (its calls complete synchronously):
 //   1. the function's [[FunctionLocation]] gives its script, whose URL the Debugger domain knows;
 //   2. its [[Scopes]] hold the module scope: the module-level bindings that are this function;
-//   3. the module's export clauses (read from the source V8 runs) map a binding to its export name.
-// Step 3 reads the source with patterns, not a parser; the child checks the export again when it
-// imports the module, so a wrong guess fails there with a clear message, never silently.
+//   3. the module's export clauses map a binding to its export name.
+// The script's URL comes from the Profiler's best-effort coverage (a list of the scripts alive,
+// read without side effects, a few ms), and its source from the file; enabling the Debugger (tens
+// of ms: V8 prepares every script for debugging) is the fallback, which also gives the source V8
+// runs. Step 3 reads the source with patterns, not a parser (TypeScript's export forms are the
+// same); the child checks the export again when it imports the module, so a wrong guess fails
+// there with a clear message, never silently.
+import fs from 'node:fs';
 import type { Session } from 'node:inspector';
+import { fileURLToPath } from 'node:url';
 
 interface RemoteObject {
   type?: string;
@@ -123,8 +129,26 @@ function sameObject(s: Session, a: string, b: string): boolean {
   return r.result.value === true;
 }
 
-/** A script's URL and source; the Debugger domain is on only for this call. */
+/** scriptId -> URL, from the last coverage listing. */
+const scriptUrls = new Map<string, string>();
+
+/** A script's URL and source: from the coverage listing and the file, else from the Debugger. */
 function script(s: Session, scriptId: string): { url: string; source: string } {
+  try {
+    if (!scriptUrls.has(scriptId)) {
+      const cov = post<{ result: { scriptId: string; url: string }[] }>(s, 'Profiler.getBestEffortCoverage');
+      for (const r of cov.result) if (r.url) scriptUrls.set(r.scriptId, r.url);
+    }
+    const url = scriptUrls.get(scriptId);
+    if (url?.startsWith('file:')) return { url, source: fs.readFileSync(fileURLToPath(url), 'utf8') };
+  } catch {
+    // fall back to the Debugger
+  }
+  return debuggerScript(s, scriptId);
+}
+
+/** A script's URL and source; the Debugger domain is on only for this call. */
+function debuggerScript(s: Session, scriptId: string): { url: string; source: string } {
   let url = '';
   const onParsed = (m: { params: { scriptId: string; url: string } }) => {
     if (m.params.scriptId === scriptId) url = m.params.url;

@@ -1,9 +1,10 @@
 // `Event`: a flag in the hub. wait() parks until the flag is set (or its timeout ends); set()
-// answers every parked wait at once.
+// answers every parked wait at once. set() and clear() cannot fail in the hub: a child sends them
+// as posts (see transport.ts).
 import { ProcessError, toWire } from './errors';
 import { registerKind, WaitList, waitSeconds, type HubClient, type HubObject, type HubRequest, type Respond } from './hub';
 import { reviveWith, takeRef } from './proxy';
-import { call } from './runtime';
+import { call, post } from './runtime';
 import { kShare, registerReviver, type ObjectRef, type Shareable } from './serialize';
 
 export class Event implements Shareable {
@@ -15,11 +16,11 @@ export class Event implements Shareable {
 
   /** Set the flag: every waiter (in any process) wakes up. */
   async set(): Promise<void> {
-    await call(this.#ref, 'set');
+    return post(this.#ref, 'set');
   }
 
   async clear(): Promise<void> {
-    await call(this.#ref, 'clear');
+    return post(this.#ref, 'clear');
   }
 
   /** Wait until the flag is set: true; or `timeout` seconds (negative counts as 0) pass: false. */

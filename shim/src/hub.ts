@@ -12,7 +12,7 @@ import path from 'node:path';
 import { afterSeconds } from './clock';
 import { ProcessError, toWire } from './errors';
 import type { ObjectRef } from './serialize';
-import { FrameDecoder, writeFrame, type Header, type Port, type Reply } from './transport';
+import { encodeFrame, FrameDecoder, Outbox, readAckFile, type Header, type Port, type Reply } from './transport';
 
 /** One connection to the hub (a child process, or the root's own port). */
 export interface HubClient {
@@ -24,6 +24,8 @@ export interface HubClient {
   name?: string;
   /** The process said goodbye before disconnecting (an orderly exit). Gone without it: it died. */
   clean?: boolean;
+  /** Send a frame the process did not ask for (socket clients only; see SocketPort.onPush). */
+  push?(header: Header): void;
 }
 
 /** True once a client's process is gone without its orderly exit (killed, crashed, process.exit). */
@@ -55,9 +57,11 @@ export interface HubObject {
 export interface HubContext {
   /** The hub-side state of `ref` (declared now if it is new); undefined for an unknown kind. */
   object(ref: ObjectRef): HubObject | undefined;
+  /** Resolves once no connection of process `pid` is open, every frame it sent handled. */
+  drained(pid: number): Promise<void>;
 }
 
-type Factory = (params: Record<string, unknown>, hub: HubContext) => HubObject;
+type Factory = (params: Record<string, unknown>, hub: HubContext, id: string) => HubObject;
 
 const kinds = new Map<string, Factory>();
 
@@ -131,13 +135,26 @@ export class Hub implements HubContext {
   private readonly objects = new Map<string, HubObject>();
   private socketPath: string | null = null;
   private clientCount = 0;
+  /** Open socket connections per process (known from their hello). */
+  private readonly byPid = new Map<number, Set<HubClient>>();
+  private readonly drainWaiters = new Map<number, (() => void)[]>();
+
+  constructor() {
+    this.objects.set(HUB_OBJECT, {
+      handle: (op, req, respond) => {
+        if (op !== 'drained') return respond(toWire(new ProcessError(`unknown hub operation '${op}'`)));
+        void this.drained(Number(req.header.pid)).then(() => respond({}));
+      },
+      drop() {},
+    });
+  }
 
   declare(id: string, kind: string, params: Record<string, unknown>): void {
     if (this.objects.has(id)) return;
     const create = kinds.get(kind);
     if (!create) return;
     try {
-      this.objects.set(id, create(params, this));
+      this.objects.set(id, create(params, this, id));
     } catch (err) {
       // Params no proxy of this package sends; answer every operation with the reason.
       this.objects.set(id, { handle: (_op, _req, respond) => respond(toWire(err)), drop() {} });
@@ -149,14 +166,23 @@ export class Hub implements HubContext {
     return this.objects.get(ref.id);
   }
 
+  drained(pid: number): Promise<void> {
+    if (!this.byPid.has(pid)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const list = this.drainWaiters.get(pid);
+      if (list) list.push(resolve);
+      else this.drainWaiters.set(pid, [resolve]);
+    });
+  }
+
   dispatch(client: HubClient, header: Header, payload: Buffer | null, respond: Respond): void {
-    const obj = this.objects.get(String(header.t));
+    const obj = this.objects.get(header.t as string);
     if (!obj) {
       respond(toWire(new ProcessError(`unknown shared object ${String(header.t)}`)));
       return;
     }
     try {
-      obj.handle(String(header.o), { client, header, payload }, respond);
+      obj.handle(header.o as string, { client, header, payload }, respond);
     } catch (err) {
       respond(toWire(err));
     }
@@ -171,11 +197,11 @@ export class Hub implements HubContext {
     const client: HubClient = { id: `local:${process.pid}`, pid: process.pid, name: 'MainProcess' };
     return {
       call: (ref: ObjectRef, op: string, args: Header, payload: Buffer | null) => {
-        this.declare(ref.id, ref.kind, ref.params);
+        if (!this.objects.has(ref.id)) this.declare(ref.id, ref.kind, ref.params);
+        args.o = op;
+        args.t = ref.id;
         return new Promise<Reply>((resolve) => {
-          this.dispatch(client, { ...args, o: op, t: ref.id }, payload, (header, p) =>
-            resolve({ header, payload: p ?? null }),
-          );
+          this.dispatch(client, args, payload, (header, p) => resolve({ header, payload: p ?? null }));
         });
       },
       close: () => Promise.resolve(),
@@ -198,19 +224,43 @@ export class Hub implements HubContext {
 
   private serve(socket: net.Socket): void {
     socket.unref(); // an idle child (a blocked daemon) must not keep the root alive
-    const client: HubClient = { id: `socket:${++this.clientCount}` };
+    const out = new Outbox(socket);
+    const client: HubClient = {
+      id: `socket:${++this.clientCount}`,
+      push: (header) => {
+        if (!client.gone && socket.writable) out.push(encodeFrame(header, null));
+      },
+    };
     // Hand-overs sent to this client and not yet confirmed (see Respond): delivery id -> take back.
     const unconfirmed = new Map<number, () => void>();
     let deliveries = 0;
+    const ignore: Respond = () => {};
+    let ackFile: string | null = null;
+    /** Forget the hand-overs the process confirmed, up to delivery `top` (ids only grow). */
+    const confirmed = (top: number) => {
+      for (const d of unconfirmed.keys()) {
+        if (d > top) break;
+        unconfirmed.delete(d);
+      }
+    };
     const decoder = new FrameDecoder((header, payload) => {
+      if (typeof header.a === 'number') confirmed(header.a);
       switch (header.o) {
         case 'decl':
-          this.declare(String(header.t), String(header.k), (header.p ?? {}) as Record<string, unknown>);
+          this.declare(header.t as string, header.k as string, (header.p ?? {}) as Record<string, unknown>);
           return;
-        case 'hello':
+        case 'hello': {
           client.pid = Number(header.pid);
           client.name = String(header.name);
+          // (Only a file of this hub's own directory, where the process made it.)
+          const af = header.af;
+          if (typeof af === 'string' && this.socketPath && path.dirname(af) === path.dirname(this.socketPath) && path.basename(af).startsWith('ack-')) ackFile = af;
+          let set = this.byPid.get(client.pid);
+          if (!set) this.byPid.set(client.pid, (set = new Set()));
+          set.add(client);
+          if (header.i) out.push(encodeFrame({ i: header.i }, null));
           return;
+        }
         case 'ack':
           for (const d of header.d as number[]) unconfirmed.delete(d);
           return;
@@ -218,21 +268,30 @@ export class Hub implements HubContext {
           client.clean = true;
           return;
       }
+      const i = header.i as number | undefined;
+      if (!i) {
+        // A post: nothing answers it (what it hands over, nobody received, so nothing to take back).
+        this.dispatch(client, header, payload, ignore);
+        return;
+      }
       this.dispatch(client, header, payload, (reply, p, undelivered) => {
         if (client.gone || socket.destroyed || !socket.writable) {
           client.gone = true;
           undelivered?.();
           return;
         }
-        const head: Header = { ...reply, i: header.i };
+        // (Headers are encoded right away, so setting fields on the reply object is safe.)
+        reply.i = i;
         if (undelivered) {
-          head.d = ++deliveries; // the process confirms it with an 'ack' frame
+          reply.d = ++deliveries; // the process confirms it (its ack file, or an 'ack' frame)
           unconfirmed.set(deliveries, undelivered);
+        } else if (reply.d !== undefined) {
+          delete reply.d;
         }
-        writeFrame(socket, head, p ?? null);
+        out.writeThrough(encodeFrame(reply, p ?? null));
       });
     });
-    socket.on('data', (chunk) => decoder.push(chunk));
+    socket.on('data', (chunk: Buffer) => decoder.push(chunk));
     socket.on('end', () => (client.gone = true)); // every frame it sent has been handled by now
     socket.on('error', () => {
       client.gone = true;
@@ -241,10 +300,24 @@ export class Hub implements HubContext {
     socket.on('close', () => {
       client.gone = true;
       // First take back what never reached the process, then release what it held.
+      if (ackFile !== null) confirmed(readAckFile(ackFile));
       const takeBack = [...unconfirmed.values()];
       unconfirmed.clear();
       for (const undelivered of takeBack) undelivered();
       this.drop(client);
+      if (client.pid !== undefined) {
+        const set = this.byPid.get(client.pid);
+        set?.delete(client);
+        if (set && set.size === 0) {
+          this.byPid.delete(client.pid);
+          const waiters = this.drainWaiters.get(client.pid) ?? [];
+          this.drainWaiters.delete(client.pid);
+          for (const w of waiters) w();
+        }
+      }
     });
   }
 }
+
+/** The id of the hub's own object (`drained`), which every hub has. */
+export const HUB_OBJECT = 'hub';

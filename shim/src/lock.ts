@@ -32,5 +32,5 @@ export class RLock extends SemLockProxy {
 
 registerReviver('lock', (ref) => reviveWith(ref, () => new Lock()));
 registerReviver('rlock', (ref) => reviveWith(ref, () => new RLock()));
-registerKind('lock', (params) => semLockState('Lock', params));
-registerKind('rlock', (params) => semLockState('RLock', params));
+registerKind('lock', (params, _hub, id) => semLockState('Lock', params, id));
+registerKind('rlock', (params, _hub, id) => semLockState('RLock', params, id));

@@ -36,6 +36,8 @@ class End {
   readonly copies = new Map<HubClient, number>();
   pending = 0;
   gone = false;
+  /** Processes that send on this end without replies: told when the other end goes. */
+  readonly watchers = new Set<HubClient>();
 }
 
 const handleClosed = () => toWire(new ProcessError('handle is closed'));
@@ -43,6 +45,8 @@ const badLength = () => toWire(new ProcessError('bad message length'));
 
 class PipeState implements HubObject {
   private readonly ends = [new End(), new End()] as const;
+
+  constructor(private readonly id: string) {}
 
   handle(op: string, req: HubRequest, respond: Respond): void {
     const client = req.client;
@@ -75,7 +79,9 @@ class PipeState implements HubObject {
         return respond({});
       }
       case 'send':
+        // (A post arriving after the other end went is dropped, as bytes sent to a closed socket.)
         if (peer.gone) return respond(toWire(new ProcessError('[Errno 32] Broken pipe')));
+        if (req.header.w === 1 && client.push) end.watchers.add(client);
         this.deliver(1 - e, req.payload ?? Buffer.alloc(0));
         return respond({});
       case 'recv': {
@@ -98,6 +104,7 @@ class PipeState implements HubObject {
 
   drop(client: HubClient): void {
     this.ends.forEach((end, e) => {
+      end.watchers.delete(client);
       end.readers.drop(client);
       end.pollers.drop(client);
       end.copies.delete(client);
@@ -132,13 +139,16 @@ class PipeState implements HubObject {
     if (end.gone || end.copies.size > 0 || end.pending > 0) return;
     end.gone = true;
     end.inbox.length = 0;
+    const peer = this.ends[1 - e]!;
+    // Processes that send to this end without replies learn it before anything else from the hub.
+    for (const w of peer.watchers) w.push?.({ t: this.id, n: 'gone', e: 1 - e });
+    peer.watchers.clear();
     for (let r = end.readers.shift(); r; r = end.readers.shift()) r.respond(handleClosed());
     for (let p = end.pollers.shift(); p; p = end.pollers.shift()) p.respond(handleClosed());
-    const peer = this.ends[1 - e]!;
     if (peer.inbox.length > 0) return;
     for (let r = peer.readers.shift(); r; r = peer.readers.shift()) r.respond(toWire(new EOFError()));
     for (let p = peer.pollers.shift(); p; p = peer.pollers.shift()) p.respond({ v: true });
   }
 }
 
-registerKind(KIND, () => new PipeState());
+registerKind(KIND, (_params, _hub, id) => new PipeState(id));

@@ -295,13 +295,19 @@ export async function poolWorker(
     socket.once('close', () => finish());
   };
 
-  const run = async (header: Header, payload: Buffer | null): Promise<void> => {
+  // A function arrives with the first task that uses it; that task may be asked back before it
+  // runs (see Pool #steal), so the function is registered when the task arrives.
+  const learn = (header: Header): void => {
     const key = String(header.f);
     if (header.r && !fns.has(key)) {
       const loading = loadTarget(header.r as TargetRef) as Promise<(...args: unknown[]) => unknown>;
       loading.catch(() => {}); // reported through the task
       fns.set(key, loading);
     }
+  };
+
+  const run = async (header: Header, payload: Buffer | null): Promise<void> => {
+    const key = String(header.f);
     let value: unknown;
     const t0 = performance.now();
     try {
@@ -356,6 +362,7 @@ export async function poolWorker(
 
   const decoder = new FrameDecoder((header, payload) => {
     if (header.o === 't') {
+      learn(header);
       backlog.push(header);
       payloads.push(payload);
       void pump();

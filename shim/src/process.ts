@@ -3,13 +3,16 @@
 // isMainProcess() false) and calls the target, located by module and export name, with copies of
 // the arguments. A subclass overriding run() is sent the same way: its class by export name, its
 // own fields by value (the child rebuilds it without calling the constructor, like unpickling).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import Module from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterSeconds } from './clock';
 import { ProcessError } from './errors';
 import { locateTarget } from './locate';
-import { hold, hubAddress, installRootExitHook, runtime, type Boot, type ChildHandle } from './runtime';
+import { hold, hubAddress, hubDrained, installRootExitHook, runtime, type Boot, type ChildHandle, type Loader } from './runtime';
 import { encode, kNotSendable } from './serialize';
 
 const CHILD_ENTRY = path.join(__dirname, 'child.js');
@@ -94,17 +97,141 @@ function signal(p: Process, sig: NodeJS.Signals): void {
  */
 const DROPPED_FLAG = /^(--inspect(-brk|-port|-wait)?|--eval|--print|--input-type|--watch(-[\w-]+)?|--test(-[\w-]+)?)(=|$)/;
 const FLAG_WITH_VALUE = ['-e', '--eval', '-p', '--print', '--input-type'];
+/** Flags that load code before the program (their value is a module). */
+const PRELOAD_FLAG = /^(--import|--require|-r|--loader|--experimental-loader)(=|$)/;
 
-function childExecArgv(): string[] {
-  const out: string[] = [];
+interface Launch {
+  execArgv: string[];
+  loader: Loader | null;
+}
+
+let launch: Launch | null = null;
+
+/**
+ * How children start. When the only preloads are tsx's (`--import tsx`, the tsx CLI's flags,
+ * `--require tsx/cjs`), they are left out of the child's flags and the child registers the same
+ * tsx hooks itself, once its own (compiled) modules are loaded: they then skip tsx's per-file
+ * work, and tsx's ES loader is set up through its API instead of as an --import preload.
+ */
+function childLaunch(): Launch {
+  if (launch) return launch;
+  // The parent's flags in their order; a preload is [flag, value].
+  const flags: (string | [string, string])[] = [];
+  const preloads: { flag: string; value: string }[] = [];
   const args = process.execArgv;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    if (FLAG_WITH_VALUE.includes(a)) i++; // skip its value too
-    else if (!DROPPED_FLAG.test(a)) out.push(a);
+    if (FLAG_WITH_VALUE.includes(a)) {
+      i++; // skip its value too
+      continue;
+    }
+    if (DROPPED_FLAG.test(a)) continue;
+    const m = PRELOAD_FLAG.exec(a);
+    const value = m ? (m[2] === '=' ? a.slice(m[1]!.length + 1) : args[i + 1]) : undefined;
+    if (m && value !== undefined) {
+      if (m[2] !== '=') i++;
+      flags.push([m[1]!, value]);
+      preloads.push({ flag: m[1]!, value });
+      continue;
+    }
+    flags.push(a);
   }
-  return out;
+  const argv = (withPreloads: boolean) => flags.flatMap((f) => (typeof f === 'string' ? [f] : withPreloads ? f : []));
+  // A child that registered tsx itself passes the same on (its own flags no longer name it).
+  if (runtime.loader) return (launch = { execArgv: argv(true), loader: runtime.loader });
+  const loader = tsxLoader(preloads);
+  launch = { execArgv: argv(loader === null), loader };
+  return launch;
 }
+
+/** The tsx hooks to register in the child, when every preload is tsx's own; else null. */
+function tsxLoader(preloads: { flag: string; value: string }[]): Loader | null {
+  if (preloads.length === 0) return null;
+  if (/(^|\s)(--import|--require|-r|--loader|--experimental-loader)\b/.test(process.env.NODE_OPTIONS ?? '')) return null;
+  let root: string | null = null;
+  let esm = false;
+  let cjs = false;
+  for (const { flag, value } of preloads) {
+    if (flag === '--loader' || flag === '--experimental-loader') return null;
+    let file: string;
+    try {
+      file = value.startsWith('file:')
+        ? fileURLToPath(value)
+        : Module.createRequire(path.join(process.cwd(), 'noop.js')).resolve(value);
+    } catch {
+      return null;
+    }
+    const pkg = tsxRoot(file);
+    if (!pkg || (root !== null && pkg !== root)) return null;
+    root = pkg;
+    const rel = path.relative(pkg, file).split(path.sep).join('/');
+    if (flag === '--import' && rel === 'dist/loader.mjs') esm = cjs = true;
+    else if (flag === '--import' && rel === 'dist/esm/index.mjs') esm = true;
+    else if (flag !== '--import' && (rel === 'dist/cjs/index.cjs' || rel === 'dist/preflight.cjs')) cjs = true;
+    else return null;
+  }
+  if (!root) return null;
+  try {
+    const req = Module.createRequire(path.join(root, 'package.json'));
+    return {
+      esmApi: esm ? req.resolve('tsx/esm/api') : null,
+      esmHooks: esm ? pathToFileURL(req.resolve('tsx/esm')).href : null,
+      loader: esm ? pathToFileURL(req.resolve('tsx')).href : null,
+      cjsApi: cjs ? req.resolve('tsx/cjs/api') : null,
+    };
+  } catch {
+    return null;
+  }
+}
+
+/** The directory of the tsx package holding `file`, or null. */
+function tsxRoot(file: string): string | null {
+  for (let dir = path.dirname(file); ; ) {
+    try {
+      const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string };
+      if (pkg.name !== undefined) return pkg.name === 'tsx' ? dir : null;
+    } catch {
+      // no package.json here
+    }
+    const up = path.dirname(dir);
+    if (up === dir) return null;
+    dir = up;
+  }
+}
+
+/**
+ * On Linux, children start through util-linux's `setpriv --pdeathsig SIGKILL`: the kernel kills a
+ * child when its parent dies, even while the child runs a long synchronous loop (its event loop
+ * would only notice the lost IPC channel once the loop ends). The first start() checks that this
+ * setpriv runs with that option (util-linux 2.33 and later) and leaves the answer in the
+ * environment (PT_MP_SETPRIV, a path or empty), which children inherit.
+ */
+let setprivPath: string | null | undefined;
+
+function setpriv(): string | null {
+  if (setprivPath !== undefined) return setprivPath;
+  setprivPath = null;
+  if (process.platform !== 'linux' || process.env.PT_MP_NO_PDEATHSIG) return null;
+  const known = process.env.PT_MP_SETPRIV;
+  if (known !== undefined) return (setprivPath = known || null);
+  for (const dir of ['/usr/bin', '/bin', ...(process.env.PATH ?? '').split(':')]) {
+    if (!dir) continue;
+    const candidate = path.join(dir, 'setpriv');
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+    } catch {
+      continue; // not here
+    }
+    const check = spawnSync(candidate, ['--pdeathsig', 'SIGKILL', '--', 'true'], { stdio: 'ignore', timeout: 5000 });
+    if (check.status === 0) setprivPath = candidate;
+    break;
+  }
+  process.env.PT_MP_SETPRIV = setprivPath ?? '';
+  return setprivPath;
+}
+
+/** Give up waiting for the hub to read a dead child's connection after this long (it never takes it). */
+const DRAIN_LIMIT_MS = 2000;
 
 export class Process<A extends unknown[] = AnyArgs> implements ChildHandle {
   constructor(options: ProcessOptions<A> = {}) {
@@ -157,20 +284,39 @@ export class Process<A extends unknown[] = AnyArgs> implements ChildHandle {
       args: encode(s.args, 'args'),
       kwargs: encode(s.kwargs, 'kwargs'),
       hub: hubAddress(), // last: the root starts serving only once the rest could be prepared
+      loader: null,
     };
 
-    const child = spawn(process.execPath, [...childExecArgv(), CHILD_ENTRY], {
-      stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
-      serialization: 'advanced',
-    });
+    const { execArgv, loader } = childLaunch();
+    boot.loader = loader;
+    const guard = setpriv();
+    const argv = [...execArgv, CHILD_ENTRY];
+    const child = guard
+      ? spawn(guard, ['--pdeathsig', 'SIGKILL', '--', process.execPath, ...argv], {
+          stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+          serialization: 'advanced',
+        })
+      : spawn(process.execPath, argv, { stdio: ['inherit', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
     s.started = true;
     s.child = child;
     s.pid = child.pid ?? null;
     s.exited = new Promise<void>((resolve) => {
       child.once('exit', (code, sig) => {
-        s.exitcode = code ?? -(sig ? os.constants.signals[sig] : 0);
-        runtime.children.delete(this);
-        resolve();
+        const exitcode = code ?? -(sig ? os.constants.signals[sig] : 0);
+        // What the child posted to the hub before it ended counts as done once join() returns:
+        // wait until the hub has read its connection to the end.
+        let timer: NodeJS.Timeout | undefined;
+        const limit = new Promise<void>((r) => {
+          timer = setTimeout(r, DRAIN_LIMIT_MS);
+          timer.unref();
+        });
+        const drained = child.pid === undefined ? Promise.resolve() : hubDrained(child.pid).catch(() => {});
+        void Promise.race([drained, limit]).then(() => {
+          clearTimeout(timer);
+          s.exitcode = exitcode;
+          runtime.children.delete(this);
+          resolve();
+        });
       });
       child.on('error', (err) => {
         if (child.pid !== undefined) return; // e.g. a signal that could not be sent; 'exit' reports the end

@@ -1,13 +1,16 @@
 // `Queue<T>` and `JoinableQueue<T>`: proxies any process can hold, and `QueueState`, the items and
 // waiters kept in the hub. Items travel as serialized bytes: the putter encodes, the hub stores the
-// bytes untouched, the getter decodes. A put resolves once the hub holds the item, so an item is
-// never lost when its producer exits right after `await q.put(...)` (Python's feeder-thread flush is
-// not needed). An item handed to a getter whose process dies before receiving it goes back to the
-// front of the queue, so a killed consumer neither loses nor steals an item.
+// bytes untouched, the getter decodes. A put resolves once nothing can lose the item any more, so
+// an item is never lost when its producer exits right after `await q.put(...)` (Python's
+// feeder-thread flush is not needed): a put to an unbounded queue cannot wait or fail in the hub,
+// so a child sends it as a post (no reply), resolved once the item is in the kernel's socket buffer
+// (see transport.ts); a bounded queue's put resolves once the hub holds the item. An item handed to
+// a getter whose process dies before receiving it goes back to the front of the queue, so a killed
+// consumer neither loses nor steals an item.
 import { Empty, Full, ProcessError, toWire } from './errors';
 import { registerKind, WaitList, waitSeconds, type HubObject, type HubClient, type HubRequest, type Respond } from './hub';
 import { reviveWith, takeRef } from './proxy';
-import { call } from './runtime';
+import { call, post } from './runtime';
 import { decode, encode, kShare, registerReviver, type ObjectRef, type Shareable } from './serialize';
 
 export class Queue<T = unknown> implements Shareable {
@@ -15,6 +18,7 @@ export class Queue<T = unknown> implements Shareable {
   protected static readonly kind: string = 'queue';
 
   readonly #ref: ObjectRef;
+  readonly #bounded: boolean;
   #closed = false;
   /** Python's feeder thread starts with the first put; close() then closes the reader too. */
   #fed = false;
@@ -22,6 +26,7 @@ export class Queue<T = unknown> implements Shareable {
   /** `maxsize <= 0` means unbounded. */
   constructor(maxsize = 0) {
     this.#ref = takeRef(new.target.kind, () => ({ maxsize: Number(maxsize) || 0 }));
+    this.#bounded = Number(this.#ref.params.maxsize) > 0;
   }
 
   /** Wait while the queue is full (at most `timeout` seconds), then add `item`. Rejects with Full. */
@@ -29,13 +34,14 @@ export class Queue<T = unknown> implements Shareable {
     this.checkOpen();
     const payload = encode(item, 'the queue item');
     this.#fed = true;
+    if (!this.#bounded) return post(this.#ref, 'put', {}, payload);
     await call(this.#ref, 'put', { b: block, to: timeout ?? undefined }, payload);
   }
 
   /** Wait for an item (at most `timeout` seconds) and remove it. Rejects with Empty. */
   async get(block = true, timeout?: number | null): Promise<T> {
     this.checkOpen();
-    const reply = await call(this.#ref, 'get', { b: block, to: timeout ?? undefined });
+    const reply = await call(this.#ref, 'get', !block ? { b: false } : timeout === undefined || timeout === null ? {} : { to: timeout });
     return decode(reply.payload!) as T;
   }
 

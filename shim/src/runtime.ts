@@ -7,10 +7,10 @@
 // its daemon children, as Python's exit handler does; a child does the same after its target.
 import path from 'node:path';
 import { fromWire, type WireError } from './errors';
-import { Hub } from './hub';
+import { Hub, HUB_OBJECT } from './hub';
 import type { MainModule, TargetRef } from './locate';
 import type { ObjectRef } from './serialize';
-import { SocketPort, type Header, type Port, type Reply } from './transport';
+import { SocketPort, type Header, type Port, type PushHandler, type Reply } from './transport';
 
 /** What a parent tells its new child (sent over the IPC channel, structured-clone encoded). */
 export interface Boot {
@@ -28,6 +28,18 @@ export interface Boot {
   state: Uint8Array | null;
   args: Uint8Array;
   kwargs: Uint8Array;
+  /** tsx's hooks, which the child registers itself (see process.ts childLaunch); null: none. */
+  loader: Loader | null;
+}
+
+/** Where the child finds tsx's hooks (files of the tsx package the parent was started with). */
+export interface Loader {
+  /** tsx/esm/api (CommonJS build), its ES hooks module (URL), and tsx's --import entry (URL). */
+  esmApi: string | null;
+  esmHooks: string | null;
+  loader: string | null;
+  /** tsx/cjs/api (CommonJS build). */
+  cjsApi: string | null;
 }
 
 /** What the runtime needs from a started child (implemented by Process). */
@@ -62,6 +74,8 @@ export const runtime = {
   processCounter: 0,
   /** True once the exit handler started ending the children: pools stop replacing their workers. */
   finalizing: false,
+  /** In a child: the tsx hooks it registered, passed on to its own children. */
+  loader: null as Loader | null,
 };
 
 let objectCounter = 0;
@@ -80,6 +94,7 @@ export function initChild(boot: Boot): void {
   runtime.parent = boot.parent;
   runtime.main = boot.main;
   runtime.hubPath = boot.hub;
+  runtime.loader = boot.loader;
 }
 
 // ---- keeping the event loop alive while something waits --------------------------------------
@@ -145,20 +160,82 @@ function portFor(ref: ObjectRef): Port {
 }
 
 /** One operation on a shared object; rejects with the error class the hub answered. */
-export async function call(
-  ref: ObjectRef,
-  op: string,
-  args: Header = {},
-  payload: Buffer | null = null,
-): Promise<Reply> {
-  const release = hold();
+export function call(ref: ObjectRef, op: string, args: Header = {}, payload: Buffer | null = null): Promise<Reply> {
+  let p: Port;
   try {
-    const reply = await portFor(ref).call(ref, op, args, payload);
-    if (typeof reply.header.e === 'string') throw fromWire(reply.header as unknown as WireError);
-    return reply;
-  } finally {
-    release();
+    p = portFor(ref);
+  } catch (err) {
+    return Promise.reject(err);
   }
+  const release = hold();
+  return p
+    .call(ref, op, args, payload)
+    .then(
+      (reply) => {
+        release();
+        if (typeof reply.header.e === 'string') throw fromWire(reply.header as unknown as WireError);
+        return reply;
+      },
+      (err: unknown) => {
+        release();
+        throw err;
+      },
+    );
+}
+
+/**
+ * An operation the hub cannot refuse (see Port.post): in a child, sent without waiting for an
+ * answer, resolved once nothing can lose it; in the root (or to a manager's hub), a call.
+ */
+export function post(ref: ObjectRef, op: string, args: Header = {}, payload: Buffer | null = null): Promise<void> {
+  let p: Port;
+  try {
+    p = portFor(ref);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  if (p.post === undefined) return call(ref, op, args, payload).then(() => undefined);
+  const release = hold();
+  return p.post(ref, op, args, payload).then(release, (err: unknown) => {
+    release();
+    throw err;
+  });
+}
+
+/**
+ * A request without a reply, not waiting for it to leave this process (see SocketPort.send); a
+ * call where there is no such thing (then it is awaited).
+ */
+export function send(ref: ObjectRef, op: string, args: Header = {}): Promise<void> {
+  let p: Port;
+  try {
+    p = portFor(ref);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  if (p.send === undefined) return call(ref, op, args).then(() => undefined);
+  p.send(ref, op, args, null);
+  return Promise.resolve();
+}
+
+/** Whether post() skips the reply here (a child's connection to the root's hub). */
+export function postsWithoutReply(ref: ObjectRef): boolean {
+  return ref.at === undefined && runtime.isChild;
+}
+
+/** Frames the root's hub pushes about object `id` to this process (children only). */
+export function onPush(id: string, handler: PushHandler): void {
+  const p = getPort();
+  if (p instanceof SocketPort) p.onPush(id, handler);
+}
+
+/**
+ * Resolves once the root's hub has read every frame process `pid` sent it, to the end of its
+ * connection (join() waits for this after the process exited, so what it posted counts).
+ */
+export function hubDrained(pid: number): Promise<void> {
+  if (!runtime.isChild) return hub ? hub.drained(pid) : Promise.resolve();
+  return call({ kind: 'hub', id: HUB_OBJECT, params: {} }, 'drained', { pid }).then(() => undefined);
 }
 
 /** Flush every write to the hub and disconnect (a child, before it exits). */

@@ -17,7 +17,7 @@ import {
   type HubRequest,
   type Respond,
 } from './hub';
-import { call } from './runtime';
+import { call, onPush, postsWithoutReply, send } from './runtime';
 import { kShare, type ObjectRef, type Shareable } from './serialize';
 
 export type SemKind = 'Lock' | 'RLock' | 'Semaphore' | 'BoundedSemaphore';
@@ -44,6 +44,7 @@ export class SemLockState implements HubObject {
   constructor(
     readonly kind: SemKind,
     private readonly initial: number,
+    private readonly id = '',
   ) {
     this.value = initial;
   }
@@ -101,6 +102,8 @@ export class SemLockState implements HubObject {
       }
       case 'Lock': // any process may release a Lock, as in Python
         if (this.value > 0) throw new ProcessError('release unlocked lock');
+        // A holder whose Lock another process released is told (it may post its releases).
+        for (const holder of this.held.keys()) if (holder !== client) holder.push?.({ t: this.id, n: 'released' });
         this.held.clear();
         this.value = 1;
         break;
@@ -207,6 +210,47 @@ export async function withAcquired<R>(
   }
 }
 
+// ---- releases without a reply -------------------------------------------------------------------
+// A child's release of a Lock or RLock it holds cannot fail in the hub, so it is sent without a
+// reply (see SocketPort.send): its caller does not wait a round trip, and the release leaves with
+// the process's next write (the next acquire, typically) or at its exit. Should the process be
+// killed before that write, the hub hands the lock on as a dead holder's (OwnerDiedError).
+// "Holds" as this process knows it: its acquires (those that resolved true, or rejected with
+// OwnerDiedError, which also hands the lock over) minus its releases. An RLock is released only by
+// its holder; a Lock may be released by any process, and the hub tells the holder when another one
+// did (before anything it tells it later), so the holder's next release waits for the hub's answer
+// and fails as Python's would. A release while a Condition.wait of this process on the lock is in
+// progress (the wait lets the lock go in the hub) also waits for the answer.
+
+/** Lock id -> acquisitions this process has not released. */
+const holds = new Map<string, number>();
+/** Lock id -> Condition.wait calls of this process in progress on it. */
+const waits = new Map<string, number>();
+const watchedLocks = new Set<string>();
+
+function tracked(ref: ObjectRef): boolean {
+  return (ref.kind === 'lock' || ref.kind === 'rlock') && postsWithoutReply(ref);
+}
+
+function countHold(ref: ObjectRef, delta: number): void {
+  const n = (holds.get(ref.id) ?? 0) + delta;
+  if (n > 0) holds.set(ref.id, n);
+  else holds.delete(ref.id);
+}
+
+/** Around a Condition.wait on `lock` (its release in the hub is not this process's doing). */
+export function waitingOn(lock: ObjectRef, delta: 1 | -1): void {
+  const n = (waits.get(lock.id) ?? 0) + delta;
+  if (n > 0) waits.set(lock.id, n);
+  else waits.delete(lock.id);
+}
+
+/** Python's block/timeout pair as a request's `b`/`to` (see waitSeconds in hub.ts). */
+function blocking(block: boolean, timeout: number | null | undefined): Record<string, unknown> {
+  if (!block) return { b: false };
+  return timeout === undefined || timeout === null ? {} : { to: timeout };
+}
+
 /** The proxy side shared by locks and semaphores. */
 export abstract class SemLockProxy implements Shareable {
   protected abstract readonly ref: ObjectRef;
@@ -217,12 +261,39 @@ export abstract class SemLockProxy implements Shareable {
    * Rejects with OwnerDiedError, holding the lock, when its holder died (see the class comment).
    */
   async acquire(block = true, timeout?: number | null): Promise<boolean> {
-    const reply = await call(this.ref, 'acquire', { b: block, to: timeout ?? undefined });
+    const ref = this.ref;
+    if (!tracked(ref)) {
+      return (await call(ref, 'acquire', blocking(block, timeout))).header.v as boolean;
+    }
+    if (ref.kind === 'lock' && !watchedLocks.has(ref.id)) {
+      watchedLocks.add(ref.id);
+      onPush(ref.id, (h) => {
+        if (h.n === 'released') holds.delete(ref.id);
+      });
+    }
+    let reply;
+    try {
+      reply = await call(ref, 'acquire', blocking(block, timeout));
+    } catch (err) {
+      if (err instanceof OwnerDiedError) countHold(ref, 1);
+      throw err;
+    }
+    if (reply.header.v === true) countHold(ref, 1);
     return reply.header.v as boolean;
   }
 
   async release(): Promise<void> {
-    await call(this.ref, 'release');
+    const ref = this.ref;
+    if (!tracked(ref)) {
+      await call(ref, 'release');
+      return;
+    }
+    if ((holds.get(ref.id) ?? 0) > 0 && !waits.has(ref.id)) {
+      countHold(ref, -1);
+      return send(ref, 'release');
+    }
+    await call(ref, 'release');
+    countHold(ref, -1);
   }
 
   /** Python's `with lock:`: acquire, run `fn`, release (also when `fn` throws). */
@@ -249,6 +320,6 @@ export abstract class SemLockProxy implements Shareable {
 }
 
 /** The state factory every lock-like kind registers. */
-export function semLockState(kind: SemKind, params: Record<string, unknown>): SemLockState {
-  return new SemLockState(kind, Number(params.value ?? 1));
+export function semLockState(kind: SemKind, params: Record<string, unknown>, id = ''): SemLockState {
+  return new SemLockState(kind, Number(params.value ?? 1), id);
 }

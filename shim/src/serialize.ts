@@ -127,8 +127,146 @@ class Preparer {
   }
 }
 
+// ---- small primitives without v8.serialize ------------------------------------------------------
+// The usual queue item or message is a number or a short string. These are written (and read)
+// directly in v8.serialize's own format, so the bytes are the same kind of payload either way
+// (recvBytes / sendBytes compose) and v8.deserialize reads them too.
+
+const V8_VERSION = v8.serialize(null)[1]!;
+const TAG_INT32 = 0x49; // 'I' zigzag varint
+const TAG_DOUBLE = 0x4e; // 'N' float64 little-endian
+const TAG_ONE_BYTE_STRING = 0x22; // '"' varint length, latin1 bytes
+const TAG_NULL = 0x30; // '0'
+const TAG_UNDEFINED = 0x5f; // '_'
+const TAG_TRUE = 0x54; // 'T'
+const TAG_FALSE = 0x46; // 'F'
+
+function tagged(tag: number): Buffer {
+  const out = Buffer.allocUnsafe(4);
+  out[0] = 0;
+  out[1] = 0xff;
+  out[2] = V8_VERSION;
+  out[3] = tag;
+  return out;
+}
+
+function varintLength(u: number): number {
+  let n = 1;
+  while (u >= 0x80) {
+    u = Math.floor(u / 128);
+    n++;
+  }
+  return n;
+}
+
+function writeVarint(out: Buffer, at: number, u: number): number {
+  while (u >= 0x80) {
+    out[at++] = (u % 128) | 0x80;
+    u = Math.floor(u / 128);
+  }
+  out[at++] = u;
+  return at;
+}
+
+/** The payload of a number, string (latin1, short), boolean, null or undefined; null otherwise. */
+function encodePrimitive(value: unknown): Buffer | null {
+  switch (typeof value) {
+    case 'number': {
+      if ((value | 0) === value && !Object.is(value, -0)) {
+        const zz = value >= 0 ? value * 2 : -value * 2 - 1;
+        const out = Buffer.allocUnsafe(4 + varintLength(zz));
+        out[0] = 0;
+        out[1] = 0xff;
+        out[2] = V8_VERSION;
+        out[3] = TAG_INT32;
+        writeVarint(out, 4, zz);
+        return out;
+      }
+      const out = Buffer.allocUnsafe(12);
+      out[0] = 0;
+      out[1] = 0xff;
+      out[2] = V8_VERSION;
+      out[3] = TAG_DOUBLE;
+      out.writeDoubleLE(value, 4);
+      return out;
+    }
+    case 'string': {
+      const n = value.length;
+      if (n > 256) return null;
+      for (let k = 0; k < n; k++) if (value.charCodeAt(k) > 0xff) return null;
+      const out = Buffer.allocUnsafe(4 + varintLength(n) + n);
+      out[0] = 0;
+      out[1] = 0xff;
+      out[2] = V8_VERSION;
+      out[3] = TAG_ONE_BYTE_STRING;
+      const at = writeVarint(out, 4, n);
+      out.write(value, at, n, 'latin1');
+      return out;
+    }
+    case 'boolean':
+      return tagged(value ? TAG_TRUE : TAG_FALSE);
+    case 'undefined':
+      return tagged(TAG_UNDEFINED);
+    case 'object':
+      return value === null ? tagged(TAG_NULL) : null;
+    default:
+      return null;
+  }
+}
+
+const NOT_PRIMITIVE = Symbol('not a primitive');
+
+/** The value of a payload encodePrimitive would write; NOT_PRIMITIVE for anything else. */
+function decodePrimitive(buf: Buffer): unknown {
+  const len = buf.length;
+  if (len < 4 || buf[0] !== 0 || buf[1] !== 0xff || buf[2] !== V8_VERSION) return NOT_PRIMITIVE;
+  switch (buf[3]) {
+    case TAG_INT32: {
+      let u = 0;
+      let scale = 1;
+      let p = 4;
+      for (;;) {
+        if (p >= len || p > 8) return NOT_PRIMITIVE;
+        const b = buf[p++]!;
+        u += (b & 0x7f) * scale;
+        scale *= 128;
+        if (!(b & 0x80)) break;
+      }
+      if (p !== len) return NOT_PRIMITIVE;
+      return u % 2 === 0 ? u / 2 : -(u + 1) / 2;
+    }
+    case TAG_DOUBLE:
+      return len === 12 ? buf.readDoubleLE(4) : NOT_PRIMITIVE;
+    case TAG_ONE_BYTE_STRING: {
+      let n = 0;
+      let scale = 1;
+      let p = 4;
+      for (;;) {
+        if (p >= len || p > 8) return NOT_PRIMITIVE;
+        const b = buf[p++]!;
+        n += (b & 0x7f) * scale;
+        scale *= 128;
+        if (!(b & 0x80)) break;
+      }
+      return p + n === len ? buf.toString('latin1', p, len) : NOT_PRIMITIVE;
+    }
+    case TAG_NULL:
+      return len === 4 ? null : NOT_PRIMITIVE;
+    case TAG_UNDEFINED:
+      return len === 4 ? undefined : NOT_PRIMITIVE;
+    case TAG_TRUE:
+      return len === 4 ? true : NOT_PRIMITIVE;
+    case TAG_FALSE:
+      return len === 4 ? false : NOT_PRIMITIVE;
+    default:
+      return NOT_PRIMITIVE;
+  }
+}
+
 /** Serialize `value` for another process; `label` names it in errors ("args", "the queue item"). */
 export function encode(value: unknown, label: string): Buffer {
+  const small = encodePrimitive(value);
+  if (small) return small;
   const prep = new Preparer();
   const prepared = prep.prepare(value, label);
   let body: Buffer;
@@ -145,7 +283,9 @@ export function encode(value: unknown, label: string): Buffer {
 
 /** The inverse of `encode`: a fresh copy, with reference markers revived as proxies. */
 export function decode(bytes: Uint8Array): unknown {
-  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const small = decodePrimitive(buf);
+  if (small !== NOT_PRIMITIVE) return small;
   const value = v8.deserialize(buf.subarray(1));
   return buf[0] & HAS_REFS ? revive(value, new Set()) : value;
 }

@@ -7,7 +7,7 @@
 import { ProcessError, toWire } from './errors';
 import { registerKind, type HubClient, type HubContext, type HubObject, type HubRequest, type Respond } from './hub';
 import { Lock, RLock } from './lock';
-import { call, nextObjectId } from './runtime';
+import { call, nextObjectId, post } from './runtime';
 import { Semaphore } from './semaphore';
 import { SemLockState, withAcquired } from './semlock';
 import { kShare, registerReviver, reviveRef, type ObjectRef, type Shareable } from './serialize';
@@ -136,6 +136,17 @@ abstract class CObject<C extends Typecode> implements Shareable {
     return (await call(this.#ref, op, this.#raw ? { ...args, raw: true } : args)).header.v;
   }
 
+  /**
+   * A store without a lock cannot fail in the hub once checked here (index, type): a child sends
+   * it as a post (see transport.ts). With the lock, the store waits for it and can report a
+   * dead owner, so it is a call.
+   */
+  protected async store(op: string, args: Record<string, unknown>): Promise<void> {
+    if (this.#raw) return post(this.#ref, op, { ...args, raw: true });
+    if (!this.#ref.params.lock) return post(this.#ref, op, args);
+    await call(this.#ref, op, args);
+  }
+
   protected get ref(): ObjectRef {
     return this.#ref;
   }
@@ -156,7 +167,7 @@ export class RawSharedValue<C extends Typecode = Typecode> extends CObject<C> {
   }
 
   async set(value: CValue<C>): Promise<void> {
-    await this.op('set', { x: 0, v: toWire64(this.typecode, value) });
+    return this.store('set', { x: 0, v: toWire64(this.typecode, value) });
   }
 
   override toString(): string {
@@ -206,7 +217,7 @@ export class RawSharedArray<C extends Typecode = Typecode> extends CObject<C> {
   }
 
   async set(i: number, value: CValue<C>): Promise<void> {
-    await this.op('set', { x: index(i, this.length), v: toWire64(this.typecode, value) });
+    return this.store('set', { x: index(i, this.length), v: toWire64(this.typecode, value) });
   }
 
   /** Python's `arr[start:end]` (negative bounds count from the end), read in one access. */
@@ -219,7 +230,7 @@ export class RawSharedArray<C extends Typecode = Typecode> extends CObject<C> {
   async setSlice(start: number | null | undefined, end: number | null | undefined, values: readonly CValue<C>[]): Promise<void> {
     const [s, e] = bounds(start, end, this.length);
     if (values.length !== e - s) throw new RangeError('Can only assign sequence of same size');
-    await this.op('setSlice', { s, v: values.map((v) => toWire64(this.typecode, v)) });
+    return this.store('setSlice', { s, v: values.map((v) => toWire64(this.typecode, v)) });
   }
 
   /** Every element (Python's `arr[:]`). */

@@ -5,7 +5,7 @@ import { ProcessError } from './errors';
 import { registerKind } from './hub';
 import { reviveWith, takeRef } from './proxy';
 import { QueueState } from './queue';
-import { call } from './runtime';
+import { call, post } from './runtime';
 import { decode, encode, kShare, registerReviver, type ObjectRef, type Shareable } from './serialize';
 
 const KIND = 'simplequeue';
@@ -16,7 +16,7 @@ export class SimpleQueue<T = unknown> implements Shareable {
 
   async put(item: T): Promise<void> {
     this.checkOpen();
-    await call(this.#ref, 'put', {}, encode(item, 'the queue item'));
+    await post(this.#ref, 'put', {}, encode(item, 'the queue item'));
   }
 
   /** Wait for an item (no timeout, as in Python). */

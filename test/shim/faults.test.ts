@@ -141,6 +141,16 @@ describe('faults', { concurrency: true, timeout: 120_000 }, () => {
     });
   }
 
+  // The kernel ends them (setpriv --pdeathsig, Linux): their own event loops never turn to notice.
+  const pdeathsig = process.platform === 'linux' && ['/usr/bin', '/bin', ...(process.env.PATH ?? '').split(':')].some((d) => d && fs.existsSync(path.join(d, 'setpriv')));
+  it('main SIGKILLed while a child and a grandchild spin in a synchronous loop: none is left', { skip: !pdeathsig && 'needs Linux and setpriv' }, async () => {
+    await killMainAndExpectNoSurvivors('spinning', 'SIGKILL', (out) => {
+      const children = out.children as number[];
+      assert.equal(children.length, 3);
+      return children;
+    });
+  });
+
   it('main SIGKILLed right after start(), while its children still boot: none is left', async () => {
     await killMainAndExpectNoSurvivors('early', 'SIGKILL', (out) => {
       const children = out.children as number[];
