@@ -24,9 +24,13 @@ async function main(): Promise<void> {
     progressEvery: 500, log: (line) => console.log(line),
   });
   console.log(`\n${summarize(report)}`);
-  const ok = !report.serverExited && report.failures.length === 0 && report.maxAnalysisMs < 10_000 && report.peakRssMb < 1536;
-  console.log(`\n${ok ? 'PASS' : 'FAIL'}: server exits 0 times, ${report.failures.length} failures, slowest analysis ${report.maxAnalysisMs} ms (budget 10000), peak RSS ${Math.round(report.peakRssMb)} MB (budget 1536)`);
-  process.exit(ok ? 0 : 1);
+  // The server's own guarantees, then the analysis budget (a runaway analysis is stopped by the
+  // server at its hard limit, but it is still a bug of the analysis, with its input saved).
+  const server = !report.serverExited && report.failures.length === 0 && report.answered === report.requests && report.peakRssMb < 1536;
+  const budget = report.maxAnalysisMs < 10_000;
+  console.log(`\nserver: ${server ? 'PASS' : 'FAIL'} (${report.answered} of ${report.requests} requests answered, ${report.failures.length} failures, exited: ${report.serverExited ? 'yes' : 'no'}, peak RSS ${Math.round(report.peakRssMb)} MB of a 1536 MB budget)`);
+  console.log(`analysis budget: ${budget ? 'PASS' : 'FAIL'} (slowest analysis ${report.maxAnalysisMs} ms of a 10000 ms budget${budget ? '' : '; see the analysis errors above'})`);
+  process.exit(server && budget ? 0 : 1);
 }
 
 main().catch((err: unknown) => {

@@ -36,7 +36,7 @@ export interface InitOptions {
   docsBase?: string;
   /** An analysis still running after this long is stopped and reported as failed (default 30 s). */
   analysisTimeoutMs?: number;
-  /** Heap limit of the analysis thread, in MB (default 2048): past it that thread is replaced. */
+  /** Heap limit of the analysis thread, in MB (default 1024): past it that thread is replaced. */
   analysisMemoryMb?: number;
   /** Edits closer together than this are analyzed once, after the last (default 20 ms). */
   debounceMs?: number;

@@ -51,7 +51,10 @@ export function createClient(context: vscode.ExtensionContext, output: vscode.Ou
     synchronize: { configurationSection: 'processTopology' },
     errorHandler: restartingErrorHandler(onClosed),
     // The rule docs ship in the extension: diagnostics link to them, so they open offline.
-    initializationOptions: { docsBase: `${vscode.Uri.joinPath(context.extensionUri, 'docs', 'rules').toString()}/` } satisfies InitOptions,
+    initializationOptions: {
+      docsBase: `${vscode.Uri.joinPath(context.extensionUri, 'docs', 'rules').toString()}/`,
+      analysisMemoryMb: vscode.workspace.getConfiguration('processTopology').get<number>('analysisMemoryMb', 1024),
+    } satisfies InitOptions,
   };
   return new LanguageClient('processTopology', 'Process Topology', serverOptions, clientOptions);
 }

@@ -49,6 +49,10 @@ export class Analyzer {
 
   constructor(private readonly opts: AnalyzerOptions) {}
 
+  get memoryMb(): number {
+    return this.opts.memoryMb;
+  }
+
   get busy(): boolean {
     return this.job !== undefined;
   }
