@@ -2,15 +2,16 @@
 import * as vscode from 'vscode';
 import { COMMANDS } from '../../common/protocol';
 import type { Ctx } from './ctx';
-import { GraphPanel } from './graph-panel';
+import { GraphPanel, isCode } from './graph-panel';
 
 export function registerCommands(ctx: Ctx): void {
   const { extension } = ctx;
   extension.subscriptions.push(
     // From the palette (no argument), the editor title (a Uri) or a code lens (a URI string and a node id).
     vscode.commands.registerCommand(COMMANDS.showGraph, (target?: vscode.Uri | string, nodeId?: unknown) => {
+      // With no argument: the active editor, else (the walkthrough page has the focus) a visible code editor.
       const document = target instanceof vscode.Uri ? target : typeof target === 'string' ? vscode.Uri.parse(target)
-        : vscode.window.activeTextEditor?.document.uri;
+        : (vscode.window.activeTextEditor ?? vscode.window.visibleTextEditors.find((e) => isCode(e.document)))?.document.uri;
       const panel = GraphPanel.createOrShow(extension.extensionUri, (u) => ctx.model(u), document);
       if (typeof nodeId === 'string') panel.focus(nodeId);
     }),

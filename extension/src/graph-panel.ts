@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Location, TopologyModel } from '../../common/model';
 import { EXPORT_EXTENSIONS, exportBytes, parseFromWebview, type ExportFormat, type ToWebview } from '../../common/protocol';
+import { isBundledExample } from './walkthrough';
 
 export const VIEW_TYPE = 'processTopology.graph';
 
@@ -131,9 +132,9 @@ export class GraphPanel implements vscode.Disposable {
       this.ready = true;
       this.post();
     } else if (msg.type === 'open' && this.model) {
-      void openLocation(this.model, msg.loc);
+      void openLocation(this.model, msg.loc, false, this.extensionUri);
     } else if (msg.type === 'reveal' && this.model) {
-      void openLocation(this.model, msg.loc, true);
+      void openLocation(this.model, msg.loc, true, this.extensionUri);
     } else if (msg.type === 'rendered') {
       this.rendered = { nodes: msg.nodes, edges: msg.edges };
     } else if (msg.type === 'export') {
@@ -195,7 +196,7 @@ export class GraphPanel implements vscode.Disposable {
   }
 }
 
-function isCode(doc: vscode.TextDocument): boolean {
+export function isCode(doc: vscode.TextDocument): boolean {
   return doc.uri.scheme === 'file' && /^(typescript|javascript)(react)?$/.test(doc.languageId);
 }
 
@@ -215,14 +216,15 @@ function modelPath(model: TopologyModel, uri: vscode.Uri): string | undefined {
 }
 
 /**
- * Opens a model location, but only inside the model's root and an open workspace folder. With
- * `preserveFocus` (a trace step) the code is selected and revealed while the graph keeps the focus.
+ * Opens a model location, but only inside the model's root and an open workspace folder, or one of
+ * the extension's bundled walkthrough examples (given `extensionUri`). With `preserveFocus` (a
+ * trace step) the code is selected and revealed while the graph keeps the focus.
  */
-export async function openLocation(model: TopologyModel, loc: Location, preserveFocus = false): Promise<void> {
+export async function openLocation(model: TopologyModel, loc: Location, preserveFocus = false, extensionUri?: vscode.Uri): Promise<void> {
   const root = vscode.Uri.parse(model.root.endsWith('/') ? model.root : `${model.root}/`);
   if (loc.file.split('/').includes('..') || loc.file.startsWith('/')) return;
   const target = vscode.Uri.joinPath(root, loc.file);
-  if (!vscode.workspace.getWorkspaceFolder(target)) return;
+  if (!vscode.workspace.getWorkspaceFolder(target) && !(extensionUri && isBundledExample(extensionUri, target))) return;
   const range = new vscode.Range(loc.range.start.line, loc.range.start.character, loc.range.end.line, loc.range.end.character);
   const editor = await vscode.window.showTextDocument(target, { selection: range, viewColumn: vscode.ViewColumn.One, preserveFocus });
   if (preserveFocus) editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);

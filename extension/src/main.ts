@@ -4,6 +4,7 @@ import { registerCommands } from './commands';
 import { Ctx } from './ctx';
 import { GraphPanel, VIEW_TYPE } from './graph-panel';
 import type { StatusSnapshot } from './status';
+import { registerWalkthrough } from './walkthrough';
 import type { TopologyModel } from '../../common/model';
 import type { ServerInfo } from '../../common/protocol';
 
@@ -24,6 +25,7 @@ export async function activate(extension: vscode.ExtensionContext): Promise<Api>
   const ctx = new Ctx(extension);
   extension.subscriptions.push(ctx);
   registerCommands(ctx);
+  registerWalkthrough(extension);
   extension.subscriptions.push(vscode.window.registerWebviewPanelSerializer(VIEW_TYPE, {
     deserializeWebviewPanel: async (panel) => {
       GraphPanel.revive(panel, extension.extensionUri, (u) => ctx.model(u));

@@ -3,10 +3,13 @@
 import * as path from 'node:path';
 import Mocha from 'mocha';
 import { registerTests } from './extension.tests';
+import { registerWalkthroughTests } from './walkthrough.tests';
 
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', timeout: 120_000, color: false, reporter: 'spec' });
   mocha.suite.emit('pre-require', globalThis, path.join(__dirname, 'extension.tests.js'), mocha);
+  // The walkthrough first: it closes its editors, and the other suite ends on the graph the harness inspects.
+  registerWalkthroughTests();
   registerTests();
   return new Promise((resolve, reject) => {
     mocha.run((failures) => (failures > 0 ? reject(new Error(`${failures} tests failed`)) : resolve()));
