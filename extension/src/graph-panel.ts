@@ -112,14 +112,14 @@ export class GraphPanel implements vscode.Disposable {
     const model = await this.source(document);
     if (document !== this.document || !model) return;
     this.model = model;
-    this.panel.title = `Topology: ${vscode.workspace.asRelativePath(document)}`;
+    this.panel.title = `Topology: ${titleOf(document)}`;
     this.post();
   }
 
   private post(): void {
     if (!this.ready || !this.model || !this.document) return;
     const msg: ToWebview = {
-      type: 'model', model: this.model, title: vscode.workspace.asRelativePath(this.document),
+      type: 'model', model: this.model, title: titleOf(this.document),
       ...(this.focusId ? { focus: this.focusId } : {}),
     };
     void this.panel.webview.postMessage(msg);
@@ -194,6 +194,11 @@ export class GraphPanel implements vscode.Disposable {
     this.panel.dispose();
     for (const d of this.disposables.splice(0)) d.dispose();
   }
+}
+
+/** A document's name in the panel: workspace-relative, or just the file name outside the workspace. */
+function titleOf(uri: vscode.Uri): string {
+  return vscode.workspace.getWorkspaceFolder(uri) ? vscode.workspace.asRelativePath(uri) : path.posix.basename(uri.path);
 }
 
 export function isCode(doc: vscode.TextDocument): boolean {

@@ -1,9 +1,6 @@
-// @ts-nocheck -- this copy ships inside the extension, where the shim is not installed; in your
-// project, `npm install @process-topology/multiprocessing` and leave this line out.
-//
-// BROKEN ON PURPOSE (the Process Topology walkthrough). Main hands ten numbers to three workers
-// through one queue, then puts a `null` sentinel so that the workers stop. But it puts only one:
-// two workers wait in `get()` forever, and main's `join()` never returns. Hover the red squiggle.
+// @ts-nocheck: this copy ships inside the extension, without the shim installed next to it.
+// BROKEN ON PURPOSE: three workers take numbers from a queue until a `null` sentinel, but main puts
+// only one. Two workers wait in get() forever, and main's join() never returns. Hover the squiggle.
 import { Process, Queue, isMainProcess } from '@process-topology/multiprocessing';
 
 export async function worker(jobs: Queue<number | null>) {

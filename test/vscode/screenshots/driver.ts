@@ -1,0 +1,65 @@
+// Sets up a scene in a real VS Code for scripts/screenshots.mjs (not a test): a broken program with
+// its diagnostic's hover open in the left editor group and its graph on the right. The scene is
+// read from `.screenshot.json` in the workspace folder: a workspace file, or the walkthrough's
+// bundled example. Runs in the extension host as a test module (it exports run()).
+import * as vscode from 'vscode';
+import type { Api } from '../../../extension/src/main';
+
+interface Scene {
+  /** A file of the workspace folder, or "walkthrough" for the extension's bundled example. */
+  open: string;
+}
+
+async function until<T>(what: string, check: () => T | undefined | Promise<T | undefined>, ms = 60_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export async function run(): Promise<void> {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  if (!folder) throw new Error('the screenshot scene needs a workspace folder');
+  const scene = JSON.parse(Buffer.from(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(folder.uri, '.screenshot.json'))).toString('utf8')) as Scene;
+  // A tidy window: no side bars, no panel, no notifications.
+  for (const command of ['workbench.action.closeSidebar', 'workbench.action.closeAuxiliaryBar', 'workbench.action.closePanel', 'notifications.clearAll', 'workbench.action.closeAllEditors']) {
+    await vscode.commands.executeCommand(command).then(undefined, () => undefined);
+  }
+  const uri = scene.open === 'walkthrough'
+    ? await vscode.commands.executeCommand<vscode.Uri>('processTopology.openExample')
+    : vscode.Uri.joinPath(folder.uri, scene.open);
+  const editor = await vscode.window.showTextDocument(uri, { viewColumn: vscode.ViewColumn.One, preview: false });
+  const ext = vscode.extensions.getExtension<Api>('process-topology.process-topology');
+  if (!ext) throw new Error('the extension is not installed');
+  await ext.activate();
+  const diag = await until('the diagnostic', () => vscode.languages.getDiagnostics(uri).find((d) => d.source === 'process-topology'));
+  console.log(`[scene] diagnostic: ${diag.message}`);
+  await vscode.commands.executeCommand('processTopology.showGraph', uri);
+  const drawn = await until('the graph', () => {
+    const g = ext.exports.graph();
+    return g?.document === uri.toString() ? g.rendered : undefined;
+  });
+  console.log(`[scene] graph: ${drawn.nodes} nodes, ${drawn.edges} edges`);
+  // The code on top, the graph below it: both get the window's width (the graph runs left to right).
+  await vscode.commands.executeCommand('vscode.setEditorLayout', { orientation: 1, groups: [{ size: 0.56 }, { size: 0.44 }] });
+  // Back to the code, the cursor on the finding, its hover open.
+  await vscode.window.showTextDocument(editor.document, { viewColumn: vscode.ViewColumn.One, preserveFocus: false });
+  const at = diag.range.start.translate(0, 2);
+  vscode.window.activeTextEditor!.selection = new vscode.Selection(at, at);
+  vscode.window.activeTextEditor!.revealRange(diag.range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+  // Wait until the server answers the hover's requests at this spot (right after the graph opened
+  // it may still be busy), so the hover shows the whole finding with its quick fixes.
+  await until('the hover and code actions at the finding', async () => {
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', uri, at);
+    const text = hovers.flatMap((h) => h.contents).map((c) => (typeof c === 'string' ? c : c.value)).join('\n');
+    const fixes = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, diag.range, vscode.CodeActionKind.QuickFix.value)
+      .then((a) => a, () => []);
+    return text.includes('Process Topology') && fixes.length > 0 ? true : undefined;
+  });
+  await vscode.commands.executeCommand('notifications.clearAll');
+  await vscode.commands.executeCommand('editor.action.showHover');
+  console.log('[scene] ready');
+}
