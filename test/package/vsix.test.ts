@@ -181,6 +181,8 @@ it('the shipped server analyzes the shipped walkthrough example, with no node_mo
   const child = spawn(process.execPath, [path.join(ext, 'dist/server.js'), '--stdio'], { cwd: tmp, stdio: ['pipe', 'pipe', 'pipe'] });
   const stderr: string[] = [];
   child.stderr.on('data', (d: Buffer) => stderr.push(d.toString()));
+  child.stdin.on('error', () => undefined); // the server may be gone before the last write: its exit is checked below
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const connection = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
   connection.onRequest('workspace/configuration', (p: { items: unknown[] }) => p.items.map(() => ({})));
   connection.onRequest('client/registerCapability', () => null);
@@ -203,9 +205,12 @@ it('the shipped server analyzes the shipped walkthrough example, with no node_mo
     // The example imports the shim, which is not installed anywhere above it.
     assert.ok(!fs.existsSync(path.join(ext, 'node_modules')) && !fs.existsSync(path.join(tmp, 'node_modules')));
     await connection.sendRequest('shutdown');
-    connection.sendNotification('exit');
+    await connection.sendNotification('exit');
+    const code = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 5000))]);
+    assert.equal(code, 0, 'the server exits cleanly on shutdown and exit');
   } finally {
-    connection.dispose();
     if (child.exitCode === null) child.kill('SIGKILL');
+    await exited;
+    connection.dispose();
   }
 });

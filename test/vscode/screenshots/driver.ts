@@ -61,5 +61,6 @@ export async function run(): Promise<void> {
   });
   await vscode.commands.executeCommand('notifications.clearAll');
   await vscode.commands.executeCommand('editor.action.showHover');
+  await new Promise((r) => setTimeout(r, 3000)); // the hover's parts arrive one by one
   console.log('[scene] ready');
 }
