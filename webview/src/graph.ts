@@ -217,12 +217,25 @@ export function renderGraph(container: HTMLElement, initialModel: TopologyModel,
   tip.id = `${prefix}-tooltip`;
   tip.hidden = true;
 
-  const svg = select(container)
+  // The zoom behaviour listens on a stage that never moves, around the SVG: during a fast pan the
+  // SVG itself is moved with a CSS transform, and pointer positions taken relative to a moving
+  // element would shift with it (the pan would lag behind the mouse).
+  const stage = doc.createElement('div');
+  stage.className = 'pt-stage';
+  container.append(stage);
+  const stageSel = select(stage);
+  const svg = stageSel
     .append<SVGSVGElement>('svg')
     .attr('class', 'pt-svg')
     .attr('role', 'group')
     .attr('aria-label', 'Process topology graph')
     .attr('data-layout', 'none');
+  // Covers the drawing while a drag pans it: the browser then hit-tests one element per mouse move
+  // instead of thousands of nodes and edge strokes, and no hover effect repaints the moving layer.
+  const shield = doc.createElement('div');
+  shield.className = 'pt-pan-shield';
+  shield.hidden = true;
+  stage.append(shield);
   container.append(tip);
   const defs = svg.append('defs');
   for (const m of [...CATEGORIES, ...MARKS, 'active']) {
@@ -275,7 +288,8 @@ export function renderGraph(container: HTMLElement, initialModel: TopologyModel,
   // ---- Zoom -----------------------------------------------------------------------------------
   // Large graphs pan and zoom on the compositor: during a gesture the drawn SVG moves as one layer
   // (a CSS transform, set through CSSOM), and the drawing itself is transformed when the gesture
-  // ends, or when it has moved so far that the layer's edges would show.
+  // ends, or when it has moved so far that the layer's edges would show. A drag also raises the
+  // shield over the drawing, whatever the graph's size.
   let gesture: { k: number; x: number; y: number } | undefined;
   const svgEl = svg.node()!;
   const commit = (t: { k: number; x: number; y: number; toString(): string }): void => {
@@ -283,7 +297,7 @@ export function renderGraph(container: HTMLElement, initialModel: TopologyModel,
     svgEl.style.removeProperty('transform');
     svg.classed('zoomed-out', t.k < 0.45);
   };
-  const zoomer: ZoomBehavior<SVGSVGElement, unknown> = zoom<SVGSVGElement, unknown>()
+  const zoomer: ZoomBehavior<HTMLDivElement, unknown> = zoom<HTMLDivElement, unknown>()
     .scaleExtent([0.02, 4])
     .filter((event: Event) => {
       if (event.type === 'dblclick' && (event.target as Element | null)?.closest('.node, .edge')) return false;
@@ -292,12 +306,17 @@ export function renderGraph(container: HTMLElement, initialModel: TopologyModel,
     })
     .on('start', (event: { transform: { k: number; x: number; y: number }; sourceEvent: unknown }) => {
       if (!event.sourceEvent) return;
-      svg.classed('is-panning', true);
       if (view.nodes.length > FAST_PAN_NODES) gesture = { k: event.transform.k, x: event.transform.x, y: event.transform.y };
     })
-    .on('zoom', (event: { transform: { k: number; x: number; y: number; toString(): string }; sourceEvent: unknown }) => {
+    .on('zoom', (event: { transform: { k: number; x: number; y: number; toString(): string }; sourceEvent: Event | null }) => {
       const t = event.transform;
-      if (event.sourceEvent) { autoFit = false; hideTip(); }
+      if (event.sourceEvent) {
+        autoFit = false;
+        hideTip();
+        // Only once the mouse moves: a click (no move) must still reach the node under it.
+        const type = event.sourceEvent.type;
+        if (shield.hidden && (type === 'mousemove' || type === 'touchmove')) shield.hidden = false;
+      }
       if (gesture && event.sourceEvent) {
         const r = t.k / gesture.k;
         const dx = t.x - gesture.x * r;
@@ -315,10 +334,10 @@ export function renderGraph(container: HTMLElement, initialModel: TopologyModel,
     .on('end', (event: { transform: { k: number; x: number; y: number; toString(): string } }) => {
       if (gesture) commit(event.transform);
       gesture = undefined;
-      svg.classed('is-panning', false);
+      shield.hidden = true;
       changed();
     });
-  svg.call(zoomer).on('dblclick.zoom', null);
+  stageSel.call(zoomer).on('dblclick.zoom', null);
 
   const fitBox = (box: Box | undefined, animate: boolean, maxK = 1.25): void => {
     const el = svg.node()!;
@@ -333,8 +352,8 @@ export function renderGraph(container: HTMLElement, initialModel: TopologyModel,
     const t = zoomIdentity
       .translate(width / 2 - k * (box.x0 + bw / 2), (height - bottom + pad) / 2 - k * (box.y0 + bh / 2))
       .scale(k);
-    if (animate && !reducedMotion) svg.transition().duration(350).call(zoomer.transform, t);
-    else svg.call(zoomer.transform, t);
+    if (animate && !reducedMotion) stageSel.transition().duration(350).call(zoomer.transform, t);
+    else stageSel.call(zoomer.transform, t);
   };
   const fit = (): void => {
     fitBox(bounds, false);
@@ -344,8 +363,8 @@ export function renderGraph(container: HTMLElement, initialModel: TopologyModel,
   const onKey = (event: KeyboardEvent): void => {
     if (event.altKey || event.ctrlKey || event.metaKey) return;
     if ((event.target as Element | null)?.closest('input, select, textarea, button')) return;
-    if (event.key === '+' || event.key === '=') zoomer.scaleBy(svg, 1.25);
-    else if (event.key === '-' || event.key === '_') zoomer.scaleBy(svg, 0.8);
+    if (event.key === '+' || event.key === '=') zoomer.scaleBy(stageSel, 1.25);
+    else if (event.key === '-' || event.key === '_') zoomer.scaleBy(stageSel, 0.8);
     else if (event.key === '0') fit();
     else return;
     autoFit = false;
@@ -362,7 +381,7 @@ export function renderGraph(container: HTMLElement, initialModel: TopologyModel,
   const reveal = (el: SVGGElement, center: Point | undefined): void => {
     if (!center || !matchesSafe(el, ':focus-visible')) return;
     if (inView(el)) return;
-    zoomer.translateTo(svg, center.x, center.y);
+    zoomer.translateTo(stageSel, center.x, center.y);
     autoFit = false;
   };
   const inView = (el: Element): boolean => {
@@ -377,8 +396,8 @@ export function renderGraph(container: HTMLElement, initialModel: TopologyModel,
     if (els.length > 0 && els.every(inView)) return;
     const x = pts.reduce((s, p) => s + p.x, 0) / pts.length;
     const y = pts.reduce((s, p) => s + p.y, 0) / pts.length;
-    if (reducedMotion) zoomer.translateTo(svg, x, y);
-    else svg.transition().duration(300).call(zoomer.translateTo, x, y);
+    if (reducedMotion) zoomer.translateTo(stageSel, x, y);
+    else stageSel.transition().duration(300).call(zoomer.translateTo, x, y);
     autoFit = false;
   };
 
@@ -403,7 +422,7 @@ export function renderGraph(container: HTMLElement, initialModel: TopologyModel,
     tip.style.setProperty('top', `${Math.round(Math.max(4, top))}px`);
   };
   function hideTip(): void {
-    tip.hidden = true;
+    if (!tip.hidden) tip.hidden = true;
   }
 
   const nodeTip = (d: ViewNode): { text: string; cls?: string }[] => {
@@ -1072,7 +1091,7 @@ export function renderGraph(container: HTMLElement, initialModel: TopologyModel,
   requestAnimationFrame(() => setTimeout(() => mark('pt-first-paint'), 0));
   const t0 = opts.initial?.transform;
   if (t0) {
-    svg.call(zoomer.transform, zoomIdentity.translate(t0.x, t0.y).scale(t0.k));
+    stageSel.call(zoomer.transform, zoomIdentity.translate(t0.x, t0.y).scale(t0.k));
     autoFit = false;
   } else {
     fit();
@@ -1099,8 +1118,8 @@ export function renderGraph(container: HTMLElement, initialModel: TopologyModel,
       animation?.stop();
       resize?.disconnect();
       container.removeEventListener('keydown', onKey);
-      svg.on('.zoom', null);
-      svg.remove();
+      stageSel.on('.zoom', null);
+      stage.remove();
       empty.remove();
       tip.remove();
     },
@@ -1195,7 +1214,7 @@ export function renderGraph(container: HTMLElement, initialModel: TopologyModel,
       opts.onTrace?.(traceView());
     },
     state(): SavedView {
-      const t = zoomTransform(svg.node()!);
+      const t = zoomTransform(stage);
       return {
         expanded: [...expanded], collapsed: [...collapsed], hiddenKinds: [...hiddenKinds],
         ...(selected !== undefined ? { selected } : {}),
