@@ -166,6 +166,26 @@ function deadlock(): TopologyModel {
   };
 }
 
+/** `n` producer → queue → consumer pipelines, all spawned by main: 3n + 1 nodes. */
+function pipelines(n: number): TopologyModel {
+  const model: TopologyModel = { version: 1, root: 'file:///home/me/app', nodes: [{ id: MAIN, kind: 'process', role: 'main', label: 'main', loc: loc(1) }], edges: [], findings: [] };
+  for (let i = 0; i < n; i++) {
+    const [p, q, c] = [`proc:p${i}`, `queue:q${i}`, `proc:c${i}`];
+    model.nodes.push(
+      { id: p, kind: 'process', role: 'child', label: `producer${i}`, target: `producer${i}`, loc: loc(10 + i) },
+      { id: q, kind: 'queue', variant: 'Queue', maxsize: 0, label: `q${i}`, loc: loc(10 + i) },
+      { id: c, kind: 'process', role: 'child', label: `consumer${i}`, target: `consumer${i}`, loc: loc(10 + i) },
+    );
+    model.edges.push(
+      { id: `s${i}`, kind: 'spawn', from: MAIN, to: p, locs: [loc(10 + i)] },
+      { id: `t${i}`, kind: 'spawn', from: MAIN, to: c, locs: [loc(10 + i)] },
+      { id: `p${i}`, kind: 'put', from: p, to: q, count: 'loop', locs: [loc(10 + i)] },
+      { id: `g${i}`, kind: 'get', from: q, to: c, count: 'loop', blocking: true, locs: [loc(10 + i)] },
+    );
+  }
+  return model;
+}
+
 let browser: Browser;
 let bundle: string;
 let workerBundle: string;
@@ -740,6 +760,60 @@ describe('graph webview', () => {
     // Only the browser's own note about the 404 response.
     assert.deepEqual(problems.filter((p) => !/Failed to load resource.*404/.test(p)), []);
     await page.close();
+  });
+
+  test('panning follows the mouse exactly, on small graphs and on large ones (moved as one layer), and wheel zoom keeps the point under the mouse', async () => {
+    // 361 nodes: above the size where a drag moves the SVG as one composited layer.
+    for (const [name, model] of [['small', fixture()], ['large', pipelines(120)]] as const) {
+      const { page, problems } = await open(`webview-pan-${name}`, standaloneHtml(model, bundle, css, `${name}.ts`, workerBundle));
+      await settled(page);
+      assert.equal(await page.locator('svg.pt-svg.is-large-pan').count(), name === 'large' ? 1 : 0);
+      const node = page.locator(`.node[data-id="${model.nodes[0]!.id}"]`);
+      const center = async (): Promise<{ x: number; y: number }> => node.evaluate((el) => {
+        const r = el.getBoundingClientRect();
+        return { x: r.x + r.width / 2, y: r.y + r.height / 2 };
+      });
+      const statusBefore = await page.locator('.pt-status').textContent();
+      const box = (await page.locator('svg.pt-svg').boundingBox())!;
+      const start = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+      const before = await center();
+      await page.mouse.move(start.x, start.y);
+      await page.mouse.down();
+      for (let i = 1; i <= 12; i++) await page.mouse.move(start.x + i * 10, start.y + i * 4);
+      // Mid-drag: the shield takes the pointer (nothing below is hit-tested); a large graph moves as a layer.
+      const mid = await page.evaluate(({ x, y }) => ({
+        top: document.elementFromPoint(x, y)?.className,
+        transform: document.querySelector<SVGSVGElement>('svg.pt-svg')!.style.transform,
+      }), { x: start.x + 120, y: start.y + 48 });
+      assert.equal(mid.top, 'pt-pan-shield', name);
+      assert.equal(mid.transform, name === 'large' ? 'translate(120px, 48px) scale(1)' : '', name);
+      await page.mouse.up();
+      const after = await center();
+      assert.ok(Math.abs(after.x - before.x - 120) < 1 && Math.abs(after.y - before.y - 48) < 1,
+        `${name}: the node moved with the mouse by (120, 48): (${after.x - before.x}, ${after.y - before.y})`);
+      assert.equal(await page.evaluate(() => document.querySelector<SVGSVGElement>('svg.pt-svg')!.style.transform), '');
+      assert.equal(await page.locator('.pt-pan-shield').isHidden(), true);
+      // A drag is not a click: nothing was opened.
+      assert.equal(await page.locator('.pt-status').textContent(), statusBefore);
+
+      // Wheel zoom about the mouse: the node's offset from the mouse scales by the zoom ratio.
+      const scale = async (): Promise<number> => Number(/scale\(([\d.e-]+)\)/.exec((await page.getAttribute('.viewport', 'transform'))!)![1]);
+      const k0 = await scale();
+      const p0 = await center();
+      await page.mouse.move(start.x, start.y);
+      await page.mouse.wheel(0, -120);
+      await page.waitForFunction((k) => {
+        const t = document.querySelector('.viewport')!.getAttribute('transform')!;
+        return !t.includes(`scale(${k})`) && document.querySelector<SVGSVGElement>('svg.pt-svg')!.style.transform === '';
+      }, k0);
+      const r = (await scale()) / k0;
+      assert.ok(r > 1.05, `zoomed in: ${r}`);
+      const p1 = await center();
+      assert.ok(Math.abs(p1.x - (start.x + (p0.x - start.x) * r)) < 1 && Math.abs(p1.y - (start.y + (p0.y - start.y) * r)) < 1,
+        `${name}: zoomed about the mouse: ${JSON.stringify({ p0, p1, r })}`);
+      assert.deepEqual(problems, []);
+      await page.close();
+    }
   });
 
   test('an empty model shows a friendly message', async () => {
