@@ -535,7 +535,15 @@ describe('graph webview', () => {
 
     await page.evaluate((m) => window.postMessage({ type: 'model', model: m, title: 'app.ts' }, '*'), model);
     await settled(page);
+    // Laid out by elkjs in a worker started from a blob: URL (the CSP's worker-src), with no CSP violation.
+    assert.equal(await page.getAttribute('svg.pt-svg', 'data-layout-worker'), 'blob:');
+    assert.equal(await page.getAttribute('svg.pt-svg', 'data-layout-failure'), null);
+    assert.equal(await page.getAttribute('html', 'data-csp-violations'), '0');
     await checkDrawing(page, model);
+    // The counter does count: an image from an origin the policy does not allow.
+    await page.evaluate(() => { new Image().src = 'https://elsewhere.test/x.png'; });
+    await page.waitForSelector('html[data-csp-violations="1"]');
+    assert.equal(await page.getAttribute('html', 'data-csp-last-violation'), 'img-src https://elsewhere.test/x.png');
     assert.deepEqual((await posted(page)).find((m) => m.type === 'rendered'), { type: 'rendered', nodes: 4, edges: 6 });
     const state = await page.evaluate(() => (window as unknown as { __state: { model: unknown; title: string } }).__state);
     assert.deepEqual(state.model, model);
@@ -615,7 +623,8 @@ describe('graph webview', () => {
     assert.match((await page.locator('.node[data-id="lock:l@src/app.ts:33"]').getAttribute('class'))!, /\bentering\b/);
     assertNoOverlap(await shapeBoxes(page));
     await page.screenshot({ path: path.join(RESULTS, 'webview-vscode-updated.png') });
-    assert.deepEqual(problems, []);
+    // Only the violation made on purpose above.
+    assert.deepEqual(problems.filter((p) => !p.includes('elsewhere.test')), []);
     await page.close();
   });
 
@@ -755,6 +764,8 @@ describe('graph webview', () => {
     const model = complex();
     const { page, problems } = await openVsCode('webview-no-worker', { model, title: 'complex.ts' }, 404);
     await settled(page, 'layered');
+    assert.equal(await page.getAttribute('svg.pt-svg', 'data-layout-failure'), 'the layout worker did not load (404)');
+    assert.equal(await page.getAttribute('svg.pt-svg', 'data-layout-worker'), null);
     assert.equal(await page.locator('.node').count(), model.nodes.length);
     assertNoOverlap(await shapeBoxes(page));
     // Only the browser's own note about the 404 response.

@@ -644,17 +644,20 @@ export function renderGraph(container: HTMLElement, initialModel: TopologyModel,
 
   const requestElk = (): void => {
     const client = opts.layout;
-    if (!client || client.failure || view.nodes.length === 0) return;
+    if (!client || view.nodes.length === 0) return;
+    if (client.failure) { svg.attr('data-layout-failure', client.failure); return; }
     const gen = ++generation;
     svg.attr('data-layout-state', 'pending');
     const started = performance.now();
     void client.layout(elkRequest()).then((res) => {
       if (disposed || gen !== generation) return;
       if (!res) {
-        svg.attr('data-layout-state', 'settled').attr('data-layout', 'layered');
+        svg.attr('data-layout-state', 'settled').attr('data-layout', 'layered').attr('data-layout-failure', client.failure ?? null);
         opts.onLayout?.('layered', { nodes: view.nodes.length });
         return;
       }
+      // Which worker computed it (the page's CSP allows workers from blob: URLs only): tests read it.
+      svg.attr('data-layout-worker', client.startedFrom ?? null);
       applyElk(res, performance.now() - started);
     });
   };
