@@ -775,6 +775,7 @@ describe('graph webview', () => {
 
   test('panning follows the mouse exactly, on small graphs and on large ones (moved as one layer), and wheel zoom keeps the point under the mouse', async () => {
     // 361 nodes: above the size where a drag moves the SVG as one composited layer.
+    // (The wheel zoom, a scale change, is drawn again at its end: the layer's CSS transform goes.)
     for (const [name, model] of [['small', fixture()], ['large', pipelines(120)]] as const) {
       const { page, problems } = await open(`webview-pan-${name}`, standaloneHtml(model, bundle, css, `${name}.ts`, workerBundle));
       await settled(page);
@@ -802,7 +803,9 @@ describe('graph webview', () => {
       const after = await center();
       assert.ok(Math.abs(after.x - before.x - 120) < 1 && Math.abs(after.y - before.y - 48) < 1,
         `${name}: the node moved with the mouse by (120, 48): (${after.x - before.x}, ${after.y - before.y})`);
-      assert.equal(await page.evaluate(() => document.querySelector<SVGSVGElement>('svg.pt-svg')!.style.transform), '');
+      // A large graph's layer stays where the pan left it (nothing is drawn again); a small one is redrawn.
+      assert.equal(await page.evaluate(() => document.querySelector<SVGSVGElement>('svg.pt-svg')!.style.transform),
+        name === 'large' ? 'translate(120px, 48px) scale(1)' : '');
       assert.equal(await page.locator('.pt-pan-shield').isHidden(), true);
       // A drag is not a click: nothing was opened.
       assert.equal(await page.locator('.pt-status').textContent(), statusBefore);
@@ -822,6 +825,20 @@ describe('graph webview', () => {
       const p1 = await center();
       assert.ok(Math.abs(p1.x - (start.x + (p0.x - start.x) * r)) < 1 && Math.abs(p1.y - (start.y + (p0.y - start.y) * r)) < 1,
         `${name}: zoomed about the mouse: ${JSON.stringify({ p0, p1, r })}`);
+
+      // A long drag, past the large graph's margin (half the stage): it is drawn again on the way,
+      // and the SVG still covers the whole stage (no blank band along the trailing edge).
+      const stage = (await page.locator('.pt-stage').boundingBox())!;
+      const far = Math.round(stage.width * 0.8);
+      const q0 = await center();
+      await page.mouse.move(start.x - far / 2, start.y);
+      await page.mouse.down();
+      for (let i = 1; i <= 20; i++) await page.mouse.move(start.x - far / 2 + (i * far) / 20, start.y);
+      const covered = await page.evaluate(({ x, y }) => document.elementsFromPoint(x, y).some((e) => e.matches('svg.pt-svg')), { x: stage.x + 2, y: start.y });
+      await page.mouse.up();
+      const q1 = await center();
+      assert.ok(Math.abs(q1.x - q0.x - far) < 1 && Math.abs(q1.y - q0.y) < 1, `${name}: a long drag moved the node by (${far}, 0): (${q1.x - q0.x}, ${q1.y - q0.y})`);
+      assert.ok(covered, `${name}: the drawing covers the stage's left edge after a drag of ${far} px`);
       assert.deepEqual(problems, []);
       await page.close();
     }

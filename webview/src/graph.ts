@@ -286,16 +286,41 @@ export function renderGraph(container: HTMLElement, initialModel: TopologyModel,
   const changed = (): void => opts.onChange?.();
 
   // ---- Zoom -----------------------------------------------------------------------------------
-  // Large graphs pan and zoom on the compositor: during a gesture the drawn SVG moves as one layer
-  // (a CSS transform, set through CSSOM), and the drawing itself is transformed when the gesture
-  // ends, or when it has moved so far that the layer's edges would show. A drag also raises the
-  // shield over the drawing, whatever the graph's size.
-  let gesture: { k: number; x: number; y: number } | undefined;
+  // Large graphs pan like a scrolled page. Their SVG is one composited layer, twice the stage's
+  // width and height, centred on it (half a stage of margin on every side: graph.css), and a drag
+  // moves that layer with a CSS transform (set through CSSOM) from the transform the drawing has
+  // (`drawn`) to the zoom's: the margin comes into view already drawn. A pan leaves the layer where
+  // it is, so nothing is painted again, until a drag would go past the margin; a zoom gesture is
+  // drawn at its new scale when it ends (or on the way, past a ratio), so the text stays sharp.
+  // (The SVG keeps clipping its content: with `overflow: visible`, Chromium's layerization took
+  // a second a frame on 5,000 nodes.) A drag also raises the shield over the drawing.
   const svgEl = svg.node()!;
-  const commit = (t: { k: number; x: number; y: number; toString(): string }): void => {
-    viewport.attr('transform', t.toString());
-    svgEl.style.removeProperty('transform');
-    svg.classed('zoomed-out', t.k < 0.45);
+  let drawn = { k: 1, x: 0, y: 0 };
+  const layered = (): boolean => view.nodes.length > FAST_PAN_NODES;
+  /** The SVG's margin around the stage, in pixels. */
+  const margin = (): Point => (layered() ? { x: stage.clientWidth / 2, y: stage.clientHeight / 2 } : { x: 0, y: 0 });
+  const commit = (t: { k: number; x: number; y: number }): void => {
+    drawn = { k: t.k, x: t.x, y: t.y };
+    const m = margin();
+    viewport.attr('transform', `translate(${t.x + m.x},${t.y + m.y}) scale(${t.k})`);
+    if (svgEl.style.getPropertyValue('transform')) svgEl.style.removeProperty('transform');
+    svg.classed('zoomed-out', t.k < 0.45).classed('zoomed-far', t.k < 0.25);
+  };
+  /** Moves the layer to `t`; false when it cannot show `t` as it is drawn (past the margin, or a scale too far off). */
+  const moveLayer = (t: { k: number; x: number; y: number }): boolean => {
+    const r = t.k / drawn.k;
+    const dx = t.x - drawn.x * r;
+    const dy = t.y - drawn.y * r;
+    const m = margin();
+    const w = stage.clientWidth;
+    const h = stage.clientHeight;
+    // The moved layer must still cover the stage: [dx - r·m, dx + r·(w + m)] ⊇ [0, w], and so in y.
+    const covers = dx - r * m.x <= 0 && dx + r * (w + m.x) >= w && dy - r * m.y <= 0 && dy + r * (h + m.y) >= h;
+    if (r > 1.6 || r < 0.6 || !covers) return false;
+    // Whole pixels when only moving: a layer left at a fractional offset would be drawn blurred.
+    const px = (v: number): string => (r === 1 ? String(Math.round(v)) : String(round(v)));
+    svgEl.style.setProperty('transform', `translate(${px(dx)}px,${px(dy)}px) scale(${r})`);
+    return true;
   };
   const zoomer: ZoomBehavior<HTMLDivElement, unknown> = zoom<HTMLDivElement, unknown>()
     .scaleExtent([0.02, 4])
@@ -304,11 +329,7 @@ export function renderGraph(container: HTMLElement, initialModel: TopologyModel,
       const e = event as MouseEvent;
       return (!e.ctrlKey || event.type === 'wheel') && !e.button;
     })
-    .on('start', (event: { transform: { k: number; x: number; y: number }; sourceEvent: unknown }) => {
-      if (!event.sourceEvent) return;
-      if (view.nodes.length > FAST_PAN_NODES) gesture = { k: event.transform.k, x: event.transform.x, y: event.transform.y };
-    })
-    .on('zoom', (event: { transform: { k: number; x: number; y: number; toString(): string }; sourceEvent: Event | null }) => {
+    .on('zoom', (event: { transform: { k: number; x: number; y: number }; sourceEvent: Event | null }) => {
       const t = event.transform;
       if (event.sourceEvent) {
         autoFit = false;
@@ -316,33 +337,20 @@ export function renderGraph(container: HTMLElement, initialModel: TopologyModel,
         // Only once the mouse moves: a click (no move) must still reach the node under it.
         const type = event.sourceEvent.type;
         if (shield.hidden && (type === 'mousemove' || type === 'touchmove')) shield.hidden = false;
-      }
-      if (gesture && event.sourceEvent) {
-        const r = t.k / gesture.k;
-        const dx = t.x - gesture.x * r;
-        const dy = t.y - gesture.y * r;
-        if (r > 1.6 || r < 0.6 || Math.abs(dx) > svgEl.clientWidth / 3 || Math.abs(dy) > svgEl.clientHeight / 3) {
-          commit(t);
-          gesture = { k: t.k, x: t.x, y: t.y };
-        } else {
-          svgEl.style.setProperty('transform', `translate(${round(dx)}px,${round(dy)}px) scale(${r})`);
-        }
-        return;
+        if (layered() && moveLayer(t)) return;
       }
       commit(t);
     })
-    .on('end', (event: { transform: { k: number; x: number; y: number; toString(): string } }) => {
-      if (gesture) commit(event.transform);
-      gesture = undefined;
+    .on('end', (event: { transform: { k: number; x: number; y: number } }) => {
+      if (event.transform.k !== drawn.k) commit(event.transform);
       shield.hidden = true;
       changed();
     });
   stageSel.call(zoomer).on('dblclick.zoom', null);
 
   const fitBox = (box: Box | undefined, animate: boolean, maxK = 1.25): void => {
-    const el = svg.node()!;
-    const width = el.clientWidth;
-    const height = el.clientHeight;
+    const width = stage.clientWidth;
+    const height = stage.clientHeight;
     if (!box || width === 0 || height === 0) return;
     const pad = 24;
     const bottom = Math.min(height / 3, Math.max(pad, (opts.bottomInset?.() ?? 0) + 8));
@@ -373,7 +381,9 @@ export function renderGraph(container: HTMLElement, initialModel: TopologyModel,
   container.addEventListener('keydown', onKey);
 
   const resize = typeof ResizeObserver === 'undefined' ? undefined : new ResizeObserver(() => {
-    if (autoFit && !disposed) fit();
+    if (disposed) return;
+    // The large graphs' margin is a share of the stage: draw again for the new size.
+    if (autoFit) fit(); else commit(zoomTransform(stage));
   });
   resize?.observe(container);
 
@@ -386,7 +396,7 @@ export function renderGraph(container: HTMLElement, initialModel: TopologyModel,
   };
   const inView = (el: Element): boolean => {
     const r = el.getBoundingClientRect();
-    const s = svg.node()!.getBoundingClientRect();
+    const s = stage.getBoundingClientRect();
     return r.left >= s.left && r.right <= s.right && r.top >= s.top && r.bottom <= s.bottom;
   };
   const centerOn = (ids: readonly string[]): void => {
@@ -984,7 +994,11 @@ export function renderGraph(container: HTMLElement, initialModel: TopologyModel,
     empty.hidden = !isEmpty;
     svg.classed('is-empty', isEmpty);
     svg.classed('is-large', view.nodes.length > ANIMATE_MAX);
-    svg.classed('is-large-pan', view.nodes.length > FAST_PAN_NODES);
+    // Into or out of the layer (its margin and place change): draw at the zoom's transform.
+    if (svg.classed('is-large-pan') !== layered()) {
+      svg.classed('is-large-pan', layered());
+      commit(zoomTransform(stage));
+    }
     const fresh = join();
     spread = edgeSpread(view.edges);
     computeMarks();
