@@ -53,8 +53,8 @@ interface Result {
   note?: string;
 }
 
-interface Pan { frames: number; moves: number; meanMs: number; p95Ms: number; fps: number }
-interface PanStats { fps: number; p95Ms: number }
+interface Pan { frames: number; moves: number; meanMs: number; p95Ms: number; fps: number; releaseMs: number }
+interface PanStats { fps: number; p95Ms: number; releaseMs: number }
 
 async function bundles(): Promise<{ js: string; worker: string; css: string }> {
   const one = async (entry: string, minify: boolean) => (await build({
@@ -81,7 +81,10 @@ interface Recorder { frames: number[]; run(on: boolean): void }
 /** The anchor: a page with nothing but the recorder (a full-window element to drag on). */
 const ANCHOR_HTML = '<!DOCTYPE html><html><head><meta charset="utf-8"></head><body style="margin:0"><div id="drag" style="width:100vw;height:100vh"></div></body></html>';
 
-/** A 2 s drag in circles (200 × 120 px) over `selector`, as fast as the page takes the moves. */
+/**
+ * A 2 s drag in circles (200 × 120 px) over `selector`, as fast as the page takes the moves; then
+ * the longest frame in the 800 ms after the button is released (`releaseMs`: what ending the pan costs).
+ */
 async function measurePan(page: Page, selector: string): Promise<Pan> {
   await page.bringToFront();
   const box = (await page.locator(selector).boundingBox())!;
@@ -96,11 +99,16 @@ async function measurePan(page: Page, selector: string): Promise<Pan> {
     const a = (i++ / 30) * Math.PI;
     await page.mouse.move(cx + Math.sin(a) * 200, cy + Math.cos(a) * 120);
   }
+  const release = await page.evaluate(() => performance.now());
   await page.mouse.up();
-  const frames = await page.evaluate(() => { const r = (window as unknown as { __pt: Recorder }).__pt; r.run(false); return r.frames; });
+  await page.waitForTimeout(800);
+  const all = await page.evaluate(() => { const r = (window as unknown as { __pt: Recorder }).__pt; r.run(false); return r.frames; });
+  const frames = all.filter((t) => t <= release);
+  const after = all.filter((t) => t >= frames[frames.length - 1]!);
   const gaps = frames.slice(1).map((t, k) => t - frames[k]!).sort((x, y) => x - y);
   const mean = gaps.reduce((s, g) => s + g, 0) / Math.max(1, gaps.length);
-  return { frames: gaps.length, moves: i, meanMs: round(mean), p95Ms: round(gaps[Math.floor(gaps.length * 0.95)] ?? 0), fps: round(1000 / mean) };
+  const releaseMs = Math.max(0, ...after.slice(1).map((t, k) => t - after[k]!));
+  return { frames: gaps.length, moves: i, meanMs: round(mean), p95Ms: round(gaps[Math.floor(gaps.length * 0.95)] ?? 0), fps: round(1000 / mean), releaseMs: round(releaseMs) };
 }
 
 function median(values: number[]): number {
@@ -173,6 +181,7 @@ async function main(): Promise<void> {
     for (let r = 0; r < reps; r++) runs.push({ anchor: await measurePan(anchor, '#drag'), graph: await measurePan(page, 'svg.pt-svg') });
     const stats = (which: 'graph' | 'anchor'): PanStats => ({
       fps: round(median(runs.map((x) => x[which].fps))), p95Ms: round(median(runs.map((x) => x[which].p95Ms))),
+      releaseMs: round(median(runs.map((x) => x[which].releaseMs))),
     });
     // elkjs alone on Node, for the same graph as the page laid out (what was drawn: folded or not).
     const request = await page.evaluate(() => ({
@@ -216,9 +225,9 @@ async function main(): Promise<void> {
   }
   await browser.close();
   console.log(`\npan: median of ${reps} drags of 2 s; anchor = the same drag on a blank page just before each, in the same browser`);
-  console.log('nodes  drawn  first paint  settled (elk)  elk in worker  elk on node  longest task  longest frame gap  pan fps (p95 ms)  anchor fps (p95 ms)  pan/anchor');
+  console.log('nodes  drawn  first paint  settled (elk)  elk in worker  elk on node  longest task  longest frame gap  pan fps (p95 ms)  anchor fps (p95 ms)  pan/anchor  release (anchor)');
   for (const r of results) {
-    console.log(`${String(r.nodes).padStart(5)}  ${String(r.drawnNodes).padStart(5)}  ${String(r.firstPaintMs).padStart(8)} ms  ${String(r.settledMs ?? '-').padStart(10)} ms  ${String(r.elkWorkerMs ?? '-').padStart(10)} ms  ${String(r.elkNodeMs ?? '-').padStart(8)} ms  ${String(r.longestTaskDuringLayoutMs).padStart(9)} ms  ${String(r.longestFrameGapDuringLayoutMs).padStart(14)} ms  ${`${r.pan.fps} (${r.pan.p95Ms})`.padStart(16)}  ${`${r.anchor.fps} (${r.anchor.p95Ms})`.padStart(19)}  ${r.fpsRatio.toFixed(3).padStart(10)}${r.note ? `  ${r.note}` : ''}`);
+    console.log(`${String(r.nodes).padStart(5)}  ${String(r.drawnNodes).padStart(5)}  ${String(r.firstPaintMs).padStart(8)} ms  ${String(r.settledMs ?? '-').padStart(10)} ms  ${String(r.elkWorkerMs ?? '-').padStart(10)} ms  ${String(r.elkNodeMs ?? '-').padStart(8)} ms  ${String(r.longestTaskDuringLayoutMs).padStart(9)} ms  ${String(r.longestFrameGapDuringLayoutMs).padStart(14)} ms  ${`${r.pan.fps} (${r.pan.p95Ms})`.padStart(16)}  ${`${r.anchor.fps} (${r.anchor.p95Ms})`.padStart(19)}  ${r.fpsRatio.toFixed(3).padStart(10)}  ${`${r.pan.releaseMs} (${r.anchor.releaseMs}) ms`.padStart(16)}${r.note ? `  ${r.note}` : ''}`);
   }
   if (jsonOut) fs.writeFileSync(jsonOut, JSON.stringify(results, null, 2) + '\n');
 }
