@@ -70,6 +70,7 @@ it('the extension works in a real VS Code (code-server)', { timeout: 600_000 }, 
   // The positions come from elkjs in a Web Worker inside the VS Code webview, started from a blob:
   // URL as the panel's CSP allows (worker-src blob:, default-src 'none'), with no CSP violation.
   assert.ok(layout, 'the layout was inspected');
+  t.diagnostic(`webview layout: ${layout.engine} from a ${layout.worker} worker in ${layout.ms} ms (failure: ${layout.failure}); CSP violations: ${layout.violations}`);
   assert.equal(layout.failure, null, `the layout worker failed: ${layout.failure}`);
   assert.equal(layout.engine, 'elk');
   assert.equal(layout.worker, 'blob:');
