@@ -717,6 +717,13 @@ describe('graph webview', () => {
     await page.waitForFunction(() => (window as unknown as { __posted: unknown[] }).__posted.length > 0);
     await page.evaluate((m) => window.postMessage({ type: 'model', model: m, title: 'app.ts' }, '*'), model);
     await settled(page);
+    // After a pan (the drawing's layer keeps a CSS transform), which the export leaves out.
+    const box = (await page.locator('.pt-stage').boundingBox())!;
+    await page.mouse.move(box.x + 20, box.y + 20);
+    await page.mouse.down();
+    await page.mouse.move(box.x + 60, box.y + 40, { steps: 4 });
+    await page.mouse.up();
+    assert.match(await page.evaluate(() => document.querySelector<SVGSVGElement>('svg.pt-svg')!.style.transform), /translate/);
     for (const format of ['svg', 'png', 'dot', 'mermaid']) {
       await page.locator('.pt-export > summary').click();
       await page.locator(`.pt-export-${format}`).click();
@@ -729,6 +736,7 @@ describe('graph webview', () => {
     const svg = exports[0]!.data as string;
     assert.match(svg, /^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
     assert.doesNotMatch(svg, /var\(--|tabindex|style=/);
+    assert.doesNotMatch(svg, /^<svg[^>]*data-/, 'the page\'s own attributes stay out of the picture');
     assert.equal((svg.match(/<g class="node /g) ?? []).length, 4);
     await writeFile(path.join(RESULTS, 'webview-export.svg'), svg);
     const png = exports[1]!.data as string;
