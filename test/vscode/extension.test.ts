@@ -17,6 +17,7 @@ it('the extension works in a real VS Code (code-server)', { timeout: 600_000 }, 
   assert.ok(fs.existsSync(suite), `${suite} is built`);
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   let drawn: { nodes: number; edges: number; labels: string[] } | undefined;
+  let layout: { engine: string | null; worker: string | null; failure: string | null; ms: number; csp: string; violations: string | null; last: string | null } | undefined;
   // A scratch copy of the examples, plus the two-module program of the multi-file fixture (a
   // producer in main.ts, its consumer in worker.ts): the suite edits files and saves them back.
   const fixture = path.join(ROOT, 'test/fixtures/extraction/multi-file');
@@ -41,6 +42,20 @@ it('the extension works in a real VS Code (code-server)', { timeout: 600_000 }, 
         edges: document.querySelectorAll('svg .edge').length,
         labels: [...document.querySelectorAll('svg .node')].map((n) => n.textContent ?? ''),
       }));
+      // The layout settles: elkjs from the worker, or the layered layout when the worker failed.
+      await frame.waitForSelector('svg.pt-svg[data-layout-state="settled"]:is([data-layout="elk"], [data-layout-failure])', { timeout: 60_000 });
+      layout = await frame.evaluate(() => {
+        const svg = document.querySelector('svg.pt-svg')!;
+        return {
+          engine: svg.getAttribute('data-layout'),
+          worker: svg.getAttribute('data-layout-worker'),
+          failure: svg.getAttribute('data-layout-failure'),
+          ms: Number(svg.getAttribute('data-layout-ms')),
+          csp: document.querySelector('meta[http-equiv="Content-Security-Policy"]')?.getAttribute('content') ?? '',
+          violations: document.documentElement.getAttribute('data-csp-violations'),
+          last: document.documentElement.getAttribute('data-csp-last-violation'),
+        };
+      });
       await page.screenshot({ path: path.join(ARTIFACTS, 'vscode-graph.png') });
     },
   });
@@ -52,4 +67,16 @@ it('the extension works in a real VS Code (code-server)', { timeout: 600_000 }, 
   assert.equal(drawn.nodes, 4);
   assert.ok(drawn.edges >= 5, `edges drawn: ${drawn.edges}`);
   assert.ok(drawn.labels.some((l) => l.includes('consumer')), drawn.labels.join(', '));
+  // The positions come from elkjs in a Web Worker inside the VS Code webview, started from a blob:
+  // URL as the panel's CSP allows (worker-src blob:, default-src 'none'), with no CSP violation.
+  assert.ok(layout, 'the layout was inspected');
+  t.diagnostic(`webview layout: ${layout.engine} from a ${layout.worker} worker in ${layout.ms} ms (failure: ${layout.failure}); CSP violations: ${layout.violations}`);
+  assert.equal(layout.failure, null, `the layout worker failed: ${layout.failure}`);
+  assert.equal(layout.engine, 'elk');
+  assert.equal(layout.worker, 'blob:');
+  assert.ok(layout.ms > 0, `elkjs time in the worker: ${layout.ms}`);
+  assert.match(layout.csp, /^default-src 'none';/);
+  assert.match(layout.csp, /worker-src blob:;/);
+  assert.match(layout.csp, /script-src 'nonce-[A-Za-z0-9]+';/);
+  assert.equal(layout.violations, '0', `CSP violations in the webview (last: ${layout.last})`);
 });

@@ -43,7 +43,8 @@ export function exportSvg(svgEl: SVGSVGElement, bounds: Box, title: string, back
   const x0 = Math.floor(bounds.x0 - PAD);
   const y0 = Math.floor(bounds.y0 - PAD);
   clone.querySelector('.viewport')?.removeAttribute('transform');
-  for (const a of ['class', 'data-layout', 'data-layout-state', 'data-layout-ms', 'data-layout-wall-ms']) clone.removeAttribute(a);
+  // The page's own state (classes, data-* for tests, the pan layer's CSS transform) is not the picture's.
+  for (const a of [...clone.getAttributeNames()]) if (a === 'class' || a === 'style' || a.startsWith('data-')) clone.removeAttribute(a);
   clone.setAttribute('xmlns', 'http://www.w3.org/2000/svg');
   clone.setAttribute('viewBox', `${x0} ${y0} ${width} ${height}`);
   clone.setAttribute('width', String(width));

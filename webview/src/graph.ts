@@ -154,8 +154,6 @@ export interface GraphView {
 /** Above this many model nodes, pools start folded; above AUTO_FOLD_FILES, files too. */
 export const AUTO_FOLD_POOLS = 1500;
 export const AUTO_FOLD_FILES = 2500;
-/** Above this many drawn nodes, panning moves a composited layer instead of redrawing. */
-const FAST_PAN_NODES = 250;
 /** Above this many drawn nodes, layout changes jump instead of animating. */
 const ANIMATE_MAX = 1200;
 const ANIMATE_MS = 450;
@@ -217,12 +215,25 @@ export function renderGraph(container: HTMLElement, initialModel: TopologyModel,
   tip.id = `${prefix}-tooltip`;
   tip.hidden = true;
 
-  const svg = select(container)
+  // The zoom behaviour listens on a stage that never moves, around the SVG: during a fast pan the
+  // SVG itself is moved with a CSS transform, and pointer positions taken relative to a moving
+  // element would shift with it (the pan would lag behind the mouse).
+  const stage = doc.createElement('div');
+  stage.className = 'pt-stage';
+  container.append(stage);
+  const stageSel = select(stage);
+  const svg = stageSel
     .append<SVGSVGElement>('svg')
     .attr('class', 'pt-svg')
     .attr('role', 'group')
     .attr('aria-label', 'Process topology graph')
     .attr('data-layout', 'none');
+  // Covers the drawing while a drag pans it: the browser then hit-tests one element per mouse move
+  // instead of thousands of nodes and edge strokes, and no hover effect repaints the moving layer.
+  const shield = doc.createElement('div');
+  shield.className = 'pt-pan-shield';
+  shield.hidden = true;
+  stage.append(shield);
   container.append(tip);
   const defs = svg.append('defs');
   for (const m of [...CATEGORIES, ...MARKS, 'active']) {
@@ -273,57 +284,72 @@ export function renderGraph(container: HTMLElement, initialModel: TopologyModel,
   const changed = (): void => opts.onChange?.();
 
   // ---- Zoom -----------------------------------------------------------------------------------
-  // Large graphs pan and zoom on the compositor: during a gesture the drawn SVG moves as one layer
-  // (a CSS transform, set through CSSOM), and the drawing itself is transformed when the gesture
-  // ends, or when it has moved so far that the layer's edges would show.
-  let gesture: { k: number; x: number; y: number } | undefined;
+  // The graph pans like a scrolled page. The SVG is one composited layer, twice the stage's width
+  // and height, centred on it (half a stage of margin on every side: graph.css), and a gesture
+  // moves that layer with a CSS transform (set through CSSOM) from the transform the drawing has
+  // (`drawn`) to the zoom's: the margin comes into view already drawn. A pan leaves the layer where
+  // it is, so nothing is painted again, until a drag would go past the margin; a zoom gesture is
+  // drawn at its new scale when it ends (or on the way, past a ratio), so the text stays sharp.
+  // Redrawing instead on every move costs a paint of the whole drawing a frame (1,000 nodes: about
+  // 40 fps here, against 60 for a blank page). The SVG keeps clipping its content: with `overflow:
+  // visible`, Chromium's layerization took a second a frame on 5,000 nodes. A drag also raises the
+  // shield over the drawing. Programmatic moves (fit, centring, transitions) draw each step.
   const svgEl = svg.node()!;
-  const commit = (t: { k: number; x: number; y: number; toString(): string }): void => {
-    viewport.attr('transform', t.toString());
-    svgEl.style.removeProperty('transform');
-    svg.classed('zoomed-out', t.k < 0.45);
+  let drawn = { k: 1, x: 0, y: 0 };
+  /** The SVG's margin around the stage, in pixels. */
+  const margin = (): Point => ({ x: stage.clientWidth / 2, y: stage.clientHeight / 2 });
+  const commit = (t: { k: number; x: number; y: number }): void => {
+    drawn = { k: t.k, x: t.x, y: t.y };
+    const m = margin();
+    viewport.attr('transform', `translate(${t.x + m.x},${t.y + m.y}) scale(${t.k})`);
+    if (svgEl.style.getPropertyValue('transform')) svgEl.style.removeProperty('transform');
+    svg.classed('zoomed-out', t.k < 0.45).classed('zoomed-far', t.k < 0.25);
   };
-  const zoomer: ZoomBehavior<SVGSVGElement, unknown> = zoom<SVGSVGElement, unknown>()
+  /** Moves the layer to `t`; false when it cannot show `t` as it is drawn (past the margin, or a scale too far off). */
+  const moveLayer = (t: { k: number; x: number; y: number }): boolean => {
+    const r = t.k / drawn.k;
+    const dx = t.x - drawn.x * r;
+    const dy = t.y - drawn.y * r;
+    const m = margin();
+    const w = stage.clientWidth;
+    const h = stage.clientHeight;
+    // The moved layer must still cover the stage: [dx - r·m, dx + r·(w + m)] ⊇ [0, w], and so in y.
+    const covers = dx - r * m.x <= 0 && dx + r * (w + m.x) >= w && dy - r * m.y <= 0 && dy + r * (h + m.y) >= h;
+    if (r > 1.6 || r < 0.6 || !covers) return false;
+    // Whole pixels when only moving: a layer left at a fractional offset would be drawn blurred.
+    const px = (v: number): string => (r === 1 ? String(Math.round(v)) : String(round(v)));
+    svgEl.style.setProperty('transform', `translate(${px(dx)}px,${px(dy)}px) scale(${r})`);
+    return true;
+  };
+  const zoomer: ZoomBehavior<HTMLDivElement, unknown> = zoom<HTMLDivElement, unknown>()
     .scaleExtent([0.02, 4])
     .filter((event: Event) => {
       if (event.type === 'dblclick' && (event.target as Element | null)?.closest('.node, .edge')) return false;
       const e = event as MouseEvent;
       return (!e.ctrlKey || event.type === 'wheel') && !e.button;
     })
-    .on('start', (event: { transform: { k: number; x: number; y: number }; sourceEvent: unknown }) => {
-      if (!event.sourceEvent) return;
-      svg.classed('is-panning', true);
-      if (view.nodes.length > FAST_PAN_NODES) gesture = { k: event.transform.k, x: event.transform.x, y: event.transform.y };
-    })
-    .on('zoom', (event: { transform: { k: number; x: number; y: number; toString(): string }; sourceEvent: unknown }) => {
+    .on('zoom', (event: { transform: { k: number; x: number; y: number }; sourceEvent: Event | null }) => {
       const t = event.transform;
-      if (event.sourceEvent) { autoFit = false; hideTip(); }
-      if (gesture && event.sourceEvent) {
-        const r = t.k / gesture.k;
-        const dx = t.x - gesture.x * r;
-        const dy = t.y - gesture.y * r;
-        if (r > 1.6 || r < 0.6 || Math.abs(dx) > svgEl.clientWidth / 3 || Math.abs(dy) > svgEl.clientHeight / 3) {
-          commit(t);
-          gesture = { k: t.k, x: t.x, y: t.y };
-        } else {
-          svgEl.style.setProperty('transform', `translate(${round(dx)}px,${round(dy)}px) scale(${r})`);
-        }
-        return;
+      if (event.sourceEvent) {
+        autoFit = false;
+        hideTip();
+        // Only once the mouse moves: a click (no move) must still reach the node under it.
+        const type = event.sourceEvent.type;
+        if (shield.hidden && (type === 'mousemove' || type === 'touchmove')) shield.hidden = false;
+        if (moveLayer(t)) return;
       }
       commit(t);
     })
-    .on('end', (event: { transform: { k: number; x: number; y: number; toString(): string } }) => {
-      if (gesture) commit(event.transform);
-      gesture = undefined;
-      svg.classed('is-panning', false);
+    .on('end', (event: { transform: { k: number; x: number; y: number } }) => {
+      if (event.transform.k !== drawn.k) commit(event.transform);
+      shield.hidden = true;
       changed();
     });
-  svg.call(zoomer).on('dblclick.zoom', null);
+  stageSel.call(zoomer).on('dblclick.zoom', null);
 
   const fitBox = (box: Box | undefined, animate: boolean, maxK = 1.25): void => {
-    const el = svg.node()!;
-    const width = el.clientWidth;
-    const height = el.clientHeight;
+    const width = stage.clientWidth;
+    const height = stage.clientHeight;
     if (!box || width === 0 || height === 0) return;
     const pad = 24;
     const bottom = Math.min(height / 3, Math.max(pad, (opts.bottomInset?.() ?? 0) + 8));
@@ -333,8 +359,8 @@ export function renderGraph(container: HTMLElement, initialModel: TopologyModel,
     const t = zoomIdentity
       .translate(width / 2 - k * (box.x0 + bw / 2), (height - bottom + pad) / 2 - k * (box.y0 + bh / 2))
       .scale(k);
-    if (animate && !reducedMotion) svg.transition().duration(350).call(zoomer.transform, t);
-    else svg.call(zoomer.transform, t);
+    if (animate && !reducedMotion) stageSel.transition().duration(350).call(zoomer.transform, t);
+    else stageSel.call(zoomer.transform, t);
   };
   const fit = (): void => {
     fitBox(bounds, false);
@@ -344,8 +370,8 @@ export function renderGraph(container: HTMLElement, initialModel: TopologyModel,
   const onKey = (event: KeyboardEvent): void => {
     if (event.altKey || event.ctrlKey || event.metaKey) return;
     if ((event.target as Element | null)?.closest('input, select, textarea, button')) return;
-    if (event.key === '+' || event.key === '=') zoomer.scaleBy(svg, 1.25);
-    else if (event.key === '-' || event.key === '_') zoomer.scaleBy(svg, 0.8);
+    if (event.key === '+' || event.key === '=') zoomer.scaleBy(stageSel, 1.25);
+    else if (event.key === '-' || event.key === '_') zoomer.scaleBy(stageSel, 0.8);
     else if (event.key === '0') fit();
     else return;
     autoFit = false;
@@ -354,7 +380,9 @@ export function renderGraph(container: HTMLElement, initialModel: TopologyModel,
   container.addEventListener('keydown', onKey);
 
   const resize = typeof ResizeObserver === 'undefined' ? undefined : new ResizeObserver(() => {
-    if (autoFit && !disposed) fit();
+    if (disposed) return;
+    // The large graphs' margin is a share of the stage: draw again for the new size.
+    if (autoFit) fit(); else commit(zoomTransform(stage));
   });
   resize?.observe(container);
 
@@ -362,12 +390,12 @@ export function renderGraph(container: HTMLElement, initialModel: TopologyModel,
   const reveal = (el: SVGGElement, center: Point | undefined): void => {
     if (!center || !matchesSafe(el, ':focus-visible')) return;
     if (inView(el)) return;
-    zoomer.translateTo(svg, center.x, center.y);
+    zoomer.translateTo(stageSel, center.x, center.y);
     autoFit = false;
   };
   const inView = (el: Element): boolean => {
     const r = el.getBoundingClientRect();
-    const s = svg.node()!.getBoundingClientRect();
+    const s = stage.getBoundingClientRect();
     return r.left >= s.left && r.right <= s.right && r.top >= s.top && r.bottom <= s.bottom;
   };
   const centerOn = (ids: readonly string[]): void => {
@@ -377,8 +405,8 @@ export function renderGraph(container: HTMLElement, initialModel: TopologyModel,
     if (els.length > 0 && els.every(inView)) return;
     const x = pts.reduce((s, p) => s + p.x, 0) / pts.length;
     const y = pts.reduce((s, p) => s + p.y, 0) / pts.length;
-    if (reducedMotion) zoomer.translateTo(svg, x, y);
-    else svg.transition().duration(300).call(zoomer.translateTo, x, y);
+    if (reducedMotion) zoomer.translateTo(stageSel, x, y);
+    else stageSel.transition().duration(300).call(zoomer.translateTo, x, y);
     autoFit = false;
   };
 
@@ -403,7 +431,7 @@ export function renderGraph(container: HTMLElement, initialModel: TopologyModel,
     tip.style.setProperty('top', `${Math.round(Math.max(4, top))}px`);
   };
   function hideTip(): void {
-    tip.hidden = true;
+    if (!tip.hidden) tip.hidden = true;
   }
 
   const nodeTip = (d: ViewNode): { text: string; cls?: string }[] => {
@@ -625,17 +653,20 @@ export function renderGraph(container: HTMLElement, initialModel: TopologyModel,
 
   const requestElk = (): void => {
     const client = opts.layout;
-    if (!client || client.failure || view.nodes.length === 0) return;
+    if (!client || view.nodes.length === 0) return;
+    if (client.failure) { svg.attr('data-layout-failure', client.failure); return; }
     const gen = ++generation;
     svg.attr('data-layout-state', 'pending');
     const started = performance.now();
     void client.layout(elkRequest()).then((res) => {
       if (disposed || gen !== generation) return;
       if (!res) {
-        svg.attr('data-layout-state', 'settled').attr('data-layout', 'layered');
+        svg.attr('data-layout-state', 'settled').attr('data-layout', 'layered').attr('data-layout-failure', client.failure ?? null);
         opts.onLayout?.('layered', { nodes: view.nodes.length });
         return;
       }
+      // Which worker computed it (the page's CSP allows workers from blob: URLs only): tests read it.
+      svg.attr('data-layout-worker', client.startedFrom ?? null);
       applyElk(res, performance.now() - started);
     });
   };
@@ -961,8 +992,6 @@ export function renderGraph(container: HTMLElement, initialModel: TopologyModel,
     const isEmpty = view.nodes.length === 0;
     empty.hidden = !isEmpty;
     svg.classed('is-empty', isEmpty);
-    svg.classed('is-large', view.nodes.length > ANIMATE_MAX);
-    svg.classed('is-large-pan', view.nodes.length > FAST_PAN_NODES);
     const fresh = join();
     spread = edgeSpread(view.edges);
     computeMarks();
@@ -1072,7 +1101,7 @@ export function renderGraph(container: HTMLElement, initialModel: TopologyModel,
   requestAnimationFrame(() => setTimeout(() => mark('pt-first-paint'), 0));
   const t0 = opts.initial?.transform;
   if (t0) {
-    svg.call(zoomer.transform, zoomIdentity.translate(t0.x, t0.y).scale(t0.k));
+    stageSel.call(zoomer.transform, zoomIdentity.translate(t0.x, t0.y).scale(t0.k));
     autoFit = false;
   } else {
     fit();
@@ -1099,8 +1128,8 @@ export function renderGraph(container: HTMLElement, initialModel: TopologyModel,
       animation?.stop();
       resize?.disconnect();
       container.removeEventListener('keydown', onKey);
-      svg.on('.zoom', null);
-      svg.remove();
+      stageSel.on('.zoom', null);
+      stage.remove();
       empty.remove();
       tip.remove();
     },
@@ -1195,7 +1224,7 @@ export function renderGraph(container: HTMLElement, initialModel: TopologyModel,
       opts.onTrace?.(traceView());
     },
     state(): SavedView {
-      const t = zoomTransform(svg.node()!);
+      const t = zoomTransform(stage);
       return {
         expanded: [...expanded], collapsed: [...collapsed], hiddenKinds: [...hiddenKinds],
         ...(selected !== undefined ? { selected } : {}),

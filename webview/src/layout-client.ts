@@ -12,11 +12,14 @@ export interface LayoutClient {
   layout(request: LayoutRequest): Promise<LayoutResponse | undefined>;
   /** Why the worker cannot be used, once known. */
   readonly failure: string | undefined;
+  /** The scheme of the URL the last worker was started from (`blob:`), once one was started. */
+  readonly startedFrom: string | undefined;
   dispose(): void;
 }
 
 export function createLayoutClient(source: WorkerSource): LayoutClient {
   let failure: string | undefined;
+  let startedFrom: string | undefined;
   let blobUrl: Promise<string | undefined> | undefined;
   let worker: Worker | undefined;
   let busy: { id: number; resolve: (r: LayoutResponse | undefined) => void } | undefined;
@@ -57,6 +60,7 @@ export function createLayoutClient(source: WorkerSource): LayoutClient {
   const start = (url: string): Worker | undefined => {
     try {
       const w = new Worker(url);
+      startedFrom = new URL(url).protocol;
       w.onmessage = (event: MessageEvent<FromWorker>): void => {
         const msg = event.data;
         if (!busy || msg.id !== busy.id) return;
@@ -78,6 +82,7 @@ export function createLayoutClient(source: WorkerSource): LayoutClient {
 
   return {
     get failure() { return failure; },
+    get startedFrom() { return startedFrom; },
     async layout(request: LayoutRequest): Promise<LayoutResponse | undefined> {
       if (disposed || failure) return undefined;
       const url = await code();

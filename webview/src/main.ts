@@ -515,6 +515,20 @@ function download(doc: Document, format: ExportFormat, data: string, name: strin
   (globalThis as { __ptLastExport?: { format: string; size: number } }).__ptLastExport = { format, size: data.length };
 }
 
+/**
+ * Counts the page's Content-Security-Policy violations on <html data-csp-violations> (with the last
+ * one in data-csp-last-violation): the page is meant to run with none, and the tests check that in
+ * the real VS Code webview. Installed first thing, before anything the policy could block.
+ */
+function countCspViolations(doc: Document): void {
+  const root = doc.documentElement;
+  root.dataset.cspViolations = '0';
+  doc.addEventListener('securitypolicyviolation', (e: SecurityPolicyViolationEvent) => {
+    root.dataset.cspViolations = String(Number(root.dataset.cspViolations ?? '0') + 1);
+    root.dataset.cspLastViolation = `${e.effectiveDirective} ${e.blockedURI}`.trim();
+  });
+}
+
 function start(): void {
   const page = new Page(document);
   const acquire = (globalThis as { acquireVsCodeApi?: () => VsCodeApi }).acquireVsCodeApi;
@@ -523,5 +537,6 @@ function start(): void {
   else startStandalone(page, document);
 }
 
+countCspViolations(document);
 if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start, { once: true });
 else start();
