@@ -49,6 +49,13 @@ if (withTests) {
 function copyAssets() {
   fs.mkdirSync(path.join(root, 'dist'), { recursive: true });
   fs.copyFileSync(path.join(root, 'webview/media/graph.css'), path.join(root, 'dist/graph.css'));
+  // The bundled compiler looks for its standard library (lib.*.d.ts) beside itself: without it
+  // every Array, Promise or string method would be an error type, and the rules that ask the
+  // type checker (is this value ever null?) would lose their answers.
+  const tsLib = path.join(root, 'node_modules/typescript/lib');
+  for (const f of fs.readdirSync(tsLib)) {
+    if (/^lib\..*\.d\.ts$/.test(f) || f === 'lib.d.ts') fs.copyFileSync(path.join(tsLib, f), path.join(root, 'dist', f));
+  }
 }
 
 process.chdir(root);

@@ -28,6 +28,34 @@ describe('process-topology check', () => {
     assert.match(r.stdout, /\d+ problems? \(1 error, \d+ warnings?\)/);
   });
 
+  it('knows the standard library: a put of an array element is no sentinel', () => {
+    // The bundled compiler must find lib.*.d.ts beside it; without it `item` below is an error
+    // type that might be null, and the missing sentinel goes unreported.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pt-cli-lib-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'main.ts'), [
+        "import { Process, Queue, isMainProcess } from '@process-topology/multiprocessing';",
+        'export async function worker(q: Queue<string | null>) {',
+        '  for (;;) { const item = await q.get(); if (item === null) break; }',
+        '}',
+        'if (isMainProcess()) {',
+        '  const q = new Queue<string | null>();',
+        '  const ws = [new Process({ target: worker, args: [q] }), new Process({ target: worker, args: [q] })];',
+        '  for (const w of ws) w.start();',
+        "  for (const item of ['a', 'b'].map((s) => s.toUpperCase())) await q.put(item);",
+        '  await q.put(null);',
+        '  for (const w of ws) await w.join();',
+        '}',
+        '',
+      ].join('\n'));
+      const r = cli(['check', 'main.ts'], dir);
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.match(r.stdout, /2 consumers wait for a null sentinel on q, but only 1 can be put.*\[missing-sentinel\]/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('exits 0 on the good example alone', () => {
     const r = cli(['check', path.relative(ROOT, GOOD_EXAMPLE)]);
     assert.equal(r.code, 0, r.stderr);

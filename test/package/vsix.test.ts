@@ -26,6 +26,8 @@ const ALLOWED = [
   /^extension\/LICENSE\.txt$/,
   /^extension\/dist\/(extension|server|analysis-worker|webview|layout-worker)\.js$/,
   /^extension\/dist\/graph\.css$/,
+  // The bundled TypeScript compiler's standard library, read beside the bundles.
+  /^extension\/dist\/lib(\.[\w.]+)?\.d\.ts$/,
   /^extension\/docs\/rules\/[a-z-]+\.md$/,
   /^extension\/media\/icon\.png$/,
   /^extension\/media\/walkthrough\/[\w-]+\.(ts|md|png)$/,
@@ -108,6 +110,7 @@ it('the .vsix holds only what runs, and is at most 5 MB', () => {
   assert.deepEqual(unexpected, [], 'no sources, tests, source maps or node_modules');
   // Everything it needs is there: the bundles, every rule's page, the walkthrough's files.
   for (const bundle of ['extension', 'server', 'analysis-worker', 'webview', 'layout-worker']) text(`extension/dist/${bundle}.js`);
+  for (const lib of ['lib.d.ts', 'lib.es5.d.ts', 'lib.es2022.d.ts', 'lib.dom.d.ts']) text(`extension/dist/${lib}`);
   const rules = fs.readdirSync(path.join(ROOT, 'docs/rules')).filter((f) => f.endsWith('.md'));
   for (const rule of rules) text(`extension/docs/rules/${rule}`);
   for (const f of ['readme.md', 'changelog.md', 'LICENSE.txt']) assert.ok(text(`extension/${f}`).length > 100, `${f} has content`);
