@@ -21,6 +21,11 @@ export interface AnalysisStats {
   deadlockStates: number;
   deadlockMs: number;
   budgetExhausted: number;
+  /** Milliseconds spent in extraction and in building the topology, over all programs. */
+  extractMs?: number;
+  topologyMs?: number;
+  /** Milliseconds per rule id, over all programs. */
+  ruleMs?: Record<string, number>;
 }
 
 export type Rule = (ctx: RuleContext) => Finding[];
