@@ -42,10 +42,17 @@ const MAX_UNROLL = 8;
 /** Fixpoint rounds for loops of unknown count. */
 const MAX_ROUNDS = 64;
 
+/**
+ * What a branch tests, by branch: the same for every walker over a program's flows (each process
+ * gets its own walker, and their flows share the code of the functions they call).
+ */
+const condKeys = new WeakMap<BranchFlow, { key: string; flip: boolean } | null>();
+const symbolIds = new WeakMap<ts.Symbol, number>();
+let nextSymbolId = 0;
+const assigned = new WeakMap<ts.Symbol, boolean>();
+
 export class FlowWalker<S> {
   private steps = 0;
-  private readonly condKeys = new WeakMap<BranchFlow, { key: string; flip: boolean } | null>();
-  private readonly symbolIds = new Map<ts.Symbol, number>();
 
   constructor(
     private readonly t: Transfer<S>,
@@ -246,7 +253,7 @@ export class FlowWalker<S> {
    */
   private condOf(f: BranchFlow): { key: string; flip: boolean } | undefined {
     if (f.alts.length !== 2) return undefined;
-    const cached = this.condKeys.get(f);
+    const cached = condKeys.get(f);
     if (cached !== undefined) return cached ?? undefined;
     let result: { key: string; flip: boolean } | null = null;
     if (f.guard) {
@@ -262,7 +269,7 @@ export class FlowWalker<S> {
       const ids: ts.Symbol[] = [];
       if (this.stable(e, ids) && ids.length > 0) result = { key: `c${ids.map((s) => this.symbolId(s)).join(',')}:${e.getText()}`, flip };
     }
-    this.condKeys.set(f, result);
+    condKeys.set(f, result);
     return result ?? undefined;
   }
 
@@ -295,8 +302,8 @@ export class FlowWalker<S> {
   }
 
   private symbolId(s: ts.Symbol): number {
-    let id = this.symbolIds.get(s);
-    if (id === undefined) this.symbolIds.set(s, (id = this.symbolIds.size));
+    let id = symbolIds.get(s);
+    if (id === undefined) symbolIds.set(s, (id = nextSymbolId++));
     return id;
   }
 }
@@ -336,6 +343,12 @@ function alternativesOf(items: Flow[]): Flow[] {
 
 /** Whether a parameter is assigned anywhere in its function. */
 function isAssigned(sym: ts.Symbol, param: ts.ParameterDeclaration, checker: ts.TypeChecker): boolean {
+  let known = assigned.get(sym);
+  if (known === undefined) assigned.set(sym, (known = searchAssignment(sym, param, checker)));
+  return known;
+}
+
+function searchAssignment(sym: ts.Symbol, param: ts.ParameterDeclaration, checker: ts.TypeChecker): boolean {
   const fn = param.parent;
   let found = false;
   const visit = (n: ts.Node): void => {

@@ -128,6 +128,31 @@ function compute(ex: Extraction, checker: ts.TypeChecker): ProcessPaths {
   const ambiguous = onOneOfSeveral;
   const holdId = (h: Hold): string => `${sid(h.lock)}.${oid(h.acq)}`;
   const isLockish = (s: ObjectSite): boolean => s.kind === 'lock' || s.kind === 'semaphore' || s.kind === 'condition';
+  // States are immutable and share their unchanged parts, and the walker asks for the key of the
+  // same state many times: each part's text is built once per object (main's map of started
+  // processes grows with the program, so rebuilding it per query was quadratic).
+  const cached = <T extends object>(make: (x: T) => string): ((x: T) => string) => {
+    const keys = new WeakMap<T, string>();
+    return (x) => {
+      let k = keys.get(x);
+      if (k === undefined) keys.set(x, (k = make(x)));
+      return k;
+    };
+  };
+  const holdsKey = cached<readonly Hold[]>((hs) => hs.map((h) => `${holdId(h)}${h.maybe ? '?' : ''}${h.exit ? `@${h.exit.pos}` : ''}`).join(','));
+  const startedKey = cached<PState['started']>((st) => [...st].map(([p, v]) => `${sid(p)}${v.maybe ? '?' : ''}${v.op ? oid(v.op) : ''}`).sort().join(','));
+  const liveKey = cached<readonly ObjectSite[]>((l) => l.map(sid).sort().join(','));
+  const readsKey = cached<PState['reads']>((r) => [...r].map(([k, m]) => `${k}=${oid(m.op)}:${m.holds.map(holdId).join('+')}`).sort().join(','));
+  const decisionsKey = cached<PState['decisions']>((ds) => ds.map((d) => `${d.key}${d.value ? 1 : 0}`).join(','));
+  const stateKeys = new WeakMap<PState, string>();
+  const stateKey = (s: PState): string => {
+    let k = stateKeys.get(s);
+    if (k === undefined) {
+      k = `${holdsKey(s.holds)}|${startedKey(s.started)}|${liveKey(s.live)}|${readsKey(s.reads)}|${decisionsKey(s.decisions)}`;
+      stateKeys.set(s, k);
+    }
+    return k;
+  };
 
   for (const [proc, flow0] of ex.flows) {
     // A pool worker runs its tasks one after another, any number of them.
@@ -135,13 +160,7 @@ function compute(ex: Extraction, checker: ts.TypeChecker): ProcessPaths {
       ? { k: 'loop', count: 'several', body: flow0.body } : flow0;
     const events: (() => void)[] = [];
     const t: Transfer<PState> = {
-      key: (s) => [
-        s.holds.map((h) => `${holdId(h)}${h.maybe ? '?' : ''}${h.exit ? `@${h.exit.pos}` : ''}`).join(','),
-        [...s.started].map(([p, v]) => `${sid(p)}${v.maybe ? '?' : ''}${v.op ? oid(v.op) : ''}`).sort().join(','),
-        s.live.map(sid).sort().join(','),
-        [...s.reads].map(([k, r]) => `${k}=${oid(r.op)}:${r.holds.map(holdId).join('+')}`).sort().join(','),
-        s.decisions.map((d) => `${d.key}${d.value ? 1 : 0}`).join(','),
-      ].join('|'),
+      key: stateKey,
       op: (s, op) => transfer(s, op),
       exit: (s, f: ExitFlow) => {
         if (!f.node || !s.holds.some((h) => !h.maybe && !h.exit)) return s;
