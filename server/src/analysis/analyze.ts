@@ -24,6 +24,8 @@ export interface AnalyzeOptions {
   stateBudget?: number;
   /** Filled with what the rules cost, when given. */
   stats?: AnalysisStats;
+  /** Polled by long computations (the deadlock checker): true once the result is no longer wanted. */
+  shouldStop?: () => boolean;
 }
 
 /** One program: an entry module with what it imports, or a module no entry reaches, on its own. */
@@ -58,6 +60,7 @@ export function analyzePrograms(program: ts.Program, opts: AnalyzeOptions): Prog
     const ctx = {
       checker, extraction, topology, locator, notes,
       ...(opts.stateBudget ? { stateBudget: opts.stateBudget } : {}), ...(opts.stats ? { stats: opts.stats } : {}),
+      ...(opts.shouldStop ? { shouldStop: opts.shouldStop } : {}),
     };
     const ruleMs = stats ? (stats.ruleMs ??= {}) : undefined;
     const findings = mostSpecific([...RULES].flatMap(([id, rule]) => timed(() => rule(ctx), (ms) => { if (ruleMs) ruleMs[id] = (ruleMs[id] ?? 0) + ms; })));

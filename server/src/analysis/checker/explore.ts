@@ -7,6 +7,7 @@
 // small: a process whose next step is local (a branch, a silent step) or can never be disabled
 // nor disable another (a put on an unbounded queue, a send, a release, a set, a start) takes that
 // step alone; only conflicting operations (gets, acquires, waits, joins…) are interleaved.
+import { performance } from 'node:perf_hooks';
 import type { ConstValue, ObjectSite, Op, ProcessRef } from '../facts';
 import type { Automaton } from './automaton';
 
@@ -33,8 +34,23 @@ export interface Deadlock {
 export interface ExploreResult {
   deadlocks: Deadlock[];
   states: number;
-  exhausted: boolean;
+  /** Why the search stopped before it saw every state: no claim either way then. */
+  exhausted: false | 'states' | 'time' | 'cancelled';
 }
+
+export interface ExploreLimits {
+  /** States to visit at most. */
+  maxStates: number;
+  /** Deadlocks to report at most. */
+  maxDeadlocks?: number;
+  /** Milliseconds the search may take. */
+  maxMs?: number;
+  /** Polled now and then: true stops the search (the analysis is no longer wanted). */
+  shouldStop?: () => boolean;
+}
+
+/** States between two looks at the clock and the stop flag. */
+const POLL_EVERY = 512;
 
 interface ObjLayout {
   site: ObjectSite;
@@ -103,8 +119,26 @@ export class Explorer {
   private readonly startedOff: number;
   private readonly joinOff: number;
   private readonly joinPairs = new Map<string, number>();
+  /**
+   * Symmetry: the instances of one process site (a target started N times with the same arguments)
+   * are interchangeable, so states that differ only in which of them is where are explored once.
+   * Each group is a run of instances [first, first + size) of the site procSites[site].
+   */
+  private readonly groups: { first: number; size: number; site: number }[] = [];
+  /** Per instance, the slots of its joins (one per process site it joins, in site order). */
+  private readonly joinSlots: number[][] = [];
+  /** Lock owner slots (owner instance + 1, then the hold count). */
+  private readonly ownerSlots: number[] = [];
+  /** Condition and barrier slots: bit i is instance i. */
+  private readonly maskSlots: number[] = [];
 
-  constructor(private readonly instances: Instance[], ops: readonly Op[], private readonly tokenOf: (op: Op) => 'item' | 'maybe' | { v: ConstValue } = (op) => (op.arg?.t === 'const' ? { v: op.arg.v } : 'item')) {
+  constructor(
+    private readonly instances: Instance[],
+    ops: readonly Op[],
+    private readonly tokenOf: (op: Op) => 'item' | 'maybe' | { v: ConstValue } = (op) => (op.arg?.t === 'const' ? { v: op.arg.v } : 'item'),
+    /** Explore states up to symmetry (off only to compare with the full state space in tests). */
+    symmetry = true,
+  ) {
     for (const op of ops) {
       if (op.kind !== 'put' && op.kind !== 'send') continue;
       const kind = this.tokenOf(op);
@@ -134,6 +168,30 @@ export class Explorer {
     this.taintOff = this.joinOff + this.joinPairs.size;
     this.size = this.taintOff + 1;
     for (const op of ops) this.layout(op.obj);
+    instances.forEach((_, i) => {
+      const slots: number[] = [];
+      for (let k = 0; k < this.procSites.length; k++) {
+        const pair = this.joinPairs.get(`${i}|${k}`);
+        if (pair !== undefined) slots.push(this.joinOff + pair);
+      }
+      this.joinSlots.push(slots);
+    });
+    for (const { site, offset } of this.objects.values()) {
+      if (site.kind === 'lock') this.ownerSlots.push(offset);
+      else if (site.kind === 'condition' || site.kind === 'barrier') this.maskSlots.push(offset);
+    }
+    if (symmetry) {
+      for (let i = 0; i < instances.length;) {
+        let j = i + 1;
+        while (j < instances.length && instances[j]!.proc === instances[i]!.proc && instances[j]!.index === j - i) j++;
+        const site = this.procSites.indexOf(instances[i]!.proc as ObjectSite);
+        // Instances are started in index order: the started ones are the first of their group.
+        if (j - i > 1 && site >= 0 && instances[i]!.index === 0 && instances[i]!.aut === instances[j - 1]!.aut) {
+          this.groups.push({ first: i, size: j - i, site });
+        }
+        i = j;
+      }
+    }
   }
 
   private token(v: ConstValue): number {
@@ -429,22 +487,37 @@ export class Explorer {
     }
   }
 
-  explore(maxStates: number, maxDeadlocks = 5): ExploreResult {
+  explore(limits: ExploreLimits): ExploreResult {
+    const { maxStates, maxDeadlocks = 5, maxMs = Infinity, shouldStop } = limits;
+    const started = performance.now();
     const init = this.initial();
-    const key = (s: Int32Array): string => s.join(',');
-    const parent = new Map<string, { from: string; step: Step | undefined }>();
-    const states = new Map<string, Int32Array>();
-    const k0 = key(init);
-    parent.set(k0, { from: '', step: undefined });
-    states.set(k0, init);
-    const queue: string[] = [k0];
+    // Visited states by key; per state (by number): the state, where it was reached from, the
+    // step taken, and the renaming of instances that made it canonical (see canonical()).
+    const index = new Map<string, number>();
+    const states: Int32Array[] = [];
+    const from: number[] = [];
+    const steps: (Step | undefined)[] = [];
+    const renames: (Int8Array | undefined)[] = [];
+    const visit = (s: Int32Array, parent: number, step: Step | undefined, rename: Int8Array | undefined): void => {
+      const k = stateKey(s);
+      if (index.has(k)) return;
+      index.set(k, states.length);
+      states.push(s);
+      from.push(parent);
+      steps.push(step);
+      renames.push(rename);
+    };
+    visit(init, -1, undefined, this.canonical(init));
     const deadlocks: Deadlock[] = [];
     const seenDeadlocks = new Set<string>();
-    let exhausted = false;
-    for (let head = 0; head < queue.length; head++) {
-      if (states.size > maxStates) { exhausted = true; break; }
-      const k = queue[head]!;
-      const s = states.get(k)!;
+    let exhausted: ExploreResult['exhausted'] = false;
+    for (let head = 0; head < states.length; head++) {
+      if (states.length > maxStates) { exhausted = 'states'; break; }
+      if (head % POLL_EVERY === POLL_EVERY - 1) {
+        if (shouldStop?.()) { exhausted = 'cancelled'; break; }
+        if (performance.now() - started > maxMs) { exhausted = 'time'; break; }
+      }
+      const s = states[head]!;
       let moves: { next: Int32Array; op: Op | undefined; instance: number }[] = [];
       for (let i = 0; i < this.instances.length && moves.length === 0; i++) {
         const succ = this.successors(s, i);
@@ -455,26 +528,148 @@ export class Explorer {
       }
       if (moves.length === 0) {
         // A state reached through a choice the analysis cannot see is no evidence.
-        const blocked = s[this.taintOff] === 1 ? [] : this.stuck(s);
-        if (blocked.length > 0) {
-          const id = blocked.map((b) => `${b.instance}:${b.op.call.pos}`).join(';');
+        const stuck = s[this.taintOff] === 1 ? [] : this.stuck(s);
+        if (stuck.length > 0) {
+          // Symmetric deadlocks are one state here, so this also reports each of them once.
+          const id = stuck.map((b) => `${b.instance}:${b.op.call.pos}`).join(';');
           if (!seenDeadlocks.has(id)) {
             seenDeadlocks.add(id);
-            deadlocks.push({ blocked, trace: this.trace(k, parent) });
+            deadlocks.push(this.concrete(head, stuck, from, steps, renames));
             if (deadlocks.length >= maxDeadlocks) break;
           }
         }
         continue;
       }
       for (const m of moves) {
-        const nk = key(m.next);
-        if (parent.has(nk)) continue;
-        parent.set(nk, { from: k, step: m.op ? { instance: m.instance, op: m.op } : undefined });
-        states.set(nk, m.next);
-        queue.push(nk);
+        const rename = this.canonical(m.next);
+        visit(m.next, head, m.op ? { instance: m.instance, op: m.op } : undefined, rename);
       }
     }
-    return { deadlocks, states: states.size, exhausted };
+    return { deadlocks, states: states.length, exhausted };
+  }
+
+  /**
+   * Puts a state in canonical form, in place: within each group of interchangeable instances, the
+   * started ones sorted by their local state (program counter, phase, guard values, joins, locks
+   * held, waits). Returns the renaming applied (old instance -> new), or undefined if none.
+   */
+  private canonical(n: Int32Array): Int8Array | undefined {
+    let rename: Int8Array | undefined;
+    let old: Int32Array | undefined;
+    for (const g of this.groups) {
+      const started = Math.min(g.size, n[this.startedOff + g.site]!);
+      if (started < 2) continue;
+      const order = Array.from({ length: started }, (_, p) => g.first + p);
+      const src = old ?? n;
+      order.sort((a, b) => this.compareLocal(src, a, b));
+      if (order.every((inst, p) => inst === g.first + p)) continue;
+      if (!rename) {
+        rename = new Int8Array(this.instances.length);
+        for (let i = 0; i < rename.length; i++) rename[i] = i;
+      }
+      order.forEach((inst, p) => { rename![inst] = g.first + p; });
+      old ??= n.slice();
+    }
+    if (!rename || !old) return undefined;
+    const G = this.guardVars.size;
+    for (let i = 0; i < this.instances.length; i++) {
+      const j = rename[i]!;
+      if (j === i) continue;
+      n[this.pcOff + j] = old[this.pcOff + i]!;
+      n[this.phaseOff + j] = old[this.phaseOff + i]!;
+      for (let g = 0; g < G; g++) n[this.envOff + j * G + g] = old[this.envOff + i * G + g]!;
+      const to = this.joinSlots[j]!;
+      this.joinSlots[i]!.forEach((slot, x) => { n[to[x]!] = old![slot]!; });
+    }
+    for (const o of this.ownerSlots) {
+      const owner = old[o]!;
+      if (owner > 0 && owner <= rename.length) n[o] = rename[owner - 1]! + 1;
+    }
+    for (const o of this.maskSlots) {
+      const bits = old[o]!;
+      let moved = 0;
+      for (let i = 0; i < this.instances.length; i++) if (bits & (1 << i)) moved |= 1 << rename[i]!;
+      n[o] = moved;
+    }
+    return rename;
+  }
+
+  /** Orders two instances of one group by everything that is theirs in a state. */
+  private compareLocal(s: Int32Array, a: number, b: number): number {
+    const G = this.guardVars.size;
+    let d = s[this.pcOff + a]! - s[this.pcOff + b]! || s[this.phaseOff + a]! - s[this.phaseOff + b]!;
+    for (let g = 0; g < G && d === 0; g++) d = s[this.envOff + a * G + g]! - s[this.envOff + b * G + g]!;
+    const ja = this.joinSlots[a]!;
+    const jb = this.joinSlots[b]!;
+    for (let x = 0; x < ja.length && d === 0; x++) d = s[ja[x]!]! - s[jb[x]!]!;
+    for (let x = 0; x < this.ownerSlots.length && d === 0; x++) {
+      const o = this.ownerSlots[x]!;
+      d = (s[o] === a + 1 ? 1 + s[o + 1]! : 0) - (s[o] === b + 1 ? 1 + s[o + 1]! : 0);
+    }
+    for (let x = 0; x < this.maskSlots.length && d === 0; x++) {
+      const bits = s[this.maskSlots[x]!]!;
+      d = ((bits >> a) & 1) - ((bits >> b) & 1);
+    }
+    return d;
+  }
+
+  /**
+   * The deadlock at state `at` with instances named as in one real run: the search stored each
+   * state renamed to its canonical form, so follow the path from the start and undo the renamings.
+   */
+  private concrete(at: number, stuck: { instance: number; op: Op }[], from: number[], steps: (Step | undefined)[], renames: (Int8Array | undefined)[]): Deadlock {
+    const path: number[] = [];
+    for (let cur = at; cur >= 0; cur = from[cur]!) path.push(cur);
+    path.reverse();
+    // real[i]: the instance of the real run that is instance i of the current canonical state.
+    let real: Int8Array = Int8Array.from(this.instances, (_, i) => i);
+    const renameStart = renames[path[0]!];
+    if (renameStart) real = invert(renameStart, real);
+    const trace: Step[] = [];
+    for (const state of path.slice(1)) {
+      const step = steps[state];
+      if (step) trace.push({ instance: real[step.instance]!, op: step.op });
+      const rename = renames[state];
+      if (rename) real = invert(rename, real);
+    }
+    return { blocked: stuck.map((b) => ({ instance: real[b.instance]!, op: b.op })).sort((x, y) => x.instance - y.instance), trace };
+  }
+
+  /**
+   * Whether a deadlock's trace is a real run of the programs' automata, checked without symmetry
+   * or reduction: from the start, its steps in order (any silent steps between them), to a state
+   * where nothing can move and exactly its blocked instances wait in its operations. For tests.
+   */
+  replays(d: Deadlock, maxStates = 100_000): boolean {
+    let seen = 0;
+    const silentClosure = (from: Int32Array[]): Int32Array[] => {
+      const all = new Map<string, Int32Array>();
+      const queue = [...from];
+      while (queue.length > 0 && seen < maxStates) {
+        const s = queue.pop()!;
+        const k = stateKey(s);
+        if (all.has(k)) continue;
+        all.set(k, s);
+        seen++;
+        for (let i = 0; i < this.instances.length; i++) {
+          for (const x of this.successors(s, i)) if (!x.op) queue.push(x.next);
+        }
+      }
+      return [...all.values()];
+    };
+    let frontier = silentClosure([this.initial()]);
+    for (const step of d.trace) {
+      const next: Int32Array[] = [];
+      for (const s of frontier) for (const x of this.successors(s, step.instance)) if (x.op === step.op) next.push(x.next);
+      frontier = silentClosure(next);
+      if (frontier.length === 0) return false;
+    }
+    const want = d.blocked.map((b) => `${b.instance}:${b.op.call.pos}:${b.op.kind}`).sort().join(';');
+    return frontier.some((s) => {
+      if (s[this.taintOff] === 1) return false;
+      for (let i = 0; i < this.instances.length; i++) if (this.successors(s, i).length > 0) return false;
+      return this.stuck(s).map((b) => `${b.instance}:${b.op.call.pos}:${b.op.kind}`).sort().join(';') === want;
+    });
   }
 
   /** In a state where nothing can move: the instances still waiting (daemons only while main runs). */
@@ -491,12 +686,28 @@ export class Explorer {
     // Only daemons left waiting while main itself waits on nothing: not a hang.
     return out.some((b) => !this.instances[b.instance]!.daemon) ? out : [];
   }
+}
 
-  private trace(k: string, parent: Map<string, { from: string; step: Step | undefined }>): Step[] {
-    const steps: Step[] = [];
-    for (let cur = parent.get(k); cur && cur.from !== ''; cur = parent.get(cur.from)) if (cur.step) steps.push(cur.step);
-    return steps.reverse();
+/** After renaming old instance i to rename[i]: the real instance behind each new one. */
+function invert(rename: Int8Array, real: Int8Array): Int8Array {
+  const next = new Int8Array(real.length);
+  for (let i = 0; i < real.length; i++) next[rename[i]!] = real[i]!;
+  return next;
+}
+
+/**
+ * A state's identity. Every slot fits in 16 bits in practice (program counters below MAX_NODES,
+ * masks of at most 16 instances, -1 for an unset guard), so one char per slot; a state with a
+ * value out of that range falls back to decimal text (a different first char: no collision).
+ */
+function stateKey(s: Int32Array): string {
+  for (let i = 0; i < s.length; i++) {
+    const v = s[i]!;
+    if (v < -1 || v > 0xfffe) return `#${s.join(',')}`;
   }
+  let k = 'k';
+  for (let i = 0; i < s.length; i += 4096) k += String.fromCharCode(...Array.from(s.subarray(i, i + 4096), (v) => v + 1));
+  return k;
 }
 
 function popcount(x: number): number {

@@ -15,6 +15,8 @@ export interface RuleContext {
   stateBudget?: number;
   /** Where rules add up what they cost (benchmarks read it). */
   stats?: AnalysisStats;
+  /** Polled by long computations (the deadlock checker): true once the analysis is no longer wanted. */
+  shouldStop?: () => boolean;
 }
 
 export interface AnalysisStats {
