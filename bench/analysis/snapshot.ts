@@ -1,6 +1,6 @@
 // Findings snapshot, to prove an optimisation changes no result: writes the model of every input
 // below to one JSON file per input; run it before and after a change and compare the folders.
-//   npx tsx bench/analysis/snapshot.ts <out-dir> [--mutations N]      (node scripts/build.mjs first)
+//   npx tsx bench/analysis/snapshot.ts <out-dir> [--mutations N] [--like <earlier-dir>]   (node scripts/build.mjs first)
 //   npx tsx bench/analysis/snapshot.ts --compare <before-dir> <after-dir>
 // Inputs: the CLI (`check --format json`) on examples/ and on the benchmark's generated programs;
 // in process, every example and rule/extraction fixture on its own, and N seeded mutations of them.
@@ -26,7 +26,7 @@ function sourcesUnder(dir: string): string[] {
   return out.sort();
 }
 
-function snapshot(out: string, mutations: number): void {
+function snapshot(out: string, mutations: number, like: string | undefined): void {
   const t0 = performance.now();
   fs.mkdirSync(out, { recursive: true });
   const write = (name: string, data: string): void => fs.writeFileSync(path.join(out, name.replace(/[/\\]/g, '__') + '.json'), data);
@@ -51,16 +51,20 @@ function snapshot(out: string, mutations: number): void {
   for (const f of files) {
     write(path.relative(ROOT, f), JSON.stringify(analyzeFiles([f], { rootDir: ROOT }), null, 1));
   }
+  // Mutants are drawn from the inputs of an earlier snapshot when given, so that a fixture added
+  // since does not change which mutants are compared.
+  const mutable = like ? fs.readFileSync(path.join(like, '_inputs.txt'), 'utf8').split('\n').filter(Boolean).map((f) => path.join(ROOT, f)) : files;
+  fs.writeFileSync(path.join(out, '_inputs.txt'), mutable.map((f) => path.relative(ROOT, f)).join('\n'));
   const rng = new Prng(20240605);
-  const texts = files.map((f) => fs.readFileSync(f, 'utf8'));
+  const texts = mutable.map((f) => fs.readFileSync(f, 'utf8'));
   for (let m = 0; m < mutations; m++) {
-    const k = rng.int(0, files.length - 1);
+    const k = rng.int(0, mutable.length - 1);
     let text = texts[k]!;
     // A few mutations in a row: most single ones only break the syntax.
     for (let j = rng.int(1, 3); j > 0; j--) text = mutate(rng, text, texts).text;
     let result: string;
     try {
-      result = JSON.stringify(analyzeFiles([files[k]!], { rootDir: ROOT, overlay: new Map([[files[k]!, text]]) }), null, 1);
+      result = JSON.stringify(analyzeFiles([mutable[k]!], { rootDir: ROOT, overlay: new Map([[mutable[k]!, text]]) }), null, 1);
     } catch (err) {
       // TypeScript itself overflows its stack on some deeply nested mutants: record, compare too.
       result = JSON.stringify({ error: err instanceof Error ? err.message : String(err) });
@@ -78,7 +82,7 @@ interface Model { findings?: { rule: string }[]; notes?: string[] }
 
 function compare(before: string, after: string): number {
   let diffs = 0;
-  const names = [...new Set([...fs.readdirSync(before), ...fs.readdirSync(after)])].sort();
+  const names = [...new Set([...fs.readdirSync(before), ...fs.readdirSync(after)])].filter((n) => !n.startsWith('_')).sort();
   let findings = 0;
   for (const n of names) {
     const a = fs.existsSync(path.join(before, n)) ? fs.readFileSync(path.join(before, n), 'utf8') : undefined;
@@ -104,5 +108,6 @@ if (process.argv[2] === '--compare') {
   process.exitCode = compare(process.argv[3]!, process.argv[4]!) === 0 ? 0 : 1;
 } else {
   const mi = process.argv.indexOf('--mutations');
-  snapshot(path.resolve(process.argv[2] ?? 'snapshot'), mi > 0 ? Number(process.argv[mi + 1]) : 300);
+  const li = process.argv.indexOf('--like');
+  snapshot(path.resolve(process.argv[2] ?? 'snapshot'), mi > 0 ? Number(process.argv[mi + 1]) : 300, li > 0 ? path.resolve(process.argv[li + 1]!) : undefined);
 }

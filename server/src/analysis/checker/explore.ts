@@ -108,6 +108,7 @@ export class Explorer {
   private readonly objects = new Map<ObjectSite, ObjLayout>();
   private readonly tokens = new Map<string, number>([['item', ITEM], ['maybe', MAYBE]]);
   private readonly tokenValues: ConstValue[] = [undefined, undefined];
+  private readonly argTokens = new Map<Op, number>();
   /** Offset of the taint slot: 1 once a path took a choice the analysis cannot see. */
   private readonly taintOff: number;
   private readonly procSites: ObjectSite[] = [];
@@ -192,6 +193,17 @@ export class Explorer {
         i = j;
       }
     }
+  }
+
+  /** The token of what a put or send carries (asked once per operation: it may query types). */
+  private argToken(op: Op): number {
+    let t = this.argTokens.get(op);
+    if (t === undefined) {
+      const kind = this.tokenOf(op);
+      t = kind === 'item' ? ITEM : kind === 'maybe' ? MAYBE : this.token(kind.v);
+      this.argTokens.set(op, t);
+    }
+    return t;
   }
 
   private token(v: ConstValue): number {
@@ -297,8 +309,6 @@ export class Explorer {
       if (g !== undefined) n[this.envOff + i * this.guardVars.size + g] = token;
     };
     const obj = this.objects.get(op.obj);
-    const kind = this.tokenOf(op);
-    const argToken = kind === 'item' ? ITEM : kind === 'maybe' ? MAYBE : this.token(kind.v);
     switch (op.kind) {
       case 'put': {
         if (!obj) return advance(), out;
@@ -309,6 +319,7 @@ export class Explorer {
           return out;
         }
         const joinable = op.obj.variant === 'JoinableQueue';
+        const argToken = this.argToken(op);
         advance((n) => { channelPush(n, o, argToken); if (joinable) n[o + CHANNEL] = Math.min(UNFINISHED_CAP, n[o + CHANNEL]! + 1); }, max === 0);
         return out;
       }
@@ -335,6 +346,7 @@ export class Explorer {
       case 'send': {
         if (!obj || op.end === undefined) return advance(), out;
         const into = obj.offset + (1 - op.end) * CHANNEL;
+        const argToken = this.argToken(op);
         advance((n) => { channelPush(n, into, argToken); }, true);
         return out;
       }
@@ -491,26 +503,26 @@ export class Explorer {
     const { maxStates, maxDeadlocks = 5, maxMs = Infinity, shouldStop } = limits;
     const started = performance.now();
     const init = this.initial();
-    // Visited states by key; per state (by number): the state, where it was reached from, the
-    // step taken, and the renaming of instances that made it canonical (see canonical()).
-    const index = new Map<string, number>();
+    // Per state (by number): the state, where it was reached from, the step taken, and the
+    // renaming of instances that made it canonical (see canonical()).
     const states: Int32Array[] = [];
+    const table = new StateTable(states);
     const from: number[] = [];
     const steps: (Step | undefined)[] = [];
     const renames: (Int8Array | undefined)[] = [];
-    const visit = (s: Int32Array, parent: number, step: Step | undefined, rename: Int8Array | undefined): void => {
-      const k = stateKey(s);
-      if (index.has(k)) return;
-      index.set(k, states.length);
+    const visit = (s: Int32Array, parent: number, step: Step | undefined): void => {
+      const rename = this.canonical(s);
+      if (table.lookupOrAdd(s, states.length) >= 0) return;
       states.push(s);
       from.push(parent);
       steps.push(step);
       renames.push(rename);
     };
-    visit(init, -1, undefined, this.canonical(init));
+    visit(init, -1, undefined);
     const deadlocks: Deadlock[] = [];
     const seenDeadlocks = new Set<string>();
     let exhausted: ExploreResult['exhausted'] = false;
+    const succs: ReturnType<Explorer['successors']>[] = [];
     for (let head = 0; head < states.length; head++) {
       if (states.length > maxStates) { exhausted = 'states'; break; }
       if (head % POLL_EVERY === POLL_EVERY - 1) {
@@ -518,15 +530,18 @@ export class Explorer {
         if (performance.now() - started > maxMs) { exhausted = 'time'; break; }
       }
       const s = states[head]!;
-      let moves: { next: Int32Array; op: Op | undefined; instance: number }[] = [];
-      for (let i = 0; i < this.instances.length && moves.length === 0; i++) {
+      // The first instance whose every next step is safe takes it alone; else all interleave.
+      let alone = -1;
+      let any = false;
+      succs.length = 0;
+      for (let i = 0; i < this.instances.length; i++) {
         const succ = this.successors(s, i);
-        if (succ.length > 0 && succ.every((x) => x.safe)) moves = succ.map((x) => ({ ...x, instance: i }));
+        succs.push(succ);
+        if (succ.length === 0) continue;
+        any = true;
+        if (succ.every((x) => x.safe)) { alone = i; break; }
       }
-      if (moves.length === 0) {
-        for (let i = 0; i < this.instances.length; i++) for (const x of this.successors(s, i)) moves.push({ ...x, instance: i });
-      }
-      if (moves.length === 0) {
+      if (!any) {
         // A state reached through a choice the analysis cannot see is no evidence.
         const stuck = s[this.taintOff] === 1 ? [] : this.stuck(s);
         if (stuck.length > 0) {
@@ -540,9 +555,8 @@ export class Explorer {
         }
         continue;
       }
-      for (const m of moves) {
-        const rename = this.canonical(m.next);
-        visit(m.next, head, m.op ? { instance: m.instance, op: m.op } : undefined, rename);
+      for (let i = alone < 0 ? 0 : alone; i < (alone < 0 ? succs.length : alone + 1); i++) {
+        for (const m of succs[i]!) visit(m.next, head, m.op ? { instance: i, op: m.op } : undefined);
       }
     }
     return { deadlocks, states: states.length, exhausted };
@@ -559,10 +573,12 @@ export class Explorer {
     for (const g of this.groups) {
       const started = Math.min(g.size, n[this.startedOff + g.site]!);
       if (started < 2) continue;
-      const order = Array.from({ length: started }, (_, p) => g.first + p);
       const src = old ?? n;
+      let sorted = true;
+      for (let p = g.first + 1; p < g.first + started && sorted; p++) sorted = this.compareLocal(src, p - 1, p) <= 0;
+      if (sorted) continue;
+      const order = Array.from({ length: started }, (_, p) => g.first + p);
       order.sort((a, b) => this.compareLocal(src, a, b));
-      if (order.every((inst, p) => inst === g.first + p)) continue;
       if (!rename) {
         rename = new Int8Array(this.instances.length);
         for (let i = 0; i < rename.length; i++) rename[i] = i;
@@ -647,7 +663,7 @@ export class Explorer {
       const queue = [...from];
       while (queue.length > 0 && seen < maxStates) {
         const s = queue.pop()!;
-        const k = stateKey(s);
+        const k = s.join(',');
         if (all.has(k)) continue;
         all.set(k, s);
         seen++;
@@ -695,19 +711,53 @@ function invert(rename: Int8Array, real: Int8Array): Int8Array {
   return next;
 }
 
-/**
- * A state's identity. Every slot fits in 16 bits in practice (program counters below MAX_NODES,
- * masks of at most 16 instances, -1 for an unset guard), so one char per slot; a state with a
- * value out of that range falls back to decimal text (a different first char: no collision).
- */
-function stateKey(s: Int32Array): string {
-  for (let i = 0; i < s.length; i++) {
-    const v = s[i]!;
-    if (v < -1 || v > 0xfffe) return `#${s.join(',')}`;
+/** Visited states, by content: open addressing over their numbers (no key strings to build). */
+class StateTable {
+  private slots = new Int32Array(1 << 12).fill(-1);
+  /** Hash of each state by number, so that growing does not hash them again. */
+  private readonly hashes: number[] = [];
+
+  constructor(private readonly states: readonly Int32Array[]) {}
+
+  /** The number of a stored state equal to `s`; else -1, and `s` is recorded as state `next`. */
+  lookupOrAdd(s: Int32Array, next: number): number {
+    if (2 * (this.hashes.length + 1) > this.slots.length) this.grow();
+    const h = hash(s);
+    const mask = this.slots.length - 1;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const at = this.slots[i]!;
+      if (at < 0) {
+        this.slots[i] = next;
+        this.hashes[next] = h;
+        return -1;
+      }
+      if (this.hashes[at] === h && equal(this.states[at]!, s)) return at;
+    }
   }
-  let k = 'k';
-  for (let i = 0; i < s.length; i += 4096) k += String.fromCharCode(...Array.from(s.subarray(i, i + 4096), (v) => v + 1));
-  return k;
+
+  private grow(): void {
+    const old = this.slots;
+    this.slots = new Int32Array(old.length * 2).fill(-1);
+    const mask = this.slots.length - 1;
+    for (const at of old) {
+      if (at < 0) continue;
+      let i = this.hashes[at]! & mask;
+      while (this.slots[i]! >= 0) i = (i + 1) & mask;
+      this.slots[i] = at;
+    }
+  }
+}
+
+function hash(s: Int32Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s[i]!, 0x01000193);
+  h ^= h >>> 15;
+  return Math.imul(h, 0x2c1b3c6d) >>> 0;
+}
+
+function equal(a: Int32Array, b: Int32Array): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function popcount(x: number): number {
