@@ -16,6 +16,8 @@ export interface Transfer<S> {
   key(s: S): string;
   /** The states after an operation; none when the process cannot get past it. */
   op(s: S, op: Op): S[];
+  /** False for operations that leave every state as it is (then `op` is not asked). */
+  changes?(op: Op): boolean;
   /** An exit taken in `s`. */
   exit(s: S, f: ExitFlow): S;
   /** A loop that may run zero times, skipped: what its body could have done is uncertain. */
@@ -117,7 +119,7 @@ export class FlowWalker<S> {
     this.tick(ins.length);
     switch (f.k) {
       case 'op':
-        out.normal = this.uniq(ins.flatMap((s) => this.t.op(s, f.op)));
+        out.normal = this.uniq(this.t.changes && !this.t.changes(f.op) ? ins : ins.flatMap((s) => this.t.op(s, f.op)));
         return out;
       case 'seq': {
         let cur = ins;

@@ -140,7 +140,35 @@ function compute(ex: Extraction, checker: ts.TypeChecker): ProcessPaths {
     };
   };
   const holdsKey = cached<readonly Hold[]>((hs) => hs.map((h) => `${holdId(h)}${h.maybe ? '?' : ''}${h.exit ? `@${h.exit.pos}` : ''}`).join(','));
-  const startedKey = cached<PState['started']>((st) => [...st].map(([p, v]) => `${sid(p)}${v.maybe ? '?' : ''}${v.op ? oid(v.op) : ''}`).sort().join(','));
+  type Started = PState['started'];
+  const startedEntry = (p: ObjectSite, v: { op?: Op; maybe: boolean }): string => `${sid(p)}${v.maybe ? '?' : ''}${v.op ? oid(v.op) : ''}`;
+  // Main's map of started processes grows by one entry per start: its sorted entries are kept per
+  // map and derived from the previous map's (see withStarted), not sorted again each time.
+  const startedEntries = new WeakMap<Started, string[]>();
+  const entriesOf = (st: Started): string[] => {
+    let e = startedEntries.get(st);
+    if (!e) startedEntries.set(st, (e = [...st].map(([p, v]) => startedEntry(p, v)).sort()));
+    return e;
+  };
+  const startedKey = cached<Started>((st) => entriesOf(st).join(','));
+  const withStarted = (st: Started, p: ObjectSite, v: { op?: Op; maybe: boolean }): Started => {
+    const next = new Map(st);
+    next.set(p, v);
+    const entries = [...entriesOf(st)];
+    const was = st.get(p);
+    if (was) entries.splice(entries.indexOf(startedEntry(p, was)), 1);
+    const add = startedEntry(p, v);
+    let lo = 0;
+    let hi = entries.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (entries[mid]! < add) lo = mid + 1;
+      else hi = mid;
+    }
+    entries.splice(lo, 0, add);
+    startedEntries.set(next, entries);
+    return next;
+  };
   const liveKey = cached<readonly ObjectSite[]>((l) => l.map(sid).sort().join(','));
   const readsKey = cached<PState['reads']>((r) => [...r].map(([k, m]) => `${k}=${oid(m.op)}:${m.holds.map(holdId).join('+')}`).sort().join(','));
   const decisionsKey = cached<PState['decisions']>((ds) => ds.map((d) => `${d.key}${d.value ? 1 : 0}`).join(','));
@@ -162,6 +190,16 @@ function compute(ex: Extraction, checker: ts.TypeChecker): ProcessPaths {
     const t: Transfer<PState> = {
       key: stateKey,
       op: (s, op) => transfer(s, op),
+      // Exactly the operations `transfer` does not return unchanged for (most are queue traffic).
+      changes: (op) => {
+        switch (op.kind) {
+          case 'acquire': case 'release': return isLockish(op.obj);
+          case 'start': case 'join': return op.obj.kind === 'process';
+          case 'read': return SHARED_KINDS.has(op.obj.kind) && isPlainRead(op);
+          case 'write': return SHARED_KINDS.has(op.obj.kind) && isModifyingWrite(op);
+          default: return false;
+        }
+      },
       exit: (s, f: ExitFlow) => {
         if (!f.node || !s.holds.some((h) => !h.maybe && !h.exit)) return s;
         return { ...s, holds: s.holds.map((h) => (h.maybe || h.exit ? h : { ...h, exit: f.node! })) };
@@ -174,9 +212,7 @@ function compute(ex: Extraction, checker: ts.TypeChecker): ProcessPaths {
           } else if (op.kind === 'release' && next.holds.some((h) => h.lock === op.obj && !h.maybe)) {
             next = { ...next, holds: next.holds.map((h) => (h.lock === op.obj ? { ...h, maybe: true } : h)) };
           } else if (op.kind === 'start' && op.obj.kind === 'process' && !next.started.has(op.obj)) {
-            const started = new Map(next.started);
-            started.set(op.obj, { maybe: true });
-            next = { ...next, started };
+            next = { ...next, started: withStarted(next.started, op.obj, { maybe: true }) };
           }
         }
         return next;
@@ -234,8 +270,7 @@ function compute(ex: Extraction, checker: ts.TypeChecker): ProcessPaths {
             events.push(() => out.startTwice.push({ proc, op, first }));
           }
           for (const x of s.live) out.coLive.add(pairKey(sid(x), sid(obj)));
-          const started = new Map(s.started);
-          started.set(obj, { op: st?.op ?? op, maybe: false });
+          const started = withStarted(s.started, obj, { op: st?.op ?? op, maybe: false });
           return [{ ...s, started, live: s.live.includes(obj) ? s.live : [...s.live, obj] }];
         }
         case 'join': {
