@@ -7,6 +7,9 @@
 // small: a process whose next step is local (a branch, a silent step) or can never be disabled
 // nor disable another (a put on an unbounded queue, a send, a release, a set, a start) takes that
 // step alone; only conflicting operations (gets, acquires, waits, joins…) are interleaved.
+// Symmetry keeps it smaller still: the instances of a process started N times from one site are
+// interchangeable, so each state is stored in a canonical form (those instances sorted by their
+// local state) and a deadlock's trace is mapped back to the instances of one real run.
 import { performance } from 'node:perf_hooks';
 import type { ConstValue, ObjectSite, Op, ProcessRef } from '../facts';
 import type { Automaton } from './automaton';
