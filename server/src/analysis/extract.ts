@@ -11,6 +11,7 @@ import {
   type MainProcess, type ObjectSite, type Op, type OpKind, type ProcessRef, type RecordValue, type SiteKind,
 } from './facts';
 import { ShimResolver, type ShimExport } from './shim';
+import { symbolAt } from './symbols';
 
 export * from './facts';
 
@@ -173,7 +174,7 @@ export class Extractor {
   extractModule(module: ts.SourceFile): Extraction {
     const main: MainProcess = { kind: 'main', file: module };
     this.reached.add(module);
-    const exported = this.checker.getSymbolAtLocation(module);
+    const exported = symbolAt(this.checker, module);
     for (const sym of exported ? this.checker.getExportsOfModule(exported) : []) {
       const fn = this.functionOf(sym);
       if (!fn || fn.decl.getSourceFile() !== module) continue;
@@ -312,7 +313,7 @@ export class Extractor {
     if (!eq && !ne) return undefined;
     const [name, constant] = ts.isIdentifier(e.left) ? [e.left, e.right] : ts.isIdentifier(e.right) ? [e.right, e.left] : [undefined, undefined];
     const c = constant && constOf(skipOuter(constant));
-    const variable = name && this.checker.getSymbolAtLocation(name);
+    const variable = name && symbolAt(this.checker, name);
     if (!c || !variable) return undefined;
     // Loose equality with null also matches undefined: the shim's sentinels are null.
     const value = (op === ts.SyntaxKind.EqualsEqualsToken || op === ts.SyntaxKind.ExclamationEqualsToken) && c.v === undefined ? null : c.v;
@@ -329,7 +330,7 @@ export class Extractor {
       const d = init.declarations[0];
       if (d) {
         if (ts.isIdentifier(d.name)) {
-          variable = this.checker.getSymbolAtLocation(d.name);
+          variable = symbolAt(this.checker, d.name);
           if (variable) ctx.frame.vars.set(variable, elements);
         } else {
           this.bind(d.name, elements, ctx);
@@ -392,7 +393,7 @@ export class Extractor {
   private noteResult(init: ts.Expression, name: ts.Identifier, firstOp: number): void {
     const call = skipOuter(init);
     if (!ts.isCallExpression(call)) return;
-    const variable = this.checker.getSymbolAtLocation(name);
+    const variable = symbolAt(this.checker, name);
     for (let i = firstOp; i < this.ops.length; i++) {
       const op = this.ops[i]!;
       if (op.call === call && (op.kind === 'get' || op.kind === 'recv') && variable) op.resultVar = variable;
@@ -401,7 +402,7 @@ export class Extractor {
 
   private bind(name: ts.BindingName, value: AbsValue, ctx: Context): void {
     if (ts.isIdentifier(name)) {
-      const sym = this.checker.getSymbolAtLocation(name);
+      const sym = symbolAt(this.checker, name);
       if (sym) ctx.frame.vars.set(sym, value);
     } else if (ts.isArrayBindingPattern(name)) {
       const coll = asColl(value);
@@ -508,7 +509,7 @@ export class Extractor {
   private assignTo(target: ts.Expression, value: AbsValue, ctx: Context): void {
     target = skipOuter(target);
     if (ts.isIdentifier(target)) {
-      const sym = this.checker.getSymbolAtLocation(target);
+      const sym = symbolAt(this.checker, target);
       if (sym) this.assign(sym, value, ctx.frame);
     } else if (ts.isPropertyAccessExpression(target)) {
       const obj = this.expr(target.expression, ctx);
@@ -538,7 +539,7 @@ export class Extractor {
 
   private identifier(e: ts.Identifier, ctx: Context): AbsValue {
     const sym = ts.isShorthandPropertyAssignment(e.parent) && e.parent.name === e
-      ? this.checker.getShorthandAssignmentValueSymbol(e.parent) : this.checker.getSymbolAtLocation(e);
+      ? this.checker.getShorthandAssignmentValueSymbol(e.parent) : symbolAt(this.checker, e);
     if (!sym) return UNKNOWN;
     for (let f: Frame | undefined = ctx.frame; f; f = f.parent) {
       const v = f.vars.get(sym);
@@ -691,7 +692,7 @@ export class Extractor {
 
   /** The class declaration of `new Worker()` when Worker extends the shim's Process. */
   private processSubclass(expr: ts.Expression): ts.ClassLikeDeclaration | undefined {
-    const sym = this.checker.getSymbolAtLocation(ts.isPropertyAccessExpression(expr) ? expr.name : expr);
+    const sym = symbolAt(this.checker, ts.isPropertyAccessExpression(expr) ? expr.name : expr);
     const target = sym && sym.flags & ts.SymbolFlags.Alias ? this.checker.getAliasedSymbol(sym) : sym;
     const decl = target?.declarations?.find((d): d is ts.ClassLikeDeclaration => ts.isClassLike(d));
     if (!decl || decl.getSourceFile().isDeclarationFile) return undefined;
@@ -699,7 +700,7 @@ export class Extractor {
       const ext = c.heritageClauses?.find((h) => h.token === ts.SyntaxKind.ExtendsKeyword)?.types[0]?.expression;
       if (!ext) return undefined;
       if (this.shim.exportOf(ext) === 'Process') return decl;
-      const s = this.checker.getSymbolAtLocation(ts.isPropertyAccessExpression(ext) ? ext.name : ext);
+      const s = symbolAt(this.checker, ts.isPropertyAccessExpression(ext) ? ext.name : ext);
       const t = s && s.flags & ts.SymbolFlags.Alias ? this.checker.getAliasedSymbol(s) : s;
       c = t?.declarations?.find((d): d is ts.ClassLikeDeclaration => ts.isClassLike(d));
     }
@@ -716,7 +717,7 @@ export class Extractor {
       classes.push(c);
       const ext = c.heritageClauses?.find((h) => h.token === ts.SyntaxKind.ExtendsKeyword)?.types[0]?.expression;
       if (!ext || this.shim.exportOf(ext) === 'Process') break;
-      const s = this.checker.getSymbolAtLocation(ext);
+      const s = symbolAt(this.checker, ext);
       const t = s && s.flags & ts.SymbolFlags.Alias ? this.checker.getAliasedSymbol(s) : s;
       c = t?.declarations?.find((d): d is ts.ClassLikeDeclaration => ts.isClassLike(d));
     }
@@ -912,7 +913,7 @@ export class Extractor {
     const name = ts.isIdentifier(callee) ? callee.text : ts.isPropertyAccessExpression(callee) ? callee.name.text : undefined;
     const kind = name === undefined ? undefined : FS_READ.has(name) ? 'read' : FS_WRITE.has(name) ? 'write' : undefined;
     if (!kind) return undefined;
-    const sym = this.checker.getSymbolAtLocation(ts.isPropertyAccessExpression(callee) ? callee.name : callee);
+    const sym = symbolAt(this.checker, ts.isPropertyAccessExpression(callee) ? callee.name : callee);
     const target = sym && sym.flags & ts.SymbolFlags.Alias ? this.checker.getAliasedSymbol(sym) : sym;
     const declFile = target?.declarations?.[0]?.getSourceFile().fileName;
     if (declFile && /[\\/]@types[\\/]node[\\/]fs(?:[\\/]promises)?\.d\.ts$/.test(declFile)) return kind;
@@ -923,7 +924,7 @@ export class Extractor {
 
   /** A name bound by `import … from 'fs'` (or `node:fs`, `fs/promises`) or `require('fs')`. */
   private isFsImport(id: ts.Identifier): boolean {
-    const decl = this.checker.getSymbolAtLocation(id)?.declarations?.[0];
+    const decl = symbolAt(this.checker, id)?.declarations?.[0];
     if (!decl) return false;
     let spec: ts.Expression | undefined;
     if (ts.isImportSpecifier(decl)) spec = decl.parent.parent.parent.moduleSpecifier;
@@ -985,7 +986,7 @@ export class Extractor {
 
   /** A user method called on a record or class instance we cannot see into. */
   private methodOf(callee: ts.PropertyAccessExpression): FnValue | undefined {
-    const sym = this.checker.getSymbolAtLocation(callee.name);
+    const sym = symbolAt(this.checker, callee.name);
     if (!sym) return undefined;
     const fn = this.functionOf(sym);
     return fn && fn.decl.getSourceFile().isDeclarationFile ? undefined : fn;
@@ -1011,7 +1012,7 @@ export class Extractor {
     const cb = cbArg ? this.expr(cbArg, ctx) : UNKNOWN;
     if (cb.t !== 'fn') return method === 'forEach' ? { t: 'const', v: undefined } : UNKNOWN;
     const param = cb.decl.parameters[0];
-    const variable = param && ts.isIdentifier(param.name) ? this.checker.getSymbolAtLocation(param.name) : undefined;
+    const variable = param && ts.isIdentifier(param.name) ? symbolAt(this.checker, param.name) : undefined;
     let result: AbsValue = UNKNOWN;
     const body = this.collect(ctx, () => {
       ctx.loops.push({ mult: coll.length, node: cb.decl, ...(variable ? { variable } : {}) });
@@ -1131,7 +1132,7 @@ export class Extractor {
     if (ts.isPropertyAccessExpression(callee)) {
       const receiver = skipOuter(callee.expression);
       if (ts.isIdentifier(receiver)) {
-        const sym = this.checker.getSymbolAtLocation(receiver);
+        const sym = symbolAt(this.checker, receiver);
         if (sym) exclude.add(sym);
       }
     }

@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import ts from 'typescript';
+import { symbolAt } from './symbols';
 
 export const SHIM_PACKAGE = '@process-topology/multiprocessing';
 
@@ -39,7 +40,7 @@ export class ShimResolver {
     // that no shim export has cannot be one, so skip those.
     if (ts.isPropertyAccessExpression(expr) && !KNOWN.has(expr.name.text)) return undefined;
     const at = ts.isPropertyAccessExpression(expr) ? expr.name : expr;
-    const symbol = this.checker.getSymbolAtLocation(at);
+    const symbol = symbolAt(this.checker, at);
     if (!symbol) return undefined;
     return this.exportOfSymbol(symbol);
   }
@@ -71,7 +72,7 @@ export class ShimResolver {
   /** The class a method belongs to, when it is a shim class: `q.get` -> 'Queue'. */
   classOfMethod(access: ts.PropertyAccessExpression): string | undefined {
     if (!SHIM_METHODS.has(access.name.text)) return undefined;
-    const symbol = this.checker.getSymbolAtLocation(access.name);
+    const symbol = symbolAt(this.checker, access.name);
     const decl = symbol?.declarations?.[0];
     if (!decl) return undefined;
     const owner = decl.parent;

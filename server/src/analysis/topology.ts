@@ -5,10 +5,15 @@ import type { EdgeCount, EdgeKind, Location, ModelEdge, ModelNode } from '../../
 import type { Extraction, ObjectSite, Op, OpKind, ProcessRef } from './facts';
 
 export class Locator {
+  /** Relative paths by file name: every location of a file asks for the same one. */
+  private readonly relatives = new Map<string, string>();
+
   constructor(readonly rootDir: string) {}
 
   relative(fileName: string): string {
-    return path.relative(this.rootDir, fileName).split(path.sep).join('/');
+    let rel = this.relatives.get(fileName);
+    if (rel === undefined) this.relatives.set(fileName, (rel = path.relative(this.rootDir, fileName).split(path.sep).join('/')));
+    return rel;
   }
 
   of(node: ts.Node): Location {

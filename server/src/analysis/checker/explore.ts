@@ -7,6 +7,10 @@
 // small: a process whose next step is local (a branch, a silent step) or can never be disabled
 // nor disable another (a put on an unbounded queue, a send, a release, a set, a start) takes that
 // step alone; only conflicting operations (gets, acquires, waits, joins…) are interleaved.
+// Symmetry keeps it smaller still: the instances of a process started N times from one site are
+// interchangeable, so each state is stored in a canonical form (those instances sorted by their
+// local state) and a deadlock's trace is mapped back to the instances of one real run.
+import { performance } from 'node:perf_hooks';
 import type { ConstValue, ObjectSite, Op, ProcessRef } from '../facts';
 import type { Automaton } from './automaton';
 
@@ -33,8 +37,23 @@ export interface Deadlock {
 export interface ExploreResult {
   deadlocks: Deadlock[];
   states: number;
-  exhausted: boolean;
+  /** Why the search stopped before it saw every state: no claim either way then. */
+  exhausted: false | 'states' | 'time' | 'cancelled';
 }
+
+export interface ExploreLimits {
+  /** States to visit at most. */
+  maxStates: number;
+  /** Deadlocks to report at most. */
+  maxDeadlocks?: number;
+  /** Milliseconds the search may take. */
+  maxMs?: number;
+  /** Polled now and then: true stops the search (the analysis is no longer wanted). */
+  shouldStop?: () => boolean;
+}
+
+/** States between two looks at the clock and the stop flag. */
+const POLL_EVERY = 512;
 
 interface ObjLayout {
   site: ObjectSite;
@@ -92,6 +111,7 @@ export class Explorer {
   private readonly objects = new Map<ObjectSite, ObjLayout>();
   private readonly tokens = new Map<string, number>([['item', ITEM], ['maybe', MAYBE]]);
   private readonly tokenValues: ConstValue[] = [undefined, undefined];
+  private readonly argTokens = new Map<Op, number>();
   /** Offset of the taint slot: 1 once a path took a choice the analysis cannot see. */
   private readonly taintOff: number;
   private readonly procSites: ObjectSite[] = [];
@@ -103,8 +123,26 @@ export class Explorer {
   private readonly startedOff: number;
   private readonly joinOff: number;
   private readonly joinPairs = new Map<string, number>();
+  /**
+   * Symmetry: the instances of one process site (a target started N times with the same arguments)
+   * are interchangeable, so states that differ only in which of them is where are explored once.
+   * Each group is a run of instances [first, first + size) of the site procSites[site].
+   */
+  private readonly groups: { first: number; size: number; site: number }[] = [];
+  /** Per instance, the slots of its joins (one per process site it joins, in site order). */
+  private readonly joinSlots: number[][] = [];
+  /** Lock owner slots (owner instance + 1, then the hold count). */
+  private readonly ownerSlots: number[] = [];
+  /** Condition and barrier slots: bit i is instance i. */
+  private readonly maskSlots: number[] = [];
 
-  constructor(private readonly instances: Instance[], ops: readonly Op[], private readonly tokenOf: (op: Op) => 'item' | 'maybe' | { v: ConstValue } = (op) => (op.arg?.t === 'const' ? { v: op.arg.v } : 'item')) {
+  constructor(
+    private readonly instances: Instance[],
+    ops: readonly Op[],
+    private readonly tokenOf: (op: Op) => 'item' | 'maybe' | { v: ConstValue } = (op) => (op.arg?.t === 'const' ? { v: op.arg.v } : 'item'),
+    /** Explore states up to symmetry (off only to compare with the full state space in tests). */
+    symmetry = true,
+  ) {
     for (const op of ops) {
       if (op.kind !== 'put' && op.kind !== 'send') continue;
       const kind = this.tokenOf(op);
@@ -134,6 +172,41 @@ export class Explorer {
     this.taintOff = this.joinOff + this.joinPairs.size;
     this.size = this.taintOff + 1;
     for (const op of ops) this.layout(op.obj);
+    instances.forEach((_, i) => {
+      const slots: number[] = [];
+      for (let k = 0; k < this.procSites.length; k++) {
+        const pair = this.joinPairs.get(`${i}|${k}`);
+        if (pair !== undefined) slots.push(this.joinOff + pair);
+      }
+      this.joinSlots.push(slots);
+    });
+    for (const { site, offset } of this.objects.values()) {
+      if (site.kind === 'lock') this.ownerSlots.push(offset);
+      else if (site.kind === 'condition' || site.kind === 'barrier') this.maskSlots.push(offset);
+    }
+    if (symmetry) {
+      for (let i = 0; i < instances.length;) {
+        let j = i + 1;
+        while (j < instances.length && instances[j]!.proc === instances[i]!.proc && instances[j]!.index === j - i) j++;
+        const site = this.procSites.indexOf(instances[i]!.proc as ObjectSite);
+        // Instances are started in index order: the started ones are the first of their group.
+        if (j - i > 1 && site >= 0 && instances[i]!.index === 0 && instances[i]!.aut === instances[j - 1]!.aut) {
+          this.groups.push({ first: i, size: j - i, site });
+        }
+        i = j;
+      }
+    }
+  }
+
+  /** The token of what a put or send carries (asked once per operation: it may query types). */
+  private argToken(op: Op): number {
+    let t = this.argTokens.get(op);
+    if (t === undefined) {
+      const kind = this.tokenOf(op);
+      t = kind === 'item' ? ITEM : kind === 'maybe' ? MAYBE : this.token(kind.v);
+      this.argTokens.set(op, t);
+    }
+    return t;
   }
 
   private token(v: ConstValue): number {
@@ -239,8 +312,6 @@ export class Explorer {
       if (g !== undefined) n[this.envOff + i * this.guardVars.size + g] = token;
     };
     const obj = this.objects.get(op.obj);
-    const kind = this.tokenOf(op);
-    const argToken = kind === 'item' ? ITEM : kind === 'maybe' ? MAYBE : this.token(kind.v);
     switch (op.kind) {
       case 'put': {
         if (!obj) return advance(), out;
@@ -251,6 +322,7 @@ export class Explorer {
           return out;
         }
         const joinable = op.obj.variant === 'JoinableQueue';
+        const argToken = this.argToken(op);
         advance((n) => { channelPush(n, o, argToken); if (joinable) n[o + CHANNEL] = Math.min(UNFINISHED_CAP, n[o + CHANNEL]! + 1); }, max === 0);
         return out;
       }
@@ -277,6 +349,7 @@ export class Explorer {
       case 'send': {
         if (!obj || op.end === undefined) return advance(), out;
         const into = obj.offset + (1 - op.end) * CHANNEL;
+        const argToken = this.argToken(op);
         advance((n) => { channelPush(n, into, argToken); }, true);
         return out;
       }
@@ -429,52 +502,193 @@ export class Explorer {
     }
   }
 
-  explore(maxStates: number, maxDeadlocks = 5): ExploreResult {
+  explore(limits: ExploreLimits): ExploreResult {
+    const { maxStates, maxDeadlocks = 5, maxMs = Infinity, shouldStop } = limits;
+    const started = performance.now();
     const init = this.initial();
-    const key = (s: Int32Array): string => s.join(',');
-    const parent = new Map<string, { from: string; step: Step | undefined }>();
-    const states = new Map<string, Int32Array>();
-    const k0 = key(init);
-    parent.set(k0, { from: '', step: undefined });
-    states.set(k0, init);
-    const queue: string[] = [k0];
+    // Per state (by number): the state, where it was reached from, the step taken, and the
+    // renaming of instances that made it canonical (see canonical()).
+    const states: Int32Array[] = [];
+    const table = new StateTable(states);
+    const from: number[] = [];
+    const steps: (Step | undefined)[] = [];
+    const renames: (Int8Array | undefined)[] = [];
+    const visit = (s: Int32Array, parent: number, step: Step | undefined): void => {
+      const rename = this.canonical(s);
+      if (table.lookupOrAdd(s, states.length) >= 0) return;
+      states.push(s);
+      from.push(parent);
+      steps.push(step);
+      renames.push(rename);
+    };
+    visit(init, -1, undefined);
     const deadlocks: Deadlock[] = [];
     const seenDeadlocks = new Set<string>();
-    let exhausted = false;
-    for (let head = 0; head < queue.length; head++) {
-      if (states.size > maxStates) { exhausted = true; break; }
-      const k = queue[head]!;
-      const s = states.get(k)!;
-      let moves: { next: Int32Array; op: Op | undefined; instance: number }[] = [];
-      for (let i = 0; i < this.instances.length && moves.length === 0; i++) {
+    let exhausted: ExploreResult['exhausted'] = false;
+    const succs: ReturnType<Explorer['successors']>[] = [];
+    for (let head = 0; head < states.length; head++) {
+      if (states.length > maxStates) { exhausted = 'states'; break; }
+      if (head % POLL_EVERY === POLL_EVERY - 1) {
+        if (shouldStop?.()) { exhausted = 'cancelled'; break; }
+        if (performance.now() - started > maxMs) { exhausted = 'time'; break; }
+      }
+      const s = states[head]!;
+      // The first instance whose every next step is safe takes it alone; else all interleave.
+      let alone = -1;
+      let any = false;
+      succs.length = 0;
+      for (let i = 0; i < this.instances.length; i++) {
         const succ = this.successors(s, i);
-        if (succ.length > 0 && succ.every((x) => x.safe)) moves = succ.map((x) => ({ ...x, instance: i }));
+        succs.push(succ);
+        if (succ.length === 0) continue;
+        any = true;
+        if (succ.every((x) => x.safe)) { alone = i; break; }
       }
-      if (moves.length === 0) {
-        for (let i = 0; i < this.instances.length; i++) for (const x of this.successors(s, i)) moves.push({ ...x, instance: i });
-      }
-      if (moves.length === 0) {
+      if (!any) {
         // A state reached through a choice the analysis cannot see is no evidence.
-        const blocked = s[this.taintOff] === 1 ? [] : this.stuck(s);
-        if (blocked.length > 0) {
-          const id = blocked.map((b) => `${b.instance}:${b.op.call.pos}`).join(';');
+        const stuck = s[this.taintOff] === 1 ? [] : this.stuck(s);
+        if (stuck.length > 0) {
+          // Symmetric deadlocks are one state here, so this also reports each of them once.
+          const id = stuck.map((b) => `${b.instance}:${b.op.call.pos}`).join(';');
           if (!seenDeadlocks.has(id)) {
             seenDeadlocks.add(id);
-            deadlocks.push({ blocked, trace: this.trace(k, parent) });
+            deadlocks.push(this.concrete(head, stuck, from, steps, renames));
             if (deadlocks.length >= maxDeadlocks) break;
           }
         }
         continue;
       }
-      for (const m of moves) {
-        const nk = key(m.next);
-        if (parent.has(nk)) continue;
-        parent.set(nk, { from: k, step: m.op ? { instance: m.instance, op: m.op } : undefined });
-        states.set(nk, m.next);
-        queue.push(nk);
+      for (let i = alone < 0 ? 0 : alone; i < (alone < 0 ? succs.length : alone + 1); i++) {
+        for (const m of succs[i]!) visit(m.next, head, m.op ? { instance: i, op: m.op } : undefined);
       }
     }
-    return { deadlocks, states: states.size, exhausted };
+    return { deadlocks, states: states.length, exhausted };
+  }
+
+  /**
+   * Puts a state in canonical form, in place: within each group of interchangeable instances, the
+   * started ones sorted by their local state (program counter, phase, guard values, joins, locks
+   * held, waits). Returns the renaming applied (old instance -> new), or undefined if none.
+   */
+  private canonical(n: Int32Array): Int8Array | undefined {
+    let rename: Int8Array | undefined;
+    let old: Int32Array | undefined;
+    for (const g of this.groups) {
+      const started = Math.min(g.size, n[this.startedOff + g.site]!);
+      if (started < 2) continue;
+      const src = old ?? n;
+      let sorted = true;
+      for (let p = g.first + 1; p < g.first + started && sorted; p++) sorted = this.compareLocal(src, p - 1, p) <= 0;
+      if (sorted) continue;
+      const order = Array.from({ length: started }, (_, p) => g.first + p);
+      order.sort((a, b) => this.compareLocal(src, a, b));
+      if (!rename) {
+        rename = new Int8Array(this.instances.length);
+        for (let i = 0; i < rename.length; i++) rename[i] = i;
+      }
+      order.forEach((inst, p) => { rename![inst] = g.first + p; });
+      old ??= n.slice();
+    }
+    if (!rename || !old) return undefined;
+    const G = this.guardVars.size;
+    for (let i = 0; i < this.instances.length; i++) {
+      const j = rename[i]!;
+      if (j === i) continue;
+      n[this.pcOff + j] = old[this.pcOff + i]!;
+      n[this.phaseOff + j] = old[this.phaseOff + i]!;
+      for (let g = 0; g < G; g++) n[this.envOff + j * G + g] = old[this.envOff + i * G + g]!;
+      const to = this.joinSlots[j]!;
+      this.joinSlots[i]!.forEach((slot, x) => { n[to[x]!] = old![slot]!; });
+    }
+    for (const o of this.ownerSlots) {
+      const owner = old[o]!;
+      if (owner > 0 && owner <= rename.length) n[o] = rename[owner - 1]! + 1;
+    }
+    for (const o of this.maskSlots) {
+      const bits = old[o]!;
+      let moved = 0;
+      for (let i = 0; i < this.instances.length; i++) if (bits & (1 << i)) moved |= 1 << rename[i]!;
+      n[o] = moved;
+    }
+    return rename;
+  }
+
+  /** Orders two instances of one group by everything that is theirs in a state. */
+  private compareLocal(s: Int32Array, a: number, b: number): number {
+    const G = this.guardVars.size;
+    let d = s[this.pcOff + a]! - s[this.pcOff + b]! || s[this.phaseOff + a]! - s[this.phaseOff + b]!;
+    for (let g = 0; g < G && d === 0; g++) d = s[this.envOff + a * G + g]! - s[this.envOff + b * G + g]!;
+    const ja = this.joinSlots[a]!;
+    const jb = this.joinSlots[b]!;
+    for (let x = 0; x < ja.length && d === 0; x++) d = s[ja[x]!]! - s[jb[x]!]!;
+    for (let x = 0; x < this.ownerSlots.length && d === 0; x++) {
+      const o = this.ownerSlots[x]!;
+      d = (s[o] === a + 1 ? 1 + s[o + 1]! : 0) - (s[o] === b + 1 ? 1 + s[o + 1]! : 0);
+    }
+    for (let x = 0; x < this.maskSlots.length && d === 0; x++) {
+      const bits = s[this.maskSlots[x]!]!;
+      d = ((bits >> a) & 1) - ((bits >> b) & 1);
+    }
+    return d;
+  }
+
+  /**
+   * The deadlock at state `at` with instances named as in one real run: the search stored each
+   * state renamed to its canonical form, so follow the path from the start and undo the renamings.
+   */
+  private concrete(at: number, stuck: { instance: number; op: Op }[], from: number[], steps: (Step | undefined)[], renames: (Int8Array | undefined)[]): Deadlock {
+    const path: number[] = [];
+    for (let cur = at; cur >= 0; cur = from[cur]!) path.push(cur);
+    path.reverse();
+    // real[i]: the instance of the real run that is instance i of the current canonical state.
+    let real: Int8Array = Int8Array.from(this.instances, (_, i) => i);
+    const renameStart = renames[path[0]!];
+    if (renameStart) real = invert(renameStart, real);
+    const trace: Step[] = [];
+    for (const state of path.slice(1)) {
+      const step = steps[state];
+      if (step) trace.push({ instance: real[step.instance]!, op: step.op });
+      const rename = renames[state];
+      if (rename) real = invert(rename, real);
+    }
+    return { blocked: stuck.map((b) => ({ instance: real[b.instance]!, op: b.op })).sort((x, y) => x.instance - y.instance), trace };
+  }
+
+  /**
+   * Whether a deadlock's trace is a real run of the programs' automata, checked without symmetry
+   * or reduction: from the start, its steps in order (any silent steps between them), to a state
+   * where nothing can move and exactly its blocked instances wait in its operations. For tests.
+   */
+  replays(d: Deadlock, maxStates = 100_000): boolean {
+    let seen = 0;
+    const silentClosure = (from: Int32Array[]): Int32Array[] => {
+      const all = new Map<string, Int32Array>();
+      const queue = [...from];
+      while (queue.length > 0 && seen < maxStates) {
+        const s = queue.pop()!;
+        const k = s.join(',');
+        if (all.has(k)) continue;
+        all.set(k, s);
+        seen++;
+        for (let i = 0; i < this.instances.length; i++) {
+          for (const x of this.successors(s, i)) if (!x.op) queue.push(x.next);
+        }
+      }
+      return [...all.values()];
+    };
+    let frontier = silentClosure([this.initial()]);
+    for (const step of d.trace) {
+      const next: Int32Array[] = [];
+      for (const s of frontier) for (const x of this.successors(s, step.instance)) if (x.op === step.op) next.push(x.next);
+      frontier = silentClosure(next);
+      if (frontier.length === 0) return false;
+    }
+    const want = d.blocked.map((b) => `${b.instance}:${b.op.call.pos}:${b.op.kind}`).sort().join(';');
+    return frontier.some((s) => {
+      if (s[this.taintOff] === 1) return false;
+      for (let i = 0; i < this.instances.length; i++) if (this.successors(s, i).length > 0) return false;
+      return this.stuck(s).map((b) => `${b.instance}:${b.op.call.pos}:${b.op.kind}`).sort().join(';') === want;
+    });
   }
 
   /** In a state where nothing can move: the instances still waiting (daemons only while main runs). */
@@ -491,12 +705,62 @@ export class Explorer {
     // Only daemons left waiting while main itself waits on nothing: not a hang.
     return out.some((b) => !this.instances[b.instance]!.daemon) ? out : [];
   }
+}
 
-  private trace(k: string, parent: Map<string, { from: string; step: Step | undefined }>): Step[] {
-    const steps: Step[] = [];
-    for (let cur = parent.get(k); cur && cur.from !== ''; cur = parent.get(cur.from)) if (cur.step) steps.push(cur.step);
-    return steps.reverse();
+/** After renaming old instance i to rename[i]: the real instance behind each new one. */
+function invert(rename: Int8Array, real: Int8Array): Int8Array {
+  const next = new Int8Array(real.length);
+  for (let i = 0; i < real.length; i++) next[rename[i]!] = real[i]!;
+  return next;
+}
+
+/** Visited states, by content: open addressing over their numbers (no key strings to build). */
+class StateTable {
+  private slots = new Int32Array(1 << 12).fill(-1);
+  /** Hash of each state by number, so that growing does not hash them again. */
+  private readonly hashes: number[] = [];
+
+  constructor(private readonly states: readonly Int32Array[]) {}
+
+  /** The number of a stored state equal to `s`; else -1, and `s` is recorded as state `next`. */
+  lookupOrAdd(s: Int32Array, next: number): number {
+    if (2 * (this.hashes.length + 1) > this.slots.length) this.grow();
+    const h = hash(s);
+    const mask = this.slots.length - 1;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const at = this.slots[i]!;
+      if (at < 0) {
+        this.slots[i] = next;
+        this.hashes[next] = h;
+        return -1;
+      }
+      if (this.hashes[at] === h && equal(this.states[at]!, s)) return at;
+    }
   }
+
+  private grow(): void {
+    const old = this.slots;
+    this.slots = new Int32Array(old.length * 2).fill(-1);
+    const mask = this.slots.length - 1;
+    for (const at of old) {
+      if (at < 0) continue;
+      let i = this.hashes[at]! & mask;
+      while (this.slots[i]! >= 0) i = (i + 1) & mask;
+      this.slots[i] = at;
+    }
+  }
+}
+
+function hash(s: Int32Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s[i]!, 0x01000193);
+  h ^= h >>> 15;
+  return Math.imul(h, 0x2c1b3c6d) >>> 0;
+}
+
+function equal(a: Int32Array, b: Int32Array): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function popcount(x: number): number {

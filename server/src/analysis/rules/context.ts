@@ -15,12 +15,19 @@ export interface RuleContext {
   stateBudget?: number;
   /** Where rules add up what they cost (benchmarks read it). */
   stats?: AnalysisStats;
+  /** Polled by long computations (the deadlock checker): true once the analysis is no longer wanted. */
+  shouldStop?: () => boolean;
 }
 
 export interface AnalysisStats {
   deadlockStates: number;
   deadlockMs: number;
   budgetExhausted: number;
+  /** Milliseconds spent in extraction and in building the topology, over all programs. */
+  extractMs?: number;
+  topologyMs?: number;
+  /** Milliseconds per rule id, over all programs. */
+  ruleMs?: Record<string, number>;
 }
 
 export type Rule = (ctx: RuleContext) => Finding[];

@@ -3,42 +3,58 @@
 // Precision first: processes of unknown count, code the analysis cannot see, operations on
 // objects it lost track of, or pools whose tasks it does not model make it stay silent; a budget
 // that runs out is said in the model's notes, never taken for safety.
+import { performance } from 'node:perf_hooks';
 import type { Finding } from '../../../../common/model';
 import { compile, TooLarge, type Automaton } from '../checker/automaton';
 import { Explorer, type Instance } from '../checker/explore';
 import type { ConstValue, Flow, ObjectSite, Op, ProcessRef } from '../facts';
 import type { RuleContext } from './context';
-import { finding, hasOpaqueCode, valueMatches } from './util';
+import { finding, valueMatches } from './util';
 
 /** States explored at most per program (the editor keeps this small; the CLI may raise it). */
 export const DEFAULT_STATE_BUDGET = 20_000;
+/**
+ * Time the exploration may take per program: far above what the state budget costs (well under a
+ * second), so it only stops explorations whose states are unusually expensive; then it says so.
+ */
+export const DEFAULT_TIME_BUDGET_MS = 5_000;
 const MAX_INSTANCES = 16;
 
 const DESCRIBE: Partial<Record<Op['kind'], string>> = {
   get: 'get()', put: 'put()', recv: 'recv()', acquire: 'acquire()', wait: 'wait()', join: 'join()', joinQueue: 'join()',
 };
 
-export function deadlock(ctx: RuleContext): Finding[] {
+/** The program as the checker sees it: its process instances and the explorer over them. */
+export interface CheckerModel {
+  instances: Instance[];
+  explorer: Explorer;
+}
+
+/**
+ * Builds the checker's model of a program, or undefined when the program is not checked (with a
+ * note saying why, where that is a limit of the checker rather than a reason to stay silent).
+ */
+export function checkerModel(ctx: Pick<RuleContext, 'extraction' | 'checker' | 'notes'>, symmetry = true): CheckerModel | undefined {
   const ex = ctx.extraction;
-  if (!ex.isEntry || hasOpaqueCode(ctx)) return [];
-  if (ex.ops.some((o) => o.obj.unknown && o.kind !== 'read' && o.kind !== 'write')) return [];
+  if (!ex.isEntry || ex.opaque.size > 0) return undefined;
+  if (ex.ops.some((o) => o.obj.unknown && o.kind !== 'read' && o.kind !== 'write')) return undefined;
   // Pool workers run whatever is submitted, whenever: their operations on shared objects are not
   // modelled, so a program whose pool tasks touch them is not checked.
-  if (ex.ops.some((o) => o.proc.kind !== 'main' && o.proc.role === 'pool-worker' && o.obj.kind !== 'pool')) return [];
+  if (ex.ops.some((o) => o.proc.kind !== 'main' && o.proc.role === 'pool-worker' && o.obj.kind !== 'pool')) return undefined;
   const instances: Instance[] = [];
   for (const [proc, flow] of ex.flows) {
     if (proc.kind !== 'main' && proc.role === 'pool-worker') continue;
     const m = proc.kind === 'main' ? 1 : proc.multiplicity;
     if (m === 'several') {
       // How many run is unknown: only matters if this process is ever started.
-      if (ex.ops.some((o) => o.kind === 'start' && o.obj === proc)) return [];
+      if (ex.ops.some((o) => o.kind === 'start' && o.obj === proc)) return undefined;
       continue;
     }
     let aut: Automaton;
     try {
       aut = compile(flow);
     } catch (err) {
-      if (err instanceof TooLarge) { ctx.notes?.push('deadlock: a process is too large to model; no deadlock check for this program'); return []; }
+      if (err instanceof TooLarge) { ctx.notes?.push('deadlock: a process is too large to model; no deadlock check for this program'); return undefined; }
       throw err;
     }
     for (let index = 0; index < m; index++) {
@@ -47,7 +63,7 @@ export function deadlock(ctx: RuleContext): Finding[] {
   }
   if (instances.length > MAX_INSTANCES) {
     ctx.notes?.push(`deadlock: ${instances.length} process instances is more than the checker models (${MAX_INSTANCES}); not checked`);
-    return [];
+    return undefined;
   }
   const relevant = ex.ops.filter((o) => instances.some((i) => i.proc === o.proc));
   // What a put or send carries, as far as the guards that test received values care: one of the
@@ -58,15 +74,28 @@ export function deadlock(ctx: RuleContext): Finding[] {
     if (op.arg?.t === 'const') return { v: op.arg.v };
     return constants.some((c) => valueMatches(op, c, ctx.checker) !== 'no') ? 'maybe' : 'item';
   };
-  const started = Date.now();
-  const result = new Explorer(instances, relevant, tokenOf).explore(ctx.stateBudget ?? DEFAULT_STATE_BUDGET);
+  return { instances, explorer: new Explorer(instances, relevant, tokenOf, symmetry) };
+}
+
+export function deadlock(ctx: RuleContext): Finding[] {
+  const ex = ctx.extraction;
+  const model = checkerModel(ctx);
+  if (!model) return [];
+  const { instances } = model;
+  const started = performance.now();
+  const result = model.explorer.explore({
+    maxStates: ctx.stateBudget ?? DEFAULT_STATE_BUDGET,
+    maxMs: DEFAULT_TIME_BUDGET_MS,
+    ...(ctx.shouldStop ? { shouldStop: ctx.shouldStop } : {}),
+  });
   if (ctx.stats) {
     ctx.stats.deadlockStates += result.states;
-    ctx.stats.deadlockMs += Date.now() - started;
+    ctx.stats.deadlockMs += performance.now() - started;
     if (result.exhausted) ctx.stats.budgetExhausted++;
   }
   if (result.exhausted) {
-    ctx.notes?.push(`deadlock: explored ${result.states} states of ${ex.entry.fileName.split('/').pop()} without finishing (budget); no claim either way`);
+    const why = result.exhausted === 'states' ? 'budget' : result.exhausted === 'time' ? 'time budget' : 'cancelled';
+    ctx.notes?.push(`deadlock: explored ${result.states} states of ${ex.entry.fileName.split('/').pop()} without finishing (${why}); no claim either way`);
   }
   return result.deadlocks.map((d) => {
     // Two sites running the same target are told apart by the variable that holds them.

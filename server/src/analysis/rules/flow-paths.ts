@@ -23,6 +23,11 @@ export interface PathDomain<S> {
   afterOnce?(entry: S[], after: S[]): S[];
   /** Sees, per loop and entry state, the states that come back to the head after one pass. */
   backEdge?(loop: Extract<Flow, { k: 'loop' }>, entry: S, back: S[]): void;
+  /**
+   * A pass of a fixpoint loop that went from `entry` to `back` can be repeated forever: the state
+   * that repetition ends in, to put at the head at once instead of every state on the way.
+   */
+  pump?(entry: S, back: S): S | undefined;
 }
 
 export interface Outcome<S> {
@@ -193,7 +198,8 @@ export class PathWalker<S> {
         exits.push(...o.brk);
         out.ret.push(...o.ret);
         out.thr.push(...o.thr);
-        for (const b of back) {
+        for (const b0 of back) {
+          const b = this.d.pump?.(s, b0) ?? b0;
           const k = this.d.key(b);
           if (!head.has(k)) {
             head.set(k, b);
@@ -246,14 +252,31 @@ export function maxAlongPaths(flow: Flow, pred: (op: Op) => boolean, start = 0, 
       return changed ? ['many'] : [...entry, ...after];
     },
     widen: (n) => (typeof n === 'number' && n > cap ? 'many' : n),
+    // Without a threshold nothing depends on the states between: an endless loop whose pass adds
+    // to the count reaches 'many' in one step rather than in up to 256 passes. (Every way out of
+    // the loop is open to every count, so the ends still include 'many' exactly when they did.)
+    ...(Number.isFinite(threshold) ? {} : {
+      pump: (entry: Count, back: Count): Count | undefined => (typeof entry === 'number' && (back === 'many' || back > entry) ? 'many' : undefined),
+    }),
   });
-  const ends = walker.ends(slice(flow, pred) ?? { k: 'seq', items: [] }, [start]);
+  const ends = walker.ends(slicedBy(flow, pred), [start]);
   let max = start;
   for (const n of ends) {
     if (n === 'many') return { max: 'many', ...(crossing ? { crossing } : {}) };
     if (n > max) max = n;
   }
   return { max, ...(crossing ? { crossing } : {}) };
+}
+
+const slices = new WeakMap<Flow, WeakMap<(op: Op) => boolean, Flow>>();
+
+/** `slice`, kept per flow and predicate: rules ask for the same count of a process several times. */
+function slicedBy(flow: Flow, keep: (op: Op) => boolean): Flow {
+  let byPred = slices.get(flow);
+  if (!byPred) slices.set(flow, (byPred = new WeakMap()));
+  let s = byPred.get(keep);
+  if (!s) byPred.set(keep, (s = slice(flow, keep) ?? { k: 'seq', items: [] }));
+  return s;
 }
 
 /**

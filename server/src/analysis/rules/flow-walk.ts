@@ -16,6 +16,8 @@ export interface Transfer<S> {
   key(s: S): string;
   /** The states after an operation; none when the process cannot get past it. */
   op(s: S, op: Op): S[];
+  /** False for operations that leave every state as it is (then `op` is not asked). */
+  changes?(op: Op): boolean;
   /** An exit taken in `s`. */
   exit(s: S, f: ExitFlow): S;
   /** A loop that may run zero times, skipped: what its body could have done is uncertain. */
@@ -42,10 +44,17 @@ const MAX_UNROLL = 8;
 /** Fixpoint rounds for loops of unknown count. */
 const MAX_ROUNDS = 64;
 
+/**
+ * What a branch tests, by branch: the same for every walker over a program's flows (each process
+ * gets its own walker, and their flows share the code of the functions they call).
+ */
+const condKeys = new WeakMap<BranchFlow, { key: string; flip: boolean } | null>();
+const symbolIds = new WeakMap<ts.Symbol, number>();
+let nextSymbolId = 0;
+const assigned = new WeakMap<ts.Symbol, boolean>();
+
 export class FlowWalker<S> {
   private steps = 0;
-  private readonly condKeys = new WeakMap<BranchFlow, { key: string; flip: boolean } | null>();
-  private readonly symbolIds = new Map<ts.Symbol, number>();
 
   constructor(
     private readonly t: Transfer<S>,
@@ -110,7 +119,7 @@ export class FlowWalker<S> {
     this.tick(ins.length);
     switch (f.k) {
       case 'op':
-        out.normal = this.uniq(ins.flatMap((s) => this.t.op(s, f.op)));
+        out.normal = this.uniq(this.t.changes && !this.t.changes(f.op) ? ins : ins.flatMap((s) => this.t.op(s, f.op)));
         return out;
       case 'seq': {
         let cur = ins;
@@ -246,7 +255,7 @@ export class FlowWalker<S> {
    */
   private condOf(f: BranchFlow): { key: string; flip: boolean } | undefined {
     if (f.alts.length !== 2) return undefined;
-    const cached = this.condKeys.get(f);
+    const cached = condKeys.get(f);
     if (cached !== undefined) return cached ?? undefined;
     let result: { key: string; flip: boolean } | null = null;
     if (f.guard) {
@@ -262,7 +271,7 @@ export class FlowWalker<S> {
       const ids: ts.Symbol[] = [];
       if (this.stable(e, ids) && ids.length > 0) result = { key: `c${ids.map((s) => this.symbolId(s)).join(',')}:${e.getText()}`, flip };
     }
-    this.condKeys.set(f, result);
+    condKeys.set(f, result);
     return result ?? undefined;
   }
 
@@ -295,8 +304,8 @@ export class FlowWalker<S> {
   }
 
   private symbolId(s: ts.Symbol): number {
-    let id = this.symbolIds.get(s);
-    if (id === undefined) this.symbolIds.set(s, (id = this.symbolIds.size));
+    let id = symbolIds.get(s);
+    if (id === undefined) symbolIds.set(s, (id = nextSymbolId++));
     return id;
   }
 }
@@ -336,6 +345,12 @@ function alternativesOf(items: Flow[]): Flow[] {
 
 /** Whether a parameter is assigned anywhere in its function. */
 function isAssigned(sym: ts.Symbol, param: ts.ParameterDeclaration, checker: ts.TypeChecker): boolean {
+  let known = assigned.get(sym);
+  if (known === undefined) assigned.set(sym, (known = searchAssignment(sym, param, checker)));
+  return known;
+}
+
+function searchAssignment(sym: ts.Symbol, param: ts.ParameterDeclaration, checker: ts.TypeChecker): boolean {
   const fn = param.parent;
   let found = false;
   const visit = (n: ts.Node): void => {

@@ -128,6 +128,59 @@ function compute(ex: Extraction, checker: ts.TypeChecker): ProcessPaths {
   const ambiguous = onOneOfSeveral;
   const holdId = (h: Hold): string => `${sid(h.lock)}.${oid(h.acq)}`;
   const isLockish = (s: ObjectSite): boolean => s.kind === 'lock' || s.kind === 'semaphore' || s.kind === 'condition';
+  // States are immutable and share their unchanged parts, and the walker asks for the key of the
+  // same state many times: each part's text is built once per object (main's map of started
+  // processes grows with the program, so rebuilding it per query was quadratic).
+  const cached = <T extends object>(make: (x: T) => string): ((x: T) => string) => {
+    const keys = new WeakMap<T, string>();
+    return (x) => {
+      let k = keys.get(x);
+      if (k === undefined) keys.set(x, (k = make(x)));
+      return k;
+    };
+  };
+  const holdsKey = cached<readonly Hold[]>((hs) => hs.map((h) => `${holdId(h)}${h.maybe ? '?' : ''}${h.exit ? `@${h.exit.pos}` : ''}`).join(','));
+  type Started = PState['started'];
+  const startedEntry = (p: ObjectSite, v: { op?: Op; maybe: boolean }): string => `${sid(p)}${v.maybe ? '?' : ''}${v.op ? oid(v.op) : ''}`;
+  // Main's map of started processes grows by one entry per start: its sorted entries are kept per
+  // map and derived from the previous map's (see withStarted), not sorted again each time.
+  const startedEntries = new WeakMap<Started, string[]>();
+  const entriesOf = (st: Started): string[] => {
+    let e = startedEntries.get(st);
+    if (!e) startedEntries.set(st, (e = [...st].map(([p, v]) => startedEntry(p, v)).sort()));
+    return e;
+  };
+  const startedKey = cached<Started>((st) => entriesOf(st).join(','));
+  const withStarted = (st: Started, p: ObjectSite, v: { op?: Op; maybe: boolean }): Started => {
+    const next = new Map(st);
+    next.set(p, v);
+    const entries = [...entriesOf(st)];
+    const was = st.get(p);
+    if (was) entries.splice(entries.indexOf(startedEntry(p, was)), 1);
+    const add = startedEntry(p, v);
+    let lo = 0;
+    let hi = entries.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (entries[mid]! < add) lo = mid + 1;
+      else hi = mid;
+    }
+    entries.splice(lo, 0, add);
+    startedEntries.set(next, entries);
+    return next;
+  };
+  const liveKey = cached<readonly ObjectSite[]>((l) => l.map(sid).sort().join(','));
+  const readsKey = cached<PState['reads']>((r) => [...r].map(([k, m]) => `${k}=${oid(m.op)}:${m.holds.map(holdId).join('+')}`).sort().join(','));
+  const decisionsKey = cached<PState['decisions']>((ds) => ds.map((d) => `${d.key}${d.value ? 1 : 0}`).join(','));
+  const stateKeys = new WeakMap<PState, string>();
+  const stateKey = (s: PState): string => {
+    let k = stateKeys.get(s);
+    if (k === undefined) {
+      k = `${holdsKey(s.holds)}|${startedKey(s.started)}|${liveKey(s.live)}|${readsKey(s.reads)}|${decisionsKey(s.decisions)}`;
+      stateKeys.set(s, k);
+    }
+    return k;
+  };
 
   for (const [proc, flow0] of ex.flows) {
     // A pool worker runs its tasks one after another, any number of them.
@@ -135,14 +188,18 @@ function compute(ex: Extraction, checker: ts.TypeChecker): ProcessPaths {
       ? { k: 'loop', count: 'several', body: flow0.body } : flow0;
     const events: (() => void)[] = [];
     const t: Transfer<PState> = {
-      key: (s) => [
-        s.holds.map((h) => `${holdId(h)}${h.maybe ? '?' : ''}${h.exit ? `@${h.exit.pos}` : ''}`).join(','),
-        [...s.started].map(([p, v]) => `${sid(p)}${v.maybe ? '?' : ''}${v.op ? oid(v.op) : ''}`).sort().join(','),
-        s.live.map(sid).sort().join(','),
-        [...s.reads].map(([k, r]) => `${k}=${oid(r.op)}:${r.holds.map(holdId).join('+')}`).sort().join(','),
-        s.decisions.map((d) => `${d.key}${d.value ? 1 : 0}`).join(','),
-      ].join('|'),
+      key: stateKey,
       op: (s, op) => transfer(s, op),
+      // Exactly the operations `transfer` does not return unchanged for (most are queue traffic).
+      changes: (op) => {
+        switch (op.kind) {
+          case 'acquire': case 'release': return isLockish(op.obj);
+          case 'start': case 'join': return op.obj.kind === 'process';
+          case 'read': return SHARED_KINDS.has(op.obj.kind) && isPlainRead(op);
+          case 'write': return SHARED_KINDS.has(op.obj.kind) && isModifyingWrite(op);
+          default: return false;
+        }
+      },
       exit: (s, f: ExitFlow) => {
         if (!f.node || !s.holds.some((h) => !h.maybe && !h.exit)) return s;
         return { ...s, holds: s.holds.map((h) => (h.maybe || h.exit ? h : { ...h, exit: f.node! })) };
@@ -155,9 +212,7 @@ function compute(ex: Extraction, checker: ts.TypeChecker): ProcessPaths {
           } else if (op.kind === 'release' && next.holds.some((h) => h.lock === op.obj && !h.maybe)) {
             next = { ...next, holds: next.holds.map((h) => (h.lock === op.obj ? { ...h, maybe: true } : h)) };
           } else if (op.kind === 'start' && op.obj.kind === 'process' && !next.started.has(op.obj)) {
-            const started = new Map(next.started);
-            started.set(op.obj, { maybe: true });
-            next = { ...next, started };
+            next = { ...next, started: withStarted(next.started, op.obj, { maybe: true }) };
           }
         }
         return next;
@@ -215,8 +270,7 @@ function compute(ex: Extraction, checker: ts.TypeChecker): ProcessPaths {
             events.push(() => out.startTwice.push({ proc, op, first }));
           }
           for (const x of s.live) out.coLive.add(pairKey(sid(x), sid(obj)));
-          const started = new Map(s.started);
-          started.set(obj, { op: st?.op ?? op, maybe: false });
+          const started = withStarted(s.started, obj, { op: st?.op ?? op, maybe: false });
           return [{ ...s, started, live: s.live.includes(obj) ? s.live : [...s.live, obj] }];
         }
         case 'join': {

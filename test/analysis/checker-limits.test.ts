@@ -1,0 +1,53 @@
+// The deadlock checker is bounded and can be stopped: a state budget, a time budget, and a stop
+// hook the caller polls (an editor that no longer wants the result). Each says so in the model's
+// notes instead of claiming anything.
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { analyzeFiles, analyzePrograms } from '../../server/src/analysis/analyze';
+import { createProgram } from '../../server/src/analysis/program';
+import { checkerModel } from '../../server/src/analysis/rules/deadlock';
+import { ROOT } from '../helpers/paths';
+
+// Four workers looping 25 times over one lock: more states than the default budget.
+const BIG = path.join(ROOT, 'test/fixtures/rules/unsynchronized-update/good-value.ts');
+
+function explorer() {
+  const program = createProgram({ rootNames: [BIG] });
+  const [r] = analyzePrograms(program, { rootDir: ROOT, files: [BIG] });
+  assert.ok(r);
+  const m = checkerModel({ extraction: r.extraction, checker: program.getTypeChecker() });
+  assert.ok(m);
+  return m.explorer;
+}
+
+describe('deadlock checker limits', () => {
+  it('stops at the state budget', () => {
+    const r = explorer().explore({ maxStates: 1000 });
+    assert.equal(r.exhausted, 'states');
+    assert.ok(r.states > 1000 && r.states < 1100, String(r.states));
+  });
+
+  it('stops at the time budget', () => {
+    const r = explorer().explore({ maxStates: 1_000_000, maxMs: 0 });
+    assert.equal(r.exhausted, 'time');
+    assert.ok(r.states < 2000, `stopped at the first look at the clock: ${r.states}`);
+    assert.deepEqual(r.deadlocks, []);
+  });
+
+  it('stops when the caller no longer wants the result', () => {
+    let asked = 0;
+    const r = explorer().explore({ maxStates: 1_000_000, shouldStop: () => ++asked >= 3 });
+    assert.equal(r.exhausted, 'cancelled');
+    assert.equal(asked, 3);
+    assert.ok(r.states < 5000, String(r.states));
+  });
+
+  it('says in the notes that a stopped search claims nothing', () => {
+    const stopped = analyzeFiles([BIG], { rootDir: ROOT, shouldStop: () => true });
+    assert.ok(stopped.notes?.some((n) => /good-value\.ts without finishing \(cancelled\); no claim either way/.test(n)), JSON.stringify(stopped.notes));
+    const budget = analyzeFiles([BIG], { rootDir: ROOT });
+    assert.ok(budget.notes?.some((n) => /explored 20001 states of good-value\.ts without finishing \(budget\)/.test(n)), JSON.stringify(budget.notes));
+    assert.deepEqual(stopped.findings, budget.findings, 'the other rules are not affected');
+  });
+});
