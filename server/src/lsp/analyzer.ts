@@ -4,6 +4,7 @@
 // main thread only speaks LSP.
 import { Worker } from 'node:worker_threads';
 import type { TopologyModel } from '../../../common/model';
+import type { HoverFacts } from './hover-facts';
 import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol';
 
 export interface AnalyzerOptions {
@@ -23,15 +24,23 @@ export interface DocumentSnapshot {
   text: string;
 }
 
+export type Failure = { ok: false; ms: number; reason: 'error' | 'timeout' | 'crashed'; message: string };
+
 export type AnalysisResult =
-  | { ok: true; model: TopologyModel; ms: number; files: number; entries: number; programMs: number; skipped?: string }
-  | { ok: false; ms: number; reason: 'error' | 'timeout' | 'crashed'; message: string };
+  | { ok: true; model: TopologyModel; ms: number; files: number; entries: number; programMs: number; skipped?: string; facts: HoverFacts }
+  | Failure;
+
+export type WorkspaceResult =
+  | { ok: true; models: { root: string; model: TopologyModel }[]; ms: number; files: number; programs: number }
+  | Failure;
+
+type Outcome = (Extract<FromWorker, { type: 'result' | 'workspace-result' }> & { ok: true }) | Failure;
 
 interface Job {
   id: number;
   started: number;
   timer: NodeJS.Timeout;
-  resolve(result: AnalysisResult): void;
+  resolve(result: Outcome): void;
 }
 
 export class Analyzer {
@@ -70,7 +79,22 @@ export class Analyzer {
    * Analyzes `file` with `docs` as the open documents (what is not among them is read from
    * disk). One at a time: the caller waits for the previous result.
    */
-  run(file: string, docs: readonly DocumentSnapshot[]): Promise<AnalysisResult> {
+  async run(file: string, docs: readonly DocumentSnapshot[]): Promise<AnalysisResult> {
+    const r = await this.start(file, docs, (id, set, drop) => ({ type: 'analyze', id, file, set, drop }));
+    if (!r.ok) return r;
+    if (r.type === 'result') return { ok: true, model: r.model, ms: r.ms, files: r.files, entries: r.entries, programMs: r.programMs, facts: r.facts, ...(r.skipped ? { skipped: r.skipped } : {}) };
+    throw new Error('the analysis worker answered a file analysis with a workspace result');
+  }
+
+  /** Analyzes every program of every workspace folder, with `docs` as the open documents. */
+  async runWorkspace(docs: readonly DocumentSnapshot[]): Promise<WorkspaceResult> {
+    const r = await this.start('the workspace', docs, (id, set, drop) => ({ type: 'analyze-workspace', id, set, drop }));
+    if (!r.ok) return r;
+    if (r.type === 'workspace-result') return { ok: true, models: r.models, ms: r.ms, files: r.files, programs: r.programs };
+    throw new Error('the analysis worker answered a workspace analysis with a file result');
+  }
+
+  private start(what: string, docs: readonly DocumentSnapshot[], message: (id: number, set: { file: string; text: string }[], drop: string[]) => ToWorker): Promise<Outcome> {
     if (this.job) return Promise.reject(new Error('an analysis is already running'));
     const worker = this.ensureWorker();
     const set: { file: string; text: string }[] = [];
@@ -86,15 +110,15 @@ export class Analyzer {
     for (const f of drop) this.sent.delete(f);
     const id = this.nextId++;
     this.analyses++;
-    return new Promise<AnalysisResult>((resolve) => {
+    return new Promise<Outcome>((resolve) => {
       const started = Date.now();
       const timer = setTimeout(() => {
-        this.opts.log(`the analysis of ${file} ran longer than ${this.opts.timeoutMs} ms: stopping it`);
+        this.opts.log(`the analysis of ${what} ran longer than ${this.opts.timeoutMs} ms: stopping it`);
         this.finish(id, { ok: false, ms: Date.now() - started, reason: 'timeout', message: `stopped after ${this.opts.timeoutMs} ms` });
         this.discardWorker();
       }, this.opts.timeoutMs);
       this.job = { id, started, timer, resolve };
-      worker.postMessage({ type: 'analyze', id, file, set, drop } satisfies ToWorker);
+      worker.postMessage(message(id, set, drop));
     });
   }
 
@@ -102,7 +126,7 @@ export class Analyzer {
     this.discardWorker();
   }
 
-  private finish(id: number, result: AnalysisResult): void {
+  private finish(id: number, result: Outcome): void {
     const job = this.job;
     if (!job || job.id !== id) return;
     clearTimeout(job.timer);
@@ -130,8 +154,8 @@ export class Analyzer {
     worker.on('message', (msg: FromWorker) => {
       if (msg.type !== 'log') this.workerHeapMb = msg.heapMb;
       if (msg.type === 'log') this.opts.log(msg.message);
-      else if (msg.type === 'result') this.finish(msg.id, { ok: true, model: msg.model, ms: msg.ms, files: msg.files, entries: msg.entries, programMs: msg.programMs, ...(msg.skipped ? { skipped: msg.skipped } : {}) });
-      else this.finish(msg.id, { ok: false, ms: msg.ms, reason: 'error', message: msg.message });
+      else if (msg.type === 'failed') this.finish(msg.id, { ok: false, ms: msg.ms, reason: 'error', message: msg.message });
+      else this.finish(msg.id, { ...msg, ok: true });
       if (msg.type === 'failed' && msg.stack) this.opts.log(msg.stack);
     });
     const gone = (why: string): void => {

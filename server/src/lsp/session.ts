@@ -23,6 +23,8 @@ import ts from 'typescript';
 import { emptyModel, type TopologyModel } from '../../../common/model';
 import { analyzePrograms, mergeModels, programsContaining } from '../analysis/analyze';
 import { ConfigError, DEFAULT_OPTIONS, findTsconfig, isSourceFile, listSourceFiles, readTsconfig } from '../analysis/program';
+import { Locator } from '../analysis/topology';
+import { hoverFacts, type HoverFacts } from './hover-facts';
 
 /** A project without tsconfig.json: at most this many of its folder's source files take part. */
 export const MAX_WORKSPACE_FILES = 3000;
@@ -53,6 +55,15 @@ export interface AnalysisOutcome {
   programMs: number;
   /** Why the file was not analyzed, when it was not. */
   skipped?: string;
+  /** What hovers say beyond the model (sentinels per queue). */
+  facts: HoverFacts;
+}
+
+/** The whole workspace's analysis (the `workspace` diagnostics scope): one model per folder. */
+export interface WorkspaceOutcome {
+  models: { root: string; model: TopologyModel }[];
+  files: number;
+  programs: number;
 }
 
 interface CachedSourceFile {
@@ -139,7 +150,7 @@ export class AnalysisSession {
   private analyzeOnce(file: string): AnalysisOutcome {
     const root = this.rootFor(file);
     const rootUri = pathToFileURL(root).href;
-    if (!isSourceFile(file)) return { model: emptyModel(rootUri), files: 0, entries: 0, programMs: 0 };
+    if (!isSourceFile(file)) return { model: emptyModel(rootUri), files: 0, entries: 0, programMs: 0, facts: {} };
     const started = performance.now();
     const project = this.projectOf(file, root);
     const files = [...new Set([...project.files.map((f) => path.resolve(f)), file])];
@@ -159,7 +170,7 @@ export class AnalysisSession {
     if (skipped) {
       return {
         model: { ...emptyModel(rootUri), notes: [`${path.basename(file)} is not analyzed: ${skipped}`] },
-        files: program.getSourceFiles().length, entries: 0, programMs: Math.round(performance.now() - started), skipped,
+        files: program.getSourceFiles().length, entries: 0, programMs: Math.round(performance.now() - started), skipped, facts: {},
       };
     }
     const entries = this.entriesReaching(program, files, file);
@@ -168,8 +179,57 @@ export class AnalysisSession {
       rootDir: root, files: entries, shimModules: this.settings.shimModules,
       ...(this.settings.stateBudget ? { stateBudget: this.settings.stateBudget } : {}),
     });
-    const model = mergeModels(rootUri, programsContaining(results, file).map((r) => r.model));
-    return { model, files: program.getSourceFiles().length, entries: entries.length, programMs };
+    const mine = programsContaining(results, file);
+    const model = mergeModels(rootUri, mine.map((r) => r.model));
+    const facts = hoverFacts(mine, program.getTypeChecker(), new Locator(root));
+    return { model, files: program.getSourceFiles().length, entries: entries.length, programMs, facts };
+  }
+
+  /**
+   * Every program of every workspace folder: each project (a tsconfig.json, or the folder as an
+   * inferred project) with all of its files as entries. Throws what the analysis throws.
+   */
+  analyzeWorkspace(): WorkspaceOutcome {
+    try {
+      return this.analyzeWorkspaceOnce();
+    } catch (err) {
+      // As in `analyze`: leave out the files nested too deep to follow, and try once more.
+      if (this.excludeDeepFiles() === 0) throw err;
+      this.programs.clear();
+      return this.analyzeWorkspaceOnce();
+    }
+  }
+
+  private analyzeWorkspaceOnce(): WorkspaceOutcome {
+    const models: WorkspaceOutcome['models'] = [];
+    let files = 0;
+    let programs = 0;
+    for (const root of this.workspaceFolders) {
+      // Open documents count even when the folder walk does not list them (new, unsaved files).
+      const listed = new Set(this.folderFiles(root).map((f) => path.resolve(f)));
+      for (const doc of this.docs.keys()) if (this.rootFor(doc) === root && isSourceFile(doc)) listed.add(doc);
+      const projects = new Map<string, { files: string[]; options: ts.CompilerOptions; members: string[] }>();
+      for (const file of listed) {
+        const project = this.projectOf(file, root);
+        let p = projects.get(project.key);
+        if (!p) projects.set(project.key, (p = { files: project.files.map((f) => path.resolve(f)), options: this.optionsFor(file, root), members: [] }));
+        p.members.push(file);
+      }
+      const results: TopologyModel[] = [];
+      for (const [key, p] of projects) {
+        const program = this.program(key, [...new Set([...p.files, ...p.members])], p.options);
+        // Files left out (unparsable, nested too deep) are not entries.
+        const entries = p.members.filter((f) => !this.excluded.has(f));
+        results.push(...analyzePrograms(program, {
+          rootDir: root, files: entries, shimModules: this.settings.shimModules,
+          ...(this.settings.stateBudget ? { stateBudget: this.settings.stateBudget } : {}),
+        }).map((r) => r.model));
+        files += entries.length;
+        programs++;
+      }
+      models.push({ root, model: mergeModels(pathToFileURL(root).href, results) });
+    }
+    return { models, files, programs };
   }
 
   /**

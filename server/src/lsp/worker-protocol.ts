@@ -1,5 +1,6 @@
 // Messages between the language server's main thread (LSP) and its analysis worker thread.
 import type { TopologyModel } from '../../../common/model';
+import type { HoverFacts } from './hover-facts';
 
 export interface WorkerInit {
   workspaceFolders: string[];
@@ -16,12 +17,15 @@ export type ToWorker =
     /** Documents closed (or grown too large) since the last message. */
     drop: string[];
   }
+  /** Every program of every workspace folder (the `workspace` diagnostics scope). */
+  | { type: 'analyze-workspace'; id: number; set: { file: string; text: string }[]; drop: string[] }
   | { type: 'settings'; shimModules: string[]; stateBudget?: number }
   /** Files changed on disk: read tsconfig files and folder listings again. */
   | { type: 'files-changed' };
 
 /** Worker -> main. */
 export type FromWorker =
-  | { type: 'result'; id: number; model: TopologyModel; ms: number; files: number; entries: number; programMs: number; skipped?: string; heapMb: number }
+  | { type: 'result'; id: number; model: TopologyModel; ms: number; files: number; entries: number; programMs: number; skipped?: string; facts: HoverFacts; heapMb: number }
+  | { type: 'workspace-result'; id: number; models: { root: string; model: TopologyModel }[]; ms: number; files: number; programs: number; heapMb: number }
   | { type: 'failed'; id: number; ms: number; message: string; stack?: string; heapMb: number }
   | { type: 'log'; message: string };

@@ -26,13 +26,19 @@ function main(): void {
       case 'files-changed':
         session.invalidateListings();
         return;
-      case 'analyze': {
+      case 'analyze':
+      case 'analyze-workspace': {
         for (const file of msg.drop) session.removeDocument(file);
         for (const d of msg.set) session.setDocument(d.file, d.text);
         const started = performance.now();
         try {
-          const outcome = session.analyze(msg.file);
-          post({ type: 'result', id: msg.id, ms: Math.round(performance.now() - started), ...outcome, heapMb: heapMb() });
+          if (msg.type === 'analyze') {
+            const outcome = session.analyze(msg.file);
+            post({ type: 'result', id: msg.id, ms: Math.round(performance.now() - started), ...outcome, heapMb: heapMb() });
+          } else {
+            const outcome = session.analyzeWorkspace();
+            post({ type: 'workspace-result', id: msg.id, ms: Math.round(performance.now() - started), ...outcome, heapMb: heapMb() });
+          }
           setImmediate(collectIfGrown);
         } catch (err) {
           // TypeScript may have thrown half-way through binding a file (a stack overflow on a
