@@ -42,6 +42,8 @@ function overlaps(a: Range, b: Range): boolean {
 
 /** Past this length a finding's message is shown as a summary line and the explanation below it. */
 export const FIRST_LINE_MAX = 100;
+/** A summary that ends at a colon may run a little longer than a line broken elsewhere. */
+const SUMMARY_MAX = 120;
 
 /**
  * A diagnostic's text: the Problems view and the squiggle's hover lead with the first line, so a
@@ -52,6 +54,7 @@ export function diagnosticMessage(message: string): string {
   let depth = 0;
   let quoted = false;
   let lastComma = -1;
+  let lastSpace = -1;
   for (let i = 0; i < message.length - 1; i++) {
     const c = message[i]!;
     if (c === '"') quoted = !quoted;
@@ -59,12 +62,14 @@ export function diagnosticMessage(message: string): string {
     else if (!quoted && c === ')') depth = Math.max(0, depth - 1);
     else if (!quoted && depth === 0 && message[i + 1] === ' ') {
       // "Deadlock: …" is a label, not a summary: the summary ends at a later colon.
-      if (c === ':' && i >= 12 && i <= FIRST_LINE_MAX) return twoLines(message.slice(0, i), message.slice(i + 2));
+      if (c === ':' && i >= 12 && i <= SUMMARY_MAX) return twoLines(message.slice(0, i), message.slice(i + 2));
       if (c === ',' && i < FIRST_LINE_MAX) lastComma = i;
     }
+    if (c === ' ' && i <= FIRST_LINE_MAX) lastSpace = i;
   }
-  // No summary: break the list of what happens after its last item that fits.
-  return lastComma > 0 ? twoLines(message.slice(0, lastComma + 1), message.slice(lastComma + 2)) : message;
+  // No summary: break a list of what happens after its last item that fits, else between words.
+  if (lastComma > 0) return twoLines(message.slice(0, lastComma + 1), message.slice(lastComma + 2));
+  return `${message.slice(0, lastSpace)}\n${message.slice(lastSpace + 1)}`;
 }
 
 function twoLines(first: string, rest: string): string {
