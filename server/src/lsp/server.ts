@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
-  CodeActionKind, createConnection, DiagnosticRefreshRequest, DidChangeWatchedFilesNotification, DocumentDiagnosticReportKind, ErrorCodes, FileChangeType, LSPErrorCodes,
+  CodeActionKind, createConnection, DiagnosticRefreshRequest, DidChangeWatchedFilesNotification, DocumentDiagnosticReportKind, DocumentDiagnosticRequest, ErrorCodes, FileChangeType, LSPErrorCodes,
   ProposedFeatures, ResponseError, TextDocuments, TextDocumentSyncKind, type CancellationToken, type Connection, type Diagnostic,
   type DocumentDiagnosticReport, type WorkspaceDocumentDiagnosticReport, type WorkspaceDiagnosticReport,
 } from 'vscode-languageserver/node';
@@ -112,6 +112,10 @@ export function startServer(connection: Connection): void {
   let debounceMs = DEFAULT_DEBOUNCE_MS;
   let refreshSupport = false;
   let watchFiles = false;
+  /** The client registers the diagnostic provider when told to: it follows the scope setting. */
+  let dynamicDiagnostics = false;
+  let registeredScope: DiagnosticsScope | undefined;
+  let registration: Promise<{ dispose(): void } | undefined> = Promise.resolve(undefined);
   let analyzer: Analyzer | undefined;
 
   let generation = 0;
@@ -136,6 +140,7 @@ export function startServer(connection: Connection): void {
     if (isCount(init.debounceMs)) debounceMs = init.debounceMs;
     refreshSupport = params.capabilities.workspace?.diagnostics?.refreshSupport === true;
     watchFiles = params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
+    dynamicDiagnostics = params.capabilities.textDocument?.diagnostic?.dynamicRegistration === true;
     analyzer = new Analyzer({
       script: path.join(__dirname, 'analysis-worker.js'),
       workspaceFolders,
@@ -146,7 +151,8 @@ export function startServer(connection: Connection): void {
     return {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
-        diagnosticProvider: { interFileDependencies: true, workspaceDiagnostics: true },
+        // Registered once the settings are known (registerDiagnostics) when the client can.
+        ...(dynamicDiagnostics ? {} : { diagnosticProvider: { interFileDependencies: true, workspaceDiagnostics: true } }),
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, `${CodeActionKind.SourceFixAll}.processTopology`] },
         hoverProvider: true,
         codeLensProvider: { resolveProvider: false },
@@ -163,12 +169,36 @@ export function startServer(connection: Connection): void {
         watchers: [{ globPattern: '**/*.{ts,tsx,mts,cts,js,jsx,mjs,cjs}' }, { globPattern: '**/{tsconfig.json,package.json}' }],
       }).catch(() => undefined);
     }
-    void refreshSettings();
+    void refreshSettings().then(registerDiagnostics);
   });
 
   connection.onDidChangeConfiguration(() => {
-    void refreshSettings().then(() => refresh());
+    void refreshSettings().then(() => {
+      registerDiagnostics();
+      refresh();
+    });
   });
+
+  /**
+   * Registers the diagnostic provider with workspace diagnostics only in the `workspace` scope:
+   * a client that pulls workspace diagnostics keeps a closed file's problems (they are the
+   * workspace's), where with open files only they must go when the file closes.
+   */
+  function registerDiagnostics(): void {
+    if (!dynamicDiagnostics || registeredScope === settings.diagnosticsScope) return;
+    const scope = (registeredScope = settings.diagnosticsScope);
+    registration = registration.then(async (old) => {
+      old?.dispose();
+      try {
+        return await connection.client.register(DocumentDiagnosticRequest.type, {
+          documentSelector: null, interFileDependencies: true, workspaceDiagnostics: scope === 'workspace',
+        });
+      } catch (err) {
+        connection.console.error(`could not register the diagnostics: ${err instanceof Error ? err.message : String(err)}`);
+        return undefined;
+      }
+    });
+  }
 
   connection.onDidChangeWatchedFiles((params) => {
     for (const c of params.changes) {
@@ -430,6 +460,11 @@ export function startServer(connection: Connection): void {
   }
 
   connection.languages.diagnostics.on(async (params, token): Promise<DocumentDiagnosticReport> => {
+    const uri = params.textDocument.uri;
+    if (!documents.get(uri) && settings.diagnosticsScope === 'workspace' && !deleted.has(uri)) {
+      // A file just closed, in the workspace scope: its problems are the workspace analysis's.
+      return { kind: DocumentDiagnosticReportKind.Full, items: workspaceComputed?.files.get(uri)?.items ?? [] };
+    }
     const c = await modelOf(params.textDocument.uri, token);
     const items = c ? diagnosticsFor(c.model, params.textDocument.uri, docsBase) : [];
     return { kind: DocumentDiagnosticReportKind.Full, items };

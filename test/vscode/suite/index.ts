@@ -1,13 +1,17 @@
 // The integration suite that runs INSIDE a real VS Code extension host (code-server here, or
-// @vscode/test-electron elsewhere). It exports run(), as the VS Code test runners expect.
+// @vscode/test-electron elsewhere). It exports run(), as the VS Code test runners expect. An
+// untrusted workspace (Restricted Mode) gets the suite written for it.
 import * as path from 'node:path';
 import Mocha from 'mocha';
+import * as vscode from 'vscode';
 import { registerTests } from './extension.tests';
+import { registerUntrustedTests } from './untrusted.tests';
 
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', timeout: 120_000, color: false, reporter: 'spec' });
   mocha.suite.emit('pre-require', globalThis, path.join(__dirname, 'extension.tests.js'), mocha);
-  registerTests();
+  if (vscode.workspace.isTrusted) registerTests();
+  else registerUntrustedTests();
   return new Promise((resolve, reject) => {
     mocha.run((failures) => (failures > 0 ? reject(new Error(`${failures} tests failed`)) : resolve()));
   });
