@@ -199,6 +199,24 @@ export function registerTests(): void {
       }
     });
 
+    it('lists the problems of files that are not open with the workspace scope, and drops them when it is turned off', async () => {
+      // Files no test opens: their problems can only come from the workspace analysis.
+      const ticket = workspaceFile('ticket-office.ts');
+      const counter = workspaceFile('manager-counter.ts');
+      assert.ok(!vscode.workspace.textDocuments.some((d) => d.uri.toString() === ticket.toString()));
+      assert.deepEqual(findings(ticket), []);
+      const config = vscode.workspace.getConfiguration('processTopology');
+      await config.update('diagnostics.scope', 'workspace', vscode.ConfigurationTarget.Workspace);
+      try {
+        await until('shared-file-race in the closed ticket-office.ts', () => findings(ticket).find((d) => codeOf(d) === 'shared-file-race'), 60_000);
+        await until('unsynchronized-update in the closed manager-counter.ts', () => findings(counter).find((d) => codeOf(d) === 'unsynchronized-update'), 60_000);
+      } finally {
+        await config.update('diagnostics.scope', undefined, vscode.ConfigurationTarget.Workspace);
+      }
+      await until('the closed files\' problems to go', () => (findings(ticket).length + findings(counter).length === 0 ? true : undefined), 60_000);
+      console.log('workspace scope: closed files listed, then dropped');
+    });
+
     it('steps through a deadlock trace in the editor from the code action', async () => {
       const doc = await open('deadlock/bad-notify-before-wait.ts');
       const diag = await until('the deadlock diagnostic', () => findings(doc.uri).find((d) => codeOf(d) === 'deadlock'));
