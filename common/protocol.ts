@@ -79,6 +79,8 @@ export interface ServerInfo {
   pid: number;
   /** Analyses started since the server started. */
   analyses: number;
+  /** Analyses given up because a newer edit replaced the text they were analyzing. */
+  cancelledAnalyses: number;
   /** Analysis threads started: 1, plus one per replacement after a timeout or crash. */
   workersStarted: number;
   /** The edit generation: it grows with every open, change and close. */

@@ -23,6 +23,18 @@ export interface AnalyzeOptions {
   stateBudget?: number;
   /** Filled with what the rules cost, when given. */
   stats?: AnalysisStats;
+  /**
+   * Asked between programs and between rules: true stops the analysis with `AnalysisCancelled`
+   * (the language server's analysis of a text that a newer edit replaced).
+   */
+  isCancelled?: () => boolean;
+}
+
+/** Thrown when `AnalyzeOptions.isCancelled` says to stop. */
+export class AnalysisCancelled extends Error {
+  constructor() {
+    super('the analysis was cancelled');
+  }
 }
 
 /** One program: an entry module with what it imports, or a module no entry reaches, on its own. */
@@ -51,12 +63,18 @@ export function analyzePrograms(program: ts.Program, opts: AnalyzeOptions): Prog
       checker, extraction, topology, locator, notes,
       ...(opts.stateBudget ? { stateBudget: opts.stateBudget } : {}), ...(opts.stats ? { stats: opts.stats } : {}),
     };
-    const findings = mostSpecific([...RULES.values()].flatMap((rule) => rule(ctx)));
+    const all: Finding[] = [];
+    for (const rule of RULES.values()) {
+      if (opts.isCancelled?.()) throw new AnalysisCancelled();
+      for (const f of rule(ctx)) all.push(f);
+    }
+    const findings = mostSpecific(all);
     const model: TopologyModel = { version: MODEL_VERSION, root, nodes: topology.nodes, edges: topology.edges, findings: findings.sort(compareFindings) };
     if (notes.length > 0) model.notes = notes;
     results.push({ extraction, model });
   };
   for (const sf of sources) {
+    if (opts.isCancelled?.()) throw new AnalysisCancelled();
     const extraction = new Extractor(checker, shim).extract(sf);
     if (extraction.sites.length > 0 || extraction.ops.length > 0) run(extraction);
   }
@@ -64,6 +82,7 @@ export function analyzePrograms(program: ts.Program, opts: AnalyzeOptions): Prog
   const names = [SHIM_PACKAGE, ...(opts.shimModules ?? [])];
   for (const sf of sources) {
     if (reached.has(sf) || !names.some((n) => sf.text.includes(n))) continue;
+    if (opts.isCancelled?.()) throw new AnalysisCancelled();
     const extraction = new Extractor(checker, shim).extractModule(sf);
     if (extraction.ops.length > 0) run(extraction);
   }

@@ -24,7 +24,7 @@ export interface DocumentSnapshot {
   text: string;
 }
 
-export type Failure = { ok: false; ms: number; reason: 'error' | 'timeout' | 'crashed'; message: string };
+export type Failure = { ok: false; ms: number; reason: 'error' | 'timeout' | 'crashed' | 'cancelled'; message: string };
 
 export type AnalysisResult =
   | { ok: true; model: TopologyModel; ms: number; files: number; entries: number; programMs: number; skipped?: string; facts: HoverFacts }
@@ -50,9 +50,12 @@ export class Analyzer {
   private settings: Extract<ToWorker, { type: 'settings' }> | undefined;
   private job: Job | undefined;
   private nextId = 1;
-  /** Workers started (1 + replacements) and analyses run, for the server-info request. */
+  /** Workers started (1 + replacements), analyses started and given up, for the server-info request. */
   workersStarted = 0;
   analyses = 0;
+  cancelled = 0;
+  /** The current worker's cancellation cell (see WorkerInit.cancel). */
+  private cancelCell: Int32Array | undefined;
   /** The analysis thread's heap in use after its last analysis, in MB. */
   workerHeapMb = 0;
 
@@ -122,6 +125,11 @@ export class Analyzer {
     });
   }
 
+  /** Gives up the running analysis at its next check (between programs and rules). */
+  cancel(): void {
+    if (this.job && this.cancelCell) Atomics.store(this.cancelCell, 0, this.job.id);
+  }
+
   dispose(): void {
     this.discardWorker();
   }
@@ -136,7 +144,9 @@ export class Analyzer {
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
-    const workerData: WorkerInit = { workspaceFolders: this.opts.workspaceFolders };
+    const cancel = new SharedArrayBuffer(4);
+    this.cancelCell = new Int32Array(cancel);
+    const workerData: WorkerInit = { workspaceFolders: this.opts.workspaceFolders, cancel };
     const worker = new Worker(this.opts.script, {
       workerData,
       resourceLimits: { maxOldGenerationSizeMb: this.opts.memoryMb },
@@ -155,6 +165,10 @@ export class Analyzer {
       if (msg.type !== 'log') this.workerHeapMb = msg.heapMb;
       if (msg.type === 'log') this.opts.log(msg.message);
       else if (msg.type === 'failed') this.finish(msg.id, { ok: false, ms: msg.ms, reason: 'error', message: msg.message });
+      else if (msg.type === 'cancelled') {
+        this.cancelled++;
+        this.finish(msg.id, { ok: false, ms: msg.ms, reason: 'cancelled', message: 'cancelled' });
+      }
       else this.finish(msg.id, { ...msg, ok: true });
       if (msg.type === 'failed' && msg.stack) this.opts.log(msg.stack);
     });

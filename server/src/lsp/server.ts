@@ -8,7 +8,8 @@
 // - One analysis at a time, always of the latest text: edits that arrive while one runs, or
 //   within `debounceMs` of each other, are analyzed once, after the last of them.
 // - A cancelled request (the client cancels when the document changes) is answered at once with
-//   RequestCancelled; its analysis is not started if no other request still wants it.
+//   RequestCancelled; its analysis is not started if no other request still wants it, and is
+//   given up (at its next check, between programs and rules) if it runs and a newer edit came.
 // - An analysis that runs longer than `analysisTimeoutMs` is stopped (its thread is replaced),
 //   answered with an empty model, and reported in the status item.
 // - With the `workspace` diagnostics scope, workspace diagnostics are a long poll: the request is
@@ -128,6 +129,8 @@ export function startServer(connection: Connection): void {
   /** Called on every edit and settings change (the held workspace diagnostic request waits on them). */
   const changeListeners = new Set<() => void>();
   let running = false;
+  /** The running analysis: its key (a URI or WORKSPACE) and the generation of its text. */
+  let current: { key: string; generation: number } | undefined;
   let pumpTimer: NodeJS.Timeout | undefined;
   let refreshTimer: NodeJS.Timeout | undefined;
 
@@ -246,6 +249,7 @@ export function startServer(connection: Connection): void {
     generation++;
     lastEditAt = Date.now();
     changed();
+    cancelIfUnwanted();
     // Another file's edit can change this file's findings (a producer in one module, its consumer
     // in another): once the edits pause, ask the client to pull every document again.
     if (refreshTimer) clearTimeout(refreshTimer);
@@ -277,6 +281,18 @@ export function startServer(connection: Connection): void {
     return wait<WorkspaceComputed>(WORKSPACE, token);
   }
 
+  /**
+   * Gives up the running analysis when its text is outdated and no request still waits for that
+   * text (VS Code cancels its pull when the document changes): the newer text is analyzed sooner.
+   */
+  function cancelIfUnwanted(): void {
+    if (!current || current.generation === generation) return;
+    const { key, generation: gen } = current;
+    // The workspace's analysis yields to typing whoever waits for it: it runs again after a pause.
+    if (key !== WORKSPACE && [...waiting.get(key) ?? []].some((w) => w.since <= gen)) return;
+    analyzer?.cancel();
+  }
+
   /** Queues a request for the analysis of `key` (a document URI, or WORKSPACE) at this generation. */
   function wait<T extends Computed | WorkspaceComputed>(key: string, token: CancellationToken): Promise<T | undefined> {
     if (token.isCancellationRequested) return Promise.reject(cancelled());
@@ -286,6 +302,7 @@ export function startServer(connection: Connection): void {
       const subscription = token.onCancellationRequested(() => {
         set.delete(waiter);
         reject(cancelled());
+        cancelIfUnwanted();
       });
       const waiter: Waiter = {
         since: generation,
@@ -342,7 +359,9 @@ export function startServer(connection: Connection): void {
     waiting.set(uri, set);
     if (uri === WORKSPACE) {
       const gen = generation;
-      const entry = await runWorkspaceAnalysis(gen);
+      current = { key: uri, generation: gen };
+      const entry = await runWorkspaceAnalysis(gen).finally(() => (current = undefined));
+      if (!entry) return; // given up for newer text: the waiters wait for the next analysis
       workspaceComputed = entry;
       for (const w of [...set]) {
         if (w.since <= gen) {
@@ -361,15 +380,19 @@ export function startServer(connection: Connection): void {
     const gen = generation;
     const version = doc.version;
     const file = filePath(uri)!;
-    let result: { model: TopologyModel; facts: HoverFacts };
+    let result: { model: TopologyModel; facts: HoverFacts } | undefined;
+    current = { key: uri, generation: gen };
     try {
       result = await runAnalysis(file, doc);
+      if (!result) return; // given up for newer text: the waiters wait for the next analysis
     } catch (err) {
       // The analysis thread could not even be started: answer, say so, and try again next edit.
       const message = err instanceof Error ? err.message : String(err);
       connection.console.error(`analysis of ${file} failed: ${message}`);
       status({ state: 'error', ms: 0, budgetMs: settings.timeBudgetMs, file: path.basename(file), findings: 0, message });
       result = { model: emptyModel(pathToFileURL(rootFor(file)).href), facts: {} };
+    } finally {
+      current = undefined;
     }
     const entry: Computed = { generation: gen, version, model: result.model, facts: result.facts };
     if (documents.get(uri)) computed.set(uri, entry);
@@ -393,7 +416,7 @@ export function startServer(connection: Connection): void {
     return out;
   }
 
-  async function runWorkspaceAnalysis(gen: number): Promise<WorkspaceComputed> {
+  async function runWorkspaceAnalysis(gen: number): Promise<WorkspaceComputed | undefined> {
     const files = new Map<string, { items: Diagnostic[]; resultId: string }>();
     const entry: WorkspaceComputed = { generation: gen, files };
     if (!analyzer || settings.diagnosticsScope !== 'workspace') return entry;
@@ -406,6 +429,7 @@ export function startServer(connection: Connection): void {
       status({ ...base, state: 'error', ms: 0, findings: 0, message });
       return entry;
     }
+    if (!result.ok && result.reason === 'cancelled') return undefined;
     if (!result.ok) {
       connection.console.error(`analysis of the workspace failed (${result.reason}): ${result.message}`);
       const message = result.reason === 'timeout' ? `the analysis took longer than ${Math.round(result.ms / 1000)} s and was stopped` : result.message;
@@ -426,12 +450,14 @@ export function startServer(connection: Connection): void {
     return entry;
   }
 
-  async function runAnalysis(file: string, doc: TextDocument): Promise<{ model: TopologyModel; facts: HoverFacts }> {
+  /** The analysis of a document's programs; undefined when it was given up for newer text. */
+  async function runAnalysis(file: string, doc: TextDocument): Promise<{ model: TopologyModel; facts: HoverFacts } | undefined> {
     const root = rootFor(file);
     const empty = { model: emptyModel(pathToFileURL(root).href), facts: {} };
     if (!isSourceFile(file) || doc.getText().length > MAX_FILE_CHARS || !analyzer) return empty;
     const result = await analyzer.run(file, snapshots());
     const base = { ms: result.ms, budgetMs: settings.timeBudgetMs, file: path.basename(file) };
+    if (!result.ok && result.reason === 'cancelled') return undefined;
     if (!result.ok) {
       // Never let one bad input take the server down: log it and serve an empty model.
       connection.console.error(`analysis of ${file} failed (${result.reason}): ${result.message}`);
@@ -545,7 +571,7 @@ export function startServer(connection: Connection): void {
   connection.onRequest(SERVER_INFO_REQUEST, (): ServerInfo => {
     const mem = process.memoryUsage();
     return {
-      pid: process.pid, analyses: analyzer?.analyses ?? 0, workersStarted: analyzer?.workersStarted ?? 0, generation,
+      pid: process.pid, analyses: analyzer?.analyses ?? 0, cancelledAnalyses: analyzer?.cancelled ?? 0, workersStarted: analyzer?.workersStarted ?? 0, generation,
       rssMb: Math.round(mem.rss / 1048576), mainHeapMb: Math.round(mem.heapUsed / 1048576), workerHeapMb: analyzer?.workerHeapMb ?? 0,
     };
   });

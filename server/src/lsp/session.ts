@@ -21,7 +21,7 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { emptyModel, type TopologyModel } from '../../../common/model';
-import { analyzePrograms, mergeModels, programsContaining } from '../analysis/analyze';
+import { AnalysisCancelled, analyzePrograms, mergeModels, programsContaining } from '../analysis/analyze';
 import { ConfigError, DEFAULT_OPTIONS, findTsconfig, isSourceFile, listSourceFiles, readTsconfig } from '../analysis/program';
 import { Locator } from '../analysis/topology';
 import { hoverFacts, type HoverFacts } from './hover-facts';
@@ -90,6 +90,8 @@ export class AnalysisSession {
   private readonly parseAfresh = new Set<string>();
   /** Files left out of the programs (as an empty module), for the version with this stamp. */
   private readonly excluded = new Map<string, { stamp: string; reason: string }>();
+  /** The running analysis's cancellation check. */
+  private isCancelled: (() => boolean) | undefined;
 
   constructor(private readonly workspaceFolders: readonly string[], private readonly log: (msg: string) => void = () => undefined) {}
 
@@ -132,12 +134,17 @@ export class AnalysisSession {
     return folder ?? path.dirname(file);
   }
 
-  /** The model of the programs `file` takes part in. Throws what the analysis throws. */
-  analyze(file: string): AnalysisOutcome {
+  /**
+   * The model of the programs `file` takes part in. Throws what the analysis throws, and
+   * AnalysisCancelled once `isCancelled` says so (checked between programs and rules).
+   */
+  analyze(file: string, isCancelled?: () => boolean): AnalysisOutcome {
     file = path.resolve(file);
+    this.isCancelled = isCancelled;
     try {
       return this.analyzeOnce(file);
     } catch (err) {
+      if (err instanceof AnalysisCancelled) throw err;
       // Most likely a stack overflow: TypeScript's binder or checker, or the analysis, on a file
       // nested thousands of levels deep, maybe one that only sits in the same project. Leave
       // such files out from now on and try once more; if that fails too, the caller resets.
@@ -178,6 +185,7 @@ export class AnalysisSession {
     const results = analyzePrograms(program, {
       rootDir: root, files: entries, shimModules: this.settings.shimModules,
       ...(this.settings.stateBudget ? { stateBudget: this.settings.stateBudget } : {}),
+      ...(this.isCancelled ? { isCancelled: this.isCancelled } : {}),
     });
     const mine = programsContaining(results, file);
     const model = mergeModels(rootUri, mine.map((r) => r.model));
@@ -189,10 +197,12 @@ export class AnalysisSession {
    * Every program of every workspace folder: each project (a tsconfig.json, or the folder as an
    * inferred project) with all of its files as entries. Throws what the analysis throws.
    */
-  analyzeWorkspace(): WorkspaceOutcome {
+  analyzeWorkspace(isCancelled?: () => boolean): WorkspaceOutcome {
+    this.isCancelled = isCancelled;
     try {
       return this.analyzeWorkspaceOnce();
     } catch (err) {
+      if (err instanceof AnalysisCancelled) throw err;
       // As in `analyze`: leave out the files nested too deep to follow, and try once more.
       if (this.excludeDeepFiles() === 0) throw err;
       this.programs.clear();
@@ -220,10 +230,11 @@ export class AnalysisSession {
         const program = this.program(key, [...new Set([...p.files, ...p.members])], p.options);
         // Files left out (unparsable, nested too deep) are not entries.
         const entries = p.members.filter((f) => !this.excluded.has(f));
-        results.push(...analyzePrograms(program, {
+        for (const r of analyzePrograms(program, {
           rootDir: root, files: entries, shimModules: this.settings.shimModules,
           ...(this.settings.stateBudget ? { stateBudget: this.settings.stateBudget } : {}),
-        }).map((r) => r.model));
+          ...(this.isCancelled ? { isCancelled: this.isCancelled } : {}),
+        })) results.push(r.model);
         files += entries.length;
         programs++;
       }

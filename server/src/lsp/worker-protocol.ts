@@ -4,6 +4,11 @@ import type { HoverFacts } from './hover-facts';
 
 export interface WorkerInit {
   workspaceFolders: string[];
+  /**
+   * One Int32: the main thread stores the id of the job to give up (a newer edit replaced its
+   * text); the worker reads it between programs and rules, and answers `cancelled`.
+   */
+  cancel: SharedArrayBuffer;
 }
 
 /** Main -> worker. Each message may carry document updates; they apply before the job. */
@@ -28,4 +33,5 @@ export type FromWorker =
   | { type: 'result'; id: number; model: TopologyModel; ms: number; files: number; entries: number; programMs: number; skipped?: string; facts: HoverFacts; heapMb: number }
   | { type: 'workspace-result'; id: number; models: { root: string; model: TopologyModel }[]; ms: number; files: number; programs: number; heapMb: number }
   | { type: 'failed'; id: number; ms: number; message: string; stack?: string; heapMb: number }
+  | { type: 'cancelled'; id: number; ms: number; heapMb: number }
   | { type: 'log'; message: string };
