@@ -2,9 +2,9 @@
 // programs are: how many sentinels can be put on each queue whose consumers stop at one. It uses
 // the missing-sentinel rule's own reading of loops and values, so the hover and the rule agree.
 import type ts from 'typescript';
-import type { Multiplicity } from '../../../common/model';
+import type { ModelNode, Multiplicity } from '../../../common/model';
 import type { ProgramResult } from '../analysis/analyze';
-import { processMultiplicity, type ConstValue, type ObjectSite } from '../analysis/facts';
+import { processMultiplicity, type ConstValue, type ObjectSite, type Op } from '../analysis/facts';
 import { sentinelLoop } from '../analysis/rules/missing-sentinel';
 import { valueMatches } from '../analysis/rules/util';
 import type { Locator } from '../analysis/topology';
@@ -26,19 +26,24 @@ function written(v: ConstValue): string {
 export function hoverFacts(results: readonly ProgramResult[], checker: ts.TypeChecker, locator: Locator): HoverFacts {
   const out: HoverFacts = {};
   for (const r of results) {
-    const ids = new Map<ObjectSite, string>();
-    for (const site of r.extraction.sites) {
-      if (site.kind !== 'queue' || site.unknown) continue;
-      const loc = locator.of(site.node);
-      const node = r.model.nodes.find((n) => n.kind === 'queue' && n.loc.file === loc.file
-        && n.loc.range.start.line === loc.range.start.line && n.loc.range.start.character === loc.range.start.character);
-      if (node && !(node.id in out)) ids.set(site, node.id);
+    const queues = new Map<string, ModelNode>();
+    for (const n of r.model.nodes) if (n.kind === 'queue') queues.set(`${n.loc.file}:${n.loc.range.start.line}:${n.loc.range.start.character}`, n);
+    if (queues.size === 0) continue;
+    // One pass over the operations: each queue's puts and blocking gets.
+    const opsOf = new Map<ObjectSite, { puts: Op[]; gets: Op[] }>();
+    for (const op of r.extraction.ops) {
+      if (op.obj.kind !== 'queue' || op.obj.unknown || !(op.kind === 'put' || (op.kind === 'get' && op.blocking))) continue;
+      let entry = opsOf.get(op.obj);
+      if (!entry) opsOf.set(op.obj, (entry = { puts: [], gets: [] }));
+      (op.kind === 'put' ? entry.puts : entry.gets).push(op);
     }
-    for (const [queue, id] of ids) {
+    for (const [queue, { puts, gets }] of opsOf) {
+      const loc = locator.of(queue.node);
+      const node = queues.get(`${loc.file}:${loc.range.start.line}:${loc.range.start.character}`);
+      if (!node || node.id in out) continue;
       let value: { v: ConstValue } | undefined;
-      for (const op of r.extraction.ops) {
-        if (op.kind !== 'get' || op.obj !== queue || !op.blocking) continue;
-        const loop = sentinelLoop(op.call, checker);
+      for (const get of gets) {
+        const loop = sentinelLoop(get.call, checker);
         if (loop) {
           value = { v: loop.value };
           break;
@@ -46,8 +51,7 @@ export function hoverFacts(results: readonly ProgramResult[], checker: ts.TypeCh
       }
       if (!value) continue;
       let count: Multiplicity = 0;
-      for (const put of r.extraction.ops) {
-        if (put.kind !== 'put' || put.obj !== queue) continue;
+      for (const put of puts) {
         const verdict = valueMatches(put, value.v, checker);
         if (verdict === 'no') continue;
         const procs = processMultiplicity(put.proc);
@@ -57,7 +61,7 @@ export function hoverFacts(results: readonly ProgramResult[], checker: ts.TypeCh
         }
         count += put.count * procs;
       }
-      out[id] = { value: written(value.v), count };
+      out[node.id] = { value: written(value.v), count };
     }
   }
   return out;
