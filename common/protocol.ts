@@ -69,7 +69,7 @@ export interface InitOptions {
   analysisTimeoutMs?: number;
   /** Heap limit of the analysis thread, in MB (default 1024): past it that thread is replaced. */
   analysisMemoryMb?: number;
-  /** Edits closer together than this are analyzed once, after the last (default 20 ms). */
+  /** Edits closer together than this are analyzed once, after the last (default 10 ms). */
   debounceMs?: number;
 }
 

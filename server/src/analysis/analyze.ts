@@ -24,13 +24,14 @@ export interface AnalyzeOptions {
   /** Filled with what the rules cost, when given. */
   stats?: AnalysisStats;
   /**
-   * Asked between programs and between rules: true stops the analysis with `AnalysisCancelled`
-   * (the language server's analysis of a text that a newer edit replaced).
+   * True once the result is no longer wanted (the language server's analysis of a text that a
+   * newer edit replaced): asked between programs and between rules, it stops the analysis with
+   * `AnalysisCancelled`.
    */
-  isCancelled?: () => boolean;
+  shouldStop?: () => boolean;
 }
 
-/** Thrown when `AnalyzeOptions.isCancelled` says to stop. */
+/** Thrown when `AnalyzeOptions.shouldStop` says to stop. */
 export class AnalysisCancelled extends Error {
   constructor() {
     super('the analysis was cancelled');
@@ -65,7 +66,7 @@ export function analyzePrograms(program: ts.Program, opts: AnalyzeOptions): Prog
     };
     const all: Finding[] = [];
     for (const rule of RULES.values()) {
-      if (opts.isCancelled?.()) throw new AnalysisCancelled();
+      if (opts.shouldStop?.()) throw new AnalysisCancelled();
       for (const f of rule(ctx)) all.push(f);
     }
     const findings = mostSpecific(all);
@@ -74,7 +75,7 @@ export function analyzePrograms(program: ts.Program, opts: AnalyzeOptions): Prog
     results.push({ extraction, model });
   };
   for (const sf of sources) {
-    if (opts.isCancelled?.()) throw new AnalysisCancelled();
+    if (opts.shouldStop?.()) throw new AnalysisCancelled();
     const extraction = new Extractor(checker, shim).extract(sf);
     if (extraction.sites.length > 0 || extraction.ops.length > 0) run(extraction);
   }
@@ -82,7 +83,7 @@ export function analyzePrograms(program: ts.Program, opts: AnalyzeOptions): Prog
   const names = [SHIM_PACKAGE, ...(opts.shimModules ?? [])];
   for (const sf of sources) {
     if (reached.has(sf) || !names.some((n) => sf.text.includes(n))) continue;
-    if (opts.isCancelled?.()) throw new AnalysisCancelled();
+    if (opts.shouldStop?.()) throw new AnalysisCancelled();
     const extraction = new Extractor(checker, shim).extractModule(sf);
     if (extraction.ops.length > 0) run(extraction);
   }

@@ -206,7 +206,7 @@ export class AnalysisSession {
     const results = analyzePrograms(program, {
       rootDir: root, files: entries, shimModules: this.settings.shimModules,
       ...(this.settings.stateBudget ? { stateBudget: this.settings.stateBudget } : {}),
-      ...(this.isCancelled ? { isCancelled: this.isCancelled } : {}),
+      ...(this.isCancelled ? { shouldStop: this.isCancelled } : {}),
     });
     const mine = programsContaining(results, file);
     const model = mergeModels(rootUri, mine.map((r) => r.model));
@@ -257,7 +257,7 @@ export class AnalysisSession {
         for (const r of analyzePrograms(program, {
           rootDir: root, files: entries, shimModules: this.settings.shimModules,
           ...(this.settings.stateBudget ? { stateBudget: this.settings.stateBudget } : {}),
-          ...(this.isCancelled ? { isCancelled: this.isCancelled } : {}),
+          ...(this.isCancelled ? { shouldStop: this.isCancelled } : {}),
         })) results.push(r.model);
         files += entries.length;
         programs++;
