@@ -86,6 +86,12 @@ export function registerTests(): void {
       assert.equal(diag.severity, vscode.DiagnosticSeverity.Error);
       const line = doc.lineAt(diag.range.start.line).text;
       assert.ok(line.includes('q.get()'), `anchored at the consumer's get: ${line}`);
+      // The code links to the rule's doc shipped in the extension: it opens offline.
+      assert.ok(typeof diag.code === 'object', 'the code carries a link');
+      assert.equal(diag.code.target.scheme, 'file');
+      assert.match(diag.code.target.path, /\/docs\/rules\/missing-sentinel\.md$/);
+      await vscode.workspace.fs.stat(diag.code.target);
+      assert.ok((diag.relatedInformation ?? []).length > 0, 'the other sites are related locations');
       console.log(`diagnostic: ${diag.message}`);
     });
 
@@ -249,6 +255,14 @@ export function registerTests(): void {
       assert.equal(shown().selected, diag.range.start.line, 'the step where the waiter waits forever is the diagnostic');
       await vscode.commands.executeCommand('processTopology.traceStop');
       assert.equal(api().trace(), undefined);
+      // "Show documentation", the other action every finding has: the bundled doc, previewed.
+      const docAction = actions.find((a): a is vscode.CodeAction => 'command' in a && typeof a.command === 'object' && a.command.command === 'processTopology.showRuleDoc');
+      assert.ok(docAction?.command);
+      await vscode.commands.executeCommand(docAction.command.command, ...(docAction.command.arguments ?? []));
+      const preview = await until('the rule doc preview', () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => /deadlock\.md/.test(t.label)));
+      console.log(`rule doc: ${preview.label}`);
+      // (A webview too: closed, so that the one the harness inspects at the end is the graph.)
+      await vscode.window.tabGroups.close(preview);
       console.log(`trace stepped: ${visited.join(' -> ')}`);
     });
 
