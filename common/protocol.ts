@@ -1,6 +1,6 @@
 // Messages that cross a process or frame boundary: the custom LSP requests (client <-> server)
 // and the webview messages (extension host <-> graph panel). Both sides import these types.
-import { isLocation, type Location, type TopologyModel } from './model';
+import { isLocation, type Location, type Range, type TopologyModel } from './model';
 
 /** `processTopology/model`: the topology of the program a document belongs to. */
 export const MODEL_REQUEST = 'processTopology/model';
@@ -15,7 +15,38 @@ export const COMMANDS = {
   showRuleDoc: 'processTopology.showRuleDoc',
   restartServer: 'processTopology.restartServer',
   showOutput: 'processTopology.showOutput',
+  /** Steps through a finding's trace in the editor (a code action's command; arguments: TraceArgs). */
+  showTrace: 'processTopology.showTrace',
+  traceNext: 'processTopology.traceNext',
+  tracePrevious: 'processTopology.tracePrevious',
+  traceStop: 'processTopology.traceStop',
 } as const;
+
+/** One step of a trace, as the server hands it to the `showTrace` command: where, and what happens. */
+export interface TraceStepArg {
+  label: string;
+  uri: string;
+  range: Range;
+}
+
+/** The argument of `processTopology.showTrace`: a finding's trace, then the state it ends in. */
+export interface TraceArgs {
+  rule: string;
+  title: string;
+  steps: TraceStepArg[];
+}
+
+/** Command arguments can come from anywhere (a keybinding, another extension): check the shape. */
+export function isTraceArgs(v: unknown): v is TraceArgs {
+  if (typeof v !== 'object' || v === null) return false;
+  const t = v as Record<string, unknown>;
+  return typeof t.rule === 'string' && typeof t.title === 'string' && Array.isArray(t.steps) && t.steps.length > 0
+    && t.steps.every((s: unknown) => {
+      if (typeof s !== 'object' || s === null) return false;
+      const step = s as Record<string, unknown>;
+      return typeof step.label === 'string' && typeof step.uri === 'string' && isLocation({ file: step.uri, range: step.range });
+    });
+}
 
 /** `processTopology/status` (server -> client): how the last analysis went, for the status item. */
 export const STATUS_NOTIFICATION = 'processTopology/status';
@@ -38,7 +69,7 @@ export interface InitOptions {
   analysisTimeoutMs?: number;
   /** Heap limit of the analysis thread, in MB (default 1024): past it that thread is replaced. */
   analysisMemoryMb?: number;
-  /** Edits closer together than this are analyzed once, after the last (default 20 ms). */
+  /** Edits closer together than this are analyzed once, after the last (default 10 ms). */
   debounceMs?: number;
 }
 
@@ -48,6 +79,8 @@ export interface ServerInfo {
   pid: number;
   /** Analyses started since the server started. */
   analyses: number;
+  /** Analyses given up because a newer edit replaced the text they were analyzing. */
+  cancelledAnalyses: number;
   /** Analysis threads started: 1, plus one per replacement after a timeout or crash. */
   workersStarted: number;
   /** The edit generation: it grows with every open, change and close. */

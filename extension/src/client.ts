@@ -49,6 +49,8 @@ export function createClient(context: vscode.ExtensionContext, output: vscode.Ou
     outputChannel: output,
     traceOutputChannel: output,
     synchronize: { configurationSection: 'processTopology' },
+    // Pull while typing (the server debounces and coalesces) and on save.
+    diagnosticPullOptions: { onChange: true, onSave: true },
     errorHandler: restartingErrorHandler(onClosed),
     // The rule docs ship in the extension: diagnostics link to them, so they open offline.
     initializationOptions: {

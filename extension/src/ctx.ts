@@ -5,10 +5,12 @@ import type { TopologyModel } from '../../common/model';
 import { STATUS_NOTIFICATION, type ServerInfo, type StatusParams } from '../../common/protocol';
 import { createClient, requestModel, requestServerInfo } from './client';
 import { Status } from './status';
+import { TraceStepper } from './trace';
 
 export class Ctx implements vscode.Disposable {
   readonly output = vscode.window.createOutputChannel('Process Topology');
   readonly status = new Status();
+  readonly trace = new TraceStepper();
   private client: LanguageClient | undefined;
   private stopping = false;
   /** Times the server stopped unexpectedly (the client restarts it, up to a limit). */
@@ -66,6 +68,7 @@ export class Ctx implements vscode.Disposable {
     this.stopping = true;
     void this.client?.stop();
     this.status.dispose();
+    this.trace.dispose();
     this.output.dispose();
   }
 }

@@ -5,6 +5,7 @@ import { Ctx } from './ctx';
 import { GraphPanel, VIEW_TYPE } from './graph-panel';
 import type { StatusSnapshot } from './status';
 import { registerWalkthrough } from './walkthrough';
+import type { TraceSnapshot } from './trace';
 import type { TopologyModel } from '../../common/model';
 import type { ServerInfo } from '../../common/protocol';
 
@@ -19,6 +20,8 @@ export interface Api {
   server(): Promise<{ info: ServerInfo | undefined; crashes: number; status: StatusSnapshot }>;
   /** The topology model the server computes for a document (the graph panel draws it). */
   model(uri: vscode.Uri): Promise<TopologyModel | null>;
+  /** The trace being stepped through in the editor (`processTopology.showTrace`), if any. */
+  trace(): TraceSnapshot | undefined;
 }
 
 export async function activate(extension: vscode.ExtensionContext): Promise<Api> {
@@ -39,6 +42,7 @@ export async function activate(extension: vscode.ExtensionContext): Promise<Api>
     },
     server: async () => ({ info: await ctx.serverInfo(), crashes: ctx.crashes, status: ctx.status.snapshot }),
     model: (uri) => ctx.model(uri),
+    trace: () => ctx.trace.snapshot,
   };
 }
 

@@ -37,11 +37,11 @@ export class Status implements vscode.Disposable {
     } else if (s.state === 'slow') {
       this.item.severity = vscode.LanguageStatusSeverity.Warning;
       this.item.text = `$(watch) Topology ${s.ms} ms`;
-      this.item.detail = `${s.file}: ${findings}; slower than the ${s.budgetMs} ms budget (processTopology.timeBudgetMs)`;
+      this.item.detail = `${s.file}: ${findings}, analyzed in ${s.ms} ms at ${new Date().toLocaleTimeString()}; slower than the ${s.budgetMs} ms budget (processTopology.timeBudgetMs)`;
     } else {
       this.item.severity = vscode.LanguageStatusSeverity.Information;
       this.item.text = `$(check) Topology`;
-      this.item.detail = `${s.file}: ${findings}, analyzed in ${s.ms} ms`;
+      this.item.detail = `${s.file}: ${findings}, analyzed in ${s.ms} ms at ${new Date().toLocaleTimeString()}`;
     }
     // A crash stays said after the analyses resume: it is worth a look at the output.
     if (this.lastCrash) this.item.detail += ` (${this.crashNote()})`;

@@ -19,7 +19,9 @@ export interface LspSession {
   close(): Promise<void>;
 }
 
-export async function startServer(rootDir: string, settings: Record<string, unknown> = {}, init: InitOptions = {}): Promise<LspSession> {
+/** `rootDir`: the workspace folder, or several (a multi-root workspace; the first is the root). */
+export async function startServer(rootDir: string | readonly string[], settings: Record<string, unknown> = {}, init: InitOptions = {}): Promise<LspSession> {
+  const folders = typeof rootDir === 'string' ? [rootDir] : rootDir;
   const child = spawn(process.execPath, [path.join(DIST, 'server.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
   const stderr: string[] = [];
   child.stderr!.on('data', (d: Buffer) => stderr.push(d.toString()));
@@ -54,9 +56,10 @@ export async function startServer(rootDir: string, settings: Record<string, unkn
   });
   connection.onNotification(STATUS_NOTIFICATION, (p: StatusParams) => session.statuses.push(p));
   connection.listen();
-  const rootUri = pathToFileURL(rootDir).href;
+  const rootUri = pathToFileURL(folders[0]!).href;
   await connection.sendRequest('initialize', {
-    processId: process.pid, rootUri, workspaceFolders: [{ uri: rootUri, name: 'root' }], initializationOptions: init,
+    processId: process.pid, rootUri, initializationOptions: init,
+    workspaceFolders: folders.map((f) => ({ uri: pathToFileURL(f).href, name: path.basename(f) })),
     capabilities: {
       workspace: { configuration: true, diagnostics: { refreshSupport: true } },
       textDocument: { diagnostic: { dynamicRegistration: false, relatedDocumentSupport: false } },

@@ -91,6 +91,39 @@ describe('analysis scheduling over LSP', () => {
   });
 });
 
+describe('a newer edit gives up the older analysis', () => {
+  it('stops the running analysis of an outdated text nobody waits for, and answers the newer text', { timeout: 120_000 }, async () => {
+    // A script (no import or export) shares the global scope with every file: its analysis takes
+    // every program of the ~150 example and fixture files as an entry, which takes a while.
+    const ws = makeWorkspace();
+    const s = await startServer(ws.dir);
+    try {
+      const uri = pathToFileURL(path.join(ws.dir, 'scratch-script.ts')).href;
+      s.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'typescript', version: 1, text: 'const first = 1;\n' } });
+      const info = (): Promise<ServerInfo> => s.connection.sendRequest<ServerInfo>(SERVER_INFO_REQUEST);
+      const source = new CancellationTokenSource();
+      const older = s.connection.sendRequest<Report>('textDocument/diagnostic', { textDocument: { uri } }, source.token);
+      // Once it runs, edit the document and cancel the older request, as VS Code does.
+      for (const deadline = Date.now() + 30_000; (await info()).analyses === 0 && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 5));
+      assert.equal((await info()).analyses, 1, 'the first analysis started');
+      s.connection.sendNotification('textDocument/didChange', { textDocument: { uri, version: 2 }, contentChanges: [{ text: 'const second = 2;\n' }] });
+      source.cancel();
+      await assert.rejects(older, (err: unknown) => err instanceof ResponseError && err.code === -32800);
+      const newer = await s.connection.sendRequest<Report>('textDocument/diagnostic', { textDocument: { uri } });
+      assert.deepEqual(newer.items, []);
+      const after = await info();
+      assert.equal(after.cancelledAnalyses, 1, 'the analysis of the first text was given up');
+      assert.equal(after.analyses, 2, 'then the second text was analyzed');
+      assert.equal(after.workersStarted, 1, 'in the same analysis thread (its caches kept)');
+      // Only the finished analysis reports a status.
+      assert.equal(s.statuses.length, 1);
+    } finally {
+      await s.close();
+      ws.dispose();
+    }
+  });
+});
+
 describe('analysis scheduling with the default debounce', () => {
   it('does not queue one analysis per edit of a burst', async () => {
     const ws = makeWorkspace({ fixtures: false });

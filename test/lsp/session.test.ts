@@ -152,6 +152,50 @@ describe('analysis session', () => {
     }
   });
 
+  it('reuses a file\'s last outcome when an edit elsewhere cannot change it, and only then', () => {
+    const session = new AnalysisSession([ws.dir]);
+    const main = path.join(ws.dir, 'fixtures/extraction/multi-file/main.ts');
+    const worker = path.join(ws.dir, 'fixtures/extraction/multi-file/worker.ts');
+    const unrelated = path.join(ws.dir, 'examples/pipe-ping-pong.ts');
+    const first = session.analyze(worker);
+    // An edit of a module that neither imports worker.ts nor is imported by its programs.
+    session.setDocument(unrelated, `${fs.readFileSync(unrelated, 'utf8')}\n// edited\n`);
+    const again = session.analyze(worker);
+    assert.equal(session.reused, 1);
+    assert.deepEqual(again.model, first.model);
+    // An edit of its importer (main.ts, the entry): analyzed again, with the new text's finding.
+    session.setDocument(main, fs.readFileSync(main, 'utf8').replace('await q.put(null);', ''));
+    assert.deepEqual(session.analyze(worker).model.findings.map((f) => f.rule), ['missing-sentinel']);
+    assert.equal(session.reused, 1);
+    // A new importer of worker.ts (a new file: the client says so, as its watcher does).
+    const extra = path.join(ws.dir, 'fixtures/extraction/multi-file/second-entry.ts');
+    const extraText = `import { Process, Queue, isMainProcess } from '@process-topology/multiprocessing';
+import { consume } from './worker.js';
+if (isMainProcess()) {
+  const q = new Queue<string | null>();
+  const c = new Process({ target: consume, args: [q] });
+  c.start();
+  await c.join();
+}
+`;
+    fs.writeFileSync(extra, extraText);
+    try {
+      session.invalidateListings();
+      const widened = session.analyze(worker);
+      assert.equal(session.reused, 1, 'the entries changed: analyzed again');
+      assert.equal(widened.entries, 3);
+      // Whatever is reused is what a fresh session computes.
+      session.setDocument(unrelated, '// emptied\n');
+      const reused = session.analyze(worker);
+      assert.equal(session.reused, 2);
+      const fresh = new AnalysisSession([ws.dir]);
+      fresh.setDocument(main, fs.readFileSync(main, 'utf8').replace('await q.put(null);', ''));
+      assert.deepEqual(reused.model, fresh.analyze(worker).model);
+    } finally {
+      fs.rmSync(extra);
+    }
+  });
+
   it('follows open documents and the disk, reusing unchanged source files', () => {
     const session = new AnalysisSession([ws.dir]);
     const main = path.join(ws.dir, 'fixtures/extraction/multi-file/main.ts');

@@ -20,11 +20,16 @@ it('the extension works in a real VS Code (code-server)', { timeout: 600_000 }, 
   let layout: { engine: string | null; worker: string | null; failure: string | null; ms: number; csp: string; violations: string | null; last: string | null } | undefined;
   // A scratch copy of the examples, plus the two-module program of the multi-file fixture (a
   // producer in main.ts, its consumer in worker.ts): the suite edits files and saves them back.
+  // And a deadlock with a trace to step through.
   const fixture = path.join(ROOT, 'test/fixtures/extraction/multi-file');
+  const deadlock = path.join(ROOT, 'test/fixtures/rules/deadlock/bad-notify-before-wait.ts');
   const ws = makeWorkspace({
     examplesAt: '.',
     fixtures: false,
-    extra: Object.fromEntries(fs.readdirSync(fixture).map((f) => [`multi-file/${f}`, fs.readFileSync(path.join(fixture, f), 'utf8')])),
+    extra: {
+      ...Object.fromEntries(fs.readdirSync(fixture).map((f) => [`multi-file/${f}`, fs.readFileSync(path.join(fixture, f), 'utf8')])),
+      'deadlock/bad-notify-before-wait.ts': fs.readFileSync(deadlock, 'utf8'),
+    },
   });
   t.after(() => ws.dispose());
   const result = await runExtensionTests({
@@ -62,6 +67,7 @@ it('the extension works in a real VS Code (code-server)', { timeout: 600_000 }, 
   assert.equal(result.exitCode, 0, `the suite inside VS Code failed:\n${result.logs.join('\n')}`);
   assert.ok(result.logs.some((l) => l.includes('diagnostic: 2 consumers wait for a null sentinel')), 'the diagnostic was seen');
   assert.ok(result.logs.some((l) => /^server restarted: pid \d+ -> \d+/.test(l)), 'the server was killed and came back');
+  assert.ok(result.logs.some((l) => /^trace stepped: main: start waiter -> .* -> waits forever here -> /.test(l)), 'the deadlock trace was stepped through');
   assert.ok(drawn, 'the webview was inspected');
   // The broken example's topology: main, producer ×3, consumer ×2, queue q.
   assert.equal(drawn.nodes, 4);
@@ -79,4 +85,24 @@ it('the extension works in a real VS Code (code-server)', { timeout: 600_000 }, 
   assert.match(layout.csp, /worker-src blob:;/);
   assert.match(layout.csp, /script-src 'nonce-[A-Za-z0-9]+';/);
   assert.equal(layout.violations, '0', `CSP violations in the webview (last: ${layout.last})`);
+});
+
+it('the extension works in an untrusted workspace (Restricted Mode)', { timeout: 600_000 }, async (t) => {
+  const suite = path.join(ROOT, 'out', 'test', 'vscode-suite', 'index.js');
+  assert.ok(fs.existsSync(suite), `${suite} is built`);
+  const ws = makeWorkspace({ examplesAt: '.', fixtures: false });
+  t.after(() => ws.dispose());
+  const result = await runExtensionTests({
+    extensionPath: ROOT,
+    testsPath: suite,
+    workspaceFolder: ws.dir,
+    artifactsDir: path.join(ARTIFACTS, 'untrusted'),
+    timeoutMs: 300_000,
+    // With workspace trust on, the test workbench refuses the trust prompt: the folder opens untrusted.
+    userSettings: { 'security.workspace.trust.enabled': true },
+    onLog: (line) => process.stdout.write(`  [vscode untrusted] ${line}\n`),
+  });
+  assert.equal(result.exitCode, 0, `the suite inside VS Code failed:\n${result.logs.join('\n')}`);
+  assert.ok(result.logs.includes('restricted mode: the workspace is not trusted, the extension is active'), 'the Restricted Mode suite ran');
+  assert.ok(result.logs.includes('restricted mode: diagnostics, quick fix, hover and model work'));
 });

@@ -24,8 +24,19 @@ export interface AnalyzeOptions {
   stateBudget?: number;
   /** Filled with what the rules cost, when given. */
   stats?: AnalysisStats;
-  /** Polled by long computations (the deadlock checker): true once the result is no longer wanted. */
+  /**
+   * True once the result is no longer wanted (the language server's analysis of a text that a
+   * newer edit replaced): asked between programs and between rules, it stops the analysis with
+   * `AnalysisCancelled`.
+   */
   shouldStop?: () => boolean;
+}
+
+/** Thrown when `AnalyzeOptions.shouldStop` says to stop. */
+export class AnalysisCancelled extends Error {
+  constructor() {
+    super('the analysis was cancelled');
+  }
 }
 
 /** One program: an entry module with what it imports, or a module no entry reaches, on its own. */
@@ -63,12 +74,18 @@ export function analyzePrograms(program: ts.Program, opts: AnalyzeOptions): Prog
       ...(opts.shouldStop ? { shouldStop: opts.shouldStop } : {}),
     };
     const ruleMs = stats ? (stats.ruleMs ??= {}) : undefined;
-    const findings = mostSpecific([...RULES].flatMap(([id, rule]) => timed(() => rule(ctx), (ms) => { if (ruleMs) ruleMs[id] = (ruleMs[id] ?? 0) + ms; })));
+    const all: Finding[] = [];
+    for (const [id, rule] of RULES) {
+      if (opts.shouldStop?.()) throw new AnalysisCancelled();
+      for (const f of timed(() => rule(ctx), (ms) => { if (ruleMs) ruleMs[id] = (ruleMs[id] ?? 0) + ms; })) all.push(f);
+    }
+    const findings = mostSpecific(all);
     const model: TopologyModel = { version: MODEL_VERSION, root, nodes: topology.nodes, edges: topology.edges, findings: findings.sort(compareFindings) };
     if (notes.length > 0) model.notes = notes;
     results.push({ extraction, model });
   };
   for (const sf of sources) {
+    if (opts.shouldStop?.()) throw new AnalysisCancelled();
     const extraction = timed(() => new Extractor(checker, shim).extract(sf), addExtract);
     if (extraction.sites.length > 0 || extraction.ops.length > 0) run(extraction);
   }
@@ -76,6 +93,7 @@ export function analyzePrograms(program: ts.Program, opts: AnalyzeOptions): Prog
   const names = [SHIM_PACKAGE, ...(opts.shimModules ?? [])];
   for (const sf of sources) {
     if (reached.has(sf) || !names.some((n) => sf.text.includes(n))) continue;
+    if (opts.shouldStop?.()) throw new AnalysisCancelled();
     const extraction = timed(() => new Extractor(checker, shim).extractModule(sf), addExtract);
     if (extraction.ops.length > 0) run(extraction);
   }

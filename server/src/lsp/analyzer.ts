@@ -4,6 +4,7 @@
 // main thread only speaks LSP.
 import { Worker } from 'node:worker_threads';
 import type { TopologyModel } from '../../../common/model';
+import type { HoverFacts } from './hover-facts';
 import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol';
 
 export interface AnalyzerOptions {
@@ -23,15 +24,23 @@ export interface DocumentSnapshot {
   text: string;
 }
 
+export type Failure = { ok: false; ms: number; reason: 'error' | 'timeout' | 'crashed' | 'cancelled'; message: string };
+
 export type AnalysisResult =
-  | { ok: true; model: TopologyModel; ms: number; files: number; entries: number; programMs: number; skipped?: string }
-  | { ok: false; ms: number; reason: 'error' | 'timeout' | 'crashed'; message: string };
+  | { ok: true; model: TopologyModel; ms: number; files: number; entries: number; programMs: number; skipped?: string; facts: HoverFacts }
+  | Failure;
+
+export type WorkspaceResult =
+  | { ok: true; models: { root: string; model: TopologyModel }[]; ms: number; files: number; programs: number }
+  | Failure;
+
+type Outcome = (Extract<FromWorker, { type: 'result' | 'workspace-result' }> & { ok: true }) | Failure;
 
 interface Job {
   id: number;
   started: number;
   timer: NodeJS.Timeout;
-  resolve(result: AnalysisResult): void;
+  resolve(result: Outcome): void;
 }
 
 export class Analyzer {
@@ -41,9 +50,12 @@ export class Analyzer {
   private settings: Extract<ToWorker, { type: 'settings' }> | undefined;
   private job: Job | undefined;
   private nextId = 1;
-  /** Workers started (1 + replacements) and analyses run, for the server-info request. */
+  /** Workers started (1 + replacements), analyses started and given up, for the server-info request. */
   workersStarted = 0;
   analyses = 0;
+  cancelled = 0;
+  /** The current worker's cancellation cell (see WorkerInit.cancel). */
+  private cancelCell: Int32Array | undefined;
   /** The analysis thread's heap in use after its last analysis, in MB. */
   workerHeapMb = 0;
 
@@ -70,7 +82,22 @@ export class Analyzer {
    * Analyzes `file` with `docs` as the open documents (what is not among them is read from
    * disk). One at a time: the caller waits for the previous result.
    */
-  run(file: string, docs: readonly DocumentSnapshot[]): Promise<AnalysisResult> {
+  async run(file: string, docs: readonly DocumentSnapshot[]): Promise<AnalysisResult> {
+    const r = await this.start(file, docs, (id, set, drop) => ({ type: 'analyze', id, file, set, drop }));
+    if (!r.ok) return r;
+    if (r.type === 'result') return { ok: true, model: r.model, ms: r.ms, files: r.files, entries: r.entries, programMs: r.programMs, facts: r.facts, ...(r.skipped ? { skipped: r.skipped } : {}) };
+    throw new Error('the analysis worker answered a file analysis with a workspace result');
+  }
+
+  /** Analyzes every program of every workspace folder, with `docs` as the open documents. */
+  async runWorkspace(docs: readonly DocumentSnapshot[]): Promise<WorkspaceResult> {
+    const r = await this.start('the workspace', docs, (id, set, drop) => ({ type: 'analyze-workspace', id, set, drop }));
+    if (!r.ok) return r;
+    if (r.type === 'workspace-result') return { ok: true, models: r.models, ms: r.ms, files: r.files, programs: r.programs };
+    throw new Error('the analysis worker answered a workspace analysis with a file result');
+  }
+
+  private start(what: string, docs: readonly DocumentSnapshot[], message: (id: number, set: { file: string; text: string }[], drop: string[]) => ToWorker): Promise<Outcome> {
     if (this.job) return Promise.reject(new Error('an analysis is already running'));
     const worker = this.ensureWorker();
     const set: { file: string; text: string }[] = [];
@@ -86,23 +113,28 @@ export class Analyzer {
     for (const f of drop) this.sent.delete(f);
     const id = this.nextId++;
     this.analyses++;
-    return new Promise<AnalysisResult>((resolve) => {
+    return new Promise<Outcome>((resolve) => {
       const started = Date.now();
       const timer = setTimeout(() => {
-        this.opts.log(`the analysis of ${file} ran longer than ${this.opts.timeoutMs} ms: stopping it`);
+        this.opts.log(`the analysis of ${what} ran longer than ${this.opts.timeoutMs} ms: stopping it`);
         this.finish(id, { ok: false, ms: Date.now() - started, reason: 'timeout', message: `stopped after ${this.opts.timeoutMs} ms` });
         this.discardWorker();
       }, this.opts.timeoutMs);
       this.job = { id, started, timer, resolve };
-      worker.postMessage({ type: 'analyze', id, file, set, drop } satisfies ToWorker);
+      worker.postMessage(message(id, set, drop));
     });
+  }
+
+  /** Gives up the running analysis at its next check (between programs and rules). */
+  cancel(): void {
+    if (this.job && this.cancelCell) Atomics.store(this.cancelCell, 0, this.job.id);
   }
 
   dispose(): void {
     this.discardWorker();
   }
 
-  private finish(id: number, result: AnalysisResult): void {
+  private finish(id: number, result: Outcome): void {
     const job = this.job;
     if (!job || job.id !== id) return;
     clearTimeout(job.timer);
@@ -112,7 +144,9 @@ export class Analyzer {
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
-    const workerData: WorkerInit = { workspaceFolders: this.opts.workspaceFolders };
+    const cancel = new SharedArrayBuffer(4);
+    this.cancelCell = new Int32Array(cancel);
+    const workerData: WorkerInit = { workspaceFolders: this.opts.workspaceFolders, cancel };
     const worker = new Worker(this.opts.script, {
       workerData,
       resourceLimits: { maxOldGenerationSizeMb: this.opts.memoryMb },
@@ -130,8 +164,12 @@ export class Analyzer {
     worker.on('message', (msg: FromWorker) => {
       if (msg.type !== 'log') this.workerHeapMb = msg.heapMb;
       if (msg.type === 'log') this.opts.log(msg.message);
-      else if (msg.type === 'result') this.finish(msg.id, { ok: true, model: msg.model, ms: msg.ms, files: msg.files, entries: msg.entries, programMs: msg.programMs, ...(msg.skipped ? { skipped: msg.skipped } : {}) });
-      else this.finish(msg.id, { ok: false, ms: msg.ms, reason: 'error', message: msg.message });
+      else if (msg.type === 'failed') this.finish(msg.id, { ok: false, ms: msg.ms, reason: 'error', message: msg.message });
+      else if (msg.type === 'cancelled') {
+        this.cancelled++;
+        this.finish(msg.id, { ok: false, ms: msg.ms, reason: 'cancelled', message: 'cancelled' });
+      }
+      else this.finish(msg.id, { ...msg, ok: true });
       if (msg.type === 'failed' && msg.stack) this.opts.log(msg.stack);
     });
     const gone = (why: string): void => {

@@ -5,7 +5,8 @@ import {
   type Range, type TextEdit as LspTextEdit, type WorkspaceEdit,
 } from 'vscode-languageserver/node';
 import { displayLabel, type Finding, type Location, type ModelNode, type Severity, type TopologyModel } from '../../../common/model';
-import { COMMANDS } from '../../../common/protocol';
+import { COMMANDS, type TraceArgs } from '../../../common/protocol';
+import type { HoverFacts } from './hover-facts';
 
 export const SOURCE = 'process-topology';
 export const ONLINE_DOCS = 'https://github.com/process-topology/process-topology/blob/main/docs/rules/';
@@ -39,6 +40,42 @@ function overlaps(a: Range, b: Range): boolean {
   return contains(a, b.start) || contains(a, b.end) || contains(b, a.start);
 }
 
+/** Past this length a finding's message is shown as a summary line and the explanation below it. */
+export const FIRST_LINE_MAX = 100;
+/** A summary that ends at a colon may run a little longer than a line broken elsewhere. */
+const SUMMARY_MAX = 120;
+
+/**
+ * A diagnostic's text: the Problems view and the squiggle's hover lead with the first line, so a
+ * long message ("what: why") becomes its summary, then the explanation on the next line.
+ */
+export function diagnosticMessage(message: string): string {
+  if (message.length <= FIRST_LINE_MAX || message.includes('\n')) return message;
+  let depth = 0;
+  let quoted = false;
+  let lastComma = -1;
+  let lastSpace = -1;
+  for (let i = 0; i < message.length - 1; i++) {
+    const c = message[i]!;
+    if (c === '"') quoted = !quoted;
+    else if (!quoted && c === '(') depth++;
+    else if (!quoted && c === ')') depth = Math.max(0, depth - 1);
+    else if (!quoted && depth === 0 && message[i + 1] === ' ') {
+      // "Deadlock: …" is a label, not a summary: the summary ends at a later colon.
+      if (c === ':' && i >= 12 && i <= SUMMARY_MAX) return twoLines(message.slice(0, i), message.slice(i + 2));
+      if (c === ',' && i < FIRST_LINE_MAX) lastComma = i;
+    }
+    if (c === ' ' && i <= FIRST_LINE_MAX) lastSpace = i;
+  }
+  // No summary: break a list of what happens after its last item that fits, else between words.
+  if (lastComma > 0) return twoLines(message.slice(0, lastComma + 1), message.slice(lastComma + 2));
+  return `${message.slice(0, lastSpace)}\n${message.slice(lastSpace + 1)}`;
+}
+
+function twoLines(first: string, rest: string): string {
+  return `${first}\n${rest.charAt(0).toUpperCase()}${rest.slice(1)}`;
+}
+
 /** The findings of a model anchored in one document, as LSP diagnostics. */
 export function diagnosticsFor(model: TopologyModel, uri: string, docsBase = ONLINE_DOCS): Diagnostic[] {
   return model.findings.filter((f) => inDocument(model, f.loc, uri)).map((f): Diagnostic => ({
@@ -47,7 +84,7 @@ export function diagnosticsFor(model: TopologyModel, uri: string, docsBase = ONL
     source: SOURCE,
     code: f.rule,
     codeDescription: { href: `${docsBase}${f.rule}.md` },
-    message: f.message,
+    message: diagnosticMessage(f.message),
     relatedInformation: f.related.map((r) => ({ location: { uri: uriOf(model, r.loc.file), range: r.loc.range }, message: r.message })),
     data: { rule: f.rule },
   }));
@@ -89,6 +126,14 @@ export function codeActionsFor(model: TopologyModel, uri: string, range: Range, 
           edit: { changes: { [uri]: [{ range: { start: { line, character: 0 }, end: { line: line + 1, character: 0 } }, newText: '' }] } },
         });
       }
+      if (f.trace && f.trace.length > 0) {
+        const args = traceArgs(model, f);
+        actions.push({
+          title: `Step through the ${f.rule === 'deadlock' ? 'deadlock' : f.rule} trace (${args.steps.length} steps)`, kind: CodeActionKind.QuickFix,
+          diagnostics: [toDiagnostic(model, f, uri)],
+          command: { title: 'Step through the trace', command: COMMANDS.showTrace, arguments: [args] },
+        });
+      }
       actions.push({
         title: `Show documentation for ${f.rule}`, kind: CodeActionKind.QuickFix,
         command: { title: 'Show documentation', command: COMMANDS.showRuleDoc, arguments: [f.rule] },
@@ -105,12 +150,29 @@ export function codeActionsFor(model: TopologyModel, uri: string, range: Range, 
   return actions;
 }
 
+/**
+ * A finding's trace for the editor: each step of the interleaving that leads to the state, then
+ * the operations that wait forever in it (the finding's anchor and its related sites).
+ */
+export function traceArgs(model: TopologyModel, f: Finding): TraceArgs {
+  const step = (label: string, loc: Location): TraceArgs['steps'][number] => ({ label, uri: uriOf(model, loc.file), range: loc.range });
+  return {
+    rule: f.rule,
+    title: diagnosticMessage(f.message).split('\n')[0]!,
+    steps: [
+      ...(f.trace ?? []).map((s) => step(s.op, s.loc)),
+      step('waits forever here', f.loc),
+      ...f.related.map((r) => step(r.message, r.loc)),
+    ],
+  };
+}
+
 function toDiagnostic(model: TopologyModel, f: Finding, uri: string): Diagnostic {
   return diagnosticsFor({ ...model, findings: [f] }, uri)[0]!;
 }
 
 /** What a node does in the program, in one line: "Queue q — put by producer ×3, taken by consumer ×2". */
-export function describeNode(model: TopologyModel, node: ModelNode): string {
+export function describeNode(model: TopologyModel, node: ModelNode, facts: HoverFacts = {}): string {
   const byId = new Map(model.nodes.map((n) => [n.id, n]));
   const name = (id: string): string => {
     const n = byId.get(id);
@@ -134,6 +196,11 @@ export function describeNode(model: TopologyModel, node: ModelNode): string {
     seen.set(phrase, set);
   }
   for (const [phrase, who] of seen) parts.push(`${phrase} ${[...who].join(', ')}`);
+  const sentinel = Object.hasOwn(facts, node.id) ? facts[node.id] : undefined;
+  if (sentinel) {
+    const { count, value } = sentinel;
+    parts.push(count === 0 ? `no ${value} sentinel put` : count === 'several' ? `${value} sentinels: an unknown number` : `${count} ${value} sentinel${count === 1 ? '' : 's'}`);
+  }
   const kind = node.kind === 'process' ? (node.role === 'main' ? 'Main process' : node.role === 'pool-worker' ? 'Pool worker' : 'Process')
     : node.variant ?? node.kind[0]!.toUpperCase() + node.kind.slice(1);
   const findings = model.findings.filter((f) => f.nodes.includes(node.id)).map((f) => `⚠ ${f.rule}`);
@@ -141,7 +208,7 @@ export function describeNode(model: TopologyModel, node: ModelNode): string {
 }
 
 /** Hover on a shim object's creation or on an operation: its role in the topology. */
-export function hoverFor(model: TopologyModel, uri: string, position: Position): Hover | null {
+export function hoverFor(model: TopologyModel, uri: string, position: Position, facts: HoverFacts = {}): Hover | null {
   const node = model.nodes.find((n) => inDocument(model, n.loc, uri) && contains(n.loc.range, position))
     ?? (() => {
       const edge = model.edges.find((e) => e.locs.some((l) => inDocument(model, l, uri) && contains(l.range, position)));
@@ -150,7 +217,7 @@ export function hoverFor(model: TopologyModel, uri: string, position: Position):
       return ends.find((n) => n && n.kind !== 'process') ?? ends[0];
     })();
   if (!node) return null;
-  return { contents: { kind: 'markdown', value: `**Process Topology** · ${describeNode(model, node)}` } };
+  return { contents: { kind: 'markdown', value: `**Process Topology** · ${describeNode(model, node, facts)}` } };
 }
 
 /** "Show in graph" above each process and queue creation. */

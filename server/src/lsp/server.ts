@@ -8,15 +8,19 @@
 // - One analysis at a time, always of the latest text: edits that arrive while one runs, or
 //   within `debounceMs` of each other, are analyzed once, after the last of them.
 // - A cancelled request (the client cancels when the document changes) is answered at once with
-//   RequestCancelled; its analysis is not started if no other request still wants it.
+//   RequestCancelled; its analysis is not started if no other request still wants it, and is
+//   given up (at its next check, between programs and rules) if it runs and a newer edit came.
 // - An analysis that runs longer than `analysisTimeoutMs` is stopped (its thread is replaced),
 //   answered with an empty model, and reported in the status item.
+// - With the `workspace` diagnostics scope, workspace diagnostics are a long poll: the request is
+//   answered when the whole-workspace analysis has something new, and held until then.
+import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
-  CodeActionKind, createConnection, DiagnosticRefreshRequest, DidChangeWatchedFilesNotification, DocumentDiagnosticReportKind, ErrorCodes, FileChangeType, LSPErrorCodes,
-  ProposedFeatures, ResponseError, TextDocuments, TextDocumentSyncKind, type CancellationToken, type Connection,
-  type DocumentDiagnosticReport,
+  CodeActionKind, createConnection, DiagnosticRefreshRequest, DidChangeWatchedFilesNotification, DocumentDiagnosticReportKind, DocumentDiagnosticRequest, ErrorCodes, FileChangeType, LSPErrorCodes,
+  ProposedFeatures, ResponseError, TextDocuments, TextDocumentSyncKind, type CancellationToken, type Connection, type Diagnostic,
+  type DocumentDiagnosticReport, type WorkspaceDocumentDiagnosticReport, type WorkspaceDiagnosticReport,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { emptyModel, type TopologyModel } from '../../../common/model';
@@ -27,15 +31,20 @@ import {
 import { applySeverities, RULE_SETTINGS, type RuleSetting } from '../analysis/severity';
 import { Analyzer, type DocumentSnapshot } from './analyzer';
 import { codeActionsFor, codeLensesFor, diagnosticsFor, hoverFor, ONLINE_DOCS } from './features';
+import type { HoverFacts } from './hover-facts';
+
+/** Which files get diagnostics: the open ones (default), or every file of the workspace folders. */
+export type DiagnosticsScope = 'openFiles' | 'workspace';
 
 interface Settings {
   shimModules: string[];
   rules: Map<string, RuleSetting>;
   stateBudget: number | undefined;
   timeBudgetMs: number;
+  diagnosticsScope: DiagnosticsScope;
 }
 
-const DEFAULT_SETTINGS: Settings = { shimModules: [], rules: new Map(), stateBudget: undefined, timeBudgetMs: 1500 };
+const DEFAULT_SETTINGS: Settings = { shimModules: [], rules: new Map(), stateBudget: undefined, timeBudgetMs: 1500, diagnosticsScope: 'openFiles' };
 
 /** Files past this size are not analyzed while typing (a generated bundle, a minified file). */
 const MAX_FILE_CHARS = 2_000_000;
@@ -43,17 +52,31 @@ const SOURCE_EXTENSIONS = ['.ts', '.tsx', '.mts', '.cts', '.js', '.jsx', '.mjs',
 const DEFAULT_TIMEOUT_MS = 30_000;
 /** The analysis thread's heap limit: the analysis of the 800 files of this repository holds 270 MB. */
 const DEFAULT_MEMORY_MB = 1024;
-const DEFAULT_DEBOUNCE_MS = 20;
+// Machine-made bursts (a format, a multi-cursor edit) arrive within a few ms; keystrokes are 50+ ms apart.
+const DEFAULT_DEBOUNCE_MS = 10;
 /** However fast the edits come, a waiting request is served after this long. */
 const MAX_DEBOUNCE_MS = 250;
 /** The client is asked to pull every document again once edits pause this long. */
 const REFRESH_DELAY_MS = 200;
+/** The whole workspace is analyzed again once edits pause this long (it costs more than one file). */
+const WORKSPACE_DEBOUNCE_MS = 500;
+/** The key of the whole-workspace analysis among the per-document ones (not a URI). */
+const WORKSPACE = '\u0000workspace';
+/** The result id of "no diagnostics" in workspace reports. */
+const CLEAN = 'clean';
 
 interface Computed {
   generation: number;
   /** The document's version when the analysis started. */
   version: number;
   model: TopologyModel;
+  facts: HoverFacts;
+}
+
+interface WorkspaceComputed {
+  generation: number;
+  /** Per file URI with findings: its diagnostics and their result id (a hash of them). */
+  files: Map<string, { items: Diagnostic[]; resultId: string }>;
 }
 
 interface Waiter {
@@ -61,7 +84,7 @@ interface Waiter {
   since: number;
   /** When the request arrived. */
   at: number;
-  resolve(model: Computed | undefined): void;
+  resolve(model: Computed | WorkspaceComputed | undefined): void;
   reject(err: unknown): void;
 }
 
@@ -91,13 +114,24 @@ export function startServer(connection: Connection): void {
   let debounceMs = DEFAULT_DEBOUNCE_MS;
   let refreshSupport = false;
   let watchFiles = false;
+  /** The client registers the diagnostic provider when told to: it follows the scope setting. */
+  let dynamicDiagnostics = false;
+  let registeredScope: DiagnosticsScope | undefined;
+  let registration: Promise<{ dispose(): void } | undefined> = Promise.resolve(undefined);
   let analyzer: Analyzer | undefined;
 
   let generation = 0;
   let lastEditAt = 0;
   const computed = new Map<string, Computed>();
+  let workspaceComputed: WorkspaceComputed | undefined;
   const waiting = new Map<string, Set<Waiter>>();
+  /** Open documents whose file was deleted on disk: no diagnostics, and left out of the analysis. */
+  const deleted = new Set<string>();
+  /** Called on every edit and settings change (the held workspace diagnostic request waits on them). */
+  const changeListeners = new Set<() => void>();
   let running = false;
+  /** The running analysis: its key (a URI or WORKSPACE) and the generation of its text. */
+  let current: { key: string; generation: number } | undefined;
   let pumpTimer: NodeJS.Timeout | undefined;
   let refreshTimer: NodeJS.Timeout | undefined;
 
@@ -110,6 +144,7 @@ export function startServer(connection: Connection): void {
     if (isCount(init.debounceMs)) debounceMs = init.debounceMs;
     refreshSupport = params.capabilities.workspace?.diagnostics?.refreshSupport === true;
     watchFiles = params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
+    dynamicDiagnostics = params.capabilities.textDocument?.diagnostic?.dynamicRegistration === true;
     analyzer = new Analyzer({
       script: path.join(__dirname, 'analysis-worker.js'),
       workspaceFolders,
@@ -119,8 +154,9 @@ export function startServer(connection: Connection): void {
     });
     return {
       capabilities: {
-        textDocumentSync: TextDocumentSyncKind.Incremental,
-        diagnosticProvider: { interFileDependencies: true, workspaceDiagnostics: false },
+        textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
+        // Registered once the settings are known (registerDiagnostics) when the client can.
+        ...(dynamicDiagnostics ? {} : { diagnosticProvider: { interFileDependencies: true, workspaceDiagnostics: true } }),
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, `${CodeActionKind.SourceFixAll}.processTopology`] },
         hoverProvider: true,
         codeLensProvider: { resolveProvider: false },
@@ -137,14 +173,42 @@ export function startServer(connection: Connection): void {
         watchers: [{ globPattern: '**/*.{ts,tsx,mts,cts,js,jsx,mjs,cjs}' }, { globPattern: '**/{tsconfig.json,package.json}' }],
       }).catch(() => undefined);
     }
-    void refreshSettings();
+    void refreshSettings().then(registerDiagnostics);
   });
 
   connection.onDidChangeConfiguration(() => {
-    void refreshSettings().then(() => refresh());
+    void refreshSettings().then(() => {
+      registerDiagnostics();
+      refresh();
+    });
   });
 
+  /**
+   * Registers the diagnostic provider with workspace diagnostics only in the `workspace` scope:
+   * a client that pulls workspace diagnostics keeps a closed file's problems (they are the
+   * workspace's), where with open files only they must go when the file closes.
+   */
+  function registerDiagnostics(): void {
+    if (!dynamicDiagnostics || registeredScope === settings.diagnosticsScope) return;
+    const scope = (registeredScope = settings.diagnosticsScope);
+    registration = registration.then(async (old) => {
+      old?.dispose();
+      try {
+        return await connection.client.register(DocumentDiagnosticRequest.type, {
+          documentSelector: null, interFileDependencies: true, workspaceDiagnostics: scope === 'workspace',
+        });
+      } catch (err) {
+        connection.console.error(`could not register the diagnostics: ${err instanceof Error ? err.message : String(err)}`);
+        return undefined;
+      }
+    });
+  }
+
   connection.onDidChangeWatchedFiles((params) => {
+    for (const c of params.changes) {
+      if (c.type === FileChangeType.Deleted && documents.get(c.uri)) deleted.add(c.uri);
+      else if (c.type !== FileChangeType.Deleted) deleted.delete(c.uri);
+    }
     // Saving an open document changes nothing the analysis reads (its text is the document's).
     const relevant = params.changes.filter((c) => c.type !== FileChangeType.Changed || !documents.get(c.uri));
     if (relevant.length === 0) return;
@@ -166,7 +230,13 @@ export function startServer(connection: Connection): void {
     }
     analyzer?.setSettings(settings.shimModules, settings.stateBudget);
     computed.clear();
+    workspaceComputed = undefined;
     generation++;
+    changed();
+  }
+
+  function changed(): void {
+    for (const listener of [...changeListeners]) listener();
   }
 
   function refresh(): void {
@@ -179,6 +249,8 @@ export function startServer(connection: Connection): void {
   function edited(): void {
     generation++;
     lastEditAt = Date.now();
+    changed();
+    cancelIfUnwanted();
     // Another file's edit can change this file's findings (a producer in one module, its consumer
     // in another): once the edits pause, ask the client to pull every document again.
     if (refreshTimer) clearTimeout(refreshTimer);
@@ -198,21 +270,45 @@ export function startServer(connection: Connection): void {
    */
   function modelOf(uri: string, token: CancellationToken): Promise<Computed | undefined> {
     const doc = documents.get(uri);
-    if (!doc || filePath(uri) === undefined) return Promise.resolve(undefined);
+    if (!doc || filePath(uri) === undefined || deleted.has(uri)) return Promise.resolve(undefined);
     const hit = computed.get(uri);
     if (hit && hit.generation === generation) return Promise.resolve(hit);
+    return wait<Computed>(uri, token);
+  }
+
+  /** The whole workspace's diagnostics, as of the generation of this call or later. */
+  function workspaceOf(token: CancellationToken): Promise<WorkspaceComputed | undefined> {
+    if (workspaceComputed && workspaceComputed.generation === generation) return Promise.resolve(workspaceComputed);
+    return wait<WorkspaceComputed>(WORKSPACE, token);
+  }
+
+  /**
+   * Gives up the running analysis when its text is outdated and no request still waits for that
+   * text (VS Code cancels its pull when the document changes): the newer text is analyzed sooner.
+   */
+  function cancelIfUnwanted(): void {
+    if (!current || current.generation === generation) return;
+    const { key, generation: gen } = current;
+    // The workspace's analysis yields to typing whoever waits for it: it runs again after a pause.
+    if (key !== WORKSPACE && [...waiting.get(key) ?? []].some((w) => w.since <= gen)) return;
+    analyzer?.cancel();
+  }
+
+  /** Queues a request for the analysis of `key` (a document URI, or WORKSPACE) at this generation. */
+  function wait<T extends Computed | WorkspaceComputed>(key: string, token: CancellationToken): Promise<T | undefined> {
     if (token.isCancellationRequested) return Promise.reject(cancelled());
-    return new Promise<Computed | undefined>((resolve, reject) => {
-      let set = waiting.get(uri);
-      if (!set) waiting.set(uri, (set = new Set()));
+    return new Promise<T | undefined>((resolve, reject) => {
+      let set = waiting.get(key);
+      if (!set) waiting.set(key, (set = new Set()));
       const subscription = token.onCancellationRequested(() => {
         set.delete(waiter);
         reject(cancelled());
+        cancelIfUnwanted();
       });
       const waiter: Waiter = {
         since: generation,
         at: Date.now(),
-        resolve: (c) => { subscription.dispose(); resolve(c); },
+        resolve: (c) => { subscription.dispose(); resolve(c as T | undefined); },
         reject: (e) => { subscription.dispose(); reject(e); },
       };
       set.add(waiter);
@@ -220,31 +316,40 @@ export function startServer(connection: Connection): void {
     });
   }
 
-  /** Starts the next analysis if none runs and a request waits, once edits have paused. */
+  /**
+   * Starts the next analysis if none runs and a request waits, once edits have paused: documents
+   * first, in turn; the whole workspace (a longer pause) when no document waits.
+   */
   function pump(): void {
     if (running || pumpTimer) return;
-    let next: string | undefined;
-    for (const [uri, set] of waiting) {
-      if (set.size > 0) {
-        next = uri;
-        break;
+    const keys: string[] = [];
+    for (const [key, set] of waiting) {
+      if (set.size === 0) waiting.delete(key);
+      else if (key !== WORKSPACE) keys.push(key);
+    }
+    if (waiting.has(WORKSPACE)) keys.push(WORKSPACE);
+    if (keys.length === 0) return;
+    const now = Date.now();
+    let soonest = Infinity;
+    for (const key of keys) {
+      const firstWait = Math.min(...[...waiting.get(key)!].map((w) => w.at));
+      const quiet = key === WORKSPACE ? WORKSPACE_DEBOUNCE_MS : debounceMs;
+      // A document's request is served within MAX_DEBOUNCE_MS however fast the edits come; the
+      // workspace waits for a pause, not to take the analysis thread from the file being typed in.
+      const delay = Math.min(lastEditAt + quiet, key === WORKSPACE ? Infinity : firstWait + MAX_DEBOUNCE_MS) - now;
+      if (delay <= 0) {
+        void analyze(key).finally(() => {
+          running = false;
+          pump();
+        });
+        return;
       }
-      waiting.delete(uri);
+      soonest = Math.min(soonest, delay);
     }
-    if (next === undefined) return;
-    const firstWait = Math.min(...[...waiting.get(next)!].map((w) => w.at));
-    const delay = Math.min(lastEditAt + debounceMs, firstWait + MAX_DEBOUNCE_MS) - Date.now();
-    if (delay > 0) {
-      pumpTimer = setTimeout(() => {
-        pumpTimer = undefined;
-        pump();
-      }, delay);
-      return;
-    }
-    void analyze(next).finally(() => {
-      running = false;
+    pumpTimer = setTimeout(() => {
+      pumpTimer = undefined;
       pump();
-    });
+    }, soonest);
   }
 
   async function analyze(uri: string): Promise<void> {
@@ -253,6 +358,20 @@ export function startServer(connection: Connection): void {
     const set = waiting.get(uri)!;
     waiting.delete(uri);
     waiting.set(uri, set);
+    if (uri === WORKSPACE) {
+      const gen = generation;
+      current = { key: uri, generation: gen };
+      const entry = await runWorkspaceAnalysis(gen).finally(() => (current = undefined));
+      if (!entry) return; // given up for newer text: the waiters wait for the next analysis
+      workspaceComputed = entry;
+      for (const w of [...set]) {
+        if (w.since <= gen) {
+          set.delete(w);
+          w.resolve(entry);
+        }
+      }
+      return;
+    }
     const doc = documents.get(uri);
     if (!doc) {
       for (const w of set) w.resolve(undefined);
@@ -262,17 +381,21 @@ export function startServer(connection: Connection): void {
     const gen = generation;
     const version = doc.version;
     const file = filePath(uri)!;
-    let result: TopologyModel;
+    let result: { model: TopologyModel; facts: HoverFacts } | undefined;
+    current = { key: uri, generation: gen };
     try {
       result = await runAnalysis(file, doc);
+      if (!result) return; // given up for newer text: the waiters wait for the next analysis
     } catch (err) {
       // The analysis thread could not even be started: answer, say so, and try again next edit.
       const message = err instanceof Error ? err.message : String(err);
       connection.console.error(`analysis of ${file} failed: ${message}`);
       status({ state: 'error', ms: 0, budgetMs: settings.timeBudgetMs, file: path.basename(file), findings: 0, message });
-      result = emptyModel(pathToFileURL(rootFor(file)).href);
+      result = { model: emptyModel(pathToFileURL(rootFor(file)).href), facts: {} };
+    } finally {
+      current = undefined;
     }
-    const entry: Computed = { generation: gen, version, model: result };
+    const entry: Computed = { generation: gen, version, model: result.model, facts: result.facts };
     if (documents.get(uri)) computed.set(uri, entry);
     for (const w of [...set]) {
       if (w.since <= gen) {
@@ -282,18 +405,60 @@ export function startServer(connection: Connection): void {
     }
   }
 
-  async function runAnalysis(file: string, doc: TextDocument): Promise<TopologyModel> {
-    const root = rootFor(file);
-    const empty = emptyModel(pathToFileURL(root).href);
-    if (!isSourceFile(file) || doc.getText().length > MAX_FILE_CHARS || !analyzer) return empty;
-    const snapshots: DocumentSnapshot[] = [];
+  /** The open documents the analysis reads instead of the disk. */
+  function snapshots(): DocumentSnapshot[] {
+    const out: DocumentSnapshot[] = [];
     for (const d of documents.all()) {
       const p = filePath(d.uri);
+      if (p === undefined || deleted.has(d.uri)) continue;
       const text = d.getText();
-      if (p !== undefined && text.length <= MAX_FILE_CHARS) snapshots.push({ file: p, version: d.version, text });
+      if (text.length <= MAX_FILE_CHARS) out.push({ file: p, version: d.version, text });
     }
-    const result = await analyzer.run(file, snapshots);
+    return out;
+  }
+
+  async function runWorkspaceAnalysis(gen: number): Promise<WorkspaceComputed | undefined> {
+    const files = new Map<string, { items: Diagnostic[]; resultId: string }>();
+    const entry: WorkspaceComputed = { generation: gen, files };
+    if (!analyzer || settings.diagnosticsScope !== 'workspace') return entry;
+    const base = { budgetMs: settings.timeBudgetMs, file: 'the workspace' };
+    let result;
+    try {
+      result = await analyzer.runWorkspace(snapshots());
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      status({ ...base, state: 'error', ms: 0, findings: 0, message });
+      return entry;
+    }
+    if (!result.ok && result.reason === 'cancelled') return undefined;
+    if (!result.ok) {
+      connection.console.error(`analysis of the workspace failed (${result.reason}): ${result.message}`);
+      const message = result.reason === 'timeout' ? `the analysis took longer than ${Math.round(result.ms / 1000)} s and was stopped` : result.message;
+      status({ ...base, ms: result.ms, state: 'error', findings: 0, message });
+      return entry;
+    }
+    let findings = 0;
+    for (const { model } of result.models) {
+      model.findings = applySeverities(model.findings, settings.rules);
+      findings += model.findings.length;
+      for (const uri of new Set(model.findings.map((f) => new URL(f.loc.file, model.root.endsWith('/') ? model.root : `${model.root}/`).href))) {
+        if (deleted.has(uri) || files.has(uri)) continue;
+        const items = diagnosticsFor(model, uri, docsBase);
+        files.set(uri, { items, resultId: createHash('sha1').update(JSON.stringify(items)).digest('base64url') });
+      }
+    }
+    status({ ...base, ms: result.ms, state: result.ms > settings.timeBudgetMs ? 'slow' : 'ok', findings, message: `${result.files} files in ${result.programs} projects` });
+    return entry;
+  }
+
+  /** The analysis of a document's programs; undefined when it was given up for newer text. */
+  async function runAnalysis(file: string, doc: TextDocument): Promise<{ model: TopologyModel; facts: HoverFacts } | undefined> {
+    const root = rootFor(file);
+    const empty = { model: emptyModel(pathToFileURL(root).href), facts: {} };
+    if (!isSourceFile(file) || doc.getText().length > MAX_FILE_CHARS || !analyzer) return empty;
+    const result = await analyzer.run(file, snapshots());
     const base = { ms: result.ms, budgetMs: settings.timeBudgetMs, file: path.basename(file) };
+    if (!result.ok && result.reason === 'cancelled') return undefined;
     if (!result.ok) {
       // Never let one bad input take the server down: log it and serve an empty model.
       connection.console.error(`analysis of ${file} failed (${result.reason}): ${result.message}`);
@@ -305,13 +470,13 @@ export function startServer(connection: Connection): void {
     }
     if (result.skipped) {
       status({ ...base, state: 'error', findings: 0, message: result.skipped });
-      return result.model;
+      return { model: result.model, facts: {} };
     }
     const model = result.model;
     model.findings = applySeverities(model.findings, settings.rules);
     // A time budget, as ESLint has: say when the analysis is slow instead of freezing silently.
     status({ ...base, state: result.ms > settings.timeBudgetMs ? 'slow' : 'ok', findings: model.findings.length });
-    return model;
+    return { model, facts: result.facts };
   }
 
   function rootFor(file: string): string {
@@ -322,9 +487,62 @@ export function startServer(connection: Connection): void {
   }
 
   connection.languages.diagnostics.on(async (params, token): Promise<DocumentDiagnosticReport> => {
+    const uri = params.textDocument.uri;
+    if (!documents.get(uri) && settings.diagnosticsScope === 'workspace' && !deleted.has(uri)) {
+      // A file just closed, in the workspace scope: its problems are the workspace analysis's.
+      return { kind: DocumentDiagnosticReportKind.Full, items: workspaceComputed?.files.get(uri)?.items ?? [] };
+    }
     const c = await modelOf(params.textDocument.uri, token);
     const items = c ? diagnosticsFor(c.model, params.textDocument.uri, docsBase) : [];
     return { kind: DocumentDiagnosticReportKind.Full, items };
+  });
+
+  /** Resolves on the next edit or settings change; rejects when the request is cancelled. */
+  function nextChange(token: CancellationToken): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const done = (): void => {
+        changeListeners.delete(done);
+        subscription.dispose();
+        resolve();
+      };
+      const subscription = token.onCancellationRequested(() => {
+        changeListeners.delete(done);
+        reject(cancelled());
+      });
+      changeListeners.add(done);
+    });
+  }
+
+  /** What the client holds from earlier workspace reports (uri -> result id). */
+  let reported = new Map<string, string>();
+
+  connection.languages.diagnostics.onWorkspace(async (params, token): Promise<WorkspaceDiagnosticReport> => {
+    const previous = new Map(params.previousResultIds.map((p) => [p.uri, p.value]));
+    // The client may have restarted its loop: what it holds is what it says it holds.
+    for (const uri of reported.keys()) if (!previous.has(uri)) reported.delete(uri);
+    for (;;) {
+      const c: WorkspaceComputed = settings.diagnosticsScope === 'workspace'
+        ? await workspaceOf(token) ?? { generation, files: new Map() }
+        : { generation, files: new Map() };
+      const items: WorkspaceDocumentDiagnosticReport[] = [];
+      const version = (uri: string): number | null => documents.get(uri)?.version ?? null;
+      for (const [uri, f] of c.files) {
+        if (previous.get(uri) === f.resultId) continue;
+        items.push({ kind: DocumentDiagnosticReportKind.Full, uri, version: version(uri), resultId: f.resultId, items: f.items });
+      }
+      // Files that had findings and have none now (fixed, deleted, or the scope went back to open files).
+      for (const [uri, id] of previous) {
+        if (!c.files.has(uri) && id !== CLEAN && (reported.has(uri) || !documents.get(uri))) {
+          items.push({ kind: DocumentDiagnosticReportKind.Full, uri, version: version(uri), resultId: CLEAN, items: [] });
+        }
+      }
+      if (items.length > 0) {
+        reported = new Map([...c.files].map(([uri, f]) => [uri, f.resultId]));
+        return { items };
+      }
+      // Nothing new for the client: hold the request until something changes.
+      await nextChange(token);
+    }
   });
 
   connection.onCodeAction(async (params, token) => {
@@ -338,7 +556,7 @@ export function startServer(connection: Connection): void {
 
   connection.onHover(async (params, token) => {
     const c = await modelOf(params.textDocument.uri, token);
-    return c ? hoverFor(c.model, params.textDocument.uri, params.position) : null;
+    return c ? hoverFor(c.model, params.textDocument.uri, params.position, c.facts) : null;
   });
 
   connection.onCodeLens(async (params, token) => {
@@ -354,13 +572,18 @@ export function startServer(connection: Connection): void {
   connection.onRequest(SERVER_INFO_REQUEST, (): ServerInfo => {
     const mem = process.memoryUsage();
     return {
-      pid: process.pid, analyses: analyzer?.analyses ?? 0, workersStarted: analyzer?.workersStarted ?? 0, generation,
+      pid: process.pid, analyses: analyzer?.analyses ?? 0, cancelledAnalyses: analyzer?.cancelled ?? 0, workersStarted: analyzer?.workersStarted ?? 0, generation,
       rssMb: Math.round(mem.rss / 1048576), mainHeapMb: Math.round(mem.heapUsed / 1048576), workerHeapMb: analyzer?.workerHeapMb ?? 0,
     };
   });
 
+  documents.onDidSave((e) => {
+    // Saving writes the file again: a deleted file is back.
+    if (deleted.delete(e.document.uri)) edited();
+  });
   documents.onDidClose((e) => {
     computed.delete(e.document.uri);
+    deleted.delete(e.document.uri);
     const set = waiting.get(e.document.uri);
     if (set) for (const w of [...set]) w.resolve(undefined);
     waiting.delete(e.document.uri);
@@ -389,7 +612,9 @@ export function parseSettings(value: unknown): Settings {
   }
   const budget = typeof v.stateBudget === 'number' && v.stateBudget >= 100 ? Math.floor(v.stateBudget) : undefined;
   const time = typeof v.timeBudgetMs === 'number' && v.timeBudgetMs > 0 ? v.timeBudgetMs : DEFAULT_SETTINGS.timeBudgetMs;
-  return { shimModules: modules, rules, stateBudget: budget, timeBudgetMs: time };
+  const diagnostics = typeof v.diagnostics === 'object' && v.diagnostics !== null ? v.diagnostics as Record<string, unknown> : {};
+  const scope: DiagnosticsScope = diagnostics.scope === 'workspace' ? 'workspace' : 'openFiles';
+  return { shimModules: modules, rules, stateBudget: budget, timeBudgetMs: time, diagnosticsScope: scope };
 }
 
 if (require.main === module) {

@@ -21,8 +21,10 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { emptyModel, type TopologyModel } from '../../../common/model';
-import { analyzePrograms, mergeModels, programsContaining } from '../analysis/analyze';
+import { AnalysisCancelled, analyzePrograms, mergeModels, programsContaining } from '../analysis/analyze';
 import { ConfigError, DEFAULT_OPTIONS, findTsconfig, isSourceFile, listSourceFiles, readTsconfig } from '../analysis/program';
+import { Locator } from '../analysis/topology';
+import { hoverFacts, type HoverFacts } from './hover-facts';
 
 /** A project without tsconfig.json: at most this many of its folder's source files take part. */
 export const MAX_WORKSPACE_FILES = 3000;
@@ -53,6 +55,15 @@ export interface AnalysisOutcome {
   programMs: number;
   /** Why the file was not analyzed, when it was not. */
   skipped?: string;
+  /** What hovers say beyond the model (sentinels per queue). */
+  facts: HoverFacts;
+}
+
+/** The whole workspace's analysis (the `workspace` diagnostics scope): one model per folder. */
+export interface WorkspaceOutcome {
+  models: { root: string; model: TopologyModel }[];
+  files: number;
+  programs: number;
 }
 
 interface CachedSourceFile {
@@ -79,11 +90,24 @@ export class AnalysisSession {
   private readonly parseAfresh = new Set<string>();
   /** Files left out of the programs (as an empty module), for the version with this stamp. */
   private readonly excluded = new Map<string, { stamp: string; reason: string }>();
+  /** The running analysis's cancellation check. */
+  private isCancelled: (() => boolean) | undefined;
+  private readonly graphs = new WeakMap<ts.Program, ImportGraph>();
+  /**
+   * The last outcome per file, with what it was computed from: the entries, the compiler options,
+   * and the source file objects of everything they import (a file's object changes with its
+   * text). When none of that changed (another file was edited, one this file's programs do not
+   * read), the outcome is reused instead of analyzing again.
+   */
+  private readonly outcomes = new Map<string, { key: string; deps: ts.SourceFile[]; outcome: AnalysisOutcome }>();
+  /** Analyses answered from `outcomes`, for tests. */
+  reused = 0;
 
   constructor(private readonly workspaceFolders: readonly string[], private readonly log: (msg: string) => void = () => undefined) {}
 
   setSettings(settings: SessionSettings): void {
     this.settings = settings;
+    this.outcomes.clear();
   }
 
   /** An open document's contents: they win over the disk. */
@@ -93,6 +117,8 @@ export class AnalysisSession {
 
   removeDocument(file: string): void {
     this.docs.delete(path.resolve(file));
+    // Only open documents are analyzed one by one: a closed one's outcome would only hold memory.
+    this.outcomes.delete(path.resolve(file));
   }
 
   /** Files were created, deleted or changed on disk: read tsconfig files and folders again. */
@@ -107,6 +133,7 @@ export class AnalysisSession {
     this.parseAfresh.clear();
     this.excluded.clear();
     this.programs.clear();
+    this.outcomes.clear();
     this.invalidateListings();
   }
 
@@ -121,12 +148,17 @@ export class AnalysisSession {
     return folder ?? path.dirname(file);
   }
 
-  /** The model of the programs `file` takes part in. Throws what the analysis throws. */
-  analyze(file: string): AnalysisOutcome {
+  /**
+   * The model of the programs `file` takes part in. Throws what the analysis throws, and
+   * AnalysisCancelled once `isCancelled` says so (checked between programs and rules).
+   */
+  analyze(file: string, isCancelled?: () => boolean): AnalysisOutcome {
     file = path.resolve(file);
+    this.isCancelled = isCancelled;
     try {
       return this.analyzeOnce(file);
     } catch (err) {
+      if (err instanceof AnalysisCancelled) throw err;
       // Most likely a stack overflow: TypeScript's binder or checker, or the analysis, on a file
       // nested thousands of levels deep, maybe one that only sits in the same project. Leave
       // such files out from now on and try once more; if that fails too, the caller resets.
@@ -139,7 +171,7 @@ export class AnalysisSession {
   private analyzeOnce(file: string): AnalysisOutcome {
     const root = this.rootFor(file);
     const rootUri = pathToFileURL(root).href;
-    if (!isSourceFile(file)) return { model: emptyModel(rootUri), files: 0, entries: 0, programMs: 0 };
+    if (!isSourceFile(file)) return { model: emptyModel(rootUri), files: 0, entries: 0, programMs: 0, facts: {} };
     const started = performance.now();
     const project = this.projectOf(file, root);
     const files = [...new Set([...project.files.map((f) => path.resolve(f)), file])];
@@ -159,17 +191,80 @@ export class AnalysisSession {
     if (skipped) {
       return {
         model: { ...emptyModel(rootUri), notes: [`${path.basename(file)} is not analyzed: ${skipped}`] },
-        files: program.getSourceFiles().length, entries: 0, programMs: Math.round(performance.now() - started), skipped,
+        files: program.getSourceFiles().length, entries: 0, programMs: Math.round(performance.now() - started), skipped, facts: {},
       };
     }
     const entries = this.entriesReaching(program, files, file);
+    const deps = this.dependencies(program, entries);
+    const key = JSON.stringify([entries, this.programs.get(project.key)?.optionsKey]);
+    const last = this.outcomes.get(file);
+    if (deps && last && last.key === key && last.deps.length === deps.length && last.deps.every((sf, i) => deps[i] === sf)) {
+      this.reused++;
+      return { ...last.outcome, programMs: Math.round(performance.now() - started) };
+    }
     const programMs = Math.round(performance.now() - started);
     const results = analyzePrograms(program, {
       rootDir: root, files: entries, shimModules: this.settings.shimModules,
       ...(this.settings.stateBudget ? { stateBudget: this.settings.stateBudget } : {}),
+      ...(this.isCancelled ? { shouldStop: this.isCancelled } : {}),
     });
-    const model = mergeModels(rootUri, programsContaining(results, file).map((r) => r.model));
-    return { model, files: program.getSourceFiles().length, entries: entries.length, programMs };
+    const mine = programsContaining(results, file);
+    const model = mergeModels(rootUri, mine.map((r) => r.model));
+    const facts = hoverFacts(mine, program.getTypeChecker(), new Locator(root));
+    const outcome = { model, files: program.getSourceFiles().length, entries: entries.length, programMs, facts };
+    if (deps) this.outcomes.set(file, { key, deps, outcome });
+    else this.outcomes.delete(file);
+    return outcome;
+  }
+
+  /**
+   * Every program of every workspace folder: each project (a tsconfig.json, or the folder as an
+   * inferred project) with all of its files as entries. Throws what the analysis throws.
+   */
+  analyzeWorkspace(isCancelled?: () => boolean): WorkspaceOutcome {
+    this.isCancelled = isCancelled;
+    try {
+      return this.analyzeWorkspaceOnce();
+    } catch (err) {
+      if (err instanceof AnalysisCancelled) throw err;
+      // As in `analyze`: leave out the files nested too deep to follow, and try once more.
+      if (this.excludeDeepFiles() === 0) throw err;
+      this.programs.clear();
+      return this.analyzeWorkspaceOnce();
+    }
+  }
+
+  private analyzeWorkspaceOnce(): WorkspaceOutcome {
+    const models: WorkspaceOutcome['models'] = [];
+    let files = 0;
+    let programs = 0;
+    for (const root of this.workspaceFolders) {
+      // Open documents count even when the folder walk does not list them (new, unsaved files).
+      const listed = new Set(this.folderFiles(root).map((f) => path.resolve(f)));
+      for (const doc of this.docs.keys()) if (this.rootFor(doc) === root && isSourceFile(doc)) listed.add(doc);
+      const projects = new Map<string, { files: string[]; options: ts.CompilerOptions; members: string[] }>();
+      for (const file of listed) {
+        const project = this.projectOf(file, root);
+        let p = projects.get(project.key);
+        if (!p) projects.set(project.key, (p = { files: project.files.map((f) => path.resolve(f)), options: this.optionsFor(file, root), members: [] }));
+        p.members.push(file);
+      }
+      const results: TopologyModel[] = [];
+      for (const [key, p] of projects) {
+        const program = this.program(key, [...new Set([...p.files, ...p.members])], p.options);
+        // Files left out (unparsable, nested too deep) are not entries.
+        const entries = p.members.filter((f) => !this.excluded.has(f));
+        for (const r of analyzePrograms(program, {
+          rootDir: root, files: entries, shimModules: this.settings.shimModules,
+          ...(this.settings.stateBudget ? { stateBudget: this.settings.stateBudget } : {}),
+          ...(this.isCancelled ? { shouldStop: this.isCancelled } : {}),
+        })) results.push(r.model);
+        files += entries.length;
+        programs++;
+      }
+      models.push({ root, model: mergeModels(pathToFileURL(root).href, results) });
+    }
+    return { models, files, programs };
   }
 
   /**
@@ -333,6 +428,31 @@ export class AnalysisSession {
 
   // ---- which entries can reach a file ----------------------------------------------------------
 
+  /** Who imports whom in a program (module specifiers and `/// <reference path>`), per program. */
+  private importGraph(program: ts.Program): ImportGraph {
+    const cached = this.graphs.get(program);
+    if (cached) return cached;
+    const checker = program.getTypeChecker();
+    const graph: ImportGraph = { importers: new Map(), imports: new Map() };
+    const add = (map: Map<ts.SourceFile, ts.SourceFile[]>, key: ts.SourceFile, value: ts.SourceFile): void => {
+      let list = map.get(key);
+      if (!list) map.set(key, (list = []));
+      list.push(value);
+    };
+    const edge = (from: ts.SourceFile, to: ts.SourceFile | undefined): void => {
+      if (!to || to === from) return;
+      add(graph.importers, to, from);
+      add(graph.imports, from, to);
+    };
+    for (const sf of program.getSourceFiles()) {
+      if (sf.isDeclarationFile) continue;
+      for (const spec of this.moduleSpecifiers(sf)) edge(sf, resolvedFile(checker, spec));
+      for (const ref of sf.referencedFiles) edge(sf, program.getSourceFile(path.resolve(path.dirname(sf.fileName), ref.fileName)));
+    }
+    this.graphs.set(program, graph);
+    return graph;
+  }
+
   /**
    * The files that can be an entry of a program containing `file`: `file` and every module that
    * imports it, directly or through others. Every file when a script is among them: a script's
@@ -341,24 +461,12 @@ export class AnalysisSession {
   entriesReaching(program: ts.Program, files: readonly string[], file: string): string[] {
     const target = program.getSourceFile(file);
     if (!target || files.length <= 1) return [...files];
-    const checker = program.getTypeChecker();
-    const importers = new Map<ts.SourceFile, ts.SourceFile[]>();
-    const edge = (from: ts.SourceFile, to: ts.SourceFile | undefined): void => {
-      if (!to || to === from) return;
-      let list = importers.get(to);
-      if (!list) importers.set(to, (list = []));
-      list.push(from);
-    };
-    for (const sf of program.getSourceFiles()) {
-      if (sf.isDeclarationFile) continue;
-      for (const spec of this.moduleSpecifiers(sf)) edge(sf, resolvedFile(checker, spec));
-      for (const ref of sf.referencedFiles) edge(sf, program.getSourceFile(path.resolve(path.dirname(sf.fileName), ref.fileName)));
-    }
+    const { importers } = this.importGraph(program);
     const reaching = new Set<ts.SourceFile>([target]);
     const queue = [target];
     while (queue.length > 0) {
       const sf = queue.pop()!;
-      if (!ts.isExternalModule(sf) && !isCommonJsModule(sf)) return [...files];
+      if (!isModule(sf)) return [...files];
       for (const from of importers.get(sf) ?? []) {
         if (!reaching.has(from)) {
           reaching.add(from);
@@ -368,6 +476,36 @@ export class AnalysisSession {
     }
     const names = new Set([...reaching].map((sf) => path.resolve(sf.fileName)));
     return files.filter((f) => names.has(path.resolve(f)));
+  }
+
+  /**
+   * Everything the analysis of `entries` can read: the modules they import, directly or not,
+   * and every declaration file (types). Undefined when a script is among them (its declarations
+   * are global: any file can change what it means).
+   */
+  private dependencies(program: ts.Program, entries: readonly string[]): ts.SourceFile[] | undefined {
+    const { imports } = this.importGraph(program);
+    const seen = new Set<ts.SourceFile>();
+    const queue: ts.SourceFile[] = [];
+    for (const e of entries) {
+      const sf = program.getSourceFile(e);
+      if (sf && !seen.has(sf)) {
+        seen.add(sf);
+        queue.push(sf);
+      }
+    }
+    while (queue.length > 0) {
+      const sf = queue.pop()!;
+      if (!sf.isDeclarationFile && !isModule(sf)) return undefined;
+      for (const to of imports.get(sf) ?? []) {
+        if (!seen.has(to)) {
+          seen.add(to);
+          queue.push(to);
+        }
+      }
+    }
+    for (const sf of program.getSourceFiles()) if (sf.isDeclarationFile) seen.add(sf);
+    return [...seen];
   }
 
   /** Every module name a file mentions: imports, exports from, import(), require(), import types. */
@@ -492,6 +630,15 @@ export function nestingDepth(sf: ts.SourceFile): number {
 /** A JavaScript file that uses require or module.exports: TypeScript treats it as a module. */
 function isCommonJsModule(sf: ts.SourceFile): boolean {
   return (sf as unknown as { commonJsModuleIndicator?: unknown }).commonJsModuleIndicator !== undefined;
+}
+
+function isModule(sf: ts.SourceFile): boolean {
+  return ts.isExternalModule(sf) || isCommonJsModule(sf);
+}
+
+interface ImportGraph {
+  importers: Map<ts.SourceFile, ts.SourceFile[]>;
+  imports: Map<ts.SourceFile, ts.SourceFile[]>;
 }
 
 function resolvedFile(checker: ts.TypeChecker, spec: ts.StringLiteralLike): ts.SourceFile | undefined {

@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
+import { AnalysisCancelled } from '../analysis/analyze';
 import { AnalysisSession } from './session';
 import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol';
 
@@ -17,6 +18,7 @@ function main(): void {
   const init = workerData as WorkerInit;
   const post = (msg: FromWorker): void => port.postMessage(msg);
   const session = new AnalysisSession(init.workspaceFolders, (message) => post({ type: 'log', message }));
+  const cancel = new Int32Array(init.cancel);
 
   port.on('message', (msg: ToWorker) => {
     switch (msg.type) {
@@ -26,15 +28,27 @@ function main(): void {
       case 'files-changed':
         session.invalidateListings();
         return;
-      case 'analyze': {
+      case 'analyze':
+      case 'analyze-workspace': {
         for (const file of msg.drop) session.removeDocument(file);
         for (const d of msg.set) session.setDocument(d.file, d.text);
         const started = performance.now();
+        const isCancelled = (): boolean => Atomics.load(cancel, 0) === msg.id;
         try {
-          const outcome = session.analyze(msg.file);
-          post({ type: 'result', id: msg.id, ms: Math.round(performance.now() - started), ...outcome, heapMb: heapMb() });
+          if (msg.type === 'analyze') {
+            const outcome = session.analyze(msg.file, isCancelled);
+            post({ type: 'result', id: msg.id, ms: Math.round(performance.now() - started), ...outcome, heapMb: heapMb() });
+          } else {
+            const outcome = session.analyzeWorkspace(isCancelled);
+            post({ type: 'workspace-result', id: msg.id, ms: Math.round(performance.now() - started), ...outcome, heapMb: heapMb() });
+          }
           setImmediate(collectIfGrown);
         } catch (err) {
+          if (err instanceof AnalysisCancelled) {
+            // Stopped between programs or rules, never inside TypeScript: the caches are sound.
+            post({ type: 'cancelled', id: msg.id, ms: Math.round(performance.now() - started), heapMb: heapMb() });
+            return;
+          }
           // TypeScript may have thrown half-way through binding a file (a stack overflow on a
           // deeply nested one): start the next analysis from clean source files.
           session.reset();

@@ -41,6 +41,11 @@ export interface RunExtensionTestsOptions {
   onLog?: (line: string) => void;
   /** Called after the tests passed, while the workbench is still open (bounded by timeoutMs too). */
   afterTests?: (page: Page) => Promise<void>;
+  /**
+   * User settings over the defaults (workspace trust off). `{"security.workspace.trust.enabled": true}`
+   * opens the workspace untrusted, in Restricted Mode: in test mode the trust prompt is refused.
+   */
+  userSettings?: Record<string, unknown>;
 }
 
 export interface RunExtensionTestsResult {
@@ -88,7 +93,7 @@ export async function runExtensionTests(opts: RunExtensionTestsOptions): Promise
   fs.mkdirSync(extensionsDir, { recursive: true });
   fs.writeFileSync(
     path.join(userDataDir, 'User', 'settings.json'),
-    JSON.stringify({ 'security.workspace.trust.enabled': false }, null, 2) + '\n',
+    JSON.stringify({ 'security.workspace.trust.enabled': false, ...opts.userSettings }, null, 2) + '\n',
   );
 
   let server: Server | undefined;

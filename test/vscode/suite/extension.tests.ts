@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import type { Api } from '../../../extension/src/main';
 
 /** Polls until `check` returns a value, or fails after `ms` (no fixed sleeps). */
-async function until<T>(what: string, check: () => T | undefined | Promise<T | undefined>, ms = 60_000): Promise<T> {
+export async function until<T>(what: string, check: () => T | undefined | Promise<T | undefined>, ms = 60_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const v = await check();
@@ -15,48 +15,48 @@ async function until<T>(what: string, check: () => T | undefined | Promise<T | u
   }
 }
 
-function workspaceFile(name: string): vscode.Uri {
+export function workspaceFile(name: string): vscode.Uri {
   const folder = vscode.workspace.workspaceFolders?.[0];
   assert.ok(folder, 'a workspace folder is open');
   return vscode.Uri.file(path.join(folder.uri.fsPath, name));
 }
 
-function api(): Api {
+export function api(): Api {
   const ext = vscode.extensions.getExtension<Api>('process-topology.process-topology');
   assert.ok(ext?.isActive, 'the extension is active');
   return ext.exports;
 }
 
 /** The Process Topology diagnostics of a document. */
-function findings(uri: vscode.Uri): vscode.Diagnostic[] {
+export function findings(uri: vscode.Uri): vscode.Diagnostic[] {
   return vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'process-topology');
 }
 
-function codeOf(d: vscode.Diagnostic): string {
+export function codeOf(d: vscode.Diagnostic): string {
   return String(typeof d.code === 'object' ? d.code.value : d.code);
 }
 
 /** Opens a document in its own tab (not a preview, so that several stay open) and shows it. */
-async function open(name: string): Promise<vscode.TextDocument> {
+export async function open(name: string): Promise<vscode.TextDocument> {
   const doc = await vscode.workspace.openTextDocument(workspaceFile(name));
   await vscode.window.showTextDocument(doc, { preview: false });
   return doc;
 }
 
 /** Edits through a WorkspaceEdit, as an extension or a refactoring would. */
-async function edit(doc: vscode.TextDocument, range: vscode.Range, text: string): Promise<void> {
+export async function edit(doc: vscode.TextDocument, range: vscode.Range, text: string): Promise<void> {
   const e = new vscode.WorkspaceEdit();
   e.replace(doc.uri, range, text);
   assert.ok(await vscode.workspace.applyEdit(e), 'the edit was applied');
 }
 
-function lineOf(doc: vscode.TextDocument, needle: string): number {
+export function lineOf(doc: vscode.TextDocument, needle: string): number {
   for (let i = 0; i < doc.lineCount; i++) if (doc.lineAt(i).text.includes(needle)) return i;
   throw new Error(`'${needle}' not found in ${doc.uri.fsPath}`);
 }
 
 /** Puts a document back as it is on disk (the workspace is a scratch copy, but tests share it). */
-async function restore(doc: vscode.TextDocument, text: string): Promise<void> {
+export async function restore(doc: vscode.TextDocument, text: string): Promise<void> {
   if (doc.getText() !== text) await edit(doc, new vscode.Range(0, 0, doc.lineCount, 0), text);
   await doc.save();
 }
@@ -86,6 +86,12 @@ export function registerTests(): void {
       assert.equal(diag.severity, vscode.DiagnosticSeverity.Error);
       const line = doc.lineAt(diag.range.start.line).text;
       assert.ok(line.includes('q.get()'), `anchored at the consumer's get: ${line}`);
+      // The code links to the rule's doc shipped in the extension: it opens offline.
+      assert.ok(typeof diag.code === 'object', 'the code carries a link');
+      assert.equal(diag.code.target.scheme, 'file');
+      assert.match(diag.code.target.path, /\/docs\/rules\/missing-sentinel\.md$/);
+      await vscode.workspace.fs.stat(diag.code.target);
+      assert.ok((diag.relatedInformation ?? []).length > 0, 'the other sites are related locations');
       console.log(`diagnostic: ${diag.message}`);
     });
 
@@ -141,7 +147,7 @@ export function registerTests(): void {
         const all = hovers.flatMap((h) => h.contents).map((c) => (typeof c === 'string' ? c : c.value)).join('\n');
         return all.includes('Process Topology') ? all : undefined;
       });
-      assert.match(text, /Queue q — put by producer ×3; taken by consumer ×2/);
+      assert.match(text, /Queue q — put by producer ×3; taken by consumer ×2; no null sentinel put/);
       console.log(`hover: ${text.replace(/\s+/g, ' ')}`);
     });
 
@@ -164,6 +170,119 @@ export function registerTests(): void {
       } finally {
         await restore(main, text);
       }
+    });
+
+    it('says in the language status item when it last analyzed, and how long it took', async () => {
+      const doc = await open('producer-consumer-no-sentinel.ts');
+      await until('the diagnostic', () => findings(doc.uri).find((d) => codeOf(d) === 'missing-sentinel'));
+      const status = await until('the status of that analysis', async () => {
+        const s = (await api().server()).status;
+        // (The last analysis can be of any open file: the client pulls them all after an edit.)
+        return /^\S+: \d+ findings?, analyzed in \d+ ms at \d/.test(s.detail ?? '') ? s : undefined;
+      });
+      console.log(`status item: ${status.text} — ${status.detail}`);
+    });
+
+    it('clears the diagnostics of a file when it is closed, and of a file that is deleted', async () => {
+      const broken = workspaceFile('producer-consumer-no-sentinel.ts');
+      const copy = workspaceFile('scratch-to-delete.ts');
+      await vscode.workspace.fs.writeFile(copy, await vscode.workspace.fs.readFile(broken));
+      try {
+        const doc = await open('scratch-to-delete.ts');
+        await until('the diagnostic of the copy', () => findings(doc.uri).find((d) => codeOf(d) === 'missing-sentinel'));
+        await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+        await until('the diagnostics to clear once the file is closed', () => (findings(copy).length === 0 ? true : undefined), 30_000);
+        await open('scratch-to-delete.ts');
+        await until('the diagnostic back on reopening', () => findings(copy).find((d) => codeOf(d) === 'missing-sentinel'));
+        await vscode.workspace.fs.delete(copy);
+        await until('the diagnostics to clear once the file is deleted', () => (findings(copy).length === 0 ? true : undefined), 30_000);
+        console.log('closed and deleted files: diagnostics cleared');
+      } finally {
+        for (const tab of vscode.window.tabGroups.all.flatMap((g) => g.tabs)) {
+          if (tab.input instanceof vscode.TabInputText && tab.input.uri.toString() === copy.toString()) await vscode.window.tabGroups.close(tab);
+        }
+        await vscode.workspace.fs.delete(copy).then(undefined, () => undefined);
+      }
+    });
+
+    it('lists the problems of files that are not open with the workspace scope, and drops them when it is turned off', async () => {
+      // Files no test opens: their problems can only come from the workspace analysis.
+      const ticket = workspaceFile('ticket-office.ts');
+      const counter = workspaceFile('manager-counter.ts');
+      assert.ok(!vscode.workspace.textDocuments.some((d) => d.uri.toString() === ticket.toString()));
+      assert.deepEqual(findings(ticket), []);
+      const config = vscode.workspace.getConfiguration('processTopology');
+      await config.update('diagnostics.scope', 'workspace', vscode.ConfigurationTarget.Workspace);
+      try {
+        await until('shared-file-race in the closed ticket-office.ts', () => findings(ticket).find((d) => codeOf(d) === 'shared-file-race'), 60_000);
+        await until('unsynchronized-update in the closed manager-counter.ts', () => findings(counter).find((d) => codeOf(d) === 'unsynchronized-update'), 60_000);
+      } finally {
+        await config.update('diagnostics.scope', undefined, vscode.ConfigurationTarget.Workspace);
+      }
+      await until('the closed files\' problems to go', () => (findings(ticket).length + findings(counter).length === 0 ? true : undefined), 60_000);
+      console.log('workspace scope: closed files listed, then dropped');
+    });
+
+    it('steps through a deadlock trace in the editor from the code action', async () => {
+      const doc = await open('deadlock/bad-notify-before-wait.ts');
+      const diag = await until('the deadlock diagnostic', () => findings(doc.uri).find((d) => codeOf(d) === 'deadlock'));
+      const actions = await vscode.commands.executeCommand<(vscode.CodeAction | vscode.Command)[]>('vscode.executeCodeActionProvider', doc.uri, diag.range);
+      const step = actions.find((a): a is vscode.CodeAction => 'command' in a && typeof a.command === 'object' && a.command.command === 'processTopology.showTrace');
+      assert.ok(step?.command, `a trace action among: ${actions.map((a) => a.title).join(' | ')}`);
+      await vscode.commands.executeCommand(step.command.command, ...(step.command.arguments ?? []));
+      const shown = (): { index: number; steps: number; label: string; line: number; selected: number | undefined } => {
+        const t = api().trace();
+        assert.ok(t, 'a trace is shown');
+        return { index: t.index, steps: t.steps, label: t.label, line: t.range.start.line, selected: vscode.window.activeTextEditor?.selection.start.line };
+      };
+      const first = shown();
+      assert.equal(first.index, 0);
+      // The trace (main starts the waiter, notifies too early…), then the operations that wait forever.
+      assert.ok(first.steps >= 3, `${first.steps} steps`);
+      assert.equal(first.label, 'main: start waiter');
+      assert.equal(first.selected, lineOf(doc, 'p.start()'));
+      const visited = [first.label];
+      for (let i = 1; i < first.steps; i++) {
+        await vscode.commands.executeCommand('processTopology.traceNext');
+        const now = shown();
+        assert.equal(now.index, i);
+        assert.equal(now.selected, now.line, `step ${i + 1} is selected in the editor`);
+        visited.push(now.label);
+      }
+      assert.equal(visited.at(-2), 'waits forever here');
+      await vscode.commands.executeCommand('processTopology.tracePrevious');
+      assert.equal(shown().index, first.steps - 2);
+      assert.equal(shown().selected, diag.range.start.line, 'the step where the waiter waits forever is the diagnostic');
+      await vscode.commands.executeCommand('processTopology.traceStop');
+      assert.equal(api().trace(), undefined);
+      // "Show documentation", the other action every finding has: the bundled doc, previewed.
+      const docAction = actions.find((a): a is vscode.CodeAction => 'command' in a && typeof a.command === 'object' && a.command.command === 'processTopology.showRuleDoc');
+      assert.ok(docAction?.command);
+      await vscode.commands.executeCommand(docAction.command.command, ...(docAction.command.arguments ?? []));
+      const preview = await until('the rule doc preview', () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => /deadlock\.md/.test(t.label)));
+      console.log(`rule doc: ${preview.label}`);
+      // (A webview too: closed, so that the one the harness inspects at the end is the graph.)
+      await vscode.window.tabGroups.close(preview);
+      console.log(`trace stepped: ${visited.join(' -> ')}`);
+    });
+
+    it('restarts the server with the Restart Server command, and shows its output', async () => {
+      const doc = await open('producer-consumer-no-sentinel.ts');
+      await until('the diagnostic', () => findings(doc.uri).find((d) => codeOf(d) === 'missing-sentinel'));
+      const before = await until('the server process id', async () => (await api().server()).info);
+      const crashes = (await api().server()).crashes;
+      await vscode.commands.executeCommand('processTopology.restartServer');
+      const after = await until('a new server process', async () => {
+        const s = await api().server();
+        return s.info && s.info.pid !== before.pid ? s : undefined;
+      }, 60_000);
+      assert.equal(after.crashes, crashes, 'a restart asked for is not a crash');
+      assert.throws(() => process.kill(before.pid, 0), 'the old server process is gone');
+      await until('the diagnostic from the new server', () => findings(doc.uri).find((d) => codeOf(d) === 'missing-sentinel'), 60_000);
+      await vscode.commands.executeCommand('processTopology.showOutput');
+      const output = await until('the output channel to be shown', () => vscode.workspace.textDocuments
+        .find((d) => d.uri.scheme === 'output' && d.getText().includes('Process Topology server restarted.')));
+      console.log(`restart command: pid ${before.pid} -> ${after.info!.pid}; output ${output.uri.toString()}`);
     });
 
     it('restarts the server when it crashes, says so, and diagnostics come back', async () => {

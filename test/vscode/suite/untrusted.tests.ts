@@ -1,0 +1,40 @@
+// The suite for an untrusted workspace (Restricted Mode): the extension declares it supports one,
+// and everything works there as in a trusted one: diagnostics, quick fixes, hovers, the graph's model.
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { api, codeOf, findings, lineOf, open, restore, until } from './extension.tests';
+
+export function registerUntrustedTests(): void {
+  describe('Process Topology in Restricted Mode', () => {
+    it('runs in an untrusted workspace', async () => {
+      assert.equal(vscode.workspace.isTrusted, false);
+      await open('producer-consumer.ts');
+      const ext = vscode.extensions.all.find((e) => (e.packageJSON as { name?: string }).name === 'process-topology');
+      assert.ok(ext, 'the extension is installed');
+      await until('activation', () => (ext.isActive ? true : undefined));
+      console.log('restricted mode: the workspace is not trusted, the extension is active');
+    });
+
+    it('shows diagnostics, applies a quick fix and hovers', async () => {
+      const doc = await open('producer-consumer-no-sentinel.ts');
+      const text = doc.getText();
+      const diag = await until('the missing-sentinel diagnostic', () => findings(doc.uri).find((d) => codeOf(d) === 'missing-sentinel'));
+      const line = lineOf(doc, 'q.get()');
+      const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', doc.uri, new vscode.Position(line, doc.lineAt(line).text.indexOf('q.get()')));
+      const hover = hovers.flatMap((h) => h.contents).map((c) => (typeof c === 'string' ? c : c.value)).join('\n');
+      assert.match(hover, /Queue q — put by producer ×3; taken by consumer ×2/);
+      try {
+        const actions = await vscode.commands.executeCommand<(vscode.CodeAction | vscode.Command)[]>('vscode.executeCodeActionProvider', doc.uri, diag.range);
+        const fix = actions.find((a): a is vscode.CodeAction => 'edit' in a && a.edit !== undefined && /sentinel/i.test(a.title) && !a.title.startsWith('Suppress'));
+        assert.ok(fix, actions.map((a) => a.title).join(' | '));
+        assert.ok(await vscode.workspace.applyEdit(fix.edit!));
+        await until('the finding to go away after the fix', () => (findings(doc.uri).length === 0 ? true : undefined), 30_000);
+      } finally {
+        await restore(doc, text);
+      }
+      const model = await until('the model for the graph', async () => (await api().model(doc.uri)) ?? undefined);
+      assert.deepEqual(model.nodes.map((n) => n.label).sort(), ['consumer', 'main', 'producer', 'q']);
+      console.log('restricted mode: diagnostics, quick fix, hover and model work');
+    });
+  });
+}
