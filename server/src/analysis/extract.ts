@@ -131,6 +131,8 @@ export class Extractor {
   private readonly ops: Op[] = [];
   private readonly flows = new Map<ProcessRef, Flow>();
   private readonly started = new Set<ObjectSite>();
+  /** Process subclasses being constructed now: a recursive construction is cut there. */
+  private readonly constructing = new Set<ts.ClassLikeDeclaration>();
   /** Processes whose code runs `eval` or `new Function`: they may do anything. */
   private readonly opaque = new Set<ProcessRef>();
   /** Objects (and AsyncResults, by submit call) handed to code the analysis cannot see into. */
@@ -709,6 +711,18 @@ export class Extractor {
 
   /** `new Worker(q)` of `class Worker extends Process { run() {…} }`: the child runs `run`. */
   private newSubclass(e: ts.NewExpression, cls: ts.ClassLikeDeclaration, args: readonly ts.Expression[], ctx: Context): AbsValue {
+    // A class whose construction constructs itself again (a field `c = new Counter()`) never
+    // finishes at run time either: unknown, rather than following it until the stack overflows.
+    if (this.constructing.has(cls)) return UNKNOWN;
+    this.constructing.add(cls);
+    try {
+      return this.newSubclassOnce(e, cls, args, ctx);
+    } finally {
+      this.constructing.delete(cls);
+    }
+  }
+
+  private newSubclassOnce(e: ts.NewExpression, cls: ts.ClassLikeDeclaration, args: readonly ts.Expression[], ctx: Context): AbsValue {
     const self: RecordValue = { t: 'record', fields: new Map() };
     const argValues = args.map((a) => this.expr(a, ctx));
     let superOptions: ts.Expression | undefined;

@@ -36,7 +36,8 @@ export function boundedQueueFull(ctx: RuleContext): Finding[] {
         const per = flow ? maxAlongPaths(flow, isPut).max : 'many';
         if (!flow || m === 'several' || per === 'many') { certain = false; break; }
         for (let i = 0; i < m; i++) {
-          if (!blocked && offset <= threshold) blocked = maxAlongPaths(flow, isPut, offset, threshold).crossing;
+          if (blocked || offset > threshold) { offset += per * (m - i); break; } // the rest only adds up
+          blocked = maxAlongPaths(flow, isPut, offset, threshold).crossing;
           offset += per;
         }
       }

@@ -42,6 +42,10 @@ export function checkerModel(ctx: Pick<RuleContext, 'extraction' | 'checker' | '
   // modelled, so a program whose pool tasks touch them is not checked.
   if (ex.ops.some((o) => o.proc.kind !== 'main' && o.proc.role === 'pool-worker' && o.obj.kind !== 'pool')) return undefined;
   const instances: Instance[] = [];
+  const tooMany = (n: number): undefined => {
+    ctx.notes?.push(`deadlock: ${n} process instances is more than the checker models (${MAX_INSTANCES}); not checked`);
+    return undefined;
+  };
   for (const [proc, flow] of ex.flows) {
     if (proc.kind !== 'main' && proc.role === 'pool-worker') continue;
     const m = proc.kind === 'main' ? 1 : proc.multiplicity;
@@ -50,6 +54,8 @@ export function checkerModel(ctx: Pick<RuleContext, 'extraction' | 'checker' | '
       if (ex.ops.some((o) => o.kind === 'start' && o.obj === proc)) return undefined;
       continue;
     }
+    // Before building anything per instance: a loop may start millions.
+    if (instances.length + m > MAX_INSTANCES) return tooMany(instances.length + m);
     let aut: Automaton;
     try {
       aut = compile(flow);
@@ -60,10 +66,6 @@ export function checkerModel(ctx: Pick<RuleContext, 'extraction' | 'checker' | '
     for (let index = 0; index < m; index++) {
       instances.push({ proc, index, aut, daemon: proc.kind !== 'main' && (proc.daemon ?? false), isMain: proc.kind === 'main' });
     }
-  }
-  if (instances.length > MAX_INSTANCES) {
-    ctx.notes?.push(`deadlock: ${instances.length} process instances is more than the checker models (${MAX_INSTANCES}); not checked`);
-    return undefined;
   }
   const relevant = ex.ops.filter((o) => instances.some((i) => i.proc === o.proc));
   // What a put or send carries, as far as the guards that test received values care: one of the

@@ -100,7 +100,9 @@ function guardFix(ctx: RuleContext, triggers: Trigger[]): FixData[] {
     };
     visit(sf);
     if (usedOutside < 0) break;
-    if (usedOutside >= firstTrigger) return [];
+    // A use at or past the first trigger cannot stay outside; a declaration before the range
+    // (a redeclared name) would not shrink it: no fix rather than a loop.
+    if (usedOutside >= firstTrigger || usedOutside < lo) return [];
     lo = usedOutside + 1;
   }
   const first = list[lo]!;

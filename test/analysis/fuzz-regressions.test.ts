@@ -1,0 +1,59 @@
+// Inputs the language server's fuzzing found (bench/lsp-fuzz.ts) that hung, overflowed the stack
+// or ran out of memory in the analysis. Each must now give an answer: findings, or a note saying
+// what was not checked.
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { analyzeFiles } from '../../server/src/analysis/analyze';
+import type { TopologyModel } from '../../common/model';
+import { ROOT } from '../helpers/paths';
+
+// An overlay file beside the examples, so the shim resolves as in a real project.
+const FILE = path.join(ROOT, 'examples', '__fuzz_regression__.ts');
+
+function analyze(lines: string[]): TopologyModel {
+  return analyzeFiles([FILE], { rootDir: ROOT, overlay: new Map([[FILE, lines.join('\n')]]) });
+}
+
+const IMPORT = "import { Process, Queue, isMainProcess } from '@process-topology/multiprocessing';";
+
+describe('inputs found by fuzzing', () => {
+  it('a name declared twice around an unguarded start: the finding, without a fix, and no endless loop', () => {
+    const model = analyze([
+      IMPORT,
+      'export const pause = 1;',
+      'export async function backup() {}',
+      'const p = new Process({ target: backup }); p.start();',
+      'const pause = 2;',
+      'export function f() { return pause; }',
+    ]);
+    const unguarded = model.findings.filter((f) => f.rule === 'unguarded-start');
+    assert.equal(unguarded.length, 1);
+    assert.deepEqual(unguarded[0]!.fixes ?? [], [], 'no guard can be placed around a redeclared name');
+  });
+
+  it('a Process subclass whose field constructs itself: no stack overflow', () => {
+    const model = analyze([
+      IMPORT,
+      'export class Counter extends Process { c = new Counter(); async run() {} }',
+      'if (isMainProcess()) { const k = new Counter(); k.start(); await k.join(); }',
+    ]);
+    assert.ok(model.nodes.some((n) => n.kind === 'process' && n.label === 'Counter'), JSON.stringify(model.nodes.map((n) => n.label)));
+  });
+
+  it('a loop that starts a billion processes: the checker declines, with a note, instead of running out of memory', () => {
+    const model = analyze([
+      IMPORT,
+      'export async function w(q: Queue<number | null>) { for (;;) { const x = await q.get(); if (x === null) break; } }',
+      'if (isMainProcess()) {',
+      '  const q = new Queue<number | null>();',
+      '  const ps: Process[] = [];',
+      '  for (let job = 0; job < 1e9; job++) { const p = new Process({ target: w, args: [q] }); p.start(); ps.push(p); }',
+      '  for (const p of ps) await q.put(null);',
+      '  for (const p of ps) await p.join();',
+      '}',
+    ]);
+    assert.ok(model.notes?.some((n) => /\d{9,} process instances is more than the checker models/.test(n)), JSON.stringify(model.notes));
+    assert.deepEqual(model.findings.map((f) => f.rule), []);
+  });
+});
