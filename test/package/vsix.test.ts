@@ -55,7 +55,11 @@ before(async () => {
   fs.writeFileSync(userconfig, '');
   const r = await run('npm', ['run', 'package'], {
     cwd: stage, maxBuffer: 64 << 20, timeout: 120_000,
-    env: { ...process.env, npm_config_userconfig: userconfig, npm_config_update_notifier: 'false' },
+    // npm passes its settings to scripts as npm_config_* variables: drop the caller's (`npm test`'s).
+    env: {
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_config_/i.test(k))),
+      npm_config_userconfig: userconfig, npm_config_update_notifier: 'false',
+    },
   }).catch((err: { stdout?: string; stderr?: string; message: string }) => assert.fail(`npm run package failed: ${err.message}\n${err.stdout ?? ''}\n${err.stderr ?? ''}`));
   vsceOutput = `${r.stdout}\n${r.stderr}`;
   vsix = path.join(stage, 'dist', 'process-topology.vsix');

@@ -79,6 +79,8 @@ export function analyzePrograms(program: ts.Program, opts: AnalyzeOptions): Prog
       if (opts.shouldStop?.()) throw new AnalysisCancelled();
       for (const f of timed(() => rule(ctx), (ms) => { if (ruleMs) ruleMs[id] = (ruleMs[id] ?? 0) + ms; })) all.push(f);
     }
+    // The last rule (the checker) may have been stopped half-way: then nothing of it counts.
+    if (opts.shouldStop?.()) throw new AnalysisCancelled();
     const findings = mostSpecific(all);
     const model: TopologyModel = { version: MODEL_VERSION, root, nodes: topology.nodes, edges: topology.edges, findings: findings.sort(compareFindings) };
     if (notes.length > 0) model.notes = notes;
