@@ -5,18 +5,10 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { Api } from '../../../extension/src/main';
 import { openLocation } from '../../../extension/src/graph-panel';
+import { until } from './extension.tests';
 
 const EXTENSION_ID = 'process-topology.process-topology';
 
-async function until<T>(what: string, check: () => T | undefined | Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 interface Step {
   id: string;
