@@ -195,7 +195,8 @@ describe('an analysis past its memory limit', () => {
       assert.match(s.statuses.at(-1)?.message ?? '', /ran out of memory \(128 MB, processTopology\.analysisMemoryMb\)/);
       s.connection.sendNotification('textDocument/didChange', { textDocument: { uri, version: 2 }, contentChanges: [{ text: 'export const small = 1;\n' }] });
       await s.connection.sendRequest<Report>('textDocument/diagnostic', { textDocument: { uri } });
-      assert.equal(s.statuses.at(-1)?.state, 'ok', JSON.stringify(s.statuses.at(-1)));
+      // Analyzed by the new thread ("slow" when its cold start, the standard library included, passes the time budget on a busy machine).
+      assert.ok(['ok', 'slow'].includes(s.statuses.at(-1)?.state ?? ''), JSON.stringify(s.statuses.at(-1)));
       const info = await s.connection.sendRequest<ServerInfo>(SERVER_INFO_REQUEST);
       assert.equal(info.workersStarted, 2);
       assert.equal(s.child.exitCode, null);
