@@ -1,22 +1,21 @@
 // Helpers for the rule tests: analyze a fixture (optionally with edited text), apply a finding's
 // quick fix, and run a program under the shim with the verdict a rule claims (hangs, fails with the
-// shim's error, or completes).
+// shim's error, or completes). The overlay-based variants of rule-fixtures.ts, whose analysis,
+// bounded waits and program runs they share.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FixData, Finding } from '../../common/model';
-import { analyzeFiles } from '../../server/src/analysis/analyze';
 import { applyEdits } from './edits';
 import { ROOT } from './paths';
-import { runProgram, type RunResult } from './run-program';
+import type { RunResult } from './run-program';
+import { analyzeFixture } from './rule-fixtures';
 import { positionOf } from './source';
 
-/** Bounded waits (the machine is shared): a program still running after HANG_MS is hung. */
-export const HANG_MS = 6000;
-export const COMPLETE_MS = 30_000;
+export { COMPLETE_MS, HANG_MS, runText } from './rule-fixtures';
 
 export function findingsOf(file: string, overlay?: ReadonlyMap<string, string>): Finding[] {
-  return analyzeFiles([file], { rootDir: ROOT, ...(overlay ? { overlay } : {}) }).findings;
+  return analyzeFixture(file, overlay);
 }
 
 export function rulesOf(file: string, overlay?: ReadonlyMap<string, string>): string[] {
@@ -44,20 +43,6 @@ export function applyFix(fix: FixData): Map<string, string> {
     out.set(abs, applyEdits(out.get(abs) ?? fs.readFileSync(abs, 'utf8'), [e]));
   }
   return out;
-}
-
-/**
- * Runs a single-file program given as text: written beside `original` (so its imports resolve the
- * same way) under a temporary name, and removed afterwards.
- */
-export async function runText(original: string, text: string, ms: number): Promise<RunResult> {
-  const tmp = path.join(path.dirname(original), `.tmp-${process.pid}-${path.basename(original)}`);
-  fs.writeFileSync(tmp, text);
-  try {
-    return await runProgram(tmp, ms);
-  } finally {
-    fs.rmSync(tmp, { force: true });
-  }
 }
 
 export function assertHung(r: RunResult, what: string): void {

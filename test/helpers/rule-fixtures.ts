@@ -17,7 +17,11 @@ export const RULE_FIXTURES = path.join(ROOT, 'test/fixtures/rules');
  * of `textFile` (the entry itself, or another module of its program).
  */
 export function findingsOf(file: string, text?: string, textFile = file): Finding[] {
-  const overlay = text === undefined ? undefined : new Map([[path.resolve(textFile), text]]);
+  return analyzeFixture(file, text === undefined ? undefined : new Map([[path.resolve(textFile), text]]));
+}
+
+/** The findings of one entry file, with unsaved texts by absolute file name. */
+export function analyzeFixture(file: string, overlay?: ReadonlyMap<string, string>): Finding[] {
   return analyzeFiles([file], { rootDir: ROOT, ...(overlay ? { overlay } : {}) }).findings;
 }
 
