@@ -62,7 +62,8 @@ export async function worker(lock: Lock, n: number) {
 }
 if (isMainProcess()) {
   const lock = new Lock();
-  const p = new Process({ target: worker, args: [lock, 2] });
+  // How many items is data the analysis cannot see (a constant would decide the early return).
+  const p = new Process({ target: worker, args: [lock, Number(process.argv[2] ?? 2)] });
   p.start();
   await p.join();
 }`],

@@ -120,18 +120,39 @@ export interface Op {
   /** The value put or sent. */
   arg?: AbsValue;
   argNode?: ts.Expression;
-  /** The variable a `get`/`recv` result is stored in (`const item = await q.get()`). */
-  resultVar?: ts.Symbol;
+  /**
+   * What a non-blocking operation does when it cannot complete at once (a timeout passes, `block`
+   * is false): it returns (false, or nothing) or it rejects (Empty, Full, TimeoutError).
+   */
+  fails?: 'returns' | 'throws';
+  /** Reads and writes of a dict, list or array: the key or index, as the interpreter knows it. */
+  slot?: AbsValue;
+  /** An operation of a pool task submitted once (one item of a known list): it runs once in all. */
+  once?: true;
+  /** One of the objects a call's receiver can be (`(x ? a : b).acquire()`): the others are alternatives. */
+  alternative?: true;
+  /** The value put or sent is what another operation returned (a received item passed on). */
+  argFrom?: { source: Op; path: readonly string[] };
   /** The entry's top-level statement whose execution performed the operation (main only). */
   top?: ts.Statement;
   /** `result` ops of `res.get()`/`res.wait()`: the submit calls (`applyAsync`…) whose result is read. */
   submits?: ts.CallExpression[];
 }
 
-/** `if (item === null)`: the first alternative runs exactly when the variable equals the value. */
+/**
+ * A branch on what an operation returned: `if (item === null)`, `if (!item)`,
+ * `switch (msg.kind) { case 'add': … }`, `if (!(await lock.acquire(true, 1)))`. The first
+ * alternative runs exactly when the test holds of the value the `source` operation (a get, recv,
+ * acquire, wait…) returned last in this process, at `path` inside it (`msg.kind`: ['kind']).
+ */
 export interface BranchGuard {
-  variable: ts.Symbol;
-  value: ConstValue;
+  source: Op;
+  /** Several operations whose latest result the branch tests (the same variable set by each). */
+  sources?: readonly Op[];
+  path: readonly string[];
+  /** `eq`: the value is `value`; `nullish`: it is null or undefined; `truthy`: it is truthy. */
+  test: 'eq' | 'nullish' | 'truthy';
+  value?: ConstValue;
 }
 
 /** Control flow of one process over its operations, in program order. */

@@ -45,7 +45,7 @@ export class ShimResolver {
     return this.exportOfSymbol(symbol);
   }
 
-  private exportOfSymbol(symbol: ts.Symbol): ShimExport | undefined {
+  exportOfSymbol(symbol: ts.Symbol): ShimExport | undefined {
     let target = symbol;
     if (symbol.flags & ts.SymbolFlags.Alias) {
       target = this.checker.getAliasedSymbol(symbol);
@@ -78,6 +78,11 @@ export class ShimResolver {
     const owner = decl.parent;
     if (!(ts.isClassDeclaration(owner) || ts.isInterfaceDeclaration(owner)) || !owner.name) return undefined;
     return this.isShimFile(decl.getSourceFile().fileName) ? owner.name.text : undefined;
+  }
+
+  /** Whether a module specifier names the shim (`@process-topology/multiprocessing` or a configured name). */
+  isShimModuleName(spec: string): boolean {
+    return this.names.has(spec);
   }
 
   isShimFile(fileName: string): boolean {

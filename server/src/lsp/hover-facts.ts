@@ -5,8 +5,7 @@ import type ts from 'typescript';
 import type { ModelNode, Multiplicity } from '../../../common/model';
 import type { ProgramResult } from '../analysis/analyze';
 import { processMultiplicity, type ConstValue, type ObjectSite, type Op } from '../analysis/facts';
-import { sentinelLoop } from '../analysis/rules/missing-sentinel';
-import { valueMatches } from '../analysis/rules/util';
+import { endsLoop, sentinelLoop } from '../analysis/rules/missing-sentinel';
 import type { Locator } from '../analysis/topology';
 
 export interface SentinelFact {
@@ -41,18 +40,16 @@ export function hoverFacts(results: readonly ProgramResult[], checker: ts.TypeCh
       const loc = locator.of(queue.node);
       const node = queues.get(`${loc.file}:${loc.range.start.line}:${loc.range.start.character}`);
       if (!node || node.id in out) continue;
-      let value: { v: ConstValue } | undefined;
+      let loop: ReturnType<typeof sentinelLoop>;
       for (const get of gets) {
-        const loop = sentinelLoop(get.call, checker);
-        if (loop) {
-          value = { v: loop.value };
-          break;
-        }
+        loop = sentinelLoop(r.extraction, get);
+        if (loop) break;
       }
-      if (!value) continue;
+      if (!loop) continue;
+      const value = { v: loop.value };
       let count: Multiplicity = 0;
       for (const put of puts) {
-        const verdict = valueMatches(put, value.v, checker);
+        const verdict = endsLoop(put, loop, checker);
         if (verdict === 'no') continue;
         const procs = processMultiplicity(put.proc);
         if (verdict === 'maybe' || typeof put.count !== 'number' || procs === 'several' || count === 'several') {

@@ -11,6 +11,8 @@ export interface AutNode {
    * unknown count), which a reported deadlock must not depend on. */
   next: { to: number; when?: boolean; unknown?: boolean }[];
   guard?: BranchGuard;
+  /** Operations that fail by rejecting (a get with a timeout): where the rejection goes. */
+  thr?: number;
 }
 
 export interface Automaton {
@@ -48,7 +50,7 @@ export function compile(flow: Flow): Automaton {
   const build = (f: Flow, next: number, t: Targets): number => {
     switch (f.k) {
       case 'op':
-        return add({ op: f.op, next: [{ to: next }] });
+        return add({ op: f.op, next: [{ to: next }], ...(f.op.fails === 'throws' ? { thr: t.thr } : {}) });
       case 'seq': {
         let entry = next;
         for (let i = f.items.length - 1; i >= 0; i--) entry = build(f.items[i]!, entry, t);

@@ -11,7 +11,8 @@
 // interchangeable, so each state is stored in a canonical form (those instances sorted by their
 // local state) and a deadlock's trace is mapped back to the instances of one real run.
 import { performance } from 'node:perf_hooks';
-import type { ConstValue, ObjectSite, Op, ProcessRef } from '../facts';
+import type { BranchGuard, ConstValue, ObjectSite, Op, ProcessRef } from '../facts';
+import { guardAnswer, guardText } from '../guards';
 import type { Automaton } from './automaton';
 
 export interface Instance {
@@ -60,8 +61,12 @@ interface ObjLayout {
   offset: number;
 }
 
-const ITEM = 0; // token of a value that is none of the constants the program tests for
-const MAYBE = 1; // token of a value the analysis cannot tell from those constants
+/**
+ * Message tokens: a value put, sent or returned is known to the checker only by its answers to the
+ * tests the program's branches make of received values (`item === null`, `msg.kind === 'add'`,
+ * `!ok`). Token 0 answers none of them (a value the analysis cannot tell).
+ */
+const MAYBE = 0;
 /** Items whose order and value a channel keeps; more are counted, their values unknown. */
 const CAP = 8;
 /** Slots of one FIFO channel: length, CAP tokens, untracked extra items. */
@@ -109,13 +114,18 @@ function channelPops(s: Int32Array, base: number): { token: number; apply: (n: I
 
 export class Explorer {
   private readonly objects = new Map<ObjectSite, ObjLayout>();
-  private readonly tokens = new Map<string, number>([['item', ITEM], ['maybe', MAYBE]]);
-  private readonly tokenValues: ConstValue[] = [undefined, undefined];
+  private readonly tokens = new Map<string, number>();
+  /** Per token, per guard: 0 the test fails, 1 it holds, 2 unknown. */
+  private readonly tokenAnswers: Uint8Array[] = [];
+  private readonly guardIndex = new Map<string, number>();
+  private readonly guardList: BranchGuard[] = [];
   private readonly argTokens = new Map<Op, number>();
   /** Offset of the taint slot: 1 once a path took a choice the analysis cannot see. */
   private readonly taintOff: number;
   private readonly procSites: ObjectSite[] = [];
-  private readonly guardVars = new Map<unknown, number>();
+  /** Per operation whose result some branch tests (or some put passes on): its slot in each instance's env. */
+  private readonly guardVars = new Map<Op, number>();
+  private slotCount = 0;
   private size = 0;
   private readonly pcOff: number;
   private readonly phaseOff: number;
@@ -139,19 +149,26 @@ export class Explorer {
   constructor(
     private readonly instances: Instance[],
     ops: readonly Op[],
-    private readonly tokenOf: (op: Op) => 'item' | 'maybe' | { v: ConstValue } = (op) => (op.arg?.t === 'const' ? { v: op.arg.v } : 'item'),
+    /** What a put or send carries, as a branch test would see it (undefined: cannot tell). */
+    private readonly answer: (op: Op, g: BranchGuard) => boolean | undefined = (op, g) => (op.arg ? guardAnswer(g, op.arg) : undefined),
     /** Explore states up to symmetry (off only to compare with the full state space in tests). */
     symmetry = true,
   ) {
-    for (const op of ops) {
-      if (op.kind !== 'put' && op.kind !== 'send') continue;
-      const kind = this.tokenOf(op);
-      if (typeof kind === 'object') this.token(kind.v);
-    }
     for (const inst of instances) {
       for (const n of inst.aut.nodes) {
-        if (n.guard && !this.guardVars.has(n.guard.variable)) this.guardVars.set(n.guard.variable, this.guardVars.size);
-        if (n.guard) this.token(n.guard.value);
+        if (n.guard) {
+          const text = guardText(n.guard);
+          if (!this.guardIndex.has(text)) {
+            this.guardIndex.set(text, this.guardList.length);
+            this.guardList.push(n.guard);
+          }
+          // Operations whose results one variable holds in turn share one slot.
+          const group = n.guard.sources ?? [n.guard.source];
+          const slot = group.map((o) => this.guardVars.get(o)).find((x) => x !== undefined) ?? this.slotCount++;
+          for (const o of group) this.guardVars.set(o, slot);
+        }
+        const from = n.op?.argFrom?.source;
+        if (from && !this.guardVars.has(from)) this.guardVars.set(from, this.slotCount++);
       }
       if (inst.proc.kind !== 'main' && !this.procSites.includes(inst.proc)) this.procSites.push(inst.proc);
     }
@@ -159,7 +176,7 @@ export class Explorer {
     this.pcOff = 0;
     this.phaseOff = n;
     this.envOff = 2 * n;
-    this.startedOff = this.envOff + n * this.guardVars.size;
+    this.startedOff = this.envOff + n * this.slotCount;
     this.joinOff = this.startedOff + this.procSites.length;
     instances.forEach((inst, i) => {
       for (const node of inst.aut.nodes) {
@@ -183,6 +200,7 @@ export class Explorer {
     for (const { site, offset } of this.objects.values()) {
       if (site.kind === 'lock') this.ownerSlots.push(offset);
       else if (site.kind === 'condition' || site.kind === 'barrier') this.maskSlots.push(offset);
+      if (site.kind === 'condition') this.ownerSlots.push(offset + 1);
     }
     if (symmetry) {
       for (let i = 0; i < instances.length;) {
@@ -202,20 +220,29 @@ export class Explorer {
   private argToken(op: Op): number {
     let t = this.argTokens.get(op);
     if (t === undefined) {
-      const kind = this.tokenOf(op);
-      t = kind === 'item' ? ITEM : kind === 'maybe' ? MAYBE : this.token(kind.v);
+      t = this.token(this.guardList.map((g) => this.answer(op, g)));
       this.argTokens.set(op, t);
     }
     return t;
   }
 
-  private token(v: ConstValue): number {
-    const key = JSON.stringify(v === undefined ? null : v);
+  /** The token of a constant an operation returns (an acquire's true or false). */
+  private constToken(v: ConstValue): number {
+    return this.token(this.guardList.map((g) => guardAnswer(g, { t: 'const', v })));
+  }
+
+  private token(answers: (boolean | undefined)[]): number {
+    if (this.tokens.size === 0) {
+      this.tokens.set(this.guardList.map(() => '2').join(''), MAYBE);
+      this.tokenAnswers.push(new Uint8Array(this.guardList.length).fill(2));
+    }
+    const codes = answers.map((a) => (a === undefined ? 2 : a ? 1 : 0));
+    const key = codes.join('');
     let t = this.tokens.get(key);
     if (t === undefined) {
       t = this.tokens.size;
       this.tokens.set(key, t);
-      this.tokenValues.push(v);
+      this.tokenAnswers.push(Uint8Array.from(codes));
     }
     return t;
   }
@@ -227,7 +254,8 @@ export class Explorer {
    */
   private layout(site: ObjectSite): void {
     if (this.objects.has(site) || site.kind === 'process' || site.kind === 'pool' || site.kind === 'manager') return;
-    const slots = site.kind === 'queue' ? CHANNEL + 1 : site.kind === 'pipe' ? 2 * CHANNEL + 2 : site.kind === 'lock' ? 2 : 1;
+    // A condition: its waiting set (a bit per instance), then its lock's owner and hold count.
+    const slots = site.kind === 'queue' ? CHANNEL + 1 : site.kind === 'pipe' ? 2 * CHANNEL + 2 : site.kind === 'lock' ? 2 : site.kind === 'condition' ? 3 : 1;
     this.objects.set(site, { site, offset: this.size });
     this.size += slots;
   }
@@ -236,7 +264,7 @@ export class Explorer {
     const s = new Int32Array(this.size);
     this.instances.forEach((inst, i) => {
       s[this.pcOff + i] = inst.aut.start;
-      for (let g = 0; g < this.guardVars.size; g++) s[this.envOff + i * this.guardVars.size + g] = -1;
+      for (let g = 0; g < this.slotCount; g++) s[this.envOff + i * this.slotCount + g] = -1;
     });
     for (const { site, offset } of this.objects.values()) {
       if (site.kind === 'semaphore') s[offset] = typeof site.size === 'number' ? site.size : 1;
@@ -280,14 +308,14 @@ export class Explorer {
     if (!node.op) {
       let choices = node.next;
       if (node.guard) {
-        const g = this.guardVars.get(node.guard.variable)!;
-        const t = s[this.envOff + i * this.guardVars.size + g]!;
+        const g = this.guardVars.get(node.guard.source)!;
+        const t = s[this.envOff + i * this.slotCount + g]!;
         if (t >= 0) {
-          if (t !== MAYBE) {
-            const equal = t !== ITEM && this.tokenValues[t] === node.guard.value;
-            choices = node.next.filter((c) => c.when === undefined || c.when === equal);
+          const answer = this.tokenAnswers[t]?.[this.guardIndex.get(guardText(node.guard))!] ?? 2;
+          if (answer !== 2) {
+            choices = node.next.filter((c) => c.when === undefined || c.when === (answer === 1));
           } else {
-            // Whether that value is the constant tested is something the analysis cannot see.
+            // Whether that value passes the test is something the analysis cannot see.
             choices = node.next.map((c) => ({ ...c, unknown: true }));
           }
         }
@@ -306,10 +334,29 @@ export class Explorer {
       mutate?.(n);
       out.push({ next: n, op, safe });
     };
+    /**
+     * A non-blocking operation that cannot complete now (empty, full, taken): it rejects to the
+     * enclosing handler when it fails by throwing (a get with a timeout), else it returns (false).
+     */
+    const fail = (): void => {
+      if (op.fails === 'throws' && node.thr !== undefined) {
+        const n = goto(s, node.thr);
+        out.push({ next: n, op, safe: false });
+        return;
+      }
+      advance((n) => setEnv(n, this.constToken(false)));
+    };
     const setEnv = (n: Int32Array, token: number): void => {
-      if (!op.resultVar) return;
-      const g = this.guardVars.get(op.resultVar);
-      if (g !== undefined) n[this.envOff + i * this.guardVars.size + g] = token;
+      const g = this.guardVars.get(op);
+      if (g !== undefined) n[this.envOff + i * this.slotCount + g] = token;
+    };
+    /** What a put or send carries: its own token, or the one it received and passes on. */
+    const carried = (): number => {
+      const from = op.argFrom;
+      if (!from) return this.argToken(op);
+      const g = this.guardVars.get(from.source);
+      const t = g === undefined || from.path.length > 0 ? -1 : s[this.envOff + i * this.slotCount + g]!;
+      return t >= 0 ? t : this.argToken(op);
     };
     const obj = this.objects.get(op.obj);
     switch (op.kind) {
@@ -318,11 +365,11 @@ export class Explorer {
         const o = obj.offset;
         const max = op.obj.maxsize ?? 0;
         if (max > 0 && channelSize(s, o) >= max) {
-          if (!op.blocking) advance();
+          if (!op.blocking) fail();
           return out;
         }
         const joinable = op.obj.variant === 'JoinableQueue';
-        const argToken = this.argToken(op);
+        const argToken = carried();
         advance((n) => { channelPush(n, o, argToken); if (joinable) n[o + CHANNEL] = Math.min(UNFINISHED_CAP, n[o + CHANNEL]! + 1); }, max === 0);
         return out;
       }
@@ -331,7 +378,7 @@ export class Explorer {
         for (const way of channelPops(s, obj.offset)) {
           advance((n) => { way.apply(n); setEnv(n, way.token < 0 ? MAYBE : way.token); });
         }
-        if (out.length === 0 && !op.blocking) advance();
+        if (out.length === 0 && !op.blocking) fail();
         return out;
       }
       case 'taskDone': {
@@ -349,7 +396,7 @@ export class Explorer {
       case 'send': {
         if (!obj || op.end === undefined) return advance(), out;
         const into = obj.offset + (1 - op.end) * CHANNEL;
-        const argToken = this.argToken(op);
+        const argToken = carried();
         advance((n) => { channelPush(n, into, argToken); }, true);
         return out;
       }
@@ -370,24 +417,37 @@ export class Explorer {
       case 'acquire': {
         if (!obj) return advance(), out;
         const o = obj.offset;
-        // A condition's own lock is not modelled: wait() gives it up anyway.
-        if (op.obj.kind === 'condition') return advance(undefined, true), out;
+        const won = this.constToken(true);
+        if (op.obj.kind === 'condition') {
+          // A condition's lock (reentrant, as Python's default RLock).
+          const owner = s[o + 1]!;
+          if (owner === 0) advance((n) => { n[o + 1] = i + 1; n[o + 2] = 1; setEnv(n, won); });
+          else if (owner === i + 1) advance((n) => { n[o + 2]!++; setEnv(n, won); });
+          else if (!op.blocking) fail();
+          return out;
+        }
         if (op.obj.kind === 'semaphore') {
-          if (s[o]! > 0) advance((n) => { n[o]!--; });
-          else if (!op.blocking) advance();
+          if (s[o]! > 0) advance((n) => { n[o]!--; setEnv(n, won); });
+          else if (!op.blocking) fail();
           return out;
         }
         const owner = s[o]!;
-        if (owner === 0) advance((n) => { n[o] = i + 1; n[o + 1] = 1; });
-        else if (owner === i + 1 && op.obj.variant === 'RLock') advance((n) => { n[o + 1]!++; });
-        else if (!op.blocking) advance();
+        if (owner === 0) advance((n) => { n[o] = i + 1; n[o + 1] = 1; setEnv(n, won); });
+        else if (owner === i + 1 && op.obj.variant === 'RLock') advance((n) => { n[o + 1]!++; setEnv(n, won); });
+        else if (!op.blocking) fail();
         return out;
       }
       case 'release': {
         if (!obj) return advance(), out;
         const o = obj.offset;
-        if (op.obj.kind === 'condition') advance(undefined, true);
-        else if (op.obj.kind === 'semaphore') advance((n) => { n[o]!++; }, true);
+        if (op.obj.kind === 'condition') {
+          advance((n) => {
+            if (n[o + 1] === i + 1) {
+              n[o + 2]!--;
+              if (n[o + 2]! <= 0) { n[o + 1] = 0; n[o + 2] = 0; }
+            }
+          }, true);
+        } else if (op.obj.kind === 'semaphore') advance((n) => { n[o]!++; }, true);
         else advance((n) => {
           // Any process may release a Lock (as in Python); an RLock only by its owner.
           if (n[o] === i + 1 || (n[o] !== 0 && op.obj.variant !== 'RLock')) {
@@ -406,7 +466,14 @@ export class Explorer {
         else advance();
         return out;
       case 'wait': {
-        if (!obj || !op.blocking) return advance(), out;
+        if (!obj) return advance(), out;
+        if (!op.blocking) {
+          // A wait with a timeout returns (true when the event is set; a barrier may break).
+          if (op.obj.kind === 'event') advance((n) => setEnv(n, this.constToken(s[obj.offset] === 1)));
+          else if (op.fails === 'throws' && node.thr !== undefined) { advance((n) => setEnv(n, MAYBE)); fail(); }
+          else advance((n) => setEnv(n, MAYBE));
+          return out;
+        }
         const o = obj.offset;
         const bit = 1 << i;
         if (op.obj.kind === 'event') {
@@ -417,14 +484,16 @@ export class Explorer {
         // waitFor(predicate) returns as soon as the predicate holds: shared state not modelled.
         if (op.obj.kind === 'condition' && op.method === 'waitFor') return advance(), out;
         if (op.obj.kind === 'condition') {
-          // Enter the waiting set first; leave only once a notify took us out of it.
+          // Give up the lock and enter the waiting set at once; leave only once a notify took us
+          // out of it and the lock is free again (then take it back).
           if (phase === 0) {
             const n = s.slice();
             n[o] = n[o]! | bit;
             n[this.phaseOff + i] = 1;
+            if (n[o + 1] === i + 1) { n[o + 1] = 0; n[o + 2] = 0; }
             out.push({ next: n, op: undefined, safe: false });
-          } else if ((s[o]! & bit) === 0) {
-            advance();
+          } else if ((s[o]! & bit) === 0 && s[o + 1] === 0) {
+            advance((n) => { n[o + 1] = i + 1; n[o + 2] = 1; });
           }
           return out;
         }
@@ -590,7 +659,7 @@ export class Explorer {
       old ??= n.slice();
     }
     if (!rename || !old) return undefined;
-    const G = this.guardVars.size;
+    const G = this.slotCount;
     for (let i = 0; i < this.instances.length; i++) {
       const j = rename[i]!;
       if (j === i) continue;
@@ -615,7 +684,7 @@ export class Explorer {
 
   /** Orders two instances of one group by everything that is theirs in a state. */
   private compareLocal(s: Int32Array, a: number, b: number): number {
-    const G = this.guardVars.size;
+    const G = this.slotCount;
     let d = s[this.pcOff + a]! - s[this.pcOff + b]! || s[this.phaseOff + a]! - s[this.phaseOff + b]!;
     for (let g = 0; g < G && d === 0; g++) d = s[this.envOff + a * G + g]! - s[this.envOff + b * G + g]!;
     const ja = this.joinSlots[a]!;

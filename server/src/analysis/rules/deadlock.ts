@@ -7,7 +7,8 @@ import { performance } from 'node:perf_hooks';
 import type { Finding } from '../../../../common/model';
 import { compile, TooLarge, type Automaton } from '../checker/automaton';
 import { Explorer, type Instance } from '../checker/explore';
-import type { ConstValue, Flow, ObjectSite, Op, ProcessRef } from '../facts';
+import type { BranchGuard, ObjectSite, Op, ProcessRef } from '../facts';
+import { guardAnswer } from '../guards';
 import type { RuleContext } from './context';
 import { finding, valueMatches } from './util';
 
@@ -68,15 +69,16 @@ export function checkerModel(ctx: Pick<RuleContext, 'extraction' | 'checker' | '
     }
   }
   const relevant = ex.ops.filter((o) => instances.some((i) => i.proc === o.proc));
-  // What a put or send carries, as far as the guards that test received values care: one of the
-  // constants they compare with, surely none of them, or maybe one (its type allows it).
-  const constants: ConstValue[] = [];
-  for (const flow of ex.flows.values()) collectGuards(flow, constants);
-  const tokenOf = (op: Op): 'item' | 'maybe' | { v: ConstValue } => {
-    if (op.arg?.t === 'const') return { v: op.arg.v };
-    return constants.some((c) => valueMatches(op, c, ctx.checker) !== 'no') ? 'maybe' : 'item';
+  // What a put or send carries, as the branches that test received values see it: decided by its
+  // abstract value, or by its type when that rules a tested constant out.
+  const answer = (op: Op, g: BranchGuard): boolean | undefined => {
+    const known = op.arg ? guardAnswer(g, op.arg) : undefined;
+    if (known !== undefined) return known;
+    if (g.path.length > 0 || g.test === 'truthy') return undefined;
+    const value = g.test === 'nullish' ? null : g.value;
+    return valueMatches(op, value ?? null, ctx.checker) === 'no' && (g.test !== 'eq' || g.value !== undefined || valueMatches(op, undefined, ctx.checker) === 'no') ? false : undefined;
   };
-  return { instances, explorer: new Explorer(instances, relevant, tokenOf, symmetry) };
+  return { instances, explorer: new Explorer(instances, relevant, answer, symmetry) };
 }
 
 export function deadlock(ctx: RuleContext): Finding[] {
@@ -130,21 +132,4 @@ export function deadlock(ctx: RuleContext): Finding[] {
     }));
     return f;
   });
-}
-
-function collectGuards(flow: Flow, out: ConstValue[]): void {
-  switch (flow.k) {
-    case 'branch':
-      if (flow.guard && !out.includes(flow.guard.value)) out.push(flow.guard.value);
-      for (const a of flow.alts) collectGuards(a, out);
-      return;
-    case 'seq': for (const i of flow.items) collectGuards(i, out); return;
-    case 'loop': case 'call': collectGuards(flow.body, out); return;
-    case 'try':
-      collectGuards(flow.body, out);
-      if (flow.handler) collectGuards(flow.handler, out);
-      if (flow.finalizer) collectGuards(flow.finalizer, out);
-      return;
-    default:
-  }
 }

@@ -6,7 +6,8 @@
 // already decided on the path (the same constant tested twice) take the same way again.
 import ts from 'typescript';
 import type { EdgeCount } from '../../../../common/model';
-import type { Flow, Op } from '../facts';
+import type { BranchGuard, Flow, Op } from '../facts';
+import { guardText } from '../guards';
 
 export type BranchFlow = Extract<Flow, { k: 'branch' }>;
 export type ExitFlow = Extract<Flow, { k: 'exit' }>;
@@ -22,8 +23,11 @@ export interface Transfer<S> {
   exit(s: S, f: ExitFlow): S;
   /** A loop that may run zero times, skipped: what its body could have done is uncertain. */
   skip(s: S, body: Flow): S;
-  /** Records that the branch `key` went the way `value`; undefined when `s` already decided otherwise. */
-  decide(s: S, key: string, value: boolean, depth: number): S | undefined;
+  /**
+   * Records that the branch `key` went the way `value`; undefined when `s` already decided
+   * otherwise. `guard`: the branch tests what an operation returned (an acquire's success).
+   */
+  decide(s: S, key: string, value: boolean, depth: number, guard?: BranchGuard): S | undefined;
   /** Forgets what was decided at depth `depth` or deeper (a loop iteration or a call is over). */
   leave(s: S, depth: number): S;
 }
@@ -49,7 +53,7 @@ const MAX_ROUNDS = 64;
  * gets its own walker, and their flows share the code of the functions they call).
  */
 const condKeys = new WeakMap<BranchFlow, { key: string; flip: boolean } | null>();
-const symbolIds = new WeakMap<ts.Symbol, number>();
+const symbolIds = new WeakMap<object, number>();
 let nextSymbolId = 0;
 const assigned = new WeakMap<ts.Symbol, boolean>();
 
@@ -123,7 +127,7 @@ export class FlowWalker<S> {
         return out;
       case 'seq': {
         let cur = ins;
-        for (const item of alternativesOf(f.items)) {
+        for (const item of f.items) {
           const r = this.walk(item, cur, depth);
           this.addExits(out, r);
           cur = r.normal;
@@ -134,10 +138,12 @@ export class FlowWalker<S> {
       }
       case 'branch': {
         const tested = this.condOf(f);
-        const cond = tested && this.repeated.has(tested.key) ? tested : undefined;
+        // Tests of whether an acquire (or another operation that may fail) succeeded are decided
+        // by the operation's outcome on the path.
+        const cond = tested && (this.repeated.has(tested.key) || f.guard?.source.fails === 'returns') ? tested : undefined;
         f.alts.forEach((alt, i) => {
           const taken = cond ? ins.flatMap((s) => {
-            const d = this.t.decide(s, cond.key, (i === 0) !== cond.flip, depth);
+            const d = this.t.decide(s, cond.key, (i === 0) !== cond.flip, depth, f.guard);
             return d ? [d] : [];
           }) : ins;
           const r = this.walk(alt, taken, depth);
@@ -259,7 +265,7 @@ export class FlowWalker<S> {
     if (cached !== undefined) return cached ?? undefined;
     let result: { key: string; flip: boolean } | null = null;
     if (f.guard) {
-      result = { key: `g${this.symbolId(f.guard.variable)}=${JSON.stringify(f.guard.value ?? null)}`, flip: false };
+      result = { key: `g${this.symbolId(f.guard.source)}=${guardText(f.guard)}`, flip: false };
     } else if (f.cond) {
       let e: ts.Expression = f.cond;
       let flip = false;
@@ -303,7 +309,7 @@ export class FlowWalker<S> {
     return false;
   }
 
-  private symbolId(s: ts.Symbol): number {
+  private symbolId(s: object): number {
     let id = symbolIds.get(s);
     if (id === undefined) symbolIds.set(s, (id = nextSymbolId++));
     return id;
@@ -311,36 +317,11 @@ export class FlowWalker<S> {
 }
 
 /**
- * One call on a receiver that can be one of several objects (`(x ? a : b).acquire()`) is recorded
- * as one operation per object, in a row: they are alternatives, not a sequence.
+ * An operation of one call whose receiver can be one of several objects (`(x ? a : b).acquire()`):
+ * the flow records one operation per object, as alternatives (facts.ts `Op.alternative`).
  */
-const grouped = new WeakMap<Flow[], Flow[]>();
-const alternative = new WeakSet<Op>();
-
-/** An operation whose receiver could also have been another object (see alternativesOf). */
 export function onOneOfSeveral(op: Op): boolean {
-  return alternative.has(op);
-}
-
-function alternativesOf(items: Flow[]): Flow[] {
-  let out = grouped.get(items);
-  if (out) return out;
-  out = [];
-  for (let i = 0; i < items.length; i++) {
-    const item = items[i]!;
-    if (item.k !== 'op') { out.push(item); continue; }
-    const alts: Flow[] = [item];
-    while (i + 1 < items.length) {
-      const next = items[i + 1]!;
-      if (next.k !== 'op' || next.op.call !== item.op.call || next.op.kind !== item.op.kind || next.op.obj === item.op.obj) break;
-      alts.push(next);
-      i++;
-    }
-    if (alts.length > 1) for (const a of alts) if (a.k === 'op') alternative.add(a.op);
-    out.push(alts.length === 1 ? item : { k: 'branch', alts });
-  }
-  grouped.set(items, out);
-  return out;
+  return op.alternative === true;
 }
 
 /** Whether a parameter is assigned anywhere in its function. */

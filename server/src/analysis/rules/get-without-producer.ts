@@ -40,7 +40,7 @@ export function getWithoutProducer(ctx: RuleContext): Finding[] {
       const puts = ctx.extraction.ops.filter((o) => o.kind === 'put' && o.obj === site);
       if (puts.length > 0 || unknownOps(ctx, 'queue', 'put').length > 0) continue;
       // A sentinel loop on a queue nobody feeds is reported by missing-sentinel.
-      blocked = ops.filter((o) => !sentinelLoop(o.call, ctx.checker));
+      blocked = ops.filter((o) => !sentinelLoop(ctx.extraction, o));
       if (blocked.length === 0) continue;
       message = `${site.label}.${blocked.sort(bySource)[0]!.method}() waits forever: no process ever puts anything on ${site.label}`;
     } else if (site.kind === 'pipe' && end !== undefined) {

@@ -20,6 +20,8 @@ export function lockNotReleased(ctx: RuleContext): Finding[] {
   for (const leak of pp.leaks) {
     const lock = leak.acq.obj;
     if (!pp.done.has(leak.proc) || lock.unknown || leak.acq.method === 'withLock' || selfBlocked.has(leak.acq.call)) continue;
+    // An acquire that may give up (a timeout): its holder's paths are the program's business.
+    if (leak.acq.fails === 'returns') continue;
     if (foreignReleasers(ex, lock, leak.proc) || escaped(ex, lock)) continue;
     const list = byCall.get(leak.acq.call) ?? [];
     list.push(leak);

@@ -6,6 +6,7 @@
 import ts from 'typescript';
 import { constOf, skipOuter } from '../extract';
 import type { Extraction, Flow, ObjectSite, Op, ProcessRef } from '../facts';
+import { guardAnswer } from '../guards';
 import { FlowWalker, onOneOfSeveral, WalkBudgetExceeded, type ExitFlow, type Transfer } from './flow-walk';
 
 export interface Hold {
@@ -28,6 +29,8 @@ interface PState {
   live: readonly ObjectSite[];
   reads: ReadonlyMap<string, ReadMark>;
   decisions: readonly { key: string; value: boolean; depth: number }[];
+  /** Acquires with a timeout on this path: whether the last run of each took the lock. */
+  outcomes: ReadonlyMap<Op, boolean>;
 }
 
 export interface DoubleAcquire { proc: ProcessRef; second: Op; first: Op }
@@ -41,7 +44,7 @@ export interface ProcessPaths {
   doubleAcquires: DoubleAcquire[];
   pairs: LockPair[];
   /** Releases reached on some path without any hold of their lock. */
-  unheldReleases: { proc: ProcessRef; op: Op }[];
+  unheldReleases: { proc: ProcessRef; op: Op; gaveUp?: Op }[];
   leaks: Leak[];
   /** Acquires whose hold some path releases. */
   released: Set<Op>;
@@ -172,11 +175,12 @@ function compute(ex: Extraction, checker: ts.TypeChecker): ProcessPaths {
   const liveKey = cached<readonly ObjectSite[]>((l) => l.map(sid).sort().join(','));
   const readsKey = cached<PState['reads']>((r) => [...r].map(([k, m]) => `${k}=${oid(m.op)}:${m.holds.map(holdId).join('+')}`).sort().join(','));
   const decisionsKey = cached<PState['decisions']>((ds) => ds.map((d) => `${d.key}${d.value ? 1 : 0}`).join(','));
+  const outcomesKey = cached<PState['outcomes']>((os) => [...os].map(([o, v]) => `${oid(o)}${v ? 1 : 0}`).sort().join(','));
   const stateKeys = new WeakMap<PState, string>();
   const stateKey = (s: PState): string => {
     let k = stateKeys.get(s);
     if (k === undefined) {
-      k = `${holdsKey(s.holds)}|${startedKey(s.started)}|${liveKey(s.live)}|${readsKey(s.reads)}|${decisionsKey(s.decisions)}`;
+      k = `${holdsKey(s.holds)}|${startedKey(s.started)}|${liveKey(s.live)}|${readsKey(s.reads)}|${decisionsKey(s.decisions)}|${outcomesKey(s.outcomes)}`;
       stateKeys.set(s, k);
     }
     return k;
@@ -217,7 +221,14 @@ function compute(ex: Extraction, checker: ts.TypeChecker): ProcessPaths {
         }
         return next;
       },
-      decide: (s, key, value, depth) => {
+      decide: (s, key, value, depth, guard) => {
+        // `if (!(await lock.acquire(true, 1))) return`: the path where the acquire failed takes the
+        // early return, the one where it succeeded goes on holding the lock.
+        const outcome = guard ? s.outcomes.get(guard.source) : undefined;
+        if (guard && outcome !== undefined) {
+          const answer = guardAnswer(guard, { t: 'const', v: outcome });
+          if (answer !== undefined && answer !== value) return undefined;
+        }
         const known = s.decisions.find((d) => d.key === key);
         if (known) return known.value === value ? s : undefined;
         return { ...s, decisions: [...s.decisions, { key, value, depth }] };
@@ -247,6 +258,12 @@ function compute(ex: Extraction, checker: ts.TypeChecker): ProcessPaths {
               return []; // this process waits here forever
             }
           }
+          if (op.fails === 'returns' && !op.blocking) {
+            // A timed acquire: on one path it took the lock, on the other it gave up.
+            const took = new Map(s.outcomes).set(op, true);
+            const gaveUp = new Map(s.outcomes).set(op, false);
+            return [{ ...s, holds: [...s.holds, { lock: obj, acq: op, maybe: false }], outcomes: took }, { ...s, outcomes: gaveUp }];
+          }
           return [{ ...s, holds: [...s.holds, { lock: obj, acq: op, maybe: !op.blocking }] }];
         }
         case 'release': {
@@ -255,7 +272,9 @@ function compute(ex: Extraction, checker: ts.TypeChecker): ProcessPaths {
           for (let j = s.holds.length - 1; j >= 0; j--) if (s.holds[j]!.lock === obj && !s.holds[j]!.maybe) { i = j; break; }
           if (i < 0) for (let j = s.holds.length - 1; j >= 0; j--) if (s.holds[j]!.lock === obj) { i = j; break; }
           if (i < 0) {
-            if (!ambiguous(op) && once(`unheld|${oid(op)}`)) events.push(() => out.unheldReleases.push({ proc, op }));
+            // On a path where this process's own acquire of the lock timed out.
+            const gaveUp = [...s.outcomes].find(([a, took]) => !took && a.obj === obj)?.[0];
+            if (!ambiguous(op) && once(`unheld|${oid(op)}|${gaveUp ? oid(gaveUp) : ''}`)) events.push(() => out.unheldReleases.push({ proc, op, ...(gaveUp ? { gaveUp } : {}) }));
             return [s];
           }
           const h = s.holds[i]!;
@@ -306,7 +325,7 @@ function compute(ex: Extraction, checker: ts.TypeChecker): ProcessPaths {
     const walker = new FlowWalker<PState>(t, checker);
     const savedCoLive = new Set(out.coLive);
     try {
-      const ends = walker.ends(flow, { holds: [], started: new Map(), live: [], reads: new Map(), decisions: [] });
+      const ends = walker.ends(flow, { holds: [], started: new Map(), live: [], reads: new Map(), decisions: [], outcomes: new Map() });
       for (const s of ends) {
         for (const h of s.holds) {
           if (h.maybe) continue;
@@ -346,6 +365,8 @@ export function isModifyingWrite(op: Op): boolean {
 /** The slot an operation reads or writes: '' for a value or file, the constant key or index, or '?'. */
 export function keyOf(op: Op, checker: ts.TypeChecker): string {
   if (op.obj.kind === 'value' || op.obj.kind === 'file') return '';
+  // The key as the interpreter computed it (a parameter bound to a constant, a field of a record).
+  if (op.slot?.t === 'const' && (typeof op.slot.v === 'string' || typeof op.slot.v === 'number')) return JSON.stringify(String(op.slot.v));
   const arg = op.call.arguments[0];
   if (!arg) return '?';
   const c = constOf(skipOuter(arg));

@@ -30,6 +30,8 @@ export function raceFindings(ctx: RuleContext, rule: 'unsynchronized-update' | '
         const a = list[i]!;
         const b = list[j]!;
         if (a.protect.some((l) => b.protect.includes(l))) continue;
+        // A pool task submitted once runs once: it does not race with itself.
+        if (a === b && a.read.once) continue;
         if (concurrent(pp, a, b)) race = [a, b];
       }
     }

@@ -12,21 +12,25 @@ export function releaseUnheld(ctx: RuleContext): Finding[] {
   const pp = processPaths(ex, ctx.checker);
   const findings: Finding[] = [];
   const reported = new Set<unknown>();
-  for (const { proc, op } of pp.unheldReleases) {
+  for (const { proc, op, gaveUp } of pp.unheldReleases) {
     const lock = op.obj;
     if (!pp.done.has(proc) || lock.kind !== 'lock' || lock.unknown || escaped(ex, lock) || reported.has(op.call)) continue;
     const acquires = ex.ops.filter((o) => o.obj === lock && o.kind === 'acquire');
-    // Another process may hold a Lock, and then this release is legal.
-    if (lock.variant !== 'RLock' && acquires.some((a) => a.proc !== proc)) continue;
+    // Another process may hold a Lock, and then this release is legal; not after this process's
+    // own acquire gave up (a timeout): then it releases a lock it does not hold, whoever holds it.
+    if (!gaveUp && lock.variant !== 'RLock' && acquires.some((a) => a.proc !== proc)) continue;
     reported.add(op.call);
     const mine = acquires.filter((a) => a.proc === proc);
     findings.push(finding(ctx, {
       rule: 'release-unheld',
       severity: 'error',
-      message: `${processName(proc)} can reach this release() of ${lock.label} without holding it${mine.length === 0 ? ' (it never acquires it)' : ''}: `
+      message: gaveUp
+        ? `${processName(proc)} reaches this release() of ${lock.label} after its acquire() gave up (its timeout passed): it fails with "release unlocked lock" when ${lock.label} is free, and otherwise releases another process's hold`
+        : `${processName(proc)} can reach this release() of ${lock.label} without holding it${mine.length === 0 ? ' (it never acquires it)' : ''}: `
         + `it fails with "${lock.variant === 'RLock' ? 'cannot release un-acquired lock' : 'release unlocked lock'}"`,
       at: op.call,
-      related: mine.map((a) => ({ message: `${lock.label} is acquired here, but not on every path to the release`, at: a.call })),
+      related: gaveUp ? [{ message: `this acquire() of ${lock.label} can give up without the lock`, at: gaveUp.call }]
+        : mine.map((a) => ({ message: `${lock.label} is acquired here, but not on every path to the release`, at: a.call })),
       sites: [lock, proc],
       ops: [op],
     }));

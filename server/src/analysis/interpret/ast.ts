@@ -1,0 +1,90 @@
+// Small questions about syntax the interpreter and the rules ask: strip what does not change a
+// value, read a literal, name a declaration.
+import ts from 'typescript';
+import type { ConstValue } from '../facts';
+
+/** Strips `await`, parentheses and type assertions, which do not change the value. */
+export function skipOuter(e: ts.Expression): ts.Expression {
+  for (;;) {
+    if (ts.isAwaitExpression(e) || ts.isParenthesizedExpression(e) || ts.isAsExpression(e)
+      || ts.isNonNullExpression(e) || ts.isTypeAssertionExpression(e) || ts.isSatisfiesExpression(e)) {
+      e = e.expression;
+    } else {
+      return e;
+    }
+  }
+}
+
+/** The value of a literal (`null`, `-1`, `'x'`), if the expression is one. */
+export function constOf(e: ts.Expression): { v: ConstValue } | undefined {
+  if (ts.isStringLiteral(e) || ts.isNoSubstitutionTemplateLiteral(e)) return { v: e.text };
+  if (ts.isNumericLiteral(e)) return { v: Number(e.text) };
+  if (e.kind === ts.SyntaxKind.NullKeyword) return { v: null };
+  if (e.kind === ts.SyntaxKind.TrueKeyword) return { v: true };
+  if (e.kind === ts.SyntaxKind.FalseKeyword) return { v: false };
+  if (ts.isIdentifier(e) && e.text === 'undefined') return { v: undefined };
+  if (ts.isPrefixUnaryExpression(e) && e.operator === ts.SyntaxKind.MinusToken && ts.isNumericLiteral(e.operand)) {
+    return { v: -Number(e.operand.text) };
+  }
+  return undefined;
+}
+
+export function propertyName(name: ts.PropertyName | ts.BindingName | undefined): string | undefined {
+  if (!name) return undefined;
+  if (ts.isIdentifier(name) || ts.isStringLiteral(name) || ts.isNumericLiteral(name) || ts.isPrivateIdentifier(name)) return name.text;
+  if (ts.isNoSubstitutionTemplateLiteral(name)) return name.text;
+  return undefined;
+}
+
+const names = new WeakMap<ts.Node, string | null>();
+
+/** The name a value is stored under: `const q = new Queue()` -> "q". */
+export function nameOf(e: ts.Node): string | undefined {
+  let n = names.get(e);
+  if (n === undefined) names.set(e, (n = computeName(e) ?? null));
+  return n ?? undefined;
+}
+
+function computeName(e: ts.Node): string | undefined {
+  let p = e.parent;
+  while (ts.isAwaitExpression(p) || ts.isParenthesizedExpression(p) || ts.isAsExpression(p)) p = p.parent;
+  if (ts.isVariableDeclaration(p) && ts.isIdentifier(p.name)) return p.name.text;
+  if (ts.isPropertyAssignment(p) || ts.isPropertyDeclaration(p)) return propertyName(p.name);
+  if (ts.isBinaryExpression(p) && ts.isIdentifier(p.left)) return p.left.text;
+  if (ts.isBinaryExpression(p) && ts.isPropertyAccessExpression(p.left)) return p.left.name.text;
+  if (ts.isParameter(p) && ts.isIdentifier(p.name)) return p.name.text;
+  // `return new Queue()` in a factory: name it after the factory.
+  if (ts.isReturnStatement(p) || ts.isArrowFunction(p)) {
+    let f: ts.Node | undefined = p;
+    while (f && !ts.isFunctionLike(f)) f = f.parent;
+    const name = f && (ts.isFunctionDeclaration(f) || ts.isMethodDeclaration(f)) ? propertyName(f.name)
+      : f && ts.isArrowFunction(f) && ts.isVariableDeclaration(f.parent) ? propertyName(f.parent.name) : undefined;
+    return name ? `${name}()` : undefined;
+  }
+  return undefined;
+}
+
+/** The name a function is declared under. */
+export function functionName(decl: ts.SignatureDeclaration): string | undefined {
+  if (decl.name && (ts.isIdentifier(decl.name) || ts.isStringLiteral(decl.name))) return decl.name.text;
+  const p = decl.parent;
+  if (p && ts.isVariableDeclaration(p) && ts.isIdentifier(p.name)) return p.name.text;
+  if (p && ts.isPropertyAssignment(p)) return propertyName(p.name);
+  return undefined;
+}
+
+/** `const [a, b] = Pipe()` -> "a/b". */
+export function pipeName(e: ts.Node): string | undefined {
+  let p = e.parent;
+  while (ts.isAwaitExpression(p) || ts.isParenthesizedExpression(p) || ts.isAsExpression(p)) p = p.parent;
+  if (ts.isVariableDeclaration(p) && ts.isArrayBindingPattern(p.name)) {
+    const names = p.name.elements.map((el) => (ts.isBindingElement(el) && ts.isIdentifier(el.name) ? el.name.text : '_'));
+    return names.join('/');
+  }
+  return nameOf(e);
+}
+
+/** Whether a statement list declares block-scoped names (then a loop body needs a scope per iteration). */
+export function isFunctionLikeWithBody(n: ts.Node): n is ts.FunctionLikeDeclaration {
+  return ts.isFunctionLike(n) && 'body' in n && !!(n as ts.FunctionLikeDeclaration).body;
+}

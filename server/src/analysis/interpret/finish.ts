@@ -1,0 +1,337 @@
+// From what the interpreter recorded to the facts (facts.ts `Extraction`). Process instances that
+// do exactly the same thing (the same operations on the same objects, up to values no branch
+// tests) become one replicated process with a multiplicity, so the checker's symmetry applies; the
+// others stay apart (philosopher i with its own forks). Then loops whose iterations became equal
+// fold back into counted loops, operation counts are computed from the loops around them, and
+// objects and processes get names (`forks[2]`, `philosopher#3`).
+import ts from 'typescript';
+import type { Multiplicity } from '../../../../common/model';
+import type { AbsValue, BranchGuard, Extraction, Flow, FnValue, MainProcess, ObjectSite, Op, ProcessRef } from '../facts';
+import { guardAnswer, guardText } from '../guards';
+import { assignCounts, lower, type RFlow } from './flow';
+import { nodeKey, type Interpreter } from './interpreter';
+import { REST, toFacts, type Value } from './values';
+
+interface Recorded {
+  interp: Interpreter;
+  entry: ts.SourceFile;
+  main: MainProcess;
+  isEntry: boolean;
+  mainFlow: RFlow | undefined;
+}
+
+/** Ops carry the interpreter's value of what they put or send until the facts' value is made. */
+type OpWithValue = Op & { argValue?: Value };
+
+export function finish(r: Recorded): Extraction {
+  const I = r.interp;
+  const siteIds = new Map<ObjectSite, number>();
+  I.sites.forEach((s, i) => siteIds.set(s, i));
+  const sid = (s: ObjectSite): number => {
+    let id = siteIds.get(s);
+    if (id === undefined) siteIds.set(s, (id = siteIds.size));
+    return id;
+  };
+
+  // Every guard the program's branches test: put values are told apart by their answers.
+  const guards = new Map<string, BranchGuard>();
+  const allFlows: RFlow[] = [...(r.mainFlow ? [r.mainFlow] : []), ...I.flows.values(), ...[...I.poolTasks.values()].flat()];
+  for (const f of allFlows) collectGuards(f, guards);
+  const guardList = [...guards.values()];
+  const factsArg = new Map<Op, AbsValue>();
+  const argOf = (op: OpWithValue): AbsValue => {
+    let a = factsArg.get(op);
+    if (!a) factsArg.set(op, (a = op.argValue ? toFacts(op.argValue) : { t: 'unknown' }));
+    return a;
+  };
+
+  // ---- grouping ----
+  const rep = new Map<ObjectSite, ObjectSite>();
+  const repOf = (s: ObjectSite): ObjectSite => rep.get(s) ?? s;
+  const procSites = I.sites.filter((s) => s.kind === 'process' && s.role === 'child' && !s.unknown);
+  const used = new Set<ObjectSite>();
+  for (const f of allFlows) visitOps(f, (op) => { used.add(op.obj); });
+  const keyCache = new Map<RFlow, string>();
+  const opKey = (op: OpWithValue): string => {
+    let arg = '';
+    if (op.kind === 'put' || op.kind === 'send') {
+      if (op.argFrom) arg = `<${nodeKey(op.argFrom.source.call)}${op.argFrom.path.join('.')}`;
+      else {
+        const a = argOf(op);
+        arg = `${coarse(a, (s) => sid(repOf(s)))}:${guardList.map((g) => { const x = guardAnswer(g, a); return x === undefined ? '?' : x ? '1' : '0'; }).join('')}`;
+      }
+    }
+    const submits = op.submits ? op.submits.map((x) => nodeKey(x)).join('+') : '';
+    return `${nodeKey(op.call)}.${op.kind}.${op.method}.${sid(repOf(op.obj))}.${op.end ?? ''}.${op.blocking ? 1 : 0}.${op.fails ?? ''}.${arg}.${submits}`;
+  };
+  const key = (f: RFlow): string => {
+    let k = keyCache.get(f);
+    if (k !== undefined) return k;
+    switch (f.k) {
+      case 'op': k = opKey(f.op); break;
+      case 'seq': k = `[${f.items.map(key).join(',')}]`; break;
+      case 'branch': k = `b${f.guard ? `${nodeKey(f.guard.source.call)}:${guardText(f.guard)}` : ''}(${f.alts.map(key).join('|')})`; break;
+      case 'loop': k = `l${String(f.count)}{${key(f.body)}}`; break;
+      case 'unrolled': k = `u{${f.iterations.map(key).join(';')}${f.tail ? `;t${key(f.tail)}` : ''}}`; break;
+      case 'block': k = `k{${key(f.body)}}`; break;
+      case 'try': k = `t{${key(f.body)}}c{${f.handler ? key(f.handler) : '-'}}f{${f.finalizer ? key(f.finalizer) : '-'}}`; break;
+      case 'call': k = `c{${key(f.body)}}`; break;
+      case 'exit': k = `x${f.how}${f.target === undefined ? '' : I.targetKeys.get(f.target) ?? f.target}`; break;
+    }
+    keyCache.set(f, k);
+    return k;
+  };
+  // Partition refinement: start from every instance of one allocation in one class (per what
+  // they run), split classes whose members do different things, until nothing splits. The
+  // coarsest such grouping also groups processes made by interchangeable processes.
+  const classOf = new Map<ObjectSite, string>();
+  for (const s0 of procSites) {
+    const info = I.processInfo.get(s0);
+    classOf.set(s0, `p${nodeKey(s0.node)}|${s0.daemon ? 1 : 0}|${typeof s0.multiplicity}|${(info?.fns ?? []).map((f) => nodeKey(f.decl)).join(',')}|${I.flows.has(s0) ? 's' : 'u'}`);
+  }
+  // Objects no operation touches are interchangeable too (an array of unused locks).
+  for (const s0 of I.sites) {
+    if (s0.kind === 'process' || s0.kind === 'file' || s0.unknown || used.has(s0) || s0.owner) continue;
+    classOf.set(s0, `o${nodeKey(s0.node)}|${s0.kind}|${s0.variant ?? ''}|${s0.maxsize ?? ''}|${String(s0.size)}|${typeof s0.multiplicity}`);
+  }
+  const regroup = (): boolean => {
+    const byClass = new Map<string, ObjectSite[]>();
+    for (const [s0, c] of classOf) {
+      const list = byClass.get(c) ?? [];
+      list.push(s0);
+      byClass.set(c, list);
+    }
+    rep.clear();
+    for (const list of byClass.values()) {
+      list.sort((a, b) => sid(a) - sid(b));
+      for (const s0 of list.slice(1)) rep.set(s0, list[0]!);
+    }
+    return byClass.size > 0;
+  };
+  regroup();
+  for (let round = 0; round < 16; round++) {
+    keyCache.clear();
+    let classes = new Set(classOf.values()).size;
+    const next = new Map<ObjectSite, string>();
+    for (const [s0, c] of classOf) {
+      if (s0.kind !== 'process') { next.set(s0, c); continue; }
+      const flow = I.flows.get(s0);
+      const madeBy = s0.madeBy && s0.madeBy.kind !== 'main' ? sid(repOf(s0.madeBy)) : -1;
+      next.set(s0, `${c}#${madeBy}|${flow ? key(flow) : ''}`);
+    }
+    // Compact the class names (they would grow with each round).
+    const names = new Map<string, string>();
+    for (const [s0, c] of next) {
+      let n = names.get(c);
+      if (n === undefined) names.set(c, (n = `g${names.size}`));
+      classOf.set(s0, n);
+    }
+    const now = names.size;
+    regroup();
+    if (now === classes) break;
+    classes = now;
+  }
+
+  // ---- sites ----
+  const members = new Map<ObjectSite, ObjectSite[]>();
+  for (const s of I.sites) {
+    const r0 = repOf(s);
+    const list = members.get(r0) ?? [];
+    list.push(s);
+    members.set(r0, list);
+  }
+  const sites: ObjectSite[] = [];
+  for (const [r0, list] of members) {
+    if (list.length > 1) {
+      let m: Multiplicity = 0;
+      for (const s of list) m = m === 'several' || s.multiplicity === 'several' ? 'several' : m + s.multiplicity;
+      r0.multiplicity = m;
+    }
+    sites.push(r0);
+  }
+  // Owners and makers point at representatives.
+  for (const s of sites) {
+    if (s.owner) s.owner = repOf(s.owner);
+    if (s.madeBy && s.madeBy.kind !== 'main') s.madeBy = repOf(s.madeBy);
+  }
+  nameInstances(I, sites, members);
+
+  // ---- flows ----
+  const flows = new Map<ProcessRef, Flow>();
+  const lowering = {
+    key,
+    renamed: (f: RFlow): Set<ObjectSite> => {
+      const out = new Set<ObjectSite>();
+      visitOps(f, (op) => { if (repOf(op.obj) !== op.obj || (members.get(op.obj)?.length ?? 1) > 1) out.add(op.obj); });
+      return out;
+    },
+    rep: repOf,
+  };
+  for (const [site, f] of I.flows) {
+    if (site.kind === 'main' || repOf(site) !== site) continue;
+    flows.set(site, lower(f, lowering));
+  }
+  for (const [worker, tasks] of I.poolTasks) {
+    flows.set(worker, { k: 'loop', count: 'loop', body: { k: 'branch', alts: tasks.map((t) => lower(t, lowering)) } });
+  }
+  if (r.mainFlow && r.isEntry) flows.set(r.main, lower(r.mainFlow, lowering));
+  // Operations: those in the flows kept, on representatives.
+  const ops: Op[] = [];
+  const seen = new Set<Op>();
+  for (const [proc, flow] of flows) {
+    visitFlowOps(flow, (op) => {
+      if (seen.has(op)) return;
+      seen.add(op);
+      op.obj = repOf(op.obj);
+      if (op.proc.kind !== 'main') op.proc = repOf(op.proc);
+      if (proc.kind !== 'main' && proc.role === 'pool-worker') op.proc = proc;
+      const withValue = op as OpWithValue & { slotValue?: Value };
+      if (op.kind === 'put' || op.kind === 'send') op.arg = argOf(withValue);
+      if (withValue.slotValue) op.slot = toFacts(withValue.slotValue);
+      delete withValue.argValue;
+      delete withValue.slotValue;
+      ops.push(op);
+    });
+  }
+  for (const flow of flows.values()) assignCounts(flow);
+  for (const op of ops) if (op.count === 0) op.count = 1;
+  // Main's top-level code that a child re-importing the entry reaches surely is not guarded.
+  for (const op of ops) {
+    if (op.proc.kind === 'main') op.guarded = !I.dryReached.has(op.call);
+  }
+  for (const s of sites) {
+    if (s.madeBy?.kind === 'main') s.madeGuarded = !I.dryReached.has(s.node);
+  }
+  // What each process runs, as the facts say it.
+  for (const s of sites) {
+    if (s.kind !== 'process' || s.role !== 'child') continue;
+    const info = I.processInfo.get(s);
+    if (!info) continue;
+    const fns: FnValue[] = info.fns.map((f) => {
+      const fv: FnValue = { t: 'fn', decl: f.decl, closure: undefined };
+      if (info.self) fv.self = toFacts(info.self);
+      return fv;
+    });
+    if (fns.length > 0) s.targets = fns;
+    const group = members.get(s) ?? [s];
+    s.args = info.args.map((a, i) => {
+      const vals = group.map((g) => I.processInfo.get(g)?.args[i]).filter((x): x is Value => !!x);
+      return toFacts(vals.length > 1 && !vals.every((x) => x === vals[0]) ? { t: 'union', alts: vals } : a);
+    });
+    if (info.kwargs) s.kwargs = toFacts(info.kwargs);
+    if (info.self) s.self = toFacts(info.self);
+  }
+  const escaped = new Set<ObjectSite>();
+  for (const s of I.escaped) escaped.add(repOf(s));
+  const opaque = new Set<ProcessRef>();
+  for (const p of I.opaque) opaque.add(p.kind === 'main' ? r.main : repOf(p));
+  const functionsRun = new Map<ProcessRef, Set<ts.Node>>();
+  for (const [p, fns] of I.functionsRun) {
+    const key0: ProcessRef = p.kind === 'main' ? r.main : repOf(p);
+    let set = functionsRun.get(key0);
+    if (!set) functionsRun.set(key0, (set = new Set()));
+    for (const f of fns) set.add(f);
+  }
+  const keptSites = sites.filter((s) => s.kind !== 'process' || s.role !== 'child' || !s.unknown);
+  return {
+    entry: r.entry, main: r.main, isEntry: r.isEntry, reached: I.reached, sites: keptSites, ops, flows,
+    opaque, functionsRun, escaped, escapedResults: I.escapedResults,
+  };
+}
+
+/** A coarse kind of a value for operation keys: what the rules look at besides guard answers. */
+function coarse(v: AbsValue, id: (s: ObjectSite) => number): string {
+  switch (v.t) {
+    case 'const': return 'c';
+    case 'obj': return `o${id(v.site)}${v.end ?? ''}`;
+    case 'fn': return 'f';
+    case 'coll': return `a(${v.items.map((x) => coarse(x, id)).join(',')})`;
+    case 'record': return `r(${[...v.fields].filter(([k]) => k !== REST).map(([k, x]) => `${k}:${coarse(x, id)}`).join(',')})`;
+    case 'union': return `u(${v.alts.map((x) => coarse(x, id)).sort().join('|')})`;
+    case 'pending': return 'p';
+    default: return '?';
+  }
+}
+
+function collectGuards(f: RFlow, out: Map<string, BranchGuard>): void {
+  switch (f.k) {
+    case 'branch':
+      if (f.guard) out.set(guardText(f.guard), f.guard);
+      f.alts.forEach((a) => collectGuards(a, out));
+      return;
+    case 'seq': f.items.forEach((x) => collectGuards(x, out)); return;
+    case 'loop': case 'call': case 'block': collectGuards(f.body, out); return;
+    case 'unrolled': f.iterations.forEach((x) => collectGuards(x, out)); if (f.tail) collectGuards(f.tail, out); return;
+    case 'try':
+      collectGuards(f.body, out);
+      if (f.handler) collectGuards(f.handler, out);
+      if (f.finalizer) collectGuards(f.finalizer, out);
+      return;
+    default:
+  }
+}
+
+function visitOps(f: RFlow, visit: (op: Op) => void): void {
+  switch (f.k) {
+    case 'op': visit(f.op); return;
+    case 'seq': f.items.forEach((x) => visitOps(x, visit)); return;
+    case 'branch': f.alts.forEach((x) => visitOps(x, visit)); return;
+    case 'loop': case 'call': case 'block': visitOps(f.body, visit); return;
+    case 'unrolled': f.iterations.forEach((x) => visitOps(x, visit)); if (f.tail) visitOps(f.tail, visit); return;
+    case 'try':
+      visitOps(f.body, visit);
+      if (f.handler) visitOps(f.handler, visit);
+      if (f.finalizer) visitOps(f.finalizer, visit);
+      return;
+    default:
+  }
+}
+
+function visitFlowOps(f: Flow, visit: (op: Op) => void): void {
+  switch (f.k) {
+    case 'op': visit(f.op); return;
+    case 'seq': f.items.forEach((x) => visitFlowOps(x, visit)); return;
+    case 'branch': f.alts.forEach((x) => visitFlowOps(x, visit)); return;
+    case 'loop': case 'call': visitFlowOps(f.body, visit); return;
+    case 'try':
+      visitFlowOps(f.body, visit);
+      if (f.handler) visitFlowOps(f.handler, visit);
+      if (f.finalizer) visitFlowOps(f.finalizer, visit);
+      return;
+    default:
+  }
+}
+
+/**
+ * Names: a site that is the only one of its allocation keeps its label; instances of one
+ * allocation that stay apart are named after where they were stored (`forks[2]`) or numbered
+ * (`philosopher#3`), so findings can say which one.
+ */
+function nameInstances(I: Interpreter, sites: ObjectSite[], members: Map<ObjectSite, ObjectSite[]>): void {
+  const byNode = new Map<ts.Node, ObjectSite[]>();
+  for (const s of sites) {
+    if (s.owner || s.kind === 'file' || s.unknown) continue;
+    const list = byNode.get(s.node) ?? [];
+    list.push(s);
+    byNode.set(s.node, list);
+  }
+  for (const list of byNode.values()) {
+    if (list.length < 2) continue;
+    const used = new Set<string>();
+    list.forEach((s) => {
+      const home = I.homes.get(s);
+      let label: string | undefined;
+      if (s.kind !== 'process' && home && home.o.home && home.key !== REST) label = `${home.o.home}[${home.key}]`;
+      if (!label || used.has(label)) {
+        const all = I.instancesOf.get(s.node) ?? [];
+        const group = members.get(s) ?? [s];
+        const index = Math.min(...group.map((g) => all.indexOf(g)).filter((i) => i >= 0)) + 1;
+        label = `${s.label}#${Number.isFinite(index) ? index : list.indexOf(s) + 1}`;
+      }
+      used.add(label);
+      s.label = label;
+    });
+  }
+  // Pool workers are named after their pool.
+  for (const s of sites) if (s.role === 'pool-worker' && s.owner) s.label = `${s.owner.label} worker`;
+}

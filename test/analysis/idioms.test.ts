@@ -1,0 +1,192 @@
+// The idioms of issue 15, both sides: programs written the way people write them (classes and
+// fields, elements of arrays and records taken by computed index, values chosen by conditions,
+// counts that come from data, exceptions and early exits, conditions written in many ways, the
+// primitives' own semantics, message contents, pool tasks, computed file paths). For each, the
+// analysis reports the bad program (at the anchor, with exactly the expected rule) and is silent
+// on its fixed twin; under the shim the bad program really hangs, fails or loses updates, and the
+// twin completes (or is exact). The interpreter sees these by what the code means, so variants of
+// each (other sizes, other spellings) keep the verdict.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { ROOT } from '../helpers/paths';
+import {
+  assertFailsAndTwinCompletes, assertHangsAndTwinCompletes, assertRacyLosesAndTwinExact, at, findingsOf, where,
+} from '../helpers/rule-fixtures';
+
+const DIR = path.join(ROOT, 'test/fixtures/idioms');
+
+type Truth =
+  | { hangs: true }
+  | { fails: RegExp; failCode: boolean }
+  | { races: RegExp | ((stdout: string) => number); exact: number; runs?: number };
+
+interface Case {
+  idiom: string;
+  /** Fixture name: bad-<name>.ts and good-<name>.ts (or bad-<name>/main.ts and good-<name>/main.ts). */
+  name: string;
+  rule: string;
+  /** Text the (first) finding is anchored at, in the bad program (or [file, text] for another module). */
+  anchor: string | [string, string];
+  truth: Truth;
+}
+
+const count = (line: RegExp) => (stdout: string): number => stdout.split('\n').filter((l) => line.test(l)).length;
+const HANGS: Truth = { hangs: true };
+const UNGUARDED = { fails: /before the current process has finished its bootstrapping phase/, failCode: true };
+
+const CASES: Case[] = [
+  // Class fields and methods.
+  { idiom: 'a queue and workers held in class fields, stopped by a method', name: 'class-fields', rule: 'missing-sentinel', anchor: 'jobs.get()', truth: HANGS },
+  { idiom: 'locks destructured from this.store in two methods', name: 'destructure-this', rule: 'lock-order-inversion', anchor: 'audit.acquire();', truth: HANGS },
+  // Elements of arrays and records.
+  { idiom: 'philosophers with forks[i] and forks[(i + 1) % N] (twin: forks[Math.min(a, b)] first)', name: 'philosophers', rule: 'deadlock', anchor: 'second.acquire()', truth: HANGS },
+  { idiom: 'a token ring over links[(id + 1) % n]', name: 'ring', rule: 'get-without-producer', anchor: 'inbox.get()', truth: HANGS },
+  { idiom: 'one stage of a pipeline over queues[k] drops the sentinel', name: 'pipeline', rule: 'missing-sentinel', anchor: 'inbox.get()', truth: HANGS },
+  { idiom: 'inboxes in a record taken by key', name: 'queues-by-key', rule: 'missing-sentinel', anchor: 'inbox.get()', truth: HANGS },
+  // Values chosen by a condition.
+  { idiom: 'a pair of locks ordered by a condition on ids', name: 'ordered-pair', rule: 'lock-order-inversion', anchor: 'second.lock.acquire()', truth: HANGS },
+  { idiom: 'a counter chosen by a condition on received data, with its own lock', name: 'counter-choice', rule: 'unsynchronized-update', anchor: 'counter.value.set(v + 1)',
+    truth: { races: /counted (\d+)/, exact: 100, runs: 3 } },
+  // Counts that come from data.
+  { idiom: 'roles selected with filter', name: 'filter-count', rule: 'missing-sentinel', anchor: 'q.get()) console', truth: HANGS },
+  { idiom: 'a team taken with slice', name: 'slice-count', rule: 'missing-sentinel', anchor: 'tasks.get()', truth: HANGS },
+  { idiom: 'Array.from({ length: WORKERS + 1 })', name: 'spare-worker', rule: 'missing-sentinel', anchor: 'jobs.get()', truth: HANGS },
+  { idiom: 'a consumer pushed when an option is set', name: 'conditional-push', rule: 'missing-sentinel', anchor: 'events.get()', truth: HANGS },
+  { idiom: 'workers numbered by a <= loop', name: 'inclusive-loop', rule: 'missing-sentinel', anchor: 'q.get()', truth: HANGS },
+  { idiom: 'forEach over an array literal of processes', name: 'foreach-literal', rule: 'start-twice', anchor: 'p.start()',
+    truth: { fails: /cannot start a process twice/, failCode: true } },
+  // Exceptions and early exits.
+  { idiom: 'catch, then continue without a result', name: 'catch-continue', rule: 'deadlock', anchor: 'results.get()', truth: HANGS },
+  { idiom: 'a throw in an indexed loop', name: 'throw-in-loop', rule: 'deadlock', anchor: 'out.get()', truth: HANGS },
+  { idiom: 'continue that skips a release', name: 'continue-release', rule: 'double-acquire', anchor: 'lock.acquire()', truth: HANGS },
+  { idiom: 'recursion that takes a non-reentrant lock again', name: 'recursion-relock', rule: 'double-acquire', anchor: 'lock.acquire()', truth: HANGS },
+  // What conditions mean.
+  { idiom: 'the main guard kept in a variable', name: 'guard-variable', rule: 'unguarded-start', anchor: 'p.start()', truth: UNGUARDED },
+  { idiom: 'an early return in an async main', name: 'guard-early-return', rule: 'unguarded-start', anchor: 'w.start()', truth: UNGUARDED },
+  { idiom: 'the main guard in a helper', name: 'guard-helper', rule: 'unguarded-start', anchor: 'p.start()', truth: UNGUARDED },
+  { idiom: 'isMainProcess destructured from the shim namespace', name: 'guard-destructured', rule: 'unguarded-start', anchor: 'new Pool(2)', truth: UNGUARDED },
+  { idiom: 'shim names re-exported by a facade and destructured', name: 'reexport', rule: 'missing-sentinel', anchor: 'ch.get()', truth: HANGS },
+  // Semantics of the primitives.
+  { idiom: 'notify() wakes one of three waiters', name: 'notify-one', rule: 'deadlock', anchor: 'start.wait()', truth: HANGS },
+  { idiom: 'a barrier whose parties include main', name: 'barrier-main', rule: 'barrier-parties-mismatch', anchor: 'phase.wait()', truth: HANGS },
+  { idiom: 'await using ends a manager while its dict is still used', name: 'await-using', rule: 'use-after-close', anchor: "stats.set('runs', 1)",
+    truth: { fails: /shut ?down|closed|not running|ECONNREFUSED|manager/i, failCode: true } },
+  { idiom: "an AsyncResult of a terminated pool", name: 'terminated-pool', rule: 'use-after-close', anchor: 'result.get()', truth: HANGS },
+  { idiom: 'an acquire with a timeout that gives up before a release', name: 'acquire-timeout', rule: 'release-unheld', anchor: 'lock.release()',
+    truth: { fails: /release unlocked lock/, failCode: true } },
+  { idiom: 'a get with a timeout that ends the consumer', name: 'get-timeout', rule: 'deadlock', anchor: 'q.get()', truth: HANGS },
+  // Message contents.
+  { idiom: 'a switch on the message kind with a missing case', name: 'switch-missing-case', rule: 'deadlock', anchor: 'requests.get()', truth: HANGS },
+  // Pool tasks and file paths.
+  { idiom: 'pool tasks updating a manager dict', name: 'pool-dict-race', rule: 'unsynchronized-update', anchor: 'counts.set(word, n + 1)',
+    truth: { races: /red counted (\d+) times/, exact: 5, runs: 3 } },
+  { idiom: 'a counter file at path.join(os.tmpdir(), …) found by each process', name: 'tmpdir-race', rule: 'shared-file-race', anchor: 'fs.writeFileSync(file',
+    truth: { races: /count: (\d+)/, exact: 15, runs: 3 } },
+];
+
+function files(c: Case): { bad: string; good: string } {
+  const dir = path.join(DIR, `bad-${c.name}`);
+  if (fs.existsSync(dir) && fs.statSync(dir).isDirectory()) return { bad: path.join(dir, 'main.ts'), good: path.join(DIR, `good-${c.name}`, 'main.ts') };
+  return { bad: path.join(DIR, `bad-${c.name}.ts`), good: path.join(DIR, `good-${c.name}.ts`) };
+}
+
+describe('idioms: the analysis reads what the code means', () => {
+  for (const c of CASES) {
+    const { bad, good } = files(c);
+    it(`${c.idiom}: ${c.rule} on the bad program, nothing on the twin`, () => {
+      const findings = findingsOf(bad);
+      assert.deepEqual([...new Set(findings.map((f) => f.rule))], [c.rule], JSON.stringify(findings.map((f) => `${f.rule} ${at(f)}: ${f.message}`)));
+      const [anchorFile, needle] = typeof c.anchor === 'string' ? [bad, c.anchor] : [path.join(DIR, c.anchor[0]), c.anchor[1]];
+      assert.ok(findings.some((f) => at(f) === where(anchorFile, needle)), `anchored at ${where(anchorFile, needle)}: ${findings.map(at).join(', ')}`);
+      const onTwin = findingsOf(good);
+      assert.deepEqual(onTwin.map((f) => `${f.rule} ${at(f)}: ${f.message}`), [], 'no finding on the fixed twin');
+    });
+
+    const t = c.truth;
+    const what = 'hangs' in t ? 'hangs' : 'fails' in t ? 'fails with the shim\'s error' : 'loses updates';
+    it(`${c.idiom}: under the shim the bad program ${what}, the twin completes`, async () => {
+      if ('hangs' in t) await assertHangsAndTwinCompletes(bad, good);
+      else if ('fails' in t) await assertFailsAndTwinCompletes(bad, good, t.fails, t.failCode);
+      else await assertRacyLosesAndTwinExact(bad, good, t.races, t.exact, t.runs ?? 3);
+    });
+  }
+});
+
+/** A fixture's text with replacements applied (each must occur), analyzed as an unsaved edit. */
+function variant(file: string, edits: [string | RegExp, string][]): string[] {
+  let text = fs.readFileSync(file, 'utf8');
+  for (const [from, to] of edits) {
+    assert.ok(typeof from === 'string' ? text.includes(from) : from.test(text), `${String(from)} is in ${file}`);
+    text = typeof from === 'string' ? text.split(from).join(to) : text.replace(from, to);
+  }
+  return findingsOf(file, text).map((f) => f.rule);
+}
+
+describe('idioms: variants keep the verdict', () => {
+  const f = (name: string, twin = false): string => files({ name } as Case)[twin ? 'good' : 'bad'];
+
+  it('a 60-stage pipeline: the stage that drops the sentinel is still found, and its twin is still clean', () => {
+    assert.deepEqual(variant(f('pipeline'), [['const STAGES = 8;', 'const STAGES = 60;'], ['k !== 3', 'k !== 37']]), ['missing-sentinel']);
+    assert.deepEqual(variant(f('pipeline', true), [['const STAGES = 8;', 'const STAGES = 60;']]), []);
+  });
+
+  it('philosophers: seven of them, or the forks ordered with a conditional instead of Math.min', () => {
+    assert.deepEqual(variant(f('philosophers', true), [['const N = 5;', 'const N = 7;']]), []);
+    assert.deepEqual(variant(f('philosophers', true), [['forks[Math.min(a, b)], forks[Math.max(a, b)]', 'forks[a < b ? a : b], forks[a < b ? b : a]']]), []);
+  });
+
+  it('the ordered pair written with an if, or with a helper that sorts the pair', () => {
+    const good = f('ordered-pair', true);
+    assert.deepEqual(variant(good, [['  const [first, second] = from.id < to.id ? [from, to] : [to, from];',
+      '  let first = from;\n  let second = to;\n  if (to.id < from.id) {\n    first = to;\n    second = from;\n  }']]), []);
+    assert.deepEqual(variant(good, [['  const [first, second] = from.id < to.id ? [from, to] : [to, from];',
+      '  const [first, second] = [from, to].sort((x, y) => x.id - y.id);']]), []);
+  });
+
+  it('sentinel loops written as while (true), as `if (!item) return`, or testing the get itself', () => {
+    const bad = f('slice-count');
+    const loop = ['  for (;;) {\n    const t = await tasks.get();\n    if (t === null) break;\n    console.log(`${name} does task ${t}`);\n  }', ''] as const;
+    const shapes = [
+      '  while (true) {\n    const t = await tasks.get();\n    if (t === null) return;\n    console.log(`${name} does task ${t}`);\n  }',
+      '  for (;;) {\n    const t = await tasks.get();\n    if (t == null) break;\n    console.log(`${name} does task ${t}`);\n  }',
+      '  for (;;) {\n    if ((await tasks.get()) === null) break;\n    console.log(`${name} does a task`);\n  }',
+      '  let t = await tasks.get();\n  while (t !== null) {\n    console.log(`${name} does task ${t}`);\n    t = await tasks.get();\n  }',
+    ];
+    for (const shape of shapes) {
+      assert.deepEqual(variant(bad, [[loop[0], shape]]), ['missing-sentinel'], shape);
+      assert.deepEqual(variant(f('slice-count', true), [[loop[0], shape]]), [], shape);
+    }
+  });
+
+  it('counts from data: the spare worker made by a loop over a list built with Array.from and push', () => {
+    assert.deepEqual(variant(f('spare-worker', true), [['Array.from({ length: WORKERS + 1 }, (_, id) => new Process({ target: worker, args: [id, jobs] }))',
+      '[...Array(WORKERS + 1).keys()].map((id) => new Process({ target: worker, args: [id, jobs] }))']]), []);
+    assert.deepEqual(variant(f('spare-worker'), [['Array.from({ length: WORKERS + 1 }, (_, id) => new Process({ target: worker, args: [id, jobs] }))',
+      '[...Array(WORKERS + 1).keys()].map((id) => new Process({ target: worker, args: [id, jobs] }))']]), ['missing-sentinel']);
+  });
+
+  it('the main guard: a negated early return and a guard variable from a helper are both guards', () => {
+    assert.deepEqual(variant(f('guard-variable', true), [['const main = isMainProcess();', 'const main = !!isMainProcess() && true;']]), []);
+    assert.deepEqual(variant(f('guard-early-return', true), [['  if (!isMainProcess()) return;', '  if (isMainProcess() === false) {\n    return;\n  }']]), []);
+  });
+
+  it('a message kind tested with if/else instead of switch', () => {
+    const edits: [string, string][] = [[`    switch (req.kind) {
+      case 'add':
+        total += req.n;
+        await replies.put(total);
+        break;
+      case 'get':
+        await replies.put(total);
+        break;`, `    if (req.kind === 'add') {
+      total += req.n;
+      await replies.put(total);
+    } else if (req.kind === 'get') {
+      await replies.put(total);
+    }
+    switch (req.kind) {`]];
+    assert.deepEqual(variant(f('switch-missing-case'), edits), ['deadlock']);
+  });
+});
