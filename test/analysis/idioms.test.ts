@@ -12,13 +12,16 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { ROOT } from '../helpers/paths';
 import {
-  assertFailsAndTwinCompletes, assertHangsAndTwinCompletes, assertRacyLosesAndTwinExact, at, findingsOf, where,
+  assertFailsAndTwinCompletes, assertHangsAndTwinCompletes, assertRacyLosesAndTwinExact, at, COMPLETE_MS, findingsOf, HANG_MS, where,
 } from '../helpers/rule-fixtures';
+import { runProgram } from '../helpers/run-program';
 
 const DIR = path.join(ROOT, 'test/fixtures/idioms');
 
 type Truth =
   | { hangs: true }
+  /** The children fail (the program itself may end or hang, with a pool that replaces them). */
+  | { childFails: RegExp }
   | { fails: RegExp; failCode: boolean }
   | { races: RegExp | ((stdout: string) => number); exact: number; runs?: number };
 
@@ -32,9 +35,8 @@ interface Case {
   truth: Truth;
 }
 
-const count = (line: RegExp) => (stdout: string): number => stdout.split('\n').filter((l) => line.test(l)).length;
 const HANGS: Truth = { hangs: true };
-const UNGUARDED = { fails: /before the current process has finished its bootstrapping phase/, failCode: true };
+const UNGUARDED: Truth = { childFails: /bootstrapping phase|daemonic processes are not allowed to have children/ };
 
 const CASES: Case[] = [
   // Class fields and methods.
@@ -105,9 +107,16 @@ describe('idioms: the analysis reads what the code means', () => {
     });
 
     const t = c.truth;
-    const what = 'hangs' in t ? 'hangs' : 'fails' in t ? 'fails with the shim\'s error' : 'loses updates';
+    const what = 'hangs' in t ? 'hangs' : 'fails' in t ? 'fails with the shim\'s error' : 'childFails' in t ? 'has its children fail' : 'loses updates';
     it(`${c.idiom}: under the shim the bad program ${what}, the twin completes`, async () => {
       if ('hangs' in t) await assertHangsAndTwinCompletes(bad, good);
+      else if ('childFails' in t) {
+        const [b, g] = await Promise.all([runProgram(bad, HANG_MS), runProgram(good, COMPLETE_MS)]);
+        assert.match(b.stderr, t.childFails, `the buggy program's stderr: ${b.stderr}`);
+        assert.equal(g.outcome, 'exited', 'the fixed twin finished');
+        assert.equal(g.code, 0, g.stderr);
+        assert.doesNotMatch(g.stderr, t.childFails);
+      }
       else if ('fails' in t) await assertFailsAndTwinCompletes(bad, good, t.fails, t.failCode);
       else await assertRacyLosesAndTwinExact(bad, good, t.races, t.exact, t.runs ?? 3);
     });

@@ -78,9 +78,13 @@ export function finish(r: Recorded): Extraction {
       case 'call': k = `c{${key(f.body)}}`; break;
       case 'exit': k = `x${f.how}${f.target === undefined ? '' : I.targetKeys.get(f.target) ?? f.target}`; break;
     }
-    keyCache.set(f, k);
-    return k;
+    // Interned: a parent's key is made of its children's short ids, not of their whole text.
+    let id = interned.get(k);
+    if (id === undefined) interned.set(k, (id = `#${interned.size}`));
+    keyCache.set(f, id);
+    return id;
   };
+  const interned = new Map<string, string>();
   // Partition refinement: start from every instance of one allocation in one class (per what
   // they run), split classes whose members do different things, until nothing splits. The
   // coarsest such grouping also groups processes made by interchangeable processes.
@@ -157,14 +161,32 @@ export function finish(r: Recorded): Extraction {
   nameInstances(I, sites, members);
 
   // ---- flows ----
+  // The instances of replicated sites an iteration acts on (bottom-up, once per flow node).
+  const replicated = (o: ObjectSite): boolean => repOf(o) !== o || (members.get(o)?.length ?? 1) > 1;
+  const renamedMemo = new Map<RFlow, Set<ObjectSite>>();
+  const NONE = new Set<ObjectSite>();
+  const renamedIn = (f: RFlow): Set<ObjectSite> => {
+    let out = renamedMemo.get(f);
+    if (out) return out;
+    const children: RFlow[] = f.k === 'seq' ? f.items : f.k === 'branch' ? f.alts : f.k === 'unrolled' ? [...f.iterations, ...(f.tail ? [f.tail] : [])]
+      : f.k === 'loop' || f.k === 'call' || f.k === 'block' ? [f.body] : f.k === 'try' ? [f.body, ...(f.handler ? [f.handler] : []), ...(f.finalizer ? [f.finalizer] : [])] : [];
+    if (f.k === 'op') out = replicated(f.op.obj) ? new Set([f.op.obj]) : NONE;
+    else {
+      out = NONE;
+      for (const c of children) {
+        const r = renamedIn(c);
+        if (r.size === 0) continue;
+        if (out === NONE) out = new Set(r);
+        else for (const x of r) out.add(x);
+      }
+    }
+    renamedMemo.set(f, out);
+    return out;
+  };
   const flows = new Map<ProcessRef, Flow>();
   const lowering = {
     key,
-    renamed: (f: RFlow): Set<ObjectSite> => {
-      const out = new Set<ObjectSite>();
-      visitOps(f, (op) => { if (repOf(op.obj) !== op.obj || (members.get(op.obj)?.length ?? 1) > 1) out.add(op.obj); });
-      return out;
-    },
+    renamed: (f: RFlow): Set<ObjectSite> => renamedIn(f),
     rep: repOf,
   };
   for (const [site, f] of I.flows) {

@@ -49,6 +49,8 @@ export interface Proc {
 interface Target {
   readonly id: number;
   readonly loop: boolean;
+  /** A switch: an unlabeled break leaves it. */
+  readonly isSwitch?: boolean;
   readonly label?: string;
 }
 
@@ -255,6 +257,50 @@ export class Interpreter {
     return exp ? this.resolve(exp) : UNKNOWN;
   }
 
+  /** Processes that made nothing of their own, by what they ran with (see runQueue). */
+  private readonly pure = new Map<string, ObjectSite>();
+
+  /** A key of what a process runs: its functions and a structural key of its arguments. */
+  private jobKey(job: Started): string | undefined {
+    const ids = new Map<object, number>();
+    const id = (o: object): number => {
+      let n = ids.get(o);
+      if (n === undefined) ids.set(o, (n = nodeKey(o as ts.Node)));
+      return n;
+    };
+    const parts: string[] = [];
+    const visit = (v: Value, depth: number): boolean => {
+      if (depth > 6 || parts.length > 400) return false;
+      switch (v.t) {
+        case 'const': parts.push(typeof v.v === 'bigint' ? `${v.v}n` : JSON.stringify(v.v) ?? 'u'); return true;
+        case 'obj': parts.push(`o${this.siteNumber(v.site)}.${v.end ?? ''}`); return true;
+        case 'opaque': parts.push(`q${v.key}`); return true;
+        case 'unknown': parts.push('?'); return true;
+        case 'fn': if (v.env && v.env.parent) return false; parts.push(`f${id(v.decl)}`); return true;
+        case 'ref': {
+          if (v.o.kind === 'instance' || v.o.kind === 'statics') return false;
+          parts.push(`${v.o.kind}${v.o.summary ? 's' : ''}{`);
+          for (const [k, x] of v.o.props) { parts.push(JSON.stringify(k)); if (!visit(x, depth + 1)) return false; }
+          parts.push('}');
+          return true;
+        }
+        case 'union': parts.push('('); for (const a of v.alts) if (!visit(a, depth + 1)) return false; parts.push(')'); return true;
+        default: return false;
+      }
+    };
+    if (job.self) return undefined;
+    for (const a of job.args) if (!visit(a, 0)) return undefined;
+    const maker = job.site.madeBy;
+    return `${job.fns.map((f) => id(f.decl)).join(',')}|${!maker || maker.kind === 'main' ? 'm' : this.siteNumber(maker)}|${nodeKey(job.site.node)}|${job.site.daemon ? 1 : 0}|${parts.join(' ')}`;
+  }
+
+  private readonly siteNumbers = new Map<ObjectSite, number>();
+  private siteNumber(s: ObjectSite): number {
+    let n = this.siteNumbers.get(s);
+    if (n === undefined) this.siteNumbers.set(s, (n = this.siteNumbers.size));
+    return n;
+  }
+
   /** Jobs by identity, so a job made again (a later pass of a summarized loop) replaces the first. */
   private readonly jobs = new Map<string | ObjectSite, number>();
 
@@ -283,8 +329,22 @@ export class Interpreter {
         continue;
       }
       if (this.flows.has(job.site)) continue;
+      // A process started with the same function and equal arguments as an earlier one does what
+      // it did (when it made nothing of its own): its flow is that one's, and the two group.
+      const memo = this.jobKey(job);
+      const same = memo !== undefined ? this.pure.get(memo) : undefined;
+      if (same && this.flows.has(same)) {
+        this.flows.set(job.site, this.flows.get(same)!);
+        if (this.opaque.has(same)) this.opaque.add(job.site);
+        const run = this.functionsRun.get(same);
+        if (run) this.functionsRun.set(job.site, run);
+        continue;
+      }
+      const sites = this.sites.length;
+      const queued = this.queue.length;
       const proc = this.newProc(job.site);
       this.flows.set(job.site, this.runFunction(proc, job.fns, job.args, job.self));
+      if (memo !== undefined && this.sites.length === sites && this.queue.length === queued) this.pure.set(memo, job.site);
     }
   }
 
@@ -351,13 +411,12 @@ export class Interpreter {
       this.store.close(m);
     }
     this.store.joinDiffs(m, diffs);
+    // Without `record`, only the states join (the caller places the flows itself).
     if (record) {
       const b: RFlow = { k: 'branch', alts: flows };
       if (guard) b.guard = guard;
       if (cond) b.cond = cond;
       ctx.out.push(b);
-    } else {
-      for (const f of flows) ctx.out.push(f);
     }
     if (!normal) throw new Abrupt(exits);
     return results;
@@ -553,24 +612,27 @@ export class Interpreter {
   }
 
   private targetOf(isBreak: boolean, label: string | undefined): Target | undefined {
-    const ts_ = this.ctx.targets;
-    for (let i = ts_.length - 1; i >= 0; i--) {
-      const t = ts_[i]!;
-      if (label !== undefined ? t.label === label : (isBreak || t.loop)) {
-        if (!isBreak && !t.loop) continue;
+    const targets = this.ctx.targets;
+    for (let i = targets.length - 1; i >= 0; i--) {
+      const t = targets[i]!;
+      if (label !== undefined) {
+        if (t.label === label && (isBreak || t.loop)) return t;
+      } else if (t.loop || (isBreak && t.isSwitch)) {
         return t;
       }
     }
     return undefined;
   }
 
-  /** A construct that `break` (to `label`, or unlabeled for a switch) leaves. */
-  private block(body: () => void, label: string | undefined, unlabeledBreak = false, node?: ts.Node): void {
+  /**
+   * A construct that `break` leaves: a `switch` (unlabeled breaks too) or a labeled statement
+   * (only `break label`). When some path leaves it by such a break, it completes normally there.
+   */
+  private block(body: () => void, label: string | undefined, isSwitch: boolean, node?: ts.Node): void {
     const ctx = this.ctx;
     const id = nextId++;
     if (node) this.targetKeys.set(id, nodeKey(node));
-    ctx.targets.push({ id, loop: false, ...(label !== undefined ? { label } : {}), ...(unlabeledBreak ? {} : {}) });
-    if (unlabeledBreak) (ctx.targets[ctx.targets.length - 1] as { switch?: boolean }).switch = true;
+    ctx.targets.push({ id, loop: false, isSwitch, ...(label !== undefined ? { label } : {}) });
     const r = this.collect(() => {
       try {
         body();
@@ -579,11 +641,7 @@ export class Interpreter {
       }
     });
     ctx.out.push({ k: 'block', body: r.flow, id });
-    if (r.abrupt) {
-      const rest = new Set([...r.abrupt.exits].filter((x) => x !== `b${id}`));
-      if (rest.size === r.abrupt.exits.size || (rest.size > 0 && ![...r.abrupt.exits].includes(`b${id}`))) throw r.abrupt;
-      if (rest.size > 0 && [...r.abrupt.exits].includes(`b${id}`)) return; // some path leaves through this block's end
-    }
+    if (r.abrupt && !r.abrupt.exits.has(`b${id}`)) throw r.abrupt;
   }
 
   private declaration(d: ts.VariableDeclaration, using: boolean): void {
@@ -1160,15 +1218,7 @@ export class Interpreter {
       } else if (bodyThrew || (body.abrupt?.exits.has('t') ?? false)) {
         // It may throw: the handler's state joins the body's (its flow is the try's handler).
         let h: { flow: RFlow; abrupt?: Abrupt } = { flow: EMPTY };
-        const saved = ctx.out;
-        try {
-          this.fork([() => undefined, () => { h = this.collect(runHandler); if (h.abrupt) throw h.abrupt; }], undefined, undefined, false);
-        } catch (err) {
-          if (!(err instanceof Abrupt)) throw err;
-        }
-        ctx.out = saved;
-        // The fork recorded the flows in a row; the try records them where they belong instead.
-        ctx.out.splice(ctx.out.length - 2, 2);
+        this.fork([() => undefined, () => { h = this.collect(runHandler); }], undefined, undefined, false);
         handler = h;
         if (body.abrupt && h.abrupt) after = new Abrupt(new Set([...body.abrupt.exits, ...h.abrupt.exits].filter((x) => x !== 't' || h.abrupt!.exits.has('t'))));
         else if (body.abrupt && !h.abrupt) after = undefined;
@@ -2481,7 +2531,7 @@ export class Interpreter {
     this.processInfo.set(site, { fns, args: [], self, nesting: 0 });
     // The process object is the instance: its fields and methods, and start/join through the site.
     self.o.props.set('[[site]]', { t: 'obj', site });
-    return { t: 'obj', site, ...(void 0, {}) } as Value;
+    return { t: 'obj', site };
   }
 
   /** `new Pool(n)`: the pool and its worker processes, which run what is submitted. */
