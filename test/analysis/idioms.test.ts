@@ -75,7 +75,7 @@ const CASES: Case[] = [
   { idiom: 'a barrier whose parties include main', name: 'barrier-main', rule: 'barrier-parties-mismatch', anchor: 'phase.wait()', truth: HANGS },
   { idiom: 'await using ends a manager while its dict is still used', name: 'await-using', rule: 'use-after-close', anchor: "stats.set('runs', 1)",
     truth: { fails: /shut ?down|closed|not running|ECONNREFUSED|manager/i, failCode: true } },
-  { idiom: "an AsyncResult of a terminated pool", name: 'terminated-pool', rule: 'use-after-close', anchor: 'result.get()', truth: HANGS },
+  { idiom: "an AsyncResult of a terminated pool", name: 'terminated-pool', rule: 'deadlock', anchor: 'result.get()', truth: HANGS },
   { idiom: 'an acquire with a timeout that gives up before a release', name: 'acquire-timeout', rule: 'release-unheld', anchor: 'lock.release()',
     truth: { fails: /release unlocked lock/, failCode: true } },
   { idiom: 'a get with a timeout that ends the consumer', name: 'get-timeout', rule: 'deadlock', anchor: 'q.get()', truth: HANGS },

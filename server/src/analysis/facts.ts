@@ -24,6 +24,8 @@ export interface ObjectSite {
   unknown?: boolean;
   /** The manager that hosts a proxy, the value that carries a lock, the pool of a pool worker. */
   owner?: ObjectSite;
+  /** A condition made on a lock (`new Condition(lock)`): that lock, which it acquires and releases. */
+  lock?: ObjectSite;
   // Processes only.
   role?: ProcessRole;
   /** The function(s) the process runs; several when the target is one of a list. */
@@ -137,6 +139,8 @@ export interface Op {
   top?: ts.Statement;
   /** `result` ops of `res.get()`/`res.wait()`: the submit calls (`applyAsync`…) whose result is read. */
   submits?: ts.CallExpression[];
+  /** The same, as the tasks the submits made (one call submitting in a loop makes several). */
+  tasks?: number[];
 }
 
 /**
@@ -150,8 +154,11 @@ export interface BranchGuard {
   /** Several operations whose latest result the branch tests (the same variable set by each). */
   sources?: readonly Op[];
   path: readonly string[];
-  /** `eq`: the value is `value`; `nullish`: it is null or undefined; `truthy`: it is truthy. */
-  test: 'eq' | 'nullish' | 'truthy';
+  /**
+   * `eq`: the value is `value`; `nullish`: it is null or undefined; `truthy`: it is truthy;
+   * `typeof`: its `typeof` is `value` (`typeof item === 'number'`).
+   */
+  test: 'eq' | 'nullish' | 'truthy' | 'typeof';
   value?: ConstValue;
 }
 

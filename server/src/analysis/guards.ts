@@ -54,11 +54,13 @@ function project(v: AbsValue, path: readonly string[]): { v: ConstValue } | 'obj
 }
 
 function testOn(g: BranchGuard, at: { v: ConstValue } | 'object'): boolean {
+  if (g.test === 'typeof') return (at === 'object' ? 'object' : at.v === null ? 'object' : typeof at.v) === g.value;
   if (at === 'object') return g.test === 'truthy';
   switch (g.test) {
     case 'eq': return at.v === g.value;
     case 'nullish': return at.v === null || at.v === undefined;
     case 'truthy': return !!at.v;
+    default: return false;
   }
 }
 

@@ -189,6 +189,8 @@ export class Explorer {
     this.taintOff = this.joinOff + this.joinPairs.size;
     this.size = this.taintOff + 1;
     for (const op of ops) this.layout(op.obj);
+    // A condition made on a lock takes that lock: it needs its slots even if nobody names it.
+    for (const op of ops) if (op.obj.kind === 'condition' && op.obj.lock) this.layout(op.obj.lock);
     instances.forEach((_, i) => {
       const slots: number[] = [];
       for (let k = 0; k < this.procSites.length; k++) {
@@ -258,6 +260,12 @@ export class Explorer {
     const slots = site.kind === 'queue' ? CHANNEL + 1 : site.kind === 'pipe' ? 2 * CHANNEL + 2 : site.kind === 'lock' ? 2 : site.kind === 'condition' ? 3 : 1;
     this.objects.set(site, { site, offset: this.size });
     this.size += slots;
+  }
+
+  /** The slots (owner, hold count) of the lock a condition acquires. */
+  private conditionLock(cond: ObjectSite): number {
+    const made = cond.lock ? this.objects.get(cond.lock) : undefined;
+    return made ? made.offset : this.objects.get(cond)!.offset + 1;
   }
 
   initial(): Int32Array {
@@ -419,10 +427,13 @@ export class Explorer {
         const o = obj.offset;
         const won = this.constToken(true);
         if (op.obj.kind === 'condition') {
-          // A condition's lock (reentrant, as Python's default RLock).
-          const owner = s[o + 1]!;
-          if (owner === 0) advance((n) => { n[o + 1] = i + 1; n[o + 2] = 1; setEnv(n, won); });
-          else if (owner === i + 1) advance((n) => { n[o + 2]!++; setEnv(n, won); });
+          // A condition's lock: its own (reentrant, as Python's default RLock), or the lock it
+          // was made on.
+          const l = this.conditionLock(op.obj);
+          const owner = s[l]!;
+          const reentrant = !op.obj.lock || op.obj.lock.variant === 'RLock';
+          if (owner === 0) advance((n) => { n[l] = i + 1; n[l + 1] = 1; setEnv(n, won); });
+          else if (owner === i + 1 && reentrant) advance((n) => { n[l + 1]!++; setEnv(n, won); });
           else if (!op.blocking) fail();
           return out;
         }
@@ -441,10 +452,11 @@ export class Explorer {
         if (!obj) return advance(), out;
         const o = obj.offset;
         if (op.obj.kind === 'condition') {
+          const l = this.conditionLock(op.obj);
           advance((n) => {
-            if (n[o + 1] === i + 1) {
-              n[o + 2]!--;
-              if (n[o + 2]! <= 0) { n[o + 1] = 0; n[o + 2] = 0; }
+            if (n[l] === i + 1) {
+              n[l + 1]!--;
+              if (n[l + 1]! <= 0) { n[l] = 0; n[l + 1] = 0; }
             }
           }, true);
         } else if (op.obj.kind === 'semaphore') advance((n) => { n[o]!++; }, true);
@@ -486,14 +498,15 @@ export class Explorer {
         if (op.obj.kind === 'condition') {
           // Give up the lock and enter the waiting set at once; leave only once a notify took us
           // out of it and the lock is free again (then take it back).
+          const l = this.conditionLock(op.obj);
           if (phase === 0) {
             const n = s.slice();
             n[o] = n[o]! | bit;
             n[this.phaseOff + i] = 1;
-            if (n[o + 1] === i + 1) { n[o + 1] = 0; n[o + 2] = 0; }
+            if (n[l] === i + 1) { n[l] = 0; n[l + 1] = 0; }
             out.push({ next: n, op: undefined, safe: false });
-          } else if ((s[o]! & bit) === 0 && s[o + 1] === 0) {
-            advance((n) => { n[o + 1] = i + 1; n[o + 2] = 1; });
+          } else if ((s[o]! & bit) === 0 && s[l] === 0) {
+            advance((n) => { n[l] = i + 1; n[l + 1] = 1; });
           }
           return out;
         }

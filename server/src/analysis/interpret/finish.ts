@@ -50,7 +50,21 @@ export function finish(r: Recorded): Extraction {
   const repOf = (s: ObjectSite): ObjectSite => rep.get(s) ?? s;
   const procSites = I.sites.filter((s) => s.kind === 'process' && s.role === 'child' && !s.unknown);
   const used = new Set<ObjectSite>();
-  for (const f of allFlows) visitOps(f, (op) => { used.add(op.obj); });
+  // What other processes do to each process instance (start it, join it, terminate it): two
+  // instances started a different number of times are not interchangeable.
+  const usage = new Map<ObjectSite, Op[]>();
+  for (const f of allFlows) {
+    visitOps(f, (op) => {
+      used.add(op.obj);
+      if (op.obj.kind === 'process') {
+        const list = usage.get(op.obj) ?? [];
+        list.push(op);
+        usage.set(op.obj, list);
+      }
+    });
+  }
+  const usageKey = (s0: ObjectSite): string => (usage.get(s0) ?? [])
+    .map((op) => `${nodeKey(op.call)}${op.kind}${op.proc.kind === 'main' ? 'm' : sid(repOf(op.proc))}`).sort().join(',');
   const keyCache = new Map<RFlow, string>();
   const opKey = (op: OpWithValue): string => {
     let arg = '';
@@ -61,7 +75,7 @@ export function finish(r: Recorded): Extraction {
         arg = `${coarse(a, (s) => sid(repOf(s)))}:${guardList.map((g) => { const x = guardAnswer(g, a); return x === undefined ? '?' : x ? '1' : '0'; }).join('')}`;
       }
     }
-    const submits = op.submits ? op.submits.map((x) => nodeKey(x)).join('+') : '';
+    const submits = op.submits ? `${op.submits.map((x) => nodeKey(x)).join('+')}/${(op.tasks ?? []).join('+')}` : '';
     return `${nodeKey(op.call)}.${op.kind}.${op.method}.${sid(repOf(op.obj))}.${op.end ?? ''}.${op.blocking ? 1 : 0}.${op.fails ?? ''}.${arg}.${submits}`;
   };
   const key = (f: RFlow): string => {
@@ -121,7 +135,7 @@ export function finish(r: Recorded): Extraction {
       if (s0.kind !== 'process') { next.set(s0, c); continue; }
       const flow = I.flows.get(s0);
       const madeBy = s0.madeBy && s0.madeBy.kind !== 'main' ? sid(repOf(s0.madeBy)) : -1;
-      next.set(s0, `${c}#${madeBy}|${flow ? key(flow) : ''}`);
+      next.set(s0, `${c}#${madeBy}|${usageKey(s0)}|${flow ? key(flow) : ''}`);
     }
     // Compact the class names (they would grow with each round).
     const names = new Map<string, string>();

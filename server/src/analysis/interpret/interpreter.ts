@@ -257,6 +257,12 @@ export class Interpreter {
     return exp ? this.resolve(exp) : UNKNOWN;
   }
 
+  private taskSeq = 0;
+  private readonly taskIds = new Map<string, number>();
+
+  /** Processes made deeper than MAX_PROCESS_NESTING in a chain of makers, by allocation. */
+  private readonly deepSummaries = new Map<ts.Node, ObjectSite>();
+
   /** Processes that made nothing of their own, by what they ran with (see runQueue). */
   private readonly pure = new Map<string, ObjectSite>();
 
@@ -749,8 +755,9 @@ export class Interpreter {
       return;
     }
     const r = received(v);
+    if (r && r.typeOf) return whenTrue();
     if (r) {
-      this.fork([whenTrue, whenFalse], { ...r, test: 'truthy' });
+      this.fork([whenTrue, whenFalse], { source: r.source, path: r.path, ...(r.sources ? { sources: r.sources } : {}), test: 'truthy' });
       return;
     }
     this.fork([whenTrue, whenFalse], undefined, cond && isPlainCondition(cond) ? cond : undefined);
@@ -1387,6 +1394,9 @@ export class Interpreter {
   }
 
   private typeOf(v: Value): Value {
+    // `typeof item` of what another process sent: a test the checker decides per message.
+    const r = received(v);
+    if (r && !r.typeOf) return { t: 'recv', source: r.source, path: r.path, typeOf: true };
     const kinds = new Set<string>();
     for (const a of alts(v)) {
       switch (a.t) {
@@ -1639,9 +1649,10 @@ export class Interpreter {
       case 'ref': return this.refProp(v, key);
       case 'obj': {
         if (v.site.kind === 'barrier' && key === 'parties') return typeof v.site.size === 'number' ? konst(v.site.size) : UNKNOWN;
+        if (v.site.kind === 'array' && key === 'length') return typeof v.site.size === 'number' ? konst(v.site.size) : UNKNOWN;
         return { t: 'host', name: `site.${key}`, self: v };
       }
-      case 'recv': return { t: 'recv', source: v.source, path: [...v.path, key] };
+      case 'recv': return v.typeOf ? (key === 'length' ? UNKNOWN : { t: 'host', name: `string.${key}`, self: UNKNOWN }) : { t: 'recv', source: v.source, path: [...v.path, key] };
       case 'host': return hostProp(this, v, key);
       case 'class': {
         const own = v.statics.props.get(key);
@@ -1898,7 +1909,7 @@ export class Interpreter {
     if (nullish(b) || nullish(a)) {
       const other = nullish(b) ? a : b;
       const r = received(other);
-      if (r) return { t: 'test', guard: { ...r, test: 'nullish' }, negated: false };
+      if (r && !r.typeOf) return { t: 'test', guard: { source: r.source, path: r.path, ...(r.sources ? { sources: r.sources } : {}), test: 'nullish' }, negated: false };
     }
     const sym = this.symbolicTest(a, b, 'eq') ?? this.symbolicTest(b, a, 'eq');
     if (sym) return sym;
@@ -1915,7 +1926,8 @@ export class Interpreter {
   private symbolicTest(a: Value, b: Value, test: 'eq'): Value | undefined {
     const r = received(a);
     if (!r || b.t !== 'const' || typeof b.v === 'bigint') return undefined;
-    return { t: 'test', guard: { ...r, test, value: b.v }, negated: false };
+    const { typeOf, ...src } = r;
+    return { t: 'test', guard: { ...src, test: typeOf ? 'typeof' : test, value: b.v }, negated: false };
   }
 
   private instanceOf(v: Value, cls: Value): Value {
@@ -2404,8 +2416,15 @@ export class Interpreter {
       if (spec.kind === 'queue') s.maxsize = num(args[0], 0) ?? 0;
       if (spec.kind === 'semaphore') s.size = num(args[0], 1) ?? 'several';
       if (spec.kind === 'barrier') s.size = num(args[0], 0) ?? 'several';
+      // SharedArray(typecode, sizeOrInit): its length.
+      if (spec.kind === 'array') {
+        const init = args[1];
+        const list = init ? this.listOf(init) : undefined;
+        s.size = list ? list.length : num(init, 0) ?? 'several';
+      }
       return s;
     });
+    if (spec.kind === 'condition' && args[0]?.t === 'obj' && args[0].site.kind === 'lock') site.lock = args[0].site;
     return { t: 'obj', site };
   }
 
@@ -2486,20 +2505,26 @@ export class Interpreter {
     // Processes making processes: a chain deeper than a few of the same allocation is one summary.
     let nesting = 0;
     for (let p: ProcessRef | undefined = ctx.proc.ref; p && p.kind !== 'main'; p = p.madeBy) if (p.node === e) nesting++;
-    const savedMult = ctx.mult;
-    if (nesting >= MAX_PROCESS_NESTING) ctx.mult = 'several';
+    const make = (): ObjectSite => {
+      const s: ObjectSite = {
+        kind: 'process', role: 'child', node: e, label: targetName ?? nameOf(e) ?? 'Process', multiplicity: 1,
+        daemon: daemon.t === 'const' && daemon.v === true,
+      };
+      if (targetName) s.targetName = targetName;
+      return s;
+    };
     let site: ObjectSite;
-    try {
-      site = this.allocate(e, () => {
-        const s: ObjectSite = {
-          kind: 'process', role: 'child', node: e, label: targetName ?? nameOf(e) ?? 'Process', multiplicity: 1,
-          daemon: daemon.t === 'const' && daemon.v === true,
-        };
-        if (targetName) s.targetName = targetName;
-        return s;
-      });
-    } finally {
-      ctx.mult = savedMult;
+    if (nesting >= MAX_PROCESS_NESTING) {
+      // One summary per allocation for every deeper process, whoever makes it: processes that
+      // start each other without end (a starts b, b starts a) come back to it and stop there.
+      site = this.deepSummaries.get(e) ?? make();
+      if (!this.deepSummaries.has(e)) {
+        site.multiplicity = 'several';
+        this.register(site, e);
+        this.deepSummaries.set(e, site);
+      }
+    } else {
+      site = this.allocate(e, make);
     }
     const info: ProcessInfo = { fns, args: argList ?? (argsV.t === 'unknown' ? [] : [this.elementOf(argsV)]), nesting };
     if (kwargs.t === 'ref') info.kwargs = kwargs;
@@ -2661,10 +2686,11 @@ export class Interpreter {
     return UNDEFINED;
   }
 
-  private asyncResultCall(r: { t: 'pending'; pool: ObjectSite; submit: ts.CallExpression }, method: string, e: ts.CallExpression, args: Value[]): Value {
+  private asyncResultCall(r: { t: 'pending'; pool: ObjectSite; submit: ts.CallExpression; task: number }, method: string, e: ts.CallExpression, args: Value[]): Value {
     if (method === 'get' || method === 'wait') {
       const op = this.record('result', r.pool, e, method, blockingOf(r.pool, 'result', method, args, (v, k) => this.getProp(v, k)));
       op.submits = [r.submit];
+      op.tasks = [r.task];
       return UNKNOWN;
     }
     return UNKNOWN;
@@ -2722,7 +2748,11 @@ export class Interpreter {
         const cb = opts ? this.getProp(opts, key) : UNKNOWN;
         if (cb.t === 'fn') this.invoke(cb, [UNKNOWN], undefined, e);
       }
-      return { t: 'pending', pool, submit: e };
+      // Each submit is a task of its own (in a summarized loop, one task stands for its passes).
+      const key = `${nodeKey(e)}|${this.ctx.actKey}|${this.ctx.proc.id}`;
+      let task = this.ctx.mult === 1 ? this.taskSeq++ : this.taskIds.get(key);
+      if (task === undefined) this.taskIds.set(key, (task = this.taskSeq++));
+      return { t: 'pending', pool, submit: e, task };
     }
     // apply/map/starmap wait for their results; imap yields them as they come.
     if (!method.startsWith('imap')) this.record('result', pool, e, method, { blocking: true });
@@ -2847,13 +2877,13 @@ function functionDeclarations(list: readonly ts.Statement[]): ts.FunctionDeclara
  * What operations returned, as a branch can test it: one operation's result, or the latest of
  * several (`for (let x = await q.get(); x !== null; x = await q.get())` tests either get's item).
  */
-function received(v: Value): { source: Op; path: readonly string[]; sources?: Op[] } | undefined {
-  if (v.t === 'recv') return { source: v.source, path: v.path };
+function received(v: Value): { source: Op; path: readonly string[]; sources?: Op[]; typeOf?: true } | undefined {
+  if (v.t === 'recv') return { source: v.source, path: v.path, ...(v.typeOf ? { typeOf: v.typeOf } : {}) };
   if (v.t !== 'union' || !v.alts.every((a) => a.t === 'recv')) return undefined;
   const rs = v.alts as Extract<Value, { t: 'recv' }>[];
   const path = rs[0]!.path;
-  if (!rs.every((x) => x.path.join('.') === path.join('.'))) return undefined;
-  return { source: rs[0]!.source, path, sources: rs.map((x) => x.source) };
+  if (!rs.every((x) => x.path.join('.') === path.join('.') && x.typeOf === rs[0]!.typeOf)) return undefined;
+  return { source: rs[0]!.source, path, sources: rs.map((x) => x.source), ...(rs[0]!.typeOf ? { typeOf: true as const } : {}) };
 }
 
 /** Values chosen by a condition worth running the rest of a block apart for: a few distinct objects. */

@@ -70,9 +70,10 @@ export type Value =
   | FnVal
   | ClassVal
   | HostVal
-  | { t: 'pending'; pool: ObjectSite; submit: ts.CallExpression }
-  /** What an operation returned (an item a `get` took), or a field of it. */
-  | { t: 'recv'; source: Op; path: readonly string[] }
+  /** An AsyncResult: the task one submit made (`task` tells submits of one call apart). */
+  | { t: 'pending'; pool: ObjectSite; submit: ts.CallExpression; task: number }
+  /** What an operation returned (an item a `get` took), or a field of it (or its `typeof`). */
+  | { t: 'recv'; source: Op; path: readonly string[]; typeOf?: true }
   /** A boolean that depends on what an operation returned. */
   | { t: 'test'; guard: Guard; negated: boolean }
   /** Unknown, but the same value wherever it flows (`path.join(tmp, 'db.json')` made once). */
@@ -117,8 +118,8 @@ export function sameValue(a: Value, b: Value): boolean {
     }
     case 'class': return a.decl === (b as ClassVal).decl && a.statics === (b as ClassVal).statics;
     case 'host': return a.name === (b as HostVal).name && sameOpt(a.self, (b as HostVal).self);
-    case 'pending': return a.submit === (b as typeof a).submit && a.pool === (b as typeof a).pool;
-    case 'recv': return a.source === (b as typeof a).source && samePath(a.path, (b as typeof a).path);
+    case 'pending': return a.submit === (b as typeof a).submit && a.pool === (b as typeof a).pool && a.task === (b as typeof a).task;
+    case 'recv': return a.source === (b as typeof a).source && samePath(a.path, (b as typeof a).path) && a.typeOf === (b as typeof a).typeOf;
     case 'test': {
       const x = b as typeof a;
       return a.negated === x.negated && a.guard.source === x.guard.source && a.guard.test === x.guard.test
@@ -279,7 +280,7 @@ export function valueKey(v: Value, ids: (x: object) => number, depth = 0): strin
     case 'fn': return `f${ids(v.decl)}`;
     case 'class': return `c${ids(v.decl)}`;
     case 'host': return `h${v.name}`;
-    case 'pending': return `p${ids(v.submit)}`;
+    case 'pending': return `p${ids(v.submit)}.${v.task}`;
     case 'recv': return `v${ids(v.source)}${v.path.map((p) => `.${p}`).join('')}`;
     case 'test': return `t${ids(v.guard.source)}`;
     case 'opaque': return `q${v.key}`;

@@ -10,7 +10,8 @@ import { Explorer, type Instance } from '../checker/explore';
 import type { BranchGuard, ObjectSite, Op, ProcessRef } from '../facts';
 import { guardAnswer } from '../guards';
 import type { RuleContext } from './context';
-import { finding, valueMatches } from './util';
+import { GaveUp, PathWalker } from './flow-paths';
+import { finding, typeofByType, valueMatches } from './util';
 
 /** States explored at most per program (the editor keeps this small; the CLI may raise it). */
 export const DEFAULT_STATE_BUDGET = 20_000;
@@ -75,6 +76,10 @@ export function checkerModel(ctx: Pick<RuleContext, 'extraction' | 'checker' | '
     const known = op.arg ? guardAnswer(g, op.arg) : undefined;
     if (known !== undefined) return known;
     if (g.path.length > 0 || g.test === 'truthy') return undefined;
+    if (g.test === 'typeof') {
+      const t = typeofByType(op, ctx.checker);
+      return t === undefined ? undefined : t === g.value;
+    }
     const value = g.test === 'nullish' ? null : g.value;
     return valueMatches(op, value ?? null, ctx.checker) === 'no' && (g.test !== 'eq' || g.value !== undefined || valueMatches(op, undefined, ctx.checker) === 'no') ? false : undefined;
   };
@@ -83,8 +88,9 @@ export function checkerModel(ctx: Pick<RuleContext, 'extraction' | 'checker' | '
 
 export function deadlock(ctx: RuleContext): Finding[] {
   const ex = ctx.extraction;
+  const abandoned = abandonedResults(ctx);
   const model = checkerModel(ctx);
-  if (!model) return [];
+  if (!model) return abandoned;
   const { instances } = model;
   const started = performance.now();
   const result = model.explorer.explore({
@@ -101,7 +107,7 @@ export function deadlock(ctx: RuleContext): Finding[] {
     const why = result.exhausted === 'states' ? 'budget' : result.exhausted === 'time' ? 'time budget' : 'cancelled';
     ctx.notes?.push(`deadlock: explored ${result.states} states of ${ex.entry.fileName.split('/').pop()} without finishing (${why}); no claim either way`);
   }
-  return result.deadlocks.map((d) => {
+  return [...abandoned, ...result.deadlocks.map((d) => {
     // Two sites running the same target are told apart by the variable that holds them.
     const siteName = (site: ObjectSite): string => {
       const shared = instances.some((x) => x.proc !== site && x.proc.kind !== 'main' && x.proc.label === site.label);
@@ -131,5 +137,59 @@ export function deadlock(ctx: RuleContext): Finding[] {
       loc: ctx.locator.of(s.op.call),
     }));
     return f;
+  })];
+}
+
+/**
+ * An AsyncResult read without a timeout after its pool was terminated while its task may not have
+ * finished: terminate() abandons unfinished tasks, whose results never come, so the read waits
+ * forever (the pool's workers are not modelled by the checker; this is read on each process's
+ * paths). A task is finished once its result was read, or once the pool was joined after close().
+ */
+function abandonedResults(ctx: RuleContext): Finding[] {
+  const ex = ctx.extraction;
+  if (ex.opaque.size > 0) return [];
+  const found = new Map<Op['call'], { read: Op; terminate: Op }>();
+  interface S { terminated: ReadonlyMap<ObjectSite, Op>; done: ReadonlySet<number>; joined: ReadonlySet<ObjectSite> }
+  const walker = new PathWalker<S>({
+    key: (s) => `${[...s.terminated.keys()].map((p) => ex.sites.indexOf(p)).sort()}|${[...s.done].sort()}|${[...s.joined].map((p) => ex.sites.indexOf(p)).sort()}`,
+    op: (s, op) => {
+      if (op.obj.kind !== 'pool' || op.obj.unknown || op.obj.multiplicity !== 1) return [s];
+      switch (op.kind) {
+        case 'terminatePool':
+          if (s.joined.has(op.obj) || s.terminated.has(op.obj)) return [s];
+          return [{ ...s, terminated: new Map([...s.terminated, [op.obj, op]]) }];
+        case 'joinPool':
+          return op.blocking ? [{ ...s, joined: new Set([...s.joined, op.obj]) }] : [s];
+        case 'result': {
+          const tasks = op.tasks ?? [];
+          const terminate = s.terminated.get(op.obj);
+          if (terminate && op.blocking && tasks.length > 0 && tasks.some((t) => !s.done.has(t)) && !found.has(op.call)
+            && !(op.submits ?? []).some((c) => ex.escapedResults?.has(c))) {
+            found.set(op.call, { read: op, terminate });
+            return [];
+          }
+          return [{ ...s, done: new Set([...s.done, ...tasks]) }];
+        }
+        default: return [s];
+      }
+    },
   });
+  for (const [proc, flow] of ex.flows) {
+    if (!ex.ops.some((o) => o.proc === proc && o.kind === 'terminatePool')) continue;
+    try {
+      walker.run(flow, [{ terminated: new Map(), done: new Set(), joined: new Set() }]);
+    } catch (err) {
+      if (!(err instanceof GaveUp)) throw err;
+    }
+  }
+  return [...found.values()].map(({ read, terminate }) => finding(ctx, {
+    rule: 'deadlock',
+    severity: 'error',
+    message: `Deadlock: ${read.proc.kind === 'main' ? 'main' : read.proc.label} waits in ${read.method}() for the result of a task of ${read.obj.label}, which terminate() abandoned before the task could finish: its result never comes`,
+    at: read.call,
+    related: [{ message: `${read.obj.label} is terminated here, abandoning the tasks not finished yet`, at: terminate.call }],
+    sites: [read.obj, read.proc],
+    ops: [read, terminate],
+  }));
 }

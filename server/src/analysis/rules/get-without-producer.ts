@@ -10,7 +10,7 @@ import type { ObjectSite, Op } from '../facts';
 import type { RuleContext } from './context';
 import { bySource, mayBeUsedUnseen } from './flow-paths';
 import { sentinelLoop } from './missing-sentinel';
-import { finding, unknownOps } from './util';
+import { finding, harmlessWait, unknownOps } from './util';
 
 /** The name of one end of a pipe: `const [a, b] = Pipe()` names them a and b. */
 export function endName(site: ObjectSite, end: 0 | 1 | undefined): string {
@@ -24,7 +24,7 @@ export function getWithoutProducer(ctx: RuleContext): Finding[] {
   const groups = new Map<string, { site: ObjectSite; end: 0 | 1 | undefined; ops: Op[] }>();
   const ids = new Map<ObjectSite, number>();
   for (const op of ctx.extraction.ops) {
-    if (!op.blocking || (op.kind !== 'get' && op.kind !== 'recv')) continue;
+    if (!op.blocking || (op.kind !== 'get' && op.kind !== 'recv') || harmlessWait(ctx, op.proc)) continue;
     if (op.kind === 'recv' && (op.end === undefined || (op.obj.duplex === false && op.end === 1))) continue;
     if (!ids.has(op.obj)) ids.set(op.obj, ids.size);
     const key = `${ids.get(op.obj)}:${op.end ?? ''}`;

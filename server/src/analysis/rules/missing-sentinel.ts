@@ -5,7 +5,7 @@ import type { FixData, Finding, Multiplicity } from '../../../../common/model';
 import { processMultiplicity, type BranchGuard, type ConstValue, type Extraction, type Flow, type ObjectSite, type Op, type ProcessRef } from '../facts';
 import { guardAnswer } from '../guards';
 import type { RuleContext } from './context';
-import { enclosingStatement, finding, insertAfter, processName, valueMatches } from './util';
+import { enclosingStatement, finding, harmlessWait, insertAfter, processName, typeofByType, valueMatches } from './util';
 
 export function missingSentinel(ctx: RuleContext): Finding[] {
   const findings: Finding[] = [];
@@ -24,7 +24,8 @@ export function missingSentinel(ctx: RuleContext): Finding[] {
     for (const queue of new Set(ops.map((o) => o.obj))) {
       // Who else puts on a queue the analysis could not follow is unknown: no claim.
       if (queue.unknown) continue;
-      const consumerOps = ops.filter((o) => o.obj === queue);
+      const consumerOps = ops.filter((o) => o.obj === queue && !harmlessWait(ctx, o.proc));
+      if (consumerOps.length === 0) continue;
       let consumers: Multiplicity = 0;
       for (const proc of new Set(consumerOps.map((o) => o.proc))) {
         const m = processMultiplicity(proc);
@@ -219,6 +220,10 @@ export function endsLoop(put: Op, loop: SentinelLoop, checker: ts.TypeChecker): 
   if (a !== undefined) return a === loop.when ? 'yes' : 'no';
   if (loop.stop.path.length > 0) return 'maybe';
   if (loop.stop.test === 'eq') return valueMatches(put, loop.stop.value ?? null, checker);
+  if (loop.stop.test === 'typeof') {
+    const t = typeofByType(put, checker);
+    return t === undefined ? 'maybe' : (t === loop.stop.value) === loop.when ? 'yes' : 'no';
+  }
   // Nullish or falsy: ruled out only when the type admits neither null nor undefined.
   const n = valueMatches(put, null, checker);
   const u = valueMatches(put, undefined, checker);

@@ -3,7 +3,6 @@
 // shutdown(): the call fails. close() acts on the calling process's own handle, so the use and the
 // close are looked for on one path of one process. Objects made more than once (in a loop, by a
 // helper called twice) are left out: a later use may be of a new object.
-import type ts from 'typescript';
 import type { Finding } from '../../../../common/model';
 import type { ObjectSite, Op } from '../facts';
 import type { RuleContext } from './context';
@@ -41,22 +40,12 @@ export function useAfterClose(ctx: RuleContext): Finding[] {
     return undefined;
   };
   const found = new Map<Op['call'], { use: Op; close: Op }>();
-  const submitKey = (c: ts.CallExpression): string => `read:${c.getSourceFile().fileName}:${c.getStart()}`;
   const walker = new PathWalker<Closed>({
     key: (s) => [...s].map(([k, op]) => `${k}@${opIndex.get(op)}`).sort().join('|'),
     op: (s, op) => {
       const need = uses(op);
       const closedBy = need !== undefined ? s.get(need) : undefined;
       if (closedBy && !found.has(op.call)) found.set(op.call, { use: op, close: closedBy });
-      // An AsyncResult read (without a timeout) after its pool was terminated: a terminated pool
-      // abandons its unfinished tasks, so a result not read before the terminate never comes.
-      if (op.kind === 'result' && op.blocking && op.submits && op.submits.length > 0 && !op.obj.unknown && op.obj.multiplicity === 1) {
-        const terminated = s.get(`${keyOf(op.obj)}`);
-        if (terminated && terminated.kind === 'terminatePool' && op.submits.every((c) => !s.has(submitKey(c))) && !found.has(op.call)) {
-          found.set(op.call, { use: op, close: terminated });
-        }
-        return [new Map([...s, ...op.submits.map((c): [string, Op] => [submitKey(c), op])])];
-      }
       const shut = closes(op);
       if (shut === undefined || s.has(shut)) return [s];
       return [new Map([...s, [shut, op]])];
@@ -94,9 +83,6 @@ function closeWhat(close: Op): string {
 
 function describe(use: Op, close: Op): string {
   const o = use.obj;
-  if (use.kind === 'result') {
-    return `This result is read after ${o.label}.terminate(), which abandons the tasks not finished yet: the result of an abandoned task never comes, so ${use.method}() waits forever`;
-  }
   if (close.kind === 'shutdown') {
     return `${o.label}.${use.method}() after ${close.obj.label}.shutdown(): the manager process is gone, so the proxy call fails`;
   }

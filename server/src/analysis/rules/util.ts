@@ -106,3 +106,35 @@ export function valueMatches(op: Op, value: ConstValue, checker: ts.TypeChecker)
   });
   return could ? 'maybe' : 'no';
 }
+
+/**
+ * A wait of this process that never ends hangs nobody: a daemon child nobody joins is ended when
+ * its parent exits (its endless `get()` loop is how daemon workers are written).
+ */
+export function harmlessWait(ctx: RuleContext, proc: ProcessRef): boolean {
+  if (proc.kind === 'main' || proc.role !== 'child' || !proc.daemon) return false;
+  return !ctx.extraction.ops.some((o) => o.obj === proc && o.kind === 'join');
+}
+
+/**
+ * What `typeof` gives for the value an operation puts or sends, by its type: undefined when the
+ * type allows several answers (or is not known).
+ */
+export function typeofByType(op: Op, checker: ts.TypeChecker): string | undefined {
+  if (!op.argNode) return undefined;
+  const type = checker.getTypeAtLocation(op.argNode);
+  if (type.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown)) return undefined;
+  const answers = new Set<string>();
+  for (const t of type.isUnion() ? type.types : [type]) {
+    if (t.flags & ts.TypeFlags.NumberLike) answers.add('number');
+    else if (t.flags & ts.TypeFlags.StringLike) answers.add('string');
+    else if (t.flags & ts.TypeFlags.BooleanLike) answers.add('boolean');
+    else if (t.flags & ts.TypeFlags.BigIntLike) answers.add('bigint');
+    else if (t.flags & (ts.TypeFlags.Undefined | ts.TypeFlags.Void)) answers.add('undefined');
+    else if (t.flags & ts.TypeFlags.Null) answers.add('object');
+    else if (t.getCallSignatures().length > 0) answers.add('function');
+    else if (t.flags & ts.TypeFlags.Object) answers.add('object');
+    else return undefined;
+  }
+  return answers.size === 1 ? [...answers][0] : undefined;
+}
