@@ -9,7 +9,8 @@ import { Extractor, type Extraction } from './extract';
 import { RULES } from './rules';
 import type { AnalysisStats } from './rules/context';
 import { SHIM_PACKAGE, ShimResolver } from './shim';
-import { createProgram } from './program';
+import { isStackOverflow, MAX_NESTING_AFTER_OVERFLOW, nestingDepth, tooDeepReason } from './nesting';
+import { createProgram, skipNote, type SkippedFiles } from './program';
 import { applySuppressions, parseSuppressions, suppressionFindings, type Suppression } from './suppressions';
 import { buildTopology, Locator } from './topology';
 
@@ -30,6 +31,8 @@ export interface AnalyzeOptions {
    * `AnalysisCancelled`.
    */
   shouldStop?: () => boolean;
+  /** Filled with the files left out (a package.json that is not a regular file), with why. */
+  skipped?: SkippedFiles;
 }
 
 /** Thrown when `AnalyzeOptions.shouldStop` says to stop. */
@@ -51,7 +54,7 @@ export interface ProgramResult {
  */
 export function analyzePrograms(program: ts.Program, opts: AnalyzeOptions): ProgramResult[] {
   const checker = program.getTypeChecker();
-  const shim = new ShimResolver(checker, opts.shimModules);
+  const shim = new ShimResolver(checker, opts.shimModules, opts.skipped);
   const locator = new Locator(opts.rootDir);
   const root = pathToFileURL(opts.rootDir).href;
   const sources = (opts.files ?? program.getRootFileNames())
@@ -185,12 +188,40 @@ export interface AnalyzeFilesOptions extends AnalyzeOptions {
   overlay?: ReadonlyMap<string, string>;
 }
 
-/** Builds the program of some files and analyzes each of them as a possible entry. */
+/**
+ * Builds the program of some files and analyzes each of them as a possible entry. Files left out
+ * (not regular files, too large, unreadable, nested too deep) are named in the model's notes.
+ */
 export function analyzeFiles(files: readonly string[], opts: AnalyzeFilesOptions): TopologyModel {
-  const program = createProgram({
-    rootNames: [...files],
+  const skipped: SkippedFiles = opts.skipped ?? new Map();
+  const build = (leaveOut?: ReadonlySet<string>): ts.Program => createProgram({
+    rootNames: [...files], skipped,
     ...(opts.compilerOptions ? { options: opts.compilerOptions } : {}),
     ...(opts.overlay ? { overlay: opts.overlay } : {}),
+    ...(leaveOut ? { leaveOut } : {}),
   });
-  return analyzeProgram(program, { ...opts, files });
+  let program = build();
+  let model: TopologyModel;
+  try {
+    model = analyzeProgram(program, { ...opts, files, skipped });
+  } catch (err) {
+    // A stack overflow all the same (TypeScript's binder or checker, or the analysis following
+    // calls into several deep files): leave out the deepest files, as the language server does,
+    // and try once more on a fresh program.
+    if (!isStackOverflow(err)) throw err;
+    const deep = new Set<string>();
+    for (const sf of program.getSourceFiles()) {
+      const depth = nestingDepth(sf);
+      if (depth <= MAX_NESTING_AFTER_OVERFLOW) continue;
+      const file = path.resolve(sf.fileName);
+      deep.add(file);
+      skipped.set(file, `${tooDeepReason(depth, MAX_NESTING_AFTER_OVERFLOW)} (the stack overflowed)`);
+    }
+    if (deep.size === 0) throw err;
+    program = build(deep);
+    model = analyzeProgram(program, { ...opts, files, skipped });
+  }
+  const notes = [...skipped].map(([file, reason]) => skipNote(file, reason, opts.rootDir)).sort();
+  if (notes.length > 0) model.notes = [...notes, ...(model.notes ?? [])];
+  return model;
 }
