@@ -62,7 +62,7 @@ export function readTextFile(file: string, maxBytes: number = MAX_FILE_SIZE): Re
       if (got === 0) break;
       n += got;
     }
-    if (n > maxBytes) return { skipped: tooLarge(n, maxBytes) };
+    if (n > maxBytes) return { skipped: tooLarge(undefined, maxBytes) };
     return { text: decodeText(buf.subarray(0, n)) };
   } catch (err) {
     return failed(err, file);
@@ -104,8 +104,9 @@ function symlinkTarget(file: string): string {
   }
 }
 
-function tooLarge(size: number, maxBytes: number): string {
-  return `it is larger than ${megabytes(maxBytes)} (${megabytes(size)}${size > maxBytes * 100 ? ' or more' : ''})`;
+/** `size`: what stat said, when that is what gave it away (else the read went past the cap). */
+function tooLarge(size: number | undefined, maxBytes: number): string {
+  return `it is larger than ${megabytes(maxBytes)}${size !== undefined ? ` (${megabytes(size)})` : ''}`;
 }
 
 function megabytes(n: number): string {

@@ -23,6 +23,7 @@ import { pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { emptyModel, type TopologyModel } from '../../../common/model';
 import { AnalysisCancelled, analyzePrograms, mergeModels, programsContaining, type AnalyzeOptions } from '../analysis/analyze';
+import { readConfigFile, type ConfigFileResult } from '../analysis/config-file';
 import { checkedSourceFile, MAX_NESTING_AFTER_OVERFLOW, nestingDepth, tooDeepReason } from '../analysis/nesting';
 import {
   ConfigError, DEFAULT_OPTIONS, findTsconfig, isSourceFile, listSourceFiles, readForAnalysis, readTsconfig, skipNote, type SkippedFiles,
@@ -81,6 +82,8 @@ export class AnalysisSession {
   private readonly programs = new Map<string, { program: ts.Program; optionsKey: string }>();
   private readonly configs = new Map<string, Listing<{ options: ts.CompilerOptions; fileNames: string[] } | ConfigError>>();
   private readonly folders = new Map<string, Listing<string[]>>();
+  /** Per workspace folder: its process-topology.json (read again with the listings). */
+  private readonly projectConfigs = new Map<string, Listing<ConfigFileResult>>();
   /** Per workspace folder: the folders below it that could not be listed (last walk). */
   private readonly folderSkips = new Map<string, SkippedFiles>();
   private readonly importsOf = new WeakMap<ts.SourceFile, ts.StringLiteralLike[]>();
@@ -127,6 +130,7 @@ export class AnalysisSession {
   invalidateListings(): void {
     this.configs.clear();
     this.folders.clear();
+    this.projectConfigs.clear();
   }
 
   /** After an analysis threw: TypeScript may have left a half-bound source file behind. */
@@ -189,23 +193,26 @@ export class AnalysisSession {
     }
     const entries = this.entriesReaching(program, files, file);
     const deps = this.dependencies(program, entries);
-    const key = JSON.stringify([entries, this.programs.get(project.key)?.optionsKey]);
+    const key = JSON.stringify([entries, this.programs.get(project.key)?.optionsKey, this.effectiveSettings(root)]);
     const last = this.outcomes.get(file);
+    // What was left out is said afresh each time (a FIFO removed, a config file fixed change no import).
+    const withNotes = (o: AnalysisOutcome): AnalysisOutcome => {
+      const notes = this.notes(program, project.key, root, file);
+      return notes.length === 0 ? o : { ...o, model: { ...o.model, notes: [...notes, ...(o.model.notes ?? [])] } };
+    };
     if (deps && last && last.key === key && last.deps.length === deps.length && last.deps.every((sf, i) => deps[i] === sf)) {
       this.reused++;
-      return { ...last.outcome, programMs: Math.round(performance.now() - started) };
+      return withNotes({ ...last.outcome, programMs: Math.round(performance.now() - started) });
     }
     const programMs = Math.round(performance.now() - started);
     const results = analyzePrograms(program, this.analyzeOptions(root, entries, project.key));
     const mine = programsContaining(results, file);
     const model = mergeModels(rootUri, mine.map((r) => r.model));
-    const notes = this.notes(program, project.key, root, file);
-    if (notes.length > 0) model.notes = [...notes, ...(model.notes ?? [])];
     const facts = hoverFacts(mine, program.getTypeChecker(), new Locator(root));
     const outcome = { model, files: program.getSourceFiles().length, entries: entries.length, programMs, facts };
     if (deps) this.outcomes.set(file, { key, deps, outcome });
     else this.outcomes.delete(file);
-    return outcome;
+    return withNotes(outcome);
   }
 
   /**
@@ -258,10 +265,29 @@ export class AnalysisSession {
     return { models, files, programs };
   }
 
+  /**
+   * The shim modules and state budget for a workspace folder: the editor's settings over the
+   * folder's process-topology.json (the shim modules of both count).
+   */
+  private effectiveSettings(root: string): { shimModules: string[]; stateBudget?: number } {
+    const file = this.projectConfig(root).config;
+    const shimModules = [...new Set([...file.shimModules ?? [], ...this.settings.shimModules])];
+    const stateBudget = this.settings.stateBudget ?? file.stateBudget;
+    return { shimModules, ...(stateBudget ? { stateBudget } : {}) };
+  }
+
+  private projectConfig(root: string): ConfigFileResult {
+    const hit = this.projectConfigs.get(root);
+    if (hit && Date.now() - hit.at < LISTING_TTL_MS) return hit.value;
+    const value = readConfigFile(root);
+    for (const e of value.errors) this.log(`${path.join(root, e)}`);
+    this.projectConfigs.set(root, { at: Date.now(), value });
+    return value;
+  }
+
   private analyzeOptions(root: string, entries: readonly string[], key: string): AnalyzeOptions {
     return {
-      rootDir: root, files: entries, shimModules: this.settings.shimModules,
-      ...(this.settings.stateBudget ? { stateBudget: this.settings.stateBudget } : {}),
+      rootDir: root, files: entries, ...this.effectiveSettings(root),
       ...(this.isCancelled ? { shouldStop: this.isCancelled } : {}),
       // A package.json the shim's recognition could not read counts with the files its program could not.
       skipped: this.unread.get(key) ?? new Map(),
@@ -276,6 +302,7 @@ export class AnalysisSession {
    */
   private notes(program: ts.Program, key: string, root: string, file?: string): string[] {
     const out = new Set<string>();
+    for (const e of this.projectConfig(root).errors) out.add(`${e} (ignored)`);
     for (const [f, reason] of this.unread.get(key) ?? []) out.add(skipNote(f, reason, root));
     if (key === root) for (const [f, reason] of this.folderSkips.get(root) ?? []) out.add(skipNote(f, reason, root));
     for (const [f, { reason }] of this.excluded) if (program.getSourceFile(f)) out.add(skipNote(f, reason, root));
