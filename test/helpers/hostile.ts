@@ -17,7 +17,8 @@ export interface HostileWorkspace extends Workspace {
   programs: string[];
 }
 
-export function makeHostileWorkspace(): HostileWorkspace {
+/** `hostile: false`: the same workspace with only its ordinary files (a benchmark's anchor). */
+export function makeHostileWorkspace(opts: { hostile?: boolean } = {}): HostileWorkspace {
   const broken = fs.readFileSync(BROKEN_EXAMPLE, 'utf8');
   const ws = makeWorkspace({ fixtures: false });
   const at = (rel: string): string => {
@@ -25,6 +26,10 @@ export function makeHostileWorkspace(): HostileWorkspace {
     fs.mkdirSync(path.dirname(full), { recursive: true });
     return full;
   };
+  const programs = ['examples/producer-consumer-no-sentinel.ts', 'hostile/uses-shim.ts', 'hostile/utf16.ts'];
+  fs.writeFileSync(at('hostile/uses-shim.ts'), broken);
+  fs.writeFileSync(at('hostile/utf16.ts'), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(broken, 'utf16le')]));
+  if (opts.hostile === false) return { ...ws, skipped: {}, programs };
   fs.symlinkSync('/dev/zero', at('zero.ts'));
   fs.symlinkSync('/dev/zero', at('hostile/package.json'));
   fs.symlinkSync('/dev/urandom', at('hostile/random.js'));
@@ -37,8 +42,6 @@ export function makeHostileWorkspace(): HostileWorkspace {
   fs.writeFileSync(at('hostile/bundle.js'), `export const data = [${'1234567,'.repeat(375_000)}];\n`);
   fs.writeFileSync(at('hostile/table.ts'), `export const table = ${'['.repeat(1200)}1${']'.repeat(1200)};\n`);
   fs.writeFileSync(at('hostile/sum.ts'), `export const sum = ${Array.from({ length: 5000 }, (_, i) => i).join(' + ')};\n`);
-  fs.writeFileSync(at('hostile/uses-shim.ts'), broken);
-  fs.writeFileSync(at('hostile/utf16.ts'), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(broken, 'utf16le')]));
   return {
     ...ws,
     skipped: {
@@ -53,7 +56,7 @@ export function makeHostileWorkspace(): HostileWorkspace {
       'hostile/table.ts': /hostile\/table\.ts is not analyzed: (its syntax nests \d+ levels deep|TypeScript cannot parse it)/,
       'hostile/sum.ts': /hostile\/sum\.ts is not analyzed: its syntax nests 500\d levels deep/,
     },
-    programs: ['examples/producer-consumer-no-sentinel.ts', 'hostile/uses-shim.ts', 'hostile/utf16.ts'],
+    programs,
   };
 }
 
