@@ -76,18 +76,21 @@ describe('hostile files in an analyzed folder are skipped with a note, the rest 
     }
   });
 
-  it('a file nested 800 levels deep (or 5,000 in a chain of +) loses nothing of the others', () => {
-    fs.writeFileSync(path.join(dir, 'table.ts'), `export const table = ${'['.repeat(800)}1${']'.repeat(800)};\n`);
+  it('files nested 800 to 5,000 levels deep lose nothing of the others', () => {
+    // 800 levels: the issue's case (the stack of the parser or the analysis may or may not hold);
+    // 1,200 and a 5,000-term sum: past the 1,000 levels the analysis follows, always named.
+    fs.writeFileSync(path.join(dir, 'table800.ts'), `export const table = ${'['.repeat(800)}1${']'.repeat(800)};\n`);
+    fs.writeFileSync(path.join(dir, 'table.ts'), `export const table = ${'['.repeat(1200)}1${']'.repeat(1200)};\n`);
     fs.writeFileSync(path.join(dir, 'sum.ts'), `export const sum = ${Array.from({ length: 5000 }, (_, i) => i).join(' + ')};\n`);
     try {
       const r = cli(['check', '.'], dir);
       assert.equal(r.code, 1, r.stderr);
       assert.match(r.stdout, sentinelFinding('main.ts'));
-      assert.match(r.stderr, /note: table\.ts is not analyzed: TypeScript cannot parse it: its syntax nests too deep for the parser/);
-      assert.match(r.stderr, /note: sum\.ts is not analyzed: its syntax nests 500\d levels deep, more than the 1000 the analysis follows/);
+      assert.match(r.stderr, /note: table\.ts is not analyzed: (TypeScript cannot parse it: its syntax nests too deep for the parser|its syntax nests 1\d{3} levels deep, more than the 1000 the analysis follows)$/m);
+      assert.match(r.stderr, /note: sum\.ts is not analyzed: its syntax nests 500\d levels deep, more than the 1000 the analysis follows$/m);
+      assert.doesNotMatch(r.stderr, /internal error/);
     } finally {
-      fs.rmSync(path.join(dir, 'table.ts'));
-      fs.rmSync(path.join(dir, 'sum.ts'));
+      for (const f of ['table800.ts', 'table.ts', 'sum.ts']) fs.rmSync(path.join(dir, f));
     }
   });
 

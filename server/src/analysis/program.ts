@@ -38,6 +38,8 @@ export class ConfigError extends Error {
 
 /** Compiler options and files of a tsconfig.json (and what it extends); throws ConfigError with a one-line reason. */
 export function readTsconfig(file: string): { options: ts.CompilerOptions; fileNames: string[] } {
+  // Absolute: TypeScript resolves what it extends from the config file's folder joined to its name.
+  file = path.resolve(file);
   const text = readConfigText(file);
   // Files it extends are read the same way; one that is skipped is named in the error.
   const skipped: SkippedFiles = new Map();

@@ -183,6 +183,24 @@ export function registerTests(): void {
       console.log(`status item: ${status.text} — ${status.detail}`);
     });
 
+    it('says in the language status item that a document too large is not analyzed, and why', async () => {
+      const big = workspaceFile('generated-large.ts');
+      await vscode.workspace.fs.writeFile(big, Buffer.from(`export const data = [${'1234567,'.repeat(260_000)}];\n`));
+      try {
+        const doc = await vscode.workspace.openTextDocument(big);
+        await vscode.window.showTextDocument(doc, { preview: false });
+        const status = await until('the status of the large document', async () => {
+          const s = (await api().server()).status;
+          return /^generated-large\.ts is not analyzed: it has 2,080,024 characters, more than the 2,000,000 the analysis reads/.test(s.detail ?? '') ? s : undefined;
+        });
+        assert.equal(status.severity, vscode.LanguageStatusSeverity.Warning);
+        console.log(`status item: ${status.text} — ${status.detail}`);
+        await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+      } finally {
+        await vscode.workspace.fs.delete(big);
+      }
+    });
+
     it('clears the diagnostics of a file when it is closed, and of a file that is deleted', async () => {
       const broken = workspaceFile('producer-consumer-no-sentinel.ts');
       const copy = workspaceFile('scratch-to-delete.ts');
