@@ -54,8 +54,8 @@ const DEFAULT_SETTINGS: Settings = { shimModules: [], rules: new Map(), stateBud
 
 /** Documents past this size are not analyzed (a generated bundle, a minified file): the limit of files on disk. */
 const MAX_FILE_CHARS = MAX_SOURCE_SIZE;
-/** At `shutdown`, how long the analysis threads get to end before the answer. */
-const SHUTDOWN_GRACE_MS = 500;
+/** At `shutdown`, how long the analysis threads get to end before the answer (a thread that is not stuck ends in milliseconds). */
+const SHUTDOWN_GRACE_MS = 1500;
 const SOURCE_EXTENSIONS = ['.ts', '.tsx', '.mts', '.cts', '.js', '.jsx', '.mjs', '.cjs'];
 const DEFAULT_TIMEOUT_MS = 30_000;
 /** The analysis thread's heap limit: the analysis of the 800 files of this repository holds 270 MB. */
@@ -274,6 +274,8 @@ export function startServer(connection: Connection): ServerHandle {
 
   /** Something the analysis reads changed: the next request analyzes again. */
   function edited(): void {
+    // After shutdown nothing is analyzed again, and the client is asked for nothing.
+    if (shutDown) return;
     generation++;
     lastEditAt = Date.now();
     changed();
