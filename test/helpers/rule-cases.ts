@@ -9,10 +9,10 @@ import type { FixData, Finding } from '../../common/model';
 import { applyEdits } from './edits';
 import { ROOT } from './paths';
 import type { RunResult } from './run-program';
-import { analyzeFixture } from './rule-fixtures';
+import { analyzeFixture } from './rule-tester';
 import { positionOf } from './source';
 
-export { COMPLETE_MS, HANG_MS, runText } from './rule-fixtures';
+export { COMPLETE_MS, HANG_MS, runText } from './rule-tester';
 
 export function findingsOf(file: string, overlay?: ReadonlyMap<string, string>): Finding[] {
   return analyzeFixture(file, overlay);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { runProgram } from '../helpers/run-program';
-import { COMPLETE_MS, findingsOf, RULE_FIXTURES } from '../helpers/rule-fixtures';
+import { COMPLETE_MS, findingsOf, RULE_FIXTURES } from '../helpers/rule-tester';
 
 const MINE = new Set([
   'double-acquire', 'lock-order-inversion', 'lock-not-released', 'release-unheld', 'join-unstarted', 'start-twice',

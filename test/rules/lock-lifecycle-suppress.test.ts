@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { ROOT } from '../helpers/paths';
-import { findingsOf, RULE_FIXTURES } from '../helpers/rule-fixtures';
+import { findingsOf, RULE_FIXTURES } from '../helpers/rule-tester';
 
 const CASES: [id: string, fixture: string][] = [
   ['double-acquire', 'bad-direct.ts'],

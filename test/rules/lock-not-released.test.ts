@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { applyFix, assertHangsAndTwinCompletes, at, COMPLETE_MS, findingsOf, RULE_FIXTURES, rulesOf, runText, where } from '../helpers/rule-fixtures';
+import { applyFix, assertHangsAndTwinCompletes, at, COMPLETE_MS, findingsOf, RULE_FIXTURES, rulesOf, runText, where } from '../helpers/rule-tester';
 
 const DIR = path.join(RULE_FIXTURES, 'lock-not-released');
 

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { analyzeFiles } from '../../server/src/analysis/analyze';
 import { EXAMPLES, ROOT } from '../helpers/paths';
-import { assertRacyLosesAndTwinExact, at, findingsOf, RULE_FIXTURES, rulesOf, where } from '../helpers/rule-fixtures';
+import { assertRacyLosesAndTwinExact, at, findingsOf, RULE_FIXTURES, rulesOf, where } from '../helpers/rule-tester';
 
 const DIR = path.join(RULE_FIXTURES, 'shared-file-race');
 const count = (line: RegExp) => (stdout: string): number => stdout.split('\n').filter((l) => line.test(l)).length;

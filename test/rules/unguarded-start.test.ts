@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { runProgram } from '../helpers/run-program';
-import { applyFix, at, COMPLETE_MS, findingsOf, HANG_MS, RULE_FIXTURES, rulesOf, runText, where } from '../helpers/rule-fixtures';
+import { applyFix, at, COMPLETE_MS, findingsOf, HANG_MS, RULE_FIXTURES, rulesOf, runText, where } from '../helpers/rule-tester';
 
 const DIR = path.join(RULE_FIXTURES, 'unguarded-start');
 const CHILD_FAILS = /bootstrapping phase|daemonic processes are not allowed to have children/;

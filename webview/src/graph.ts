@@ -47,10 +47,10 @@ import {
   type Mark,
   type Marks,
   type NodeGeom,
-} from './drawing';
-import type { LayoutRequest, LayoutResponse } from './elk-layout';
-import { atLocation, finalState, hasTrace, isCycleFinding, objectOf, parseOp, stepEdge } from './findings';
-import { boxAround, detour, layeredLayout, mergePositions, type Box, type Point, type Size } from './layout';
+} from '../../drawing/shapes';
+import type { LayoutRequest, LayoutResponse } from '../../drawing/elk-layout';
+import { atLocation, finalState, hasTrace, isCycleFinding, objectOf, parseOp, stepEdge } from '../../drawing/findings';
+import { boxAround, detour, layeredLayout, mergePositions, type Box, type Point, type Size } from '../../drawing/layout';
 import type { LayoutClient } from './layout-client';
 import {
   buildView,
@@ -62,9 +62,9 @@ import {
   type ViewEdge,
   type ViewGraph,
   type ViewNode,
-} from './view-model';
+} from '../../drawing/view-model';
 
-export { EMPTY_MESSAGE } from './drawing';
+export { EMPTY_MESSAGE } from '../../drawing/shapes';
 
 /** What the view remembers across reloads (with the model, in the webview's saved state). */
 export interface SavedView {

@@ -1,7 +1,7 @@
 import type ts from 'typescript';
-import type { Finding } from '../../../../common/model';
-import type { Extraction } from '../facts';
-import type { Locator, Topology } from '../topology';
+import type { Finding } from '../../../common/model';
+import type { Extraction } from './facts';
+import type { Locator, Topology } from './topology';
 
 /** What every rule reads: one program's facts, its drawn topology, and the type checker. */
 export interface RuleContext {

@@ -1,31 +1,31 @@
 // The rule registry: every rule of rules.md that is implemented, by id.
-import { deadlock } from './deadlock';
-import { missingSentinel } from './missing-sentinel';
-import { barrierPartiesMismatch } from './barrier-parties-mismatch';
-import { boundedQueueFull } from './bounded-queue-full';
-import { conditionNeverNotified } from './condition-never-notified';
-import { eventNeverSet } from './event-never-set';
-import { getWithoutProducer } from './get-without-producer';
-import { poolJoinBeforeClose } from './pool-join-before-close';
-import { poolResultsDropped } from './pool-results-dropped';
-import { taskDoneExcess } from './task-done-excess';
-import { taskDoneMissing } from './task-done-missing';
-import { useAfterClose } from './use-after-close';
-import { wrongPipeEnd } from './wrong-pipe-end';
-import { daemonHasChildren } from './daemon-has-children';
-import { doubleAcquire } from './double-acquire';
-import { joinUnstarted } from './join-unstarted';
-import { lockNotReleased } from './lock-not-released';
-import { lockOrderInversion } from './lock-order-inversion';
-import { processNotJoined } from './process-not-joined';
-import { releaseUnheld } from './release-unheld';
-import { sharedFileRace } from './shared-file-race';
-import { startTwice } from './start-twice';
-import { targetNotSpawnable } from './target-not-spawnable';
-import { unguardedStart } from './unguarded-start';
-import { unsendableValue } from './unsendable-value';
-import { unsynchronizedUpdate } from './unsynchronized-update';
-import type { Rule } from './context';
+import { deadlock } from './rules/deadlock';
+import { missingSentinel } from './rules/missing-sentinel';
+import { barrierPartiesMismatch } from './rules/barrier-parties-mismatch';
+import { boundedQueueFull } from './rules/bounded-queue-full';
+import { conditionNeverNotified } from './rules/condition-never-notified';
+import { eventNeverSet } from './rules/event-never-set';
+import { getWithoutProducer } from './rules/get-without-producer';
+import { poolJoinBeforeClose } from './rules/pool-join-before-close';
+import { poolResultsDropped } from './rules/pool-results-dropped';
+import { taskDoneExcess } from './rules/task-done-excess';
+import { taskDoneMissing } from './rules/task-done-missing';
+import { useAfterClose } from './rules/use-after-close';
+import { wrongPipeEnd } from './rules/wrong-pipe-end';
+import { daemonHasChildren } from './rules/daemon-has-children';
+import { doubleAcquire } from './rules/double-acquire';
+import { joinUnstarted } from './rules/join-unstarted';
+import { lockNotReleased } from './rules/lock-not-released';
+import { lockOrderInversion } from './rules/lock-order-inversion';
+import { processNotJoined } from './rules/process-not-joined';
+import { releaseUnheld } from './rules/release-unheld';
+import { sharedFileRace } from './rules/shared-file-race';
+import { startTwice } from './rules/start-twice';
+import { targetNotSpawnable } from './rules/target-not-spawnable';
+import { unguardedStart } from './rules/unguarded-start';
+import { unsendableValue } from './rules/unsendable-value';
+import { unsynchronizedUpdate } from './rules/unsynchronized-update';
+import type { Rule } from './rule-context';
 
 export const RULES: ReadonlyMap<string, Rule> = new Map<string, Rule>([
   ['missing-sentinel', missingSentinel],

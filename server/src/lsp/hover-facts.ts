@@ -6,7 +6,7 @@ import type { ModelNode, Multiplicity } from '../../../common/model';
 import type { ProgramResult } from '../analysis/analyze';
 import { processMultiplicity, type ConstValue, type ObjectSite, type Op } from '../analysis/facts';
 import { sentinelLoop } from '../analysis/rules/missing-sentinel';
-import { valueMatches } from '../analysis/rules/util';
+import { valueMatches } from '../analysis/rule-helpers';
 import type { Locator } from '../analysis/topology';
 
 export interface SentinelFact {

@@ -1,6 +1,6 @@
 // The language server: pull diagnostics, code actions, hovers, code lenses and the
 // `processTopology/model` request, over stdio or node IPC. The analysis runs in a worker thread
-// (analyzer.ts, worker.ts, session.ts); this thread speaks LSP and decides what to analyze when.
+// (worker-handle.ts, worker.ts, session.ts); this thread speaks LSP and decides what to analyze when.
 //
 // Scheduling, per edit generation (a counter that grows with every open, change and close):
 // - A request waits for the model of its document at a generation at least as new as the one it
@@ -29,7 +29,7 @@ import {
   type StatusParams,
 } from '../../../common/protocol';
 import { applySeverities, RULE_SETTINGS, type RuleSetting } from '../analysis/severity';
-import { Analyzer, type DocumentSnapshot } from './analyzer';
+import { WorkerHandle, type DocumentSnapshot } from './worker-handle';
 import { codeActionsFor, codeLensesFor, diagnosticsFor, hoverFor, ONLINE_DOCS } from './features';
 import type { HoverFacts } from './hover-facts';
 
@@ -118,7 +118,7 @@ export function startServer(connection: Connection): void {
   let dynamicDiagnostics = false;
   let registeredScope: DiagnosticsScope | undefined;
   let registration: Promise<{ dispose(): void } | undefined> = Promise.resolve(undefined);
-  let analyzer: Analyzer | undefined;
+  let analyzer: WorkerHandle | undefined;
 
   let generation = 0;
   let lastEditAt = 0;
@@ -145,7 +145,7 @@ export function startServer(connection: Connection): void {
     refreshSupport = params.capabilities.workspace?.diagnostics?.refreshSupport === true;
     watchFiles = params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
     dynamicDiagnostics = params.capabilities.textDocument?.diagnostic?.dynamicRegistration === true;
-    analyzer = new Analyzer({
+    analyzer = new WorkerHandle({
       script: path.join(__dirname, 'analysis-worker.js'),
       workspaceFolders,
       timeoutMs: isCount(init.analysisTimeoutMs) && init.analysisTimeoutMs >= 100 ? init.analysisTimeoutMs : DEFAULT_TIMEOUT_MS,

@@ -7,7 +7,7 @@ import type { TopologyModel } from '../../../common/model';
 import type { HoverFacts } from './hover-facts';
 import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol';
 
-export interface AnalyzerOptions {
+export interface WorkerHandleOptions {
   /** dist/analysis-worker.js. */
   script: string;
   workspaceFolders: string[];
@@ -43,7 +43,7 @@ interface Job {
   resolve(result: Outcome): void;
 }
 
-export class Analyzer {
+export class WorkerHandle {
   private worker: Worker | undefined;
   /** The document versions the current worker holds. */
   private readonly sent = new Map<string, number>();
@@ -59,7 +59,7 @@ export class Analyzer {
   /** The analysis thread's heap in use after its last analysis, in MB. */
   workerHeapMb = 0;
 
-  constructor(private readonly opts: AnalyzerOptions) {}
+  constructor(private readonly opts: WorkerHandleOptions) {}
 
   get memoryMb(): number {
     return this.opts.memoryMb;

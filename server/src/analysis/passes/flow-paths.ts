@@ -6,7 +6,7 @@
 // operations the domain says can reject) are error paths.
 import type { EdgeCount, Multiplicity } from '../../../../common/model';
 import { processMultiplicity, type Flow, type ObjectSite, type Op, type ProcessRef } from '../facts';
-import type { RuleContext } from './context';
+import type { RuleContext } from '../rule-context';
 
 export interface PathDomain<S> {
   /** Identity of a state, to merge equal states. */

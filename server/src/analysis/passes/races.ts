@@ -6,9 +6,9 @@
 import type ts from 'typescript';
 import type { Finding } from '../../../../common/model';
 import type { ObjectSite, ProcessRef } from '../facts';
-import type { RuleContext } from './context';
+import type { RuleContext } from '../rule-context';
 import { concurrent, processPaths, singleLock, type Rmw } from './process-paths';
-import { finding, hasOpaqueCode, processName } from './util';
+import { finding, hasOpaqueCode, processName } from '../rule-helpers';
 
 export function raceFindings(ctx: RuleContext, rule: 'unsynchronized-update' | 'shared-file-race', files: boolean): Finding[] {
   if (hasOpaqueCode(ctx)) return [];

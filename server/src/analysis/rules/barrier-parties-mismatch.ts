@@ -7,9 +7,9 @@ import ts from 'typescript';
 import type { Finding, Multiplicity } from '../../../../common/model';
 import { constOf, skipOuter } from '../extract';
 import type { ObjectSite, Op } from '../facts';
-import type { RuleContext } from './context';
-import { bySource, instances, mayBeUsedUnseen } from './flow-paths';
-import { finding, processName, unknownOps } from './util';
+import type { RuleContext } from '../rule-context';
+import { bySource, instances, mayBeUsedUnseen } from '../passes/flow-paths';
+import { finding, processName, unknownOps } from '../rule-helpers';
 
 export function barrierPartiesMismatch(ctx: RuleContext): Finding[] {
   const findings: Finding[] = [];

@@ -6,9 +6,9 @@
 // analysis cannot see could take items.
 import type { Finding } from '../../../../common/model';
 import type { Op, ProcessRef } from '../facts';
-import type { RuleContext } from './context';
-import { bySource, GaveUp, instances, maxAlongPaths, mayBeUsedUnseen, orderedProcesses } from './flow-paths';
-import { finding, unknownOps } from './util';
+import type { RuleContext } from '../rule-context';
+import { bySource, GaveUp, instances, maxAlongPaths, mayBeUsedUnseen, orderedProcesses } from '../passes/flow-paths';
+import { finding, unknownOps } from '../rule-helpers';
 
 export function boundedQueueFull(ctx: RuleContext): Finding[] {
   const ex = ctx.extraction;

@@ -4,9 +4,9 @@
 // claimed: its predicate may already hold. Silent when code the analysis cannot see could notify.
 import type { Finding } from '../../../../common/model';
 import type { ObjectSite, Op } from '../facts';
-import type { RuleContext } from './context';
-import { bySource, instances, mayBeUsedUnseen } from './flow-paths';
-import { finding, unknownOps } from './util';
+import type { RuleContext } from '../rule-context';
+import { bySource, instances, mayBeUsedUnseen } from '../passes/flow-paths';
+import { finding, unknownOps } from '../rule-helpers';
 
 export function conditionNeverNotified(ctx: RuleContext): Finding[] {
   const findings: Finding[] = [];

@@ -4,8 +4,8 @@
 import type ts from 'typescript';
 import type { Finding } from '../../../../common/model';
 import type { ObjectSite } from '../facts';
-import type { RuleContext } from './context';
-import { finding, processName } from './util';
+import type { RuleContext } from '../rule-context';
+import { finding, processName } from '../rule-helpers';
 
 export function daemonHasChildren(ctx: RuleContext): Finding[] {
   const ex = ctx.extraction;

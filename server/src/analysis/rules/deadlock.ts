@@ -8,8 +8,8 @@ import type { Finding } from '../../../../common/model';
 import { compile, TooLarge, type Automaton } from '../checker/automaton';
 import { Explorer, type Instance } from '../checker/explore';
 import type { ConstValue, Flow, ObjectSite, Op, ProcessRef } from '../facts';
-import type { RuleContext } from './context';
-import { finding, valueMatches } from './util';
+import type { RuleContext } from '../rule-context';
+import { finding, valueMatches } from '../rule-helpers';
 
 /** States explored at most per program (the editor keeps this small; the CLI may raise it). */
 export const DEFAULT_STATE_BUDGET = 20_000;

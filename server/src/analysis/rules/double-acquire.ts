@@ -3,9 +3,9 @@
 // itself forever. Decided on the process's paths (process-paths.ts); silent for locks that are not
 // one object, locks another process releases for it (a lock used as a signal), and unknown code.
 import type { Finding } from '../../../../common/model';
-import type { RuleContext } from './context';
-import { processPaths } from './process-paths';
-import { finding, hasOpaqueCode, processName } from './util';
+import type { RuleContext } from '../rule-context';
+import { processPaths } from '../passes/process-paths';
+import { finding, hasOpaqueCode, processName } from '../rule-helpers';
 
 export function doubleAcquire(ctx: RuleContext): Finding[] {
   if (hasOpaqueCode(ctx)) return [];

@@ -2,9 +2,9 @@
 // that event. Silent when code the analysis cannot see could set it.
 import type { Finding } from '../../../../common/model';
 import type { ObjectSite, Op } from '../facts';
-import type { RuleContext } from './context';
-import { bySource, mayBeUsedUnseen } from './flow-paths';
-import { finding, unknownOps } from './util';
+import type { RuleContext } from '../rule-context';
+import { bySource, mayBeUsedUnseen } from '../passes/flow-paths';
+import { finding, unknownOps } from '../rule-helpers';
 
 export function eventNeverSet(ctx: RuleContext): Finding[] {
   const findings: Finding[] = [];

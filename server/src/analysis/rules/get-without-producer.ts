@@ -7,10 +7,10 @@
 // one-way pipe is wrong-pipe-end's.
 import type { Finding } from '../../../../common/model';
 import type { ObjectSite, Op } from '../facts';
-import type { RuleContext } from './context';
-import { bySource, mayBeUsedUnseen } from './flow-paths';
+import type { RuleContext } from '../rule-context';
+import { bySource, mayBeUsedUnseen } from '../passes/flow-paths';
 import { sentinelLoop } from './missing-sentinel';
-import { finding, unknownOps } from './util';
+import { finding, unknownOps } from '../rule-helpers';
 
 /** The name of one end of a pipe: `const [a, b] = Pipe()` names them a and b. */
 export function endName(site: ObjectSite, end: 0 | 1 | undefined): string {

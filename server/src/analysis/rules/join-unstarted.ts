@@ -3,9 +3,9 @@
 // (process-paths.ts); a loop of unknown count that starts it, or code the analysis cannot see
 // that could start it, keeps the rule silent.
 import type { Finding } from '../../../../common/model';
-import type { RuleContext } from './context';
-import { escaped, processPaths } from './process-paths';
-import { finding, hasOpaqueCode, processName, unknownOps } from './util';
+import type { RuleContext } from '../rule-context';
+import { escaped, processPaths } from '../passes/process-paths';
+import { finding, hasOpaqueCode, processName, unknownOps } from '../rule-helpers';
 
 export function joinUnstarted(ctx: RuleContext): Finding[] {
   if (hasOpaqueCode(ctx) || unknownOps(ctx, 'process', 'start').length > 0) return [];

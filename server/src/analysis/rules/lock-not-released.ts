@@ -7,9 +7,9 @@
 import ts from 'typescript';
 import type { FixData, Finding } from '../../../../common/model';
 import type { Op } from '../facts';
-import type { RuleContext } from './context';
-import { escaped, foreignReleasers, processPaths, type Leak } from './process-paths';
-import { finding, hasOpaqueCode, indentOf, processName } from './util';
+import type { RuleContext } from '../rule-context';
+import { escaped, foreignReleasers, processPaths, type Leak } from '../passes/process-paths';
+import { finding, hasOpaqueCode, indentOf, processName } from '../rule-helpers';
 
 export function lockNotReleased(ctx: RuleContext): Finding[] {
   if (hasOpaqueCode(ctx)) return [];

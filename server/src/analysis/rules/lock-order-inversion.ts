@@ -6,9 +6,9 @@
 import type ts from 'typescript';
 import type { Finding } from '../../../../common/model';
 import type { ObjectSite } from '../facts';
-import type { RuleContext } from './context';
-import { concurrent, escaped, processPaths, singleLock, type LockPair } from './process-paths';
-import { finding, hasOpaqueCode, processName } from './util';
+import type { RuleContext } from '../rule-context';
+import { concurrent, escaped, processPaths, singleLock, type LockPair } from '../passes/process-paths';
+import { finding, hasOpaqueCode, processName } from '../rule-helpers';
 
 const MAX_CYCLE = 4;
 

@@ -4,8 +4,8 @@ import ts from 'typescript';
 import type { FixData, Finding, Multiplicity } from '../../../../common/model';
 import { skipOuter } from '../extract';
 import { processMultiplicity, type ConstValue, type ObjectSite, type Op, type ProcessRef } from '../facts';
-import type { RuleContext } from './context';
-import { enclosingStatement, finding, insertAfter, processName, valueMatches } from './util';
+import type { RuleContext } from '../rule-context';
+import { enclosingStatement, finding, insertAfter, processName, valueMatches } from '../rule-helpers';
 
 interface SentinelLoop {
   value: ConstValue;

@@ -5,9 +5,9 @@
 import ts from 'typescript';
 import type { FixData, Finding } from '../../../../common/model';
 import type { ObjectSite, Op } from '../facts';
-import type { RuleContext } from './context';
-import { enclosingStatement, finding, indentOf } from './util';
-import { GaveUp, mayBeUsedUnseen, PathWalker } from './flow-paths';
+import type { RuleContext } from '../rule-context';
+import { enclosingStatement, finding, indentOf } from '../rule-helpers';
+import { GaveUp, mayBeUsedUnseen, PathWalker } from '../passes/flow-paths';
 
 export function poolJoinBeforeClose(ctx: RuleContext): Finding[] {
   const ex = ctx.extraction;

@@ -6,9 +6,9 @@ import ts from 'typescript';
 import type { Finding } from '../../../../common/model';
 import { skipOuter } from '../extract';
 import type { Op } from '../facts';
-import type { RuleContext } from './context';
-import { byCall, mayBeUsedUnseen } from './flow-paths';
-import { finding } from './util';
+import type { RuleContext } from '../rule-context';
+import { byCall, mayBeUsedUnseen } from '../passes/flow-paths';
+import { finding } from '../rule-helpers';
 
 const ASYNC_SUBMITS = new Set(['applyAsync', 'mapAsync', 'starmapAsync']);
 

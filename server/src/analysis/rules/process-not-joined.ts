@@ -6,9 +6,9 @@
 import ts from 'typescript';
 import type { FixData, Finding } from '../../../../common/model';
 import type { ObjectSite, Op } from '../facts';
-import type { RuleContext } from './context';
-import { escaped } from './process-paths';
-import { finding, hasOpaqueCode, indentOf, processName, unknownOps } from './util';
+import type { RuleContext } from '../rule-context';
+import { escaped } from '../passes/process-paths';
+import { finding, hasOpaqueCode, indentOf, processName, unknownOps } from '../rule-helpers';
 
 export function processNotJoined(ctx: RuleContext): Finding[] {
   const ex = ctx.extraction;

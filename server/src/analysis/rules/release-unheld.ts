@@ -2,9 +2,9 @@
 // throws "release unlocked lock" (Lock) or "cannot release un-acquired lock" (RLock). A Lock may be
 // released by any process, so when another process can hold it the rule stays silent.
 import type { Finding } from '../../../../common/model';
-import type { RuleContext } from './context';
-import { escaped, processPaths } from './process-paths';
-import { finding, hasOpaqueCode, processName } from './util';
+import type { RuleContext } from '../rule-context';
+import { escaped, processPaths } from '../passes/process-paths';
+import { finding, hasOpaqueCode, processName } from '../rule-helpers';
 
 export function releaseUnheld(ctx: RuleContext): Finding[] {
   if (hasOpaqueCode(ctx)) return [];

@@ -3,8 +3,8 @@
 // common lock (seed 002's ticket office). The extraction gives each constant path a `file` node
 // with read and write edges; see races.ts.
 import type { Finding } from '../../../../common/model';
-import type { RuleContext } from './context';
-import { raceFindings } from './races';
+import type { RuleContext } from '../rule-context';
+import { raceFindings } from '../passes/races';
 
 export function sharedFileRace(ctx: RuleContext): Finding[] {
   return raceFindings(ctx, 'shared-file-race', true);

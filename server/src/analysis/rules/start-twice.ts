@@ -2,9 +2,9 @@
 // "cannot start a process twice". Decided on the starting process's paths (process-paths.ts), for
 // process objects made once (a site made in a loop is a new object each time round).
 import type { Finding } from '../../../../common/model';
-import type { RuleContext } from './context';
-import { processPaths } from './process-paths';
-import { finding, hasOpaqueCode, processName } from './util';
+import type { RuleContext } from '../rule-context';
+import { processPaths } from '../passes/process-paths';
+import { finding, hasOpaqueCode, processName } from '../rule-helpers';
 
 export function startTwice(ctx: RuleContext): Finding[] {
   if (hasOpaqueCode(ctx)) return [];

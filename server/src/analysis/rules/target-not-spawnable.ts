@@ -8,8 +8,8 @@ import ts from 'typescript';
 import type { Finding } from '../../../../common/model';
 import { skipOuter } from '../extract';
 import type { FnValue, ObjectSite, Op } from '../facts';
-import type { RuleContext } from './context';
-import { finding } from './util';
+import type { RuleContext } from '../rule-context';
+import { finding } from '../rule-helpers';
 
 const POOL_SUBMIT = new Set(['apply', 'applyAsync', 'map', 'mapAsync', 'starmap', 'starmapAsync', 'imap', 'imapUnordered']);
 

@@ -5,10 +5,10 @@
 // Silent when items may be marked by a process other than the one that took them.
 import type { Finding } from '../../../../common/model';
 import type { ObjectSite, Op } from '../facts';
-import type { RuleContext } from './context';
-import { byCall, mayBeUsedUnseen } from './flow-paths';
-import { taskPaths } from './task-accounting';
-import { finding, processName, unknownOps } from './util';
+import type { RuleContext } from '../rule-context';
+import { byCall, mayBeUsedUnseen } from '../passes/flow-paths';
+import { taskPaths } from '../passes/task-accounting';
+import { finding, processName, unknownOps } from '../rule-helpers';
 
 export function taskDoneExcess(ctx: RuleContext): Finding[] {
   const ex = ctx.extraction;

@@ -9,10 +9,10 @@
 import ts from 'typescript';
 import type { FixData, Finding, TextEdit } from '../../../../common/model';
 import type { ObjectSite, Op } from '../facts';
-import type { RuleContext } from './context';
-import { bySource, mayBeUsedUnseen } from './flow-paths';
-import { putsAfterJoin, taskPaths } from './task-accounting';
-import { enclosingStatement, finding, indentOf, processName, unknownOps } from './util';
+import type { RuleContext } from '../rule-context';
+import { bySource, mayBeUsedUnseen } from '../passes/flow-paths';
+import { putsAfterJoin, taskPaths } from '../passes/task-accounting';
+import { enclosingStatement, finding, indentOf, processName, unknownOps } from '../rule-helpers';
 
 export function taskDoneMissing(ctx: RuleContext): Finding[] {
   const ex = ctx.extraction;

@@ -9,8 +9,8 @@ import ts from 'typescript';
 import type { FixData, Finding } from '../../../../common/model';
 import type { ObjectSite, Op } from '../facts';
 import { SHIM_PACKAGE } from '../shim';
-import type { RuleContext } from './context';
-import { finding } from './util';
+import type { RuleContext } from '../rule-context';
+import { finding } from '../rule-helpers';
 
 interface Trigger {
   at: ts.Node;

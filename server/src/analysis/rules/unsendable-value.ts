@@ -9,8 +9,8 @@ import ts from 'typescript';
 import type { Finding } from '../../../../common/model';
 import { skipOuter } from '../extract';
 import type { AbsValue, ObjectSite, Op, ProcessRef } from '../facts';
-import type { RuleContext } from './context';
-import { finding } from './util';
+import type { RuleContext } from '../rule-context';
+import { finding } from '../rule-helpers';
 
 const NOT_SENDABLE_SHIM = new Set(['Process', 'Pool', 'Manager', 'AsyncResult', 'IMapIterator']);
 const ARITHMETIC = new Set([ts.SyntaxKind.PlusToken, ts.SyntaxKind.MinusToken, ts.SyntaxKind.AsteriskToken, ts.SyntaxKind.SlashToken, ts.SyntaxKind.PercentToken]);

@@ -5,10 +5,10 @@
 // helper called twice) are left out: a later use may be of a new object.
 import type { Finding } from '../../../../common/model';
 import type { ObjectSite, Op } from '../facts';
-import type { RuleContext } from './context';
-import { GaveUp, PathWalker } from './flow-paths';
+import type { RuleContext } from '../rule-context';
+import { GaveUp, PathWalker } from '../passes/flow-paths';
 import { endName } from './get-without-producer';
-import { finding, processName } from './util';
+import { finding, processName } from '../rule-helpers';
 
 type Closed = ReadonlyMap<string, Op>;
 

@@ -2,10 +2,10 @@
 // sends; send() on the first or recv() on the second fails ("connection is read-only" /
 // "connection is write-only").
 import type { Finding } from '../../../../common/model';
-import type { RuleContext } from './context';
-import { byCall } from './flow-paths';
+import type { RuleContext } from '../rule-context';
+import { byCall } from '../passes/flow-paths';
 import { endName } from './get-without-producer';
-import { finding } from './util';
+import { finding } from '../rule-helpers';
 
 export function wrongPipeEnd(ctx: RuleContext): Finding[] {
   const wrong = ctx.extraction.ops.filter((o) => o.obj.kind === 'pipe' && !o.obj.unknown && o.obj.duplex === false
