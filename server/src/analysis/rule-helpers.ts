@@ -106,3 +106,10 @@ export function valueMatches(op: Op, value: ConstValue, checker: ts.TypeChecker)
   });
   return could ? 'maybe' : 'no';
 }
+
+/** The name of one end of a pipe: `const [a, b] = Pipe()` names them a and b. */
+export function endName(site: ObjectSite, end: 0 | 1 | undefined): string {
+  const names = site.label.split('/');
+  if (end === undefined) return site.label;
+  return names.length === 2 && names[end] && names[end] !== '_' ? names[end]! : `${site.label}[${end}]`;
+}

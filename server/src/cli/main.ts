@@ -12,7 +12,7 @@ import { staticSvg } from '../../../drawing/static-svg';
 import { analyzeFiles } from '../analysis/analyze';
 import { ConfigError, isSourceFile, listSourceFiles, readTsconfig } from '../analysis/program';
 import { applySeverities, RULE_SETTINGS, type RuleSetting } from '../analysis/severity';
-import { RULE_IDS } from '../analysis/rules/catalog';
+import { RULE_IDS } from '../analysis/rule-registry';
 import { formatDot, formatMermaid } from '../../../common/graph-formats';
 import { formatSarif, formatText } from './formats';
 

@@ -4,7 +4,6 @@
 // main thread only speaks LSP.
 import { Worker } from 'node:worker_threads';
 import type { TopologyModel } from '../../../common/model';
-import type { HoverFacts } from './hover-facts';
 import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol';
 
 export interface WorkerHandleOptions {
@@ -27,7 +26,7 @@ export interface DocumentSnapshot {
 export type Failure = { ok: false; ms: number; reason: 'error' | 'timeout' | 'crashed' | 'cancelled'; message: string };
 
 export type AnalysisResult =
-  | { ok: true; model: TopologyModel; ms: number; files: number; entries: number; programMs: number; skipped?: string; facts: HoverFacts }
+  | { ok: true; model: TopologyModel; ms: number; files: number; entries: number; programMs: number; skipped?: string }
   | Failure;
 
 export type WorkspaceResult =
@@ -85,7 +84,7 @@ export class WorkerHandle {
   async run(file: string, docs: readonly DocumentSnapshot[]): Promise<AnalysisResult> {
     const r = await this.start(file, docs, (id, set, drop) => ({ type: 'analyze', id, file, set, drop }));
     if (!r.ok) return r;
-    if (r.type === 'result') return { ok: true, model: r.model, ms: r.ms, files: r.files, entries: r.entries, programMs: r.programMs, facts: r.facts, ...(r.skipped ? { skipped: r.skipped } : {}) };
+    if (r.type === 'result') return { ok: true, model: r.model, ms: r.ms, files: r.files, entries: r.entries, programMs: r.programMs, ...(r.skipped ? { skipped: r.skipped } : {}) };
     throw new Error('the analysis worker answered a file analysis with a workspace result');
   }
 

@@ -234,7 +234,7 @@ export type Count = number | 'many';
  * a number, or 'unbounded' when a loop of unknown count performs them. The first operation that
  * makes the count exceed `threshold` (in program order) is returned too.
  */
-export function maxAlongPaths(flow: Flow, pred: (op: Op) => boolean, start = 0, threshold = Infinity): { max: Count; crossing?: Op } {
+export function maxAlongPaths(slices: FlowSlices, flow: Flow, pred: (op: Op) => boolean, start = 0, threshold = Infinity): { max: Count; crossing?: Op } {
   let crossing: Op | undefined;
   // Counting past this says nothing more (and an endless loop would count a long way up to it).
   const cap = Number.isFinite(threshold) ? threshold + 2 : start + 256;
@@ -259,7 +259,7 @@ export function maxAlongPaths(flow: Flow, pred: (op: Op) => boolean, start = 0, 
       pump: (entry: Count, back: Count): Count | undefined => (typeof entry === 'number' && (back === 'many' || back > entry) ? 'many' : undefined),
     }),
   });
-  const ends = walker.ends(slicedBy(flow, pred), [start]);
+  const ends = walker.ends(slices.of(flow, pred), [start]);
   let max = start;
   for (const n of ends) {
     if (n === 'many') return { max: 'many', ...(crossing ? { crossing } : {}) };
@@ -268,15 +268,20 @@ export function maxAlongPaths(flow: Flow, pred: (op: Op) => boolean, start = 0, 
   return { max, ...(crossing ? { crossing } : {}) };
 }
 
-const slices = new WeakMap<Flow, WeakMap<(op: Op) => boolean, Flow>>();
+/**
+ * `slice`, kept per flow and predicate: rules ask for the same count of a process several times.
+ * One per program, made by the driver with the program's other passes (passes/index.ts).
+ */
+export class FlowSlices {
+  private readonly slices = new WeakMap<Flow, WeakMap<(op: Op) => boolean, Flow>>();
 
-/** `slice`, kept per flow and predicate: rules ask for the same count of a process several times. */
-function slicedBy(flow: Flow, keep: (op: Op) => boolean): Flow {
-  let byPred = slices.get(flow);
-  if (!byPred) slices.set(flow, (byPred = new WeakMap()));
-  let s = byPred.get(keep);
-  if (!s) byPred.set(keep, (s = slice(flow, keep) ?? { k: 'seq', items: [] }));
-  return s;
+  of(flow: Flow, keep: (op: Op) => boolean): Flow {
+    let byPred = this.slices.get(flow);
+    if (!byPred) this.slices.set(flow, (byPred = new WeakMap()));
+    let s = byPred.get(keep);
+    if (!s) byPred.set(keep, (s = slice(flow, keep) ?? { k: 'seq', items: [] }));
+    return s;
+  }
 }
 
 /**

@@ -5,13 +5,21 @@
 // breaks instead of hanging), or when code the analysis cannot see could wait on it too.
 import ts from 'typescript';
 import type { Finding, Multiplicity } from '../../../../common/model';
-import { constOf, skipOuter } from '../extract';
+import { constOf, skipOuter } from '../ast';
 import type { ObjectSite, Op } from '../facts';
-import type { RuleContext } from '../rule-context';
+import { defineRule, type RuleContext } from '../rule-context';
 import { bySource, instances, mayBeUsedUnseen } from '../passes/flow-paths';
 import { finding, processName, unknownOps } from '../rule-helpers';
 
-export function barrierPartiesMismatch(ctx: RuleContext): Finding[] {
+export default defineRule({
+  id: 'barrier-parties-mismatch',
+  severity: 'error',
+  family: 'blocking',
+  summary: 'Fewer processes can reach the barrier than its parties.',
+  run: barrierPartiesMismatch,
+});
+
+function barrierPartiesMismatch(ctx: RuleContext): Finding[] {
   const findings: Finding[] = [];
   if (unknownOps(ctx, 'barrier', 'wait', 'abort').length > 0) return [];
   const waits = new Map<ObjectSite, Op[]>();

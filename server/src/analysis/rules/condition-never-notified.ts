@@ -4,11 +4,19 @@
 // claimed: its predicate may already hold. Silent when code the analysis cannot see could notify.
 import type { Finding } from '../../../../common/model';
 import type { ObjectSite, Op } from '../facts';
-import type { RuleContext } from '../rule-context';
+import { defineRule, type RuleContext } from '../rule-context';
 import { bySource, instances, mayBeUsedUnseen } from '../passes/flow-paths';
 import { finding, unknownOps } from '../rule-helpers';
 
-export function conditionNeverNotified(ctx: RuleContext): Finding[] {
+export default defineRule({
+  id: 'condition-never-notified',
+  severity: 'error',
+  family: 'blocking',
+  summary: 'Condition.wait() without timeout where no other process can notify.',
+  run: conditionNeverNotified,
+});
+
+function conditionNeverNotified(ctx: RuleContext): Finding[] {
   const findings: Finding[] = [];
   if (unknownOps(ctx, 'condition', 'notify').length > 0) return [];
   const waits = new Map<ObjectSite, Op[]>();

@@ -4,10 +4,18 @@
 import type ts from 'typescript';
 import type { Finding } from '../../../../common/model';
 import type { ObjectSite } from '../facts';
-import type { RuleContext } from '../rule-context';
+import { defineRule, type RuleContext } from '../rule-context';
 import { finding, processName } from '../rule-helpers';
 
-export function daemonHasChildren(ctx: RuleContext): Finding[] {
+export default defineRule({
+  id: 'daemon-has-children',
+  severity: 'error',
+  family: 'lifecycle',
+  summary: 'A daemon process starts a process, pool or manager.',
+  run: daemonHasChildren,
+});
+
+function daemonHasChildren(ctx: RuleContext): Finding[] {
   const ex = ctx.extraction;
   const findings: Finding[] = [];
   const daemons = ex.sites.filter((s) => s.kind === 'process' && s.daemon && !s.unknown);

@@ -8,8 +8,16 @@ import type { Finding } from '../../../../common/model';
 import { compile, TooLarge, type Automaton } from '../checker/automaton';
 import { Explorer, type Instance } from '../checker/explore';
 import type { ConstValue, Flow, ObjectSite, Op, ProcessRef } from '../facts';
-import type { RuleContext } from '../rule-context';
+import { defineRule, type RuleContext } from '../rule-context';
 import { finding, valueMatches } from '../rule-helpers';
+
+export default defineRule({
+  id: 'deadlock',
+  severity: 'error',
+  family: 'blocking',
+  summary: 'Some interleaving reaches a state where processes wait on each other forever.',
+  run: deadlock,
+});
 
 /** States explored at most per program (the editor keeps this small; the CLI may raise it). */
 export const DEFAULT_STATE_BUDGET = 20_000;
@@ -79,7 +87,7 @@ export function checkerModel(ctx: Pick<RuleContext, 'extraction' | 'checker' | '
   return { instances, explorer: new Explorer(instances, relevant, tokenOf, symmetry) };
 }
 
-export function deadlock(ctx: RuleContext): Finding[] {
+function deadlock(ctx: RuleContext): Finding[] {
   const ex = ctx.extraction;
   const model = checkerModel(ctx);
   if (!model) return [];

@@ -7,19 +7,20 @@
 // one-way pipe is wrong-pipe-end's.
 import type { Finding } from '../../../../common/model';
 import type { ObjectSite, Op } from '../facts';
-import type { RuleContext } from '../rule-context';
+import { defineRule, type RuleContext } from '../rule-context';
 import { bySource, mayBeUsedUnseen } from '../passes/flow-paths';
-import { sentinelLoop } from './missing-sentinel';
-import { finding, unknownOps } from '../rule-helpers';
+import { sentinelLoop } from '../passes/sentinels';
+import { endName, finding, unknownOps } from '../rule-helpers';
 
-/** The name of one end of a pipe: `const [a, b] = Pipe()` names them a and b. */
-export function endName(site: ObjectSite, end: 0 | 1 | undefined): string {
-  const names = site.label.split('/');
-  if (end === undefined) return site.label;
-  return names.length === 2 && names[end] && names[end] !== '_' ? names[end]! : `${site.label}[${end}]`;
-}
+export default defineRule({
+  id: 'get-without-producer',
+  severity: 'error',
+  family: 'blocking',
+  summary: 'A blocking get/recv on a queue or pipe end that nothing can ever put or send to.',
+  run: getWithoutProducer,
+});
 
-export function getWithoutProducer(ctx: RuleContext): Finding[] {
+function getWithoutProducer(ctx: RuleContext): Finding[] {
   const findings: Finding[] = [];
   const groups = new Map<string, { site: ObjectSite; end: 0 | 1 | undefined; ops: Op[] }>();
   const ids = new Map<ObjectSite, number>();

@@ -7,14 +7,22 @@
 import ts from 'typescript';
 import type { FixData, Finding } from '../../../../common/model';
 import type { Op } from '../facts';
-import type { RuleContext } from '../rule-context';
-import { escaped, foreignReleasers, processPaths, type Leak } from '../passes/process-paths';
+import { defineRule, type RuleContext } from '../rule-context';
+import { escaped, foreignReleasers, type Leak } from '../passes/process-paths';
 import { finding, hasOpaqueCode, indentOf, processName } from '../rule-helpers';
 
-export function lockNotReleased(ctx: RuleContext): Finding[] {
+export default defineRule({
+  id: 'lock-not-released',
+  severity: 'warning',
+  family: 'hygiene',
+  summary: 'An acquire whose release is skipped on some path.',
+  run: lockNotReleased,
+});
+
+function lockNotReleased(ctx: RuleContext): Finding[] {
   if (hasOpaqueCode(ctx)) return [];
   const ex = ctx.extraction;
-  const pp = processPaths(ex, ctx.checker);
+  const pp = ctx.passes.processPaths;
   const selfBlocked = new Set(pp.doubleAcquires.flatMap((d) => [d.first.call, d.second.call]));
   const byCall = new Map<ts.CallExpression, Leak[]>();
   for (const leak of pp.leaks) {

@@ -6,15 +6,23 @@
 import type ts from 'typescript';
 import type { Finding } from '../../../../common/model';
 import type { ObjectSite } from '../facts';
-import type { RuleContext } from '../rule-context';
-import { concurrent, escaped, processPaths, singleLock, type LockPair } from '../passes/process-paths';
+import { defineRule, type RuleContext } from '../rule-context';
+import { concurrent, escaped, singleLock, type LockPair } from '../passes/process-paths';
 import { finding, hasOpaqueCode, processName } from '../rule-helpers';
+
+export default defineRule({
+  id: 'lock-order-inversion',
+  severity: 'error',
+  family: 'blocking',
+  summary: 'Two processes take the same locks in opposite orders.',
+  run: lockOrderInversion,
+});
 
 const MAX_CYCLE = 4;
 
-export function lockOrderInversion(ctx: RuleContext): Finding[] {
+function lockOrderInversion(ctx: RuleContext): Finding[] {
   if (hasOpaqueCode(ctx)) return [];
-  const pp = processPaths(ctx.extraction, ctx.checker);
+  const pp = ctx.passes.processPaths;
   const ex = ctx.extraction;
   const pairs = pp.pairs.filter((p) => pp.done.has(p.proc) && p.inner.blocking && singleLock(p.held) && singleLock(p.wanted)
     && !escaped(ex, p.held) && !escaped(ex, p.wanted));

@@ -5,11 +5,19 @@
 import ts from 'typescript';
 import type { FixData, Finding } from '../../../../common/model';
 import type { ObjectSite, Op } from '../facts';
-import type { RuleContext } from '../rule-context';
+import { defineRule, type RuleContext } from '../rule-context';
 import { enclosingStatement, finding, indentOf } from '../rule-helpers';
 import { GaveUp, mayBeUsedUnseen, PathWalker } from '../passes/flow-paths';
 
-export function poolJoinBeforeClose(ctx: RuleContext): Finding[] {
+export default defineRule({
+  id: 'pool-join-before-close',
+  severity: 'error',
+  family: 'lifecycle',
+  summary: 'pool.join() before close() or terminate().',
+  run: poolJoinBeforeClose,
+});
+
+function poolJoinBeforeClose(ctx: RuleContext): Finding[] {
   const ex = ctx.extraction;
   const index = new Map<ObjectSite, number>();
   const id = (s: ObjectSite): string => {

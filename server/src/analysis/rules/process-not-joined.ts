@@ -6,11 +6,19 @@
 import ts from 'typescript';
 import type { FixData, Finding } from '../../../../common/model';
 import type { ObjectSite, Op } from '../facts';
-import type { RuleContext } from '../rule-context';
+import { defineRule, type RuleContext } from '../rule-context';
 import { escaped } from '../passes/process-paths';
 import { finding, hasOpaqueCode, indentOf, processName, unknownOps } from '../rule-helpers';
 
-export function processNotJoined(ctx: RuleContext): Finding[] {
+export default defineRule({
+  id: 'process-not-joined',
+  severity: 'warning',
+  family: 'hygiene',
+  summary: 'A started non-daemon process is never joined.',
+  run: processNotJoined,
+});
+
+function processNotJoined(ctx: RuleContext): Finding[] {
   const ex = ctx.extraction;
   if (hasOpaqueCode(ctx) || unknownOps(ctx, 'process', 'join').length > 0) return [];
   const findings: Finding[] = [];

@@ -5,12 +5,20 @@
 // Silent when items may be marked by a process other than the one that took them.
 import type { Finding } from '../../../../common/model';
 import type { ObjectSite, Op } from '../facts';
-import type { RuleContext } from '../rule-context';
+import { defineRule, type RuleContext } from '../rule-context';
 import { byCall, mayBeUsedUnseen } from '../passes/flow-paths';
 import { taskPaths } from '../passes/task-accounting';
 import { finding, processName, unknownOps } from '../rule-helpers';
 
-export function taskDoneExcess(ctx: RuleContext): Finding[] {
+export default defineRule({
+  id: 'task-done-excess',
+  severity: 'error',
+  family: 'hygiene',
+  summary: 'taskDone() called more often than items were taken.',
+  run: taskDoneExcess,
+});
+
+function taskDoneExcess(ctx: RuleContext): Finding[] {
   const ex = ctx.extraction;
   if (unknownOps(ctx, 'queue', 'get', 'taskDone').length > 0) return [];
   const findings: Finding[] = [];

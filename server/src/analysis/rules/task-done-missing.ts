@@ -9,12 +9,20 @@
 import ts from 'typescript';
 import type { FixData, Finding, TextEdit } from '../../../../common/model';
 import type { ObjectSite, Op } from '../facts';
-import type { RuleContext } from '../rule-context';
+import { defineRule, type RuleContext } from '../rule-context';
 import { bySource, mayBeUsedUnseen } from '../passes/flow-paths';
 import { putsAfterJoin, taskPaths } from '../passes/task-accounting';
 import { enclosingStatement, finding, indentOf, processName, unknownOps } from '../rule-helpers';
 
-export function taskDoneMissing(ctx: RuleContext): Finding[] {
+export default defineRule({
+  id: 'task-done-missing',
+  severity: 'error',
+  family: 'blocking',
+  summary: 'JoinableQueue.join() waits while some item taken is never marked done.',
+  run: taskDoneMissing,
+});
+
+function taskDoneMissing(ctx: RuleContext): Finding[] {
   const ex = ctx.extraction;
   if (unknownOps(ctx, 'queue', 'get', 'taskDone').length > 0) return [];
   const findings: Finding[] = [];

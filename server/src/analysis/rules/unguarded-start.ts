@@ -9,8 +9,16 @@ import ts from 'typescript';
 import type { FixData, Finding } from '../../../../common/model';
 import type { ObjectSite, Op } from '../facts';
 import { SHIM_PACKAGE } from '../shim';
-import type { RuleContext } from '../rule-context';
+import { defineRule, type RuleContext } from '../rule-context';
 import { finding } from '../rule-helpers';
+
+export default defineRule({
+  id: 'unguarded-start',
+  severity: 'error',
+  family: 'lifecycle',
+  summary: 'A process, pool or manager started at module top level outside the isMainProcess() guard.',
+  run: unguardedStart,
+});
 
 interface Trigger {
   at: ts.Node;
@@ -22,7 +30,7 @@ interface Trigger {
 
 const OTHER_GUARDS = /import\.meta|process\.argv|require\.main/;
 
-export function unguardedStart(ctx: RuleContext): Finding[] {
+function unguardedStart(ctx: RuleContext): Finding[] {
   const ex = ctx.extraction;
   if (!ex.isEntry) return [];
   const triggers: Trigger[] = [];

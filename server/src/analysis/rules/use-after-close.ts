@@ -5,16 +5,24 @@
 // helper called twice) are left out: a later use may be of a new object.
 import type { Finding } from '../../../../common/model';
 import type { ObjectSite, Op } from '../facts';
-import type { RuleContext } from '../rule-context';
+import { defineRule, type RuleContext } from '../rule-context';
 import { GaveUp, PathWalker } from '../passes/flow-paths';
-import { endName } from './get-without-producer';
+import { endName } from '../rule-helpers';
 import { finding, processName } from '../rule-helpers';
+
+export default defineRule({
+  id: 'use-after-close',
+  severity: 'error',
+  family: 'lifecycle',
+  summary: 'A queue, connection, pool or manager proxy used after it was closed.',
+  run: useAfterClose,
+});
 
 type Closed = ReadonlyMap<string, Op>;
 
 const CLOSES = new Set<Op['kind']>(['closeQueue', 'closeEnd', 'closePool', 'terminatePool', 'shutdown']);
 
-export function useAfterClose(ctx: RuleContext): Finding[] {
+function useAfterClose(ctx: RuleContext): Finding[] {
   const ex = ctx.extraction;
   const index = new Map<ObjectSite, number>();
   const opIndex = new Map<Op, number>(ex.ops.map((o, i) => [o, i]));

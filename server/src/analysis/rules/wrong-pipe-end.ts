@@ -2,12 +2,20 @@
 // sends; send() on the first or recv() on the second fails ("connection is read-only" /
 // "connection is write-only").
 import type { Finding } from '../../../../common/model';
-import type { RuleContext } from '../rule-context';
+import { defineRule, type RuleContext } from '../rule-context';
 import { byCall } from '../passes/flow-paths';
-import { endName } from './get-without-producer';
+import { endName } from '../rule-helpers';
 import { finding } from '../rule-helpers';
 
-export function wrongPipeEnd(ctx: RuleContext): Finding[] {
+export default defineRule({
+  id: 'wrong-pipe-end',
+  severity: 'error',
+  family: 'lifecycle',
+  summary: 'send on the receive-only end, or recv on the send-only end, of a one-way pipe.',
+  run: wrongPipeEnd,
+});
+
+function wrongPipeEnd(ctx: RuleContext): Finding[] {
   const wrong = ctx.extraction.ops.filter((o) => o.obj.kind === 'pipe' && !o.obj.unknown && o.obj.duplex === false
     && ((o.kind === 'send' && o.end === 0) || (o.kind === 'recv' && o.end === 1)));
   return [...byCall(wrong).values()].map((ops) => {
