@@ -1,9 +1,22 @@
-// Path walking over a process's control flow (`Flow`), for rules that ask "on some path…": a
-// small abstract interpreter over finite states. Loops with a small constant count are unrolled
-// exactly; an endless loop (`for (;;)`) iterates to a fixpoint (a path that reaches its end runs the
-// body again); a loop of unknown count runs its body zero or one time unless the domain asks for a
-// fixpoint, so a verdict never rests on a guess of how often it runs. Only explicit `throw`s (and
-// operations the domain says can reject) are error paths.
+// One of the two interpreters of a process's control flow (`Flow`); which to use when:
+// - this one (PathWalker) for counting and for small per-object states: how many puts a process
+//   can make (maxAlongPaths, exact up to 128 passes of a counted loop), whether a close comes
+//   before a use, items taken and not marked done. The domain sees operations only and may widen,
+//   pump and say what a loop of unknown count leaves.
+// - flow-walk.ts (FlowWalker) for the one whole-program walk of process-paths.ts: states with
+//   locks held, processes started and reads pending, that must also see exits (which `return`
+//   leaves a lock held), correlate branches that test the same constant twice, and forget those
+//   decisions when a call or loop pass ends. Counted loops past 8 passes run to a fixpoint there,
+//   which is sound for sets of holds but would lose exact counts.
+// Both exist because each gives up what the other needs: exact counts against branch correlation
+// and exits. A rule needing both kinds of state should extend one of them, not add a third.
+//
+// Path walking for rules that ask "on some path…": a small abstract interpreter over finite
+// states. Loops with a small constant count are unrolled exactly; an endless loop (`for (;;)`)
+// iterates to a fixpoint (a path that reaches its end runs the body again); a loop of unknown count
+// runs its body zero or one time unless the domain asks for a fixpoint, so a verdict never rests
+// on a guess of how often it runs. Only explicit `throw`s (and operations the domain says can
+// reject) are error paths.
 import type { EdgeCount, Multiplicity } from '../../../../common/model';
 import { processMultiplicity, type Flow, type ObjectSite, type Op, type ProcessRef } from '../facts';
 import type { RuleContext } from '../rule-context';

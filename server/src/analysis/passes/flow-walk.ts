@@ -1,9 +1,15 @@
-// A path walker over a process's control flow (facts.ts `Flow`): it pushes sets of abstract states
-// through operations, branches, loops (counted loops run their count, loops of unknown count may
-// run any number of times, endless loops leave only by `break`), `try`/`finally` and calls, and
-// routes `break`/`continue`/`return`/`throw` where the language sends them. The state and what an
-// operation does to it are the caller's (see process-paths.ts). Branches whose condition was
-// already decided on the path (the same constant tested twice) take the same way again.
+// One of the two interpreters of a process's control flow (`Flow`): this one (FlowWalker) serves
+// process-paths.ts, whose states need exits, branches correlated along a path and decisions
+// forgotten when a call or loop pass ends; flow-paths.ts (PathWalker) serves counting and small
+// per-object questions, exact for counted loops. flow-paths.ts's first lines say which to use
+// when, and why both exist.
+//
+// It pushes sets of abstract states through operations, branches, loops (counted loops run their
+// count, loops of unknown count may run any number of times, endless loops leave only by
+// `break`), `try`/`finally` and calls, and routes `break`/`continue`/`return`/`throw` where the
+// language sends them. The state and what an operation does to it are the caller's (see
+// process-paths.ts). Branches whose condition was already decided on the path (the same constant
+// tested twice) take the same way again.
 import ts from 'typescript';
 import type { EdgeCount } from '../../../../common/model';
 import type { Flow, Op } from '../facts';
