@@ -151,7 +151,7 @@ export interface Finding {
   trace?: TraceStep[];
   nodes: string[];
   edges: string[];
-  /** Mechanical fixes for the rules that have one (rules.md "Quick fixes"). */
+  /** Mechanical fixes for the rules that have one (each rule's docs/rules/<id>.md, "How to fix"). */
   fixes?: FixData[];
 }
 

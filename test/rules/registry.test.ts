@@ -22,13 +22,19 @@ it('registers every file of rules/, each defining the rule it is named after', (
   }
 });
 
-it('gives every rule a docs page that states its default severity', () => {
+it('gives every rule a docs page: its default severity, what it means, why, wrong and right, how to fix, how it decides, how to suppress', () => {
   for (const def of RULES.values()) {
     const page = path.join(ROOT, def.docs);
     assert.ok(fs.existsSync(page), `${def.docs} exists`);
     const text = fs.readFileSync(page, 'utf8');
     assert.match(text, new RegExp(`^# ${def.id}\\n`), `${def.docs} is titled with the id`);
     assert.match(text, new RegExp(`\\*\\*Severity:\\*\\* ${def.severity}\\b`), `${def.docs} states the default severity ${def.severity}`);
+    if (!def.run) continue; // the suppression hints' pages say what the comment should be instead
+    for (const section of ['## What it means', '## Wrong', '## Right', '## How to fix', '## How the analyzer decides']) {
+      assert.ok(text.includes(`\n${section}\n`), `${def.docs} has ${section}`);
+    }
+    assert.match(text, /\n## Why it (hangs|fails|matters|is wrong)\n/, `${def.docs} says why it hangs or fails`);
+    assert.match(text, new RegExp(`## Suppress\\n[\\s\\S]*?\`\`\`ts\\n// process-topology-disable-next-line ${def.id} -- \\S`), `${def.docs} shows its suppression comment`);
   }
   const pages = fs.readdirSync(path.join(ROOT, 'docs/rules')).map((f) => f.replace(/\.md$/, '')).sort();
   assert.deepEqual(pages, [...RULES.keys()].sort(), 'no page of a rule that does not exist');

@@ -1,4 +1,4 @@
-// barrier-parties-mismatch (rules.md): fewer processes can reach Barrier.wait() than the barrier's
+// barrier-parties-mismatch (docs/rules/barrier-parties-mismatch.md): fewer processes can reach Barrier.wait() than the barrier's
 // parties, so the ones that arrive wait forever. Counted in processes (a process is one party at a
 // time, however often it calls wait()); a process made in a loop of N counts N. Silent when the
 // count or the parties are unknown, when the barrier has a timeout or can be aborted/reset (then it

@@ -1,4 +1,4 @@
-// bounded-queue-full (rules.md): puts into a Queue(maxsize) can exceed maxsize while no process
+// bounded-queue-full (docs/rules/bounded-queue-full.md): puts into a Queue(maxsize) can exceed maxsize while no process
 // gets from it, or gets fewer than puts − maxsize: once the queue is full the next put waits
 // forever. Counted along paths (a put in one branch of an if counts once, a loop of N puts N
 // times), per process instance. Silent when a count is unknown (a loop of unknown length), when a

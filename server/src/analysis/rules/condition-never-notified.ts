@@ -1,4 +1,4 @@
-// condition-never-notified (rules.md): Condition.wait() without a timeout where no other process
+// condition-never-notified (docs/rules/condition-never-notified.md): Condition.wait() without a timeout where no other process
 // can notify()/notifyAll() that condition (a process cannot wake itself: its own notify comes
 // before the wait, and is lost, or after it, and never runs). `waitFor(predicate)` is not
 // claimed: its predicate may already hold. Silent when code the analysis cannot see could notify.

@@ -1,4 +1,4 @@
-// daemon-has-children (rules.md): a process created with `daemon: true` (pool workers are daemons
+// daemon-has-children (docs/rules/daemon-has-children.md): a process created with `daemon: true` (pool workers are daemons
 // too) starts a Process or makes a Pool or Manager: the shim throws "daemonic processes are not
 // allowed to have children". Read from the facts: what each daemon's own code starts or makes.
 import type ts from 'typescript';

@@ -1,4 +1,4 @@
-// deadlock (rules.md): explores the interleavings of the program's processes (checker/) and reports
+// deadlock (docs/rules/deadlock.md): explores the interleavings of the program's processes (checker/) and reports
 // each reachable state where processes wait for each other forever, with the shortest trace.
 // Precision first: processes of unknown count, code the analysis cannot see, operations on
 // objects it lost track of, or pools whose tasks it does not model make it stay silent; a budget

@@ -1,4 +1,4 @@
-// double-acquire (rules.md): a process acquires a non-reentrant Lock (or a Semaphore all of whose
+// double-acquire (docs/rules/double-acquire.md): a process acquires a non-reentrant Lock (or a Semaphore all of whose
 // units it holds) that it already holds, directly or through a called function: it waits for
 // itself forever. Decided on the process's paths (process-paths.ts); silent for locks that are not
 // one object, locks another process releases for it (a lock used as a signal), and unknown code.

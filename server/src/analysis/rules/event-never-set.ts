@@ -1,4 +1,4 @@
-// event-never-set (rules.md): Event.wait() without a timeout where no process can call set() on
+// event-never-set (docs/rules/event-never-set.md): Event.wait() without a timeout where no process can call set() on
 // that event. Silent when code the analysis cannot see could set it.
 import type { Finding } from '../../../../common/model';
 import type { ObjectSite, Op } from '../facts';

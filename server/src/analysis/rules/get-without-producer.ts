@@ -1,4 +1,4 @@
-// get-without-producer (rules.md): a blocking get()/recv()/recvBytes() on a queue or pipe end that no
+// get-without-producer (docs/rules/get-without-producer.md): a blocking get()/recv()/recvBytes() on a queue or pipe end that no
 // process can ever put or send to. Precision first: code the analysis cannot see (an `eval`, a
 // library the object is handed to, an operation on an object it lost track of) could be the
 // producer, so the rule is silent then; a pipe whose other end is closed somewhere makes recv()

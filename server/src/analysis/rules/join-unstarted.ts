@@ -1,4 +1,4 @@
-// join-unstarted (rules.md): `join()` on a process that is not started on some path to it: the
+// join-unstarted (docs/rules/join-unstarted.md): `join()` on a process that is not started on some path to it: the
 // shim throws "can only join a started process". Decided on the joining process's paths
 // (process-paths.ts); a loop of unknown count that starts it, or code the analysis cannot see
 // that could start it, keeps the rule silent.

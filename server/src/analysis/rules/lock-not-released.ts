@@ -1,4 +1,4 @@
-// lock-not-released (rules.md): an `acquire()` whose `release()` is skipped on some path (an early
+// lock-not-released (docs/rules/lock-not-released.md): an `acquire()` whose `release()` is skipped on some path (an early
 // `return`, a `break`, a thrown error between them): the process goes on, or ends, holding the
 // lock, and every other acquire of it waits forever. A warning when some path releases it, an
 // error when none does. Decided on the process's paths (process-paths.ts): a path that ends
@@ -70,7 +70,7 @@ function lockNotReleased(ctx: RuleContext): Finding[] {
   return findings;
 }
 
-/** rules.md: "wrap in try { … } finally { await l.release() }, or convert to withLock". */
+/** docs/rules/lock-not-released.md: "wrap in try { … } finally { await l.release() }, or convert to withLock". */
 function releaseFixes(ctx: RuleContext, acq: Op): FixData[] {
   const call = acq.call;
   const callee = call.expression;

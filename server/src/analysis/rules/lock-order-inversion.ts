@@ -1,4 +1,4 @@
-// lock-order-inversion (rules.md): processes that can run at the same time hold lock A while
+// lock-order-inversion (docs/rules/lock-order-inversion.md): processes that can run at the same time hold lock A while
 // acquiring B and hold B while acquiring A (or a longer cycle): each can wait for the other
 // forever. A cycle counts only when its processes can overlap (two instances of one process,
 // siblings running together, or a parent with the child running) and no common "gate" lock keeps

@@ -1,4 +1,4 @@
-// missing-sentinel (rules.md): consumers that leave their `get()` loop only on a sentinel value,
+// missing-sentinel (docs/rules/missing-sentinel.md): consumers that leave their `get()` loop only on a sentinel value,
 // with fewer sentinels put than consumer processes running that loop.
 import ts from 'typescript';
 import type { FixData, Finding, Multiplicity } from '../../../../common/model';
@@ -73,7 +73,7 @@ function missingSentinel(ctx: RuleContext): Finding[] {
 }
 
 /**
- * rules.md: "after the producers are joined, put one null per consumer". The sentinels go right
+ * docs/rules/missing-sentinel.md: "after the producers are joined, put one null per consumer". The sentinels go right
  * after main's last join of a producer (or of any process, when no producer is joined).
  */
 function sentinelFix(ctx: RuleContext, queue: ObjectSite, puts: Op[], consumers: ProcessRef[], missing: number | undefined, value: ConstValue): FixData[] {

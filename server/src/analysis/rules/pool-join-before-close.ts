@@ -1,4 +1,4 @@
-// pool-join-before-close (rules.md): pool.join() reachable, on some path of the process that owns
+// pool-join-before-close (docs/rules/pool-join-before-close.md): pool.join() reachable, on some path of the process that owns
 // the pool, while neither close() nor terminate() has run: join() rejects with "Pool is still
 // running". Silent when the pool is handed to code the analysis cannot see (it may close it).
 // Quick fix: insert `pool.close()` before the join.
@@ -68,7 +68,7 @@ function poolJoinBeforeClose(ctx: RuleContext): Finding[] {
   return findings;
 }
 
-/** rules.md: insert `pool.close()` before `join()`. */
+/** docs/rules/pool-join-before-close.md: insert `pool.close()` before `join()`. */
 function closeFix(ctx: RuleContext, join: Op): FixData | undefined {
   const callee = join.call.expression;
   if (!ts.isPropertyAccessExpression(callee)) return undefined;

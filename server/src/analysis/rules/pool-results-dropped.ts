@@ -1,4 +1,4 @@
-// pool-results-dropped (rules.md): the result of applyAsync/mapAsync/starmapAsync is never read
+// pool-results-dropped (docs/rules/pool-results-dropped.md): the result of applyAsync/mapAsync/starmapAsync is never read
 // (no get()/wait() on its AsyncResult, no `callback`) and the pool is not closed and joined before
 // the program ends: pool workers are daemons, so the program's end can cut the task off. Silent when
 // the AsyncResult or the pool reaches code the analysis cannot see (it may read or join them).

@@ -1,4 +1,4 @@
-// process-not-joined (rules.md): a started, non-daemon process that no code ever joins: it stays a
+// process-not-joined (docs/rules/process-not-joined.md): a started, non-daemon process that no code ever joins: it stays a
 // zombie until its parent exits, and the parent silently waits for it at exit (its exit code is
 // never looked at). Read from the facts: start operations without any join of the same process;
 // joins the analysis cannot see (unknown code, a process object it lost track of) keep it silent.
@@ -46,7 +46,7 @@ function processNotJoined(ctx: RuleContext): Finding[] {
   return findings;
 }
 
-/** rules.md: "add `await p.join()` at the end of the starting scope". */
+/** docs/rules/process-not-joined.md: "add `await p.join()` at the end of the starting scope". */
 function joinFix(ctx: RuleContext, start: Op): FixData[] {
   const callee = start.call.expression;
   if (!ts.isPropertyAccessExpression(callee)) return [];

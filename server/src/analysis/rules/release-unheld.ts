@@ -1,4 +1,4 @@
-// release-unheld (rules.md): `release()` on a lock that is not held on some path to it: the shim
+// release-unheld (docs/rules/release-unheld.md): `release()` on a lock that is not held on some path to it: the shim
 // throws "release unlocked lock" (Lock) or "cannot release un-acquired lock" (RLock). A Lock may be
 // released by any process, so when another process can hold it the rule stays silent.
 import type { Finding } from '../../../../common/model';

@@ -1,4 +1,4 @@
-// shared-file-race (rules.md): two or more processes can read then write the same file path (a
+// shared-file-race (docs/rules/shared-file-race.md): two or more processes can read then write the same file path (a
 // JSON "database" read with readFileSync and written back with writeFileSync) without holding one
 // common lock (seed 002's ticket office). The extraction gives each constant path a `file` node
 // with read and write edges; see races.ts.

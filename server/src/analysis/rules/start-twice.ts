@@ -1,4 +1,4 @@
-// start-twice (rules.md): `start()` can run twice on the same process object: the shim throws
+// start-twice (docs/rules/start-twice.md): `start()` can run twice on the same process object: the shim throws
 // "cannot start a process twice". Decided on the starting process's paths (process-paths.ts), for
 // process objects made once (a site made in a loop is a new object each time round).
 import type { Finding } from '../../../../common/model';

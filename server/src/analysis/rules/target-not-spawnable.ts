@@ -1,4 +1,4 @@
-// target-not-spawnable (rules.md): a Process target or a function submitted to a pool that is not
+// target-not-spawnable (docs/rules/target-not-spawnable.md): a Process target or a function submitted to a pool that is not
 // a module-level function exported from its module (an arrow in a variable that is not exported,
 // a closure, a method, a bound function): under spawn the child re-imports the module and looks
 // the function up by its export name, so start() (or the submit) fails. A Process subclass must be

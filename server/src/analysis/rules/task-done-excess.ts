@@ -1,4 +1,4 @@
-// task-done-excess (rules.md): taskDone() can be called more times than items were taken with
+// task-done-excess (docs/rules/task-done-excess.md): taskDone() can be called more times than items were taken with
 // get(): on some path of a process, a taskDone() runs with no item of that process left to mark
 // (twice for one item, or before any get). Once the marks outnumber the items put, it fails with
 // "task_done() called too many times"; before that, join() returns while items are unfinished.

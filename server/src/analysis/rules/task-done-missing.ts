@@ -1,4 +1,4 @@
-// task-done-missing (rules.md): JoinableQueue.join() is awaited while, on some path, an item taken
+// task-done-missing (docs/rules/task-done-missing.md): JoinableQueue.join() is awaited while, on some path, an item taken
 // with get() is never followed by taskDone() — a branch or `continue` that skips it, an explicit
 // `throw` before it (the consumer dies), a consumer that never calls it — or nobody consumes at
 // all: join() waits for a count that never reaches zero. Only explicit throws count as error
@@ -92,7 +92,7 @@ function taskDoneMissing(ctx: RuleContext): Finding[] {
 }
 
 /**
- * rules.md: "call taskDone() in a finally after each get()". What follows the get in its block goes
+ * docs/rules/task-done-missing.md: "call taskDone() in a finally after each get()". What follows the get in its block goes
  * into `try { … } finally { await q.taskDone(); }`; the taskDone() calls already there are removed
  * (the finally block now makes them, once per item).
  */

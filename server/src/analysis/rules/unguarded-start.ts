@@ -1,4 +1,4 @@
-// unguarded-start (rules.md): a Process start, Pool or Manager creation run by the main module's
+// unguarded-start (docs/rules/unguarded-start.md): a Process start, Pool or Manager creation run by the main module's
 // top-level code outside an `isMainProcess()` guard (or `require.main === module`): under spawn
 // the child re-imports the module, runs that code again and fails ("An attempt has been made to
 // start a new process before the current process has finished its bootstrapping phase"). The
@@ -70,7 +70,7 @@ function isDeclaration(s: ts.Statement): boolean {
   return ts.isVariableStatement(s) && (ts.getModifiers(s) ?? []).some((m) => m.kind === ts.SyntaxKind.ExportKeyword || m.kind === ts.SyntaxKind.DeclareKeyword);
 }
 
-/** rules.md: "wrap the top-level start code in `if (isMainProcess()) { … }`". */
+/** docs/rules/unguarded-start.md: "wrap the top-level start code in `if (isMainProcess()) { … }`". */
 function guardFix(ctx: RuleContext, triggers: Trigger[]): FixData[] {
   const sf = ctx.extraction.entry;
   const list = sf.statements;

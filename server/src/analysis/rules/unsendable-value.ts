@@ -1,4 +1,4 @@
-// unsendable-value (rules.md): a value structured clone cannot copy is passed in a Process's
+// unsendable-value (docs/rules/unsendable-value.md): a value structured clone cannot copy is passed in a Process's
 // `args`/`kwargs`, a pool task's arguments, or sent through a queue or pipe: a function (the send
 // fails), a shim object that stays with its process (Process, Pool, Manager, AsyncResult), a Node
 // socket or stream, or an instance of the program's own class whose methods the receiving process

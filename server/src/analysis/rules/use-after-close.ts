@@ -1,4 +1,4 @@
-// use-after-close (rules.md): put/get after the queue's close(), send/recv after the connection's
+// use-after-close (docs/rules/use-after-close.md): put/get after the queue's close(), send/recv after the connection's
 // close(), submitting to a pool after close()/terminate(), a manager proxy used after the manager's
 // shutdown(): the call fails. close() acts on the calling process's own handle, so the use and the
 // close are looked for on one path of one process. Objects made more than once (in a loop, by a

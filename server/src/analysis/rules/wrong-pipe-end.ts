@@ -1,4 +1,4 @@
-// wrong-pipe-end (rules.md): with `Pipe(false)` the first end only receives and the second only
+// wrong-pipe-end (docs/rules/wrong-pipe-end.md): with `Pipe(false)` the first end only receives and the second only
 // sends; send() on the first or recv() on the second fails ("connection is read-only" /
 // "connection is write-only").
 import type { Finding } from '../../../../common/model';
