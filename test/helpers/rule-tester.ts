@@ -201,6 +201,14 @@ export interface RuleCase {
   verdict: Verdict;
 }
 
+/**
+ * A wait that nothing can end (a get nobody feeds, an event nobody sets, a condition nobody
+ * notifies): reported at the wait with the object's creation related; the buggy program hangs.
+ */
+export function waitsForever(name: string, bad: string, good: string, wait: Site): RuleCase {
+  return { name, bad, good, anchor: wait, related: [{ message: /created here/ }], graph: true, verdict: { hangs: true } };
+}
+
 /** A case's fixture files, absolute. */
 export function fixture(id: string, file: string): string {
   return path.isAbsolute(file) ? file : path.join(RULE_FIXTURES, id, file);

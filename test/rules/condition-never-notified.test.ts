@@ -2,16 +2,13 @@
 // twin is silent; under the shim the buggy program hangs and the twin completes.
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { describeRule, edited, findingsOf, fixture, rulesOf, type RuleCase } from '../helpers/rule-tester';
+import { describeRule, edited, findingsOf, fixture, rulesOf, type RuleCase, waitsForever } from '../helpers/rule-tester';
 
 const ID = 'condition-never-notified';
-const created = { message: /created here/ };
 
 const CASES: RuleCase[] = [
-  { name: 'a consumer waits and nobody notifies', bad: 'bad-direct.ts', good: 'good-direct.ts', anchor: 'changed.wait()',
-    related: [created], graph: true, verdict: { hangs: true } },
-  { name: 'main waits through a helper; the builder sets the flag but never notifies', bad: 'bad-helper.ts', good: 'good-helper.ts', anchor: 'cond.wait()',
-    related: [created], graph: true, verdict: { hangs: true } },
+  waitsForever('a consumer waits and nobody notifies', 'bad-direct.ts', 'good-direct.ts', 'changed.wait()'),
+  waitsForever('main waits through a helper; the builder sets the flag but never notifies', 'bad-helper.ts', 'good-helper.ts', 'cond.wait()'),
 ];
 
 describeRule(ID, CASES, () => {

@@ -2,18 +2,14 @@
 // silent; under the shim the buggy program hangs and the twin completes.
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { describeRule, edited, fixture, rulesOf, type RuleCase } from '../helpers/rule-tester';
+import { describeRule, edited, fixture, rulesOf, type RuleCase, waitsForever } from '../helpers/rule-tester';
 
 const ID = 'event-never-set';
-const created = { message: /created here/ };
 
 const CASES: RuleCase[] = [
-  { name: 'a worker waits for an event main never sets', bad: 'bad-direct.ts', good: 'good-direct.ts', anchor: 'ready.wait()',
-    related: [created], graph: true, verdict: { hangs: true } },
-  { name: 'main waits through a helper; the loader clears instead of setting', bad: 'bad-helper.ts', good: 'good-helper.ts', anchor: 'loaded.wait()',
-    related: [created], graph: true, verdict: { hangs: true } },
-  { name: 'three workers made in a loop wait for a start signal never given', bad: 'bad-loop.ts', good: 'good-loop.ts', anchor: 'start.wait()',
-    related: [created], graph: true, verdict: { hangs: true } },
+  waitsForever('a worker waits for an event main never sets', 'bad-direct.ts', 'good-direct.ts', 'ready.wait()'),
+  waitsForever('main waits through a helper; the loader clears instead of setting', 'bad-helper.ts', 'good-helper.ts', 'loaded.wait()'),
+  waitsForever('three workers made in a loop wait for a start signal never given', 'bad-loop.ts', 'good-loop.ts', 'start.wait()'),
 ];
 
 describeRule(ID, CASES, () => {
