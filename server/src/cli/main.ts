@@ -10,14 +10,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { TopologyModel } from '../../../common/model';
-import { standaloneHtml } from '../../../webview/src/standalone';
-import { staticSvg } from '../../../webview/src/static-svg';
+import { standaloneHtml } from '../../../drawing/standalone';
+import { staticSvg } from '../../../drawing/static-svg';
 import { analyzeFiles } from '../analysis/analyze';
 import { CONFIG_FILE, MIN_STATE_BUDGET, readConfigFile } from '../analysis/config-file';
 import { describeFsError, MAX_SOURCE_SIZE, readTextFile } from '../analysis/files';
 import { ConfigError, displayPath, isSourceFile, listSourceFiles, readTsconfig, skipNote, type SkippedFiles } from '../analysis/program';
 import { applySeverities, RULE_SETTINGS, type RuleSetting } from '../analysis/severity';
-import { RULE_IDS } from '../analysis/rules/catalog';
+import { RULE_IDS } from '../analysis/rule-registry';
 import { formatDot, formatMermaid } from '../../../common/graph-formats';
 import { formatSarif, formatText } from './formats';
 

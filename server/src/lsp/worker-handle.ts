@@ -9,10 +9,9 @@
 // exit must not wait for them (see `mayHang` and server.ts).
 import { Worker } from 'node:worker_threads';
 import type { TopologyModel } from '../../../common/model';
-import type { HoverFacts } from './hover-facts';
 import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol';
 
-export interface AnalyzerOptions {
+export interface WorkerHandleOptions {
   /** dist/analysis-worker.js. */
   script: string;
   workspaceFolders: string[];
@@ -37,7 +36,7 @@ const MAX_STOPPING = 2;
 const STOPPING_WAIT_MS = 1000;
 
 export type AnalysisResult =
-  | { ok: true; model: TopologyModel; ms: number; files: number; entries: number; programMs: number; skipped?: string; facts: HoverFacts }
+  | { ok: true; model: TopologyModel; ms: number; files: number; entries: number; programMs: number; skipped?: string }
   | Failure;
 
 export type WorkspaceResult =
@@ -53,7 +52,7 @@ interface Job {
   resolve(result: Outcome): void;
 }
 
-export class Analyzer {
+export class WorkerHandle {
   private worker: Worker | undefined;
   /** The document versions the current worker holds. */
   private readonly sent = new Map<string, number>();
@@ -73,7 +72,7 @@ export class Analyzer {
   /** Called when one of them ends. */
   private readonly onStopped = new Set<() => void>();
 
-  constructor(private readonly opts: AnalyzerOptions) {}
+  constructor(private readonly opts: WorkerHandleOptions) {}
 
   get memoryMb(): number {
     return this.opts.memoryMb;
@@ -99,7 +98,7 @@ export class Analyzer {
   async run(file: string, docs: readonly DocumentSnapshot[]): Promise<AnalysisResult> {
     const r = await this.start(file, docs, (id, set, drop) => ({ type: 'analyze', id, file, set, drop }));
     if (!r.ok) return r;
-    if (r.type === 'result') return { ok: true, model: r.model, ms: r.ms, files: r.files, entries: r.entries, programMs: r.programMs, facts: r.facts, ...(r.skipped ? { skipped: r.skipped } : {}) };
+    if (r.type === 'result') return { ok: true, model: r.model, ms: r.ms, files: r.files, entries: r.entries, programMs: r.programMs, ...(r.skipped ? { skipped: r.skipped } : {}) };
     throw new Error('the analysis worker answered a file analysis with a workspace result');
   }
 
