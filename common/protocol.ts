@@ -51,7 +51,8 @@ export function isTraceArgs(v: unknown): v is TraceArgs {
 /** `processTopology/status` (server -> client): how the last analysis went, for the status item. */
 export const STATUS_NOTIFICATION = 'processTopology/status';
 export interface StatusParams {
-  state: 'ok' | 'slow' | 'error';
+  /** `skipped`: the file was not analyzed (too large, nested too deep, not a regular file): `message` says why. */
+  state: 'ok' | 'slow' | 'error' | 'skipped';
   /** Milliseconds the last analysis took. */
   ms: number;
   /** The time budget it is measured against. */
@@ -59,6 +60,8 @@ export interface StatusParams {
   file: string;
   findings: number;
   message?: string;
+  /** What the analysis left out or could not decide: files it skipped, a tsconfig.json it could not use, a budget that ran out. */
+  notes?: string[];
 }
 
 /** Settings the client hands the server at start (initializationOptions). */
@@ -83,6 +86,8 @@ export interface ServerInfo {
   cancelledAnalyses: number;
   /** Analysis threads started: 1, plus one per replacement after a timeout or crash. */
   workersStarted: number;
+  /** Analysis threads not ended: the live one, and those told to stop that have not yet (blocked in a system call). */
+  analysisThreads: number;
   /** The edit generation: it grows with every open, change and close. */
   generation: number;
   /** Memory, in MB: the process's resident set, the main thread's heap, the analysis thread's heap. */

@@ -12,8 +12,8 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { ROOT } from '../helpers/paths';
 import {
-  assertFailsAndTwinCompletes, assertHangsAndTwinCompletes, assertRacyLosesAndTwinExact, at, COMPLETE_MS, findingsOf, HANG_MS, where,
-} from '../helpers/rule-fixtures';
+  assertFailsAndTwinCompletes, assertHangsAndTwinCompletes, assertRacyLosesAndTwinExact, at, COMPLETE_MS, findingsOf, HANG_MS, where, withText,
+} from '../helpers/rule-tester';
 import { runProgram } from '../helpers/run-program';
 
 const DIR = path.join(ROOT, 'test/fixtures/idioms');
@@ -111,7 +111,7 @@ describe('idioms: the analysis reads what the code means', () => {
     it(`${c.idiom}: under the shim the bad program ${what}, the twin completes`, async () => {
       if ('hangs' in t) await assertHangsAndTwinCompletes(bad, good);
       else if ('childFails' in t) {
-        const [b, g] = await Promise.all([runProgram(bad, HANG_MS), runProgram(good, COMPLETE_MS)]);
+        const [b, g] = await Promise.all([runProgram(bad, { hangAfterMs: HANG_MS }), runProgram(good, { hangAfterMs: COMPLETE_MS })]);
         assert.match(b.stderr, t.childFails, `the buggy program's stderr: ${b.stderr}`);
         assert.equal(g.outcome, 'exited', 'the fixed twin finished');
         assert.equal(g.code, 0, g.stderr);
@@ -130,7 +130,7 @@ function variant(file: string, edits: [string | RegExp, string][]): string[] {
     assert.ok(typeof from === 'string' ? text.includes(from) : from.test(text), `${String(from)} is in ${file}`);
     text = typeof from === 'string' ? text.split(from).join(to) : text.replace(from, to);
   }
-  return findingsOf(file, text).map((f) => f.rule);
+  return findingsOf(file, withText(file, text)).map((f) => f.rule);
 }
 
 describe('idioms: variants keep the verdict', () => {

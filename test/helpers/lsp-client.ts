@@ -19,10 +19,22 @@ export interface LspSession {
   close(): Promise<void>;
 }
 
-/** `rootDir`: the workspace folder, or several (a multi-root workspace; the first is the root). */
-export async function startServer(rootDir: string | readonly string[], settings: Record<string, unknown> = {}, init: InitOptions = {}): Promise<LspSession> {
+/** How the server process is started, beyond the defaults: Node options (a preload) and environment. */
+export interface Launch {
+  execArgv?: string[];
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * `rootDir`: the workspace folder, or several (a multi-root workspace; the first is the root).
+ * `settings` answers workspace/configuration (the same object each time: change it, then send
+ * workspace/didChangeConfiguration).
+ */
+export async function startServer(rootDir: string | readonly string[], settings: Record<string, unknown> = {}, init: InitOptions = {}, launch: Launch = {}): Promise<LspSession> {
   const folders = typeof rootDir === 'string' ? [rootDir] : rootDir;
-  const child = spawn(process.execPath, [path.join(DIST, 'server.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...launch.execArgv ?? [], path.join(DIST, 'server.js'), '--stdio'], {
+    stdio: ['pipe', 'pipe', 'pipe'], ...(launch.env ? { env: launch.env } : {}),
+  });
   const stderr: string[] = [];
   child.stderr!.on('data', (d: Buffer) => stderr.push(d.toString()));
   const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));

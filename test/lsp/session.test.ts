@@ -143,7 +143,7 @@ describe('analysis session', () => {
       assert.deepEqual(session.analyze(worker).model.nodes.map((n) => `${n.kind}:${n.label}`).sort(), ['process:consume', 'process:main', 'queue:makeQueue()']);
       const out = session.analyze(deep);
       assert.match(out.skipped ?? '', /cannot parse|nests \d+ levels deep/);
-      assert.deepEqual(out.model.notes, [`deep.ts is not analyzed: ${out.skipped}`]);
+      assert.deepEqual(out.model.notes, [`junk/deep.ts is not analyzed: ${out.skipped}`]);
       // Edited back to something ordinary, it is analyzed again.
       session.setDocument(deep, 'export const x = 1;\n');
       assert.equal(session.analyze(deep).skipped, undefined);

@@ -6,10 +6,13 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { MODEL_VERSION, type Finding, type Location, type ModelEdge, type TopologyModel } from '../../../common/model';
 import { Extractor, type Extraction } from './extract';
-import { RULES } from './rules';
-import type { AnalysisStats } from './rules/context';
+import { RULES } from './rule-registry';
+import { Passes } from './passes';
+import { annotateSentinels } from './passes/sentinels';
+import type { AnalysisStats, RuleContext } from './rule-context';
 import { SHIM_PACKAGE, ShimResolver } from './shim';
-import { createProgram } from './program';
+import { isStackOverflow, MAX_NESTING_AFTER_OVERFLOW, nestingDepth, tooDeepReason } from './nesting';
+import { createProgram, skipNote, type SkippedFiles } from './program';
 import { applySuppressions, parseSuppressions, suppressionFindings, type Suppression } from './suppressions';
 import { buildTopology, Locator } from './topology';
 
@@ -30,6 +33,8 @@ export interface AnalyzeOptions {
    * `AnalysisCancelled`.
    */
   shouldStop?: () => boolean;
+  /** Filled with the files left out (a package.json that is not a regular file), with why. */
+  skipped?: SkippedFiles;
 }
 
 /** Thrown when `AnalyzeOptions.shouldStop` says to stop. */
@@ -51,7 +56,7 @@ export interface ProgramResult {
  */
 export function analyzePrograms(program: ts.Program, opts: AnalyzeOptions): ProgramResult[] {
   const checker = program.getTypeChecker();
-  const shim = new ShimResolver(checker, opts.shimModules);
+  const shim = new ShimResolver(checker, opts.shimModules, opts.skipped);
   const locator = new Locator(opts.rootDir);
   const root = pathToFileURL(opts.rootDir).href;
   const sources = (opts.files ?? program.getRootFileNames())
@@ -68,18 +73,23 @@ export function analyzePrograms(program: ts.Program, opts: AnalyzeOptions): Prog
   const run = (extraction: Extraction): void => {
     const topology = timed(() => buildTopology(extraction, locator), (ms) => { if (stats) stats.topologyMs = (stats.topologyMs ?? 0) + ms; });
     const notes: string[] = [];
-    const ctx = {
-      checker, extraction, topology, locator, notes,
+    // What the model says of its nodes beyond the drawing (the sentinels of a queue), for the hover,
+    // the graph and the CLI's JSON alike.
+    annotateSentinels(extraction, topology, checker);
+    const ctx: RuleContext = {
+      checker, extraction, topology, locator, notes, passes: new Passes(extraction, checker),
       ...(opts.stateBudget ? { stateBudget: opts.stateBudget } : {}), ...(opts.stats ? { stats: opts.stats } : {}),
       ...(opts.shouldStop ? { shouldStop: opts.shouldStop } : {}),
     };
     const ruleMs = stats ? (stats.ruleMs ??= {}) : undefined;
     const all: Finding[] = [];
     for (const [id, rule] of RULES) {
+      const find = rule.run;
+      if (!find) continue; // the suppression hints: see suppress() below
       if (opts.shouldStop?.()) throw new AnalysisCancelled();
-      for (const f of timed(() => rule(ctx), (ms) => { if (ruleMs) ruleMs[id] = (ruleMs[id] ?? 0) + ms; })) all.push(f);
+      for (const f of timed(() => find(ctx), (ms) => { if (ruleMs) ruleMs[id] = (ruleMs[id] ?? 0) + ms; })) all.push(f);
     }
-    // The last rule (the checker) may have been stopped half-way: then nothing of it counts.
+    // A rule (the checker) may have been stopped half-way: then nothing of it counts.
     if (opts.shouldStop?.()) throw new AnalysisCancelled();
     const findings = mostSpecific(all);
     const model: TopologyModel = { version: MODEL_VERSION, root, nodes: topology.nodes, edges: topology.edges, findings: findings.sort(compareFindings) };
@@ -125,8 +135,8 @@ function suppress(results: ProgramResult[], locator: Locator): void {
 }
 
 /**
- * rules.md: where several rules explain the same blocked operation, the most specific reports it
- * and `deadlock` stays silent.
+ * Where several rules explain the same blocked operation, the most specific reports it and
+ * `deadlock` stays silent (docs/rules/deadlock.md).
  */
 function mostSpecific(findings: Finding[]): Finding[] {
   const key = (l: Location): string => `${l.file}:${l.range.start.line}:${l.range.start.character}`;
@@ -155,7 +165,13 @@ export function mergeModels(root: string, models: readonly TopologyModel[]): Top
   const edges = new Map<string, ModelEdge>();
   const findings = new Set<string>();
   for (const m of models) {
-    for (const n of m.nodes) if (!nodes.has(n.id)) { nodes.add(n.id); merged.nodes.push(n); }
+    for (const n of m.nodes) {
+      if (!nodes.has(n.id)) { nodes.add(n.id); merged.nodes.push(n); continue; }
+      // A program that sees no sentinel loop on a shared queue (none of its processes consumes it)
+      // does not hide the one another program sees.
+      const i = n.sentinel ? merged.nodes.findIndex((x) => x.id === n.id && !x.sentinel) : -1;
+      if (i >= 0) merged.nodes[i] = { ...merged.nodes[i]!, sentinel: n.sentinel! };
+    }
     for (const e of m.edges) {
       const seen = edges.get(e.id);
       if (!seen) { const copy = { ...e, locs: [...e.locs] }; edges.set(e.id, copy); merged.edges.push(copy); continue; }
@@ -185,12 +201,40 @@ export interface AnalyzeFilesOptions extends AnalyzeOptions {
   overlay?: ReadonlyMap<string, string>;
 }
 
-/** Builds the program of some files and analyzes each of them as a possible entry. */
+/**
+ * Builds the program of some files and analyzes each of them as a possible entry. Files left out
+ * (not regular files, too large, unreadable, nested too deep) are named in the model's notes.
+ */
 export function analyzeFiles(files: readonly string[], opts: AnalyzeFilesOptions): TopologyModel {
-  const program = createProgram({
-    rootNames: [...files],
+  const skipped: SkippedFiles = opts.skipped ?? new Map();
+  const build = (leaveOut?: ReadonlySet<string>): ts.Program => createProgram({
+    rootNames: [...files], skipped,
     ...(opts.compilerOptions ? { options: opts.compilerOptions } : {}),
     ...(opts.overlay ? { overlay: opts.overlay } : {}),
+    ...(leaveOut ? { leaveOut } : {}),
   });
-  return analyzeProgram(program, { ...opts, files });
+  let program = build();
+  let model: TopologyModel;
+  try {
+    model = analyzeProgram(program, { ...opts, files, skipped });
+  } catch (err) {
+    // A stack overflow all the same (TypeScript's binder or checker, or the analysis following
+    // calls into several deep files): leave out the deepest files, as the language server does,
+    // and try once more on a fresh program.
+    if (!isStackOverflow(err)) throw err;
+    const deep = new Set<string>();
+    for (const sf of program.getSourceFiles()) {
+      const depth = nestingDepth(sf);
+      if (depth <= MAX_NESTING_AFTER_OVERFLOW) continue;
+      const file = path.resolve(sf.fileName);
+      deep.add(file);
+      skipped.set(file, `${tooDeepReason(depth, MAX_NESTING_AFTER_OVERFLOW)} (the stack overflowed)`);
+    }
+    if (deep.size === 0) throw err;
+    program = build(deep);
+    model = analyzeProgram(program, { ...opts, files, skipped });
+  }
+  const notes = [...skipped].map(([file, reason]) => skipNote(file, reason, opts.rootDir)).sort();
+  if (notes.length > 0) model.notes = [...notes, ...(model.notes ?? [])];
+  return model;
 }

@@ -10,7 +10,6 @@ import type { ShimResolver } from './shim';
 import { symbolAt } from './symbols';
 
 export * from './facts';
-export { constOf, skipOuter } from './interpret/ast';
 
 export class Extractor {
   constructor(private readonly checker: ts.TypeChecker, private readonly shim: ShimResolver) {}

@@ -1,6 +1,6 @@
 // The language server: pull diagnostics, code actions, hovers, code lenses and the
 // `processTopology/model` request, over stdio or node IPC. The analysis runs in a worker thread
-// (analyzer.ts, worker.ts, session.ts); this thread speaks LSP and decides what to analyze when.
+// (worker-handle.ts, worker.ts, session.ts); this thread speaks LSP and decides what to analyze when.
 //
 // Scheduling, per edit generation (a counter that grows with every open, change and close):
 // - A request waits for the model of its document at a generation at least as new as the one it
@@ -14,6 +14,10 @@
 //   answered with an empty model, and reported in the status item.
 // - With the `workspace` diagnostics scope, workspace diagnostics are a long poll: the request is
 //   answered when the whole-workspace analysis has something new, and held until then.
+// - After `shutdown`, requests are refused with InvalidRequest (as the protocol says); requests
+//   whose params do not have the shape the protocol gives get InvalidParams, never a TypeError.
+// - `exit` ends the process even when an analysis thread is blocked in a system call (a file on
+//   a hung network mount): Node's own exit would wait for that thread forever.
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -22,6 +26,7 @@ import {
   ProposedFeatures, ResponseError, TextDocuments, TextDocumentSyncKind, type CancellationToken, type Connection, type Diagnostic,
   type DocumentDiagnosticReport, type WorkspaceDocumentDiagnosticReport, type WorkspaceDiagnosticReport,
 } from 'vscode-languageserver/node';
+import { MAX_SOURCE_SIZE } from '../analysis/files';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { emptyModel, type TopologyModel } from '../../../common/model';
 import {
@@ -29,9 +34,9 @@ import {
   type StatusParams,
 } from '../../../common/protocol';
 import { applySeverities, RULE_SETTINGS, type RuleSetting } from '../analysis/severity';
-import { Analyzer, type DocumentSnapshot } from './analyzer';
+import { WorkerHandle, type DocumentSnapshot } from './worker-handle';
 import { codeActionsFor, codeLensesFor, diagnosticsFor, hoverFor, ONLINE_DOCS } from './features';
-import type { HoverFacts } from './hover-facts';
+import { checkCodeActionParams, checkDocumentParams, checkPositionParams, checkWorkspaceDiagnosticParams } from './params';
 
 /** Which files get diagnostics: the open ones (default), or every file of the workspace folders. */
 export type DiagnosticsScope = 'openFiles' | 'workspace';
@@ -46,8 +51,10 @@ interface Settings {
 
 const DEFAULT_SETTINGS: Settings = { shimModules: [], rules: new Map(), stateBudget: undefined, timeBudgetMs: 1500, diagnosticsScope: 'openFiles' };
 
-/** Files past this size are not analyzed while typing (a generated bundle, a minified file). */
-const MAX_FILE_CHARS = 2_000_000;
+/** Documents past this size are not analyzed (a generated bundle, a minified file): the limit of files on disk. */
+const MAX_FILE_CHARS = MAX_SOURCE_SIZE;
+/** At `shutdown`, how long the analysis threads get to end before the answer (a thread that is not stuck ends in milliseconds). */
+const SHUTDOWN_GRACE_MS = 1500;
 const SOURCE_EXTENSIONS = ['.ts', '.tsx', '.mts', '.cts', '.js', '.jsx', '.mjs', '.cjs'];
 const DEFAULT_TIMEOUT_MS = 30_000;
 /** The analysis thread's heap limit: the analysis of the 800 files of this repository holds 270 MB. */
@@ -70,7 +77,6 @@ interface Computed {
   /** The document's version when the analysis started. */
   version: number;
   model: TopologyModel;
-  facts: HoverFacts;
 }
 
 interface WorkspaceComputed {
@@ -106,7 +112,13 @@ function cancelled(): ResponseError<void> {
   return new ResponseError(LSPErrorCodes.RequestCancelled, 'request cancelled');
 }
 
-export function startServer(connection: Connection): void {
+/** What the process needs to know of the server to exit (see `exit` below). */
+export interface ServerHandle {
+  /** Analysis threads that may keep the process from exiting (blocked in a system call, or busy). */
+  threadsThatMayHang(): number;
+}
+
+export function startServer(connection: Connection): ServerHandle {
   const documents = new TextDocuments(TextDocument);
   let workspaceFolders: string[] = [];
   let settings: Settings = DEFAULT_SETTINGS;
@@ -118,7 +130,7 @@ export function startServer(connection: Connection): void {
   let dynamicDiagnostics = false;
   let registeredScope: DiagnosticsScope | undefined;
   let registration: Promise<{ dispose(): void } | undefined> = Promise.resolve(undefined);
-  let analyzer: Analyzer | undefined;
+  let analyzer: WorkerHandle | undefined;
 
   let generation = 0;
   let lastEditAt = 0;
@@ -134,6 +146,12 @@ export function startServer(connection: Connection): void {
   let current: { key: string; generation: number } | undefined;
   let pumpTimer: NodeJS.Timeout | undefined;
   let refreshTimer: NodeJS.Timeout | undefined;
+  /** After `shutdown` the server answers no request (InvalidRequest), as the protocol says. */
+  let shutDown = false;
+
+  function refuseAfterShutdown(): void {
+    if (shutDown) throw new ResponseError(ErrorCodes.InvalidRequest, 'the server is shut down');
+  }
 
   connection.onInitialize((params) => {
     workspaceFolders = (params.workspaceFolders ?? []).map((f) => filePath(f.uri)).filter((f): f is string => f !== undefined);
@@ -145,7 +163,7 @@ export function startServer(connection: Connection): void {
     refreshSupport = params.capabilities.workspace?.diagnostics?.refreshSupport === true;
     watchFiles = params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
     dynamicDiagnostics = params.capabilities.textDocument?.diagnostic?.dynamicRegistration === true;
-    analyzer = new Analyzer({
+    analyzer = new WorkerHandle({
       script: path.join(__dirname, 'analysis-worker.js'),
       workspaceFolders,
       timeoutMs: isCount(init.analysisTimeoutMs) && init.analysisTimeoutMs >= 100 ? init.analysisTimeoutMs : DEFAULT_TIMEOUT_MS,
@@ -212,13 +230,20 @@ export function startServer(connection: Connection): void {
     // Saving an open document changes nothing the analysis reads (its text is the document's).
     const relevant = params.changes.filter((c) => c.type !== FileChangeType.Changed || !documents.get(c.uri));
     if (relevant.length === 0) return;
-    // Files created or deleted, or a tsconfig.json or package.json changed: list the projects again.
-    if (relevant.some((c) => c.type !== FileChangeType.Changed || /\/(tsconfig|package)\.json$/.test(c.uri))) analyzer?.filesChanged();
+    // Files created or deleted, or a tsconfig.json, package.json or process-topology.json changed: list the projects again.
+    if (relevant.some((c) => c.type !== FileChangeType.Changed || /\/(tsconfig|package|process-topology)\.json$/.test(c.uri))) analyzer?.filesChanged();
     edited();
   });
 
-  connection.onShutdown(() => {
-    analyzer?.dispose();
+  connection.onShutdown(async () => {
+    shutDown = true;
+    if (pumpTimer) clearTimeout(pumpTimer);
+    if (refreshTimer) clearTimeout(refreshTimer);
+    // Requests still waiting for an analysis will not get one.
+    for (const set of waiting.values()) for (const w of [...set]) w.reject(new ResponseError(ErrorCodes.InvalidRequest, 'the server is shutting down'));
+    waiting.clear();
+    for (const listener of [...changeListeners]) listener();
+    await analyzer?.dispose(SHUTDOWN_GRACE_MS);
   });
 
   async function refreshSettings(): Promise<void> {
@@ -247,6 +272,8 @@ export function startServer(connection: Connection): void {
 
   /** Something the analysis reads changed: the next request analyzes again. */
   function edited(): void {
+    // After shutdown nothing is analyzed again, and the client is asked for nothing.
+    if (shutDown) return;
     generation++;
     lastEditAt = Date.now();
     changed();
@@ -321,7 +348,7 @@ export function startServer(connection: Connection): void {
    * first, in turn; the whole workspace (a longer pause) when no document waits.
    */
   function pump(): void {
-    if (running || pumpTimer) return;
+    if (running || pumpTimer || shutDown) return;
     const keys: string[] = [];
     for (const [key, set] of waiting) {
       if (set.size === 0) waiting.delete(key);
@@ -381,7 +408,7 @@ export function startServer(connection: Connection): void {
     const gen = generation;
     const version = doc.version;
     const file = filePath(uri)!;
-    let result: { model: TopologyModel; facts: HoverFacts } | undefined;
+    let result: { model: TopologyModel } | undefined;
     current = { key: uri, generation: gen };
     try {
       result = await runAnalysis(file, doc);
@@ -391,11 +418,11 @@ export function startServer(connection: Connection): void {
       const message = err instanceof Error ? err.message : String(err);
       connection.console.error(`analysis of ${file} failed: ${message}`);
       status({ state: 'error', ms: 0, budgetMs: settings.timeBudgetMs, file: path.basename(file), findings: 0, message });
-      result = { model: emptyModel(pathToFileURL(rootFor(file)).href), facts: {} };
+      result = { model: emptyModel(pathToFileURL(rootFor(file)).href) };
     } finally {
       current = undefined;
     }
-    const entry: Computed = { generation: gen, version, model: result.model, facts: result.facts };
+    const entry: Computed = { generation: gen, version, model: result.model };
     if (documents.get(uri)) computed.set(uri, entry);
     for (const w of [...set]) {
       if (w.since <= gen) {
@@ -438,7 +465,9 @@ export function startServer(connection: Connection): void {
       return entry;
     }
     let findings = 0;
+    const notes: string[] = [];
     for (const { model } of result.models) {
+      notes.push(...model.notes ?? []);
       model.findings = applySeverities(model.findings, settings.rules);
       findings += model.findings.length;
       for (const uri of new Set(model.findings.map((f) => new URL(f.loc.file, model.root.endsWith('/') ? model.root : `${model.root}/`).href))) {
@@ -447,15 +476,25 @@ export function startServer(connection: Connection): void {
         files.set(uri, { items, resultId: createHash('sha1').update(JSON.stringify(items)).digest('base64url') });
       }
     }
-    status({ ...base, ms: result.ms, state: result.ms > settings.timeBudgetMs ? 'slow' : 'ok', findings, message: `${result.files} files in ${result.programs} projects` });
+    status({
+      ...base, ms: result.ms, state: result.ms > settings.timeBudgetMs ? 'slow' : 'ok', findings, message: `${result.files} files in ${result.programs} projects`,
+      ...(notes.length > 0 ? { notes } : {}),
+    });
     return entry;
   }
 
   /** The analysis of a document's programs; undefined when it was given up for newer text. */
-  async function runAnalysis(file: string, doc: TextDocument): Promise<{ model: TopologyModel; facts: HoverFacts } | undefined> {
+  async function runAnalysis(file: string, doc: TextDocument): Promise<{ model: TopologyModel } | undefined> {
     const root = rootFor(file);
-    const empty = { model: emptyModel(pathToFileURL(root).href), facts: {} };
-    if (!isSourceFile(file) || doc.getText().length > MAX_FILE_CHARS || !analyzer) return empty;
+    const empty = { model: emptyModel(pathToFileURL(root).href) };
+    if (!isSourceFile(file) || !analyzer) return empty;
+    const chars = doc.getText().length;
+    if (chars > MAX_FILE_CHARS) {
+      const message = `it has ${chars.toLocaleString('en-US')} characters, more than the ${MAX_FILE_CHARS.toLocaleString('en-US')} the analysis reads (generated code?)`;
+      connection.console.log(`${file} is not analyzed: ${message}`);
+      status({ ms: 0, budgetMs: settings.timeBudgetMs, file: path.basename(file), state: 'skipped', findings: 0, message });
+      return empty;
+    }
     const result = await analyzer.run(file, snapshots());
     const base = { ms: result.ms, budgetMs: settings.timeBudgetMs, file: path.basename(file) };
     if (!result.ok && result.reason === 'cancelled') return undefined;
@@ -469,14 +508,15 @@ export function startServer(connection: Connection): void {
       return empty;
     }
     if (result.skipped) {
-      status({ ...base, state: 'error', findings: 0, message: result.skipped });
-      return { model: result.model, facts: {} };
+      connection.console.log(`${file} is not analyzed: ${result.skipped}`);
+      status({ ...base, state: 'skipped', findings: 0, message: result.skipped });
+      return { model: result.model };
     }
     const model = result.model;
     model.findings = applySeverities(model.findings, settings.rules);
     // A time budget, as ESLint has: say when the analysis is slow instead of freezing silently.
-    status({ ...base, state: result.ms > settings.timeBudgetMs ? 'slow' : 'ok', findings: model.findings.length });
-    return { model, facts: result.facts };
+    status({ ...base, state: result.ms > settings.timeBudgetMs ? 'slow' : 'ok', findings: model.findings.length, ...(model.notes ? { notes: model.notes } : {}) });
+    return { model };
   }
 
   function rootFor(file: string): string {
@@ -487,6 +527,8 @@ export function startServer(connection: Connection): void {
   }
 
   connection.languages.diagnostics.on(async (params, token): Promise<DocumentDiagnosticReport> => {
+    refuseAfterShutdown();
+    checkDocumentParams(params);
     const uri = params.textDocument.uri;
     if (!documents.get(uri) && settings.diagnosticsScope === 'workspace' && !deleted.has(uri)) {
       // A file just closed, in the workspace scope: its problems are the workspace analysis's.
@@ -517,6 +559,8 @@ export function startServer(connection: Connection): void {
   let reported = new Map<string, string>();
 
   connection.languages.diagnostics.onWorkspace(async (params, token): Promise<WorkspaceDiagnosticReport> => {
+    refuseAfterShutdown();
+    checkWorkspaceDiagnosticParams(params);
     const previous = new Map(params.previousResultIds.map((p) => [p.uri, p.value]));
     // The client may have restarted its loop: what it holds is what it says it holds.
     for (const uri of reported.keys()) if (!previous.has(uri)) reported.delete(uri);
@@ -542,10 +586,13 @@ export function startServer(connection: Connection): void {
       }
       // Nothing new for the client: hold the request until something changes.
       await nextChange(token);
+      refuseAfterShutdown();
     }
   });
 
   connection.onCodeAction(async (params, token) => {
+    refuseAfterShutdown();
+    checkCodeActionParams(params);
     const c = await modelOf(params.textDocument.uri, token);
     const doc = documents.get(params.textDocument.uri);
     if (!c || !doc) return [];
@@ -555,24 +602,30 @@ export function startServer(connection: Connection): void {
   });
 
   connection.onHover(async (params, token) => {
+    refuseAfterShutdown();
+    checkPositionParams(params);
     const c = await modelOf(params.textDocument.uri, token);
-    return c ? hoverFor(c.model, params.textDocument.uri, params.position, c.facts) : null;
+    return c ? hoverFor(c.model, params.textDocument.uri, params.position) : null;
   });
 
   connection.onCodeLens(async (params, token) => {
+    refuseAfterShutdown();
+    checkDocumentParams(params);
     const c = await modelOf(params.textDocument.uri, token);
     return c ? codeLensesFor(c.model, params.textDocument.uri) : [];
   });
 
   connection.onRequest(MODEL_REQUEST, async (params: ModelParams, token): Promise<ModelResult> => {
-    if (typeof params?.textDocument?.uri !== 'string') throw new ResponseError(ErrorCodes.InvalidParams, 'textDocument.uri is missing');
+    refuseAfterShutdown();
+    checkDocumentParams(params);
     return (await modelOf(params.textDocument.uri, token))?.model ?? null;
   });
 
   connection.onRequest(SERVER_INFO_REQUEST, (): ServerInfo => {
+    refuseAfterShutdown();
     const mem = process.memoryUsage();
     return {
-      pid: process.pid, analyses: analyzer?.analyses ?? 0, cancelledAnalyses: analyzer?.cancelled ?? 0, workersStarted: analyzer?.workersStarted ?? 0, generation,
+      pid: process.pid, analyses: analyzer?.analyses ?? 0, cancelledAnalyses: analyzer?.cancelled ?? 0, workersStarted: analyzer?.workersStarted ?? 0, analysisThreads: analyzer?.threads ?? 0, generation,
       rssMb: Math.round(mem.rss / 1048576), mainHeapMb: Math.round(mem.heapUsed / 1048576), workerHeapMb: analyzer?.workerHeapMb ?? 0,
     };
   });
@@ -594,6 +647,7 @@ export function startServer(connection: Connection): void {
 
   documents.listen(connection);
   connection.listen();
+  return { threadsThatMayHang: () => analyzer?.mayHang ?? 0 };
 }
 
 function isCount(v: unknown): v is number {
@@ -622,5 +676,11 @@ if (require.main === module) {
   process.on('unhandledRejection', (reason) => {
     process.stderr.write(`process-topology server: unhandled rejection: ${reason instanceof Error ? reason.stack ?? reason.message : String(reason)}\n`);
   });
-  startServer(createConnection(ProposedFeatures.all));
+  const server = startServer(createConnection(ProposedFeatures.all));
+  // Whatever ends the process (`exit`, the client's pipe closing, the client process gone), Node
+  // then waits for every worker thread to end, and one blocked in a system call never does: end
+  // the process at once instead, the only way out that waits for no thread (Node 20 has no other).
+  process.on('exit', () => {
+    if (server.threadsThatMayHang() > 0) process.kill(process.pid, 'SIGKILL');
+  });
 }

@@ -3,17 +3,7 @@ import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Api } from '../../../extension/src/main';
-
-/** Polls until `check` returns a value, or fails after `ms` (no fixed sleeps). */
-export async function until<T>(what: string, check: () => T | undefined | Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { until } from '../../helpers/until';
 
 export function workspaceFile(name: string): vscode.Uri {
   const folder = vscode.workspace.workspaceFolders?.[0];
@@ -181,6 +171,24 @@ export function registerTests(): void {
         return /^\S+: \d+ findings?, analyzed in \d+ ms at \d/.test(s.detail ?? '') ? s : undefined;
       });
       console.log(`status item: ${status.text} — ${status.detail}`);
+    });
+
+    it('says in the language status item that a document too large is not analyzed, and why', async () => {
+      const big = workspaceFile('generated-large.ts');
+      await vscode.workspace.fs.writeFile(big, Buffer.from(`export const data = [${'1234567,'.repeat(260_000)}];\n`));
+      try {
+        const doc = await vscode.workspace.openTextDocument(big);
+        await vscode.window.showTextDocument(doc, { preview: false });
+        const status = await until('the status of the large document', async () => {
+          const s = (await api().server()).status;
+          return /^generated-large\.ts is not analyzed: it has 2,080,024 characters, more than the 2,000,000 the analysis reads/.test(s.detail ?? '') ? s : undefined;
+        });
+        assert.equal(status.severity, vscode.LanguageStatusSeverity.Warning);
+        console.log(`status item: ${status.text} — ${status.detail}`);
+        await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+      } finally {
+        await vscode.workspace.fs.delete(big);
+      }
     });
 
     it('clears the diagnostics of a file when it is closed, and of a file that is deleted', async () => {

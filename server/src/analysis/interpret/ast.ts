@@ -1,33 +1,11 @@
 // Small questions about syntax the interpreter and the rules ask: strip what does not change a
 // value, read a literal, name a declaration.
 import ts from 'typescript';
-import type { ConstValue } from '../facts';
+// What a literal is and which wrappers do not change a value are the analysis's shared readings
+// (../ast.ts, which the rules use too).
+import { constOf, skipOuter } from '../ast';
 
-/** Strips `await`, parentheses and type assertions, which do not change the value. */
-export function skipOuter(e: ts.Expression): ts.Expression {
-  for (;;) {
-    if (ts.isAwaitExpression(e) || ts.isParenthesizedExpression(e) || ts.isAsExpression(e)
-      || ts.isNonNullExpression(e) || ts.isTypeAssertionExpression(e) || ts.isSatisfiesExpression(e)) {
-      e = e.expression;
-    } else {
-      return e;
-    }
-  }
-}
-
-/** The value of a literal (`null`, `-1`, `'x'`), if the expression is one. */
-export function constOf(e: ts.Expression): { v: ConstValue } | undefined {
-  if (ts.isStringLiteral(e) || ts.isNoSubstitutionTemplateLiteral(e)) return { v: e.text };
-  if (ts.isNumericLiteral(e)) return { v: Number(e.text) };
-  if (e.kind === ts.SyntaxKind.NullKeyword) return { v: null };
-  if (e.kind === ts.SyntaxKind.TrueKeyword) return { v: true };
-  if (e.kind === ts.SyntaxKind.FalseKeyword) return { v: false };
-  if (ts.isIdentifier(e) && e.text === 'undefined') return { v: undefined };
-  if (ts.isPrefixUnaryExpression(e) && e.operator === ts.SyntaxKind.MinusToken && ts.isNumericLiteral(e.operand)) {
-    return { v: -Number(e.operand.text) };
-  }
-  return undefined;
-}
+export { constOf, skipOuter };
 
 export function propertyName(name: ts.PropertyName | ts.BindingName | undefined): string | undefined {
   if (!name) return undefined;

@@ -1,4 +1,4 @@
-// deadlock (rules.md): explores the interleavings of the program's processes (checker/) and reports
+// deadlock (docs/rules/deadlock.md): explores the interleavings of the program's processes (checker/) and reports
 // each reachable state where processes wait for each other forever, with the shortest trace.
 // Precision first: processes of unknown count, code the analysis cannot see, operations on
 // objects it lost track of, or pools whose tasks it does not model make it stay silent; a budget
@@ -9,9 +9,17 @@ import { compile, TooLarge, type Automaton } from '../checker/automaton';
 import { Explorer, type Instance } from '../checker/explore';
 import type { BranchGuard, ObjectSite, Op, ProcessRef } from '../facts';
 import { guardAnswer } from '../guards';
-import type { RuleContext } from './context';
-import { GaveUp, PathWalker } from './flow-paths';
-import { finding, typeofByType, valueMatches } from './util';
+import { GaveUp, PathWalker } from '../passes/flow-paths';
+import { defineRule, type RuleContext } from '../rule-context';
+import { finding, typeofByType, valueMatches } from '../rule-helpers';
+
+export default defineRule({
+  id: 'deadlock',
+  severity: 'error',
+  family: 'blocking',
+  summary: 'Some interleaving reaches a state where processes wait on each other forever.',
+  run: deadlock,
+});
 
 /** States explored at most per program (the editor keeps this small; the CLI may raise it). */
 export const DEFAULT_STATE_BUDGET = 20_000;
@@ -86,7 +94,7 @@ export function checkerModel(ctx: Pick<RuleContext, 'extraction' | 'checker' | '
   return { instances, explorer: new Explorer(instances, relevant, answer, symmetry) };
 }
 
-export function deadlock(ctx: RuleContext): Finding[] {
+function deadlock(ctx: RuleContext): Finding[] {
   const ex = ctx.extraction;
   const abandoned = abandonedResults(ctx);
   const model = checkerModel(ctx);

@@ -1,13 +1,21 @@
-// missing-sentinel (rules.md): consumers that leave their `get()` loop only on a sentinel value,
+// missing-sentinel (docs/rules/missing-sentinel.md): consumers that leave their `get()` loop only on a sentinel value,
 // with fewer sentinels put than consumer processes running that loop.
-import ts from 'typescript';
+import type ts from 'typescript';
 import type { FixData, Finding, Multiplicity } from '../../../../common/model';
-import { processMultiplicity, type BranchGuard, type ConstValue, type Extraction, type Flow, type ObjectSite, type Op, type ProcessRef } from '../facts';
-import { guardAnswer } from '../guards';
-import type { RuleContext } from './context';
-import { enclosingStatement, finding, harmlessWait, insertAfter, processName, typeofByType, valueMatches } from './util';
+import { processMultiplicity, type ConstValue, type ObjectSite, type Op, type ProcessRef } from '../facts';
+import { defineRule, type RuleContext } from '../rule-context';
+import { endsLoop, sentinelLoops, written, type SentinelLoop } from '../passes/sentinels';
+import { enclosingStatement, finding, harmlessWait, insertAfter, processName } from '../rule-helpers';
 
-export function missingSentinel(ctx: RuleContext): Finding[] {
+export default defineRule({
+  id: 'missing-sentinel',
+  severity: 'error',
+  family: 'blocking',
+  summary: 'Consumers loop until a sentinel, and fewer sentinels can be put than there are consumers.',
+  run: missingSentinel,
+});
+
+function missingSentinel(ctx: RuleContext): Finding[] {
   const findings: Finding[] = [];
   const loops = sentinelLoops(ctx.extraction);
   const gets = new Map<ts.CallExpression, Op[]>();
@@ -84,7 +92,7 @@ function sentinelFix(ctx: RuleContext, queue: ObjectSite, puts: Op[], consumers:
   if (!after || !ctx.extraction.isEntry) return [];
   const stmt = enclosingStatement(after.call);
   if (!stmt) return [];
-  const sentinel = describe(value);
+  const sentinel = written(value);
   const count = missing === undefined || missing < 1 ? undefined : missing;
   const line = count === 1 ? `await ${queue.label}.put(${sentinel});`
     : `for (let i = 0; i < ${count ?? 'CONSUMERS'}; i++) await ${queue.label}.put(${sentinel}); // one sentinel per consumer`;
@@ -92,141 +100,7 @@ function sentinelFix(ctx: RuleContext, queue: ObjectSite, puts: Op[], consumers:
 }
 
 function describeLoop(loop: SentinelLoop): string {
-  if (loop.stop.path.length > 0) return `${loop.stop.path.join('.')} = ${describe(loop.value)}`;
+  if (loop.stop.path.length > 0) return `${loop.stop.path.join('.')} = ${written(loop.value)}`;
   if (loop.stop.test === 'truthy') return 'falsy (null)';
-  return describe(loop.value);
-}
-
-function describe(v: ConstValue): string {
-  return v === null ? 'null' : v === undefined ? 'undefined' : JSON.stringify(v);
-}
-
-/**
- * An endless loop around a blocking get whose every way out (a `break` of the loop, a `return`)
- * runs only when what that get returned passes one test: `if (item === null) break`,
- * `if (!item) break`, `if ((await q.get()) === 'STOP') return`, `switch (msg.kind) { case 'stop':
- * return; … }`. Read from the process's flow and its branch guards, so it does not matter how the
- * test is written (a helper, a variable, a field of the message).
- */
-export interface SentinelLoop {
-  /** The test the value must pass to end the loop (as a branch guard of the get). */
-  stop: BranchGuard;
-  /** True: the loop ends when the test holds; false: when it fails (`if (!item) break`). */
-  when: boolean;
-  /** A constant that ends the loop, for messages and fixes. */
-  value: ConstValue;
-}
-
-const cache = new WeakMap<Extraction, Map<Op, SentinelLoop>>();
-
-/** Per blocking get, the sentinel test of the endless loop around it (if it is one). */
-export function sentinelLoops(ex: Extraction): Map<Op, SentinelLoop> {
-  let out = cache.get(ex);
-  if (out) return out;
-  out = new Map();
-  for (const flow of ex.flows.values()) findLoops(flow, out);
-  cache.set(ex, out);
-  return out;
-}
-
-export function sentinelLoop(ex: Extraction, get: Op): SentinelLoop | undefined {
-  return sentinelLoops(ex).get(get);
-}
-
-function findLoops(f: Flow, out: Map<Op, SentinelLoop>): void {
-  switch (f.k) {
-    case 'seq': f.items.forEach((x) => findLoops(x, out)); return;
-    case 'branch': f.alts.forEach((x) => findLoops(x, out)); return;
-    case 'call': findLoops(f.body, out); return;
-    case 'try':
-      findLoops(f.body, out);
-      if (f.handler) findLoops(f.handler, out);
-      if (f.finalizer) findLoops(f.finalizer, out);
-      return;
-    case 'loop':
-      if (f.count === 'loop') classify(f.body, out);
-      findLoops(f.body, out);
-      return;
-    default:
-  }
-}
-
-/** The exits of an endless loop's body with the guards on their way, and the gets it runs itself. */
-function classify(body: Flow, out: Map<Op, SentinelLoop>): void {
-  const exits: { guards: { g: BranchGuard; alt: number }[] }[] = [];
-  const gets: Op[] = [];
-  const walk = (f: Flow, guards: { g: BranchGuard; alt: number }[], inCall: boolean): void => {
-    switch (f.k) {
-      case 'op': if (f.op.kind === 'get' && f.op.blocking && !inCall) gets.push(f.op); else if (f.op.kind === 'get' && f.op.blocking) gets.push(f.op); return;
-      case 'seq': f.items.forEach((x) => walk(x, guards, inCall)); return;
-      case 'branch': f.alts.forEach((x, i) => walk(x, f.guard && f.alts.length === 2 ? [...guards, { g: f.guard, alt: i }] : guards, inCall)); return;
-      case 'call': walk(f.body, guards, true); return;
-      case 'try':
-        walk(f.body, guards, inCall);
-        if (f.handler) walk(f.handler, guards, inCall);
-        if (f.finalizer) walk(f.finalizer, guards, inCall);
-        return;
-      case 'loop': {
-        // A nested loop's breaks are its own; its returns still leave.
-        const inner: { guards: { g: BranchGuard; alt: number }[] }[] = [];
-        const walkInner = (x: Flow, gs: { g: BranchGuard; alt: number }[], call: boolean): void => {
-          switch (x.k) {
-            case 'exit': if (x.how === 'return' && !call) inner.push({ guards: gs }); return;
-            case 'seq': x.items.forEach((y) => walkInner(y, gs, call)); return;
-            case 'branch': x.alts.forEach((y, i) => walkInner(y, x.guard && x.alts.length === 2 ? [...gs, { g: x.guard, alt: i }] : gs, call)); return;
-            case 'call': walkInner(x.body, gs, true); return;
-            case 'loop': walkInner(x.body, gs, call); return;
-            case 'try': walkInner(x.body, gs, call); if (x.handler) walkInner(x.handler, gs, call); if (x.finalizer) walkInner(x.finalizer, gs, call); return;
-            default:
-          }
-        };
-        walkInner(f.body, guards, inCall);
-        exits.push(...inner);
-        return;
-      }
-      case 'exit':
-        if ((f.how === 'break' && !inCall) || (f.how === 'return' && !inCall)) exits.push({ guards });
-        return;
-    }
-  };
-  walk(body, [], false);
-  if (exits.length === 0) return;
-  let found: { stop: BranchGuard; when: boolean } | undefined;
-  for (const e of exits) {
-    // The innermost test of a get of this loop on the way to the exit.
-    const test = [...e.guards].reverse().find((x) => (x.g.sources ?? [x.g.source]).some((o) => gets.includes(o)));
-    if (!test) return;
-    const stop = { stop: test.g, when: test.alt === 0 };
-    if (found && !(sameTest(found.stop, stop.stop) && found.when === stop.when)) return;
-    found = stop;
-  }
-  if (!found) return;
-  const value = found.stop.test === 'eq' && found.when ? found.stop.value ?? null : null;
-  // `if (item !== null) { … } else break`-style tests that end on a non-constant are not sentinels.
-  if (found.stop.test === 'eq' && !found.when) return;
-  if (found.stop.test === 'truthy' && found.when) return;
-  if (found.stop.test === 'nullish' && !found.when) return;
-  const tested = found.stop.sources ?? [found.stop.source];
-  for (const g of gets) if (tested.includes(g)) out.set(g, { ...found, value });
-}
-
-function sameTest(a: BranchGuard, b: BranchGuard): boolean {
-  return (a.source === b.source || (a.sources ?? []).includes(b.source) || (b.sources ?? []).includes(a.source)) && a.test === b.test && a.value === b.value && a.path.join('.') === b.path.join('.');
-}
-
-/** Does a put carry a value that ends such a loop? 'maybe' when the analysis cannot tell. */
-export function endsLoop(put: Op, loop: SentinelLoop, checker: ts.TypeChecker): 'yes' | 'no' | 'maybe' {
-  const a = put.arg ? guardAnswer(loop.stop, put.arg) : undefined;
-  if (a !== undefined) return a === loop.when ? 'yes' : 'no';
-  if (loop.stop.path.length > 0) return 'maybe';
-  if (loop.stop.test === 'eq') return valueMatches(put, loop.stop.value ?? null, checker);
-  if (loop.stop.test === 'typeof') {
-    const t = typeofByType(put, checker);
-    return t === undefined ? 'maybe' : (t === loop.stop.value) === loop.when ? 'yes' : 'no';
-  }
-  // Nullish or falsy: ruled out only when the type admits neither null nor undefined.
-  const n = valueMatches(put, null, checker);
-  const u = valueMatches(put, undefined, checker);
-  if (loop.stop.test === 'nullish') return n === 'no' && u === 'no' ? 'no' : 'maybe';
-  return 'maybe';
+  return written(loop.value);
 }
