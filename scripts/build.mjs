@@ -30,7 +30,7 @@ const builds = [
   // The VS Code client: CommonJS, `vscode` is provided by the host.
   { ...common, entryPoints: ['extension/src/main.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'] },
   // The language server, with the TypeScript compiler bundled in.
-  { ...common, entryPoints: ['server/src/lsp/server.ts'], outfile: 'dist/server.js', platform: 'node', format: 'cjs', target: 'node20' },
+  { ...common, entryPoints: ['server/src/lsp/main.ts'], outfile: 'dist/server.js', platform: 'node', format: 'cjs', target: 'node20' },
   // Its analysis thread (a worker_threads Worker the server starts): the TypeScript programs live there.
   { ...common, entryPoints: ['server/src/lsp/worker.ts'], outfile: 'dist/analysis-worker.js', platform: 'node', format: 'cjs', target: 'node20' },
   // The command line, the same analysis.

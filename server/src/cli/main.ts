@@ -2,6 +2,7 @@
 // The command line: the same analysis as the editor, for CI and for people without VS Code.
 //   process-topology check [paths…] [--format text|json|sarif] [--rule id=off|warning|error] [--project tsconfig.json]
 //   process-topology graph [paths…] --format json|dot|mermaid|html|svg [--out file]
+//   process-topology lsp [--stdio]   (the language server, for editors other than VS Code)
 // Exit status: 0 no errors, 1 errors found, 2 the command itself failed (one-line reason on stderr).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -15,6 +16,7 @@ import { applySeverities, RULE_SETTINGS, type RuleSetting } from '../analysis/se
 import { RULE_IDS } from '../analysis/rules/catalog';
 import { formatDot, formatMermaid } from '../../../common/graph-formats';
 import { formatSarif, formatText } from './formats';
+import { lspArgsError, startLanguageServer } from './lsp';
 
 declare const PT_VERSION: string;
 const VERSION = typeof PT_VERSION === 'string' ? PT_VERSION : '0.0.0-dev';
@@ -22,6 +24,7 @@ const VERSION = typeof PT_VERSION === 'string' ? PT_VERSION : '0.0.0-dev';
 const USAGE = `Usage:
   process-topology check [paths…] [--format text|json|sarif] [--rule id=off|hint|info|warning|error] [--project tsconfig.json]
   process-topology graph [paths…] --format json|dot|mermaid|html|svg [--out file] [--project tsconfig.json]
+  process-topology lsp [--stdio]
 With no paths, the files of ./tsconfig.json (or of --project) are analyzed.`;
 
 class UsageError extends Error {}
@@ -59,7 +62,7 @@ function runOrThrow(argv: string[], io: Io): number {
     return 0;
   }
   if (command !== 'check' && command !== 'graph') {
-    throw new UsageError(command ? `unknown command '${command}' (expected check or graph)` : 'missing command (expected check or graph); see --help');
+    throw new UsageError(command ? `unknown command '${command}' (expected check, graph or lsp)` : 'missing command (expected check, graph or lsp); see --help');
   }
   let parsed;
   try {
@@ -174,7 +177,15 @@ function collect(paths: readonly string[], cwd: string): string[] {
   return [...new Set(files)];
 }
 
-if (require.main === module) {
+if (require.main === module && process.argv[2] === 'lsp') {
+  const error = lspArgsError(process.argv.slice(3));
+  if (error) {
+    process.stderr.write(`process-topology: ${error}\n`);
+    process.exitCode = 2;
+  } else {
+    startLanguageServer();
+  }
+} else if (require.main === module) {
   process.exitCode = run(process.argv.slice(2), {
     cwd: process.cwd(),
     stdout: (t) => process.stdout.write(t),
