@@ -30,6 +30,13 @@ export interface AnalyzeOptions {
    * `AnalysisCancelled`.
    */
   shouldStop?: () => boolean;
+  /**
+   * Only the programs that reach one of these files (absolute paths) are analyzed
+   * (`check --changed-since`): the others are extracted, to know what they reach, but no rule runs.
+   */
+  onlyReaching?: ReadonlySet<string>;
+  /** Told after each file considered as an entry: how many of how many (the CLI's progress line). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /** Thrown when `AnalyzeOptions.shouldStop` says to stop. */
@@ -86,28 +93,37 @@ export function analyzePrograms(program: ts.Program, opts: AnalyzeOptions): Prog
     if (notes.length > 0) model.notes = notes;
     results.push({ extraction, model });
   };
-  for (const sf of sources) {
+  // Programs left out by `onlyReaching`: what they reach is theirs too (for the suppressions).
+  const skipped: Extraction[] = [];
+  const wanted = (e: Extraction): boolean => !opts.onlyReaching || [...e.reached].some((sf) => opts.onlyReaching!.has(path.resolve(sf.fileName)));
+  const consider = (e: Extraction): void => {
+    if (wanted(e)) run(e);
+    else skipped.push(e);
+  };
+  for (const [i, sf] of sources.entries()) {
     if (opts.shouldStop?.()) throw new AnalysisCancelled();
     const extraction = timed(() => new Extractor(checker, shim).extract(sf), addExtract);
-    if (extraction.sites.length > 0 || extraction.ops.length > 0) run(extraction);
+    if (extraction.sites.length > 0 || extraction.ops.length > 0) consider(extraction);
+    opts.onProgress?.(i + 1, sources.length);
   }
-  const reached = new Set(results.flatMap((r) => [...r.extraction.reached]));
+  const reached = new Set([...results.map((r) => r.extraction), ...skipped].flatMap((e) => [...e.reached]));
   const names = [SHIM_PACKAGE, ...(opts.shimModules ?? [])];
   for (const sf of sources) {
     if (reached.has(sf) || !names.some((n) => sf.text.includes(n))) continue;
     if (opts.shouldStop?.()) throw new AnalysisCancelled();
     const extraction = timed(() => new Extractor(checker, shim).extractModule(sf), addExtract);
-    if (extraction.ops.length > 0) run(extraction);
+    if (extraction.ops.length > 0) consider(extraction);
   }
-  suppress(results, locator);
+  suppress(results, locator, new Set(skipped.flatMap((e) => [...e.reached])));
   return results;
 }
 
 /**
  * Applies the suppression comments of every file a program runs, then reports the suppressions
- * that have no reason or suppressed nothing in any program, in each program that reaches them.
+ * that have no reason or suppressed nothing in any program, in each program that reaches them
+ * (not those in files a program left out by `onlyReaching` runs: it might use them).
  */
-function suppress(results: ProgramResult[], locator: Locator): void {
+function suppress(results: ProgramResult[], locator: Locator, notAnalyzed: ReadonlySet<ts.SourceFile>): void {
   const byFile = new Map<ts.SourceFile, Suppression[]>();
   const of = (sf: ts.SourceFile): Suppression[] => {
     let list = byFile.get(sf);
@@ -118,6 +134,8 @@ function suppress(results: ProgramResult[], locator: Locator): void {
     const all = [...r.extraction.reached].flatMap(of);
     r.model.findings = applySuppressions(r.model.findings, all);
   }
+  // A program left out might use the suppressions of the files it runs: not called unused.
+  for (const sf of notAnalyzed) for (const s of of(sf)) s.used = true;
   for (const r of results) {
     const hints = suppressionFindings([...r.extraction.reached].flatMap(of));
     if (hints.length > 0) r.model.findings = [...r.model.findings, ...hints].sort(compareFindings);

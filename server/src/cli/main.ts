@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The command line: the same analysis as the editor, for CI and for people without VS Code.
 //   process-topology check [paths…] [--format text|json|sarif] [--rule id=off|warning|error] [--project tsconfig.json]
+//                          [--baseline FILE [--write-baseline]] [--changed-since REF] [--no-progress]
 //   process-topology graph [paths…] --format json|dot|mermaid|html|svg [--out file]
 //   process-topology lsp [--stdio]   (the language server, for editors other than VS Code)
 // Exit status: 0 no errors, 1 errors found, 2 the command itself failed (one-line reason on stderr).
@@ -17,12 +18,17 @@ import { RULE_IDS } from '../analysis/rules/catalog';
 import { formatDot, formatMermaid } from '../../../common/graph-formats';
 import { formatSarif, formatText } from './formats';
 import { lspArgsError, startLanguageServer } from './lsp';
+import { entriesFor, formatBaseline, matchBaseline, readBaseline } from './baseline';
+import { changedSince } from './changed';
+import { candidatePrograms, progressLine, PROGRESS_MIN_PROGRAMS, type Progress } from './progress';
+import { SHIM_PACKAGE } from '../analysis/shim';
 
 declare const PT_VERSION: string;
 const VERSION = typeof PT_VERSION === 'string' ? PT_VERSION : '0.0.0-dev';
 
 const USAGE = `Usage:
   process-topology check [paths…] [--format text|json|sarif] [--rule id=off|hint|info|warning|error] [--project tsconfig.json]
+                         [--baseline FILE [--write-baseline]] [--changed-since REF] [--no-progress]
   process-topology graph [paths…] --format json|dot|mermaid|html|svg [--out file] [--project tsconfig.json]
   process-topology lsp [--stdio]
 With no paths, the files of ./tsconfig.json (or of --project) are analyzed.`;
@@ -35,6 +41,8 @@ interface Io {
   stderr(text: string): void;
   /** Folder of the built bundles (webview.js, graph.css) for `graph --format html`. */
   bundleDir: string;
+  /** stderr is a terminal: a long run may show a progress line there. */
+  stderrIsTTY?: boolean;
 }
 
 export function run(argv: string[], io: Io): number {
@@ -71,6 +79,8 @@ function runOrThrow(argv: string[], io: Io): number {
       options: {
         format: { type: 'string' }, rule: { type: 'string', multiple: true },
         project: { type: 'string' }, out: { type: 'string' },
+        baseline: { type: 'string' }, 'write-baseline': { type: 'boolean' }, 'changed-since': { type: 'string' },
+        'no-progress': { type: 'boolean' },
       },
     });
   } catch (err) {
@@ -82,6 +92,13 @@ function runOrThrow(argv: string[], io: Io): number {
   if (!format) throw new UsageError(`graph needs --format (${formats.join('|')})`);
   if (!formats.includes(format)) throw new UsageError(`unknown --format '${format}' for ${command} (expected ${formats.join('|')})`);
   if (values.out !== undefined && command === 'check') throw new UsageError('--out is for graph');
+  const baselineOption = values.baseline;
+  const since = values['changed-since'];
+  if (command !== 'check' && (baselineOption !== undefined || values['write-baseline'] || since !== undefined)) {
+    throw new UsageError('--baseline, --write-baseline and --changed-since are for check');
+  }
+  if (values['write-baseline'] && baselineOption === undefined) throw new UsageError('--write-baseline needs --baseline FILE (where to write it)');
+  if (values['write-baseline'] && since !== undefined) throw new UsageError('--write-baseline records every finding: it does not go with --changed-since');
   const settings = ruleSettings(values.rule ?? []);
 
   let compilerOptions;
@@ -98,8 +115,43 @@ function runOrThrow(argv: string[], io: Io): number {
     files = collect(positionals, io.cwd);
   }
 
-  const model = analyzeFiles(files, { rootDir: io.cwd, ...(compilerOptions ? { compilerOptions } : {}) });
+  const changes = since !== undefined ? changedSince(io.cwd, since) : undefined;
+  if (changes?.everything) io.stderr(`process-topology: ${changes.everything} changed since ${since}: every program is analyzed\n`);
+  else if (changes) io.stderr(`process-topology: ${files.filter((f) => changes.files.has(path.resolve(f))).length} of ${files.length} files changed since ${since}; analyzing the programs that reach them\n`);
+  // Progress is for people watching a terminal, never for JSON or SARIF readers.
+  let progress: Progress | undefined;
+  if (io.stderrIsTTY && !values['no-progress'] && format !== 'json' && format !== 'sarif') {
+    const programs = candidatePrograms(files, [SHIM_PACKAGE], readText);
+    if (programs >= PROGRESS_MIN_PROGRAMS) progress = progressLine(io.stderr, programs);
+  }
+  let model;
+  try {
+    model = analyzeFiles(files, {
+      rootDir: io.cwd, ...(compilerOptions ? { compilerOptions } : {}),
+      ...(changes && !changes.everything ? { onlyReaching: changes.files } : {}),
+      ...(progress ? { onProgress: progress.update } : {}),
+    });
+  } finally {
+    progress?.done();
+  }
   model.findings = applySeverities(model.findings, settings);
+  if (baselineOption !== undefined) {
+    const file = path.resolve(io.cwd, baselineOption);
+    const entries = entriesFor(model.findings, file, io.cwd, (f) => readText(path.resolve(io.cwd, f)));
+    if (values['write-baseline']) {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, formatBaseline(entries));
+      io.stderr(`process-topology: wrote ${entries.length} finding${entries.length === 1 ? '' : 's'} to ${baselineOption}\n`);
+      return 0;
+    }
+    const matched = matchBaseline(model.findings, entries, readBaseline(file, baselineOption));
+    model.findings = matched.fresh;
+    if (matched.known.length > 0) io.stderr(`process-topology: ${matched.known.length} finding${matched.known.length === 1 ? '' : 's'} in the baseline ${baselineOption} not shown\n`);
+    // With --changed-since the programs not analyzed still have theirs: not gone.
+    if (matched.gone.length > 0 && !changes) {
+      io.stderr(`process-topology: ${matched.gone.length} baseline entr${matched.gone.length === 1 ? 'y is' : 'ies are'} no longer found (fixed?); --write-baseline drops ${matched.gone.length === 1 ? 'it' : 'them'}\n`);
+    }
+  }
   const errors = model.findings.some((f) => f.severity === 'error');
 
   if (command === 'check') {
@@ -151,6 +203,14 @@ function ruleSettings(specs: readonly string[]): Map<string, RuleSetting> {
   return settings;
 }
 
+function readText(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
 /** Expands folders into their source files; a missing or binary file is a usage error. */
 function collect(paths: readonly string[], cwd: string): string[] {
   const files: string[] = [];
@@ -191,5 +251,6 @@ if (require.main === module && process.argv[2] === 'lsp') {
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),
     bundleDir: __dirname,
+    stderrIsTTY: process.stderr.isTTY === true,
   });
 }
