@@ -41,6 +41,7 @@ interface Job {
   started: number;
   timer: NodeJS.Timeout;
   resolve(result: Outcome): void;
+  progress?: (done: number, total: number) => void;
 }
 
 export class Analyzer {
@@ -89,15 +90,18 @@ export class Analyzer {
     throw new Error('the analysis worker answered a file analysis with a workspace result');
   }
 
-  /** Analyzes every program of every workspace folder, with `docs` as the open documents. */
-  async runWorkspace(docs: readonly DocumentSnapshot[]): Promise<WorkspaceResult> {
-    const r = await this.start('the workspace', docs, (id, set, drop) => ({ type: 'analyze-workspace', id, set, drop }));
+  /**
+   * Analyzes every program of every workspace folder, with `docs` as the open documents;
+   * `progress` hears how far it is.
+   */
+  async runWorkspace(docs: readonly DocumentSnapshot[], progress?: (done: number, total: number) => void): Promise<WorkspaceResult> {
+    const r = await this.start('the workspace', docs, (id, set, drop) => ({ type: 'analyze-workspace', id, set, drop }), progress);
     if (!r.ok) return r;
     if (r.type === 'workspace-result') return { ok: true, models: r.models, ms: r.ms, files: r.files, programs: r.programs };
     throw new Error('the analysis worker answered a workspace analysis with a file result');
   }
 
-  private start(what: string, docs: readonly DocumentSnapshot[], message: (id: number, set: { file: string; text: string }[], drop: string[]) => ToWorker): Promise<Outcome> {
+  private start(what: string, docs: readonly DocumentSnapshot[], message: (id: number, set: { file: string; text: string }[], drop: string[]) => ToWorker, progress?: (done: number, total: number) => void): Promise<Outcome> {
     if (this.job) return Promise.reject(new Error('an analysis is already running'));
     const worker = this.ensureWorker();
     const set: { file: string; text: string }[] = [];
@@ -120,7 +124,7 @@ export class Analyzer {
         this.finish(id, { ok: false, ms: Date.now() - started, reason: 'timeout', message: `stopped after ${this.opts.timeoutMs} ms` });
         this.discardWorker();
       }, this.opts.timeoutMs);
-      this.job = { id, started, timer, resolve };
+      this.job = { id, started, timer, resolve, ...(progress ? { progress } : {}) };
       worker.postMessage(message(id, set, drop));
     });
   }
@@ -162,6 +166,10 @@ export class Analyzer {
     worker.stdout.on('data', forward);
     worker.stderr.on('data', forward);
     worker.on('message', (msg: FromWorker) => {
+      if (msg.type === 'progress') {
+        if (this.job?.id === msg.id) this.job.progress?.(msg.done, msg.total);
+        return;
+      }
       if (msg.type !== 'log') this.workerHeapMb = msg.heapMb;
       if (msg.type === 'log') this.opts.log(msg.message);
       else if (msg.type === 'failed') this.finish(msg.id, { ok: false, ms: msg.ms, reason: 'error', message: msg.message });

@@ -33,6 +33,7 @@ import { Analyzer, type DocumentSnapshot } from './analyzer';
 import { codeActionsFor, codeLensesFor, diagnosticsFor, hoverFor, ONLINE_DOCS } from './features';
 import type { HoverFacts } from './hover-facts';
 import { DiagnosticsPusher, forEditor, RULE_DOC_COMMAND, showRuleDoc } from './push-diagnostics';
+import { WorkProgress } from './work-progress';
 
 /** Which files get diagnostics: the open ones (default), or every file of the workspace folders. */
 export type DiagnosticsScope = 'openFiles' | 'workspace';
@@ -460,12 +461,15 @@ export function startServer(connection: Connection): void {
     if (!analyzer || settings.diagnosticsScope !== 'workspace') return entry;
     const base = { budgetMs: settings.timeBudgetMs, file: 'the workspace' };
     let result;
+    const progress = new WorkProgress(connection, 'analyzing the workspace');
     try {
-      result = await analyzer.runWorkspace(snapshots());
+      result = await analyzer.runWorkspace(snapshots(), (done, total) => progress.report(done, total));
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       status({ ...base, state: 'error', ms: 0, findings: 0, message });
       return entry;
+    } finally {
+      progress.end();
     }
     if (!result.ok && result.reason === 'cancelled') return undefined;
     if (!result.ok) {

@@ -221,23 +221,25 @@ export class AnalysisSession {
    * Every program of every workspace folder: each project (a tsconfig.json, or the folder as an
    * inferred project) with all of its files as entries. Throws what the analysis throws.
    */
-  analyzeWorkspace(isCancelled?: () => boolean): WorkspaceOutcome {
+  analyzeWorkspace(isCancelled?: () => boolean, onProgress?: (done: number, total: number) => void): WorkspaceOutcome {
     this.isCancelled = isCancelled;
     try {
-      return this.analyzeWorkspaceOnce();
+      return this.analyzeWorkspaceOnce(onProgress);
     } catch (err) {
       if (err instanceof AnalysisCancelled) throw err;
       // As in `analyze`: leave out the files nested too deep to follow, and try once more.
       if (this.excludeDeepFiles() === 0) throw err;
       this.programs.clear();
-      return this.analyzeWorkspaceOnce();
+      return this.analyzeWorkspaceOnce(onProgress);
     }
   }
 
-  private analyzeWorkspaceOnce(): WorkspaceOutcome {
+  private analyzeWorkspaceOnce(onProgress?: (done: number, total: number) => void): WorkspaceOutcome {
     const models: WorkspaceOutcome['models'] = [];
     let files = 0;
     let programs = 0;
+    // Progress over the whole workspace: every folder's projects are listed first, for the total.
+    const folders: { root: string; projects: Map<string, { files: string[]; options: ts.CompilerOptions; members: string[] }> }[] = [];
     for (const root of this.workspaceFolders) {
       // Open documents count even when the folder walk does not list them (new, unsaved files).
       const listed = new Set(this.folderFiles(root).map((f) => path.resolve(f)));
@@ -249,6 +251,10 @@ export class AnalysisSession {
         if (!p) projects.set(project.key, (p = { files: project.files.map((f) => path.resolve(f)), options: this.optionsFor(file, root), members: [] }));
         p.members.push(file);
       }
+      folders.push({ root, projects });
+    }
+    const total = folders.reduce((n, f) => n + [...f.projects.values()].reduce((m, p) => m + p.members.length, 0), 0);
+    for (const { root, projects } of folders) {
       const results: TopologyModel[] = [];
       for (const [key, p] of projects) {
         const program = this.program(key, [...new Set([...p.files, ...p.members])], p.options);
@@ -258,6 +264,7 @@ export class AnalysisSession {
           rootDir: root, files: entries, shimModules: this.settings.shimModules,
           ...(this.settings.stateBudget ? { stateBudget: this.settings.stateBudget } : {}),
           ...(this.isCancelled ? { shouldStop: this.isCancelled } : {}),
+          ...(onProgress ? { onProgress: (done: number) => onProgress(files + done, total) } : {}),
         })) results.push(r.model);
         files += entries.length;
         programs++;
