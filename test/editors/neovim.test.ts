@@ -1,9 +1,11 @@
 // The language server in an editor no one here wrote: Debian's Neovim 0.7 (installed by
 // scripts/setup-neovim.mjs), headless, with its built-in LSP client, which takes pushed
-// diagnostics only. It starts `process-topology lsp --stdio` from the built command line the way
-// the README tells Neovim users to, opens the broken example, and writes down what it got: the
-// diagnostics (rule id, message, line), the code actions it is offered, and the diagnostics
-// after the fix is typed into the buffer (its own incremental didChange).
+// diagnostics only. Its configuration is the README's Neovim snippet, read from the README: on
+// the TypeScript buffer's FileType it runs `npx process-topology lsp --stdio`, which finds the
+// command line in the project's node_modules/.bin as `npm install --save-dev process-topology`
+// puts it there (here, a link to the built one). It opens the broken example and writes down what
+// it got: the diagnostics (rule id, message, line), the code actions it is offered, and the
+// diagnostics after the fix is typed into the buffer (its own incremental didChange).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -12,12 +14,23 @@ import * as path from 'node:path';
 import { after, before, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { DIST, ROOT } from '../helpers/paths';
+
+/** The Lua block of the README's "### Neovim" section: the configuration users copy. */
+function readmeConfig(): string {
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('\n### Neovim\n'));
+  const m = /```lua\n([\s\S]*?)```/.exec(section);
+  assert.ok(m && readme.includes('\n### Neovim\n'), 'the README has a Neovim section with a Lua block');
+  return m[1]!;
+}
 import { positionOf } from '../helpers/source';
 import { makeWorkspace, type Workspace } from '../helpers/workspace';
 
 /** What the Lua script reports. */
 interface Report {
   announcedPull: boolean;
+  filetype: string;
+  clients: string[];
   got: boolean;
   diagnostics: { lnum: number; col: number; end_lnum: number; message: string; source: string; code: string; severity: number; user_data?: { lsp?: { relatedInformation?: unknown[] } } }[];
   actions: string[];
@@ -37,16 +50,15 @@ local function finish()
 end
 local ok, err = pcall(function()
   report.announcedPull = vim.lsp.protocol.make_client_capabilities().textDocument.diagnostic ~= nil
+  vim.cmd('filetype on')
+  dofile(os.getenv('PT_CONFIG'))
   vim.cmd('edit ' .. vim.fn.fnameescape(os.getenv('PT_FILE')))
   local buf = vim.api.nvim_get_current_buf()
-  local id = vim.lsp.start_client({
-    name = 'process-topology',
-    cmd = { os.getenv('PT_NODE'), os.getenv('PT_CLI'), 'lsp', '--stdio' },
-    root_dir = os.getenv('PT_ROOT'),
-  })
-  vim.lsp.buf_attach_client(buf, id)
-  report.got = vim.wait(30000, function() return #vim.diagnostic.get(buf) > 0 end, 20)
+  report.filetype = vim.bo[buf].filetype
+  report.got = vim.wait(60000, function() return #vim.diagnostic.get(buf) > 0 end, 20)
   report.diagnostics = vim.diagnostic.get(buf)
+  report.clients = {}
+  for _, c in pairs(vim.lsp.buf_get_clients(buf)) do table.insert(report.clients, c.name) end
   if not report.got then return end
   local d = report.diagnostics[1]
   local params = {
@@ -84,10 +96,16 @@ before(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pt-nvim-'));
   file = path.join(ws.dir, 'examples', 'producer-consumer-no-sentinel.ts');
   fs.writeFileSync(path.join(tmp, 'init.lua'), INIT_LUA);
+  fs.writeFileSync(path.join(tmp, 'process-topology.lua'), readmeConfig());
+  // What `npm install --save-dev process-topology` leaves for npx to find.
+  fs.mkdirSync(path.join(ws.dir, 'node_modules', '.bin'), { recursive: true });
+  fs.symlinkSync(path.join(DIST, 'cli.js'), path.join(ws.dir, 'node_modules', '.bin', 'process-topology'));
   const out = path.join(tmp, 'report.json');
   const env = {
     ...process.env,
-    PT_REPORT: out, PT_FILE: file, PT_ROOT: ws.dir, PT_NODE: process.execPath, PT_CLI: path.join(DIST, 'cli.js'),
+    PT_REPORT: out, PT_FILE: file, PT_CONFIG: path.join(tmp, 'process-topology.lua'),
+    // npx (beside this node) offline: it must find the project's copy, not fetch one.
+    PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}`, npm_config_offline: 'true', npm_config_update_notifier: 'false',
     PT_FIX_LINE: String(positionOf(file, 'for (const c of consumers) await c.join();').line),
     // Keep Neovim's state, logs and swap files out of $HOME.
     XDG_STATE_HOME: path.join(tmp, 'state'), XDG_DATA_HOME: path.join(tmp, 'data'), XDG_CACHE_HOME: path.join(tmp, 'cache'), XDG_CONFIG_HOME: path.join(tmp, 'config'),
@@ -109,9 +127,11 @@ after(() => {
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-it('Neovim announces no pull diagnostics, and gets the finding pushed: rule id, message, line and column, related location', () => {
+it('Neovim, configured as the README says, announces no pull diagnostics and gets the finding pushed: rule id, message, line and column, related location', () => {
   assert.deepEqual(report.errors, []);
   assert.equal(report.announcedPull, false);
+  assert.equal(report.filetype, 'typescript');
+  assert.deepEqual(report.clients, ['process-topology']);
   assert.ok(report.got, 'diagnostics arrived in the buffer');
   assert.equal(report.diagnostics.length, 1);
   const [d] = report.diagnostics;

@@ -185,3 +185,12 @@ it('npx process-topology lsp --stdio: pushes the finding to a client that does n
     if (child.exitCode === null) child.kill('SIGKILL');
   }
 });
+
+it('the README\'s CI example pins the version this package has', () => {
+  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const ci = readme.slice(readme.indexOf('## The command line, for CI'), readme.indexOf('## Other editors'));
+  const pins = [...ci.matchAll(/npx --yes process-topology@(\S+) check/g)].map((m) => m[1]);
+  assert.ok(pins.length >= 2, 'the workflow and the pull-request step');
+  assert.deepEqual(new Set(pins), new Set([packed.version]));
+  assert.ok(ci.includes('--baseline') && ci.includes('--changed-since'), 'baseline and changed-since are in the CI section');
+});
