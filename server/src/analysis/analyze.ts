@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { MODEL_VERSION, type Finding, type Location, type ModelEdge, type TopologyModel } from '../../../common/model';
+import { MODEL_VERSION, type Finding, type Location, type ModelEdge, type ModelProgram, type TopologyModel } from '../../../common/model';
 import { Extractor, type Extraction } from './extract';
 import { RULES } from './rule-registry';
 import { Passes } from './passes';
@@ -48,10 +48,17 @@ export class AnalysisCancelled extends Error {
   }
 }
 
-/** One program: an entry module with what it imports, or a module no entry reaches, on its own. */
-export interface ProgramResult {
-  extraction: Extraction;
+/** A program's model with what names it: its entry file (relative to the model's root). */
+export interface ProgramModel {
   model: TopologyModel;
+  entry: string;
+  /** A module no entry reaches, analyzed on its own. */
+  module: boolean;
+}
+
+/** One program: an entry module with what it imports, or a module no entry reaches, on its own. */
+export interface ProgramResult extends ProgramModel {
+  extraction: Extraction;
 }
 
 /**
@@ -98,7 +105,7 @@ export function analyzePrograms(program: ts.Program, opts: AnalyzeOptions): Prog
     const findings = mostSpecific(all);
     const model: TopologyModel = { version: MODEL_VERSION, root, nodes: topology.nodes, edges: topology.edges, findings: findings.sort(compareFindings) };
     if (notes.length > 0) model.notes = notes;
-    results.push({ extraction, model });
+    results.push({ extraction, model, entry: locator.relative(extraction.entry.fileName), module: !extraction.isEntry });
   };
   // Programs left out by `onlyReaching`: what they reach is theirs too (for the suppressions).
   const skipped: Extraction[] = [];
@@ -161,7 +168,7 @@ function mostSpecific(findings: Finding[]): Finding[] {
 
 /** All programs of `files` in one model (the CLI's view). */
 export function analyzeProgram(program: ts.Program, opts: AnalyzeOptions): TopologyModel {
-  return mergeModels(pathToFileURL(opts.rootDir).href, analyzePrograms(program, opts).map((r) => r.model));
+  return mergeModels(pathToFileURL(opts.rootDir).href, analyzePrograms(program, opts));
 }
 
 /** The programs a file takes part in: the entries that reach it, else the module on its own. */
@@ -172,14 +179,23 @@ export function programsContaining(results: readonly ProgramResult[], fileName: 
 
 /**
  * Several programs' models as one: a module shared by two programs appears once (same ids), and
- * a finding both programs report about it is kept once.
+ * a finding both programs report about it is kept once. With two programs or more, the model says
+ * which nodes and edges are each program's (`programs`) and which programs report each finding,
+ * so that a drawing can keep the programs apart and title them.
  */
-export function mergeModels(root: string, models: readonly TopologyModel[]): TopologyModel {
+export function mergeModels(root: string, programs: readonly ProgramModel[]): TopologyModel {
   const merged: TopologyModel = { version: MODEL_VERSION, root, nodes: [], edges: [], findings: [] };
   const nodes = new Set<string>();
   const edges = new Map<string, ModelEdge>();
-  const findings = new Set<string>();
-  for (const m of models) {
+  const findings = new Map<string, Finding>();
+  // Two results for one entry (cannot happen today) would still be one program.
+  const byEntry = new Map<string, ModelProgram>();
+  const several = new Set(programs.map((p) => p.entry)).size > 1;
+  for (const { model: m, entry, module } of programs) {
+    let program = byEntry.get(entry);
+    if (!program) byEntry.set(entry, (program = { entry, ...(module ? { module: true } : {}), nodes: [], edges: [] }));
+    for (const n of m.nodes) if (!program.nodes.includes(n.id)) program.nodes.push(n.id);
+    for (const e of m.edges) if (!program.edges.includes(e.id)) program.edges.push(e.id);
     for (const n of m.nodes) {
       if (!nodes.has(n.id)) { nodes.add(n.id); merged.nodes.push(n); continue; }
       // A program that sees no sentinel loop on a shared queue (none of its processes consumes it)
@@ -194,11 +210,19 @@ export function mergeModels(root: string, models: readonly TopologyModel[]): Top
     }
     for (const f of m.findings) {
       const key = `${f.rule}|${f.loc.file}|${f.loc.range.start.line}|${f.loc.range.start.character}|${f.message}`;
-      if (!findings.has(key)) { findings.add(key); merged.findings.push(f); }
+      const seen = findings.get(key);
+      if (!seen) {
+        const copy = several ? { ...f, programs: [entry] } : f;
+        findings.set(key, copy);
+        merged.findings.push(copy);
+      } else if (several && !seen.programs!.includes(entry)) {
+        seen.programs!.push(entry);
+      }
     }
     for (const note of m.notes ?? []) if (!merged.notes?.includes(note)) (merged.notes ??= []).push(note);
   }
   merged.findings.sort(compareFindings);
+  if (several) merged.programs = [...byEntry.values()];
   return merged;
 }
 

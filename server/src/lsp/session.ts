@@ -21,7 +21,7 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { emptyModel, type TopologyModel } from '../../../common/model';
-import { AnalysisCancelled, analyzePrograms, mergeModels, programsContaining } from '../analysis/analyze';
+import { AnalysisCancelled, analyzePrograms, mergeModels, programsContaining, type ProgramModel } from '../analysis/analyze';
 import { ConfigError, DEFAULT_OPTIONS, findTsconfig, isSourceFile, listSourceFiles, readTsconfig } from '../analysis/program';
 
 /** A project without tsconfig.json: at most this many of its folder's source files take part. */
@@ -205,7 +205,7 @@ export class AnalysisSession {
       ...(this.isCancelled ? { shouldStop: this.isCancelled } : {}),
     });
     const mine = programsContaining(results, file);
-    const model = mergeModels(rootUri, mine.map((r) => r.model));
+    const model = mergeModels(rootUri, mine);
     const outcome = { model, files: program.getSourceFiles().length, entries: entries.length, programMs };
     if (deps) this.outcomes.set(file, { key, deps, outcome });
     else this.outcomes.delete(file);
@@ -250,7 +250,7 @@ export class AnalysisSession {
     }
     const total = folders.reduce((n, f) => n + [...f.projects.values()].reduce((m, p) => m + p.members.length, 0), 0);
     for (const { root, projects } of folders) {
-      const results: TopologyModel[] = [];
+      const results: ProgramModel[] = [];
       for (const [key, p] of projects) {
         const program = this.program(key, [...new Set([...p.files, ...p.members])], p.options);
         // Files left out (unparsable, nested too deep) are not entries.
@@ -260,7 +260,7 @@ export class AnalysisSession {
           ...(this.settings.stateBudget ? { stateBudget: this.settings.stateBudget } : {}),
           ...(this.isCancelled ? { shouldStop: this.isCancelled } : {}),
           ...(onProgress ? { onProgress: (done: number) => onProgress(files + done, total) } : {}),
-        })) results.push(r.model);
+        })) results.push({ model: r.model, entry: r.entry, module: r.module });
         files += entries.length;
         programs++;
       }
