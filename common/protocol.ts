@@ -119,7 +119,8 @@ export type FromWebview =
   | { type: 'open'; loc: Location }
   /** Show the code (a trace step): selected and revealed in the editor, the focus stays in the graph. */
   | { type: 'reveal'; loc: Location }
-  | { type: 'rendered'; nodes: number; edges: number }
+  /** What was drawn; `programs`: the titles of the programs drawn apart, when there are several. */
+  | { type: 'rendered'; nodes: number; edges: number; programs?: string[] }
   /** Save the graph: the host asks where with a save dialog. `png` data is a `data:image/png;base64,` URL. */
   | { type: 'export'; format: ExportFormat; data: string };
 
@@ -132,7 +133,11 @@ export function parseFromWebview(msg: unknown): FromWebview | undefined {
   if (m.type === 'ready' && Object.keys(m).length === 1) return { type: 'ready' };
   if (m.type === 'open' && isLocation(m.loc)) return { type: 'open', loc: m.loc };
   if (m.type === 'reveal' && isLocation(m.loc)) return { type: 'reveal', loc: m.loc };
-  if (m.type === 'rendered' && isCount(m.nodes) && isCount(m.edges)) return { type: 'rendered', nodes: m.nodes, edges: m.edges };
+  if (m.type === 'rendered' && isCount(m.nodes) && isCount(m.edges)) {
+    if (m.programs === undefined) return { type: 'rendered', nodes: m.nodes, edges: m.edges };
+    const p = m.programs;
+    if (Array.isArray(p) && p.length < 100_000 && p.every((t) => typeof t === 'string' && t.length < 4096)) return { type: 'rendered', nodes: m.nodes, edges: m.edges, programs: [...p] as string[] };
+  }
   if (m.type === 'export' && isExport(m.format, m.data)) return { type: 'export', format: m.format as ExportFormat, data: m.data };
   return undefined;
 }

@@ -45,7 +45,7 @@ describe('analysis session', () => {
     const session = new AnalysisSession([ws.dir]);
     let narrowed = 0;
     for (const file of ws.files) {
-      const expected = mergeModels(root, programsContaining(full, file).map((r) => r.model));
+      const expected = mergeModels(root, programsContaining(full, file));
       const got = session.analyze(file);
       assert.deepEqual(got.model, expected, path.relative(ws.dir, file));
       if (got.entries < ws.files.length) narrowed++;
@@ -80,7 +80,7 @@ describe('analysis session', () => {
       assert.equal(out.entries, 3);
       const { options, fileNames } = readTsconfig(path.join(scripts.dir, 'tsconfig.json'));
       const program = createProgram({ rootNames: fileNames, options });
-      const expected = mergeModels(pathToFileURL(scripts.dir).href, programsContaining(analyzePrograms(program, { rootDir: scripts.dir, files: fileNames }), helpers).map((r) => r.model));
+      const expected = mergeModels(pathToFileURL(scripts.dir).href, programsContaining(analyzePrograms(program, { rootDir: scripts.dir, files: fileNames }), helpers));
       assert.deepEqual(out.model, expected);
       assert.ok(out.model.edges.some((e) => e.kind === 'put' && e.locs.some((l) => l.file === 'helpers.ts')), 'main reaches the global helper');
     } finally {

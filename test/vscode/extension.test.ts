@@ -8,6 +8,7 @@ import { it } from 'node:test';
 import { runExtensionTests, webviewFrame } from './harness/run-in-code-server';
 import { ROOT } from '../helpers/paths';
 import { makeWorkspace } from '../helpers/workspace';
+import { SHARED_MODULE_PROGRAMS } from '../helpers/many-programs';
 
 const ARTIFACTS = path.join(ROOT, 'test-results');
 
@@ -20,7 +21,7 @@ it('the extension works in a real VS Code (code-server)', { timeout: 600_000 }, 
   let layout: { engine: string | null; worker: string | null; failure: string | null; ms: number; csp: string; violations: string | null; last: string | null } | undefined;
   // A scratch copy of the examples, plus the two-module program of the multi-file fixture (a
   // producer in main.ts, its consumer in worker.ts): the suite edits files and saves them back.
-  // And a deadlock with a trace to step through.
+  // And a deadlock with a trace to step through, and two programs that share a module.
   const fixture = path.join(ROOT, 'test/fixtures/extraction/multi-file');
   const deadlock = path.join(ROOT, 'test/fixtures/rules/deadlock/bad-notify-before-wait.ts');
   const ws = makeWorkspace({
@@ -29,6 +30,7 @@ it('the extension works in a real VS Code (code-server)', { timeout: 600_000 }, 
     extra: {
       ...Object.fromEntries(fs.readdirSync(fixture).map((f) => [`multi-file/${f}`, fs.readFileSync(path.join(fixture, f), 'utf8')])),
       'deadlock/bad-notify-before-wait.ts': fs.readFileSync(deadlock, 'utf8'),
+      ...Object.fromEntries(Object.entries(SHARED_MODULE_PROGRAMS).map(([f, text]) => [`programs/${f}`, text])),
     },
   });
   t.after(() => ws.dispose());
@@ -68,6 +70,7 @@ it('the extension works in a real VS Code (code-server)', { timeout: 600_000 }, 
   assert.ok(result.logs.some((l) => l.includes('diagnostic: 2 consumers wait for a null sentinel')), 'the diagnostic was seen');
   assert.ok(result.logs.some((l) => /^server restarted: pid \d+ -> \d+/.test(l)), 'the server was killed and came back');
   assert.ok(result.logs.some((l) => /^trace stepped: main: start waiter -> .* -> waits forever here -> /.test(l)), 'the deadlock trace was stepped through');
+  assert.ok(result.logs.includes('graph panel of lib.ts: 6 nodes in 2 programs: programs/forgetful.ts, programs/good.ts'), 'the panel drew the programs of a shared module apart');
   assert.ok(drawn, 'the webview was inspected');
   // The broken example's topology: main, producer ×3, consumer ×2, queue q.
   assert.equal(drawn.nodes, 4);

@@ -12,8 +12,9 @@ import type { Box, Point } from '../../drawing/layout';
 import { buildView, fileGroupId, fileGroups, neighbourhood, poolMembers } from '../../drawing/view-model';
 import { computeMarks, drawGeometry, join, paint } from './render/draw';
 import { place } from './render/layout';
+import type { ProgramCluster } from '../../drawing/programs';
 import {
-  changed, createState, mark, nodeEl, visibleEdges,
+  changed, clusterViewNodes, createState, mark, nodeEl, setModel, visibleEdges,
   type FocusDirection, type GraphOptions, type GraphState, type LayoutSource, type RenderReason, type SavedView,
 } from './render/state';
 import { hideTip } from './render/tooltip';
@@ -64,8 +65,12 @@ export interface GraphView {
   readonly layoutSource: LayoutSource;
   /** The drawing's box in graph coordinates. */
   bounds(): Box | undefined;
-  /** The model as drawn. */
+  /** The model as drawn (the programs of a model of several kept apart: drawing/programs.ts). */
   readonly model: TopologyModel;
+  /** The programs drawn apart, when the model holds several. */
+  programs(): readonly ProgramCluster[];
+  /** Brings a program's frame into view; false when there is no such program. */
+  showProgram(id: string): boolean;
 }
 
 /** Above this many model nodes, pools start folded; above AUTO_FOLD_FILES, files too. */
@@ -84,6 +89,7 @@ export function renderGraph(container: HTMLElement, initialModel: TopologyModel,
     const files = new Set(model.nodes.map((n) => fileGroupId(n.loc.file)));
     for (const id of collapsed) if (!ids.has(id) && !files.has(id)) collapsed.delete(id);
     st.view = buildView(model, { expanded, collapsed });
+    clusterViewNodes(st);
     const view = st.view;
     if (st.selected !== undefined && !view.byId.has(st.selected)) st.selected = undefined;
     if (st.focus && !view.byId.has(st.focus.id)) st.focus = undefined;
@@ -184,7 +190,7 @@ export function renderGraph(container: HTMLElement, initialModel: TopologyModel,
     update(next: TopologyModel): void {
       if (st.disposed) return;
       const hadNodes = st.positions.size > 0;
-      st.model = next;
+      setModel(st, next);
       if (st.activeFinding !== undefined && !st.model.findings[st.activeFinding]) { st.activeFinding = undefined; st.step = undefined; stopPlay(st); }
       render('update');
       if (!hadNodes) zoom.fit();
@@ -267,6 +273,15 @@ export function renderGraph(container: HTMLElement, initialModel: TopologyModel,
       return [...new Set(st.model.nodes.map((n) => n.kind))];
     },
     bounds: () => st.bounds,
+    programs: () => st.programs.clusters,
+    showProgram(id: string): boolean {
+      const frame = st.frames.get(id);
+      if (!frame) return false;
+      zoom.fitBox(frame, !st.reducedMotion);
+      st.autoFit = false;
+      changed(st);
+      return true;
+    },
   };
   return api;
 }

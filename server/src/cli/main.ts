@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // The command line: the same analysis as the editor, for CI and for people without VS Code.
 //   process-topology check [paths…] [--format text|json|sarif] [--rule id=off|warning|error] [--project tsconfig.json]
+//                          [--baseline FILE [--write-baseline]] [--changed-since REF] [--no-progress]
 //   process-topology graph [paths…] --format json|dot|mermaid|html|svg [--out file]
+//   process-topology lsp [--stdio]   (the language server, for editors other than VS Code)
 // Exit status: 0 no errors, 1 errors found, 2 the command itself failed (one-line reason on stderr).
 // Files found in folders that cannot be analyzed (not regular files, too large, unreadable,
 // nested too deep) are skipped with a note on stderr; a file named on the command line that
@@ -20,13 +22,20 @@ import { applySeverities, RULE_SETTINGS, type RuleSetting } from '../analysis/se
 import { RULE_IDS } from '../analysis/rule-registry';
 import { formatDot, formatMermaid } from '../../../common/graph-formats';
 import { formatSarif, formatText } from './formats';
+import { lspArgsError, startLanguageServer } from './lsp';
+import { entriesFor, formatBaseline, matchBaseline, readBaseline } from './baseline';
+import { changedSince } from './changed';
+import { candidatePrograms, progressLine, PROGRESS_MIN_PROGRAMS, type Progress } from './progress';
+import { SHIM_PACKAGE } from '../analysis/shim';
 
 declare const PT_VERSION: string;
 const VERSION = typeof PT_VERSION === 'string' ? PT_VERSION : '0.0.0-dev';
 
 const USAGE = `Usage:
   process-topology check [paths…] [--format text|json|sarif] [--rule id=off|hint|info|warning|error] [options]
+                         [--baseline FILE [--write-baseline]] [--changed-since REF] [--no-progress]
   process-topology graph [paths…] --format json|dot|mermaid|html|svg [--out file] [options]
+  process-topology lsp [--stdio]
 Options:
   --project <tsconfig.json or folder>  the compiler options (and, with no paths, the files) of a project
   --shim-module <name>                 a module that counts as the shim besides @process-topology/multiprocessing (repeatable)
@@ -42,6 +51,8 @@ interface Io {
   stderr(text: string): void;
   /** Folder of the built bundles (webview.js, graph.css) for `graph --format html`. */
   bundleDir: string;
+  /** stderr is a terminal: a long run may show a progress line there. */
+  stderrIsTTY?: boolean;
 }
 
 export function run(argv: string[], io: Io): number {
@@ -80,7 +91,7 @@ function runOrThrow(argv: string[], io: Io): number {
     return 0;
   }
   if (command !== 'check' && command !== 'graph') {
-    throw new UsageError(command ? `unknown command '${command}' (expected check or graph)` : 'missing command (expected check or graph); see --help');
+    throw new UsageError(command ? `unknown command '${command}' (expected check, graph or lsp)` : 'missing command (expected check, graph or lsp); see --help');
   }
   let parsed;
   try {
@@ -90,6 +101,8 @@ function runOrThrow(argv: string[], io: Io): number {
         format: { type: 'string' }, rule: { type: 'string', multiple: true },
         project: { type: 'string' }, out: { type: 'string' },
         'shim-module': { type: 'string', multiple: true }, 'state-budget': { type: 'string' },
+        baseline: { type: 'string' }, 'write-baseline': { type: 'boolean' }, 'changed-since': { type: 'string' },
+        'no-progress': { type: 'boolean' },
       },
     });
   } catch (err) {
@@ -101,6 +114,13 @@ function runOrThrow(argv: string[], io: Io): number {
   if (!format) throw new UsageError(`graph needs --format (${formats.join('|')})`);
   if (!formats.includes(format)) throw new UsageError(`unknown --format '${format}' for ${command} (expected ${formats.join('|')})`);
   if (values.out !== undefined && command === 'check') throw new UsageError('--out is for graph');
+  const baselineOption = values.baseline;
+  const since = values['changed-since'];
+  if (command !== 'check' && (baselineOption !== undefined || values['write-baseline'] || since !== undefined)) {
+    throw new UsageError('--baseline, --write-baseline and --changed-since are for check');
+  }
+  if (values['write-baseline'] && baselineOption === undefined) throw new UsageError('--write-baseline needs --baseline FILE (where to write it)');
+  if (values['write-baseline'] && since !== undefined) throw new UsageError('--write-baseline records every finding: it does not go with --changed-since');
   const settings = ruleSettings(values.rule ?? []);
 
   const analysis = analysisSettings(values['shim-module'] ?? [], values['state-budget'], io.cwd);
@@ -119,8 +139,43 @@ function runOrThrow(argv: string[], io: Io): number {
     files = collect(positionals, io.cwd, skipped);
   }
 
-  const model = analyzeFiles(files, { rootDir: io.cwd, skipped, ...analysis, ...(compilerOptions ? { compilerOptions } : {}) });
+  const changes = since !== undefined ? changedSince(io.cwd, since) : undefined;
+  if (changes?.everything) io.stderr(`process-topology: ${changes.everything} changed since ${since}: every program is analyzed\n`);
+  else if (changes) io.stderr(`process-topology: ${files.filter((f) => changes.files.has(path.resolve(f))).length} of ${files.length} files changed since ${since}; analyzing the programs that reach them\n`);
+  // Progress is for people watching a terminal, never for JSON or SARIF readers.
+  let progress: Progress | undefined;
+  if (io.stderrIsTTY && !values['no-progress'] && format !== 'json' && format !== 'sarif') {
+    const programs = candidatePrograms(files, [SHIM_PACKAGE, ...analysis.shimModules ?? []], readText);
+    if (programs >= PROGRESS_MIN_PROGRAMS) progress = progressLine(io.stderr, programs);
+  }
+  let model;
+  try {
+    model = analyzeFiles(files, {
+      rootDir: io.cwd, skipped, ...analysis, ...(compilerOptions ? { compilerOptions } : {}),
+      ...(changes && !changes.everything ? { onlyReaching: changes.files } : {}),
+      ...(progress ? { onProgress: progress.update } : {}),
+    });
+  } finally {
+    progress?.done();
+  }
   model.findings = applySeverities(model.findings, settings);
+  if (baselineOption !== undefined) {
+    const file = path.resolve(io.cwd, baselineOption);
+    const entries = entriesFor(model.findings, file, io.cwd, (f) => readText(path.resolve(io.cwd, f)));
+    if (values['write-baseline']) {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, formatBaseline(entries));
+      io.stderr(`process-topology: wrote ${entries.length} finding${entries.length === 1 ? '' : 's'} to ${baselineOption}\n`);
+      return 0;
+    }
+    const matched = matchBaseline(model.findings, entries, readBaseline(file, baselineOption));
+    model.findings = matched.fresh;
+    if (matched.known.length > 0) io.stderr(`process-topology: ${matched.known.length} finding${matched.known.length === 1 ? '' : 's'} in the baseline ${baselineOption} not shown\n`);
+    // With --changed-since the programs not analyzed still have theirs: not gone.
+    if (matched.gone.length > 0 && !changes) {
+      io.stderr(`process-topology: ${matched.gone.length} baseline entr${matched.gone.length === 1 ? 'y is' : 'ies are'} no longer found (fixed?); --write-baseline drops ${matched.gone.length === 1 ? 'it' : 'them'}\n`);
+    }
+  }
   const errors = model.findings.some((f) => f.severity === 'error');
   // What was left out or not decided, where a person reads it whatever the format.
   for (const note of model.notes ?? []) io.stderr(`process-topology: note: ${note}\n`);
@@ -176,6 +231,12 @@ function ruleSettings(specs: readonly string[]): Map<string, RuleSetting> {
     settings.set(id, sev as RuleSetting);
   }
   return settings;
+}
+
+/** A file's text for the progress count and the baseline's neighbourhoods: read as the analysis reads (bounded). */
+function readText(file: string): string | undefined {
+  const r = readTextFile(file, MAX_SOURCE_SIZE);
+  return 'text' in r ? r.text : undefined;
 }
 
 /** `--project`: a tsconfig.json, or a folder holding one (as tsc takes it). */
@@ -237,14 +298,24 @@ function collect(paths: readonly string[], cwd: string, skipped: SkippedFiles): 
   return [...new Set(files)];
 }
 
+// A reader that stopped reading (`graph … | head`): the rest of the output has nowhere to go,
+// which is no failure of the command. Stop writing, and exit with what the command found.
+let stdoutClosed = false;
 if (require.main === module) {
-  // A reader that stopped reading (`graph … | head`): the rest of the output has nowhere to go,
-  // which is no failure of the command. Stop writing, and exit with what the command found.
-  let stdoutClosed = false;
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code !== 'EPIPE') throw err;
     stdoutClosed = true;
   });
+}
+if (require.main === module && process.argv[2] === 'lsp') {
+  const error = lspArgsError(process.argv.slice(3));
+  if (error) {
+    process.stderr.write(`process-topology: ${error}\n`);
+    process.exitCode = 2;
+  } else {
+    startLanguageServer();
+  }
+} else if (require.main === module) {
   process.exitCode = run(process.argv.slice(2), {
     cwd: process.cwd(),
     stdout: (t) => {
@@ -252,5 +323,6 @@ if (require.main === module) {
     },
     stderr: (t) => process.stderr.write(t),
     bundleDir: __dirname,
+    stderrIsTTY: process.stderr.isTTY === true,
   });
 }

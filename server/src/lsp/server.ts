@@ -22,7 +22,7 @@ import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
-  CodeActionKind, createConnection, DiagnosticRefreshRequest, DidChangeWatchedFilesNotification, DocumentDiagnosticReportKind, DocumentDiagnosticRequest, ErrorCodes, FileChangeType, LSPErrorCodes,
+  CodeActionKind, createConnection, DiagnosticRefreshRequest, ExecuteCommandRequest, DidChangeWatchedFilesNotification, DocumentDiagnosticReportKind, DocumentDiagnosticRequest, ErrorCodes, FileChangeType, LSPErrorCodes,
   ProposedFeatures, ResponseError, TextDocuments, TextDocumentSyncKind, type CancellationToken, type Connection, type Diagnostic,
   type DocumentDiagnosticReport, type WorkspaceDocumentDiagnosticReport, type WorkspaceDiagnosticReport,
 } from 'vscode-languageserver/node';
@@ -37,6 +37,8 @@ import { applySeverities, RULE_SETTINGS, type RuleSetting } from '../analysis/se
 import { WorkerHandle, type DocumentSnapshot } from './worker-handle';
 import { codeActionsFor, codeLensesFor, diagnosticsFor, hoverFor, ONLINE_DOCS } from './features';
 import { checkCodeActionParams, checkDocumentParams, checkPositionParams, checkWorkspaceDiagnosticParams } from './params';
+import { DiagnosticsPusher, forEditor, RULE_DOC_COMMAND, showRuleDoc } from './push-diagnostics';
+import { WorkProgress } from './work-progress';
 
 /** Which files get diagnostics: the open ones (default), or every file of the workspace folders. */
 export type DiagnosticsScope = 'openFiles' | 'workspace';
@@ -131,6 +133,9 @@ export function startServer(connection: Connection): ServerHandle {
   let registeredScope: DiagnosticsScope | undefined;
   let registration: Promise<{ dispose(): void } | undefined> = Promise.resolve(undefined);
   let analyzer: WorkerHandle | undefined;
+  /** Set for clients that do not pull diagnostics (any editor but VS Code): the server pushes them. */
+  let pusher: DiagnosticsPusher | undefined;
+  let showDocumentSupport = false;
 
   let generation = 0;
   let lastEditAt = 0;
@@ -163,6 +168,8 @@ export function startServer(connection: Connection): ServerHandle {
     refreshSupport = params.capabilities.workspace?.diagnostics?.refreshSupport === true;
     watchFiles = params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
     dynamicDiagnostics = params.capabilities.textDocument?.diagnostic?.dynamicRegistration === true;
+    showDocumentSupport = params.capabilities.window?.showDocument?.support === true;
+    if (params.capabilities.textDocument?.diagnostic === undefined) pusher = startPushing();
     analyzer = new WorkerHandle({
       script: path.join(__dirname, 'analysis-worker.js'),
       workspaceFolders,
@@ -178,6 +185,8 @@ export function startServer(connection: Connection): ServerHandle {
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, `${CodeActionKind.SourceFixAll}.processTopology`] },
         hoverProvider: true,
         codeLensProvider: { resolveProvider: false },
+        // The rule pages, for editors that run a code action's command on the server.
+        ...(pusher ? { executeCommandProvider: { commands: [RULE_DOC_COMMAND] } } : {}),
       },
       serverInfo: { name: 'process-topology', version: '0.1.0' },
     };
@@ -243,7 +252,36 @@ export function startServer(connection: Connection): ServerHandle {
     for (const set of waiting.values()) for (const w of [...set]) w.reject(new ResponseError(ErrorCodes.InvalidRequest, 'the server is shutting down'));
     waiting.clear();
     for (const listener of [...changeListeners]) listener();
+    pusher?.dispose();
     await analyzer?.dispose(SHUTDOWN_GRACE_MS);
+  });
+
+  /** Pushes the diagnostics to a client that does not pull them (see push-diagnostics.ts). */
+  function startPushing(): DiagnosticsPusher {
+    const p = new DiagnosticsPusher({
+      openDocuments: () => documents.keys(),
+      documentDiagnostics: async (uri, token) => {
+        const c = await modelOf(uri, token);
+        return c ? { version: c.version, items: diagnosticsFor(c.model, uri, docsBase) } : undefined;
+      },
+      workspaceDiagnostics: async (token) => {
+        if (settings.diagnosticsScope !== 'workspace') return undefined;
+        const c = await workspaceOf(token);
+        return c ? new Map([...c.files].map(([uri, f]) => [uri, f.items])) : undefined;
+      },
+      publish: (params) => void connection.sendDiagnostics(params).catch(() => undefined),
+      log: (message) => connection.console.error(message),
+    });
+    changeListeners.add(() => p.changed());
+    documents.onDidOpen((e) => p.touched(e.document.uri));
+    documents.onDidChangeContent((e) => p.touched(e.document.uri));
+    return p;
+  }
+
+  connection.onRequest(ExecuteCommandRequest.type, async (params) => {
+    if (params.command !== RULE_DOC_COMMAND) throw new ResponseError(ErrorCodes.InvalidParams, `unknown command ${params.command}`);
+    await showRuleDoc(connection, params.arguments, docsBase, showDocumentSupport);
+    return null;
   });
 
   async function refreshSettings(): Promise<void> {
@@ -450,12 +488,15 @@ export function startServer(connection: Connection): ServerHandle {
     if (!analyzer || settings.diagnosticsScope !== 'workspace') return entry;
     const base = { budgetMs: settings.timeBudgetMs, file: 'the workspace' };
     let result;
+    const progress = new WorkProgress(connection, 'analyzing the workspace');
     try {
-      result = await analyzer.runWorkspace(snapshots());
+      result = await analyzer.runWorkspace(snapshots(), (done, total) => progress.report(done, total));
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       status({ ...base, state: 'error', ms: 0, findings: 0, message });
       return entry;
+    } finally {
+      progress.end();
     }
     if (!result.ok && result.reason === 'cancelled') return undefined;
     if (!result.ok) {
@@ -598,7 +639,8 @@ export function startServer(connection: Connection): ServerHandle {
     if (!c || !doc) return [];
     // The fixes' positions are those of the analyzed text: stale once the document moved on.
     if (c.version !== doc.version) throw new ResponseError(LSPErrorCodes.ContentModified, 'the document changed');
-    return codeActionsFor(c.model, params.textDocument.uri, params.range, doc.getText().split('\n'), params.context.only);
+    const actions = codeActionsFor(c.model, params.textDocument.uri, params.range, doc.getText().split('\n'), params.context.only);
+    return pusher ? forEditor(actions) : actions;
   });
 
   connection.onHover(async (params, token) => {
@@ -671,11 +713,19 @@ export function parseSettings(value: unknown): Settings {
   return { shimModules: modules, rules, stateBudget: budget, timeBudgetMs: time, diagnosticsScope: scope };
 }
 
-if (require.main === module) {
+/**
+ * Serves LSP on the transport named on the command line (`--stdio`, `--node-ipc`,
+ * `--socket=port`, `--pipe=name`), stdio when none is: dist/server.js (main.ts) and
+ * `process-topology lsp` both start here.
+ */
+export function runLanguageServer(): void {
   // A stray rejected promise (a notification to a client that went away) must not end the server.
   process.on('unhandledRejection', (reason) => {
     process.stderr.write(`process-topology server: unhandled rejection: ${reason instanceof Error ? reason.stack ?? reason.message : String(reason)}\n`);
   });
+  // vscode-languageserver reads the transport from process.argv (and, for stdio, sends console
+  // output to the client instead of into the protocol stream).
+  if (!process.argv.some((a) => /^--(stdio|node-ipc|socket|pipe)(=|$)/.test(a))) process.argv.push('--stdio');
   const server = startServer(createConnection(ProposedFeatures.all));
   // Whatever ends the process (`exit`, the client's pipe closing, the client process gone), Node
   // then waits for every worker thread to end, and one blocked in a system call never does: end

@@ -22,7 +22,7 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { emptyModel, type TopologyModel } from '../../../common/model';
-import { AnalysisCancelled, analyzePrograms, mergeModels, programsContaining, type AnalyzeOptions } from '../analysis/analyze';
+import { AnalysisCancelled, analyzePrograms, mergeModels, programsContaining, type AnalyzeOptions, type ProgramModel } from '../analysis/analyze';
 import { readConfigFile, type ConfigFileResult } from '../analysis/config-file';
 import { checkedSourceFile, MAX_NESTING_AFTER_OVERFLOW, nestingDepth, tooDeepReason } from '../analysis/nesting';
 import {
@@ -203,7 +203,7 @@ export class AnalysisSession {
     const programMs = Math.round(performance.now() - started);
     const results = analyzePrograms(program, this.analyzeOptions(root, entries, project.key));
     const mine = programsContaining(results, file);
-    const model = mergeModels(rootUri, mine.map((r) => r.model));
+    const model = mergeModels(rootUri, mine);
     const outcome = { model, files: program.getSourceFiles().length, entries: entries.length, programMs };
     if (deps) this.outcomes.set(file, { key, deps, outcome });
     else this.outcomes.delete(file);
@@ -214,23 +214,25 @@ export class AnalysisSession {
    * Every program of every workspace folder: each project (a tsconfig.json, or the folder as an
    * inferred project) with all of its files as entries. Throws what the analysis throws.
    */
-  analyzeWorkspace(isCancelled?: () => boolean): WorkspaceOutcome {
+  analyzeWorkspace(isCancelled?: () => boolean, onProgress?: (done: number, total: number) => void): WorkspaceOutcome {
     this.isCancelled = isCancelled;
     try {
-      return this.analyzeWorkspaceOnce();
+      return this.analyzeWorkspaceOnce(onProgress);
     } catch (err) {
       if (err instanceof AnalysisCancelled) throw err;
       // As in `analyze`: leave out the files nested too deep to follow, and try once more.
       if (this.excludeDeepFiles() === 0) throw err;
       this.programs.clear();
-      return this.analyzeWorkspaceOnce();
+      return this.analyzeWorkspaceOnce(onProgress);
     }
   }
 
-  private analyzeWorkspaceOnce(): WorkspaceOutcome {
+  private analyzeWorkspaceOnce(onProgress?: (done: number, total: number) => void): WorkspaceOutcome {
     const models: WorkspaceOutcome['models'] = [];
     let files = 0;
     let programs = 0;
+    // Progress over the whole workspace: every folder's projects are listed first, for the total.
+    const folders: { root: string; projects: Map<string, { files: string[]; options: ts.CompilerOptions; members: string[] }> }[] = [];
     for (const root of this.workspaceFolders) {
       // Open documents count even when the folder walk does not list them (new, unsaved files).
       const listed = new Set(this.folderFiles(root).map((f) => path.resolve(f)));
@@ -242,13 +244,21 @@ export class AnalysisSession {
         if (!p) projects.set(project.key, (p = { files: project.files.map((f) => path.resolve(f)), options: this.optionsFor(file, root), members: [] }));
         p.members.push(file);
       }
-      const results: TopologyModel[] = [];
+      folders.push({ root, projects });
+    }
+    const total = folders.reduce((n, f) => n + [...f.projects.values()].reduce((m, p) => m + p.members.length, 0), 0);
+    for (const { root, projects } of folders) {
+      const results: ProgramModel[] = [];
       const notes = new Set<string>();
       for (const [key, p] of projects) {
         const program = this.program(key, [...new Set([...p.files, ...p.members])], p.options);
         // Files left out (unparsable, nested too deep) are not entries.
         const entries = p.members.filter((f) => !this.excluded.has(f));
-        for (const r of analyzePrograms(program, this.analyzeOptions(root, entries, key))) results.push(r.model);
+        const done = files;
+        for (const r of analyzePrograms(program, {
+          ...this.analyzeOptions(root, entries, key),
+          ...(onProgress ? { onProgress: (n: number) => onProgress(done + n, total) } : {}),
+        })) results.push({ model: r.model, entry: r.entry, module: r.module });
         for (const note of this.notes(program, key, root)) notes.add(note);
         files += entries.length;
         programs++;

@@ -50,6 +50,7 @@ interface Job {
   started: number;
   timer: NodeJS.Timeout;
   resolve(result: Outcome): void;
+  progress?: (done: number, total: number) => void;
 }
 
 export class WorkerHandle {
@@ -102,15 +103,18 @@ export class WorkerHandle {
     throw new Error('the analysis worker answered a file analysis with a workspace result');
   }
 
-  /** Analyzes every program of every workspace folder, with `docs` as the open documents. */
-  async runWorkspace(docs: readonly DocumentSnapshot[]): Promise<WorkspaceResult> {
-    const r = await this.start('the workspace', docs, (id, set, drop) => ({ type: 'analyze-workspace', id, set, drop }));
+  /**
+   * Analyzes every program of every workspace folder, with `docs` as the open documents;
+   * `progress` hears how far it is.
+   */
+  async runWorkspace(docs: readonly DocumentSnapshot[], progress?: (done: number, total: number) => void): Promise<WorkspaceResult> {
+    const r = await this.start('the workspace', docs, (id, set, drop) => ({ type: 'analyze-workspace', id, set, drop }), progress);
     if (!r.ok) return r;
     if (r.type === 'workspace-result') return { ok: true, models: r.models, ms: r.ms, files: r.files, programs: r.programs };
     throw new Error('the analysis worker answered a workspace analysis with a file result');
   }
 
-  private async start(what: string, docs: readonly DocumentSnapshot[], message: (id: number, set: { file: string; text: string }[], drop: string[]) => ToWorker): Promise<Outcome> {
+  private async start(what: string, docs: readonly DocumentSnapshot[], message: (id: number, set: { file: string; text: string }[], drop: string[]) => ToWorker, progress?: (done: number, total: number) => void): Promise<Outcome> {
     if (this.job) throw new Error('an analysis is already running');
     if (!this.worker && !(await this.roomForWorker())) {
       const n = this.stopping.size;
@@ -141,7 +145,7 @@ export class WorkerHandle {
         this.finish(id, { ok: false, ms: Date.now() - started, reason: 'timeout', message: `stopped after ${this.opts.timeoutMs} ms` });
         this.discardWorker();
       }, this.opts.timeoutMs);
-      this.job = { id, started, timer, resolve };
+      this.job = { id, started, timer, resolve, ...(progress ? { progress } : {}) };
       worker.postMessage(message(id, set, drop));
     });
   }
@@ -223,6 +227,10 @@ export class WorkerHandle {
     worker.stdout.on('data', forward);
     worker.stderr.on('data', forward);
     worker.on('message', (msg: FromWorker) => {
+      if (msg.type === 'progress') {
+        if (this.job?.id === msg.id) this.job.progress?.(msg.done, msg.total);
+        return;
+      }
       if (msg.type !== 'log') this.workerHeapMb = msg.heapMb;
       if (msg.type === 'log') this.opts.log(msg.message);
       else if (msg.type === 'failed') this.finish(msg.id, { ok: false, ms: msg.ms, reason: 'error', message: msg.message });

@@ -335,5 +335,24 @@ export function registerTests(): void {
       assert.ok(drawn.edges >= 5);
       console.log(`graph panel: ${tab.label}, ${drawn.nodes} nodes, ${drawn.edges} edges`);
     });
+
+    it('draws each program of a module that two entries run apart, titled with its entry', async () => {
+      const graph = (): ReturnType<Api['graph']> => api().graph();
+      const lib = await open('programs/lib.ts');
+      // main, its queue and the shared consumer in each of forgetful.ts and good.ts: 6 nodes.
+      const drawn = await until('both programs drawn', () => {
+        const g = graph();
+        return g?.document === lib.uri.toString() && g.rendered?.programs ? g.rendered : undefined;
+      }, 60_000);
+      assert.deepEqual(drawn.programs, ['programs/forgetful.ts', 'programs/good.ts']);
+      assert.equal(drawn.nodes, 6);
+      console.log(`graph panel of lib.ts: ${drawn.nodes} nodes in ${drawn.programs!.length} programs: ${drawn.programs!.join(', ')}`);
+      // Back to the broken example, which the harness inspects once the tests are done.
+      const example = await open('producer-consumer-no-sentinel.ts');
+      await until('the example drawn again', () => {
+        const g = graph();
+        return g?.document === example.uri.toString() && g.rendered?.nodes === 4 && !g.rendered.programs ? true : undefined;
+      }, 60_000);
+    });
   });
 }
