@@ -20,10 +20,14 @@ export interface Automaton {
   end: number;
 }
 
-/** Counted loops longer than this are treated as "some number of times". */
-const MAX_UNROLL = 32;
+/**
+ * Counted loops longer than this are treated as "some number of times" (a choice the analysis
+ * cannot see, which no reported deadlock may depend on): above the largest programs checked, so
+ * that a loop over 256 workers is followed exactly.
+ */
+const MAX_UNROLL = 1024;
 /** Automata larger than this are not checked (the state space would not fit the budget). */
-export const MAX_NODES = 4000;
+export const MAX_NODES = 20_000;
 
 interface Targets {
   brk: number | undefined;
@@ -98,4 +102,56 @@ export function compile(flow: Flow): Automaton {
   };
   const start = build(flow, end, { brk: undefined, cont: undefined, ret: end, thr: end });
   return { nodes, start, end };
+}
+
+/** Strongly connected components of an automaton (iterative Tarjan): per node its component, and the components sinks first. */
+export function components(aut: Automaton): { comp: Int32Array; order: number[][] } {
+  const n = aut.nodes.length;
+  const index = new Int32Array(n).fill(-1);
+  const low = new Int32Array(n);
+  const comp = new Int32Array(n).fill(-1);
+  const onStack = new Uint8Array(n);
+  const stack: number[] = [];
+  const order: number[][] = [];
+  let counter = 0;
+  for (let root = 0; root < n; root++) {
+    if (index[root] !== -1) continue;
+    const work: { v: number; e: number }[] = [{ v: root, e: 0 }];
+    index[root] = low[root] = counter++;
+    stack.push(root);
+    onStack[root] = 1;
+    while (work.length > 0) {
+      const top = work[work.length - 1]!;
+      const edges = aut.nodes[top.v]!.next;
+      if (top.e < edges.length) {
+        const w = edges[top.e++]!.to;
+        if (index[w] === -1) {
+          index[w] = low[w] = counter++;
+          stack.push(w);
+          onStack[w] = 1;
+          work.push({ v: w, e: 0 });
+        } else if (onStack[w]) {
+          low[top.v] = Math.min(low[top.v]!, index[w]!);
+        }
+        continue;
+      }
+      work.pop();
+      if (work.length > 0) {
+        const parent = work[work.length - 1]!.v;
+        low[parent] = Math.min(low[parent]!, low[top.v]!);
+      }
+      if (low[top.v] === index[top.v]) {
+        const members: number[] = [];
+        let w: number;
+        do {
+          w = stack.pop()!;
+          onStack[w] = 0;
+          comp[w] = order.length;
+          members.push(w);
+        } while (w !== top.v);
+        order.push(members);
+      }
+    }
+  }
+  return { comp, order };
 }

@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Finding } from '../../../../common/model';
 import { compile, TooLarge, type Automaton } from '../checker/automaton';
-import { Explorer, type Instance } from '../checker/explore';
+import { Explorer, type Instance, type Reductions } from '../checker/explore';
 import type { ConstValue, Flow, ObjectSite, Op, ProcessRef } from '../facts';
 import type { RuleContext } from './context';
 import { finding, valueMatches } from './util';
@@ -18,7 +18,11 @@ export const DEFAULT_STATE_BUDGET = 20_000;
  * second), so it only stops explorations whose states are unusually expensive; then it says so.
  */
 export const DEFAULT_TIME_BUDGET_MS = 5_000;
-const MAX_INSTANCES = 16;
+/**
+ * Process instances the checker models at most per program. Its reductions make pipelines, pools
+ * and worker arrays of this size cheap; beyond it a program is not checked, and the notes say so.
+ */
+export const MAX_INSTANCES = 1024;
 
 const DESCRIBE: Partial<Record<Op['kind'], string>> = {
   get: 'get()', put: 'put()', recv: 'recv()', acquire: 'acquire()', wait: 'wait()', join: 'join()', joinQueue: 'join()',
@@ -34,7 +38,7 @@ export interface CheckerModel {
  * Builds the checker's model of a program, or undefined when the program is not checked (with a
  * note saying why, where that is a limit of the checker rather than a reason to stay silent).
  */
-export function checkerModel(ctx: Pick<RuleContext, 'extraction' | 'checker' | 'notes'>, symmetry = true): CheckerModel | undefined {
+export function checkerModel(ctx: Pick<RuleContext, 'extraction' | 'checker' | 'notes'>, reductions: Reductions = {}): CheckerModel | undefined {
   const ex = ctx.extraction;
   if (!ex.isEntry || ex.opaque.size > 0) return undefined;
   if (ex.ops.some((o) => o.obj.unknown && o.kind !== 'read' && o.kind !== 'write')) return undefined;
@@ -76,7 +80,7 @@ export function checkerModel(ctx: Pick<RuleContext, 'extraction' | 'checker' | '
     if (op.arg?.t === 'const') return { v: op.arg.v };
     return constants.some((c) => valueMatches(op, c, ctx.checker) !== 'no') ? 'maybe' : 'item';
   };
-  return { instances, explorer: new Explorer(instances, relevant, tokenOf, symmetry) };
+  return { instances, explorer: new Explorer(instances, relevant, tokenOf, reductions) };
 }
 
 export function deadlock(ctx: RuleContext): Finding[] {

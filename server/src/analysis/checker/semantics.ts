@@ -1,0 +1,808 @@
+// The checker's model of a running program: the state vector of its process instances and shared
+// objects, and the transition function over it (what each instance can do next). Everything else
+// in checker/ (the reductions, the search) only chooses which of these transitions to follow.
+//
+// A state is one Int32Array:
+// - per instance, a block: program counter, phase (where an operation takes two steps: entering a
+//   condition's or a barrier's wait set, then leaving it), the values of the variables its guards
+//   test (0: not received yet, else token + 1), and how many instances of each process site it
+//   has joined;
+// - per process site, how many of its instances were started (they start in index order);
+// - a taint flag: 1 once the path took a choice the analysis cannot see;
+// - per shared object its state: queues and each direction of a pipe are FIFO channels of runs
+//   (token, count), a lock its owner and hold count, a semaphore its value, an event its flag.
+// Condition waiters and barrier arrivals are the instances in phase 1 at such a wait, so nothing
+// in a state is a bit mask and the number of instances is not limited by a word's width.
+import type ts from 'typescript';
+import type { ConstValue, ObjectSite, Op, ProcessRef } from '../facts';
+import { components, type Automaton } from './automaton';
+
+export interface Instance {
+  proc: ProcessRef;
+  /** 0-based among the instances of the same process site. */
+  index: number;
+  aut: Automaton;
+  daemon: boolean;
+  isMain: boolean;
+}
+
+export interface Successor {
+  next: Int32Array;
+  /** The operation performed; undefined for silent steps (branches, entering a wait set). */
+  op: Op | undefined;
+  /** Operations done in the same step after `op` (the release that ends an atomic section). */
+  also?: Op[];
+}
+
+/** Token of a value that is none of the constants the program tests for. */
+export const ITEM = 0;
+/** Token of a value the analysis cannot tell from those constants. */
+export const MAYBE = 1;
+/** Runs (token, count) a channel keeps in order; past that the last run's values are forgotten. */
+const RUNS = 4;
+/** Slots of one channel: the number of runs, then token and count of each. */
+export const CHANNEL = 1 + 2 * RUNS;
+/**
+ * A channel whose puts may run without bound (inside a loop) counts at most this many items of a
+ * run, meaning "this many or more"; a take from such a run can only be followed with the taint
+ * set. Channels with a bounded number of puts never saturate.
+ */
+const SATURATE = 64;
+
+/** Objects whose state the checker keeps (values, arrays, files, pools and managers never make anyone wait here). */
+const MODELLED_KINDS: ReadonlySet<ObjectSite['kind']> = new Set(['queue', 'pipe', 'lock', 'semaphore', 'event', 'condition', 'barrier']);
+
+/** Per-instance block: program counter, phase, then guard variables, then join counters. */
+export const PC = 0;
+export const PHASE = 1;
+const ENV = 2;
+
+/** What instances with one automaton share: where their guard variables and join counters sit. */
+export interface AutLayout {
+  aut: Automaton;
+  env: Map<ts.Symbol, number>;
+  /**
+   * Per node: for the blocking acquire of a lock that only its holders release, directly
+   * followed (once inert steps are skipped) by its release, the release node: the acquire and
+   * the release are one atomic step (Lipton's reduction: nothing can happen in between that
+   * anyone could see, and nothing in between can wait). Else -1.
+   */
+  sections: Int32Array;
+  /**
+   * Per node, the guard variables (block slots) that are dead there: no guard reads them before a
+   * get or recv sets them again. They are cleared on arrival, so that an instance back at its get
+   * is the same state as one that never took anything (a worker pool's workers stay alike).
+   */
+  deadAt: (number[] | undefined)[];
+  /** Process site index -> slot in the block. */
+  joins: Map<number, number>;
+  size: number;
+}
+
+export interface ObjLayout {
+  site: ObjectSite;
+  offset: number;
+  /** Count at which this object's channels and task counter saturate (Infinity: never). */
+  saturate: number;
+}
+
+const NONE: Successor[] = [];
+/** What `transitions` lists in probe mode: only the count means anything. */
+const NONE_PROBE: Successor = { next: new Int32Array(0), op: undefined };
+
+export class Semantics {
+  readonly objects = new Map<ObjectSite, ObjLayout>();
+  private readonly tokens = new Map<string, number>([['item', ITEM], ['maybe', MAYBE]]);
+  readonly tokenValues: ConstValue[] = [undefined, undefined];
+  private readonly argTokens = new Map<Op, number>();
+  readonly procSites: ObjectSite[] = [];
+  readonly siteIndex = new Map<ObjectSite, number>();
+  /** Instances of each process site, by site index. */
+  readonly siteInstances: number[][] = [];
+  readonly layouts: AutLayout[] = [];
+  /** Per instance: its automaton's layout and the offset of its block. */
+  readonly layoutOf: AutLayout[] = [];
+  /**
+   * Per instance, the automaton the checker runs: its own, with the steps that change nothing
+   * the checker models short-circuited (see `simplify`). Node numbers are those of the original.
+   */
+  readonly auts: Automaton[] = [];
+  readonly base: Int32Array;
+  readonly startedOff: number;
+  readonly taintOff: number;
+  readonly size: number;
+  /** Lock owner slots (owner instance + 1, then the hold count). */
+  readonly ownerSlots: number[] = [];
+  /** Per (simplified) automaton and node, the locks its instance surely holds there. */
+  readonly held = new Map<Automaton, (ObjectSite[] | undefined)[]>();
+  /** Locks that only their holder ever releases: they protect what is done under them. */
+  readonly wellNested = new Set<ObjectSite>();
+  private readonly mainIdx: number;
+
+  constructor(
+    readonly instances: readonly Instance[],
+    ops: readonly Op[],
+    private readonly tokenOf: (op: Op) => 'item' | 'maybe' | { v: ConstValue },
+    /** Whether critical sections with nothing inside are one step (off only to compare in tests). */
+    atomicSections = true,
+  ) {
+    for (const op of ops) if (op.kind === 'put' || op.kind === 'send') this.argToken(op);
+    for (const inst of instances) {
+      if (inst.proc.kind !== 'main' && !this.siteIndex.has(inst.proc)) {
+        this.siteIndex.set(inst.proc, this.procSites.length);
+        this.procSites.push(inst.proc);
+        this.siteInstances.push([]);
+      }
+    }
+    instances.forEach((inst, i) => { if (inst.proc.kind !== 'main') this.siteInstances[this.siteIndex.get(inst.proc)!]!.push(i); });
+    // The shared objects in the state, with their slots (offsets once the blocks are laid out).
+    const unbounded = unboundedChannels(instances);
+    const unobserved = unobservedObjects(instances);
+    const modelled: { site: ObjectSite; slots: number }[] = [];
+    const isModelled = new Set<ObjectSite>();
+    for (const op of ops) {
+      const site = op.obj;
+      if (isModelled.has(site) || !MODELLED_KINDS.has(site.kind)) continue;
+      // What nobody can observe need not be in the state: its operations are steps that never wait.
+      if (unobserved.has(site)) continue;
+      isModelled.add(site);
+      modelled.push({
+        site,
+        slots: site.kind === 'queue' ? CHANNEL + 1 : site.kind === 'pipe' ? 2 * CHANNEL + 2 : site.kind === 'lock' ? 2
+          : site.kind === 'semaphore' || site.kind === 'event' ? 1 : 0,
+      });
+    }
+    // Operations that change nothing in the state and never wait are silent steps.
+    const inert = (op: Op): boolean => op.obj.kind === 'process' ? !this.siteIndex.has(op.obj) : !isModelled.has(op.obj);
+    const simplified = new Map<Automaton, Automaton>();
+    for (const inst of instances) if (!simplified.has(inst.aut)) simplified.set(inst.aut, simplify(inst.aut, inert));
+    const locks = new Set<ObjectSite>();
+    const illNested = new Set<ObjectSite>();
+    for (const aut of new Set(simplified.values())) {
+      const held = heldLocks(aut, (site) => isModelled.has(site));
+      this.held.set(aut, held);
+      aut.nodes.forEach((n, v) => {
+        if (n.op?.obj.kind !== 'lock' || !isModelled.has(n.op.obj)) return;
+        locks.add(n.op.obj);
+        if (n.op.kind === 'release' && held[v] && !held[v].includes(n.op.obj)) illNested.add(n.op.obj);
+      });
+    }
+    for (const l of locks) if (!illNested.has(l)) this.wellNested.add(l);
+    const byAut = new Map<Automaton, AutLayout>();
+    for (const inst of instances) {
+      if (byAut.has(inst.aut)) continue;
+      const aut = simplified.get(inst.aut)!;
+      const env = new Map<ts.Symbol, number>();
+      const joins = new Map<number, number>();
+      let size = ENV;
+      for (const n of aut.nodes) {
+        if (n.guard) {
+          this.token(n.guard.value);
+          if (!env.has(n.guard.variable)) env.set(n.guard.variable, size++);
+        }
+      }
+      for (const n of aut.nodes) {
+        const op = n.op;
+        if (op?.kind === 'join' && op.obj.kind === 'process') {
+          const k = this.siteIndex.get(op.obj);
+          if (k !== undefined && !joins.has(k)) joins.set(k, size++);
+        }
+      }
+      const sections = new Int32Array(aut.nodes.length).fill(-1);
+      aut.nodes.forEach((n, v) => {
+        const op = n.op;
+        if (!atomicSections || op?.kind !== 'acquire' || !op.blocking || op.obj.kind !== 'lock' || !this.wellNested.has(op.obj) || n.next.length !== 1) return;
+        const r = n.next[0]!.to;
+        const rel = aut.nodes[r]!;
+        if (rel.op?.kind === 'release' && rel.op.obj === op.obj && rel.next.length === 1 && r !== v) sections[v] = r;
+      });
+      const layout = { aut, env, joins, size, sections, deadAt: deadVariables(aut, env) };
+      byAut.set(inst.aut, layout);
+      this.layouts.push(layout);
+    }
+    this.base = new Int32Array(instances.length);
+    let size = 0;
+    instances.forEach((inst, i) => {
+      const layout = byAut.get(inst.aut)!;
+      this.layoutOf.push(layout);
+      this.auts.push(layout.aut);
+      this.base[i] = size;
+      size += layout.size;
+    });
+    this.startedOff = size;
+    size += this.procSites.length;
+    this.taintOff = size++;
+    for (const { site, slots } of modelled) {
+      this.objects.set(site, { site, offset: size, saturate: unbounded.has(site) ? SATURATE : Infinity });
+      if (site.kind === 'lock') this.ownerSlots.push(size);
+      size += slots;
+    }
+    this.size = size;
+    this.mainIdx = instances.findIndex((x) => x.isMain);
+  }
+
+  /** The token of what a put or send carries (asked once per operation: it may query types). */
+  argToken(op: Op): number {
+    let t = this.argTokens.get(op);
+    if (t === undefined) {
+      const kind = this.tokenOf(op);
+      t = kind === 'item' ? ITEM : kind === 'maybe' ? MAYBE : this.token(kind.v);
+      this.argTokens.set(op, t);
+    }
+    return t;
+  }
+
+  private token(v: ConstValue): number {
+    const key = JSON.stringify(v === undefined ? null : v);
+    let t = this.tokens.get(key);
+    if (t === undefined) {
+      t = this.tokens.size;
+      this.tokens.set(key, t);
+      this.tokenValues.push(v);
+    }
+    return t;
+  }
+
+  initial(): Int32Array {
+    const s = new Int32Array(this.size);
+    this.auts.forEach((aut, i) => { s[this.base[i]! + PC] = aut.start; });
+    for (const { site, offset } of this.objects.values()) {
+      if (site.kind === 'semaphore') s[offset] = typeof site.size === 'number' ? site.size : 1;
+    }
+    return s;
+  }
+
+  pc(s: Int32Array, i: number): number {
+    return s[this.base[i]! + PC]!;
+  }
+
+  phase(s: Int32Array, i: number): number {
+    return s[this.base[i]! + PHASE]!;
+  }
+
+  started(s: Int32Array, i: number): boolean {
+    const inst = this.instances[i]!;
+    if (inst.isMain) return true;
+    return inst.index < s[this.startedOff + this.siteIndex.get(inst.proc as ObjectSite)!]!;
+  }
+
+  finished(s: Int32Array, i: number): boolean {
+    return s[this.base[i]! + PC] === this.auts[i]!.end;
+  }
+
+  /** The operation instance i is at (undefined at a silent node or at the end). */
+  opAt(s: Int32Array, i: number): Op | undefined {
+    return this.auts[i]!.nodes[this.pc(s, i)]!.op;
+  }
+
+  /** Instances of a process site that have finished (only started ones can). */
+  private finishedOf(s: Int32Array, k: number): number {
+    let n = 0;
+    for (const i of this.siteInstances[k]!) if (this.started(s, i) && this.finished(s, i)) n++;
+    return n;
+  }
+
+  /** Instances in phase 1 of a wait on `site` (a condition's waiters, a barrier's arrivals). */
+  private waitersOf(s: Int32Array, site: ObjectSite): number[] {
+    const out: number[] = [];
+    for (let j = 0; j < this.instances.length; j++) {
+      if (s[this.base[j]! + PHASE] !== 1) continue;
+      const op = this.opAt(s, j);
+      if (op?.kind === 'wait' && op.obj === site) out.push(j);
+    }
+    return out;
+  }
+
+  /** Whether instance i can move (the same cases as `successors`, without building states). */
+  enabled(s: Int32Array, i: number): boolean {
+    return this.transitions(s, i, true).length > 0;
+  }
+
+  successors(s: Int32Array, i: number): Successor[] {
+    return this.transitions(s, i, false);
+  }
+
+  /**
+   * The transitions of instance i: each successor state with the operation taken. With `probe`,
+   * only whether there is one (the result is then a non-empty list of no particular content).
+   */
+  private transitions(s: Int32Array, i: number, probe: boolean): Successor[] {
+    if (!this.started(s, i) || this.finished(s, i)) return NONE;
+    const b = this.base[i]!;
+    const layout = this.layoutOf[i]!;
+    const node = layout.aut.nodes[s[b + PC]!]!;
+    const out: Successor[] = [];
+    const goto = (to: number): Int32Array => {
+      const n = s.slice();
+      n[b + PC] = to;
+      n[b + PHASE] = 0;
+      const dead = layout.deadAt[to];
+      if (dead) for (const slot of dead) n[b + slot] = 0;
+      return n;
+    };
+    if (!node.op) {
+      let choices = node.next;
+      if (node.guard) {
+        const t = s[b + layout.env.get(node.guard.variable)!]! - 1;
+        if (t >= 0) {
+          if (t !== MAYBE) {
+            const equal = t !== ITEM && this.tokenValues[t] === node.guard.value;
+            choices = node.next.filter((c) => c.when === undefined || c.when === equal);
+          } else {
+            // Whether that value is the constant tested is something the analysis cannot see.
+            choices = node.next.map((c) => ({ ...c, unknown: true }));
+          }
+        }
+      }
+      if (probe) return choices.length > 0 ? [NONE_PROBE] : NONE;
+      for (const c of choices) {
+        const n = goto(c.to);
+        if (c.unknown) n[this.taintOff] = 1;
+        out.push({ next: n, op: undefined });
+      }
+      return out;
+    }
+    const op = node.op;
+    const to = node.next[0]!.to;
+    const advance = (mutate?: (n: Int32Array) => void): void => {
+      if (probe) { out.push(NONE_PROBE); return; }
+      const n = goto(to);
+      mutate?.(n);
+      out.push({ next: n, op });
+    };
+    /** A silent step that stays at the node (into a wait set), with the phase it moves to. */
+    const enter = (mutate: (n: Int32Array) => void): void => {
+      if (probe) { out.push(NONE_PROBE); return; }
+      const n = s.slice();
+      mutate(n);
+      out.push({ next: n, op: undefined });
+    };
+    const setEnv = (n: Int32Array, token: number): void => {
+      if (!op.resultVar) return;
+      const slot = layout.env.get(op.resultVar);
+      if (slot !== undefined) n[b + slot] = token + 1;
+    };
+    const obj = this.objects.get(op.obj);
+    switch (op.kind) {
+      case 'put': {
+        if (!obj) return advance(), out;
+        const o = obj.offset;
+        const max = op.obj.maxsize ?? 0;
+        if (max > 0 && channelSize(s, o) >= max) {
+          if (!op.blocking) advance();
+          return out;
+        }
+        const joinable = op.obj.variant === 'JoinableQueue';
+        const token = this.argToken(op);
+        advance((n) => {
+          channelPush(n, o, token, obj.saturate);
+          if (joinable) n[o + CHANNEL] = Math.min(obj.saturate, n[o + CHANNEL]! + 1);
+        });
+        return out;
+      }
+      case 'get': {
+        if (!obj) return advance(), out;
+        this.takeWays(s, obj.offset, obj.saturate, (token, apply) => advance((n) => { apply(n); setEnv(n, token); }));
+        if (out.length === 0 && !op.blocking) advance();
+        return out;
+      }
+      case 'taskDone': {
+        if (!obj) return advance(), out;
+        const slot = obj.offset + CHANNEL;
+        const unfinished = s[slot]!;
+        // A saturated count means "this many or more": marking one done may leave it as it was.
+        if (unfinished >= obj.saturate) advance((n) => { n[this.taintOff] = 1; });
+        advance((n) => { if (n[slot]! > 0) n[slot]!--; if (unfinished >= obj.saturate) n[this.taintOff] = 1; });
+        return out;
+      }
+      case 'joinQueue':
+        if (!obj || s[obj.offset + CHANNEL] === 0 || !op.blocking) advance();
+        return out;
+      case 'send': {
+        if (!obj || op.end === undefined) return advance(), out;
+        const into = obj.offset + (1 - op.end) * CHANNEL;
+        const token = this.argToken(op);
+        advance((n) => { channelPush(n, into, token, obj.saturate); });
+        return out;
+      }
+      case 'recv': {
+        if (!obj || op.end === undefined) return advance(), out;
+        this.takeWays(s, obj.offset + op.end * CHANNEL, obj.saturate, (token, apply) => advance((n) => { apply(n); setEnv(n, token); }));
+        // Once the other end was closed (by anyone: copies are not tracked), recv() can end
+        // with EOFError instead of waiting.
+        if (out.length === 0 && s[obj.offset + 2 * CHANNEL + (1 - op.end)] === 1) advance();
+        return out;
+      }
+      case 'closeEnd':
+        if (obj && op.end !== undefined) advance((n) => { n[obj.offset + 2 * CHANNEL + op.end!] = 1; });
+        else advance();
+        return out;
+      case 'acquire': {
+        if (!obj) return advance(), out;
+        const o = obj.offset;
+        // A condition's own lock is not modelled: wait() gives it up anyway.
+        if (op.obj.kind === 'condition') return advance(), out;
+        if (op.obj.kind === 'semaphore') {
+          if (s[o]! > 0) advance((n) => { n[o]!--; });
+          else if (!op.blocking) advance();
+          return out;
+        }
+        const owner = s[o]!;
+        const release = layout.sections[s[b + PC]!]!;
+        if (release >= 0) {
+          // An atomic section: acquire and release in one step, the lock free again after it
+          // (or still held by this RLock's owner, with the same count).
+          if (owner !== 0 && !(owner === i + 1 && op.obj.variant === 'RLock')) return out;
+          if (probe) { out.push(NONE_PROBE); return out; }
+          const n = goto(layout.aut.nodes[release]!.next[0]!.to);
+          out.push({ next: n, op, also: [layout.aut.nodes[release]!.op!] });
+          return out;
+        }
+        if (owner === 0) advance((n) => { n[o] = i + 1; n[o + 1] = 1; });
+        else if (owner === i + 1 && op.obj.variant === 'RLock') advance((n) => { n[o + 1]!++; });
+        else if (!op.blocking) advance();
+        return out;
+      }
+      case 'release': {
+        if (!obj) return advance(), out;
+        const o = obj.offset;
+        if (op.obj.kind === 'condition') advance();
+        else if (op.obj.kind === 'semaphore') advance((n) => { n[o]!++; });
+        else advance((n) => {
+          // Any process may release a Lock (as in Python); an RLock only by its owner.
+          if (n[o] === i + 1 || (n[o] !== 0 && op.obj.variant !== 'RLock')) {
+            n[o + 1]!--;
+            if (n[o + 1]! <= 0) { n[o] = 0; n[o + 1] = 0; }
+          }
+        });
+        return out;
+      }
+      case 'set':
+        if (obj) advance((n) => { n[obj.offset] = 1; });
+        else advance();
+        return out;
+      case 'clear':
+        if (obj) advance((n) => { n[obj.offset] = 0; });
+        else advance();
+        return out;
+      case 'wait': {
+        if (!obj || !op.blocking) return advance(), out;
+        if (op.obj.kind === 'event') {
+          if (s[obj.offset] === 1) advance();
+          return out;
+        }
+        const phase = s[b + PHASE]!;
+        // waitFor(predicate) returns as soon as the predicate holds: shared state not modelled.
+        if (op.obj.kind === 'condition' && op.method === 'waitFor') return advance(), out;
+        if (op.obj.kind === 'condition') {
+          // Enter the waiting set first; leave only once a notify took us out of it (phase 2).
+          if (phase === 0) enter((n) => { n[b + PHASE] = 1; });
+          else if (phase === 2) advance();
+          return out;
+        }
+        if (op.obj.kind === 'barrier') {
+          if (phase === 0) {
+            enter((n) => {
+              n[b + PHASE] = 1;
+              const parties = typeof op.obj.size === 'number' ? op.obj.size : Infinity;
+              const arrived = this.waitersOf(n, op.obj);
+              // The last party releases everyone who arrived in this generation.
+              if (arrived.length >= parties) for (const j of arrived) n[this.base[j]! + PHASE] = 2;
+            });
+          } else if (phase === 2) {
+            advance();
+          }
+          return out;
+        }
+        return advance(), out;
+      }
+      case 'notify': {
+        if (!obj) return advance(), out;
+        const waiting = this.waitersOf(s, op.obj);
+        if (op.method === 'notifyAll' || waiting.length <= 1) {
+          advance((n) => { for (const j of waiting) n[this.base[j]! + PHASE] = 2; });
+        } else {
+          // notify(): any one waiter.
+          for (const j of waiting) advance((n) => { n[this.base[j]! + PHASE] = 2; });
+        }
+        return out;
+      }
+      case 'abort':
+        if (obj && op.obj.kind === 'barrier') {
+          const waiting = this.waitersOf(s, op.obj);
+          advance((n) => { for (const j of waiting) n[this.base[j]! + PHASE] = 2; });
+        } else {
+          advance();
+        }
+        return out;
+      case 'start': {
+        const k = this.siteIndex.get(op.obj);
+        const total = k === undefined ? 0 : this.siteInstances[k]!.length;
+        advance((n) => { if (k !== undefined && n[this.startedOff + k]! < total) n[this.startedOff + k]!++; });
+        return out;
+      }
+      case 'join': {
+        const k = this.siteIndex.get(op.obj);
+        const slot = k === undefined ? undefined : layout.joins.get(k);
+        if (k === undefined || slot === undefined) return advance(), out;
+        // A join returns once an instance this process has not joined yet has finished; joining
+        // again a process already joined (or one never started: an error, not a wait) returns too.
+        const done = s[b + slot]!;
+        const started = s[this.startedOff + k]!;
+        if (!op.blocking || started === 0 || done >= started || this.finishedOf(s, k) > done) {
+          advance((n) => { n[b + slot]!++; });
+        }
+        return out;
+      }
+      case 'terminate': {
+        const k = this.siteIndex.get(op.obj);
+        advance((n) => {
+          if (k === undefined) return;
+          for (const j of this.siteInstances[k]!) {
+            if (this.started(n, j)) { n[this.base[j]! + PC] = this.auts[j]!.end; n[this.base[j]! + PHASE] = 0; }
+          }
+        });
+        return out;
+      }
+      default:
+        // Reads, writes, pool and manager bookkeeping: they never wait here.
+        advance();
+        return out;
+    }
+  }
+
+  /** The ways to take the first item of the channel at `o`: its token and how the state changes. */
+  private takeWays(s: Int32Array, o: number, saturate: number, way: (token: number, apply: (n: Int32Array) => void) => void): void {
+    if (s[o] === 0) return;
+    const token = s[o + 1]!;
+    const count = s[o + 2]!;
+    if (count >= saturate) {
+      // "This many or more": taking one may leave it as it was, or not; either way the path no
+      // longer follows exactly what the program does.
+      way(token, (n) => { n[this.taintOff] = 1; });
+      way(token, (n) => { channelShift(n, o); n[this.taintOff] = 1; });
+      return;
+    }
+    way(token, (n) => { channelShift(n, o); });
+  }
+
+  /** In a state where nothing can move: the instances still waiting (daemons only while main runs). */
+  stuck(s: Int32Array): { instance: number; op: Op }[] {
+    const mainDone = this.mainIdx < 0 || this.finished(s, this.mainIdx);
+    const out: { instance: number; op: Op }[] = [];
+    this.instances.forEach((inst, i) => {
+      if (!this.started(s, i) || this.finished(s, i)) return;
+      if (inst.daemon && mainDone) return; // terminated when main exits
+      const op = this.opAt(s, i);
+      if (op) out.push({ instance: i, op });
+    });
+    // Only daemons left waiting while main itself waits on nothing: not a hang.
+    return out.some((b) => !this.instances[b.instance]!.daemon) ? out : [];
+  }
+}
+
+function channelSize(s: Int32Array, o: number): number {
+  let n = 0;
+  for (let r = 0; r < s[o]!; r++) n += s[o + 2 + 2 * r]!;
+  return n;
+}
+
+/**
+ * Appends an item. A run of equal tokens grows; a new token opens a run; with no run left, the
+ * last run keeps the count but forgets its values (MAYBE). Counts saturate at `saturate`.
+ */
+function channelPush(n: Int32Array, o: number, token: number, saturate: number): void {
+  const runs = n[o]!;
+  const last = o + 1 + 2 * (runs - 1);
+  if (runs > 0 && n[last] === token) {
+    n[last + 1] = Math.min(saturate, n[last + 1]! + 1);
+  } else if (runs < RUNS) {
+    n[o + 1 + 2 * runs] = token;
+    n[o + 2 + 2 * runs] = 1;
+    n[o] = runs + 1;
+  } else {
+    n[last] = MAYBE;
+    n[last + 1] = Math.min(saturate, n[last + 1]! + 1);
+  }
+}
+
+/** Removes the first item. */
+function channelShift(n: Int32Array, o: number): void {
+  const runs = n[o]!;
+  if (n[o + 2]! > 1) { n[o + 2]!--; return; }
+  for (let r = 1; r < runs; r++) {
+    n[o + 1 + 2 * (r - 1)] = n[o + 1 + 2 * r]!;
+    n[o + 2 + 2 * (r - 1)] = n[o + 2 + 2 * r]!;
+  }
+  n[o + 1 + 2 * (runs - 1)] = 0;
+  n[o + 2 + 2 * (runs - 1)] = 0;
+  n[o] = runs - 1;
+}
+
+/**
+ * Per node of an automaton, the (modelled) locks its instance surely holds there: acquired with a
+ * blocking acquire on every path to it and not released since (a must-analysis: intersection over
+ * the paths in).
+ */
+function heldLocks(aut: Automaton, modelled: (site: ObjectSite) => boolean): (ObjectSite[] | undefined)[] {
+  const sets: (Set<ObjectSite> | undefined)[] = new Array<Set<ObjectSite> | undefined>(aut.nodes.length);
+  sets[aut.start] = new Set();
+  const work = [aut.start];
+  while (work.length > 0) {
+    const v = work.pop()!;
+    const node = aut.nodes[v]!;
+    const out = new Set(sets[v]);
+    const op = node.op;
+    if (op && op.obj.kind === 'lock' && modelled(op.obj)) {
+      if (op.kind === 'acquire' && op.blocking) out.add(op.obj);
+      if (op.kind === 'release') out.delete(op.obj);
+    }
+    for (const e of node.next) {
+      const cur = sets[e.to];
+      if (!cur) { sets[e.to] = new Set(out); work.push(e.to); continue; }
+      let changed = false;
+      for (const x of cur) if (!out.has(x)) { cur.delete(x); changed = true; }
+      if (changed) work.push(e.to);
+    }
+  }
+  // Nodes no path reaches stay undefined.
+  return Array.from(sets, (x) => (x ? [...x] : undefined));
+}
+
+/**
+ * The automaton with its silent, pointless steps skipped: every edge goes past nodes that do
+ * nothing (no operation, or an inert one; no guard) and branches whose ways all lead to the same
+ * node (a choice that changes nothing, not even what the analysis knows). Fewer intermediate
+ * states, and no trace step on an object the checker does not model.
+ */
+function simplify(aut: Automaton, inert: (op: Op) => boolean): Automaton {
+  const n = aut.nodes.length;
+  // Per node: where arriving there really lands (itself if it does something); -2 while being
+  // resolved, so that a cycle of empty steps stops at the node where it closes.
+  const target = new Int32Array(n).fill(-1);
+  const resolve = (root: number): number => {
+    const stack = [root];
+    while (stack.length > 0) {
+      const v = stack[stack.length - 1]!;
+      if (target[v]! >= 0) { stack.pop(); continue; }
+      const node = aut.nodes[v]!;
+      if (v === aut.end || node.guard || (node.op && !inert(node.op)) || node.next.length === 0) {
+        target[v] = v;
+        stack.pop();
+        continue;
+      }
+      if (target[v] === -1) {
+        target[v] = -2;
+        for (const e of node.next) if (target[e.to] === -1) stack.push(e.to);
+        continue;
+      }
+      // All successors resolved (or closing a cycle): one common landing place, or stay here.
+      const to = node.next.map((e) => (target[e.to]! >= 0 ? target[e.to]! : e.to === v ? -1 : e.to));
+      target[v] = to.every((t) => t >= 0 && t === to[0]) ? to[0]! : v;
+      stack.pop();
+    }
+    return target[root]!;
+  };
+  const nodes = aut.nodes.map((node) => ({
+    ...node,
+    next: node.next.map((e) => ({ ...e, to: resolve(e.to) })),
+  }));
+  for (let v = 0; v < n; v++) {
+    const node = nodes[v]!;
+    if (!node.op && !node.guard && node.next.length > 1 && node.next.every((e) => e.to === node.next[0]!.to)) {
+      node.next = [{ to: node.next[0]!.to }];
+    }
+  }
+  return { nodes, start: resolve(aut.start), end: aut.end };
+}
+
+/**
+ * Objects whose state no operation of the program can observe: an event nobody waits on, an
+ * unbounded queue nobody takes from or joins. Leaving them out of the state loses nothing.
+ */
+function unobservedObjects(instances: readonly Instance[]): Set<ObjectSite> {
+  const observed = new Set<ObjectSite>();
+  const all = new Set<ObjectSite>();
+  const seen = new Set<Automaton>();
+  for (const inst of instances) {
+    if (seen.has(inst.aut)) continue;
+    seen.add(inst.aut);
+    for (const n of inst.aut.nodes) {
+      const op = n.op;
+      if (!op) continue;
+      all.add(op.obj);
+      if (op.obj.kind === 'event' && op.kind === 'wait' && op.blocking) observed.add(op.obj);
+      if (op.obj.kind === 'queue' && (op.kind === 'get' || op.kind === 'joinQueue' || (op.obj.maxsize ?? 0) > 0)) observed.add(op.obj);
+    }
+  }
+  return new Set([...all].filter((o) => (o.kind === 'event' || o.kind === 'queue') && !observed.has(o)));
+}
+
+/**
+ * Live-variable analysis over an automaton's guard variables: per node, the slots of the variables
+ * no path from it reads (in a guard) before setting them (a get or recv with that result variable).
+ */
+function deadVariables(aut: Automaton, env: ReadonlyMap<ts.Symbol, number>): (number[] | undefined)[] {
+  if (env.size === 0) return [];
+  const vars = [...env.keys()];
+  const words = Math.ceil(vars.length / 32);
+  const index = new Map(vars.map((v, k) => [v, k]));
+  const live = aut.nodes.map(() => new Uint32Array(words));
+  const uses = aut.nodes.map((n) => (n.guard ? index.get(n.guard.variable) : undefined));
+  const defs = aut.nodes.map((n) => (n.op?.resultVar ? index.get(n.op.resultVar) : undefined));
+  for (let changed = true; changed;) {
+    changed = false;
+    for (let v = aut.nodes.length - 1; v >= 0; v--) {
+      const out = new Uint32Array(words);
+      for (const e of aut.nodes[v]!.next) { const l = live[e.to]!; for (let w = 0; w < words; w++) out[w]! |= l[w]!; }
+      const d = defs[v];
+      if (d !== undefined) out[d >>> 5]! &= ~(1 << (d & 31));
+      const u = uses[v];
+      if (u !== undefined) out[u >>> 5]! |= 1 << (u & 31);
+      const cur = live[v]!;
+      for (let w = 0; w < words; w++) if (cur[w] !== out[w]) { cur.set(out); changed = true; break; }
+    }
+  }
+  return live.map((l) => {
+    const dead = vars.filter((_, k) => (l[k >>> 5]! & (1 << (k & 31))) === 0).map((x) => env.get(x)!);
+    return dead.length > 0 ? dead : undefined;
+  });
+}
+
+/**
+ * The channel objects that may receive any number of items, so that their counts must saturate
+ * to keep the state space finite. A put outside every cycle of its automaton runs at most once per
+ * instance; a put on a cycle is still bounded when every way round that cycle takes an item (a
+ * blocking get or recv) from a bounded channel, as a pipeline stage or a worker that answers each
+ * request does. Bounded channels are found as a least fixpoint, so items that chase each other
+ * round a ring of processes count as unbounded.
+ */
+function unboundedChannels(instances: readonly Instance[]): Set<ObjectSite> {
+  interface Put { aut: Automaton; node: number; scc: ReadonlySet<number> | undefined; obj: ObjectSite }
+  const puts: Put[] = [];
+  const seen = new Set<Automaton>();
+  for (const inst of instances) {
+    const aut = inst.aut;
+    if (seen.has(aut)) continue;
+    seen.add(aut);
+    const { comp, order } = components(aut);
+    aut.nodes.forEach((n, v) => {
+      if (n.op?.kind !== 'put' && n.op?.kind !== 'send') return;
+      const members = order[comp[v]!]!;
+      const cyclic = members.length > 1 || n.next.some((e) => e.to === v);
+      puts.push({ aut, node: v, scc: cyclic ? new Set(members) : undefined, obj: n.op.obj });
+    });
+  }
+  const channels = new Set(puts.map((p) => p.obj));
+  const bounded = new Set<ObjectSite>();
+  const cut = (aut: Automaton, v: number): boolean => {
+    const op = aut.nodes[v]!.op;
+    return !!op && (op.kind === 'get' || op.kind === 'recv') && op.blocking && bounded.has(op.obj);
+  };
+  /** Whether p can come back to itself inside its cycle without taking from a bounded channel. */
+  const loops = (p: Put): boolean => {
+    const stack = [p.node];
+    const visited = new Set<number>();
+    while (stack.length > 0) {
+      const v = stack.pop()!;
+      for (const e of p.aut.nodes[v]!.next) {
+        if (e.to === p.node) return true;
+        if (!p.scc!.has(e.to) || visited.has(e.to) || cut(p.aut, e.to)) continue;
+        visited.add(e.to);
+        stack.push(e.to);
+      }
+    }
+    return false;
+  };
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const c of channels) {
+      if (bounded.has(c)) continue;
+      if (puts.every((p) => p.obj !== c || !p.scc || cut(p.aut, p.node) || !loops(p))) {
+        bounded.add(c);
+        changed = true;
+      }
+    }
+  }
+  return new Set([...channels].filter((c) => !bounded.has(c)));
+}
