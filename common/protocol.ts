@@ -59,6 +59,8 @@ export interface StatusParams {
   file: string;
   findings: number;
   message?: string;
+  /** What the analysis could not settle (the model's notes: a program not checked for deadlocks…). */
+  notes?: string[];
 }
 
 /** Settings the client hands the server at start (initializationOptions). */

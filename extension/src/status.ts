@@ -38,11 +38,17 @@ export class Status implements vscode.Disposable {
       this.item.severity = vscode.LanguageStatusSeverity.Warning;
       this.item.text = `$(watch) Topology ${s.ms} ms`;
       this.item.detail = `${s.file}: ${findings}, analyzed in ${s.ms} ms at ${new Date().toLocaleTimeString()}; slower than the ${s.budgetMs} ms budget (processTopology.timeBudgetMs)`;
+    } else if (s.notes && s.notes.length > 0) {
+      // Something was not checked (a program too big for the deadlock checker): no claim of safety.
+      this.item.severity = vscode.LanguageStatusSeverity.Warning;
+      this.item.text = `$(warning) Topology`;
+      this.item.detail = `${s.file}: ${findings}, analyzed in ${s.ms} ms at ${new Date().toLocaleTimeString()}; not settled: ${s.notes.join('; ')}`;
     } else {
       this.item.severity = vscode.LanguageStatusSeverity.Information;
       this.item.text = `$(check) Topology`;
       this.item.detail = `${s.file}: ${findings}, analyzed in ${s.ms} ms at ${new Date().toLocaleTimeString()}`;
     }
+    if (s.state === 'slow' && s.notes && s.notes.length > 0) this.item.detail += `; not settled: ${s.notes.join('; ')}`;
     // A crash stays said after the analyses resume: it is worth a look at the output.
     if (this.lastCrash) this.item.detail += ` (${this.crashNote()})`;
   }

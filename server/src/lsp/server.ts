@@ -447,7 +447,11 @@ export function startServer(connection: Connection): void {
         files.set(uri, { items, resultId: createHash('sha1').update(JSON.stringify(items)).digest('base64url') });
       }
     }
-    status({ ...base, ms: result.ms, state: result.ms > settings.timeBudgetMs ? 'slow' : 'ok', findings, message: `${result.files} files in ${result.programs} projects` });
+    const notes = [...new Set(result.models.flatMap(({ model }) => model.notes ?? []))];
+    status({
+      ...base, ms: result.ms, state: result.ms > settings.timeBudgetMs ? 'slow' : 'ok', findings, message: `${result.files} files in ${result.programs} projects`,
+      ...(notes.length > 0 ? { notes } : {}),
+    });
     return entry;
   }
 
@@ -475,7 +479,7 @@ export function startServer(connection: Connection): void {
     const model = result.model;
     model.findings = applySeverities(model.findings, settings.rules);
     // A time budget, as ESLint has: say when the analysis is slow instead of freezing silently.
-    status({ ...base, state: result.ms > settings.timeBudgetMs ? 'slow' : 'ok', findings: model.findings.length });
+    status({ ...base, state: result.ms > settings.timeBudgetMs ? 'slow' : 'ok', findings: model.findings.length, ...(model.notes?.length ? { notes: model.notes } : {}) });
     return { model, facts: result.facts };
   }
 

@@ -19,10 +19,11 @@ export const DEFAULT_STATE_BUDGET = 20_000;
  */
 export const DEFAULT_TIME_BUDGET_MS = 5_000;
 /**
- * Process instances the checker models at most per program. Its reductions make pipelines, pools
- * and worker arrays of this size cheap; beyond it a program is not checked, and the notes say so.
+ * Processes (besides main) the checker models at most per program: its reductions make
+ * pipelines, pools and worker arrays of this size cheap (see checker/); beyond it a program is
+ * not checked, and the notes say so.
  */
-export const MAX_INSTANCES = 1024;
+export const MAX_PROCESSES = 256;
 
 const DESCRIBE: Partial<Record<Op['kind'], string>> = {
   get: 'get()', put: 'put()', recv: 'recv()', acquire: 'acquire()', wait: 'wait()', join: 'join()', joinQueue: 'join()',
@@ -45,21 +46,26 @@ export function checkerModel(ctx: Pick<RuleContext, 'extraction' | 'checker' | '
   // Pool workers run whatever is submitted, whenever: their operations on shared objects are not
   // modelled, so a program whose pool tasks touch them is not checked.
   if (ex.ops.some((o) => o.proc.kind !== 'main' && o.proc.role === 'pool-worker' && o.obj.kind !== 'pool')) return undefined;
-  const instances: Instance[] = [];
-  const tooMany = (n: number): undefined => {
-    ctx.notes?.push(`deadlock: ${n} process instances is more than the checker models (${MAX_INSTANCES}); not checked`);
-    return undefined;
-  };
-  for (const [proc, flow] of ex.flows) {
-    if (proc.kind !== 'main' && proc.role === 'pool-worker') continue;
-    const m = proc.kind === 'main' ? 1 : proc.multiplicity;
-    if (m === 'several') {
+  // Count before building anything per instance: a loop may start millions.
+  let processes = 0;
+  for (const proc of ex.flows.keys()) {
+    if (proc.kind === 'main' || proc.role === 'pool-worker') continue;
+    if (proc.multiplicity === 'several') {
       // How many run is unknown: only matters if this process is ever started.
       if (ex.ops.some((o) => o.kind === 'start' && o.obj === proc)) return undefined;
       continue;
     }
-    // Before building anything per instance: a loop may start millions.
-    if (instances.length + m > MAX_INSTANCES) return tooMany(instances.length + m);
+    processes += proc.multiplicity;
+  }
+  if (processes > MAX_PROCESSES) {
+    ctx.notes?.push(`deadlock: ${processes} processes are more than the deadlock checker models (${MAX_PROCESSES}); this program is not checked for deadlocks`);
+    return undefined;
+  }
+  const instances: Instance[] = [];
+  for (const [proc, flow] of ex.flows) {
+    if (proc.kind !== 'main' && proc.role === 'pool-worker') continue;
+    const m = proc.kind === 'main' ? 1 : proc.multiplicity;
+    if (m === 'several') continue;
     let aut: Automaton;
     try {
       aut = compile(flow);
@@ -71,7 +77,8 @@ export function checkerModel(ctx: Pick<RuleContext, 'extraction' | 'checker' | '
       instances.push({ proc, index, aut, daemon: proc.kind !== 'main' && (proc.daemon ?? false), isMain: proc.kind === 'main' });
     }
   }
-  const relevant = ex.ops.filter((o) => instances.some((i) => i.proc === o.proc));
+  const procs = new Set(instances.map((i) => i.proc));
+  const relevant = ex.ops.filter((o) => procs.has(o.proc));
   // What a put or send carries, as far as the guards that test received values care: one of the
   // constants they compare with, surely none of them, or maybe one (its type allows it).
   const constants: ConstValue[] = [];
