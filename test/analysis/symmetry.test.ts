@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { analyzeFiles, analyzePrograms } from '../../server/src/analysis/analyze';
 import type { Deadlock, Instance, Reductions } from '../../server/src/analysis/checker/explore';
+import { verifyEnabledChecks } from '../../server/src/analysis/checker/semantics';
 import { createProgram } from '../../server/src/analysis/program';
 import type { AnalysisStats } from '../../server/src/analysis/rules/context';
 import { checkerModel, type CheckerModel } from '../../server/src/analysis/rules/deadlock';
@@ -450,6 +451,9 @@ describe('deadlock checker: reductions against the full search', () => {
     const overlay = new Map(Object.entries(VARIANTS).map(([name, text]) => [path.join(DEADLOCK_DIR, `.symmetry-${name}.ts`), text]));
     const files = [...sourcesUnder(path.join(ROOT, 'test/fixtures/rules')), ...sourcesUnder(EXAMPLES), ...overlay.keys()];
     const models = checkerModels(files, overlay);
+    // The searches ask whether an instance can move without building its moves: checked here
+    // against the moves in every state visited.
+    verifyEnabledChecks(true);
     let compared = 0;
     let withDeadlocks = 0;
     let replicatedCompared = 0;
@@ -478,6 +482,7 @@ describe('deadlock checker: reductions against the full search', () => {
     }
     assert.ok(models.length >= 40, `programs: ${models.length}`);
     assert.ok(compared >= 30 && replicatedCompared >= 8 && withDeadlocks >= 8, `compared ${compared} (${replicatedCompared} with replicated processes), with deadlocks ${withDeadlocks}`);
+    verifyEnabledChecks(false);
     assert.equal(variantsCompared.size, Object.keys(VARIANTS).length, `every variant compared: ${[...variantsCompared].join(', ')}`);
     console.log(`compared ${compared} of ${models.length} programs (${replicatedCompared} with replicated processes), ${withDeadlocks} with deadlocks`);
   });

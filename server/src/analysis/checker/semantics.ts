@@ -87,6 +87,11 @@ export interface ObjLayout {
 }
 
 const NONE: Successor[] = [];
+let verifyEnabled = false;
+/** Makes `enabled` check itself against the transitions (tests). */
+export function verifyEnabledChecks(on: boolean): void {
+  verifyEnabled = on;
+}
 /** What `transitions` lists in probe mode: only the count means anything. */
 const NONE_PROBE: Successor = { next: new Int32Array(0), op: undefined };
 
@@ -108,6 +113,8 @@ export class Semantics {
    */
   readonly auts: Automaton[] = [];
   readonly base: Int32Array;
+  /** Per instance, the index of its process site (-1 for main). */
+  readonly siteOf: Int32Array;
   readonly startedOff: number;
   readonly taintOff: number;
   readonly size: number;
@@ -201,6 +208,7 @@ export class Semantics {
       this.layouts.push(layout);
     }
     this.base = new Int32Array(instances.length);
+    this.siteOf = Int32Array.from(instances, (inst) => (inst.proc.kind === 'main' ? -1 : this.siteIndex.get(inst.proc)!));
     let size = 0;
     instances.forEach((inst, i) => {
       const layout = byAut.get(inst.aut)!;
@@ -261,9 +269,8 @@ export class Semantics {
   }
 
   started(s: Int32Array, i: number): boolean {
-    const inst = this.instances[i]!;
-    if (inst.isMain) return true;
-    return inst.index < s[this.startedOff + this.siteIndex.get(inst.proc as ObjectSite)!]!;
+    const k = this.siteOf[i]!;
+    return k < 0 || this.instances[i]!.index < s[this.startedOff + k]!;
   }
 
   finished(s: Int32Array, i: number): boolean {
@@ -293,9 +300,66 @@ export class Semantics {
     return out;
   }
 
-  /** Whether instance i can move (the same cases as `successors`, without building states). */
+  /**
+   * Whether instance i can move: the cases where `successors` has none, without building states
+   * (called for many instances per state). `verifyEnabled` checks it against them, for tests.
+   */
   enabled(s: Int32Array, i: number): boolean {
-    return this.transitions(s, i, true).length > 0;
+    const e = this.enabledFast(s, i);
+    if (verifyEnabled && e !== this.transitions(s, i, true).length > 0) throw new Error(`enabled() disagrees with successors() for instance ${i} at ${this.pc(s, i)}`);
+    return e;
+  }
+
+  private enabledFast(s: Int32Array, i: number): boolean {
+    if (!this.started(s, i)) return false;
+    const b = this.base[i]!;
+    const layout = this.layoutOf[i]!;
+    const pc = s[b + PC]!;
+    if (pc === layout.aut.end) return false;
+    const node = layout.aut.nodes[pc]!;
+    const op = node.op;
+    // A silent node always has a way on (a guard keeps one of its two).
+    if (!op) return node.next.length > 0;
+    const obj = this.objects.get(op.obj);
+    switch (op.kind) {
+      case 'put': {
+        if (!obj) return true;
+        const max = op.obj.maxsize ?? 0;
+        return max === 0 || channelSize(s, obj.offset) < max || !op.blocking;
+      }
+      case 'get':
+        return !obj || s[obj.offset]! > 0 || !op.blocking;
+      case 'joinQueue':
+        return !obj || s[obj.offset + CHANNEL] === 0 || !op.blocking;
+      case 'recv':
+        if (!obj || op.end === undefined) return true;
+        return s[obj.offset + op.end * CHANNEL]! > 0 || s[obj.offset + 2 * CHANNEL + (1 - op.end)] === 1;
+      case 'acquire': {
+        if (!obj || op.obj.kind === 'condition') return true;
+        const o = obj.offset;
+        if (op.obj.kind === 'semaphore') return s[o]! > 0 || !op.blocking;
+        const owner = s[o]!;
+        if (owner === 0 || (owner === i + 1 && op.obj.variant === 'RLock')) return true;
+        return layout.sections[pc]! < 0 && !op.blocking;
+      }
+      case 'wait': {
+        if (!obj || !op.blocking) return true;
+        if (op.obj.kind === 'event') return s[obj.offset] === 1;
+        if (op.obj.kind === 'condition' && op.method === 'waitFor') return true;
+        if (op.obj.kind === 'condition' || op.obj.kind === 'barrier') return s[b + PHASE] !== 1;
+        return true;
+      }
+      case 'join': {
+        const k = this.siteIndex.get(op.obj);
+        const slot = k === undefined ? undefined : layout.joins.get(k);
+        if (k === undefined || slot === undefined) return true;
+        const done = s[b + slot]!;
+        const started = s[this.startedOff + k]!;
+        return !op.blocking || started === 0 || done >= started || this.finishedOf(s, k) > done;
+      }
+      default:
+        return true;
+    }
   }
 
   successors(s: Int32Array, i: number): Successor[] {

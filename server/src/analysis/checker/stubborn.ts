@@ -52,7 +52,9 @@ interface ObjInfo {
  */
 interface AutFutures {
   /** Per tag, its variants in this automaton: their bit, and the locks (object indices) held. */
-  variants: Map<number, { bit: number; locks: readonly number[] }[]>;
+  variants: Map<number, { bit: number; slots: readonly number[] }[]>;
+  /** Whether some variant is done under a lock (then who may do it depends on who holds what). */
+  guarded: boolean;
   future: Uint32Array[];
 }
 
@@ -68,7 +70,14 @@ export class Stubborn {
   private readonly conflictTags = new Map<number, number[]>();
   /** Sites some instance may terminate: their instances' every step depends on that. */
   private readonly terminable = new Set<ObjectSite>();
+  /** Per instance, its automaton's futures. */
+  private readonly futureOf: AutFutures[] = [];
+  /** Per tag, whether some holder does it under a lock (see `closure`). */
+  private readonly guardedTags: boolean[] = [];
   private readonly inT: Uint8Array;
+  /** Per tag, the closure that last added all its holders (see `closure`). */
+  private tagDone: Int32Array = new Int32Array(0);
+  private closures = 0;
   private readonly list: number[] = [];
 
   constructor(private readonly sem: Semantics) {
@@ -94,8 +103,12 @@ export class Stubborn {
     for (let t = 0; t < this.infos.length * CLASSES; t++) this.holders.push([]);
     sem.auts.forEach((aut, i) => {
       const f = this.futuresOf(aut);
+      this.futureOf.push(f);
       for (const tag of f.variants.keys()) this.holders[tag]!.push(i);
     });
+    for (const list of this.holders) {
+      this.guardedTags.push(list.some((j) => this.futureOf[j]!.guarded));
+    }
     this.inT = new Uint8Array(sem.instances.length);
   }
 
@@ -165,7 +178,8 @@ export class Stubborn {
     if (f) return f;
     const held = this.sem.held.get(aut)!;
     const sections = this.sem.layouts.find((l) => l.aut === aut)!.sections;
-    const variants = new Map<number, { bit: number; locks: readonly number[] }[]>();
+    const variants = new Map<number, { bit: number; slots: readonly number[] }[]>();
+    let guarded = false;
     const keys = new Map<string, number>();
     const nodeBit = aut.nodes.map((n, v) => {
       const tag = n.op ? this.nodeTag(n.op, sections[v]! >= 0) : -1;
@@ -177,8 +191,9 @@ export class Stubborn {
         bit = keys.size;
         keys.set(key, bit);
         const list = variants.get(tag) ?? [];
-        list.push({ bit, locks });
+        list.push({ bit, slots: locks.map((k) => this.sem.objects.get(this.infos[k]!.site)!.offset) });
         variants.set(tag, list);
+        if (locks.length > 0) guarded = true;
       }
       return bit;
     });
@@ -199,7 +214,7 @@ export class Stubborn {
       }
       compFuture[id] = bits;
     }
-    f = { variants, future: aut.nodes.map((_, v) => compFuture[comp[v]!]!) };
+    f = { variants, guarded, future: aut.nodes.map((_, v) => compFuture[comp[v]!]!) };
     this.futures.set(aut, f);
     return f;
   }
@@ -210,23 +225,19 @@ export class Stubborn {
    * holder releases such a lock, so j cannot get it first).
    */
   private mayDo(s: Int32Array, j: number, tag: number, owner: number): boolean {
-    if (this.sem.finished(s, j)) return false;
-    const aut = this.sem.auts[j]!;
-    const f = this.futuresOf(aut);
+    const f = this.futureOf[j]!;
     const list = f.variants.get(tag);
     if (!list) return false;
+    const aut = this.sem.auts[j]!;
     const pc = this.sem.started(s, j) ? this.sem.pc(s, j) : aut.start;
+    if (pc === aut.end) return false;
     const bits = f.future[pc]!;
-    for (const { bit, locks } of list) {
+    for (const { bit, slots } of list) {
       if ((bits[bit >>> 5]! & (1 << (bit & 31))) === 0) continue;
-      if (owner >= 0 && locks.some((k) => s[this.lockSlot(k)] === owner + 1)) continue;
+      if (owner >= 0 && slots.some((o) => s[o] === owner + 1)) continue;
       return true;
     }
     return false;
-  }
-
-  private lockSlot(k: number): number {
-    return this.sem.objects.get(this.infos[k]!.site)!.offset;
   }
 
   /**
@@ -250,10 +261,18 @@ export class Stubborn {
       }
       return true;
     };
+    if (this.tagDone.length !== this.holders.length) this.tagDone = new Int32Array(this.holders.length);
+    const stamp = ++this.closures;
+    const ownsLock = (self: number): boolean => this.sem.ownerSlots.some((o) => s[o] === self + 1);
     const addHolders = (tag: number, self: number): boolean => {
+      // Once every holder that may do it is in T, a tag needs no second look, unless who may do
+      // it depends on the locks `self` holds (then `self` holds one).
+      const memo = !this.guardedTags[tag] || !ownsLock(self);
+      if (memo && this.tagDone[tag] === stamp) return true;
       for (const j of this.holders[tag] ?? []) {
         if (j !== self && !inT[j] && this.mayDo(s, j, tag, self) && !add(j)) return false;
       }
+      if (memo) this.tagDone[tag] = stamp;
       return true;
     };
     let ok = add(start);
