@@ -1,5 +1,6 @@
-// The deadlock checker at scale: pipelines of distinct stages, arrays of identical workers and
-// workers that wait for main's reply, up to 256 processes besides main, are checked to the end
+// The deadlock checker at scale: pipelines of distinct stages, arrays of identical workers,
+// workers that wait for main's reply and pools whose tasks use shared objects, up to 256 processes
+// besides main, are checked to the end
 // (no note, no budget run out) in a small part of the state budget; their deadlocks are found with
 // traces that run in the model; past 256 processes the program is not checked, and the notes say
 // so, in the model, on the command line and in the editor's status.
@@ -16,7 +17,9 @@ import type { AnalysisStats } from '../../server/src/analysis/rules/context';
 import { checkerModel, DEFAULT_STATE_BUDGET, MAX_PROCESSES } from '../../server/src/analysis/rules/deadlock';
 import { startServer } from '../helpers/lsp-client';
 import { DIST, ROOT } from '../helpers/paths';
-import { lockedRequests, pipeline, workerArray } from '../helpers/process-shapes';
+import { HANG_MS } from '../helpers/rule-fixtures';
+import { runProgram } from '../helpers/run-program';
+import { lockedRequests, pipeline, poolTasks, workerArray } from '../helpers/process-shapes';
 
 // Overlay files beside the fixtures, so that the shim resolves as in a real project.
 const DIR = path.join(ROOT, 'test/fixtures/rules/deadlock');
@@ -43,6 +46,7 @@ const CORRECT: [string, (n: number) => string, number[]][] = [
   ['a pipeline of distinct stages', (n) => pipeline(n), [32, 64, 256]],
   ['an array of identical workers', (n) => workerArray(n), [32, 64, 256]],
   ['workers waiting for replies under a lock', (n) => lockedRequests(n), [32, 256]],
+  ['a pool whose tasks put under a lock', (n) => poolTasks(n), [32, 256]],
 ];
 
 describe('deadlock checker at scale', () => {
@@ -71,6 +75,17 @@ describe('deadlock checker at scale', () => {
     assert.equal(r.exhausted, false);
     assert.equal(r.deadlocks.length, 1);
     assert.ok(m.explorer.replays(r.deadlocks[0]!), 'the trace runs in the model');
+  });
+
+  it('finds the 256 pool workers waiting in tasks for an event main sets after reading their results', () => {
+    const text = poolTasks(256, { bug: true });
+    const { model, stats } = analyze('pool-256', text);
+    assert.equal(stats.budgetExhausted, 0);
+    assert.deepEqual(model.findings.map((f) => f.rule), ['deadlock']);
+    assert.match(model.findings[0]!.message, /^Deadlock: main waits in get\(\) on pool, pool worker#1 waits in wait\(\) on go, .*pool worker#256 waits in wait\(\) on go, and nothing left can wake them$/);
+    const m = modelOf('pool-256', text);
+    const r = m.explorer.explore({ maxStates: DEFAULT_STATE_BUDGET });
+    assert.ok(r.deadlocks.length === 1 && m.explorer.replays(r.deadlocks[0]!));
   });
 
   it('finds the worker of 64 that waits for an acknowledgement main never sends', () => {
@@ -130,4 +145,27 @@ describe('deadlock checker at scale', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+describe('deadlock checker at scale: ground truth under the shim', () => {
+  // 32 real processes take a while to start on a busy machine: the hang is proven by waiting well
+  // past the time the fixed twin needed to finish.
+  for (const [name, message] of [
+    ['worker-array-32', /^Deadlock: worker#32 waits in get\(\) on acks, main waits in join\(\) on worker/],
+    ['pipeline-32-stages', /^Deadlock: stage0 waits in put\(\) on q1, .*stage31 waits in put\(\) on q32, main waits in put\(\) on q0/],
+  ] as const) {
+    it(`${name}: reported, silent on the twin; the buggy program hangs, the twin completes`, async () => {
+      const bad = path.join(DIR, `bad-${name}.ts`);
+      const good = path.join(DIR, `good-${name}.ts`);
+      const findings = analyzeFiles([bad], { rootDir: ROOT }).findings;
+      assert.deepEqual(findings.map((f) => f.rule), ['deadlock']);
+      assert.match(findings[0]!.message, message);
+      assert.deepEqual(analyzeFiles([good], { rootDir: ROOT }).findings, []);
+      const g = await runProgram(good, 240_000);
+      assert.equal(g.outcome, 'exited', 'the fixed twin finished');
+      assert.equal(g.code, 0, g.stderr);
+      const b = await runProgram(bad, Math.max(HANG_MS, 2 * g.ms));
+      assert.equal(b.outcome, 'hung', `the buggy program exited (code ${b.code}) after ${b.ms} ms: ${b.stderr}`);
+    });
+  }
 });

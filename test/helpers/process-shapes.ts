@@ -3,7 +3,7 @@
 // fed from one queue, workers that ask main for a reply while holding a lock, and a Pool whose
 // tasks use shared queues. Each comes correct or with one bug (`bug: true`), for tests and the
 // benchmark. The texts import the shim, so they run as they are.
-const SHIM = "import { Lock, Pool, Process, Queue, isMainProcess, type AsyncResult } from '@process-topology/multiprocessing';";
+const SHIM = "import { Lock, Manager, Pool, Process, Queue, isMainProcess, type AsyncResult, type Event } from '@process-topology/multiprocessing';";
 
 export interface ShapeOptions {
   /** Items sent through (pipeline, worker array). */
@@ -105,6 +105,42 @@ if (isMainProcess()) {
 ${opts.bug ? '    await lock.acquire();\n    await replies.put(i);\n    await lock.release();' : '    await replies.put(i);'}
   }
   for (const w of ws) await w.join();
+}
+`;
+}
+
+/**
+ * A Pool of `workers` running `tasks` applyAsync tasks (default: as many), each putting its item
+ * into a manager queue under a manager lock; main reads every item, then every result, then
+ * closes and joins the pool. With `bug`, the tasks also wait for an event main sets only after
+ * it has read their results.
+ */
+export function poolTasks(workers: number, opts: ShapeOptions & { tasks?: number } = {}): string {
+  const tasks = opts.tasks ?? workers;
+  return `${SHIM}
+
+export async function task(q: Queue<number>, lock: Lock, go: Event, n: number): Promise<number> {
+  await lock.acquire();
+  await q.put(n);
+  await lock.release();
+${opts.bug ? '  await go.wait();\n' : ''}  return n * 2;
+}
+
+if (isMainProcess()) {
+  const manager = new Manager();
+  await manager.start();
+  const q = await manager.Queue<number>();
+  const lock = await manager.Lock();
+  const go = await manager.Event();
+  const pool = new Pool(${workers});
+  const results: AsyncResult<number>[] = [];
+  for (let i = 0; i < ${tasks}; i++) results.push(pool.applyAsync(task, [q, lock, go, i]));
+  for (let i = 0; i < ${tasks}; i++) await q.get();
+  for (const r of results) await r.get();
+  await go.set();
+  pool.close();
+  await pool.join();
+  await manager.shutdown();
 }
 `;
 }

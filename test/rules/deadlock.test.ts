@@ -18,6 +18,8 @@ const SHAPES: [string, string, string][] = [
   ['a three-process cycle', 'three-cycle', 'inbox.get()'],
   ['a condition notified only before anyone waits', 'notify-before-wait', 'cond.wait()'],
   ['four identical workers, the first holding the lock main needs to reply', 'replicated-workers', 'replies.get()'],
+  ['a pool of two workers for three tasks that meet at a barrier of three', 'pool-barrier', 'b.wait()'],
+  ['pool tasks waiting for an event main sets after reading their results', 'pool-event', 'go.wait()'],
 ];
 
 function analyze(file: string, text?: string) {

@@ -8,7 +8,7 @@ import type { EdgeCount, Multiplicity } from '../../../common/model';
 import {
   addMultiplicity, union, UNKNOWN, valueSites,
   type AbsValue, type BranchGuard, type CollValue, type ConstValue, type Extraction, type Flow, type FnValue, type Frame,
-  type MainProcess, type ObjectSite, type Op, type OpKind, type ProcessRef, type RecordValue, type SiteKind,
+  type MainProcess, type ObjectSite, type Op, type OpKind, type PoolTask, type ProcessRef, type RecordValue, type SiteKind,
 } from './facts';
 import { ShimResolver, type ShimExport } from './shim';
 import { symbolAt } from './symbols';
@@ -139,7 +139,7 @@ export class Extractor {
   private readonly escaped = new Set<ObjectSite>();
   private readonly escapedResults = new Set<ts.CallExpression>();
   /** Functions submitted to each pool worker: its flow is a loop over them. */
-  private readonly poolTasks = new Map<ObjectSite, Flow[]>();
+  private readonly poolTasks = new Map<ObjectSite, PoolTask[]>();
   /** One `file` site per constant path the program reads or writes. */
   private readonly files = new Map<string, ObjectSite>();
   /**
@@ -198,9 +198,13 @@ export class Extractor {
 
   private finish(entry: ts.SourceFile, main: MainProcess, isEntry: boolean): Extraction {
     for (const [worker, tasks] of this.poolTasks) {
-      this.flows.set(worker, { k: 'loop', count: 'loop', body: { k: 'branch', alts: tasks } });
+      this.flows.set(worker, { k: 'loop', count: 'loop', body: { k: 'branch', alts: tasks.map((t) => t.flow) } });
     }
-    return { entry, main, isEntry, reached: this.reached, functionsRun: this.functionsRun, opaque: this.opaque, sites: [...this.sites.values(), ...[...this.implicit.values()].flatMap((m) => [...m.values()]), ...this.files.values()], ops: this.ops, flows: this.flows, escaped: this.escaped, escapedResults: this.escapedResults };
+    return {
+      entry, main, isEntry, reached: this.reached, functionsRun: this.functionsRun, opaque: this.opaque,
+      sites: [...this.sites.values(), ...[...this.implicit.values()].flatMap((m) => [...m.values()]), ...this.files.values()],
+      ops: this.ops, flows: this.flows, escaped: this.escaped, escapedResults: this.escapedResults, poolTasks: this.poolTasks,
+    };
   }
 
   private context(proc: ProcessRef, parent: Context | undefined, guarded: boolean): Context {
@@ -1176,7 +1180,7 @@ export class Extractor {
 
   /** `pool.map(fn, items)` and friends: fn runs in the pool's workers with the items as arguments. */
   private submit(pool: ObjectSite, method: string, e: ts.CallExpression, args: AbsValue[], ctx: Context): AbsValue {
-    this.record(ctx, { kind: 'submit', obj: pool, call: e, method, blocking: false }, undefined);
+    const op = this.record(ctx, { kind: 'submit', obj: pool, call: e, method, blocking: false }, undefined);
     const fn = args[0];
     const worker = this.implicitSite(pool, 'worker', () => ({
       kind: 'process', role: 'pool-worker', node: pool.node, label: `${pool.label} worker`, multiplicity: pool.size ?? 'several', owner: pool, daemon: true,
@@ -1187,7 +1191,10 @@ export class Extractor {
       if (method === 'apply' || method === 'applyAsync') taskArgs = items ? items.items : [];
       else if (method.startsWith('starmap')) taskArgs = items ? asColl(union(items.items))?.items ?? [] : [];
       else taskArgs = [items ? union(items.items) : UNKNOWN];
-      this.runInWorker(worker, fn, taskArgs, ctx);
+      // One task per call of apply; one per item of map and starmap (imap: as many as are read).
+      const tasks: Multiplicity = method === 'apply' || method === 'applyAsync' ? 1
+        : (method.startsWith('map') || method.startsWith('starmap')) && items ? items.length : 'several';
+      this.runInWorker(worker, fn, taskArgs, ctx, { op, tasks });
     } else {
       this.escape(args.slice(1));
     }
@@ -1204,11 +1211,12 @@ export class Extractor {
     return UNKNOWN;
   }
 
-  private runInWorker(worker: ObjectSite, fn: FnValue, args: AbsValue[], parent: Context): void {
+  /** Runs `fn` in a pool's workers: a task of `submit`, or (without) the pool's initializer. */
+  private runInWorker(worker: ObjectSite, fn: FnValue, args: AbsValue[], parent: Context, submit?: { op: Op; tasks: Multiplicity }): void {
     const ctx = this.context(worker, parent, true);
     this.invoke(fn, args, ctx);
     const tasks = this.poolTasks.get(worker) ?? [];
-    tasks.push(seq(ctx.out));
+    tasks.push({ submit: submit?.op, tasks: submit?.tasks ?? 1, flow: seq(ctx.out) });
     this.poolTasks.set(worker, tasks);
   }
 

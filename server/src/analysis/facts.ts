@@ -144,6 +144,17 @@ export type Flow =
   | { k: 'call'; body: Flow }
   | { k: 'exit'; how: 'break' | 'continue' | 'return' | 'throw'; label?: string; node?: ts.Statement };
 
+/**
+ * What a pool's workers run for one submit operation (`pool.applyAsync(f, …)`, `pool.map(f, xs)`),
+ * or, without one, the pool's initializer (each worker runs it once at its start).
+ */
+export interface PoolTask {
+  submit: Op | undefined;
+  /** Tasks one execution of the submit puts in the pool (`map` over n items: n). */
+  tasks: Multiplicity;
+  flow: Flow;
+}
+
 export interface Extraction {
   entry: ts.SourceFile;
   main: MainProcess;
@@ -166,6 +177,11 @@ export interface Extraction {
   escaped?: ReadonlySet<ObjectSite>;
   /** Submit calls (`applyAsync`…) whose AsyncResult reached such code: it may read the result. */
   escapedResults?: ReadonlySet<ts.CallExpression>;
+  /**
+   * Per pool worker site, what its workers run, task by task (its flow in `flows` is any of them,
+   * any number of times). Absent: no pool.
+   */
+  poolTasks?: ReadonlyMap<ObjectSite, readonly PoolTask[]>;
 }
 
 export const UNKNOWN: AbsValue = { t: 'unknown' };

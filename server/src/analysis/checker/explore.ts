@@ -15,7 +15,7 @@
 // rebuilt from their anchor when needed.
 import { performance } from 'node:perf_hooks';
 import type { ConstValue, Op } from '../facts';
-import { Semantics, type Instance } from './semantics';
+import { Semantics, type Instance, type PoolModel } from './semantics';
 import { Stubborn } from './stubborn';
 import { Symmetry } from './symmetry';
 
@@ -102,8 +102,10 @@ export class Explorer {
     ops: readonly Op[],
     tokenOf: (op: Op) => 'item' | 'maybe' | { v: ConstValue } = (op) => (op.arg?.t === 'const' ? { v: op.arg.v } : 'item'),
     reductions: Reductions = {},
+    /** The pools whose workers run their tasks (see semantics.ts). */
+    pools: readonly PoolModel[] = [],
   ) {
-    this.sem = new Semantics(instances, ops, tokenOf, reductions.sections !== false);
+    this.sem = new Semantics(instances, ops, tokenOf, reductions.sections !== false, pools);
     this.stubborn = reductions.partialOrder === false ? undefined : new Stubborn(this.sem);
     this.symmetry = reductions.symmetry === false ? undefined : new Symmetry(this.sem);
     this.classes = new Int32Array(instances.length);

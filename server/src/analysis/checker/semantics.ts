@@ -26,6 +26,28 @@ export interface Instance {
   isMain: boolean;
 }
 
+/**
+ * A pool the checker runs: its workers (a process site whose instances run `compilePoolWorker`)
+ * and its tasks, task k being what `submits[k]` submits, `perCall[k]` tasks per call.
+ */
+export interface PoolModel {
+  pool: ObjectSite;
+  worker: ObjectSite;
+  submits: readonly Op[];
+  perCall: readonly number[];
+}
+
+interface PoolLayout {
+  model: PoolModel;
+  /** Slots: the channel of task tokens, the closed flag, then the completed count of each task. */
+  offset: number;
+  saturate: number;
+  workers: number[];
+  /** The task of a submit operation, and the tasks whose results a `result` operation can read. */
+  taskOf: Map<Op, number>;
+  tasksOfCall: Map<unknown, number[]>;
+}
+
 export interface Successor {
   next: Int32Array;
   /** The operation performed; undefined for silent steps (branches, entering a wait set). */
@@ -62,12 +84,15 @@ export interface AutLayout {
   aut: Automaton;
   env: Map<ts.Symbol, number>;
   /**
-   * Per node: for the blocking acquire of a lock that only its holders release, directly
-   * followed (once inert steps are skipped) by its release, the release node: the acquire and
-   * the release are one atomic step (Lipton's reduction: nothing can happen in between that
-   * anyone could see, and nothing in between can wait). Else -1.
+   * Per node: for the blocking acquire of a lock that only its holders release, followed (once
+   * inert steps are skipped) by its release, directly or after one put or send that cannot wait
+   * (an unbounded queue, a pipe), the release node: the section is one atomic step. Lipton's
+   * reduction: the acquire is a right mover, the release a left mover, and a transaction may hold
+   * one step that is neither, if it cannot block. Else -1.
    */
   sections: Int32Array;
+  /** Per node of such a section: the one operation between acquire and release (-1: none). */
+  sectionBody: Int32Array;
   /**
    * Per node, the guard variables (block slots) that are dead there: no guard reads them before a
    * get or recv sets them again. They are cleared on arrival, so that an instance back at its get
@@ -76,6 +101,8 @@ export interface AutLayout {
   deadAt: (number[] | undefined)[];
   /** Process site index -> slot in the block. */
   joins: Map<number, number>;
+  /** `pool index|task` -> slot in the block: how many results of the task this instance read. */
+  results: Map<string, number>;
   size: number;
 }
 
@@ -120,11 +147,15 @@ export class Semantics {
   readonly size: number;
   /** Lock owner slots (owner instance + 1, then the hold count). */
   readonly ownerSlots: number[] = [];
+  /** The pools the checker runs, by pool site. */
+  readonly pools = new Map<ObjectSite, PoolLayout>();
   /** Per (simplified) automaton and node, the locks its instance surely holds there. */
   readonly held = new Map<Automaton, (ObjectSite[] | undefined)[]>();
   /** Locks that only their holder ever releases: they protect what is done under them. */
   readonly wellNested = new Set<ObjectSite>();
   private readonly mainIdx: number;
+  private readonly resultTasks: (op: Op) => number[];
+  private readonly poolIndex: Map<ObjectSite, number>;
 
   constructor(
     readonly instances: readonly Instance[],
@@ -132,6 +163,7 @@ export class Semantics {
     private readonly tokenOf: (op: Op) => 'item' | 'maybe' | { v: ConstValue },
     /** Whether critical sections with nothing inside are one step (off only to compare in tests). */
     atomicSections = true,
+    pools: readonly PoolModel[] = [],
   ) {
     for (const op of ops) if (op.kind === 'put' || op.kind === 'send') this.argToken(op);
     for (const inst of instances) {
@@ -147,6 +179,7 @@ export class Semantics {
     const unobserved = unobservedObjects(instances);
     const modelled: { site: ObjectSite; slots: number }[] = [];
     const isModelled = new Set<ObjectSite>();
+    for (const model of pools) isModelled.add(model.pool);
     for (const op of ops) {
       const site = op.obj;
       if (isModelled.has(site) || !MODELLED_KINDS.has(site.kind)) continue;
@@ -160,7 +193,21 @@ export class Semantics {
       });
     }
     // Operations that change nothing in the state and never wait are silent steps.
-    const inert = (op: Op): boolean => op.obj.kind === 'process' ? !this.siteIndex.has(op.obj) : !isModelled.has(op.obj);
+    const inert = (op: Op): boolean => op.obj.kind === 'process' ? !this.siteIndex.has(op.obj)
+      : op.obj.kind === 'pool' ? !isModelled.has(op.obj) || !['submit', 'result', 'closePool', 'joinPool', 'terminatePool'].includes(op.kind)
+        : !isModelled.has(op.obj);
+    const poolIndex = new Map(pools.map((m, k) => [m.pool, k]));
+    const tasksOfCall = pools.map((m) => {
+      const byCall = new Map<unknown, number[]>();
+      m.submits.forEach((op, k) => byCall.set(op.call, [...byCall.get(op.call) ?? [], k]));
+      return byCall;
+    });
+    /** The tasks a `result` operation may read: of the submits it names, or of its own call (apply, map). */
+    const resultTasks = (op: Op): number[] => {
+      const k = poolIndex.get(op.obj);
+      if (k === undefined) return [];
+      return [...new Set((op.submits ?? [op.call]).flatMap((c) => tasksOfCall[k]!.get(c) ?? []))];
+    };
     const simplified = new Map<Automaton, Automaton>();
     for (const inst of instances) if (!simplified.has(inst.aut)) simplified.set(inst.aut, simplify(inst.aut, inert));
     const locks = new Set<ObjectSite>();
@@ -188,22 +235,38 @@ export class Semantics {
           if (!env.has(n.guard.variable)) env.set(n.guard.variable, size++);
         }
       }
+      const results = new Map<string, number>();
       for (const n of aut.nodes) {
         const op = n.op;
         if (op?.kind === 'join' && op.obj.kind === 'process') {
           const k = this.siteIndex.get(op.obj);
           if (k !== undefined && !joins.has(k)) joins.set(k, size++);
         }
+        if (op?.kind === 'result') {
+          const p = poolIndex.get(op.obj);
+          for (const task of resultTasks(op)) if (!results.has(`${p}|${task}`)) results.set(`${p}|${task}`, size++);
+        }
       }
       const sections = new Int32Array(aut.nodes.length).fill(-1);
+      const sectionBody = new Int32Array(aut.nodes.length).fill(-1);
+      const neverWaits = (m: number): boolean => {
+        const o = aut.nodes[m]!.op;
+        if (!o || aut.nodes[m]!.next.length !== 1 || !isModelled.has(o.obj)) return false;
+        return (o.kind === 'put' && o.obj.kind === 'queue' && (o.obj.maxsize ?? 0) === 0) || (o.kind === 'send' && o.end !== undefined);
+      };
       aut.nodes.forEach((n, v) => {
         const op = n.op;
         if (!atomicSections || op?.kind !== 'acquire' || !op.blocking || op.obj.kind !== 'lock' || !this.wellNested.has(op.obj) || n.next.length !== 1) return;
-        const r = n.next[0]!.to;
+        let r = n.next[0]!.to;
+        let body = -1;
+        if (r !== v && neverWaits(r)) { body = r; r = aut.nodes[r]!.next[0]!.to; }
         const rel = aut.nodes[r]!;
-        if (rel.op?.kind === 'release' && rel.op.obj === op.obj && rel.next.length === 1 && r !== v) sections[v] = r;
+        if (rel.op?.kind === 'release' && rel.op.obj === op.obj && rel.next.length === 1 && r !== v && r !== body) {
+          sections[v] = r;
+          sectionBody[v] = body;
+        }
       });
-      const layout = { aut, env, joins, size, sections, deadAt: deadVariables(aut, env) };
+      const layout = { aut, env, joins, results, size, sections, sectionBody, deadAt: deadVariables(aut, env) };
       byAut.set(inst.aut, layout);
       this.layouts.push(layout);
     }
@@ -220,6 +283,16 @@ export class Semantics {
     this.startedOff = size;
     size += this.procSites.length;
     this.taintOff = size++;
+    pools.forEach((model, k) => {
+      const site = this.siteIndex.get(model.worker);
+      this.pools.set(model.pool, {
+        model, offset: size, saturate: unbounded.has(model.pool) ? SATURATE : Infinity,
+        workers: site === undefined ? [] : this.siteInstances[site]!, taskOf: new Map(model.submits.map((op, task) => [op, task])), tasksOfCall: tasksOfCall[k]!,
+      });
+      size += CHANNEL + 1 + model.submits.length;
+    });
+    this.resultTasks = resultTasks;
+    this.poolIndex = poolIndex;
     for (const { site, slots } of modelled) {
       this.objects.set(site, { site, offset: size, saturate: unbounded.has(site) ? SATURATE : Infinity });
       if (site.kind === 'lock') this.ownerSlots.push(size);
@@ -256,6 +329,11 @@ export class Semantics {
     this.auts.forEach((aut, i) => { s[this.base[i]! + PC] = aut.start; });
     for (const { site, offset } of this.objects.values()) {
       if (site.kind === 'semaphore') s[offset] = typeof site.size === 'number' ? site.size : 1;
+    }
+    // A pool's workers run from its creation (waiting for tasks).
+    for (const p of this.pools.values()) {
+      const k = this.siteIndex.get(p.model.worker);
+      if (k !== undefined) s[this.startedOff + k] = this.siteInstances[k]!.length;
     }
     return s;
   }
@@ -318,6 +396,7 @@ export class Semantics {
     if (pc === layout.aut.end) return false;
     const node = layout.aut.nodes[pc]!;
     const op = node.op;
+    if (node.pool) return node.pool.kind === 'done' || s[this.pools.get(node.pool.pool)!.offset]! > 0;
     // A silent node always has a way on (a guard keeps one of its two).
     if (!op) return node.next.length > 0;
     const obj = this.objects.get(op.obj);
@@ -357,6 +436,17 @@ export class Semantics {
         const started = s[this.startedOff + k]!;
         return !op.blocking || started === 0 || done >= started || this.finishedOf(s, k) > done;
       }
+      case 'result': {
+        const pool = this.pools.get(op.obj);
+        const tasks = pool ? this.resultTasks(op) : [];
+        if (!pool || tasks.length === 0 || !op.blocking) return true;
+        const p = this.poolIndex.get(op.obj)!;
+        return tasks.some((task) => s[pool.offset + CHANNEL + 1 + task]! - s[b + layout.results.get(`${p}|${task}`)!]! >= (op.submits ? 1 : pool.model.perCall[task]!));
+      }
+      case 'joinPool': {
+        const pool = this.pools.get(op.obj);
+        return !pool || !op.blocking || s[pool.offset + CHANNEL] === 0 || pool.workers.every((j) => this.finished(s, j));
+      }
       default:
         return true;
     }
@@ -384,6 +474,31 @@ export class Semantics {
       if (dead) for (const slot of dead) n[b + slot] = 0;
       return n;
     };
+    if (node.pool) {
+      const pool = this.pools.get(node.pool.pool)!;
+      const o = pool.offset;
+      if (node.pool.kind === 'done') {
+        if (probe) return [NONE_PROBE];
+        const n = goto(node.next[0]!.to);
+        n[o + CHANNEL + 1 + node.pool.task!]!++;
+        return [{ next: n, op: undefined }];
+      }
+      // Take the next task; the token that closes the pool ends the worker.
+      if (s[o] === 0) return NONE;
+      if (probe) return [NONE_PROBE];
+      const close = pool.model.submits.length + 2;
+      this.takeWays(s, o, pool.saturate, (token, apply) => {
+        for (const e of node.next) {
+          if (token !== MAYBE && (e.task === -1 ? token !== close : token !== e.task! + 2)) continue;
+          const n = goto(e.to);
+          apply(n);
+          // A token whose task is forgotten (more runs than a channel keeps): any task.
+          if (token === MAYBE) n[this.taintOff] = 1;
+          out.push({ next: n, op: undefined });
+        }
+      });
+      return out;
+    }
     if (!node.op) {
       let choices = node.next;
       if (node.guard) {
@@ -499,7 +614,19 @@ export class Semantics {
           if (owner !== 0 && !(owner === i + 1 && op.obj.variant === 'RLock')) return out;
           if (probe) { out.push(NONE_PROBE); return out; }
           const n = goto(layout.aut.nodes[release]!.next[0]!.to);
-          out.push({ next: n, op, also: [layout.aut.nodes[release]!.op!] });
+          const body = layout.sectionBody[s[b + PC]!]!;
+          const inner = body >= 0 ? layout.aut.nodes[body]!.op! : undefined;
+          if (inner) {
+            const into = this.objects.get(inner.obj)!;
+            const token = this.argToken(inner);
+            if (inner.kind === 'send') {
+              channelPush(n, into.offset + (1 - inner.end!) * CHANNEL, token, into.saturate);
+            } else {
+              channelPush(n, into.offset, token, into.saturate);
+              if (inner.obj.variant === 'JoinableQueue') n[into.offset + CHANNEL] = Math.min(into.saturate, n[into.offset + CHANNEL]! + 1);
+            }
+          }
+          out.push({ next: n, op, also: [...(inner ? [inner] : []), layout.aut.nodes[release]!.op!] });
           return out;
         }
         if (owner === 0) advance((n) => { n[o] = i + 1; n[o + 1] = 1; });
@@ -596,6 +723,55 @@ export class Semantics {
         if (!op.blocking || started === 0 || done >= started || this.finishedOf(s, k) > done) {
           advance((n) => { n[b + slot]!++; });
         }
+        return out;
+      }
+      case 'submit': {
+        const pool = this.pools.get(op.obj);
+        const task = pool?.taskOf.get(op);
+        // Submitting to a closed pool throws: nothing is queued.
+        if (!pool || task === undefined || s[pool.offset + CHANNEL] === 1) return advance(), out;
+        advance((n) => { for (let k = 0; k < pool.model.perCall[task]!; k++) channelPush(n, pool.offset, task + 2, pool.saturate); });
+        return out;
+      }
+      case 'result': {
+        const pool = this.pools.get(op.obj);
+        const tasks = pool ? this.resultTasks(op) : [];
+        if (!pool || tasks.length === 0 || !op.blocking) return advance(), out;
+        const p = this.poolIndex.get(op.obj)!;
+        for (const task of tasks) {
+          // An AsyncResult's get() reads one task's result (of those its submits made, in any
+          // order: which one is not tracked); apply() and map() read all of their call's tasks;
+          // wait() reads nothing.
+          const need = op.submits ? 1 : pool.model.perCall[task]!;
+          const slot = b + layout.results.get(`${p}|${task}`)!;
+          if (s[pool.offset + CHANNEL + 1 + task]! - s[slot]! < need) continue;
+          advance(op.method === 'wait' ? undefined : (n) => { n[slot] = n[slot]! + need; });
+        }
+        return out;
+      }
+      case 'closePool': {
+        const pool = this.pools.get(op.obj);
+        if (!pool) return advance(), out;
+        advance((n) => {
+          if (n[pool.offset + CHANNEL] === 1) return;
+          n[pool.offset + CHANNEL] = 1;
+          for (let k = 0; k < pool.workers.length; k++) channelPush(n, pool.offset, pool.model.submits.length + 2, pool.saturate);
+        });
+        return out;
+      }
+      case 'terminatePool': {
+        const pool = this.pools.get(op.obj);
+        if (!pool) return advance(), out;
+        advance((n) => {
+          n[pool.offset + CHANNEL] = 1;
+          for (const j of pool.workers) { n[this.base[j]! + PC] = this.auts[j]!.end; n[this.base[j]! + PHASE] = 0; }
+        });
+        return out;
+      }
+      case 'joinPool': {
+        const pool = this.pools.get(op.obj);
+        // join() before close() or terminate() throws: no wait.
+        if (!pool || !op.blocking || s[pool.offset + CHANNEL] === 0 || pool.workers.every((j) => this.finished(s, j))) advance();
         return out;
       }
       case 'terminate': {
@@ -730,7 +906,7 @@ function simplify(aut: Automaton, inert: (op: Op) => boolean): Automaton {
       const v = stack[stack.length - 1]!;
       if (target[v]! >= 0) { stack.pop(); continue; }
       const node = aut.nodes[v]!;
-      if (v === aut.end || node.guard || (node.op && !inert(node.op)) || node.next.length === 0) {
+      if (v === aut.end || node.guard || node.pool || (node.op && !inert(node.op)) || node.next.length === 0) {
         target[v] = v;
         stack.pop();
         continue;
@@ -753,7 +929,7 @@ function simplify(aut: Automaton, inert: (op: Op) => boolean): Automaton {
   }));
   for (let v = 0; v < n; v++) {
     const node = nodes[v]!;
-    if (!node.op && !node.guard && node.next.length > 1 && node.next.every((e) => e.to === node.next[0]!.to)) {
+    if (!node.op && !node.guard && !node.pool && node.next.length > 1 && node.next.every((e) => e.to === node.next[0]!.to)) {
       node.next = [{ to: node.next[0]!.to }];
     }
   }
@@ -817,8 +993,8 @@ function deadVariables(aut: Automaton, env: ReadonlyMap<ts.Symbol, number>): (nu
  * The channel objects that may receive any number of items, so that their counts must saturate
  * to keep the state space finite. A put outside every cycle of its automaton runs at most once per
  * instance; a put on a cycle is still bounded when every way round that cycle takes an item (a
- * blocking get or recv) from a bounded channel, as a pipeline stage or a worker that answers each
- * request does. Bounded channels are found as a least fixpoint, so items that chase each other
+ * blocking get or recv, or a pool worker's take) from a bounded channel, as a pipeline stage or a
+ * worker that answers each request does. Bounded channels are found as a least fixpoint, so items that chase each other
  * round a ring of processes count as unbounded.
  */
 function unboundedChannels(instances: readonly Instance[]): Set<ObjectSite> {
@@ -831,7 +1007,7 @@ function unboundedChannels(instances: readonly Instance[]): Set<ObjectSite> {
     seen.add(aut);
     const { comp, order } = components(aut);
     aut.nodes.forEach((n, v) => {
-      if (n.op?.kind !== 'put' && n.op?.kind !== 'send') return;
+      if (n.op?.kind !== 'put' && n.op?.kind !== 'send' && n.op?.kind !== 'submit') return;
       const members = order[comp[v]!]!;
       const cyclic = members.length > 1 || n.next.some((e) => e.to === v);
       puts.push({ aut, node: v, scc: cyclic ? new Set(members) : undefined, obj: n.op.obj });
@@ -840,7 +1016,10 @@ function unboundedChannels(instances: readonly Instance[]): Set<ObjectSite> {
   const channels = new Set(puts.map((p) => p.obj));
   const bounded = new Set<ObjectSite>();
   const cut = (aut: Automaton, v: number): boolean => {
-    const op = aut.nodes[v]!.op;
+    const node = aut.nodes[v]!;
+    // A pool worker takes one task per round: bounded when the submits are.
+    if (node.pool?.kind === 'take') return bounded.has(node.pool.pool);
+    const op = node.op;
     return !!op && (op.kind === 'get' || op.kind === 'recv') && op.blocking && bounded.has(op.obj);
   };
   /** Whether p can come back to itself inside its cycle without taking from a bounded channel. */

@@ -32,6 +32,8 @@ const enum C {
   Wait = 0, Notify = 1, Abort = 1,
   // process sites
   Start = 0, Terminate = 1,
+  // pools (Take and Done: a worker's own steps; terminate() is its worker site's Terminate)
+  Submit = 0, Take = 1, Done = 2, Result = 3, Close = 4, JoinPool = 5,
 }
 const CLASSES = 8;
 
@@ -84,6 +86,7 @@ export class Stubborn {
     const ops = new Set<Op>();
     for (const aut of sem.auts) for (const n of aut.nodes) if (n.op) ops.add(n.op);
     for (const op of ops) this.info(op.obj);
+    for (const pool of sem.pools.values()) this.info(pool.model.worker);
     const firstToken = new Map<string, number>();
     for (const op of ops) {
       const info = this.objIndex.has(op.obj) ? this.infos[this.objIndex.get(op.obj)!]! : undefined;
@@ -96,8 +99,17 @@ export class Stubborn {
         if (first === undefined) firstToken.set(`${this.objIndex.get(op.obj)}|${ch}`, token);
         else if (first !== token) info.uniform[ch] = false;
       }
+      if (op.kind === 'submit') {
+        const key = `${this.objIndex.get(op.obj)}|0`;
+        const task = this.sem.pools.get(op.obj)?.taskOf.get(op) ?? -1;
+        const first = firstToken.get(key);
+        if (first === undefined) firstToken.set(key, task);
+        else if (first !== task) info.uniform[0] = false;
+      }
       if (op.kind === 'closeEnd' && op.end !== undefined) info.eof[op.end === 0 ? 1 : 0] = true;
       if (op.kind === 'terminate') this.terminable.add(op.obj);
+      const pool = op.kind === 'terminatePool' ? this.sem.pools.get(op.obj) : undefined;
+      if (pool) this.terminable.add(pool.model.worker);
     }
     for (const op of ops) this.opTag.set(op, this.tagOf(op));
     for (let t = 0; t < this.infos.length * CLASSES; t++) this.holders.push([]);
@@ -114,7 +126,7 @@ export class Stubborn {
 
   private info(site: ObjectSite): void {
     if (this.objIndex.has(site)) return;
-    const modelled = this.sem.objects.get(site);
+    const modelled = this.sem.objects.get(site) ?? this.sem.pools.get(site);
     if (!modelled && !(site.kind === 'process' && this.sem.siteIndex.has(site))) return;
     this.objIndex.set(site, this.infos.length);
     this.infos.push({ site, uniform: [true, true], bounded: (site.maxsize ?? 0) > 0, saturates: modelled?.saturate !== undefined && modelled.saturate !== Infinity, eof: [false, false] });
@@ -150,6 +162,14 @@ export class Stubborn {
       case 'abort': return site.kind === 'barrier' ? base + C.Abort : -1;
       case 'start': return site.kind === 'process' ? base + C.Start : -1;
       case 'terminate': return site.kind === 'process' ? base + C.Terminate : -1;
+      case 'submit': return site.kind === 'pool' ? base + C.Submit : -1;
+      case 'result': return site.kind === 'pool' && op.blocking ? base + C.Result : -1;
+      case 'closePool': return site.kind === 'pool' ? base + C.Close : -1;
+      case 'joinPool': return site.kind === 'pool' && op.blocking ? base + C.JoinPool : -1;
+      case 'terminatePool': {
+        const pool = this.sem.pools.get(site);
+        return pool ? this.siteTag(pool.model.worker, C.Terminate) : -1;
+      }
       default: return -1;
     }
   }
@@ -158,6 +178,13 @@ export class Stubborn {
   private nodeTag(op: Op, section: boolean): number {
     const tag = this.opTag.get(op) ?? -1;
     return section && tag >= 0 ? tag - (tag % CLASSES) + C.Section : tag;
+  }
+
+  /** The tag of what a node does (-1: a local step). */
+  private tagAt(aut: Automaton, sections: Int32Array, v: number): number {
+    const n = aut.nodes[v]!;
+    if (n.pool) return this.siteTag(n.pool.pool, n.pool.kind === 'take' ? C.Take : C.Done);
+    return n.op ? this.nodeTag(n.op, sections[v]! >= 0) : -1;
   }
 
   /** The tags of the operations on the same object that are dependent on `tag`'s. */
@@ -181,8 +208,8 @@ export class Stubborn {
     const variants = new Map<number, { bit: number; slots: readonly number[] }[]>();
     let guarded = false;
     const keys = new Map<string, number>();
-    const nodeBit = aut.nodes.map((n, v) => {
-      const tag = n.op ? this.nodeTag(n.op, sections[v]! >= 0) : -1;
+    const nodeBit = aut.nodes.map((_, v) => {
+      const tag = this.tagAt(aut, sections, v);
       if (tag < 0) return -1;
       const locks = (held[v] ?? []).filter((l) => this.sem.wellNested.has(l)).map((l) => this.objIndex.get(l)!);
       const key = `${tag}|${locks.join(',')}`;
@@ -289,18 +316,30 @@ export class Stubborn {
       // Whoever may terminate this instance can disable anything it does.
       if (siteTag >= 0 && this.terminable.has(inst.proc as ObjectSite)) ok = addHolders(siteTag, i);
       if (!ok) break;
-      const op = this.sem.opAt(s, i);
-      if (!op) continue; // a local step: nothing else to add
+      const layout = this.sem.layoutOf[i]!;
+      const pc = this.sem.pc(s, i);
+      const node = layout.aut.nodes[pc]!;
+      const op = node.op;
+      const tag = this.tagAt(layout.aut, layout.sections, pc);
+      if (tag < 0 && op?.kind !== 'join' && op?.kind !== 'joinPool') continue; // a local step: nothing else to add
       if (enabled(i)) {
-        if (op.kind === 'terminate') {
-          const site = this.sem.siteIndex.get(op.obj);
-          for (const j of site === undefined ? [] : this.sem.siteInstances[site]!) if (ok && !this.sem.finished(s, j)) ok = add(j);
-        }
-        const tag = this.nodeTag(op, this.sem.layoutOf[i]!.sections[this.sem.pc(s, i)]! >= 0);
+        // Terminating a site (or a pool) can disable whatever its instances do.
+        const victims = op?.kind === 'terminate' ? this.sem.siteIndex.get(op.obj)
+          : op?.kind === 'terminatePool' ? this.sem.siteIndex.get(this.sem.pools.get(op.obj)?.model.worker as ObjectSite) : undefined;
+        for (const j of victims === undefined ? [] : this.sem.siteInstances[victims]!) if (ok && !this.sem.finished(s, j)) ok = add(j);
         for (const t of tag < 0 ? [] : this.conflicts(tag)) if (ok) ok = addHolders(t, i);
+        // An atomic section also does the put or send inside it.
+        const body = layout.sectionBody[pc]!;
+        const inner = body >= 0 ? this.opTag.get(layout.aut.nodes[body]!.op!) ?? -1 : -1;
+        for (const t of inner < 0 ? [] : this.conflicts(inner)) if (ok) ok = addHolders(t, i);
         continue;
       }
-      const enablers = this.enablers(s, i, op);
+      if (node.pool) {
+        // A worker waiting for a task: whoever may submit one or close the pool.
+        for (const t of [this.siteTag(node.pool.pool, C.Submit), this.siteTag(node.pool.pool, C.Close)]) if (ok) ok = addHolders(t, i);
+        continue;
+      }
+      const enablers = op ? this.enablers(s, i, op) : 'all';
       if (enablers === 'all') {
         for (let j = 0; ok && j < this.sem.instances.length; j++) ok = add(j);
         continue;
@@ -327,8 +366,15 @@ export class Stubborn {
       const term = this.siteTag(op.obj, C.Terminate);
       return { tags: term >= 0 ? [term] : [], instances: running };
     }
+    if (op.kind === 'joinPool') {
+      const pool = this.sem.pools.get(op.obj);
+      if (!pool) return 'all';
+      const term = this.siteTag(pool.model.worker, C.Terminate);
+      return { tags: term >= 0 ? [term] : [], instances: pool.workers.filter((j) => !this.sem.finished(s, j)) };
+    }
     if (tag < 0) return 'all';
     const base = tag - (tag % CLASSES);
+    if (op.kind === 'result') return { tags: [base + C.Done], instances: [] };
     const site = op.obj;
     switch (op.kind) {
       case 'get': return { tags: [base + C.Put, base + C.PutNb], instances: [] };
@@ -399,6 +445,15 @@ function dependent(info: ObjInfo, a: number, b: number): boolean {
     case 'process':
       // Starting an instance before or after terminating its site decides whether it runs.
       return x === C.Start && y === C.Terminate;
+    case 'pool':
+      // The task channel as a queue (Submit and Close put, Take gets); completed counts only grow.
+      if (x === C.Submit && y === C.Submit) return !info.uniform[0];
+      if (x === C.Submit && y === C.Take) return info.saturates;
+      if (x === C.Take && y === C.Take) return true;
+      if (x === C.Take && y === C.Close) return info.saturates;
+      if (x === C.Submit && y === C.Close) return true;
+      if (x === C.Close && y === C.JoinPool) return true;
+      return false;
     default:
       return false;
   }

@@ -5,9 +5,10 @@
 // that runs out is said in the model's notes, never taken for safety.
 import { performance } from 'node:perf_hooks';
 import type { Finding } from '../../../../common/model';
-import { compile, TooLarge, type Automaton } from '../checker/automaton';
+import { compile, compilePoolWorker, TooLarge, type Automaton } from '../checker/automaton';
 import { Explorer, type Instance, type Reductions } from '../checker/explore';
-import type { ConstValue, Flow, ObjectSite, Op, ProcessRef } from '../facts';
+import type { PoolModel } from '../checker/semantics';
+import type { ConstValue, Extraction, Flow, ObjectSite, Op, ProcessRef } from '../facts';
 import type { RuleContext } from './context';
 import { finding, valueMatches } from './util';
 
@@ -43,13 +44,20 @@ export function checkerModel(ctx: Pick<RuleContext, 'extraction' | 'checker' | '
   const ex = ctx.extraction;
   if (!ex.isEntry || ex.opaque.size > 0) return undefined;
   if (ex.ops.some((o) => o.obj.unknown && o.kind !== 'read' && o.kind !== 'write')) return undefined;
-  // Pool workers run whatever is submitted, whenever: their operations on shared objects are not
-  // modelled, so a program whose pool tasks touch them is not checked.
-  if (ex.ops.some((o) => o.proc.kind !== 'main' && o.proc.role === 'pool-worker' && o.obj.kind !== 'pool')) return undefined;
+  // A pool's workers run its tasks: modelled when the checker knows what each submit runs and how
+  // many tasks it makes. Otherwise they run whatever is submitted, whenever: a program whose pool
+  // tasks touch shared objects is then not checked, and a pool whose tasks do not is left out.
+  const pools = new Map<ObjectSite, PoolModel & { initializers: Flow[]; tasks: Flow[] }>();
+  for (const proc of ex.flows.keys()) {
+    if (proc.kind === 'main' || proc.role !== 'pool-worker') continue;
+    const model = poolModel(ex, proc);
+    if (model) pools.set(proc, model);
+    else if (ex.ops.some((o) => o.proc === proc && o.obj.kind !== 'pool')) return undefined;
+  }
   // Count before building anything per instance: a loop may start millions.
   let processes = 0;
   for (const proc of ex.flows.keys()) {
-    if (proc.kind === 'main' || proc.role === 'pool-worker') continue;
+    if (proc.kind === 'main' || (proc.role === 'pool-worker' && !pools.has(proc))) continue;
     if (proc.multiplicity === 'several') {
       // How many run is unknown: only matters if this process is ever started.
       if (ex.ops.some((o) => o.kind === 'start' && o.obj === proc)) return undefined;
@@ -63,12 +71,13 @@ export function checkerModel(ctx: Pick<RuleContext, 'extraction' | 'checker' | '
   }
   const instances: Instance[] = [];
   for (const [proc, flow] of ex.flows) {
-    if (proc.kind !== 'main' && proc.role === 'pool-worker') continue;
+    const pool = proc.kind === 'main' ? undefined : pools.get(proc);
+    if (proc.kind !== 'main' && proc.role === 'pool-worker' && !pool) continue;
     const m = proc.kind === 'main' ? 1 : proc.multiplicity;
     if (m === 'several') continue;
     let aut: Automaton;
     try {
-      aut = compile(flow);
+      aut = pool ? compilePoolWorker(pool.pool, pool.initializers, pool.tasks) : compile(flow);
     } catch (err) {
       if (err instanceof TooLarge) { ctx.notes?.push('deadlock: a process is too large to model; no deadlock check for this program'); return undefined; }
       throw err;
@@ -87,7 +96,31 @@ export function checkerModel(ctx: Pick<RuleContext, 'extraction' | 'checker' | '
     if (op.arg?.t === 'const') return { v: op.arg.v };
     return constants.some((c) => valueMatches(op, c, ctx.checker) !== 'no') ? 'maybe' : 'item';
   };
-  return { instances, explorer: new Explorer(instances, relevant, tokenOf, reductions) };
+  const explorer = new Explorer(instances, relevant, tokenOf, reductions, [...pools.values()]);
+  // Tasks submitted in a loop of unknown count: their results cannot be counted exactly.
+  if ([...explorer.sem.pools.values()].some((p) => p.saturate !== Infinity)) return undefined;
+  return { instances, explorer };
+}
+
+/**
+ * What the checker needs to run a pool's workers: the pool's size, the task each submit makes
+ * (with how many per call), and for each wait on a result the tasks it may be waiting for.
+ */
+function poolModel(ex: Extraction, worker: ObjectSite): (PoolModel & { initializers: Flow[]; tasks: Flow[] }) | undefined {
+  const pool = worker.owner;
+  const tasks = ex.poolTasks?.get(worker);
+  if (!pool || !tasks || typeof worker.multiplicity !== 'number') return undefined;
+  const submitted = tasks.filter((t) => t.submit);
+  if (submitted.some((t) => typeof t.tasks !== 'number')) return undefined;
+  const submits = submitted.map((t) => t.submit!);
+  const ops = ex.ops.filter((o) => o.obj === pool);
+  if (ops.some((o) => o.kind === 'submit' && !submits.includes(o))) return undefined;
+  const calls = new Set(submits.map((o) => o.call));
+  if (ops.some((o) => o.kind === 'result' && !(o.submits ?? [o.call]).some((c) => calls.has(c)))) return undefined;
+  return {
+    pool, worker, submits, perCall: submitted.map((t) => t.tasks as number),
+    initializers: tasks.filter((t) => !t.submit).map((t) => t.flow), tasks: submitted.map((t) => t.flow),
+  };
 }
 
 export function deadlock(ctx: RuleContext): Finding[] {
