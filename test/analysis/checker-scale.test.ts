@@ -14,6 +14,7 @@ import { describe, it } from 'node:test';
 import { analyzeFiles, analyzePrograms } from '../../server/src/analysis/analyze';
 import { createProgram } from '../../server/src/analysis/program';
 import type { AnalysisStats } from '../../server/src/analysis/rules/context';
+import type { Extraction, Flow, ObjectSite, Op } from '../../server/src/analysis/facts';
 import { checkerModel, DEFAULT_STATE_BUDGET, MAX_PROCESSES } from '../../server/src/analysis/rules/deadlock';
 import { startServer } from '../helpers/lsp-client';
 import { DIST, ROOT } from '../helpers/paths';
@@ -143,6 +144,57 @@ describe('deadlock checker at scale', () => {
       }
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** A flow with each operation replaced by `f(op)`. */
+function mapOps(flow: Flow, f: (op: Op) => Op): Flow {
+  switch (flow.k) {
+    case 'op': return { k: 'op', op: f(flow.op) };
+    case 'seq': return { k: 'seq', items: flow.items.map((x) => mapOps(x, f)) };
+    case 'branch': return { ...flow, alts: flow.alts.map((x) => mapOps(x, f)) };
+    case 'loop': return { ...flow, body: mapOps(flow.body, f) };
+    case 'call': return { ...flow, body: mapOps(flow.body, f) };
+    case 'try': return { k: 'try', body: mapOps(flow.body, f), handler: flow.handler && mapOps(flow.handler, f), finalizer: flow.finalizer && mapOps(flow.finalizer, f) };
+    default: return flow;
+  }
+}
+
+describe('deadlock checker: instances with objects of their own', () => {
+  it('checks one process site whose instances each run their own flow as it checks distinct sites', () => {
+    // What the interpreter hands the checker for `for (k…) new Process({ target: stage, args:
+    // [qs[k], qs[k + 1]] })`: one site of 24 instances, each with its own queues. Made here from
+    // the same pipeline written with 24 distinct sites, whose result it must give.
+    for (const [bug, items] of [[false, 5], [true, 60]] as const) {
+      const file = path.join(DIR, '.scale-instance-flows.ts');
+      const program = createProgram({ rootNames: [file], overlay: new Map([[file, pipeline(24, { bug, items })]]) });
+      const [r] = analyzePrograms(program, { rootDir: ROOT, files: [file] });
+      assert.ok(r);
+      const ex = r.extraction;
+      const stages = [...ex.flows.keys()].filter((p): p is ObjectSite => p.kind !== 'main');
+      assert.equal(stages.length, 24);
+      const site: ObjectSite = { ...stages[0]!, label: 'stage', multiplicity: 24 };
+      const onSite = (op: Op): Op => (stages.includes(op.obj) ? { ...op, obj: site } : op);
+      const merged: Extraction = {
+        ...ex,
+        flows: new Map<ObjectSite | Extraction['main'], Flow>([[ex.main, mapOps(ex.flows.get(ex.main)!, onSite)], [site, ex.flows.get(stages[0]!)!]]),
+        instanceFlows: new Map([[site, stages.map((st) => ex.flows.get(st)!)]]),
+        ops: ex.ops.map(onSite),
+      };
+      const checker = program.getTypeChecker();
+      const distinct = checkerModel({ extraction: ex, checker })!.explorer.explore({ maxStates: DEFAULT_STATE_BUDGET });
+      const m = checkerModel({ extraction: merged, checker });
+      assert.ok(m);
+      assert.equal(m.instances.length, 25);
+      assert.equal(new Set(m.instances.map((x) => x.aut)).size, 25, 'each instance its own automaton');
+      const one = m.explorer.explore({ maxStates: DEFAULT_STATE_BUDGET });
+      assert.equal(one.exhausted, false);
+      assert.equal(one.states, distinct.states);
+      const where = (ds: typeof one.deadlocks) => ds.map((d) => d.blocked.map((b) => b.op.call.pos).sort((a, b) => a - b).join(','));
+      assert.deepEqual(where(one.deadlocks), where(distinct.deadlocks));
+      assert.equal(one.deadlocks.length, bug ? 1 : 0);
+      for (const d of one.deadlocks) assert.ok(m.explorer.replays(d));
     }
   });
 });

@@ -182,6 +182,13 @@ export interface Extraction {
    * any number of times). Absent: no pool.
    */
   poolTasks?: ReadonlyMap<ObjectSite, readonly PoolTask[]>;
+  /**
+   * Per process site whose instances differ (each its own objects: stage k of a pipeline made in a
+   * loop reads `queues[k]`), the flow of each instance by index, as many as its multiplicity; its
+   * flow in `flows` is then what any of them may do. Absent for a site: its instances are alike
+   * and run its flow in `flows`.
+   */
+  instanceFlows?: ReadonlyMap<ObjectSite, readonly Flow[]>;
 }
 
 export const UNKNOWN: AbsValue = { t: 'unknown' };

@@ -165,6 +165,16 @@ export class Semantics {
     atomicSections = true,
     pools: readonly PoolModel[] = [],
   ) {
+    // The operations: those given, and those the automata run (instances with their own flows may
+    // run operations of their own objects).
+    const seenAuts = new Set<Automaton>();
+    const all = new Set(ops);
+    for (const inst of instances) {
+      if (seenAuts.has(inst.aut)) continue;
+      seenAuts.add(inst.aut);
+      for (const n of inst.aut.nodes) if (n.op) all.add(n.op);
+    }
+    ops = [...all];
     for (const op of ops) if (op.kind === 'put' || op.kind === 'send') this.argToken(op);
     for (const inst of instances) {
       if (inst.proc.kind !== 'main' && !this.siteIndex.has(inst.proc)) {

@@ -75,15 +75,20 @@ export function checkerModel(ctx: Pick<RuleContext, 'extraction' | 'checker' | '
     if (proc.kind !== 'main' && proc.role === 'pool-worker' && !pool) continue;
     const m = proc.kind === 'main' ? 1 : proc.multiplicity;
     if (m === 'several') continue;
-    let aut: Automaton;
+    // Instances that each have their own flow (their own objects) get their own automaton; alike
+    // ones share one (and are interchangeable: see checker/symmetry.ts).
+    const own = proc.kind === 'main' ? undefined : ex.instanceFlows?.get(proc);
+    if (own && own.length !== m) return undefined;
+    const auts: Automaton[] = [];
     try {
-      aut = pool ? compilePoolWorker(pool.pool, pool.initializers, pool.tasks) : compile(flow);
+      if (own) for (const f of own) auts.push(compile(f));
+      else auts.push(pool ? compilePoolWorker(pool.pool, pool.initializers, pool.tasks) : compile(flow));
     } catch (err) {
       if (err instanceof TooLarge) { ctx.notes?.push('deadlock: a process is too large to model; no deadlock check for this program'); return undefined; }
       throw err;
     }
     for (let index = 0; index < m; index++) {
-      instances.push({ proc, index, aut, daemon: proc.kind !== 'main' && (proc.daemon ?? false), isMain: proc.kind === 'main' });
+      instances.push({ proc, index, aut: auts[own ? index : 0]!, daemon: proc.kind !== 'main' && (proc.daemon ?? false), isMain: proc.kind === 'main' });
     }
   }
   const procs = new Set(instances.map((i) => i.proc));
