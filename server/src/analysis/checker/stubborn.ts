@@ -39,6 +39,11 @@ const CLASSES = 8;
 
 interface ObjInfo {
   site: ObjectSite;
+  /**
+   * JoinableQueue: every task_done follows a get of its own (so the count of unfinished tasks
+   * never goes below zero, and task_done commutes with put and with other task_dones).
+   */
+  matched: boolean;
   /** Per channel (a queue has one, a pipe two): every item put carries the same token. */
   uniform: [boolean, boolean];
   bounded: boolean;
@@ -112,6 +117,12 @@ export class Stubborn {
       if (pool) this.terminable.add(pool.model.worker);
     }
     for (const op of ops) this.opTag.set(op, this.tagOf(op));
+    for (const aut of new Set(sem.auts)) {
+      for (const site of unmatchedTaskDones(aut)) {
+        const k = this.objIndex.get(site);
+        if (k !== undefined) this.infos[k]!.matched = false;
+      }
+    }
     for (let t = 0; t < this.infos.length * CLASSES; t++) this.holders.push([]);
     sem.auts.forEach((aut, i) => {
       const f = this.futuresOf(aut);
@@ -129,7 +140,10 @@ export class Stubborn {
     const modelled = this.sem.objects.get(site) ?? this.sem.pools.get(site);
     if (!modelled && !(site.kind === 'process' && this.sem.siteIndex.has(site))) return;
     this.objIndex.set(site, this.infos.length);
-    this.infos.push({ site, uniform: [true, true], bounded: (site.maxsize ?? 0) > 0, saturates: modelled?.saturate !== undefined && modelled.saturate !== Infinity, eof: [false, false] });
+    this.infos.push({
+      site, matched: true, uniform: [true, true], bounded: (site.maxsize ?? 0) > 0,
+      saturates: modelled?.saturate !== undefined && modelled.saturate !== Infinity, eof: [false, false],
+    });
   }
 
   /** The tag of an operation: its object and access class; -1 when it depends on nothing. */
@@ -403,7 +417,10 @@ function dependent(info: ObjInfo, a: number, b: number): boolean {
     case 'queue': {
       if (x === C.Put && y === C.Put) return info.bounded || !info.uniform[0];
       if (x === C.Put && y === C.Get) return info.saturates;
-      if (x === C.TaskDone && y === C.TaskDone) return info.saturates;
+      // A task_done at zero would be a no-op here (an error in the program): only then does it
+      // not commute with a put or another task_done.
+      if (x === C.Put && y === C.TaskDone) return info.saturates || !info.matched;
+      if (x === C.TaskDone && y === C.TaskDone) return info.saturates || !info.matched;
       if (x === C.Get && y === C.TaskDone) return false;
       if (x === C.GetNb && y === C.TaskDone) return false;
       if (x === C.Get && y === C.JoinQ) return false;
@@ -457,4 +474,39 @@ function dependent(info: ObjInfo, a: number, b: number): boolean {
     default:
       return false;
   }
+}
+
+/**
+ * The queues of an automaton on which some task_done may come without a get of its own before it:
+ * a must-analysis of how many items the instance surely got and has not marked done yet, the
+ * least over the paths into each node.
+ */
+function unmatchedTaskDones(aut: Automaton): Set<ObjectSite> {
+  const out = new Set<ObjectSite>();
+  const queues = new Set<ObjectSite>();
+  for (const n of aut.nodes) if (n.op?.kind === 'taskDone') queues.add(n.op.obj);
+  for (const q of queues) {
+    // Pending gets per node (the least over the paths in; capped, since only >= 1 matters).
+    const CAP = 4;
+    const pending = new Int32Array(aut.nodes.length).fill(-1);
+    pending[aut.start] = 0;
+    const work = [aut.start];
+    let ok = true;
+    while (work.length > 0 && ok) {
+      const v = work.pop()!;
+      const node = aut.nodes[v]!;
+      let p = pending[v]!;
+      if (node.op?.obj === q && node.op.kind === 'get' && node.op.blocking) p = Math.min(CAP, p + 1);
+      if (node.op?.obj === q && node.op.kind === 'taskDone') {
+        if (p === 0) ok = false;
+        p = Math.max(0, p - 1);
+      }
+      for (const e of node.next) {
+        const cur = pending[e.to]!;
+        if (cur === -1 || p < cur) { pending[e.to] = p; work.push(e.to); }
+      }
+    }
+    if (!ok) out.add(q);
+  }
+  return out;
 }
