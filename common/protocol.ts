@@ -60,7 +60,7 @@ export interface StatusParams {
   file: string;
   findings: number;
   message?: string;
-  /** What the analysis left out or could not decide: files it skipped, a tsconfig.json it could not use, a budget that ran out. */
+  /** What the analysis left out or could not decide: files it skipped, a tsconfig.json it could not use, a budget that ran out, a program not checked for deadlocks. */
   notes?: string[];
 }
 

@@ -6,7 +6,10 @@
 //    program, interleaved run by run. Goal: analysis <= 0.5 x (program creation + check). Also
 //    printed: the stricter ratio against the semantic check alone, the same ratios in CPU time
 //    (steadier than wall time when other jobs share the cores), and the time of each rule.
-// 2. The deadlock checker on every example: states explored, time, whether it finished.
+// 2. The deadlock checker on every example: states explored, time, whether it finished; then on
+//    generated programs of the shapes it must check up to 256 processes (pipelines of distinct
+//    stages, worker arrays, workers waiting for replies under a lock, pools), correct and buggy.
+//    `--checker` runs only this part.
 // 3. Cold command lines on the 200-file project: `process-topology check` against `tsc --noEmit`.
 //    Goal: <= 1.5 x.
 import { spawnSync } from 'node:child_process';
@@ -18,12 +21,14 @@ import { fileURLToPath } from 'node:url';
 import { analyzePrograms } from '../../server/src/analysis/analyze';
 import { createProgram, readTsconfig } from '../../server/src/analysis/program';
 import type { AnalysisStats } from '../../server/src/analysis/rule-context';
+import { lockedRequests, pipeline, poolTasks, workerArray } from '../../test/helpers/process-shapes';
 import { bigFile, project, writeWorkspace } from './generate';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const runsArg = process.argv.indexOf('--runs');
 const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 7;
 const COLD = !process.argv.includes('--no-cold');
+const CHECKER_ONLY = process.argv.includes('--checker');
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -137,6 +142,42 @@ function examples(): void {
   }
 }
 
+/** The deadlock checker on the shapes it must check at scale: states, time (median), findings. */
+function scale(): void {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pt-scale-'));
+  writeWorkspace(dir, new Map(), path.join(ROOT, 'shim'));
+  const shapes: [string, (n: number, bug: boolean) => string][] = [
+    ['pipeline of distinct stages', (n, bug) => pipeline(n, bug ? { bug, items: 2 * n + 8 } : {})],
+    ['array of identical workers', (n, bug) => workerArray(n, { bug })],
+    ['workers waiting for replies under a lock', (n, bug) => lockedRequests(n, { bug })],
+    ['pool whose tasks put under a lock', (n, bug) => poolTasks(n, { bug })],
+  ];
+  console.log('deadlock checker at scale (median of the runs; bug: the buggy variant):');
+  for (const [name, make] of shapes) {
+    for (const n of [32, 64, 256]) {
+      for (const bug of [false, true]) {
+        // The buggy pipeline needs more items than its 2n places: too many states at 256.
+        if (bug && name.startsWith('pipeline') && n > 64) continue;
+        const file = path.join(dir, 'src', 'shape.ts');
+        fs.writeFileSync(file, make(n, bug));
+        const ms: number[] = [];
+        let stats: AnalysisStats = { deadlockStates: 0, deadlockMs: 0, budgetExhausted: 0 };
+        let found = 0;
+        for (let r = 0; r < Math.min(RUNS, 3); r++) {
+          const program = createProgram({ rootNames: [file], options: readTsconfig(path.join(dir, 'tsconfig.json')).options });
+          stats = { deadlockStates: 0, deadlockMs: 0, budgetExhausted: 0 };
+          const results = analyzePrograms(program, { rootDir: dir, files: [file], stats });
+          ms.push(stats.deadlockMs);
+          found = results.reduce((k, x) => k + x.model.findings.filter((f) => f.rule === 'deadlock').length, 0);
+        }
+        const state = stats.budgetExhausted > 0 ? 'BUDGET RAN OUT' : 'finished';
+        console.log(`  ${`${name}, ${n}${bug ? ', bug' : ''}`.padEnd(52)} ${String(stats.deadlockStates).padStart(6)} states ${median(ms).toFixed(0).padStart(6)} ms  ${state}, ${found} deadlock finding(s)`);
+      }
+    }
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
 function cold(dir: string): { tsc: number; ours: number } {
   const tscs: number[] = [];
   const ours: number[] = [];
@@ -164,10 +205,13 @@ if (COLD && !fs.existsSync(path.join(ROOT, 'dist/cli.js'))) throw new Error('run
 
 const lines = fs.readFileSync(path.join(big, 'src/big.ts'), 'utf8').split('\n').length;
 console.log(`analysis benchmark, ${RUNS} runs each, medians (${os.cpus().length} cores, load ${os.loadavg()[0]!.toFixed(1)})\n`);
-report(`2,000-line file (${lines} lines)`, inProcess(big), true);
-report('200-file project', inProcess(many), false);
+if (!CHECKER_ONLY) {
+  report(`2,000-line file (${lines} lines)`, inProcess(big), true);
+  report('200-file project', inProcess(many), false);
+}
 examples();
-if (COLD) {
+scale();
+if (COLD && !CHECKER_ONLY) {
   const c = cold(many);
   console.log(`cold command lines on the 200-file project:`);
   console.log(`  tsc --noEmit              ${c.tsc.toFixed(0)} ms`);

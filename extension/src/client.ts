@@ -51,6 +51,18 @@ export function createClient(context: vscode.ExtensionContext, output: vscode.Ou
     synchronize: { configurationSection: 'processTopology' },
     // Pull while typing (the server debounces and coalesces) and on save.
     diagnosticPullOptions: { onChange: true, onSave: true },
+    middleware: {
+      // A pull the client cancels (the document changed again, or the server asked every document
+      // to be pulled again) comes back as an empty report, which the client would show: the
+      // findings would vanish until the next result came, so that an edit seemed to remove them at
+      // once while one that adds a finding waited for the analysis. Cancelled, the client pulls
+      // again and keeps showing what it has until the fresh result.
+      provideDiagnostics: async (document, previousResultId, token, next) => {
+        const report = await next(document, previousResultId, token);
+        if (token.isCancellationRequested) throw new vscode.CancellationError();
+        return report;
+      },
+    },
     errorHandler: restartingErrorHandler(onClosed),
     // The rule docs ship in the extension: diagnostics link to them, so they open offline.
     initializationOptions: {

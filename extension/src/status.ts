@@ -42,6 +42,11 @@ export class Status implements vscode.Disposable {
       this.item.severity = vscode.LanguageStatusSeverity.Warning;
       this.item.text = `$(watch) Topology ${s.ms} ms`;
       this.item.detail = `${s.file}: ${findings}, analyzed in ${s.ms} ms at ${new Date().toLocaleTimeString()}; slower than the ${s.budgetMs} ms budget (processTopology.timeBudgetMs)`;
+    } else if (s.notes && s.notes.length > 0) {
+      // Something was not checked (a program too big for the deadlock checker): no claim of safety.
+      this.item.severity = vscode.LanguageStatusSeverity.Warning;
+      this.item.text = `$(warning) Topology`;
+      this.item.detail = `${s.file}: ${findings}, analyzed in ${s.ms} ms at ${new Date().toLocaleTimeString()}; not settled: ${s.notes.join('; ')}`;
     } else {
       this.item.severity = vscode.LanguageStatusSeverity.Information;
       this.item.text = `$(check) Topology`;

@@ -9,8 +9,8 @@ import { createProgram } from '../../server/src/analysis/program';
 import { checkerModel } from '../../server/src/analysis/rules/deadlock';
 import { ROOT } from '../helpers/paths';
 
-// Four workers looping 25 times over one lock: more states than the default budget.
-const BIG = path.join(ROOT, 'test/fixtures/rules/unsynchronized-update/good-value.ts');
+// Five producers taking turns with one lock to fill a bounded queue: more states than the default budget.
+const BIG = path.join(ROOT, 'test/fixtures/checker/many-lock-orders.ts');
 
 function explorer() {
   const program = createProgram({ rootNames: [BIG] });
@@ -47,6 +47,6 @@ describe('deadlock checker limits', () => {
     // The language server stops the analysis of a text a newer edit replaced: nothing half-done comes back.
     assert.throws(() => analyzeFiles([BIG], { rootDir: ROOT, shouldStop: () => true }), AnalysisCancelled);
     const budget = analyzeFiles([BIG], { rootDir: ROOT });
-    assert.ok(budget.notes?.some((n) => /explored 20001 states of good-value\.ts without finishing \(budget\)/.test(n)), JSON.stringify(budget.notes));
+    assert.ok(budget.notes?.some((n) => /explored 20001 states of many-lock-orders\.ts without finishing \(budget\)/.test(n)), JSON.stringify(budget.notes));
   });
 });

@@ -36,6 +36,8 @@ const CASES: RuleCase[] = [
   shape('a three-process cycle', 'three-cycle', 'inbox.get()'),
   shape('a condition notified only before anyone waits', 'notify-before-wait', 'cond.wait()'),
   shape('four identical workers, the first holding the lock main needs to reply', 'replicated-workers', 'replies.get()'),
+  shape('a pool of two workers for three tasks that meet at a barrier of three', 'pool-barrier', 'b.wait()'),
+  shape('pool tasks waiting for an event main sets after reading their results', 'pool-event', 'go.wait()'),
 ];
 
 describeRule(ID, CASES, () => {

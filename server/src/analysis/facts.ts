@@ -139,7 +139,10 @@ export interface Op {
   top?: ts.Statement;
   /** `result` ops of `res.get()`/`res.wait()`: the submit calls (`applyAsync`…) whose result is read. */
   submits?: ts.CallExpression[];
-  /** The same, as the tasks the submits made (one call submitting in a loop makes several). */
+  /**
+   * `result` ops: the submissions whose results are read (their `PoolTask.id`; one call submitting
+   * in a loop makes several). Several: the result of any one of them (a variable set by each).
+   */
   tasks?: number[];
 }
 
@@ -172,6 +175,22 @@ export type Flow =
   | { k: 'call'; body: Flow }
   | { k: 'exit'; how: 'break' | 'continue' | 'return' | 'throw'; label?: string; node?: ts.Statement };
 
+/**
+ * What a pool's workers run for one submit operation (`pool.applyAsync(f, …)`, `pool.map(f, xs)`),
+ * or, without one, the pool's initializer (each worker runs it once at its start).
+ */
+export interface PoolTask {
+  submit: Op | undefined;
+  /**
+   * The submission's number, as the `tasks` of the results read name it (`map` over known items
+   * makes one task per item, all with one number).
+   */
+  id?: number;
+  /** Tasks one execution of the submit puts in the pool (one item: 1; `map` over n items at once: n). */
+  tasks: Multiplicity;
+  flow: Flow;
+}
+
 export interface Extraction {
   entry: ts.SourceFile;
   main: MainProcess;
@@ -194,6 +213,11 @@ export interface Extraction {
   escaped?: ReadonlySet<ObjectSite>;
   /** Submit calls (`applyAsync`…) whose AsyncResult reached such code: it may read the result. */
   escapedResults?: ReadonlySet<ts.CallExpression>;
+  /**
+   * Per pool worker site, what its workers run, task by task (its flow in `flows` is any of them,
+   * any number of times). Absent: no pool.
+   */
+  poolTasks?: ReadonlyMap<ObjectSite, readonly PoolTask[]>;
 }
 
 export const UNKNOWN: AbsValue = { t: 'unknown' };

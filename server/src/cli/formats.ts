@@ -2,8 +2,13 @@
 // Mermaid) are in common/graph-formats.ts, shared with the graph webview's export.
 import { type Finding, type Location, type TopologyModel } from '../../../common/model';
 
-export function formatText(findings: readonly Finding[]): string {
+/**
+ * Findings one per line, then the model's notes (what the analysis could not settle, such as a
+ * program too big for the deadlock checker: said, never taken for safety), then a count.
+ */
+export function formatText(findings: readonly Finding[], notes: readonly string[] = []): string {
   const lines = findings.map((f) => `${where(f.loc)}  ${f.severity}  ${f.message}  [${f.rule}]`);
+  for (const note of notes) lines.push(`note: ${note}`);
   const errors = findings.filter((f) => f.severity === 'error').length;
   const warnings = findings.filter((f) => f.severity === 'warning').length;
   const total = findings.length;
@@ -59,6 +64,10 @@ export function formatSarif(model: TopologyModel, version: string): string {
         },
       },
       originalUriBaseIds: { '%SRCROOT%': { uri: model.root.endsWith('/') ? model.root : `${model.root}/` } },
+      // The model's notes (a program not checked for deadlocks, a budget that ran out).
+      ...(model.notes && model.notes.length > 0 ? {
+        invocations: [{ executionSuccessful: true, toolExecutionNotifications: model.notes.map((text) => ({ level: 'note', message: { text } })) }],
+      } : {}),
       results: model.findings.map((f) => ({
         ruleId: f.rule,
         ruleIndex: ruleIds.indexOf(f.rule),

@@ -183,7 +183,7 @@ function runOrThrow(argv: string[], io: Io): number {
   if (command === 'check') {
     if (format === 'json') io.stdout(JSON.stringify(model, null, 2) + '\n');
     else if (format === 'sarif') io.stdout(formatSarif(model, VERSION));
-    else io.stdout(formatText(model.findings));
+    else io.stdout(formatText(model.findings, model.notes));
     return errors ? 1 : 0;
   }
   const text = renderGraph(model, format, io.bundleDir);

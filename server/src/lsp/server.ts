@@ -517,6 +517,8 @@ export function startServer(connection: Connection): ServerHandle {
         files.set(uri, { items, resultId: createHash('sha1').update(JSON.stringify(items)).digest('base64url') });
       }
     }
+    // One note per program is said once (two programs can hit the same limit).
+    notes.splice(0, notes.length, ...new Set(notes));
     status({
       ...base, ms: result.ms, state: result.ms > settings.timeBudgetMs ? 'slow' : 'ok', findings, message: `${result.files} files in ${result.programs} projects`,
       ...(notes.length > 0 ? { notes } : {}),
@@ -556,7 +558,7 @@ export function startServer(connection: Connection): ServerHandle {
     const model = result.model;
     model.findings = applySeverities(model.findings, settings.rules);
     // A time budget, as ESLint has: say when the analysis is slow instead of freezing silently.
-    status({ ...base, state: result.ms > settings.timeBudgetMs ? 'slow' : 'ok', findings: model.findings.length, ...(model.notes ? { notes: model.notes } : {}) });
+    status({ ...base, state: result.ms > settings.timeBudgetMs ? 'slow' : 'ok', findings: model.findings.length, ...(model.notes?.length ? { notes: model.notes } : {}) });
     return { model };
   }
 

@@ -109,6 +109,29 @@ export function registerTests(): void {
       }
     });
 
+    it('keeps showing a finding while edits that leave it in place are analyzed', async () => {
+      // Each edit cancels the pull of the text before it; a cancelled pull must not show as "no
+      // problems" (the finding would vanish until the next result, as if the edit had fixed it).
+      const doc = await open('producer-consumer-no-sentinel.ts');
+      const text = doc.getText();
+      await until('the missing-sentinel diagnostic', () => findings(doc.uri).find((d) => codeOf(d) === 'missing-sentinel'));
+      const emptied: string[] = [];
+      const sub = vscode.languages.onDidChangeDiagnostics((e) => {
+        if (e.uris.some((u) => u.toString() === doc.uri.toString()) && findings(doc.uri).length === 0) emptied.push(`at version ${doc.version}`);
+      });
+      try {
+        for (let i = 0; i < 6; i++) await edit(doc, new vscode.Range(doc.lineCount, 0, doc.lineCount, 0), `// note ${i}\n`);
+        const last = doc.version;
+        const model = await until('the model of the last text', async () => (await api().model(doc.uri)) ?? undefined);
+        assert.deepEqual(model.findings.map((f) => f.rule), ['missing-sentinel']);
+        await until('the diagnostics of the last text', () => (findings(doc.uri).some((d) => codeOf(d) === 'missing-sentinel') && doc.version === last ? true : undefined));
+        assert.deepEqual(emptied, [], 'the finding was never taken away while the edits were analyzed');
+      } finally {
+        sub.dispose();
+        await restore(doc, text);
+      }
+    });
+
     it('applies the missing-sentinel quick fix from the code action provider, which removes the finding', async () => {
       const doc = await open('producer-consumer-no-sentinel.ts');
       const text = doc.getText();

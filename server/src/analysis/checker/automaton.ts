@@ -2,17 +2,22 @@
 // operations: nodes are operations or silent steps, edges are the ways control can go. Counted
 // loops are unrolled (up to a bound), endless loops become cycles, loops of unknown count may stop
 // at any iteration, and `break`/`continue`/`return`/`throw` jump where the language says.
-import type { BranchGuard, Flow, Op } from '../facts';
+import type { BranchGuard, Flow, ObjectSite, Op } from '../facts';
 
 export interface AutNode {
   op?: Op;
   /** Successors; with a guard, `when` says which outcome of the test each one needs; `unknown`
    * marks a choice the program's data makes and the analysis cannot see (leaving a loop of
-   * unknown count), which a reported deadlock must not depend on. */
-  next: { to: number; when?: boolean; unknown?: boolean }[];
+   * unknown count), which a reported deadlock must not depend on. An operation's first successor
+   * is where it goes on; one that can fail by rejecting (a get with a timeout: Empty) has a second,
+   * `thrown`, where the rejection goes. */
+  next: { to: number; when?: boolean; unknown?: boolean; task?: number; thrown?: true }[];
   guard?: BranchGuard;
-  /** Operations that fail by rejecting (a get with a timeout): where the rejection goes. */
-  thr?: number;
+  /**
+   * A pool worker's own steps: taking the next task from its pool (the edge whose `task` is the
+   * task's number, -1 for the token that closes the pool) and marking task `task` done.
+   */
+  pool?: { kind: 'take' | 'done'; pool: ObjectSite; task?: number };
 }
 
 export interface Automaton {
@@ -22,10 +27,14 @@ export interface Automaton {
   end: number;
 }
 
-/** Counted loops longer than this are treated as "some number of times". */
-const MAX_UNROLL = 32;
+/**
+ * Counted loops longer than this are treated as "some number of times" (a choice the analysis
+ * cannot see, which no reported deadlock may depend on): above the largest programs checked, so
+ * that a loop over 256 workers is followed exactly.
+ */
+const MAX_UNROLL = 1024;
 /** Automata larger than this are not checked (the state space would not fit the budget). */
-export const MAX_NODES = 4000;
+export const MAX_NODES = 20_000;
 
 interface Targets {
   brk: number | undefined;
@@ -36,43 +45,53 @@ interface Targets {
 
 export class TooLarge extends Error {}
 
-export function compile(flow: Flow): Automaton {
-  const nodes: AutNode[] = [];
-  const add = (n: AutNode): number => {
-    if (nodes.length >= MAX_NODES) throw new TooLarge();
-    nodes.push(n);
-    return nodes.length - 1;
-  };
-  const end = add({ next: [] });
-  const jump = (to: number): number => add({ next: [{ to }] });
+/** Builds automata: nodes, and the entry of a flow that continues at a given node. */
+class Builder {
+  readonly nodes: AutNode[] = [];
+  readonly end: number;
+
+  constructor() {
+    this.end = this.add({ next: [] });
+  }
+
+  add(n: AutNode): number {
+    if (this.nodes.length >= MAX_NODES) throw new TooLarge();
+    this.nodes.push(n);
+    return this.nodes.length - 1;
+  }
+
+  private jump(to: number): number {
+    return this.add({ next: [{ to }] });
+  }
 
   /** Returns the entry node of `f`, which continues at `next`. */
-  const build = (f: Flow, next: number, t: Targets): number => {
+  build(f: Flow, next: number, t: Targets): number {
+    const nodes = this.nodes;
     switch (f.k) {
       case 'op':
-        return add({ op: f.op, next: [{ to: next }], ...(f.op.fails === 'throws' ? { thr: t.thr } : {}) });
+        return this.add({ op: f.op, next: f.op.fails === 'throws' ? [{ to: next }, { to: t.thr, thrown: true }] : [{ to: next }] });
       case 'seq': {
         let entry = next;
-        for (let i = f.items.length - 1; i >= 0; i--) entry = build(f.items[i]!, entry, t);
+        for (let i = f.items.length - 1; i >= 0; i--) entry = this.build(f.items[i]!, entry, t);
         return entry;
       }
       case 'branch': {
-        const entries = f.alts.map((a) => build(a, next, t));
+        const entries = f.alts.map((a) => this.build(a, next, t));
         if (f.guard && entries.length === 2) {
-          return add({ next: [{ to: entries[0]!, when: true }, { to: entries[1]!, when: false }], guard: f.guard });
+          return this.add({ next: [{ to: entries[0]!, when: true }, { to: entries[1]!, when: false }], guard: f.guard });
         }
-        return add({ next: entries.map((to) => ({ to })) });
+        return this.add({ next: entries.map((to) => ({ to })) });
       }
       case 'loop': {
         if (typeof f.count === 'number' && f.count <= MAX_UNROLL) {
           // Unrolled: iteration i continues into iteration i + 1; break leaves to `next`.
           let entry = next;
-          for (let i = 0; i < f.count; i++) entry = build(f.body, entry, { ...t, brk: next, cont: entry });
+          for (let i = 0; i < f.count; i++) entry = this.build(f.body, entry, { ...t, brk: next, cont: entry });
           return entry;
         }
         // A head that may enter the body again or (unless endless) leave.
-        const head = add({ next: [] });
-        const body = build(f.body, head, { ...t, brk: next, cont: head });
+        const head = this.add({ next: [] });
+        const body = this.build(f.body, head, { ...t, brk: next, cont: head });
         // How often a loop of unknown count runs is the program's data: both going round again and
         // leaving are choices the analysis cannot see.
         nodes[head]!.next = f.count === 'loop' ? [{ to: body }] : [{ to: body, unknown: true }, { to: next, unknown: true }];
@@ -82,22 +101,97 @@ export function compile(flow: Flow): Automaton {
         // Leaving the body or the handler in any way (falling through, break, continue, return,
         // throw) runs the finalizer first, then goes where it was going.
         const through = (to: number | undefined): number | undefined =>
-          to === undefined || !f.finalizer ? to : build(f.finalizer, to, t);
+          to === undefined || !f.finalizer ? to : this.build(f.finalizer, to, t);
         const inner: Targets = { brk: through(t.brk), cont: through(t.cont), ret: through(t.ret)!, thr: through(t.thr)! };
         const fin = through(next)!;
-        const afterThrow = f.handler ? build(f.handler, fin, inner) : inner.thr;
-        return build(f.body, fin, { ...inner, thr: afterThrow });
+        const afterThrow = f.handler ? this.build(f.handler, fin, inner) : inner.thr;
+        return this.build(f.body, fin, { ...inner, thr: afterThrow });
       }
       case 'call': {
-        const after = jump(next);
-        return build(f.body, after, { brk: undefined, cont: undefined, ret: after, thr: t.thr });
+        const after = this.jump(next);
+        return this.build(f.body, after, { brk: undefined, cont: undefined, ret: after, thr: t.thr });
       }
       case 'exit': {
         const to = f.how === 'break' ? t.brk ?? next : f.how === 'continue' ? t.cont ?? next : f.how === 'return' ? t.ret : t.thr;
-        return jump(to);
+        return this.jump(to);
       }
     }
-  };
-  const start = build(flow, end, { brk: undefined, cont: undefined, ret: end, thr: end });
-  return { nodes, start, end };
+  }
+}
+
+export function compile(flow: Flow): Automaton {
+  const b = new Builder();
+  const start = b.build(flow, b.end, { brk: undefined, cont: undefined, ret: b.end, thr: b.end });
+  return { nodes: b.nodes, start, end: b.end };
+}
+
+/**
+ * A worker of a pool: runs the pool's initializers once, then takes tasks from the pool until it
+ * takes the token that closes it. Task k runs `tasks[k]`, then marks task k done (a task that
+ * throws is done too: its error goes to whoever reads its result).
+ */
+export function compilePoolWorker(pool: ObjectSite, initializers: readonly Flow[], tasks: readonly Flow[]): Automaton {
+  const b = new Builder();
+  const head = b.add({ next: [], pool: { kind: 'take', pool } });
+  const next: AutNode['next'] = tasks.map((flow, task) => {
+    const done = b.add({ next: [{ to: head }], pool: { kind: 'done', pool, task } });
+    return { to: b.build(flow, done, { brk: undefined, cont: undefined, ret: done, thr: done }), task };
+  });
+  next.push({ to: b.end, task: -1 });
+  b.nodes[head]!.next = next;
+  let start = head;
+  for (let i = initializers.length - 1; i >= 0; i--) start = b.build(initializers[i]!, start, { brk: undefined, cont: undefined, ret: start, thr: start });
+  return { nodes: b.nodes, start, end: b.end };
+}
+
+/** Strongly connected components of an automaton (iterative Tarjan): per node its component, and the components sinks first. */
+export function components(aut: Automaton): { comp: Int32Array; order: number[][] } {
+  const n = aut.nodes.length;
+  const index = new Int32Array(n).fill(-1);
+  const low = new Int32Array(n);
+  const comp = new Int32Array(n).fill(-1);
+  const onStack = new Uint8Array(n);
+  const stack: number[] = [];
+  const order: number[][] = [];
+  let counter = 0;
+  for (let root = 0; root < n; root++) {
+    if (index[root] !== -1) continue;
+    const work: { v: number; e: number }[] = [{ v: root, e: 0 }];
+    index[root] = low[root] = counter++;
+    stack.push(root);
+    onStack[root] = 1;
+    while (work.length > 0) {
+      const top = work[work.length - 1]!;
+      const edges = aut.nodes[top.v]!.next;
+      if (top.e < edges.length) {
+        const w = edges[top.e++]!.to;
+        if (index[w] === -1) {
+          index[w] = low[w] = counter++;
+          stack.push(w);
+          onStack[w] = 1;
+          work.push({ v: w, e: 0 });
+        } else if (onStack[w]) {
+          low[top.v] = Math.min(low[top.v]!, index[w]!);
+        }
+        continue;
+      }
+      work.pop();
+      if (work.length > 0) {
+        const parent = work[work.length - 1]!.v;
+        low[parent] = Math.min(low[parent]!, low[top.v]!);
+      }
+      if (low[top.v] === index[top.v]) {
+        const members: number[] = [];
+        let w: number;
+        do {
+          w = stack.pop()!;
+          onStack[w] = 0;
+          comp[w] = order.length;
+          members.push(w);
+        } while (w !== top.v);
+        order.push(members);
+      }
+    }
+  }
+  return { comp, order };
 }

@@ -6,10 +6,10 @@
 // objects and processes get names (`forks[2]`, `philosopher#3`).
 import ts from 'typescript';
 import type { Multiplicity } from '../../../../common/model';
-import type { AbsValue, BranchGuard, Extraction, Flow, FnValue, MainProcess, ObjectSite, Op, ProcessRef } from '../facts';
+import type { AbsValue, BranchGuard, Extraction, Flow, FnValue, MainProcess, ObjectSite, Op, PoolTask, ProcessRef } from '../facts';
 import { guardAnswer, guardText } from '../guards';
 import { assignCounts, lower, type RFlow } from './flow';
-import { nodeKey, type Interpreter } from './interpreter';
+import { nodeKey, type Interpreter, type RecordedTask } from './interpreter';
 import { REST, toFacts, type Value } from './values';
 
 interface Recorded {
@@ -35,7 +35,7 @@ export function finish(r: Recorded): Extraction {
 
   // Every guard the program's branches test: put values are told apart by their answers.
   const guards = new Map<string, BranchGuard>();
-  const allFlows: RFlow[] = [...(r.mainFlow ? [r.mainFlow] : []), ...I.flows.values(), ...[...I.poolTasks.values()].flat()];
+  const allFlows: RFlow[] = [...(r.mainFlow ? [r.mainFlow] : []), ...I.flows.values(), ...[...I.poolTasks.values()].flat().map((t) => t.flow)];
   for (const f of allFlows) collectGuards(f, guards);
   const guardList = [...guards.values()];
   const factsArg = new Map<Op, AbsValue>();
@@ -207,10 +207,26 @@ export function finish(r: Recorded): Extraction {
     if (site.kind === 'main' || repOf(site) !== site) continue;
     flows.set(site, lower(f, lowering));
   }
-  for (const [worker, tasks] of I.poolTasks) {
-    flows.set(worker, { k: 'loop', count: 'loop', body: { k: 'branch', alts: tasks.map((t) => lower(t, lowering)) } });
-  }
+  // A pool's workers run any of its tasks, any number of times (the flow the rules read); the
+  // checker runs each task per submission (poolTasks).
   if (r.mainFlow && r.isEntry) flows.set(r.main, lower(r.mainFlow, lowering));
+  // Submit operations as the flows kept them: passes of a loop folded into one keep the first
+  // pass's operations, so a task submitted in a later pass names the operation that stands for it.
+  const keptSubmits = new Map<string, Op>();
+  for (const flow of flows.values()) visitFlowOps(flow, (op) => { if (op.kind === 'submit') keptSubmits.set(key({ k: 'op', op }), op); });
+  const poolTasks = new Map<ObjectSite, PoolTask[]>();
+  const sameSubmission = new Map<number, number>();
+  for (const [worker, recorded] of I.poolTasks) {
+    const tasks = recorded.map((t) => (t.submission ? { ...t, submission: { ...t.submission, op: keptSubmits.get(key({ k: 'op', op: t.submission.op })) ?? t.submission.op } } : t));
+    const runs = submissionsOfOneOp(tasks, key);
+    for (const [id, first] of runs.alias) sameSubmission.set(id, first);
+    const lowered: PoolTask[] = tasks.filter((t) => !t.submission || !runs.alias.has(t.submission.id)).map((t) => {
+      const known = t.submission && !runs.unknown.has(t.submission.op);
+      return { submit: t.submission?.op, ...(known ? { id: t.submission!.id } : {}), tasks: t.submission?.tasks ?? 1, flow: lower(t.flow, lowering) };
+    });
+    poolTasks.set(worker, lowered);
+    flows.set(worker, { k: 'loop', count: 'loop', body: { k: 'branch', alts: lowered.map((t) => t.flow) } });
+  }
   // Operations: those in the flows kept, on representatives.
   const ops: Op[] = [];
   const seen = new Set<Op>();
@@ -223,6 +239,7 @@ export function finish(r: Recorded): Extraction {
       if (proc.kind !== 'main' && proc.role === 'pool-worker') op.proc = proc;
       const withValue = op as OpWithValue & { slotValue?: Value };
       if (op.kind === 'put' || op.kind === 'send') op.arg = argOf(withValue);
+      if (op.tasks) op.tasks = [...new Set(op.tasks.map((id) => sameSubmission.get(id) ?? id))];
       if (withValue.slotValue) op.slot = toFacts(withValue.slotValue);
       delete withValue.argValue;
       delete withValue.slotValue;
@@ -271,8 +288,36 @@ export function finish(r: Recorded): Extraction {
   const keptSites = sites.filter((s) => s.kind !== 'process' || s.role !== 'child' || !s.unknown);
   return {
     entry: r.entry, main: r.main, isEntry: r.isEntry, reached: I.reached, sites: keptSites, ops, flows,
-    opaque, functionsRun, escaped, escapedResults: I.escapedResults,
+    opaque, functionsRun, escaped, escapedResults: I.escapedResults, ...(poolTasks.size > 0 ? { poolTasks } : {}),
   };
+}
+
+/**
+ * One submit operation run several times (in a callback or a loop whose passes are alike) makes a
+ * submission numbered anew each time, yet the flows, and so the checker, see one operation. When
+ * every run submits tasks that do the same, they are one submission run several times: the later
+ * numbers are aliases of the first (`alias`, their tasks dropped). When they differ, the checker
+ * cannot tell which run is which: their submissions are left unnumbered (`unknown`).
+ */
+function submissionsOfOneOp(tasks: readonly RecordedTask[], key: (f: RFlow) => string): { alias: Map<number, number>; unknown: Set<Op> } {
+  const byOp = new Map<Op, Map<number, string[]>>();
+  for (const t of tasks) {
+    if (!t.submission) continue;
+    let runs = byOp.get(t.submission.op);
+    if (!runs) byOp.set(t.submission.op, (runs = new Map()));
+    const list = runs.get(t.submission.id) ?? [];
+    list.push(`${String(t.submission.tasks)}:${key(t.flow)}`);
+    runs.set(t.submission.id, list);
+  }
+  const alias = new Map<number, number>();
+  const unknown = new Set<Op>();
+  for (const [op, runs] of byOp) {
+    if (runs.size < 2) continue;
+    const [[first, shape], ...rest] = [...runs];
+    if (rest.every(([, other]) => other.join('|') === shape!.join('|'))) for (const [id] of rest) alias.set(id, first!);
+    else unknown.add(op);
+  }
+  return { alias, unknown };
 }
 
 /** A coarse kind of a value for operation keys: what the rules look at besides guard answers. */

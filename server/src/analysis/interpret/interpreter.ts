@@ -98,6 +98,14 @@ export interface Started {
   once?: boolean;
   /** Identity of a pool task (a summarized loop submits it again in each pass). */
   key?: string;
+  /** A pool task's submission: the submit operation, its number, and the tasks one run of it makes. */
+  submission?: { op: Op; id: number; tasks: Multiplicity };
+}
+
+/** What a pool's workers run: a submitted task (with its submission), or the pool's initializer. */
+export interface RecordedTask {
+  flow: RFlow;
+  submission?: { op: Op; id: number; tasks: Multiplicity };
 }
 
 /** What the interpreter knows about a process object it made: what `start()` will run. */
@@ -118,7 +126,7 @@ export class Interpreter {
   readonly sites: ObjectSite[] = [];
   readonly queue: Started[] = [];
   readonly flows = new Map<ObjectSite | MainProcess, RFlow>();
-  readonly poolTasks = new Map<ObjectSite, RFlow[]>();
+  readonly poolTasks = new Map<ObjectSite, RecordedTask[]>();
   readonly opaque = new Set<ProcessRef>();
   readonly escaped = new Set<ObjectSite>();
   readonly escapedResults = new Set<ts.CallExpression>();
@@ -330,7 +338,7 @@ export class Interpreter {
         const flow = this.runFunction(proc, job.fns, job.args, job.self);
         if (job.once) markOnce(flow);
         const tasks = this.poolTasks.get(job.site) ?? [];
-        tasks.push(flow);
+        tasks.push(job.submission ? { flow, submission: job.submission } : { flow });
         this.poolTasks.set(job.site, tasks);
         continue;
       }
@@ -842,7 +850,8 @@ export class Interpreter {
       return;
     }
     for (let k = 0; ; k++) {
-      if (k >= MAX_ITERATIONS || this.steps > MAX_STEPS / 2) {
+      // One pass past the cap: a loop of exactly MAX_ITERATIONS passes still ends on its test.
+      if (k > MAX_ITERATIONS || this.steps > MAX_STEPS / 2) {
         finish(this.summarizedFlow(target, test, iterate, 'several', true));
         return;
       }
@@ -2715,27 +2724,37 @@ export class Interpreter {
 
   /** `pool.map(fn, items)` and friends: fn runs in the pool's workers with the items as arguments. */
   private submit(pool: ObjectSite, method: string, e: ts.CallExpression, args: Value[]): Value {
-    this.record('submit', pool, e, method, { blocking: false });
+    const submitOp = this.record('submit', pool, e, method, { blocking: false });
     const fn = args[0];
     const worker = this.poolWorker(pool);
+    // Each submission is numbered (in a summarized loop, one number stands for its passes): the
+    // results read name it, and the checker runs its tasks.
+    const idKey = `${nodeKey(e)}|${this.ctx.actKey}|${this.ctx.proc.id}`;
+    let id = this.ctx.mult === 1 ? this.taskSeq++ : this.taskIds.get(idKey);
+    if (id === undefined) this.taskIds.set(idKey, (id = this.taskSeq++));
     if (fn?.t === 'fn') {
       const items = this.listOf(args[1] ?? UNKNOWN);
       // One task per item of a list the interpreter knows (each with its own arguments); one task
       // standing for all of them otherwise.
-      const tasks: { args: Value[]; once: boolean }[] = [];
+      // Per task, the tasks of the pool it stands for per run of the submit (one per item, or
+      // all the items of a list too long or not known).
+      const tasks: { args: Value[]; once: boolean; count: Multiplicity }[] = [];
       const once = this.ctx.mult === 1 && !this.ctx.detached;
-      if (method === 'apply' || method === 'applyAsync') tasks.push({ args: items ?? [], once });
+      if (method === 'apply' || method === 'applyAsync') tasks.push({ args: items ?? [], once, count: 1 });
       else if (items && items.length <= 64) {
-        for (const item of items) tasks.push({ args: method.startsWith('starmap') ? this.listOf(item) ?? [UNKNOWN] : [item], once });
+        for (const item of items) tasks.push({ args: method.startsWith('starmap') ? this.listOf(item) ?? [UNKNOWN] : [item], once, count: 1 });
       } else if (method.startsWith('starmap')) {
-        tasks.push({ args: items ? this.listOf(join(items)) ?? [] : [], once: false });
+        tasks.push({ args: items ? this.listOf(join(items)) ?? [] : [], once: false, count: items ? items.length : 'several' });
       } else {
-        tasks.push({ args: [items ? join(items) : this.elementOf(args[1] ?? UNKNOWN)], once: false });
+        tasks.push({ args: [items ? join(items) : this.elementOf(args[1] ?? UNKNOWN)], once: false, count: items ? items.length : 'several' });
       }
       if (!this.ctx.proc.dry) {
         tasks.forEach((t, i) => {
-          const key = `${nodeKey(e)}|${i}|${this.ctx.actKey}|${this.ctx.proc.id}`;
-          const job: Started = { site: worker, fns: [fn], args: t.args.map((a) => this.copy(a)), parent: this.ctx.proc, poolTask: true, once: t.once, key };
+          const key = `${nodeKey(e)}|${i}|${this.ctx.actKey}|${this.ctx.proc.id}|${id}`;
+          const job: Started = {
+            site: worker, fns: [fn], args: t.args.map((a) => this.copy(a)), parent: this.ctx.proc, poolTask: true, once: t.once, key,
+            submission: { op: submitOp, id, tasks: t.count },
+          };
           this.enqueue(key, job, undefined);
         });
       }
@@ -2748,14 +2767,10 @@ export class Interpreter {
         const cb = opts ? this.getProp(opts, key) : UNKNOWN;
         if (cb.t === 'fn') this.invoke(cb, [UNKNOWN], undefined, e);
       }
-      // Each submit is a task of its own (in a summarized loop, one task stands for its passes).
-      const key = `${nodeKey(e)}|${this.ctx.actKey}|${this.ctx.proc.id}`;
-      let task = this.ctx.mult === 1 ? this.taskSeq++ : this.taskIds.get(key);
-      if (task === undefined) this.taskIds.set(key, (task = this.taskSeq++));
-      return { t: 'pending', pool, submit: e, task };
+      return { t: 'pending', pool, submit: e, task: id };
     }
     // apply/map/starmap wait for their results; imap yields them as they come.
-    if (!method.startsWith('imap')) this.record('result', pool, e, method, { blocking: true });
+    if (!method.startsWith('imap')) this.record('result', pool, e, method, { blocking: true }).tasks = [id];
     return method.startsWith('map') || method.startsWith('starmap') || method.startsWith('imap') ? this.newArray([], UNKNOWN) : UNKNOWN;
   }
 

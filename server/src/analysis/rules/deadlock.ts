@@ -5,9 +5,10 @@
 // that runs out is said in the model's notes, never taken for safety.
 import { performance } from 'node:perf_hooks';
 import type { Finding } from '../../../../common/model';
-import { compile, TooLarge, type Automaton } from '../checker/automaton';
-import { Explorer, type Instance } from '../checker/explore';
-import type { BranchGuard, ObjectSite, Op, ProcessRef } from '../facts';
+import { compile, compilePoolWorker, TooLarge, type Automaton } from '../checker/automaton';
+import { Explorer, type Instance, type Reductions } from '../checker/explore';
+import type { PoolModel } from '../checker/semantics';
+import type { BranchGuard, Extraction, Flow, ObjectSite, Op, ProcessRef } from '../facts';
 import { guardAnswer } from '../guards';
 import { GaveUp, PathWalker } from '../passes/flow-paths';
 import { defineRule, type RuleContext } from '../rule-context';
@@ -28,7 +29,12 @@ export const DEFAULT_STATE_BUDGET = 20_000;
  * second), so it only stops explorations whose states are unusually expensive; then it says so.
  */
 export const DEFAULT_TIME_BUDGET_MS = 5_000;
-const MAX_INSTANCES = 16;
+/**
+ * Processes (besides main) the checker models at most per program: its reductions make
+ * pipelines, pools and worker arrays of this size cheap (see checker/); beyond it a program is
+ * not checked, and the notes say so.
+ */
+export const MAX_PROCESSES = 256;
 
 const DESCRIBE: Partial<Record<Op['kind'], string>> = {
   get: 'get()', put: 'put()', recv: 'recv()', acquire: 'acquire()', wait: 'wait()', join: 'join()', joinQueue: 'join()',
@@ -44,31 +50,52 @@ export interface CheckerModel {
  * Builds the checker's model of a program, or undefined when the program is not checked (with a
  * note saying why, where that is a limit of the checker rather than a reason to stay silent).
  */
-export function checkerModel(ctx: Pick<RuleContext, 'extraction' | 'checker' | 'notes'>, symmetry = true): CheckerModel | undefined {
+export function checkerModel(ctx: Pick<RuleContext, 'extraction' | 'checker' | 'notes'>, reductions: Reductions = {}): CheckerModel | undefined {
   const ex = ctx.extraction;
   if (!ex.isEntry || ex.opaque.size > 0) return undefined;
   if (ex.ops.some((o) => o.obj.unknown && o.kind !== 'read' && o.kind !== 'write')) return undefined;
-  // Pool workers run whatever is submitted, whenever: their operations on shared objects are not
-  // modelled, so a program whose pool tasks touch them is not checked.
-  if (ex.ops.some((o) => o.proc.kind !== 'main' && o.proc.role === 'pool-worker' && o.obj.kind !== 'pool')) return undefined;
-  const instances: Instance[] = [];
-  const tooMany = (n: number): undefined => {
-    ctx.notes?.push(`deadlock: ${n} process instances is more than the checker models (${MAX_INSTANCES}); not checked`);
-    return undefined;
-  };
-  for (const [proc, flow] of ex.flows) {
-    if (proc.kind !== 'main' && proc.role === 'pool-worker') continue;
-    const m = proc.kind === 'main' ? 1 : proc.multiplicity;
-    if (m === 'several') {
+  // A pool's workers run its tasks: modelled when the checker knows what each submit runs and how
+  // many tasks it makes. Otherwise they run whatever is submitted, whenever: a program whose pool
+  // tasks touch shared objects is then not checked, and a pool whose tasks do not is left out.
+  const pools = new Map<ObjectSite, PoolModel & { initializers: Flow[]; tasks: Flow[] }>();
+  for (const proc of ex.flows.keys()) {
+    if (proc.kind === 'main' || proc.role !== 'pool-worker') continue;
+    const model = poolModel(ex, proc);
+    if (model) pools.set(proc, model);
+    else if (ex.ops.some((o) => o.proc === proc && o.obj.kind !== 'pool')) return undefined;
+  }
+  // Count before building anything per instance: a loop may start millions.
+  let processes = 0;
+  let uncounted = false;
+  for (const proc of ex.flows.keys()) {
+    if (proc.kind === 'main' || (proc.role === 'pool-worker' && !pools.has(proc))) continue;
+    if (proc.multiplicity === 'several') {
       // How many run is unknown: only matters if this process is ever started.
-      if (ex.ops.some((o) => o.kind === 'start' && o.obj === proc)) return undefined;
+      if (ex.ops.some((o) => o.kind === 'start' && o.obj === proc)) uncounted = true;
       continue;
     }
-    // Before building anything per instance: a loop may start millions.
-    if (instances.length + m > MAX_INSTANCES) return tooMany(instances.length + m);
+    processes += proc.multiplicity;
+  }
+  // Processes of unknown count come on top of those counted (a loop the interpreter stopped
+  // following after its first passes): at least one more.
+  if (processes > MAX_PROCESSES || (uncounted && processes >= MAX_PROCESSES)) {
+    const how = uncounted ? `at least ${processes + 1}` : String(processes);
+    ctx.notes?.push(`deadlock: ${how} processes are more than the deadlock checker models (${MAX_PROCESSES}); this program is not checked for deadlocks`);
+    return undefined;
+  }
+  if (uncounted) return undefined;
+  const instances: Instance[] = [];
+  for (const [proc, flow] of ex.flows) {
+    const pool = proc.kind === 'main' ? undefined : pools.get(proc);
+    if (proc.kind !== 'main' && proc.role === 'pool-worker' && !pool) continue;
+    const m = proc.kind === 'main' ? 1 : proc.multiplicity;
+    if (m === 'several') continue;
+    // The instances of one site are alike (the interpreter gives instances that differ, each with
+    // its own objects, sites of their own): they share one automaton and are interchangeable
+    // (see checker/symmetry.ts).
     let aut: Automaton;
     try {
-      aut = compile(flow);
+      aut = pool ? compilePoolWorker(pool.pool, pool.initializers, pool.tasks) : compile(flow);
     } catch (err) {
       if (err instanceof TooLarge) { ctx.notes?.push('deadlock: a process is too large to model; no deadlock check for this program'); return undefined; }
       throw err;
@@ -77,7 +104,8 @@ export function checkerModel(ctx: Pick<RuleContext, 'extraction' | 'checker' | '
       instances.push({ proc, index, aut, daemon: proc.kind !== 'main' && (proc.daemon ?? false), isMain: proc.kind === 'main' });
     }
   }
-  const relevant = ex.ops.filter((o) => instances.some((i) => i.proc === o.proc));
+  const procs = new Set(instances.map((i) => i.proc));
+  const relevant = ex.ops.filter((o) => procs.has(o.proc));
   // What a put or send carries, as the branches that test received values see it: decided by its
   // abstract value, or by its type when that rules a tested constant out.
   const answer = (op: Op, g: BranchGuard): boolean | undefined => {
@@ -91,13 +119,39 @@ export function checkerModel(ctx: Pick<RuleContext, 'extraction' | 'checker' | '
     const value = g.test === 'nullish' ? null : g.value;
     return valueMatches(op, value ?? null, ctx.checker) === 'no' && (g.test !== 'eq' || g.value !== undefined || valueMatches(op, undefined, ctx.checker) === 'no') ? false : undefined;
   };
-  return { instances, explorer: new Explorer(instances, relevant, answer, symmetry) };
+  const explorer = new Explorer(instances, relevant, answer, reductions, [...pools.values()]);
+  // Tasks submitted in a loop of unknown count: their results cannot be counted exactly.
+  if ([...explorer.sem.pools.values()].some((p) => p.saturate !== Infinity)) return undefined;
+  return { instances, explorer };
+}
+
+/**
+ * What the checker needs to run a pool's workers: the pool's size, the tasks of each submission
+ * (with how many per run of its submit), and, for each read of a result, the submissions it may
+ * be reading (their numbers: `Op.tasks`).
+ */
+function poolModel(ex: Extraction, worker: ObjectSite): (PoolModel & { initializers: Flow[]; tasks: Flow[] }) | undefined {
+  const pool = worker.owner;
+  const tasks = ex.poolTasks?.get(worker);
+  if (!pool || !tasks || typeof worker.multiplicity !== 'number') return undefined;
+  const submitted = tasks.filter((t) => t.submit);
+  if (submitted.some((t) => typeof t.tasks !== 'number' || t.id === undefined)) return undefined;
+  const submits = submitted.map((t) => t.submit!);
+  const ops = ex.ops.filter((o) => o.obj === pool);
+  if (ops.some((o) => o.kind === 'submit' && !submits.includes(o))) return undefined;
+  const ids = new Set(submitted.map((t) => t.id!));
+  if (ops.some((o) => o.kind === 'result' && (!o.tasks || o.tasks.length === 0 || o.tasks.some((id) => !ids.has(id))))) return undefined;
+  return {
+    pool, worker, submits, ids: submitted.map((t) => t.id!), perCall: submitted.map((t) => t.tasks as number),
+    initializers: tasks.filter((t) => !t.submit).map((t) => t.flow), tasks: submitted.map((t) => t.flow),
+  };
 }
 
 function deadlock(ctx: RuleContext): Finding[] {
   const ex = ctx.extraction;
-  const abandoned = abandonedResults(ctx);
   const model = checkerModel(ctx);
+  // Pools whose workers the checker runs: it sees their abandoned tasks itself.
+  const abandoned = abandonedResults(ctx, model ? new Set(model.explorer.sem.pools.keys()) : new Set());
   if (!model) return abandoned;
   const { instances } = model;
   const started = performance.now();
@@ -151,10 +205,11 @@ function deadlock(ctx: RuleContext): Finding[] {
 /**
  * An AsyncResult read without a timeout after its pool was terminated while its task may not have
  * finished: terminate() abandons unfinished tasks, whose results never come, so the read waits
- * forever (the pool's workers are not modelled by the checker; this is read on each process's
- * paths). A task is finished once its result was read, or once the pool was joined after close().
+ * forever. Read on each process's paths, for the pools whose workers the checker does not run
+ * (`checked`: those it does). A task is finished once its result was read, or once the pool was
+ * joined after close().
  */
-function abandonedResults(ctx: RuleContext): Finding[] {
+function abandonedResults(ctx: RuleContext, checked: ReadonlySet<ObjectSite>): Finding[] {
   const ex = ctx.extraction;
   if (ex.opaque.size > 0) return [];
   const found = new Map<Op['call'], { read: Op; terminate: Op }>();
@@ -162,7 +217,7 @@ function abandonedResults(ctx: RuleContext): Finding[] {
   const walker = new PathWalker<S>({
     key: (s) => `${[...s.terminated.keys()].map((p) => ex.sites.indexOf(p)).sort()}|${[...s.done].sort()}|${[...s.joined].map((p) => ex.sites.indexOf(p)).sort()}`,
     op: (s, op) => {
-      if (op.obj.kind !== 'pool' || op.obj.unknown || op.obj.multiplicity !== 1) return [s];
+      if (op.obj.kind !== 'pool' || op.obj.unknown || op.obj.multiplicity !== 1 || checked.has(op.obj)) return [s];
       switch (op.kind) {
         case 'terminatePool':
           if (s.joined.has(op.obj) || s.terminated.has(op.obj)) return [s];

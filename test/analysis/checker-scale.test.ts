@@ -1,0 +1,204 @@
+// The deadlock checker at scale: pipelines of distinct stages, arrays of identical workers,
+// workers that wait for main's reply and pools whose tasks use shared objects, up to 256 processes
+// besides main, are checked to the end
+// (no note, no budget run out) in a small part of the state budget; their deadlocks are found with
+// traces that run in the model; past 256 processes the program is not checked, and the notes say
+// so, in the model, on the command line and in the editor's status.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, it } from 'node:test';
+import { analyzeFiles, analyzePrograms } from '../../server/src/analysis/analyze';
+import { createProgram } from '../../server/src/analysis/program';
+import type { AnalysisStats } from '../../server/src/analysis/rule-context';
+import type { ObjectSite } from '../../server/src/analysis/facts';
+import { checkerModel, DEFAULT_STATE_BUDGET, MAX_PROCESSES } from '../../server/src/analysis/rules/deadlock';
+import { startServer } from '../helpers/lsp-client';
+import { DIST, ROOT } from '../helpers/paths';
+import { HANG_MS } from '../helpers/rule-tester';
+import { runProgram } from '../helpers/run-program';
+import { lockedRequests, pipeline, pipelineLoop, poolTasks, workerArray } from '../helpers/process-shapes';
+
+// Overlay files beside the fixtures, so that the shim resolves as in a real project.
+const DIR = path.join(ROOT, 'test/fixtures/rules/deadlock');
+
+function analyze(name: string, text: string) {
+  const file = path.join(DIR, `.scale-${name}.ts`);
+  const stats: AnalysisStats = { deadlockStates: 0, deadlockMs: 0, budgetExhausted: 0 };
+  const model = analyzeFiles([file], { rootDir: ROOT, overlay: new Map([[file, text]]), stats });
+  return { model, stats, file };
+}
+
+/** The checker's model of a program text, to explore and replay traces in. */
+function modelOf(name: string, text: string) {
+  const file = path.join(DIR, `.scale-${name}.ts`);
+  const program = createProgram({ rootNames: [file], overlay: new Map([[file, text]]) });
+  const [r] = analyzePrograms(program, { rootDir: ROOT, files: [file] });
+  assert.ok(r);
+  const m = checkerModel({ extraction: r.extraction, checker: program.getTypeChecker() });
+  assert.ok(m, `${name} is checked`);
+  return m;
+}
+
+const CORRECT: [string, (n: number) => string, number[]][] = [
+  ['a pipeline of distinct stages', (n) => pipeline(n), [32, 64, 256]],
+  ['an array of identical workers', (n) => workerArray(n), [32, 64, 256]],
+  ['workers waiting for replies under a lock', (n) => lockedRequests(n), [32, 256]],
+  ['a pool whose tasks put under a lock', (n) => poolTasks(n), [32, 256]],
+];
+
+describe('deadlock checker at scale', () => {
+  for (const [shape, make, sizes] of CORRECT) {
+    it(`checks ${shape} of ${sizes.join(', ')} processes to the end, well within the budget`, () => {
+      for (const n of sizes) {
+        const { model, stats } = analyze(`${n}`, make(n));
+        assert.equal(model.notes, undefined, `${shape}, ${n}: ${JSON.stringify(model.notes)}`);
+        assert.equal(stats.budgetExhausted, 0);
+        assert.ok(stats.deadlockStates > n && stats.deadlockStates < DEFAULT_STATE_BUDGET / 2, `${shape}, ${n}: ${stats.deadlockStates} states`);
+        assert.deepEqual(model.findings.map((f) => f.rule), [], `${shape}, ${n}`);
+        console.log(`${shape}, ${n} processes: ${stats.deadlockStates} states, ${stats.deadlockMs.toFixed(0)} ms`);
+      }
+    });
+  }
+
+  it('finds the deadlock of 256 workers waiting for replies main takes the lock to send, with a real trace', () => {
+    const text = lockedRequests(256, { bug: true });
+    const { model } = analyze('locked-256', text);
+    assert.deepEqual(model.findings.map((f) => f.rule), ['deadlock']);
+    const f = model.findings[0]!;
+    assert.match(f.message, /^Deadlock: worker#1 waits in get\(\) on replies, worker#2 waits in acquire\(\) on lock, .*worker#256 waits in acquire\(\) on lock, main waits in acquire\(\) on lock/);
+    assert.equal(f.related.length, 256, 'every waiting process');
+    const m = modelOf('locked-256', text);
+    const r = m.explorer.explore({ maxStates: DEFAULT_STATE_BUDGET });
+    assert.equal(r.exhausted, false);
+    assert.equal(r.deadlocks.length, 1);
+    assert.ok(m.explorer.replays(r.deadlocks[0]!), 'the trace runs in the model');
+  });
+
+  it('finds the 256 pool workers waiting in tasks for an event main sets after reading their results', () => {
+    const text = poolTasks(256, { bug: true });
+    const { model, stats } = analyze('pool-256', text);
+    assert.equal(stats.budgetExhausted, 0);
+    assert.deepEqual(model.findings.map((f) => f.rule), ['deadlock']);
+    assert.match(model.findings[0]!.message, /^Deadlock: main waits in get\(\) on pool, pool worker#1 waits in wait\(\) on go, .*pool worker#256 waits in wait\(\) on go, and nothing left can wake them$/);
+    const m = modelOf('pool-256', text);
+    const r = m.explorer.explore({ maxStates: DEFAULT_STATE_BUDGET });
+    assert.ok(r.deadlocks.length === 1 && m.explorer.replays(r.deadlocks[0]!));
+  });
+
+  it('finds the worker of 64 that waits for an acknowledgement main never sends', () => {
+    const text = workerArray(64, { bug: true });
+    const { model } = analyze('acks-64', text);
+    assert.deepEqual(model.findings.map((f) => f.message), ['Deadlock: worker#64 waits in get() on acks, main waits in join() on worker, and nothing left can wake them']);
+    const m = modelOf('acks-64', text);
+    const r = m.explorer.explore({ maxStates: DEFAULT_STATE_BUDGET });
+    assert.ok(r.deadlocks.length === 1 && m.explorer.replays(r.deadlocks[0]!));
+  });
+
+  it('finds a pipeline of 16 stages filled up by main before it reads a result', () => {
+    // 40 items through 16 stages whose queues hold one each, results bounded too: once the
+    // pipeline is full every stage waits to put, and main waits to put the next item.
+    const text = pipeline(16, { bug: true, items: 40 });
+    const { model } = analyze('pipeline-16', text);
+    assert.deepEqual(model.findings.map((f) => f.rule), ['deadlock']);
+    assert.match(model.findings[0]!.message, /^Deadlock: stage0 waits in put\(\) on q1, .*stage15 waits in put\(\) on q16, main waits in put\(\) on q0/);
+    const m = modelOf('pipeline-16', text);
+    const r = m.explorer.explore({ maxStates: DEFAULT_STATE_BUDGET });
+    assert.ok(r.deadlocks.length === 1 && m.explorer.replays(r.deadlocks[0]!));
+    // Two items fewer than the pipeline holds: no deadlock.
+    assert.deepEqual(analyze('pipeline-16-fits', pipeline(16, { bug: true, items: 30 })).model.findings, []);
+  });
+
+  it('says past 256 processes that the program is not checked: in the model, the command line and the editor', async () => {
+    const over = MAX_PROCESSES + 44;
+    const note = `deadlock: ${over} processes are more than the deadlock checker models (${MAX_PROCESSES}); this program is not checked for deadlocks`;
+    const { model, stats } = analyze('over', workerArray(over, { bug: true }));
+    assert.deepEqual(model.notes, [note]);
+    assert.equal(stats.deadlockStates, 0);
+    assert.deepEqual(model.findings.filter((f) => f.rule === 'deadlock'), [], 'no claim either way');
+
+    const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'pt-scale-')));
+    try {
+      fs.mkdirSync(path.join(dir, 'node_modules', '@process-topology'), { recursive: true });
+      fs.symlinkSync(path.join(ROOT, 'shim'), path.join(dir, 'node_modules', '@process-topology', 'multiprocessing'), 'dir');
+      const file = path.join(dir, 'workers.ts');
+      fs.writeFileSync(file, workerArray(over, { bug: true }));
+      const cli = (format: string) => spawnSync(process.execPath, [path.join(DIST, 'cli.js'), 'check', 'workers.ts', '--format', format], { cwd: dir, encoding: 'utf8' });
+      const text = cli('text');
+      assert.equal(text.status, 0, text.stderr);
+      assert.ok(text.stdout.split('\n').includes(`note: ${note}`), text.stdout);
+      const sarif = JSON.parse(cli('sarif').stdout) as { runs: { invocations?: { toolExecutionNotifications: { level: string; message: { text: string } }[] }[] }[] };
+      assert.deepEqual(sarif.runs[0]!.invocations?.[0]?.toolExecutionNotifications, [{ level: 'note', message: { text: note } }]);
+
+      const s = await startServer(dir);
+      try {
+        const uri = pathToFileURL(file).href;
+        s.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'typescript', version: 1, text: fs.readFileSync(file, 'utf8') } });
+        await s.connection.sendRequest('textDocument/diagnostic', { textDocument: { uri } });
+        assert.deepEqual(s.statuses.at(-1)?.notes, [note], JSON.stringify(s.statuses.at(-1)));
+      } finally {
+        await s.close();
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('deadlock checker: instances with objects of their own', () => {
+  it('checks the stages of a pipeline made in a loop over an array of queues as it checks distinct stage sites', () => {
+    // `for (k…) new Process({ target: stage, args: [k, queues[k], queues[k + 1]] })`: one
+    // allocation, 24 instances, each with its own queues. The interpreter gives each instance a
+    // site of its own (they do different things), so the checker gives each its own automaton
+    // and explores what it explores for the pipeline written with 24 stage functions.
+    for (const [bug, items] of [[false, 5], [true, 60]] as const) {
+      const explore = (name: string, text: string) => {
+        const file = path.join(DIR, `.scale-${name}.ts`);
+        const program = createProgram({ rootNames: [file], overlay: new Map([[file, text]]) });
+        const [r] = analyzePrograms(program, { rootDir: ROOT, files: [file] });
+        assert.ok(r);
+        const m = checkerModel({ extraction: r.extraction, checker: program.getTypeChecker() });
+        assert.ok(m, `${name} is checked`);
+        return { m, result: m.explorer.explore({ maxStates: DEFAULT_STATE_BUDGET }), ex: r.extraction };
+      };
+      const loop = explore('instance-flows', pipelineLoop(24, { bug, items }));
+      const distinct = explore('distinct-stages', pipeline(24, { bug, items }));
+      const stages = [...loop.ex.flows.keys()].filter((p): p is ObjectSite => p.kind !== 'main');
+      assert.equal(stages.length, 24, 'a site per stage');
+      assert.ok(stages.every((st) => st.multiplicity === 1));
+      assert.equal(loop.m.instances.length, 25);
+      assert.equal(new Set(loop.m.instances.map((x) => x.aut)).size, 25, 'each instance its own automaton');
+      assert.equal(loop.result.exhausted, false);
+      assert.equal(loop.result.states, distinct.result.states);
+      assert.equal(loop.result.deadlocks.length, bug ? 1 : 0);
+      assert.equal(distinct.result.deadlocks.length, bug ? 1 : 0);
+      for (const d of loop.result.deadlocks) assert.ok(loop.m.explorer.replays(d));
+    }
+  });
+});
+
+describe('deadlock checker at scale: ground truth under the shim', () => {
+  // 32 real processes take a while to start on a busy machine: the hang is proven by waiting well
+  // past the time the fixed twin needed to finish.
+  for (const [name, message] of [
+    ['worker-array-32', /^Deadlock: worker#32 waits in get\(\) on acks, main waits in join\(\) on worker/],
+    ['pipeline-32-stages', /^Deadlock: stage0 waits in put\(\) on q1, .*stage31 waits in put\(\) on q32, main waits in put\(\) on q0/],
+  ] as const) {
+    it(`${name}: reported, silent on the twin; the buggy program hangs, the twin completes`, async () => {
+      const bad = path.join(DIR, `bad-${name}.ts`);
+      const good = path.join(DIR, `good-${name}.ts`);
+      const findings = analyzeFiles([bad], { rootDir: ROOT }).findings;
+      assert.deepEqual(findings.map((f) => f.rule), ['deadlock']);
+      assert.match(findings[0]!.message, message);
+      assert.deepEqual(analyzeFiles([good], { rootDir: ROOT }).findings, []);
+      const g = await runProgram(good, { hangAfterMs: 240_000 });
+      assert.equal(g.outcome, 'exited', 'the fixed twin finished');
+      assert.equal(g.code, 0, g.stderr);
+      const b = await runProgram(bad, { hangAfterMs: Math.max(HANG_MS, 2 * g.ms) });
+      assert.equal(b.outcome, 'hung', `the buggy program exited (code ${b.code}) after ${b.ms} ms: ${b.stderr}`);
+    });
+  }
+});
