@@ -10,7 +10,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { analyzeEntry, type AnalysisResult, type OracleFinding } from './analysis';
-import { judge, wantsAnotherRun, type Judgement, type RunPolicy } from './judge';
+import type { Explanation } from './explain';
+import { assumedRuns, judge, wantsAnotherRun, type Judgement, type RunPolicy } from './judge';
 import { DEFAULT_LIMITS, mapLimit, runOnce, writeProgram, type RunLimits } from './run';
 import type { Program, RunObservation } from './types';
 
@@ -25,6 +26,15 @@ export interface Confirmer {
   /** 'reproduced': a run followed the finding to the predicted state; 'diverged': it could not. */
   confirm(entry: string, finding: OracleFinding, program: Program): Promise<'reproduced' | 'diverged' | 'unsupported'>;
 }
+
+/**
+ * No run at all: the generator's claim stands for the runs (fast, for iterating on the analysis;
+ * never for the figures of record).
+ */
+export const generatorClaims: Oracle = {
+  name: "generator's claims (no runs)",
+  run: async (_entry, _attempt, program) => assumedRuns(program)[0]!,
+};
 
 export function plainRuns(limits: RunLimits = DEFAULT_LIMITS): Oracle {
   return {
@@ -54,6 +64,8 @@ export interface ProgramResult {
   analysis: AnalysisResult;
   runs: RunObservation[];
   judgement: Judgement;
+  /** Why each disagreement happens (explain.ts), when asked for. */
+  explanations?: Explanation[];
 }
 
 export async function evaluate(programs: readonly Program[], opts: EvaluateOptions): Promise<ProgramResult[]> {
@@ -67,7 +79,8 @@ export async function evaluate(programs: readonly Program[], opts: EvaluateOptio
     const entry = entries[i]!;
     const a = analyses[i]!;
     const runs: RunObservation[] = [];
-    while (wantsAnotherRun(p, a, runs, opts.policy)) runs.push(await oracle.run(entry, runs.length, p));
+    if (oracle === generatorClaims) runs.push(await oracle.run(entry, 0, p));
+    else while (wantsAnotherRun(p, a, runs, opts.policy)) runs.push(await oracle.run(entry, runs.length, p));
     const judgement = judge(p, runs, a);
     if (opts.confirmer && judgement.blocking === 'false-alarm') {
       judgement.confirmations = [];

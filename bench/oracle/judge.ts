@@ -12,19 +12,22 @@
 import { familyOf, type AnalysisResult } from './analysis';
 import type { Program, RunObservation } from './types';
 
-/** Run-time errors of the shim that witness a rule (Python's messages, shim-api.md). */
-export const RUNTIME_ERRORS: readonly { rule: string; pattern: RegExp }[] = [
-  { rule: 'start-twice', pattern: /cannot start a process twice/ },
-  { rule: 'join-unstarted', pattern: /can only join a started process/ },
-  { rule: 'daemon-has-children', pattern: /daemonic processes are not allowed to have children/ },
-  { rule: 'pool-join-before-close', pattern: /Pool is still running/ },
-  { rule: 'use-after-close', pattern: /Queue \S+ is closed|handle is closed|Pool not running|has shut down/ },
-  { rule: 'wrong-pipe-end', pattern: /connection is (?:read|write)-only/ },
-  { rule: 'task-done-excess', pattern: /task_done\(\) called too many times/ },
-  { rule: 'release-unheld', pattern: /release unlocked lock|released too many times/ },
-  { rule: 'unguarded-start', pattern: /bootstrapping phase/ },
-  { rule: 'target-not-spawnable', pattern: /cannot be sent to the child|found no function exported/ },
-  { rule: 'unsendable-value', pattern: /cannot be copied to another process/ },
+/**
+ * Run-time errors of the shim that witness a rule (Python's messages, shim-api.md), with one
+ * message of each as the shim prints it (for judging without runs, `assumedRuns`).
+ */
+export const RUNTIME_ERRORS: readonly { rule: string; pattern: RegExp; sample: string }[] = [
+  { rule: 'start-twice', pattern: /cannot start a process twice/, sample: 'ProcessError: cannot start a process twice' },
+  { rule: 'join-unstarted', pattern: /can only join a started process/, sample: 'ProcessError: can only join a started process' },
+  { rule: 'daemon-has-children', pattern: /daemonic processes are not allowed to have children/, sample: 'ProcessError: daemonic processes are not allowed to have children' },
+  { rule: 'pool-join-before-close', pattern: /Pool is still running/, sample: 'ProcessError: Pool is still running' },
+  { rule: 'use-after-close', pattern: /Queue \S+ is closed|handle is closed|Pool not running|has shut down/, sample: 'ProcessError: Queue 1.a:1 is closed\nProcessError: Pool not running\nProcessError: the manager hosting this dict proxy has shut down' },
+  { rule: 'wrong-pipe-end', pattern: /connection is (?:read|write)-only/, sample: 'ProcessError: connection is read-only\nProcessError: connection is write-only' },
+  { rule: 'task-done-excess', pattern: /task_done\(\) called too many times/, sample: 'ProcessError: task_done() called too many times' },
+  { rule: 'release-unheld', pattern: /release unlocked lock|released too many times/, sample: 'ProcessError: release unlocked lock' },
+  { rule: 'unguarded-start', pattern: /bootstrapping phase/, sample: 'ProcessError: \n  An attempt has been made to start a new process before the\n  current process has finished its bootstrapping phase.' },
+  { rule: 'target-not-spawnable', pattern: /cannot be sent to the child|found no function exported/, sample: "ProcessError: cannot start a process: the target 'f' cannot be sent to the child" },
+  { rule: 'unsendable-value', pattern: /cannot be copied to another process/, sample: 'ProcessError: cannot send args[0]: a function cannot be copied to another process' },
 ];
 const RUNTIME_RULES = new Set(RUNTIME_ERRORS.map((e) => e.rule));
 export const RACE_RULES = new Set(['unsynchronized-update', 'shared-file-race']);
@@ -124,6 +127,32 @@ export function generatorAgrees(p: Program, runs: readonly RunObservation[]): { 
   }
 }
 
+/**
+ * The runs the generator's claim stands for, to judge a program without running it (the
+ * explainer, `--no-run`). Trustworthy exactly as far as the generator is right: the seeded test
+ * and every benchmark run check that against the shim.
+ */
+export function assumedRuns(p: Program): RunObservation[] {
+  const base = { code: 0, ms: 0, errors: [] as string[], results: {} as Record<string, number>, stderrTail: '' };
+  const e = p.expect;
+  switch (e.effect) {
+    case 'completes':
+      return [{ ...base, outcome: 'exited', results: { ...(e.results ?? {}) } }];
+    case 'hangs':
+      return [{ ...base, outcome: 'hung', code: null }];
+    case 'error': {
+      const re = new RegExp(e.message);
+      const sample = RUNTIME_ERRORS.find((x) => x.sample.split('\n').some((l) => re.test(l)))?.sample ?? `ProcessError: ${e.message}`;
+      const line = sample.split('\n').find((l) => re.test(l)) ?? sample;
+      return [{ ...base, outcome: 'exited', code: 1, errors: [line], stderrTail: line }];
+    }
+    case 'lost-update': {
+      const [k, v] = Object.entries(e.exact)[0]!;
+      return [{ ...base, outcome: 'exited', results: { ...e.exact, [k]: v - 1 } }];
+    }
+  }
+}
+
 export function judge(p: Program, runs: readonly RunObservation[], a: AnalysisResult): Judgement {
   const observed = observe(p, runs);
   const blockingRules = [...new Set(a.findings.filter((f) => f.family === 'blocking').map((f) => f.rule))].sort();
@@ -173,4 +202,18 @@ export function wantsAnotherRun(p: Program, a: AnalysisResult, runs: readonly Ru
   if (a.findings.some((f) => f.family === 'blocking')) return true;
   if (a.findings.some((f) => RACE_RULES.has(f.rule)) && !o.lost) return true;
   return false;
+}
+
+/**
+ * The analysis's disagreements with the runs, one string each: `miss:blocking`, `miss:<rule>`
+ * (a run-time error), `miss:race`, `false-alarm:<rule>`, `false-alarm:race`.
+ */
+export function disagreements(j: Judgement): string[] {
+  const out: string[] = [];
+  if (j.blocking === 'miss') out.push('miss:blocking');
+  if (j.blocking === 'false-alarm') out.push(...j.blockingRules.map((r) => `false-alarm:${r}`));
+  for (const r of j.runtime) if (r.verdict !== 'found') out.push(`${r.verdict}:${r.rule}`);
+  if (j.race === 'miss') out.push('miss:race');
+  if (j.race === 'false-alarm') out.push('false-alarm:race');
+  return out.sort();
 }

@@ -5,13 +5,16 @@
 //   npx tsx bench/oracle/main.ts [--count 200] [--seed 1] [--from 0] [--concurrency 3]
 //       [--runs 1] [--max-runs 3] [--json FILE] [--markdown FILE] [--compare OLD.json]
 //       [--scenario a,b] [--variant correct|bug] [--keep] [--work DIR] [--show ID] [--write DIR]
+//       [--explain] [--explain-only ID...] [--no-run]
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { generate, type GenerateOptions } from './generate';
-import { evaluate } from './evaluate';
-import { buildReport, compareRecords, records, renderMarkdown, type ProgramRecord } from './report';
+import { evaluate, generatorClaims } from './evaluate';
+import { Explainer, describeExplanation } from './explain';
+import { disagreements } from './judge';
+import { buildReport, compareRecords, disagreementClasses, records, renderMarkdown, type ProgramRecord } from './report';
 import { writeProgram } from './run';
 import type { Program } from './types';
 
@@ -31,10 +34,13 @@ interface Args {
   work: string;
   show?: string;
   write?: string;
+  explain: boolean;
+  explainOnly: string[];
+  noRun: boolean;
 }
 
 function parse(argv: string[]): Args {
-  const a: Args = { count: 200, seed: 1, from: 0, concurrency: 3, runs: 1, maxRuns: 3, keep: false, work: path.join(__dirname, '..', '.oracle-runs') };
+  const a: Args = { count: 200, seed: 1, from: 0, concurrency: 3, runs: 1, maxRuns: 3, keep: false, work: path.join(__dirname, '..', '.oracle-runs'), explain: false, explainOnly: [], noRun: false };
   const num = (v: string | undefined, name: string): number => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < 0) fail(`${name} needs a whole number, not ${v}`);
@@ -64,6 +70,9 @@ function parse(argv: string[]): Args {
       case '--work': a.work = path.resolve(v() ?? fail('--work needs a folder')); break;
       case '--show': a.show = v(); break;
       case '--write': a.write = path.resolve(v() ?? fail('--write needs a folder')); break;
+      case '--explain': a.explain = true; break;
+      case '--explain-only': a.explainOnly.push(v() ?? fail('--explain-only needs a program id')); break;
+      case '--no-run': a.noRun = true; break;
       case '--help': case '-h':
         console.log(fs.readFileSync(__filename, 'utf8').split('\n').filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n'));
         process.exit(0);
@@ -98,6 +107,15 @@ async function main(): Promise<void> {
     for (const f of files) console.log(`\n// ===== ${f.path}\n${f.text}`);
     return;
   }
+  if (args.explainOnly.length > 0) {
+    const x = new Explainer(path.join(args.work, 'explain'));
+    for (const id of args.explainOnly) {
+      const p = byId(id, gopts);
+      console.log(`${p.id} (${p.scenario}${p.bug ? `/${p.bug.kind}` : ''})`);
+      for (const e of x.explain(p)) console.log(`  ${describeExplanation(e)}`);
+    }
+    return;
+  }
   const programs = Array.from({ length: args.count }, (_, i) => generate(args.seed, args.from + i, gopts));
   if (args.write) {
     for (const p of programs) writeProgram(p, path.join(args.write, p.id));
@@ -111,6 +129,7 @@ async function main(): Promise<void> {
     concurrency: args.concurrency,
     policy: { runs: args.runs, maxRuns: args.maxRuns },
     clean: !args.keep,
+    ...(args.noRun ? { oracle: generatorClaims } : {}),
     progress: (done, total, r) => {
       const j = r.judgement;
       const flags = [
@@ -122,11 +141,22 @@ async function main(): Promise<void> {
     },
   });
   const report = buildReport(results);
+  if (args.explain) {
+    const x = new Explainer(path.join(args.work, 'explain'));
+    let n = 0;
+    for (const r of results) {
+      const d = disagreements(r.judgement);
+      if (d.length === 0) continue;
+      r.explanations = x.explain(r.program, d, gopts);
+      if (++n % 10 === 0) console.error(`explained ${n} programs`);
+    }
+    report.classes = disagreementClasses(results);
+  }
   let rev = 'unknown';
   try {
     rev = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: __dirname }).toString().trim();
   } catch { /* not a checkout */ }
-  const md = renderMarkdown(report, { seed: args.seed, count: args.count, from: args.from, runs: `${args.runs}..${args.maxRuns} runs each`, oracle: 'plain runs' });
+  const md = renderMarkdown(report, { seed: args.seed, count: args.count, from: args.from, runs: args.noRun ? 'no runs' : `${args.runs}..${args.maxRuns} runs each`, oracle: args.noRun ? "the generator's claims" : 'plain runs' });
   console.log(md);
   console.log(`(${((Date.now() - started) / 1000).toFixed(0)} s at ${rev})`);
   if (args.markdown) fs.writeFileSync(args.markdown, md + '\n');

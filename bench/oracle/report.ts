@@ -3,6 +3,7 @@
 // for people and as JSON for comparing two runs (a program is identified by seed and index, so
 // two reports of the same seed line up program by program).
 import type { ProgramResult } from './evaluate';
+import { describeExplanation } from './explain';
 import type { Judgement } from './judge';
 import type { Expect } from './types';
 
@@ -18,12 +19,15 @@ export interface Tally {
   misses: number;
   /** Programs with at least one suspected false alarm. */
   falseAlarms: number;
+  /** The same split by family: [blocking, run-time error, race]. */
+  missesBy: [number, number, number];
+  falseAlarmsBy: [number, number, number];
   generatorDisagreements: number;
   analysisErrors: number;
 }
 
 function emptyTally(): Tally {
-  return { programs: 0, buggy: 0, hung: 0, effects: 0, found: 0, misses: 0, falseAlarms: 0, generatorDisagreements: 0, analysisErrors: 0 };
+  return { programs: 0, buggy: 0, hung: 0, effects: 0, found: 0, misses: 0, falseAlarms: 0, missesBy: [0, 0, 0], falseAlarmsBy: [0, 0, 0], generatorDisagreements: 0, analysisErrors: 0 };
 }
 
 /** What the analysis owed a program and what it gave, in one line of counts. */
@@ -53,6 +57,12 @@ function add(t: Tally, r: ProgramResult): void {
   t.found += c.found;
   t.misses += c.misses;
   if (c.falseAlarm) t.falseAlarms++;
+  if (j.blocking === 'miss') t.missesBy[0]++;
+  t.missesBy[1] += j.runtime.filter((r) => r.verdict === 'miss').length;
+  if (j.race === 'miss') t.missesBy[2]++;
+  if (j.blocking === 'false-alarm') t.falseAlarmsBy[0]++;
+  if (j.runtime.some((r) => r.verdict === 'false-alarm')) t.falseAlarmsBy[1]++;
+  if (j.race === 'false-alarm') t.falseAlarmsBy[2]++;
   if (!j.generator.agrees) t.generatorDisagreements++;
   if (r.analysis.error) t.analysisErrors++;
 }
@@ -84,6 +94,39 @@ export interface Report {
   /** Findings of rules the runs cannot judge, on programs the generator built correct. */
   otherOnCorrect: Record<string, number>;
   generatorDisagreements: { id: string; scenario: string; bug?: string; why: string }[];
+  /** Disagreement classes found by the explainer (with --explain). */
+  classes?: DisagreementClass[];
+}
+
+export interface DisagreementClass {
+  /** `miss:blocking <- import:destructured`, or `... <- (core) scenario/bug`. */
+  key: string;
+  programs: number;
+  examples: string[];
+}
+
+/**
+ * Groups the explained disagreements: one class per (disagreement, way of writing that causes
+ * it); a disagreement several axes explain alone counts in each of their classes.
+ */
+export function disagreementClasses(results: readonly ProgramResult[]): DisagreementClass[] {
+  const classes = new Map<string, DisagreementClass>();
+  for (const r of results) {
+    for (const e of r.explanations ?? []) {
+      const keys = e.core
+        ? [`${e.what} <- (core) ${r.program.scenario}${r.program.bug ? `/${r.program.bug.kind}` : ' (correct)'}`]
+        : e.alone.length > 0
+          ? e.alone.map((a) => `${e.what} <- ${a}`)
+          : [`${e.what} <- ${e.together.join(' & ')}`];
+      for (const key of keys) {
+        let c = classes.get(key);
+        if (!c) classes.set(key, (c = { key, programs: 0, examples: [] }));
+        c.programs++;
+        if (c.examples.length < 3) c.examples.push(r.program.id);
+      }
+    }
+  }
+  return [...classes.values()].sort((a, b) => b.programs - a.programs || a.key.localeCompare(b.key));
 }
 
 export function buildReport(results: readonly ProgramResult[]): Report {
@@ -152,9 +195,14 @@ export function buildReport(results: readonly ProgramResult[]): Report {
 const pct = (n: number, d: number) => (d === 0 ? '–' : `${((100 * n) / d).toFixed(1)} %`);
 
 function tallyTable(title: string, rows: [string, Tally][]): string[] {
-  const out = [`### ${title}`, '', '| | programs | buggy | hung | effects | found | misses | miss % | suspected false alarms | generator ≠ shim |', '|---|---|---|---|---|---|---|---|---|---|'];
+  const out = [
+    `### ${title}`, '',
+    'Misses and suspected false alarms are split as blocking / run-time error / race (programs).', '',
+    '| | programs | buggy | hung | effects | found | misses | miss % | misses b/e/r | programs with a suspected false alarm | false alarms b/e/r | generator ≠ shim |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
   for (const [k, t] of rows) {
-    out.push(`| ${k} | ${t.programs} | ${t.buggy} | ${t.hung} | ${t.effects} | ${t.found} | ${t.misses} | ${pct(t.misses, t.effects)} | ${t.falseAlarms} | ${t.generatorDisagreements} |`);
+    out.push(`| ${k} | ${t.programs} | ${t.buggy} | ${t.hung} | ${t.effects} | ${t.found} | ${t.misses} | ${pct(t.misses, t.effects)} | ${t.missesBy.join(' / ')} | ${t.falseAlarms} | ${t.falseAlarmsBy.join(' / ')} | ${t.generatorDisagreements} |`);
   }
   return [...out, ''];
 }
@@ -165,7 +213,8 @@ export function renderMarkdown(rep: Report, meta: { seed: number; count: number;
     `## Oracle: seed ${meta.seed}, programs ${meta.from}..${meta.from + meta.count - 1} (${meta.oracle}, ${meta.runs})`, '',
     `- programs: ${t.programs} (${t.buggy} with an injected bug), hung in some run: ${t.hung}`,
     `- effects the analysis must report (hangs, run-time errors, lost updates): ${t.effects}; found ${t.found}, **missed ${t.misses} (${pct(t.misses, t.effects)})**`,
-    `- programs with a suspected false alarm: **${t.falseAlarms}** (${pct(t.falseAlarms, t.programs)} of programs)`,
+    `- misses by family: blocking ${t.missesBy[0]}, run-time error ${t.missesBy[1]}, race ${t.missesBy[2]}`,
+    `- programs with a suspected false alarm: **${t.falseAlarms}** (${pct(t.falseAlarms, t.programs)} of programs); blocking ${t.falseAlarmsBy[0]}, run-time error ${t.falseAlarmsBy[1]}, race ${t.falseAlarmsBy[2]}`,
     `- generator vs shim disagreements: ${t.generatorDisagreements}; analysis errors: ${t.analysisErrors}`, '',
     '### By rule', '',
     '| rule | injected | effect seen | found | by this rule | missed | reported | confirmed by runs | suspected false alarms | not judged by runs |',
@@ -178,6 +227,13 @@ export function renderMarkdown(rep: Report, meta: { seed: number; count: number;
   const other = Object.entries(rep.otherOnCorrect).sort();
   if (other.length > 0) {
     out.push('### Findings the runs cannot judge, on programs built correct', '', ...other.map(([k, v]) => `- ${k}: ${v}`), '');
+  }
+  if (rep.classes && rep.classes.length > 0) {
+    out.push(
+      '### Disagreement classes (explainer: the way of writing whose plain form makes the disagreement go)', '',
+      '| disagreement <- cause | programs | examples |', '|---|---|---|',
+      ...rep.classes.map((c) => `| ${c.key.replace(/\|/g, '\\|')} | ${c.programs} | ${c.examples.join(', ')} |`), '',
+    );
   }
   if (rep.generatorDisagreements.length > 0) {
     out.push('### Generator vs shim disagreements', '', ...rep.generatorDisagreements.map((d) => `- ${d.id} (${d.scenario}${d.bug ? `/${d.bug}` : ''}): ${d.why}`), '');
@@ -202,6 +258,7 @@ export interface ProgramRecord {
   analysisMs: number;
   analysisError?: string;
   verdict: Omit<Judgement, 'observed'> & { observed: Judgement['observed'] };
+  explanations?: string[];
 }
 
 export function records(results: readonly ProgramResult[]): ProgramRecord[] {
@@ -215,6 +272,7 @@ export function records(results: readonly ProgramResult[]): ProgramRecord[] {
     analysisMs: Math.round(r.analysis.ms),
     ...(r.analysis.error ? { analysisError: r.analysis.error.split('\n')[0]! } : {}),
     verdict: r.judgement,
+    ...(r.explanations ? { explanations: r.explanations.map(describeExplanation) } : {}),
   }));
 }
 

@@ -44,8 +44,7 @@ export interface Layout {
 
 export function layout(g: Gen): Layout {
   const main = g.module('main.ts');
-  const shape = g.rng.weighted<string>([['single', 5], ['workers-module', 3], ['workers-and-util', 2]]);
-  g.feature('modules', shape);
+  const shape = g.pick('modules', [['single', 5], ['workers-module', 3], ['workers-and-util', 2]]);
   if (shape === 'single') return { main, targets: main, helpers: main };
   const targets = g.module('workers.ts');
   if (shape === 'workers-module') return { main, targets, helpers: targets };
@@ -60,16 +59,12 @@ export type Holder = 'locals' | 'record' | 'class';
 
 export function holder(g: Gen, allowed: Holder[] = ['locals', 'record', 'class']): Holder {
   const weights: Record<Holder, number> = { locals: 3, record: 2, class: 2 };
-  const h = g.rng.weighted(allowed.map((a) => [a, weights[a]] as const));
-  g.feature('holder', h);
-  return h;
+  return g.pick('holder', allowed.map((a) => [a, weights[a]] as const));
 }
 
 /** Exported `function` or exported `const` arrow: both spawnable targets. */
 export function fnStyle(g: Gen): 'function' | 'arrow' {
-  const s = g.rng.weighted<'function' | 'arrow'>([['function', 4], ['arrow', 1]]);
-  g.feature('target-form', s);
-  return s;
+  return g.pick<'function' | 'arrow'>('target-form', [['function', 4], ['arrow', 1]]);
 }
 
 /** An exported async function (target), in either form. */

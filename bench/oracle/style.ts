@@ -5,26 +5,65 @@
 // recognises its sentinel. Each helper records the choice it made as a feature (`axis:value`), so
 // the report can say which ways of writing the analysis misses. Every choice here preserves the
 // program's meaning: the scenarios decide what the program does, the style only how it reads.
-import type { Rng } from './rng';
+import { Rng } from './rng';
 
 export const SHIM = '@process-topology/multiprocessing';
 
 export type ImportStyle = 'named' | 'renamed' | 'namespace' | 'destructured' | 'reexport';
 
-/** One generated program under construction: its randomness, its features, its modules. */
+/**
+ * One generated program under construction: its randomness, its features, its modules.
+ *
+ * Every way of writing (an axis: `import`, `guard`, `count`, ...) is drawn with `pick`, from a
+ * stream of its own (by axis and occurrence), so forcing one axis to another value (`overrides`,
+ * used by the explainer to find which way of writing the analysis misses) leaves every other
+ * choice of the program as it was. `rng` is for the program's data.
+ */
 export class Gen {
   readonly features = new Set<string>();
   readonly modules: Module[] = [];
-  /** For the re-export style: the project's own module that re-exports the shim. */
-  reexportAll = false;
+  readonly imp: ImportStyle;
+  /** For the re-export style: the project's own module re-exports all of the shim, or a list. */
+  readonly reexportAll: boolean;
+  readonly #seen = new Map<string, number>();
+  /** Every axis drawn: the values it took (each occurrence) and its plainest value. */
+  readonly axes = new Map<string, { values: string[]; plain: string }>();
 
-  constructor(readonly rng: Rng, readonly imp: ImportStyle) {
-    this.feature('import', imp);
-    if (imp === 'reexport') this.reexportAll = rng.chance(0.5);
+  constructor(readonly rng: Rng, private readonly base: number, readonly overrides: ReadonlyMap<string, string> = new Map()) {
+    this.imp = this.pick<ImportStyle>('import', [['named', 5], ['renamed', 1], ['namespace', 2], ['destructured', 2], ['reexport', 2]]);
+    this.reexportAll = this.stream('reexport').chance(0.5);
   }
 
   feature(axis: string, value: string): void {
     this.features.add(`${axis}:${value}`);
+  }
+
+  /** A stream of its own for the `k`-th draw named `label`. */
+  stream(label: string): Rng {
+    const k = this.#seen.get(label) ?? 0;
+    this.#seen.set(label, k + 1);
+    return Rng.of(this.base, label, k);
+  }
+
+  /**
+   * Draws a way of writing for `axis` (the first option is the plainest) and records it as a
+   * feature; an override for the axis wins when it is one of the options.
+   */
+  pick<T extends string>(axis: string, options: readonly (readonly [T, number])[], record = true): T {
+    const drawn = this.stream(axis).weighted(options);
+    const forced = this.overrides.get(axis);
+    const value = forced !== undefined && options.some(([o]) => o === forced) ? (forced as T) : drawn;
+    let a = this.axes.get(axis);
+    if (!a) this.axes.set(axis, (a = { values: [], plain: options[0]![0] }));
+    a.values.push(value);
+    if (record) this.feature(axis, value);
+    return value;
+  }
+
+  /** Replaces what was recorded for `axis` (a choice the bug overrules). */
+  relabel(axis: string, value: string): void {
+    for (const f of [...this.features]) if (f.startsWith(`${axis}:`)) this.features.delete(f);
+    this.feature(axis, value);
   }
 
   module(path: string): Module {
@@ -159,10 +198,9 @@ export function indent(lines: string[], n = 1): string[] {
  * a user writes, all equivalent under spawn.
  */
 export function guard(g: Gen, m: Module, body: string[]): string[] {
-  const style = g.rng.weighted<string>([
+  const style = g.pick('guard', [
     ['if', 4], ['const', 2], ['main-fn', 2], ['early-return', 2], ['helper', 1], ['else', 1], ['catch', 1],
   ]);
-  g.feature('guard', style);
   const isMain = m.v('isMainProcess');
   switch (style) {
     case 'if':
@@ -201,8 +239,7 @@ export interface CountRef {
 }
 
 export function countRef(g: Gen, n: number, name: string): CountRef {
-  const style = g.rng.weighted<string>([['literal', 3], ['const', 3], ['config', 2]]);
-  g.feature('count-ref', style);
+  const style = g.pick('count-ref', [['literal', 3], ['const', 3], ['config', 2]]);
   if (style === 'literal') return { expr: String(n), decls: [] };
   if (style === 'const') return { expr: name.toUpperCase(), decls: [`const ${name.toUpperCase()} = ${n};`] };
   return { expr: `SETTINGS.${name}`, decls: [`const SETTINGS = { ${name}: ${n}, verbose: false };`] };
@@ -228,11 +265,11 @@ export interface Crew {
  */
 export function crew(g: Gen, m: Module, o: { name: string; n: number; make: (index: string) => string; field?: boolean; axis?: string }): Crew {
   const { name, n, make } = o;
-  const style = g.rng.weighted<string>([
+  const style = g.pick(o.axis ?? 'count', [
     ['loop-lt', 3], ['loop-le', 2], ['base-plus', 1], ['array-from', 2], ['map-literal', 2], ['foreach-literal', 2],
     ['filter', 2], ['slice', 2], ['cond-push', 2], ['while', 1],
   ]);
-  g.feature(o.axis ?? 'count', style);
+  const sr = g.stream('count-shape');
   const list = o.field ? `this.${name}` : name;
   const P = m.t('Process');
   const declare = o.field ? [] : [`const ${name}: ${P}[] = [];`];
@@ -268,7 +305,7 @@ export function crew(g: Gen, m: Module, o: { name: string; n: number; make: (ind
       break;
     }
     case 'map-literal': {
-      const lit = g.rng.chance(0.5) ? `[${NAMES.slice(0, n).map((s) => `'${s}'`).join(', ')}]` : `[${Array.from({ length: n }, (_, i) => i + 1).join(', ')}]`;
+      const lit = sr.chance(0.5) ? `[${NAMES.slice(0, n).map((s) => `'${s}'`).join(', ')}]` : `[${Array.from({ length: n }, (_, i) => i + 1).join(', ')}]`;
       const expr = `${lit}.map((_, i) => ${make('i')})`;
       lines = o.field ? [`${list}.push(...${expr});`] : [`const ${name} = ${expr};`];
       break;
@@ -283,20 +320,20 @@ export function crew(g: Gen, m: Module, o: { name: string; n: number; make: (ind
       let active = 0;
       let k = 0;
       while (active < n) {
-        const on = g.rng.chance(0.7) || roster.length === 0 ? active < n : false;
+        const on = sr.chance(0.7) || roster.length === 0 ? active < n : false;
         roster.push(`{ name: '${NAMES[k++ % NAMES.length]}', active: ${on} }`);
         if (on) active++;
       }
-      if (roster.length === n) roster.splice(g.rng.int(0, n), 0, `{ name: '${NAMES[k % NAMES.length]}', active: false }`);
+      if (roster.length === n) roster.splice(sr.int(0, n), 0, `{ name: '${NAMES[k % NAMES.length]}', active: false }`);
       decls.push(`const ${up}_ROSTER = [${roster.join(', ')}];`);
       const expr = `${up}_ROSTER.filter((r) => r.active).map((r, i) => ${make('i')})`;
       lines = o.field ? [`${list}.push(...${expr});`] : [`const ${name} = ${expr};`];
       break;
     }
     case 'slice': {
-      const total = n + g.rng.int(1, 3);
+      const total = n + sr.int(1, 3);
       decls.push(`const ${up}_NAMES = [${NAMES.slice(0, total).map((s) => `'${s}'`).join(', ')}];`);
-      const fromEnd = g.rng.chance(0.4);
+      const fromEnd = sr.chance(0.4);
       const sl = fromEnd ? `slice(${total - n})` : `slice(0, ${n})`;
       const expr = `${up}_NAMES.${sl}.map((who, i) => ${make('i')})`;
       lines = o.field ? [`${list}.push(...${expr});`] : [`const ${name} = ${expr};`];
@@ -306,7 +343,7 @@ export function crew(g: Gen, m: Module, o: { name: string; n: number; make: (ind
       const specs: string[] = [];
       let w = 0;
       while (w < n) {
-        if (g.rng.chance(0.3)) specs.push(`{ role: 'monitor' }`);
+        if (sr.chance(0.3)) specs.push(`{ role: 'monitor' }`);
         specs.push(`{ role: 'worker' }`);
         w++;
       }
@@ -326,16 +363,14 @@ export function crew(g: Gen, m: Module, o: { name: string; n: number; make: (ind
 }
 
 export function startAll(g: Gen, list: string): string[] {
-  const s = g.rng.weighted<string>([['for-of', 3], ['forEach', 2], ['index', 1]]);
-  g.feature('start', s);
+  const s = g.pick('start', [['for-of', 3], ['forEach', 2], ['index', 1]]);
   if (s === 'for-of') return [`for (const w of ${list}) w.start();`];
   if (s === 'forEach') return [`${list}.forEach((w) => w.start());`];
   return [`for (let i = 0; i < ${list}.length; i++) ${list}[i]!.start();`];
 }
 
 export function joinAll(g: Gen, list: string): string[] {
-  const s = g.rng.weighted<string>([['for-of', 3], ['all', 2], ['reverse', 1]]);
-  g.feature('join', s);
+  const s = g.pick('join', [['for-of', 3], ['all', 2], ['reverse', 1]]);
   if (s === 'for-of') return [`for (const w of ${list}) await w.join();`];
   if (s === 'all') return [`await Promise.all(${list}.map((w) => w.join()));`];
   return [`for (let i = ${list}.length - 1; i >= 0; i--) await ${list}[i]!.join();`];
@@ -346,8 +381,7 @@ export function joinAll(g: Gen, list: string): string[] {
  * ways) and `short` leaves one out (the injected missing-sentinel bug).
  */
 export function sentinels(g: Gen, c: Crew, q: string, value: string, short: boolean): string[] {
-  const s = g.rng.weighted<string>([['for-of', 3], ['counted', 2], ['all', 2]]);
-  g.feature('sentinels', s);
+  const s = g.pick('sentinels', [['for-of', 3], ['counted', 2], ['all', 2]]);
   if (!short) {
     if (s === 'for-of') return [`for (const _ of ${c.list}) await ${q}.put(${value});`];
     if (s === 'counted') return [`for (let i = 0; i < ${c.countExpr}; i++) await ${q}.put(${value});`];
@@ -372,8 +406,7 @@ export function consumeLoop(g: Gen, get: string, itemType: string, body: string[
   ];
   if (opts.numeric) styles.push(['typeof', 1]);
   if (opts.canReturn) styles.push(['return', 2]);
-  const s = g.rng.weighted(styles);
-  g.feature('stop-test', s);
+  const s = g.pick('stop-test', styles);
   const pre: string[] = [];
   switch (s) {
     case 'eq-null':

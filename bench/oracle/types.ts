@@ -49,6 +49,8 @@ export interface Program {
   files: ProgramFile[];
   /** Child processes a run starts at most (the runner's budget), main not counted. */
   processes: number;
+  /** The ways of writing drawn (axis -> values taken, and the plainest one): what the explainer varies. */
+  axes: Record<string, { values: string[]; plain: string }>;
 }
 
 export const ENTRY = 'main.ts';

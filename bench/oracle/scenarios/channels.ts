@@ -22,8 +22,7 @@ export const pipeline: Scenario = {
     g.feature('primitive', 'Process');
     const K = r.weighted<number>([[2, 3], [3, 3], [4, 2], [6, 1]]);
     const items = r.items(r.int(2, 5));
-    const argStyle = r.weighted<string>([['pair', 2], ['array', 2], ['links', 1]]);
-    g.feature('stage-args', argStyle);
+    const argStyle = g.pick('stage-args', [['pair', 2], ['array', 2], ['links', 1]]);
     const form = fnStyle(g);
     const Q = targets.t('Queue', 'number | null');
     const loop = consumeLoop(g, 'await inbox.get()', 'number', ['await outbox.put(item + index + 1);'], { canReturn: false, numeric: true });
@@ -44,8 +43,7 @@ export const pipeline: Scenario = {
     const P = main.v('Process');
     const lines: string[] = [];
     const top = [`const STAGES = ${K};`, `const ITEMS = [${items.join(', ')}];`];
-    const qs = r.pick(['from', 'push']);
-    g.feature('queue-array', qs);
+    const qs = g.pick('queue-array', [['from', 1], ['push', 1]]);
     if (qs === 'from') lines.push(`const queues = Array.from({ length: STAGES + 1 }, () => new ${main.v('Queue')}<number | null>());`);
     else lines.push(`const queues: ${main.t('Queue', 'number | null')}[] = [];`, `for (let i = 0; i <= STAGES; i++) queues.push(new ${main.v('Queue')}<number | null>());`);
     if (argStyle === 'links') lines.push(`const links = queues.slice(0, -1).map((inbox, i) => ({ inbox, outbox: queues[i + 1]! }));`);
@@ -54,7 +52,7 @@ export const pipeline: Scenario = {
     top.push(...c.decls);
     lines.push(...c.lines, ...startAll(g, c.list));
     lines.push('for (const x of ITEMS) await queues[0]!.put(x);', 'await queues[0]!.put(null);');
-    const last = r.pick(['index', 'at']);
+    const last = g.pick('output-ref', [['index', 1], ['at', 1]]);
     lines.push(last === 'index' ? 'const output = queues[STAGES]!;' : 'const output = queues.at(-1)!;');
     const sumLoop = consumeLoop(g, 'await output.get()', 'number', ['sum += item;'], { canReturn: false, numeric: true });
     main.add(...sumLoop.pre);
@@ -77,13 +75,12 @@ export const rpc: Scenario = {
     const bug = buggy ? drawn : null;
     const r = g.rng;
     const { main, targets, helpers } = layout(g);
-    const channel = r.weighted<string>([['pipes', 2], ['queues', 2]]);
+    const channel = g.pick('rpc-channel', [['queues', 2], ['pipes', 2]]);
     g.feature('primitive', channel === 'pipes' ? 'Pipe' : 'Queue');
     g.feature('primitive', 'Process');
     g.feature('protocol', 'message-kinds');
     const S = channel === 'pipes' ? r.int(1, 3) : r.int(1, 3);
-    const dispatch = r.weighted<string>([['switch', 3], ['if-chain', 1], ['handlers', 1]]);
-    g.feature('dispatch', dispatch);
+    const dispatch = g.pick('dispatch', [['switch', 3], ['if-chain', 1], ['handlers', 1]]);
     const kinds = ['add', 'mul', 'neg'];
     const reqs: { kind: string; a: number; b: number }[] = [];
     const nReq = r.int(3, 6);
@@ -106,7 +103,7 @@ export const rpc: Scenario = {
         "  case 'mul':", '    await reply(msg.a * msg.b);', '    break;',
         ...(missing ? [] : ["  case 'neg':", '    await reply(-msg.a);', '    break;']),
         "  case 'stop':", '    return;',
-        '  default:', '    console.log(`server ${id}: no handler for ${msg.kind}`);',
+        '  default:', '    console.log(`server ${id}: no handler for ${(msg as { kind: string }).kind}`);',
         '}',
       ];
     } else if (dispatch === 'if-chain') {
@@ -115,7 +112,7 @@ export const rpc: Scenario = {
         "if (msg.kind === 'add') await reply(msg.a + msg.b);",
         "else if (msg.kind === 'mul') await reply(msg.a * msg.b);",
         ...(missing ? [] : ["else if (msg.kind === 'neg') await reply(-msg.a);"]),
-        'else console.log(`server ${id}: no handler for ${msg.kind}`);',
+        'else console.log(`server ${id}: no handler for ${(msg as { kind: string }).kind}`);',
       ];
     } else {
       targets.add(
@@ -168,8 +165,7 @@ export const rpc: Scenario = {
           : "for (const [conn] of links) await conn.send({ kind: 'stop' });",
       );
     } else {
-      const batch = r.chance(0.5);
-      g.feature('client', batch ? 'batch' : 'one-at-a-time');
+      const batch = g.pick('client', [['one-at-a-time', 1], ['batch', 1]]) === 'batch';
       if (batch) lines.push('for (const req of REQUESTS) await requests.put(req);', 'for (let i = 0; i < REQUESTS.length; i++) total += await replies.get();');
       else lines.push('for (const req of REQUESTS) {', '  await requests.put(req);', '  total += await replies.get();', '}');
       lines.push(bug === 'stop-short'
@@ -251,7 +247,7 @@ export const joinOrder: Scenario = {
     const bug = buggy ? drawn : null;
     const r = g.rng;
     const { main, targets } = layout(g);
-    const via = r.weighted<string>([['queue', 2], ['event', 2], ['pipe', 1]]);
+    const via = g.pick('channel', [['queue', 2], ['event', 2], ['pipe', 1]]);
     g.feature('primitive', via === 'queue' ? 'Queue' : via === 'event' ? 'Event' : 'Pipe');
     g.feature('primitive', 'Process');
     const h = holder(g, ['locals', 'class']);
@@ -308,21 +304,21 @@ export const bounded: Scenario = {
     const bug = buggy ? drawn : null;
     const r = g.rng;
     const { main, targets } = layout(g);
-    const kind = r.weighted<string>([['Queue', 3], ['JoinableQueue', 1]]);
+    const kind = g.pick('queue-kind', [['Queue', 3], ['JoinableQueue', 1]]);
     g.feature('primitive', kind);
     g.feature('primitive', 'Process');
     g.feature('bounded', 'queue');
     const producers = r.int(1, 3);
     const per = r.int(2, 5);
     const total = producers * per;
-    const coin = r.chance(0.5);
+    const coin = g.pick('drain', [['before-join', 1], ['after-join', 1]]) === 'after-join';
     const small = r.int(1, total - 1);
     const roomy = total + r.int(0, 2);
     // The bug joins first with a small queue; its twin drains first (same queue), or joins first
     // with room for everything.
     const joinFirst = bug !== null || coin;
     const maxsize = bug || !joinFirst ? small : roomy;
-    g.feature('drain', joinFirst ? 'after-join' : 'before-join');
+    g.relabel('drain', joinFirst ? 'after-join' : 'before-join');
     const form = fnStyle(g);
     targets.add(...exportAsync(form, 'produce', `out: ${targets.t(kind, 'number')}, base: number, count: number`, [
       'for (let i = 0; i < count; i++) await out.put(base + i);',
@@ -364,9 +360,9 @@ export const joinable: Scenario = {
     const items = r.items(r.int(3, 7));
     if (!items.some((x) => x % 5 === 0)) items[0] = 5 * r.int(1, 8);
     while (new Set(items).size !== items.length) items[0] = items[0]! + 5;
-    const daemon = drawn !== 'task-done-twice' && r.chance(0.4);
-    const finallyStyle = drawn === 'task-done-twice' || r.chance(0.5);
+    const daemon = g.pick('workers', [['sentinel', 3], ['daemon', 2]], false) === 'daemon' && drawn !== 'task-done-twice';
     g.feature('workers', daemon ? 'daemon' : 'sentinel');
+    const finallyStyle = g.pick('task-done', [['explicit', 1], ['finally', 1]], false) === 'finally' || drawn === 'task-done-twice';
     const form = fnStyle(g);
     const JQ = targets.t('JoinableQueue', 'number | null');
     const V = targets.t('SynchronizedValue', "'i'");

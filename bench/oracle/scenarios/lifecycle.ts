@@ -62,8 +62,7 @@ export const lifecycle: Scenario = {
         targets.add(...exportAsync(form, 'serve', 'name: string', ['console.log(`${name} on duty`);']), '');
         main.use(targets, 'serve');
         top.push(`const ROSTER = [${roster.map((x) => `{ name: '${x.name}', active: ${x.active} }`).join(', ')}];`);
-        const style = r.pick(['filter', 'if']);
-        g.feature('start', `conditional-${style}`);
+        const style = g.pick('conditional-start', [['filter', 1], ['if', 1]]);
         lines.push(`const staff = ROSTER.map((m) => new ${P}({ target: serve, args: [m.name] }));`);
         if (style === 'filter') {
           lines.push('const onDuty = staff.filter((_, i) => ROSTER[i]!.active);', 'for (const p of onDuty) p.start();');

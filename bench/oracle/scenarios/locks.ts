@@ -20,12 +20,10 @@ export const philosophers: Scenario = {
     g.feature('index', 'computed');
     const N = r.int(2, 5);
     const rounds = r.int(1, 2);
-    const order = r.weighted<string>([['min-max', 2], ['cond-destructure', 2], ['last-reversed', 1]]);
-    const acq = r.weighted<string>([['acquire-finally', 2], ['with-lock', 2]]);
-    const pass = r.weighted<string>([['args', 2], ['record', 1]]);
-    g.feature('order', bug ? 'naive' : order);
-    g.feature('acquire', acq);
-    g.feature('pass', pass);
+    const order = g.pick('order', [['min-max', 2], ['cond-destructure', 2], ['last-reversed', 1]]);
+    if (bug) g.relabel('order', 'naive');
+    const acq = g.pick('acquire', [['acquire-finally', 2], ['with-lock', 2]]);
+    const pass = g.pick('pass', [['args', 2], ['record', 1]]);
     const form = fnStyle(g);
     const pause = targets.pause();
     const L = targets.t('Lock');
@@ -56,7 +54,7 @@ export const philosophers: Scenario = {
     const P = main.v('Process');
     const top = [`const SEATS = ${N};`, `const ROUNDS = ${rounds};`];
     const lines = [
-      r.chance(0.5) ? `const forks = Array.from({ length: SEATS }, () => new ${main.v('Lock')}());` : `const forks: ${main.t('Lock')}[] = [];\nfor (let i = 0; i < SEATS; i++) forks.push(new ${main.v('Lock')}());`,
+      g.pick('lock-array', [['from', 1], ['push', 1]]) === 'from' ? `const forks = Array.from({ length: SEATS }, () => new ${main.v('Lock')}());` : `const forks: ${main.t('Lock')}[] = [];\nfor (let i = 0; i < SEATS; i++) forks.push(new ${main.v('Lock')}());`,
       `const start = new ${main.v('Barrier')}(SEATS);`,
       `const meals = ${main.v('Value')}('i', 0);`,
     ].flatMap((l) => l.split('\n'));
@@ -96,10 +94,9 @@ export const transfer: Scenario = {
       }
       jobs.push(list);
     }
-    const style = r.weighted<string>([['ordered-ternary', 2], ['ordered-minmax', 1], ['bank-lock', 1]]);
-    const raw = r.chance(0.5);
-    g.feature('locking', bug === 'naive-order' ? 'naive' : bug === 'no-lock' ? 'none' : style);
-    g.feature('shared-array', raw ? 'raw' : 'synchronized');
+    const style = g.pick('locking', [['ordered-ternary', 2], ['ordered-minmax', 1], ['bank-lock', 1]]);
+    if (bug) g.relabel('locking', bug === 'naive-order' ? 'naive' : 'none');
+    const raw = g.pick('shared-array', [['raw', 1], ['synchronized', 1]]) === 'raw';
     g.feature('index', 'computed');
     const form = fnStyle(g);
     const pause = helpers.pause();
@@ -157,9 +154,8 @@ export const reentrant: Scenario = {
     const { main, targets, helpers } = layout(g);
     g.feature('primitive', 'Process');
     g.feature('primitive', 'SharedArray');
-    const shape = r.weighted<string>([['class', 3], ['recursion', 2], ['helpers', 1]]);
-    g.feature('reentry', shape);
-    const innerUnlocked = !bug && r.chance(0.3);
+    const shape = g.pick('reentry', [['class', 3], ['recursion', 2], ['helpers', 1]]);
+    const innerUnlocked = g.pick('reentry-fix', [['rlock', 7], ['inner-unlocked', 3]], false) === 'inner-unlocked' && !bug;
     const kind = bug || innerUnlocked ? 'Lock' : 'RLock';
     g.feature('primitive', kind);
     if (innerUnlocked) g.feature('reentry-fix', 'inner-unlocked');
@@ -242,12 +238,10 @@ export const skipRelease: Scenario = {
     g.feature('primitive', 'Process');
     g.feature('primitive', 'Queue');
     g.feature('primitive', 'Value');
-    const kind = r.weighted<string>([['Lock', 3], ['Semaphore', 1], ['BoundedSemaphore', 1]]);
+    const kind = g.pick('guard-kind', [['Lock', 3], ['Semaphore', 1], ['BoundedSemaphore', 1]]);
     g.feature('primitive', kind);
-    const exit = r.weighted<string>([['continue', 2], ['return-helper', 2], ['throw-caught', 2]]);
-    g.feature('early-exit', exit);
-    const fix = r.pick(['finally', 'explicit']);
-    if (!bug) g.feature('release-fix', fix);
+    const exit = g.pick('early-exit', [['continue', 2], ['return-helper', 2], ['throw-caught', 2]]);
+    const fix = g.pick('release-fix', [['finally', 1], ['explicit', 1]], !bug);
     const n = r.int(1, 3);
     const items = r.items(r.int(3, 7));
     if (!items.some((x) => x % 4 === 0)) items[r.int(0, items.length - 1)] = 4 * r.int(1, 8);

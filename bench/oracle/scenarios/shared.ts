@@ -18,16 +18,14 @@ export const counter: Scenario = {
     const bug = buggy ? drawn : null;
     const r = g.rng;
     const { main, targets } = layout(g);
-    const state = r.weighted<string>([['value-getlock', 2], ['value-lock', 2], ['array', 2], ['manager-dict', 2], ['cond-choice', 2]]);
-    g.feature('state', state);
-    const viaPool = state === 'manager-dict' && r.chance(0.5);
+    const state = g.pick('state', [['value-getlock', 2], ['value-lock', 2], ['array', 2], ['manager-dict', 2], ['cond-choice', 2]]);
+    const viaPool = g.pick('runner', [['processes', 1], ['pool', 1]], false) === 'pool' && state === 'manager-dict';
     g.feature('runner', viaPool ? 'pool' : 'processes');
     const n = r.int(2, 4);
     const per = r.int(3, 6);
     const form = fnStyle(g);
     const pause = targets.pause();
-    const lockStyle = r.pick(['with-lock', 'acquire-finally']);
-    if (!bug) g.feature('acquire', lockStyle);
+    const lockStyle = g.pick('acquire', [['with-lock', 1], ['acquire-finally', 1]], !bug);
     const locked = (inner: string[], lock: string) => {
       if (bug === 'no-lock') return inner;
       if (lockStyle === 'with-lock') return [`await ${lock}.withLock(async () => {`, ...indent(inner), '});'];
@@ -155,9 +153,11 @@ export const pool: Scenario = {
     g.feature('primitive', 'Pool');
     const size = r.int(1, 3);
     const items = r.items(drawn === 'get-after-terminate' ? size + r.int(2, 3) : r.int(2, 6), 12);
-    const op = drawn === 'get-after-terminate' ? 'apply-async' : r.weighted<string>([['map', 2], ['starmap', 1], ['apply-async', 2], ['imap', 1], ['apply', 1], ['map-async', 1]]);
+    const opDrawn = g.pick('pool-op', [['map', 2], ['starmap', 1], ['apply-async', 2], ['imap', 1], ['apply', 1], ['map-async', 1]], false);
+    const op = drawn === 'get-after-terminate' ? 'apply-async' : opDrawn;
     g.feature('pool-op', op);
-    const shape = drawn === 'get-after-terminate' ? 'explicit' : r.weighted<string>([['await-using', 2], ['finally', 2], ['class', 1]]);
+    const shapeDrawn = g.pick('pool-shape', [['finally', 2], ['await-using', 2], ['class', 1]], false);
+    const shape = drawn === 'get-after-terminate' ? 'explicit' : shapeDrawn;
     g.feature('pool-shape', shape);
     const pause = targets.pause();
     targets.add('export function square(x: number): number {', '  return x * x;', '}', '');

@@ -20,10 +20,8 @@ export const eventGate: Scenario = {
     g.feature('primitive', 'Queue');
     g.feature('primitive', 'Process');
     const n = r.int(1, 4);
-    const gates = r.weighted<string>([['single', 2], ['array', 2], ['record', 1]]);
-    g.feature('gates', gates);
-    const monitor = r.chance(0.3);
-    if (monitor) g.feature('timeouts', 'event-wait-timeout');
+    const gates = g.pick('gates', [['single', 2], ['array', 2], ['record', 1]]);
+    const monitor = g.pick('timeouts', [['none', 7], ['event-wait-timeout', 3]]) !== 'none';
     const form = fnStyle(g);
     const E = targets.t('Event');
     const RQ = targets.t('Queue', 'number');
@@ -82,13 +80,10 @@ export const conditionNotify: Scenario = {
     const { main, targets } = layout(g);
     for (const p of ['Condition', 'SharedArray', 'Queue', 'Process']) g.feature('primitive', p);
     const n = r.int(2, 4);
-    const lockArg = r.weighted<string>([['none', 2], ['Lock', 1], ['RLock', 1]]);
-    g.feature('condition-lock', lockArg);
+    const lockArg = g.pick('condition-lock', [['none', 2], ['Lock', 1], ['RLock', 1]]);
     if (lockArg !== 'none') g.feature('primitive', lockArg);
-    const waitStyle = r.weighted<string>([['while', 2], ['waitFor', 2]]);
-    g.feature('condition-wait', waitStyle);
-    const notify = r.weighted<string>([['notifyAll', 2], ['notify-n', 1], ['notify-loop', 1]]);
-    if (!bug) g.feature('notify', notify);
+    const waitStyle = g.pick('condition-wait', [['while', 2], ['waitFor', 2]]);
+    const notify = g.pick('notify', [['notifyAll', 2], ['notify-n', 1], ['notify-loop', 1]], !bug);
     const form = fnStyle(g);
     const C = targets.t('Condition');
     const SA = targets.t('RawSharedArray', "'i'");
@@ -150,10 +145,8 @@ export const barrierPhases: Scenario = {
     for (const p of ['Barrier', 'Queue', 'Process']) g.feature('primitive', p);
     const n = r.int(1, 4);
     const phases = r.int(1, 3);
-    const mainJoins = r.chance(0.4);
-    g.feature('barrier-main', mainJoins ? 'party' : 'not-party');
-    const team = r.weighted<string>([['const', 2], ['filter', 2], ['slice', 1], ['literal', 1]]);
-    g.feature('count', `team-${team}`);
+    const mainJoins = g.pick('barrier-main', [['not-party', 3], ['party', 2]]) === 'party';
+    const team = g.pick('team', [['const', 2], ['filter', 2], ['slice', 1], ['literal', 1]]);
     const form = fnStyle(g);
     targets.add(...exportAsync(form, 'phaseWorker', `id: number, barrier: ${targets.t('Barrier')}, results: ${targets.t('Queue', 'number')}, phases: number`, [
       'let acc = 0;',
@@ -216,12 +209,11 @@ export const slots: Scenario = {
   build(g: Gen): Built {
     const r = g.rng;
     const { main, targets } = layout(g);
-    const kind = r.pick(['Semaphore', 'BoundedSemaphore']);
+    const kind = g.pick('semaphore-kind', [['Semaphore', 1], ['BoundedSemaphore', 1]]);
     for (const p of [kind, 'Lock', 'Value', 'Process']) g.feature('primitive', p);
     const k = r.int(1, 3);
     const n = k + r.int(1, 2);
-    const style = r.pick(['acquire-finally', 'with-lock']);
-    g.feature('acquire', style);
+    const style = g.pick('acquire', [['acquire-finally', 1], ['with-lock', 1]]);
     const form = fnStyle(g);
     const pause = targets.pause();
     const V = targets.t('RawSharedValue', "'i'");

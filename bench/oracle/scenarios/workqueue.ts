@@ -21,27 +21,27 @@ export const workqueue: Scenario = {
     const r = g.rng;
     const L = layout(g);
     const { main, targets, helpers } = L;
-    const qKind = r.weighted<string>([['Queue', 4], ['SimpleQueue', 2], ['JoinableQueue', 1], ['manager', 1]]);
+    const qKind = g.pick('queue-kind', [['Queue', 4], ['SimpleQueue', 2], ['JoinableQueue', 1], ['manager', 1]]);
     g.feature('primitive', qKind === 'manager' ? 'Manager' : qKind);
     g.feature('primitive', 'Process');
     const n = r.int(1, 4);
     const jobs = r.items(r.int(3, 8));
-    const guarded = r.chance(0.4) || drawn === 'result-skipped' || drawn === 'worker-dies';
+    const guarded = g.pick('exceptions', [['none', 3], ['validate-throws', 2]], false) === 'validate-throws' || drawn === 'result-skipped' || drawn === 'worker-dies';
     if (guarded) {
       const k = r.int(0, jobs.length - 1);
       if (!jobs.some((j) => j % 7 === 0)) jobs[k] = 7 * r.int(1, 5);
       while (new Set(jobs).size !== jobs.length) jobs[k] = jobs[k]! + 7;
       g.feature('exceptions', 'validate-throws');
     }
-    const bounded = drawn === 'join-before-drain' || r.chance(0.25);
+    const bounded = g.pick('results-bound', [['unbounded', 3], ['bounded', 1]], false) === 'bounded' || drawn === 'join-before-drain';
+    g.feature('results-bound', bounded ? 'bounded' : 'unbounded');
     const maxsize = bounded ? r.int(1, Math.max(1, jobs.length - 1)) : 0;
-    if (bounded) g.feature('bounded', 'results');
-    const order = r.pick(['sentinels-first', 'collect-first']);
+    const order = g.pick('collect-order', [['collect-first', 1], ['sentinels-first', 1]]);
     const transform = r.pick(['x * 2 + 1', 'x * x', 'x + 10']);
     const h = holder(g, qKind === 'manager' ? ['locals', 'record'] : ['locals', 'record', 'class']);
     const form = fnStyle(g);
-    const destructure = h === 'record' && r.chance(0.5);
-    const useHelper = r.chance(0.5);
+    const destructure = h === 'record' && g.pick('record', [['dotted', 1], ['destructured', 1]]) === 'destructured';
+    const useHelper = g.pick('get-helper', [['direct', 1], ['helper', 1]]) === 'helper';
 
     // Helpers: the transform, and validation that throws on multiples of 7.
     const score = helpers.use(helpers, 'score');
@@ -129,7 +129,6 @@ export const workqueue: Scenario = {
         lines.push(`const chans = { jobs: ${jobsNew}, results: ${resNew} };`);
         if (destructure) lines.push('const { jobs, results } = chans;');
         else { J = 'chans.jobs'; R = 'chans.results'; }
-        g.feature('record', destructure ? 'destructured' : 'dotted');
       } else {
         lines.push(`const jobs = ${jobsNew};`, `const results = ${resNew};`);
       }
