@@ -5,7 +5,7 @@
 //   npx tsx bench/oracle/main.ts [--count 200] [--seed 1] [--from 0] [--concurrency 3]
 //       [--runs 1] [--max-runs 3] [--json FILE] [--markdown FILE] [--compare OLD.json]
 //       [--scenario a,b] [--variant correct|bug] [--keep] [--work DIR] [--show ID] [--write DIR]
-//       [--explain] [--explain-only ID...] [--no-run]
+//       [--explain] [--explain-only ID...] [--no-run] [--show ID --plain [--except axis,axis]]
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -37,10 +37,12 @@ interface Args {
   explain: boolean;
   explainOnly: string[];
   noRun: boolean;
+  plain: boolean;
+  except: string[];
 }
 
 function parse(argv: string[]): Args {
-  const a: Args = { count: 200, seed: 1, from: 0, concurrency: 3, runs: 1, maxRuns: 3, keep: false, work: path.join(__dirname, '..', '.oracle-runs'), explain: false, explainOnly: [], noRun: false };
+  const a: Args = { count: 200, seed: 1, from: 0, concurrency: 3, runs: 1, maxRuns: 3, keep: false, work: path.join(__dirname, '..', '.oracle-runs'), explain: false, explainOnly: [], noRun: false, plain: false, except: [] };
   const num = (v: string | undefined, name: string): number => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < 0) fail(`${name} needs a whole number, not ${v}`);
@@ -73,6 +75,8 @@ function parse(argv: string[]): Args {
       case '--explain': a.explain = true; break;
       case '--explain-only': a.explainOnly.push(v() ?? fail('--explain-only needs a program id')); break;
       case '--no-run': a.noRun = true; break;
+      case '--plain': a.plain = true; break;
+      case '--except': a.except = (v() ?? '').split(',').filter(Boolean); break;
       case '--help': case '-h':
         console.log(fs.readFileSync(__filename, 'utf8').split('\n').filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n'));
         process.exit(0);
@@ -101,7 +105,12 @@ async function main(): Promise<void> {
   const args = parse(process.argv.slice(2));
   const gopts: GenerateOptions = { ...(args.scenarios ? { scenarios: args.scenarios } : {}), ...(args.variant ? { variant: args.variant } : {}) };
   if (args.show) {
-    const p = byId(args.show, gopts);
+    let p = byId(args.show, gopts);
+    if (args.plain) {
+      // Every way of writing at its plainest but the ones named: the shape of a fixture.
+      const overrides = new Map(Object.entries(p.axes).filter(([a]) => !args.except.includes(a)).map(([a, x]) => [a, x.plain]));
+      p = generate(p.seed, p.index, { ...gopts, variant: p.variant === 'bug' ? 'bug' : 'correct', overrides });
+    }
     const { files, ...meta } = p;
     console.log(JSON.stringify(meta, null, 2));
     for (const f of files) console.log(`\n// ===== ${f.path}\n${f.text}`);
