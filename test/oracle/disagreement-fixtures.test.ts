@@ -53,6 +53,13 @@ const CASES: Record<string, Case> = {
   'start-twice-record': { bad: error('cannot start a process twice'), results: { letters: 5 }, today: { bad: ['false-alarm:get-without-producer', 'miss:start-twice'], good: ['false-alarm:get-without-producer'] } },
   'philosophers-ordered': { bad: { effect: 'hangs', certainty: 'likely' }, results: {}, today: { bad: [], good: ['false-alarm:deadlock'] } },
   'falsy-sentinel': { bad: hangs, results: { total: 114 }, today: { bad: [], good: ['false-alarm:deadlock'] } },
+  'barrier-main-party': { bad: hangs, results: { done: 1 }, today: { bad: [], good: ['false-alarm:deadlock'] } },
+  'daemon-workers': { bad: hangs, results: { total: 30 }, today: { bad: [], good: ['false-alarm:missing-sentinel'] } },
+  'start-index-barrier': { bad: hangs, results: {}, today: { bad: ['miss:blocking'], good: [] } },
+  'team-filter': { bad: hangs, results: {}, today: { bad: ['miss:blocking'], good: [] } },
+  'service-class': { bad: hangs, results: { result: 6 }, today: { bad: ['miss:blocking'], good: [] } },
+  'get-after-terminate': { bad: hangs, results: { sum: 14 }, today: { bad: ['miss:blocking'], good: [] } },
+  'worker-dies': { bad: hangs, results: { sum: 16 }, today: { bad: ['miss:blocking'], good: [] } },
 };
 
 /** A fixture file as the judge sees a generated program. */

@@ -104,6 +104,10 @@ export const workqueue: Scenario = {
     ];
     const expectSum = jobs.filter((x) => !(guarded && x % 7 === 0)).reduce((s, x) => s + evalTransform(transform, x), 0);
     if (h === 'class') {
+      // Methods read the fields through `this.x`, or destructure them first (`const { jobs } = this`).
+      const fields = g.pick('this-fields', [['dotted', 1], ['destructured', 1]]);
+      const submit = fields === 'dotted' ? ['    for (const x of items) await this.jobs.put(x);'] : ['    const { jobs } = this;', '    for (const x of items) await jobs.put(x);'];
+      const take = fields === 'dotted' ? 'this.results' : 'results';
       const c = crew(g, main, { name: 'workers', n, make: (i) => `new ${P}({ target: ${workerRef}, args: [this.jobs, this.results, ${i}] })`, field: true });
       top.push(...c.decls);
       const stopLines = bug === 'sentinel-none' ? ['// the workers stop when the program ends'] : sentinels(g, c, 'this.jobs', 'null', bug === 'sentinel-short');
@@ -114,9 +118,9 @@ export const workqueue: Scenario = {
         `  readonly workers: ${main.t('Process')}[] = [];`, '',
         '  constructor() {', ...indent(c.lines, 2), '  }', '',
         '  launch(): void {', ...indent(startAll(g, 'this.workers'), 2), '  }', '',
-        '  async submit(items: number[]): Promise<void> {', '    for (const x of items) await this.jobs.put(x);', '  }', '',
+        '  async submit(items: number[]): Promise<void> {', ...submit, '  }', '',
         '  async stop(): Promise<void> {', ...indent(stopLines, 2), '  }', '',
-        '  async collect(count: number): Promise<number> {', '    let total = 0;', '    for (let i = 0; i < count; i++) {', '      const r = await this.results.get();', '      if (r >= 0) total += r;', '    }', '    return total;', '  }', '',
+        '  async collect(count: number): Promise<number> {', ...(fields === 'dotted' ? [] : ['    const { results } = this;']), '    let total = 0;', '    for (let i = 0; i < count; i++) {', `      const r = await ${take}.get();`, '      if (r >= 0) total += r;', '    }', '    return total;', '  }', '',
         '  async wait(): Promise<void> {', ...indent(joinAll(g, 'this.workers'), 2), '  }',
         '}', '',
       );
