@@ -60,6 +60,7 @@ const CASES: Record<string, Case> = {
   'service-class': { bad: hangs, results: { result: 6 }, today: { bad: ['miss:blocking'], good: [] } },
   'get-after-terminate': { bad: hangs, results: { sum: 14 }, today: { bad: ['miss:blocking'], good: [] } },
   'worker-dies': { bad: hangs, results: { sum: 16 }, today: { bad: ['miss:blocking'], good: [] } },
+  'rpc-batch': { bad: hangs, results: { total: -1 }, today: { bad: ['miss:blocking'], good: [] } },
 };
 
 /** A fixture file as the judge sees a generated program. */

@@ -42,7 +42,34 @@ function sample(): Program[] {
  * names the missing piece of meaning; test/fixtures/oracle-disagreements/ has a minimal program
  * for each class.
  */
-const KNOWN: Record<string, { is: string[]; why: string }> = {};
+const UNGUARDED_CONST = 'the main guard read into a constant (`const inMain = isMainProcess(); if (inMain)`) is not seen: guard-const';
+const UNGUARDED_EARLY = 'the guard as an early return in an async main (`if (!isMainProcess()) return;`) is not seen: guard-early-return';
+const UNGUARDED_HELPER = 'the guard through a helper function is not seen: guard-helper';
+const DESTRUCTURED = 'shim names destructured from the namespace (`const { … } = mp`) are not the shim\'s: destructured-import';
+const KNOWN: Record<string, { is: string[]; why: string }> = {
+  's11-0000-ok': { is: ['false-alarm:unguarded-start'], why: DESTRUCTURED },
+  's11-0000-bug': { is: ['false-alarm:unguarded-start', 'miss:blocking'], why: `${DESTRUCTURED}; so the barrier mismatch is missed too` },
+  's11-0001-bug': { is: ['miss:blocking'], why: 'producers counted from a settings object inside an async main(): config-count-main-fn' },
+  's11-0002-bug': { is: ['miss:pool-join-before-close'], why: `${DESTRUCTURED} (the Pool)` },
+  's11-0003-ok': { is: ['false-alarm:unguarded-start'], why: UNGUARDED_CONST },
+  's11-0003-bug': { is: ['false-alarm:unguarded-start', 'miss:blocking'], why: `${UNGUARDED_CONST}; consumers counted by a loop bound \`BASE + 1\` are not counted: count-base-plus` },
+  's11-0004-ok': { is: ['false-alarm:unguarded-start'], why: UNGUARDED_HELPER },
+  's11-0004-bug': { is: ['false-alarm:unguarded-start'], why: UNGUARDED_HELPER },
+  's11-0005-bug': { is: ['miss:race'], why: 'manager dict updated without a lock under a key taken by computed index: race-manager-dict-key' },
+  's11-0007-ok': { is: ['false-alarm:unguarded-start'], why: UNGUARDED_CONST },
+  's11-0007-bug': { is: ['false-alarm:unguarded-start'], why: UNGUARDED_CONST },
+  's11-0009-bug': { is: ['miss:blocking'], why: 'philosophers made by a loop bounded by `BASE + 1`: count-base-plus' },
+  's11-0011-ok': { is: ['false-alarm:unguarded-start'], why: DESTRUCTURED },
+  's11-0011-bug': { is: ['false-alarm:unguarded-start', 'miss:blocking'], why: `${DESTRUCTURED}; the last stage of a pipeline over an array of queues keeps the sentinel: pipeline-last-stage` },
+  's11-0015-ok': { is: ['false-alarm:unguarded-start'], why: UNGUARDED_EARLY },
+  's11-0015-bug': { is: ['false-alarm:unguarded-start', 'miss:blocking'], why: `${UNGUARDED_EARLY}; a batch client and a switch without a case for a kind it sends: rpc-batch` },
+  's11-0019-ok': { is: ['false-alarm:unguarded-start'], why: UNGUARDED_EARLY },
+  's11-0019-bug': { is: ['false-alarm:unguarded-start', 'miss:race'], why: `${UNGUARDED_EARLY}; SharedArray elements read then written by computed index without a lock: race-shared-array-index` },
+  's11-0023-bug': { is: ['miss:blocking'], why: 'one notify() for several waiters: condition-notify-one' },
+  's11-0031-ok': { is: ['false-alarm:start-twice'], why: 'a one-element list of processes started by index in a counted loop: start-index-one' },
+  's11-0031-bug': { is: ['false-alarm:start-twice'], why: 'a one-element list of processes started by index in a counted loop: start-index-one (the hang itself is found)' },
+  's11-0056-bug': { is: ['miss:blocking'], why: 'one Event per runner in an array, the last never set: gates-array' },
+};
 
 describe('oracle: the generator', () => {
   it('is deterministic, and a program and its twin differ by the bug only', () => {
@@ -103,6 +130,11 @@ describe('oracle: a seeded sample run under the shim', { concurrency: false }, (
   it('the shim does what the generator says, on every program', () => {
     const wrong = results.filter((r) => !r.judgement.generator.agrees).map((r) => `${r.program.id}: ${r.judgement.generator.why}`);
     assert.deepEqual(wrong, []);
+  });
+
+  it('every known disagreement names its class among the fixtures', () => {
+    const classes = fs.readdirSync(path.join(ROOT, 'test/fixtures/oracle-disagreements')).filter((d) => !d.includes('.'));
+    for (const [id, k] of Object.entries(KNOWN)) assert.ok(classes.some((c) => k.why.includes(c)), `${id}: ${k.why}`);
   });
 
   it('the analysis agrees with the runs, but for the known disagreements', () => {
