@@ -61,6 +61,10 @@ const CASES: Record<string, Case> = {
   'get-after-terminate': { bad: hangs, results: { sum: 14 }, today: { bad: ['miss:blocking'], good: [] } },
   'worker-dies': { bad: hangs, results: { sum: 16 }, today: { bad: ['miss:blocking'], good: [] } },
   'rpc-batch': { bad: hangs, results: { total: -1 }, today: { bad: ['miss:blocking'], good: [] } },
+  'barrier-parties-length': { bad: hangs, results: { tellers: 3 }, today: { bad: [], good: ['false-alarm:deadlock'] } },
+  'constant-condition-set': { bad: hangs, results: { sum: 10 }, today: { bad: [], good: ['false-alarm:deadlock'] } },
+  'count-slice': { bad: hangs, results: { sum: 603 }, today: { bad: ['miss:blocking'], good: [] } },
+  'race-lock-chosen-by-condition': { bad: { effect: 'lost-update', exact: { meals: 10 } }, results: { meals: 10 }, today: { bad: [], good: ['false-alarm:race'] } },
 };
 
 /** A fixture file as the judge sees a generated program. */
