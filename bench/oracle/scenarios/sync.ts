@@ -80,49 +80,58 @@ export const conditionNotify: Scenario = {
     const { main, targets } = layout(g);
     for (const p of ['Condition', 'SharedArray', 'Queue', 'Process']) g.feature('primitive', p);
     const n = r.int(2, 4);
-    const lockArg = g.pick('condition-lock', [['none', 2], ['Lock', 1], ['RLock', 1]]);
-    if (lockArg !== 'none') g.feature('primitive', lockArg);
+    // Two conditions over one lock: the waiters tell main they arrived (`arrived`), main tells
+    // them to go (`go`). Waiters are woken by `go` alone, so when main sees all of them arrived,
+    // all of them wait in go.wait() and a single notify() wakes exactly one (a certain hang).
+    const lockKind = g.pick('condition-lock', [['Lock', 1], ['RLock', 1]]);
+    g.feature('primitive', lockKind);
     const waitStyle = g.pick('condition-wait', [['while', 2], ['waitFor', 2]]);
     const notify = g.pick('notify', [['notifyAll', 2], ['notify-n', 1], ['notify-loop', 1]], !bug);
+    const pass = g.pick('pass', [['args', 2], ['record', 1]]);
     const form = fnStyle(g);
     const C = targets.t('Condition');
     const SA = targets.t('RawSharedArray', "'i'");
-    const waitGo = waitStyle === 'while' ? ['while ((await state.get(1)) === 0) await cond.wait();'] : ['await cond.waitFor(async () => (await state.get(1)) !== 0);'];
-    targets.add(...exportAsync(form, 'waiter', `id: number, cond: ${C}, state: ${SA}, results: ${targets.t('Queue', 'number')}`, [
+    const waitGo = waitStyle === 'while' ? ['while ((await state.get(1)) === 0) await go.wait();'] : ['await go.waitFor(async () => (await state.get(1)) !== 0);'];
+    if (pass === 'record') targets.add('export interface Signals {', `  arrived: ${C};`, `  go: ${C};`, '}', '');
+    targets.add(...exportAsync(form, 'waiter', `id: number, ${pass === 'record' ? 'signals: Signals' : `arrived: ${C}, go: ${C}`}, state: ${SA}, results: ${targets.t('Queue', 'number')}`, [
+      ...(pass === 'record' ? ['const { arrived, go } = signals;'] : []),
       '// state[0]: how many wait; state[1]: 1 once they may go',
-      'await cond.acquire();',
+      'await go.acquire();',
       'try {',
       '  await state.set(0, (await state.get(0)) + 1);',
-      '  await cond.notifyAll();',
+      '  await arrived.notify();',
       ...indent(waitGo),
       '} finally {',
-      '  await cond.release();',
+      '  await go.release();',
       '}',
       'await results.put(id + 1);',
     ]), '');
     main.use(targets, 'waiter');
     const P = main.v('Process');
-    const mk = lockArg === 'none' ? `new ${main.v('Condition')}()` : `new ${main.v('Condition')}(new ${main.v(lockArg)}())`;
-    const allWait = waitStyle === 'while' ? ['while ((await state.get(0)) < WAITERS) await cond.wait();'] : ['await cond.waitFor(async () => (await state.get(0)) >= WAITERS);'];
+    const allWait = waitStyle === 'while' ? ['while ((await state.get(0)) < WAITERS) await arrived.wait();'] : ['await arrived.waitFor(async () => (await state.get(0)) >= WAITERS);'];
     let wake: string[];
-    if (bug === 'notify-one') wake = ['await cond.notify();'];
+    if (bug === 'notify-one') wake = ['await go.notify();'];
     else if (bug === 'no-notify') wake = [];
-    else if (notify === 'notifyAll') wake = ['await cond.notifyAll();'];
-    else if (notify === 'notify-n') wake = ['await cond.notify(WAITERS);'];
-    else wake = ['for (let i = 0; i < WAITERS; i++) await cond.notify();'];
+    else if (notify === 'notifyAll') wake = ['await go.notifyAll();'];
+    else if (notify === 'notify-n') wake = ['await go.notify(WAITERS);'];
+    else wake = ['for (let i = 0; i < WAITERS; i++) await go.notify();'];
+    const Cv = main.v('Condition');
     const lines = [
-      `const cond = ${mk};`,
+      `const lock = new ${main.v(lockKind)}();`,
+      `const arrived = new ${Cv}(lock);`,
+      `const go = new ${Cv}(lock);`,
+      ...(pass === 'record' ? ['const signals = { arrived, go };'] : []),
       `const state = ${main.v('SharedArray')}('i', 2, { lock: false });`,
       `const results = new ${main.v('Queue')}<number>();`,
-      `const waiters = Array.from({ length: WAITERS }, (_, i) => new ${P}({ target: waiter, args: [i, cond, state, results] }));`,
+      `const waiters = Array.from({ length: WAITERS }, (_, i) => new ${P}({ target: waiter, args: [i, ${pass === 'record' ? 'signals' : 'arrived, go'}, state, results] }));`,
       ...startAll(g, 'waiters'),
-      'await cond.acquire();',
+      'await arrived.acquire();',
       'try {',
       ...indent(allWait),
       '  await state.set(1, 1);',
       ...indent(wake),
       '} finally {',
-      '  await cond.release();',
+      '  await arrived.release();',
       '}',
       'let sum = 0;', 'for (let i = 0; i < WAITERS; i++) sum += await results.get();',
       ...joinAll(g, 'waiters'),
