@@ -6,6 +6,7 @@
 //       [--runs 1] [--max-runs 3] [--json FILE] [--markdown FILE] [--compare OLD.json]
 //       [--scenario a,b] [--variant correct|bug] [--keep] [--work DIR] [--show ID] [--write DIR]
 //       [--explain] [--explain-only ID...] [--no-run] [--show ID --plain [--except axis,axis]]
+//       [--report-from OUT.json]   (the Markdown report of an earlier JSON output)
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -14,7 +15,7 @@ import { generate, type GenerateOptions } from './generate';
 import { evaluate, generatorClaims } from './evaluate';
 import { Explainer, describeExplanation } from './explain';
 import { disagreements } from './judge';
-import { buildReport, compareRecords, disagreementClasses, records, renderMarkdown, type ProgramRecord } from './report';
+import { buildReport, compareRecords, disagreementClasses, records, renderMarkdown, type ProgramRecord, type Report } from './report';
 import { writeProgram } from './run';
 import type { Program } from './types';
 
@@ -39,6 +40,7 @@ interface Args {
   noRun: boolean;
   plain: boolean;
   except: string[];
+  reportFrom?: string;
 }
 
 function parse(argv: string[]): Args {
@@ -76,6 +78,7 @@ function parse(argv: string[]): Args {
       case '--explain-only': a.explainOnly.push(v() ?? fail('--explain-only needs a program id')); break;
       case '--no-run': a.noRun = true; break;
       case '--plain': a.plain = true; break;
+      case '--report-from': a.reportFrom = v(); break;
       case '--except': a.except = (v() ?? '').split(',').filter(Boolean); break;
       case '--help': case '-h':
         console.log(fs.readFileSync(__filename, 'utf8').split('\n').filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n'));
@@ -104,6 +107,13 @@ function byId(id: string, opts: GenerateOptions): Program {
 async function main(): Promise<void> {
   const args = parse(process.argv.slice(2));
   const gopts: GenerateOptions = { ...(args.scenarios ? { scenarios: args.scenarios } : {}), ...(args.variant ? { variant: args.variant } : {}) };
+  if (args.reportFrom) {
+    const old = JSON.parse(fs.readFileSync(args.reportFrom, 'utf8')) as { meta: { seed: number; from: number; count: number; runs: number; maxRuns: number; rev: string }; summary: Report };
+    const m = old.meta;
+    console.log(renderMarkdown(old.summary, { seed: m.seed, count: m.count, from: m.from, runs: `${m.runs}..${m.maxRuns} runs each`, oracle: 'plain runs' }));
+    console.log(`(at ${m.rev})`);
+    return;
+  }
   if (args.show) {
     let p = byId(args.show, gopts);
     if (args.plain) {
@@ -174,7 +184,10 @@ async function main(): Promise<void> {
     summary: report,
     programs: records(results),
   };
-  if (args.json) fs.writeFileSync(args.json, JSON.stringify(out, null, 1) + '\n');
+  // One program per line: compact, and two outputs diff line by line.
+  if (args.json) {
+    fs.writeFileSync(args.json, `{"meta": ${JSON.stringify(out.meta)},\n"summary": ${JSON.stringify(out.summary)},\n"programs": [\n${out.programs.map((p) => JSON.stringify(p)).join(',\n')}\n]}\n`);
+  }
   if (args.compare) {
     const before = JSON.parse(fs.readFileSync(args.compare, 'utf8')) as { programs: ProgramRecord[] };
     const changes = compareRecords(before.programs, out.programs);
