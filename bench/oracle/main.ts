@@ -180,7 +180,7 @@ async function main(): Promise<void> {
   console.log(`(${((Date.now() - started) / 1000).toFixed(0)} s at ${rev})`);
   if (args.markdown) fs.writeFileSync(args.markdown, md + '\n');
   const out = {
-    meta: { seed: args.seed, from: args.from, count: args.count, runs: args.runs, maxRuns: args.maxRuns, rev, date: new Date().toISOString(), load: os.loadavg()[0] },
+    meta: { seed: args.seed, from: args.from, count: args.count, runs: args.runs, maxRuns: args.maxRuns, oracle: args.noRun ? 'generator-claims' : 'plain-runs', rev, date: new Date().toISOString(), load: os.loadavg()[0] },
     summary: report,
     programs: records(results),
   };
