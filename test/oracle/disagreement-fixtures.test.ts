@@ -62,6 +62,7 @@ const CASES: Record<string, Case> = {
   'rpc-batch': { bad: hangs, results: { total: -1 }, today: { bad: ['miss:blocking'], good: [] } },
   'barrier-parties-length': { bad: hangs, results: { tellers: 3 }, today: { bad: [], good: ['false-alarm:deadlock'] } },
   'constant-condition-set': { bad: hangs, results: { sum: 10 }, today: { bad: [], good: ['false-alarm:deadlock'] } },
+  'join-unstarted-filter': { bad: error('can only join a started process'), results: { started: 2 }, today: { bad: ['miss:join-unstarted'], good: [] } },
   'count-slice': { bad: hangs, results: { sum: 603 }, today: { bad: ['miss:blocking'], good: [] } },
   'race-lock-chosen-by-condition': { bad: { effect: 'lost-update', exact: { meals: 10 } }, results: { meals: 10 }, today: { bad: [], good: ['false-alarm:race'] } },
 };
