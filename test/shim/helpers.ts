@@ -21,11 +21,13 @@ export interface Started {
   exited: Promise<Exit>;
 }
 
-export function startProgram(file: string, args: string[] = []): Started {
+/** `env`: extra environment variables (PT_MP_DEADLOCK=hang keeps a deadlocked program waiting). */
+export function startProgram(file: string, args: string[] = [], env: Record<string, string> = {}): Started {
   const child = spawn(process.execPath, ['--import', 'tsx', file, ...args], {
     cwd: ROOT,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
   });
   let out = '';
   let err = '';

@@ -1,0 +1,189 @@
+// What this process waits on: every pending shim call (a request to a hub, or a wait of its own
+// such as join() or a pool result), as a record the wait report, the deadlock detector and the
+// trace read. A record costs an object and a Set entry while the call is pending; nothing is
+// captured per call. When a report needs a call's site, `probeSites()` wakes each waiting async
+// function once without settling it: it reads its own stack (V8's async stack trace names the
+// user's awaiting function and line, see site.ts) and waits again.
+// A record can also be failed from outside (the deadlock detector rejects the root's blocked calls
+// with a DeadlockError); its `cancel` then tells the hub to take back whatever it hands over later.
+import { currentSite, eagerSite, type Site } from './site';
+import { sendEvent, siteNumber, tracing } from './trace';
+import type { ObjectRef } from './serialize';
+
+/** Woken by probeSites(): read the site, then wait again. */
+const PROBE: unique symbol = Symbol('probe');
+
+/** Something a local wait waits for (a process to end, a pool result). */
+export interface LocalTarget {
+  kind: 'process' | 'pool' | 'result';
+  /** e.g. `Process-1`, `Pool-1`. */
+  name: string;
+  pid?: number;
+}
+
+export interface Wait {
+  /** Per process, in the order the calls began. */
+  readonly seq: number;
+  /** The operation as the hub names it (get, put, acquire, wait, recv, join, ...). */
+  readonly op: string;
+  /** The shared object it is on (null for local waits). */
+  readonly ref: ObjectRef | null;
+  readonly local: LocalTarget | null;
+  /** Date.now() when it began. */
+  readonly since: number;
+  /** Seconds it waits at most (undefined: forever; 0: it does not wait). */
+  readonly timeout: number | undefined;
+  /** Where the user's code called it: undefined until asked (or captured eagerly). */
+  site: Site | null | undefined;
+  /** A wait the process makes on its own behalf (the exit handler's joins). */
+  readonly internal: boolean;
+  /** Reject the call with `err` (the deadlock detector); true if it was still pending. */
+  fail(err: Error): boolean;
+}
+
+let seq = 0;
+/** Calls settled so far (progress, for the root's monitor). */
+let settledCount = 0;
+
+export function waitsSettled(): number {
+  return settledCount;
+}
+const pending = new Set<Record>();
+/** Capture each call's site when it begins (trace, scheduling, steering). */
+let eager = tracing;
+
+export function captureSitesEagerly(on: boolean): void {
+  eager = on;
+}
+
+export function sitesAreEager(): boolean {
+  return eager;
+}
+
+type Outcome<T> = { v: T } | { e: unknown } | typeof PROBE;
+
+class Record<T = unknown> implements Wait {
+  readonly seq = ++seq;
+  readonly since = Date.now();
+  site: Site | null | undefined = undefined;
+  cancel: (() => void) | null = null;
+  private outcome: Outcome<T> | null = null;
+  private wake: ((o: Outcome<T>) => void) | null = null;
+  private settled = false;
+
+  constructor(
+    readonly op: string,
+    readonly ref: ObjectRef | null,
+    readonly local: LocalTarget | null,
+    readonly timeout: number | undefined,
+    readonly internal: boolean,
+  ) {}
+
+  /** The next thing to happen to the call: its outcome, or a probe. */
+  next(): Outcome<T> | Promise<Outcome<T>> {
+    const o = this.outcome;
+    if (o !== null) {
+      this.outcome = null;
+      return o;
+    }
+    return new Promise<Outcome<T>>((resolve) => (this.wake = resolve));
+  }
+
+  private push(o: Outcome<T>): void {
+    const wake = this.wake;
+    if (wake) {
+      this.wake = null;
+      wake(o);
+    } else if (o !== PROBE || this.outcome === null) {
+      this.outcome = o;
+    }
+  }
+
+  readonly done = (v: T): void => {
+    if (this.settled) return;
+    this.settled = true;
+    this.push({ v });
+  };
+
+  readonly error = (e: unknown): void => {
+    if (this.settled) return;
+    this.settled = true;
+    this.push({ e });
+  };
+
+  probe(): void {
+    if (!this.settled && this.site === undefined) this.push(PROBE);
+  }
+
+  fail(err: Error): boolean {
+    if (this.settled) return false;
+    this.cancel?.();
+    this.error(err);
+    return true;
+  }
+}
+
+/** Begin a call: its record, which `settle` waits on. */
+export function openWait<T>(op: string, ref: ObjectRef | null, timeout: number | undefined, local: LocalTarget | null = null, internal = false): Record<T> {
+  const w = new Record<T>(op, ref, local, timeout, internal);
+  if (eager) w.site = eagerSite();
+  pending.add(w as Record);
+  return w;
+}
+
+/**
+ * Wait for a call's outcome (its value, or the error it failed with), answering probes on the way.
+ * The caller's async function awaits this directly, so a probe's stack names the user's frame.
+ */
+export async function settle<T>(w: Record<T>): Promise<T> {
+  let failed = false;
+  try {
+    for (;;) {
+      let o = w.next();
+      if (o instanceof Promise) o = await o;
+      if (o === PROBE) {
+        if (w.site === undefined) w.site = currentSite();
+        continue;
+      }
+      if ('e' in o) {
+        failed = true;
+        throw o.e;
+      }
+      return o.v;
+    }
+  } finally {
+    pending.delete(w as Record);
+    settledCount++;
+    if (tracing && w.local) sendEvent({ e: 'end', k: w.seq, r: failed ? 'error' : 'ok' });
+  }
+}
+
+/** A wait of this process's own (join, a pool result): `source` settles it. */
+export function waitLocal<T>(op: string, local: LocalTarget, source: Promise<T>, timeout?: number, internal = false): Promise<T> {
+  const w = openWait<T>(op, null, timeout, local, internal);
+  if (tracing) {
+    sendEvent({ e: 'wait', k: w.seq, op, on: local, site: siteNumber(w.site), ...(timeout === undefined ? {} : { timeout }), ...(internal ? { atExit: true } : {}) });
+  }
+  source.then(w.done, w.error);
+  return settle(w);
+}
+
+/** The calls pending now, oldest first. */
+export function pendingWaits(): Wait[] {
+  return [...pending];
+}
+
+/** Ask every pending call for its site; resolves once they answered (a few microtasks). */
+export async function probeSites(): Promise<void> {
+  let any = false;
+  for (const w of pending) {
+    if (w.site === undefined) {
+      w.probe();
+      any = true;
+    }
+  }
+  if (!any) return;
+  // Each woken call reads its stack in its own microtask; let them all run.
+  for (let i = 0; i < 4; i++) await Promise.resolve();
+  await new Promise<void>((resolve) => setImmediate(resolve));
+}
