@@ -235,13 +235,16 @@ export interface ObservedOp {
 
 /**
  * Decides when an operation runs (controlled scheduling, steered replay): the hub offers it every
- * operation frame, in each connection's order; it calls `run` for each, now or later. `flush`
- * runs what it holds of a connection that is closing (its frames come before its end).
+ * operation frame, in each connection's order; it calls `run` for each, now or later, with the
+ * function the reply goes through (the given `respond`, or one that wraps it). `flush` runs what
+ * it holds of a connection that is closing (its frames come before its end). `held` is how many
+ * operations it holds now (the deadlock detector waits while it holds any).
  */
 export interface Gate {
-  offer(client: HubClient, header: Header, payload: Buffer | null, respond: Respond, run: () => void): void;
+  offer(client: HubClient, header: Header, payload: Buffer | null, respond: Respond, run: (respond: Respond) => void): void;
   flush(client: HubClient): void;
   closed(client: HubClient): void;
+  held(): number;
 }
 
 /** Control frames of the monitor protocol (monitor.ts) that a hub hands on instead of running. */
@@ -264,8 +267,8 @@ export class Hub implements HubContext {
   control: ControlHandler | null = null;
   /** Operations on the hub object itself besides `drained` (the wait report, ...: monitor.ts). */
   readonly services = new Map<string, (req: HubRequest, respond: Respond) => void>();
-  /** Connections opening and closing (the monitor learns of processes this way). */
-  onConnection: ((client: HubClient, open: boolean) => void) | null = null;
+  /** Connections opening and closing (the monitor and the scheduler learn of processes this way). */
+  readonly connectionListeners: ((client: HubClient, open: boolean) => void)[] = [];
 
   constructor() {
     this.objects.set(HUB_OBJECT, {
@@ -326,7 +329,7 @@ export class Hub implements HubContext {
   private intake(client: HubClient, header: Header, payload: Buffer | null, respond: Respond): void {
     const gate = this.gate;
     if (gate === null) return this.dispatch(client, header, payload, respond);
-    gate.offer(client, header, payload, respond, () => this.dispatch(client, header, payload, respond));
+    gate.offer(client, header, payload, respond, (r) => this.dispatch(client, header, payload, r));
   }
 
   dispatch(client: HubClient, header: Header, payload: Buffer | null, respond: Respond): void {
@@ -454,7 +457,7 @@ export class Hub implements HubContext {
             client.framesOut!++;
             out.push(encodeFrame({ i: header.i }, null));
           }
-          this.onConnection?.(client, true);
+          for (const f of this.connectionListeners) f(client, true);
           return;
         }
         case 'ack':
@@ -469,7 +472,7 @@ export class Hub implements HubContext {
           client.framesIn!++;
           if (!cancelWaiter(client, header.c)) cancelled.add(header.c as number);
           return;
-        case 'state': case 'ev':
+        case 'state': case 'ev': case 'sched':
           // The monitor's own frames (not counted: see monitor.ts).
           this.control?.(client, header);
           return;
@@ -528,7 +531,7 @@ export class Hub implements HubContext {
           for (const w of waiters) w();
         }
       }
-      this.onConnection?.(client, false);
+      for (const f of this.connectionListeners) f(client, false);
     });
   }
 }

@@ -21,6 +21,7 @@
 // day skips the hub (a lock in shared memory) only needs its wait recorded and its waker counted.
 import fs from 'node:fs';
 import { deepWakers, internalSignal, internalTimer, quickWakers, watchUnrefs } from './activity';
+import { controlChild, controlRoot } from './control';
 import { DeadlockError } from './errors';
 import { Hub, hubActivity, hubTimeouts, HUB_OBJECT, type HubClient, type HubRequest, type Respond } from './hub';
 import { poolChannels, type PoolChannel } from './pool';
@@ -80,6 +81,8 @@ interface HubState {
   at: string | null;
   timeouts: number;
   draining: boolean;
+  /** Operations a scheduler holds for their turn. */
+  held: number;
   conns: { pid: number; in: number; out: number }[];
   objects: Record<string, Record<string, unknown>>;
 }
@@ -119,6 +122,7 @@ function hubState(hub: Hub, objs: string[] | null): HubState {
     at: hub.address,
     timeouts: hubTimeouts(),
     draining: hub.draining(),
+    held: hub.gate?.held() ?? 0,
     conns: hub.connections().map((c) => ({ pid: c.pid!, in: c.framesIn ?? 0, out: c.framesOut ?? 0 })),
     objects,
   };
@@ -185,6 +189,7 @@ export function startChildMonitor(): void {
   const port = rootPort();
   if (!port) return;
   if (tracing) forwardEvents((ev) => port.control({ o: 'ev', t: HUB_OBJECT, ev }));
+  controlChild(port);
   port.onPush(HUB_OBJECT, (h) => {
     if (h.n !== 'probe') return;
     void processState(Number(h.r), h.d === 1, Array.isArray(h.x) ? (h.x as string[]) : null).then(
@@ -253,15 +258,17 @@ export class Monitor {
   readonly onReport: ((report: RuntimeReport) => void)[] = [];
   /** The trace's writer, when the run is traced. */
   trace: TraceWriter | null = null;
+  /** News of controlled scheduling or steering from a process (control.ts). */
+  onControl: ((client: HubClient, header: Header) => void) | null = null;
 
   constructor(
     private readonly hub: Hub,
     private readonly options: MonitorOptions,
   ) {
     hub.control = (client, header) => this.control(client, header);
-    hub.onConnection = () => {
+    hub.connectionListeners.push(() => {
       this.connEvents++;
-    };
+    });
     hub.services.set('report', (req, respond) => this.serveReport(req, respond));
     servingHub(hub);
     watchUnrefs();
@@ -281,6 +288,10 @@ export class Monitor {
   private control(client: HubClient, header: Header): void {
     if (header.o === 'ev') {
       if (this.trace && client.pid !== undefined && header.ev && typeof header.ev === 'object') this.trace.add(header.ev as TraceEvent, client.pid);
+      return;
+    }
+    if (header.o === 'sched') {
+      this.onControl?.(client, header);
       return;
     }
     if (header.o !== 'state') return;
@@ -387,6 +398,7 @@ export class Monitor {
       for (const w of st.waits) if (w.timeout !== null) return `${st.name} waits with a timeout`;
       for (const c of st.children) if (c.alive && (c.pid === null || !byPid.has(c.pid))) return `${c.name} is starting or ending`;
       if (st.hub && (st.hub.timeouts > 0 || st.hub.draining)) return `${st.name}'s hub has a timeout armed`;
+      if (st.hub && st.hub.held > 0) return 'the scheduler holds operations for their turn';
     }
     // The root's hub: each connection read what the process wrote, and the other way round.
     for (const [pid, c] of snap.conns) {
@@ -626,17 +638,9 @@ export function rootMonitor(): Monitor | null {
       monitor.onReport.push((r) => trace.add({ e: r.kind === 'deadlock' ? 'deadlock' : 'report', report: r, at: Date.now() }, process.pid));
     }
     installReportSignal();
-    const file = process.env.PT_MP_REPORT_FILE;
-    if (file) {
-      // Every report (deadlock, no progress, on demand), one JSON line each, for tools.
-      monitor.onReport.push((r) => {
-        try {
-          fs.appendFileSync(file, `${JSON.stringify(r)}\n`);
-        } catch (err) {
-          process.emitWarning(`PT_MP_REPORT_FILE: ${(err as Error).message}`);
-        }
-      });
-    }
+    // Every report (deadlock, no progress, on demand), one JSON line each, for tools.
+    monitor.onReport.push((r) => reportLine(r as unknown as Record<string, unknown>));
+    controlRoot(hub, monitor, reportLine);
   }
   return monitor;
 }
@@ -655,6 +659,17 @@ function installReportSignal(): void {
     });
   } catch {
     process.emitWarning(`PT_MP_REPORT_SIGNAL: cannot listen for ${name}`);
+  }
+}
+
+/** A line of the report file (PT_MP_REPORT_FILE): a report, a steered replay's outcome, a schedule's summary. */
+function reportLine(line: Record<string, unknown>): void {
+  const file = process.env.PT_MP_REPORT_FILE;
+  if (!file) return;
+  try {
+    fs.appendFileSync(file, `${JSON.stringify(line)}\n`);
+  } catch (err) {
+    process.emitWarning(`PT_MP_REPORT_FILE: ${(err as Error).message}`);
   }
 }
 

@@ -14,7 +14,7 @@ import { ProcessError } from './errors';
 import { locateTarget } from './locate';
 import { internalTimer, shimChild } from './activity';
 import { hold, hubAddress, hubDrained, installRootExitHook, internalRole, noteExit, runtime, type Boot, type ChildHandle, type Loader } from './runtime';
-import { currentSite, LazySite } from './site';
+import { currentSite, LazySite, type Site } from './site';
 import { sendEvent, siteNumber, tracing } from './trace';
 import { waitLocal } from './waits';
 import { encode, kNotSendable } from './serialize';
@@ -236,6 +236,15 @@ function setpriv(): string | null {
   return setprivPath;
 }
 
+/**
+ * Told when this process starts a child (its pid, and where start() was called) and when a child
+ * ends: controlled scheduling waits for a starting process, steered replay counts a start step.
+ */
+export const spawnHooks = {
+  spawned: [] as ((pid: number, start: Site | null) => void)[],
+  exited: [] as ((pid: number) => void)[],
+};
+
 /** Give up waiting for the hub to read a dead child's connection after this long (it never takes it). */
 const DRAIN_LIMIT_MS = 2000;
 
@@ -321,12 +330,14 @@ export class Process<A extends unknown[] = AnyArgs> implements ChildHandle {
       });
     }
     shimChild(child.pid, true, (child as unknown as { channel?: { fd?: number } }).channel?.fd);
+    if (child.pid !== undefined) for (const f of spawnHooks.spawned) f(child.pid, startSite);
     s.exited = new Promise<void>((resolve) => {
       child.once('exit', (code, sig) => {
         const exitcode = code ?? -(sig ? os.constants.signals[sig] : 0);
         shimChild(child.pid, false, (child as unknown as { channel?: { fd?: number } }).channel?.fd);
         noteExit(child.pid ?? null, s.name, exitcode);
         if (tracing) sendEvent({ e: 'exit', pid: child.pid ?? null, code: exitcode });
+        if (child.pid !== undefined) for (const f of spawnHooks.exited) f(child.pid);
         // What the child posted to the hub before it ended counts as done once join() returns:
         // wait until the hub has read its connection to the end.
         let timer: NodeJS.Timeout | undefined;

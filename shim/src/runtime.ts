@@ -12,6 +12,7 @@ import type { MainModule, TargetRef } from './locate';
 import type { ObjectRef } from './serialize';
 import { internalTimer } from './activity';
 import { eagerSite, LazySite, nameAt, type Site } from './site';
+import { controlled } from './scheduler';
 import { sendEvent, siteNumber, tracing } from './trace';
 import { SocketPort, type Header, type Port, type PushHandler, type Reply } from './transport';
 import { openWait, settle } from './waits';
@@ -324,6 +325,7 @@ async function request(p: Port, ref: ObjectRef, op: string, args: Header, payloa
   const release = hold();
   const w = openWait<Reply>(op, ref, timeoutOf(args));
   if (tracing) args.cs = siteNumber(w.site);
+  if (controlled && w.site) args.sl = `${w.site.file}:${w.site.line}`;
   const id = p.call(ref, op, args, payload, w.done);
   if (p.cancel) w.cancel = () => p.cancel!(id);
   try {
@@ -347,7 +349,7 @@ export function post(ref: ObjectRef, op: string, args: Header = {}, payload: Buf
     return Promise.reject(err);
   }
   if (p.post === undefined) return call(ref, op, args, payload).then(() => undefined);
-  if (tracing) args.cs = siteNumber(eagerSite());
+  if (tracing || controlled) siteHeader(args);
   const release = hold();
   return p.post(ref, op, args, payload).then(release, (err: unknown) => {
     release();
@@ -367,9 +369,16 @@ export function send(ref: ObjectRef, op: string, args: Header = {}): Promise<voi
     return Promise.reject(err);
   }
   if (p.send === undefined) return call(ref, op, args).then(() => undefined);
-  if (tracing) args.cs = siteNumber(eagerSite());
+  if (tracing || controlled) siteHeader(args);
   p.send(ref, op, args, null);
   return Promise.resolve();
+}
+
+/** The trace's site number and the steering's `file:line` of an operation sent without a wait record. */
+function siteHeader(args: Header): void {
+  const site = eagerSite();
+  if (tracing) args.cs = siteNumber(site);
+  if (controlled && site) args.sl = `${site.file}:${site.line}`;
 }
 
 /** Whether post() skips the reply here (a child's connection to the root's hub). */

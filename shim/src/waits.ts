@@ -7,6 +7,7 @@
 // A record can also be failed from outside (the deadlock detector rejects the root's blocked calls
 // with a DeadlockError); its `cancel` then tells the hub to take back whatever it hands over later.
 import { currentSite, eagerSite, type Site } from './site';
+import { controlled } from './scheduler';
 import { sendEvent, siteNumber, tracing } from './trace';
 import type { ObjectRef } from './serialize';
 
@@ -50,7 +51,7 @@ export function waitsSettled(): number {
 }
 const pending = new Set<Record>();
 /** Capture each call's site when it begins (trace, scheduling, steering). */
-let eager = tracing;
+let eager = tracing || controlled;
 
 export function captureSitesEagerly(on: boolean): void {
   eager = on;
@@ -155,12 +156,20 @@ export async function settle<T>(w: Record<T>): Promise<T> {
     pending.delete(w as Record);
     settledCount++;
     if (tracing && w.local) sendEvent({ e: 'end', k: w.seq, r: failed ? 'error' : 'ok' });
+    if (w.local && localWaitHooks.length > 0) for (const f of localWaitHooks) f(-1, w.op, w.site);
   }
 }
+
+/**
+ * Told when a wait of this process's own begins (+1, with its op and site) and ends (-1): controlled
+ * scheduling and steered replay (control.ts) need to know a process waits without the hub.
+ */
+export const localWaitHooks: ((delta: 1 | -1, op: string, site: Site | null | undefined) => void)[] = [];
 
 /** A wait of this process's own (join, a pool result): `source` settles it. */
 export function waitLocal<T>(op: string, local: LocalTarget, source: Promise<T>, timeout?: number, internal = false): Promise<T> {
   const w = openWait<T>(op, null, timeout, local, internal);
+  if (localWaitHooks.length > 0) for (const f of localWaitHooks) f(1, op, w.site);
   if (tracing) {
     sendEvent({ e: 'wait', k: w.seq, op, on: local, site: siteNumber(w.site), ...(timeout === undefined ? {} : { timeout }), ...(internal ? { atExit: true } : {}) });
   }

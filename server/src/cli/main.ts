@@ -2,7 +2,9 @@
 // The command line: the same analysis as the editor, for CI and for people without VS Code.
 //   process-topology check [paths…] [--format text|json|sarif] [--rule id=off|warning|error] [--project tsconfig.json]
 //   process-topology graph [paths…] --format json|dot|mermaid|html|svg [--out file]
-// Exit status: 0 no errors, 1 errors found, 2 the command itself failed (one-line reason on stderr).
+//   process-topology run <program> [options] [-- args]   (run.ts: the program under the shim's runtime)
+// Exit status: 0 no errors, 1 errors found, 2 the command itself failed (one-line reason on stderr);
+// `run`: see run.ts (3: a deadlock was detected).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -15,6 +17,7 @@ import { applySeverities, RULE_SETTINGS, type RuleSetting } from '../analysis/se
 import { RULE_IDS } from '../analysis/rules/catalog';
 import { formatDot, formatMermaid } from '../../../common/graph-formats';
 import { formatSarif, formatText } from './formats';
+import { runCommand, RunUsageError } from './run';
 
 declare const PT_VERSION: string;
 const VERSION = typeof PT_VERSION === 'string' ? PT_VERSION : '0.0.0-dev';
@@ -22,7 +25,11 @@ const VERSION = typeof PT_VERSION === 'string' ? PT_VERSION : '0.0.0-dev';
 const USAGE = `Usage:
   process-topology check [paths…] [--format text|json|sarif] [--rule id=off|hint|info|warning|error] [--project tsconfig.json]
   process-topology graph [paths…] --format json|dot|mermaid|html|svg [--out file] [--project tsconfig.json]
-With no paths, the files of ./tsconfig.json (or of --project) are analyzed.`;
+  process-topology graph --trace FILE --format html|json [--out file]
+  process-topology run <program> [--trace FILE] [--explore N [--strategy random|pct] | --seed S | --reproduce F]
+                       [--format text|json|sarif] [--timeout SECONDS] [-- args…]
+With no paths, the files of ./tsconfig.json (or of --project) are analyzed.
+run exits 0 (completed), 1 (failed), 2 (could not run), 3 (deadlock), 4 (--reproduce diverged).`;
 
 class UsageError extends Error {}
 
@@ -58,8 +65,9 @@ function runOrThrow(argv: string[], io: Io): number {
     io.stdout(VERSION + '\n');
     return 0;
   }
+  if (command === 'run') throw new UsageError('run is asynchronous: use runAsync()');
   if (command !== 'check' && command !== 'graph') {
-    throw new UsageError(command ? `unknown command '${command}' (expected check or graph)` : 'missing command (expected check or graph); see --help');
+    throw new UsageError(command ? `unknown command '${command}' (expected check, graph or run)` : 'missing command (expected check, graph or run); see --help');
   }
   let parsed;
   try {
@@ -174,11 +182,29 @@ function collect(paths: readonly string[], cwd: string): string[] {
   return [...new Set(files)];
 }
 
+/** Every command: `run` (asynchronous: it waits for the program) besides check and graph. */
+export async function runAsync(argv: string[], io: Io): Promise<number> {
+  if (argv[0] !== 'run') return run(argv, io);
+  try {
+    return await runCommand(argv.slice(1), io, VERSION);
+  } catch (err) {
+    if (err instanceof RunUsageError || err instanceof ConfigError) {
+      io.stderr(`process-topology: ${err.message}\n`);
+      return 2;
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    io.stderr(`process-topology: internal error: ${message.split('\n')[0]}\n`);
+    return 2;
+  }
+}
+
 if (require.main === module) {
-  process.exitCode = run(process.argv.slice(2), {
+  void runAsync(process.argv.slice(2), {
     cwd: process.cwd(),
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),
     bundleDir: __dirname,
+  }).then((code) => {
+    process.exitCode = code;
   });
 }
