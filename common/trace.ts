@@ -281,10 +281,13 @@ export function matchTrace(trace: ParsedTrace, model: TopologyModel): TraceMatch
     const key = at(n.loc.file, n.loc.range.start.line + 1, model.root);
     nodesAt.set(key, [...(nodesAt.get(key) ?? []), n]);
   }
-  const find = (site: TraceSite | null, kinds: string[]) => {
+  // On a line that makes several (`[new Process(a), new Process(b)]`), the column tells them
+  // apart (V8's column of `new` is the node's start), else the target.
+  const find = (site: TraceSite | null, kinds: string[], target?: string | null) => {
     if (!site) return null;
-    const list = nodesAt.get(at(site.file, site.line, trace.header.root)) ?? [];
-    return list.find((n) => kinds.includes(n.kind)) ?? null;
+    const list = (nodesAt.get(at(site.file, site.line, trace.header.root)) ?? []).filter((n) => kinds.includes(n.kind));
+    if (list.length <= 1) return list[0] ?? null;
+    return list.find((n) => n.loc.range.start.character + 1 === site.col) ?? list.find((n) => target && n.target === target) ?? list[0]!;
   };
   const processes = new Map<number, { node: string | null; instance: number }>();
   const counts = new Map<string, number>();
@@ -294,7 +297,7 @@ export function matchTrace(trace: ParsedTrace, model: TopologyModel): TraceMatch
     if (p.role === 'main') node = main?.id ?? null;
     else if (p.role === 'pool-worker') node = find(p.site, ['pool', 'process'])?.id ?? null;
     else if (p.role === 'manager') node = find(p.site, ['manager'])?.id ?? null;
-    else node = find(p.site, ['process'])?.id ?? null;
+    else node = find(p.site, ['process'], p.target)?.id ?? null;
     const instance = node ? (counts.get(node) ?? 0) : 0;
     if (node) counts.set(node, instance + 1);
     processes.set(p.pid, { node, instance });

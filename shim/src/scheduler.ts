@@ -48,6 +48,8 @@ export interface ProcInfo {
   inflight: number;
   localWaits: number;
   last: number;
+  /** It has sent an operation (or begun a wait) since it connected: no longer starting up. */
+  active: boolean;
   queue: Held[];
 }
 
@@ -76,7 +78,7 @@ export abstract class ControlledGate implements Gate {
     if (!p) {
       const ident = client.hello?.ident;
       const key = client === this.hub.local ? '' : Array.isArray(ident) ? ident.join(':') : String(client.name ?? client.id);
-      this.procs.set(client, (p = { client, key, inflight: 0, localWaits: 0, last: Date.now(), queue: [] }));
+      this.procs.set(client, (p = { client, key, inflight: 0, localWaits: 0, last: Date.now(), active: client === this.hub.local, queue: [] }));
     }
     return p;
   }
@@ -84,6 +86,7 @@ export abstract class ControlledGate implements Gate {
   offer(client: HubClient, header: Header, _payload: Buffer | null, respond: Respond, run: (respond: Respond) => void): void {
     const p = this.info(client);
     p.last = Date.now();
+    p.active = true;
     const call = client === this.hub.local || (typeof header.i === 'number' && header.i > 0);
     p.queue.push({ header, respond, run, call });
     this.offered(p);
@@ -141,6 +144,7 @@ export abstract class ControlledGate implements Gate {
     const p = this.info(client);
     p.localWaits = Math.max(0, p.localWaits + delta);
     p.last = Date.now();
+    p.active = true;
     this.kick();
   }
 
@@ -154,12 +158,18 @@ export abstract class ControlledGate implements Gate {
     });
   }
 
+  /** How long a quiet process is waited for (it may be about to send its next operation). */
+  protected grace(): number {
+    return GRACE_MS;
+  }
+
   /** Milliseconds until every process is settled (0: settled now). */
   protected unsettled(now: number): number {
     let wait = 0;
     for (const p of this.procs.values()) {
       if (p.queue.length > 0 || p.inflight > 0 || p.localWaits > 0) continue;
-      const left = GRACE_MS - (now - p.last);
+      // A process that connected but has not sent anything yet is still starting (loading code).
+      const left = (p.active ? this.grace() : STARTUP_MS) - (now - p.last);
       if (left > 0) wait = Math.max(wait, left);
     }
     for (const since of this.expected.values()) {
@@ -178,7 +188,7 @@ export abstract class ControlledGate implements Gate {
     const wait = this.unsettled(now);
     if (wait > 0) {
       // Check again when the quiet ones' grace ends (or earlier, on any news: kick()).
-      this.timer = internalTimer(setTimeout(() => this.decide(), Math.min(wait, GRACE_MS)));
+      this.timer = internalTimer(setTimeout(() => this.decide(), Math.min(wait, this.grace())));
       return;
     }
     if (candidates.length === 0) return this.stalled();

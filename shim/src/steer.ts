@@ -16,7 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Hub, HubClient } from './hub';
 import type { RuntimeReport } from './report';
-import { ControlledGate, type ProcInfo } from './scheduler';
+import { ControlledGate, GRACE_MS, type ProcInfo } from './scheduler';
 import type { Header } from './transport';
 
 interface Loc {
@@ -27,7 +27,7 @@ interface Loc {
 interface SteerFile {
   root: string;
   finding: { rule: string; loc: Loc; related: { loc: Loc }[]; trace?: { process: string; op: string; loc: Loc }[] };
-  nodes?: { id: string; loc: Loc; role?: string }[];
+  nodes?: { id: string; loc: Loc; role?: string; target?: string }[];
 }
 
 interface Step {
@@ -49,6 +49,9 @@ export interface SteerOutcome {
   steps: number;
 }
 
+/** How long every process must have been quiet before the next step is declared never to come. */
+const STALL_MS = 5000;
+
 /** Steered runs that cannot follow the trace end with this code. */
 export const DIVERGED_EXIT_CODE = 4;
 
@@ -67,7 +70,8 @@ function canonical(method: string): string {
 
 export class Steering extends ControlledGate {
   private readonly steps: Step[];
-  private readonly nodeAt = new Map<string, string>();
+  /** `file:line` -> the process nodes made on that line (with their column and target). */
+  private readonly nodesAt = new Map<string, { id: string; column: number; target: string | null }[]>();
   private readonly mainNode: string | null;
   /** `node#instance` -> the process bound to it, and back. */
   private readonly bound = new Map<string, HubClient>();
@@ -84,7 +88,10 @@ export class Steering extends ControlledGate {
     const spec = JSON.parse(fs.readFileSync(file, 'utf8')) as SteerFile;
     const root = spec.root.startsWith('file:') ? fileURLToPath(spec.root) : spec.root;
     const abs = (l: Loc) => `${path.resolve(root, l.file)}:${l.range.start.line + 1}`;
-    for (const n of spec.nodes ?? []) this.nodeAt.set(abs(n.loc), n.id);
+    for (const n of spec.nodes ?? []) {
+      const key = abs(n.loc);
+      this.nodesAt.set(key, [...(this.nodesAt.get(key) ?? []), { id: n.id, column: n.loc.range.start.character + 1, target: n.target ?? null }]);
+    }
     this.mainNode = spec.nodes?.find((n) => n.role === 'main')?.id ?? null;
     this.steps = (spec.finding.trace ?? []).map((s) => {
       // "worker#2: acquire lock": the instance (1-based in the text), the method.
@@ -107,12 +114,17 @@ export class Steering extends ControlledGate {
     return this.steps.filter((s) => s.done).length;
   }
 
-  /** The model node of a process: the main node, or the one made on its creation line. */
+  /**
+   * The model node of a process: the main node, or the one made where it was made (its line; on a
+   * line that makes several, its column, else its target).
+   */
   private nodeOf(client: HubClient): string | null {
     if (client === this.hub.local) return this.mainNode;
-    const site = client.hello?.site as { file?: string; line?: number } | undefined;
+    const site = client.hello?.site as { file?: string; line?: number; column?: number } | undefined;
     if (!site?.file || !site.line) return null;
-    return this.nodeAt.get(`${site.file}:${site.line}`) ?? null;
+    const list = this.nodesAt.get(`${site.file}:${site.line}`) ?? [];
+    if (list.length <= 1) return list[0]?.id ?? null;
+    return (list.find((n) => n.column === site.column) ?? list.find((n) => n.target === client.hello?.target) ?? list[0]!).id;
   }
 
   /** The first step not done that `client`'s operation (method at file:line) is. */
@@ -152,7 +164,10 @@ export class Steering extends ControlledGate {
     this.bind(client, j);
     this.steps[j]!.done = true;
     this.onStep?.(j, { pid: client.pid ?? null, op, text: this.steps[j]!.text });
-    if (this.next >= this.steps.length) this.finished = true;
+    if (this.next >= this.steps.length) {
+      this.finished = true;
+      queueMicrotask(() => this.drainAll()); // the predicted blocked calls may go now
+    }
   }
 
   private lineOf(header: Header): string | null {
@@ -173,9 +188,13 @@ export class Steering extends ControlledGate {
         continue;
       }
       const head = p.queue[0]!.header;
-      const j = this.match(p.client, String(head.o), this.lineOf(head));
+      const at = this.lineOf(head);
+      const j = this.match(p.client, String(head.o), at);
       if (j < 0) {
-        this.release(p); // the trace does not name it: it runs freely
+        // A call the finding predicts blocked in its end state waits for the trace's end (run now,
+        // it could change what the steps find); the trace does not name anything else: it runs.
+        if (at !== null && this.predicted.has(at)) return;
+        this.release(p);
         continue;
       }
       const i = this.skipped(p.client, j);
@@ -214,6 +233,11 @@ export class Steering extends ControlledGate {
   }
 
   protected decided(): void {}
+
+  /** A divergence is declared only after every process has been quiet this long (a busy machine is slow). */
+  protected override grace(): number {
+    return Math.max(GRACE_MS, STALL_MS);
+  }
 
   protected override watchesStalls(): boolean {
     return !this.finished && !this.outcome;

@@ -19,7 +19,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { Finding } from '../../../common/model';
+import type { Finding, TopologyModel } from '../../../common/model';
 import type { RuntimeReport } from '../../../common/trace';
 import { analyzeFiles } from '../analysis/analyze';
 import { sarifArtifactLocation } from './formats';
@@ -181,6 +181,7 @@ export async function runCommand(argv: string[], io: Omit<RunIo, 'inherit'>, ver
   const env: Record<string, string> = {};
   if (values.trace !== undefined) env.PT_MP_TRACE = path.resolve(io.cwd, values.trace);
   const { how } = launcher(program, first);
+  const reproduce = values.reproduce === undefined ? null : pickFinding(program, values.reproduce);
   if (format === 'text') io.stderr(`process-topology run: ${path.relative(io.cwd, program) || program} with ${how}\n`);
   const base = { program, args: allArgs, io: runIo, timeoutMs: timeoutS === null ? null : timeoutS * 1000 };
 
@@ -200,10 +201,12 @@ export async function runCommand(argv: string[], io: Omit<RunIo, 'inherit'>, ver
     const r = await launch({ ...base, env: { ...env, PT_MP_SCHEDULE: values.seed } });
     return finish(io, format, version, { ...r, schedule: values.seed }, null);
   }
-  if (values.reproduce !== undefined) {
-    const finding = pickFinding(program, values.reproduce);
+  if (reproduce !== null) {
+    const { finding, model } = reproduce;
     const steerFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'pt-steer-')), 'finding.json');
-    fs.writeFileSync(steerFile, JSON.stringify({ root: pathToFileURL(path.dirname(program)).href, finding }));
+    // The model's process nodes tell the shim which runtime process each trace step names.
+    const nodes = model.nodes.filter((n) => n.kind === 'process' || n.kind === 'pool' || n.kind === 'manager').map((n) => ({ id: n.id, loc: n.loc, role: n.role, target: n.target }));
+    fs.writeFileSync(steerFile, JSON.stringify({ root: pathToFileURL(path.dirname(program)).href, finding, nodes }));
     try {
       const r = await launch({ ...base, env: { ...env, PT_MP_STEER: steerFile } });
       return finishReproduce(io, format, version, r, finding);
@@ -215,7 +218,7 @@ export async function runCommand(argv: string[], io: Omit<RunIo, 'inherit'>, ver
 }
 
 /** Finding `spec` of the program's analysis: an index into `check --format json`'s findings, or a rule id. */
-function pickFinding(program: string, spec: string): Finding {
+function pickFinding(program: string, spec: string): { finding: Finding; model: TopologyModel } {
   const model = analyzeFiles([program], { rootDir: path.dirname(program) });
   let f: Finding | undefined;
   if (/^\d+$/.test(spec)) {
@@ -226,8 +229,8 @@ function pickFinding(program: string, spec: string): Finding {
     if (!f) throw new RunUsageError(`--reproduce ${spec}: no ${spec} finding in ${path.basename(program)}`);
   }
   if (!f.trace || f.trace.length === 0) throw new RunUsageError(`--reproduce: the ${f.rule} finding has no trace to follow (only deadlock findings have one)`);
-  // Steps are relative to the analysis root (the program's folder), as is the program's cwd.
-  return f;
+  // Steps are relative to the analysis root (the program's folder).
+  return { finding: f, model };
 }
 
 function describeOutcome(r: RunOutcome): string {
@@ -261,7 +264,7 @@ function finishReproduce(io: Omit<RunIo, 'inherit'>, format: string, version: st
   const s = r.steer;
   const reproduced = r.outcome === 'deadlock' && s?.outcome === 'reproduced';
   const note = reproduced
-    ? `reproduced the ${finding.rule} finding: the run followed its trace (${s!.steps} steps) and deadlocked as predicted`
+    ? `reproduced the ${finding.rule} finding: the run followed its trace (${s!.steps} step${s!.steps === 1 ? "" : "s"}) and deadlocked as predicted`
     : s?.outcome === 'diverged'
       ? `diverged at step ${(s.at ?? 0) + 1} of ${s.steps}: ${s.why}`
       : r.outcome === 'deadlock'
