@@ -344,13 +344,15 @@ export interface ReplayStep {
   obj: string | null;
   /** The operation's model edge kind, when it moved something along an edge. */
   edge: EdgeKind | null;
+  /** A join's process (the edge goes to it). */
+  target: number | null;
   site: TraceSite | null;
   /** Set on the step where the detector found the run deadlocked. */
   deadlock: RuntimeReport | null;
 }
 
 export interface ReplayState {
-  processes: Record<number, { state: ProcessRunState; op: string | null; obj: string | null; site: TraceSite | null; code: number | null }>;
+  processes: Record<number, { state: ProcessRunState; op: string | null; obj: string | null; target: number | null; site: TraceSite | null; code: number | null }>;
   objects: Record<string, Record<string, unknown>>;
   deadlock: RuntimeReport | null;
 }
@@ -377,18 +379,18 @@ export class ReplayTimeline {
     const push = (t: number, step: Omit<ReplayStep, 't'>, apply: (s: ReplayState) => void) => items.push({ t, order: order++, step: { t, ...step }, apply });
     const pname = (pid: number) => trace.processes.get(pid)?.name ?? `pid ${pid}`;
     for (const p of trace.processes.values()) {
-      push(p.t, { text: `${p.name} starts${p.target ? ` (${p.target})` : ''}`, pid: p.pid, obj: null, edge: null, site: p.start ?? p.site, deadlock: null }, (s) => {
-        s.processes[p.pid] = { state: 'running', op: null, obj: null, site: null, code: null };
+      push(p.t, { text: `${p.name} starts${p.target ? ` (${p.target})` : ''}`, pid: p.pid, obj: null, edge: null, site: p.start ?? p.site, target: null, deadlock: null }, (s) => {
+        s.processes[p.pid] = { state: 'running', op: null, obj: null, target: null, site: null, code: null };
       });
       if (p.exit) {
         const code = p.exit.code;
-        push(p.exit.t, { text: `${p.name} exits with code ${code ?? '?'}`, pid: p.pid, obj: null, edge: null, site: null, deadlock: null }, (s) => {
-          s.processes[p.pid] = { state: 'exited', op: null, obj: null, site: null, code };
+        push(p.exit.t, { text: `${p.name} exits with code ${code ?? '?'}`, pid: p.pid, obj: null, edge: null, site: null, target: null, deadlock: null }, (s) => {
+          s.processes[p.pid] = { state: 'exited', op: null, obj: null, target: null, site: null, code };
         });
       }
     }
     for (const o of trace.objects.values()) {
-      push(o.t, { text: `${pname(o.creator ?? 0)} makes ${objectName(o)}`, pid: o.creator, obj: o.id, edge: null, site: o.site, deadlock: null }, (s) => {
+      push(o.t, { text: `${pname(o.creator ?? 0)} makes ${objectName(o)}`, pid: o.creator, obj: o.id, edge: null, site: o.site, target: null, deadlock: null }, (s) => {
         s.objects[o.id] = {};
       });
     }
@@ -397,23 +399,23 @@ export class ReplayTimeline {
       const what = op.on ? op.on.name : objectName(o);
       const edge = o ? edgeKindOf(o.kind, op.op) : op.op === 'join' ? 'join' : null;
       const waits = op.blocked && (!op.end || op.end.t > op.t);
-      push(op.t, { text: `${pname(op.pid)} ${op.op}${op.obj || op.on ? ` on ${what}` : ''}${waits ? ': blocked' : ''}`, pid: op.pid, obj: op.obj, edge: waits ? null : edge, site: op.site, deadlock: null }, (s) => {
+      push(op.t, { text: `${pname(op.pid)} ${op.op}${op.obj || op.on ? ` on ${what}` : ''}${waits ? ': blocked' : ''}`, pid: op.pid, obj: op.obj, edge: waits ? null : edge, site: op.site, target: op.on?.pid ?? null, deadlock: null }, (s) => {
         if (op.obj) s.objects[op.obj] = { ...s.objects[op.obj], ...op.state };
         const p = s.processes[op.pid];
-        if (waits && p) s.processes[op.pid] = { ...p, state: 'blocked', op: op.op, obj: op.obj, site: op.site };
+        if (waits && p) s.processes[op.pid] = { ...p, state: 'blocked', op: op.op, obj: op.obj, target: op.on?.pid ?? null, site: op.site };
       });
       if (op.end && waits) {
         const end = op.end;
-        push(end.t, { text: `${pname(op.pid)}'s ${op.op} ${end.r === 'ok' ? 'completes' : `fails (${end.err ?? 'error'})`}${end.by ? ` (woken by #${end.by})` : ''}`, pid: op.pid, obj: op.obj, edge, site: op.site, deadlock: null }, (s) => {
+        push(end.t, { text: `${pname(op.pid)}'s ${op.op} ${end.r === 'ok' ? 'completes' : `fails (${end.err ?? 'error'})`}${end.by ? ` (woken by #${end.by})` : ''}`, pid: op.pid, obj: op.obj, edge, site: op.site, target: op.on?.pid ?? null, deadlock: null }, (s) => {
           if (op.obj) s.objects[op.obj] = { ...s.objects[op.obj], ...end.state };
           const p = s.processes[op.pid];
-          if (p && p.state === 'blocked') s.processes[op.pid] = { ...p, state: 'running', op: null, obj: null, site: null };
+          if (p && p.state === 'blocked') s.processes[op.pid] = { ...p, state: 'running', op: null, obj: null, target: null, site: null };
         });
       }
     }
     for (const r of trace.reports) {
       if (r.kind !== 'deadlock') continue;
-      push(r.t, { text: 'Deadlock: every process is blocked and none can wake another', pid: null, obj: null, edge: null, site: null, deadlock: r.report }, (s) => {
+      push(r.t, { text: 'Deadlock: every process is blocked and none can wake another', pid: null, obj: null, edge: null, site: null, target: null, deadlock: r.report }, (s) => {
         s.deadlock = r.report;
       });
     }

@@ -17,6 +17,7 @@ import { applySeverities, RULE_SETTINGS, type RuleSetting } from '../analysis/se
 import { RULE_IDS } from '../analysis/rules/catalog';
 import { formatDot, formatMermaid } from '../../../common/graph-formats';
 import { formatSarif, formatText } from './formats';
+import { traceReplayHtml, TraceUsageError } from './graph-trace';
 import { runCommand, RunUsageError } from './run';
 
 declare const PT_VERSION: string;
@@ -75,13 +76,14 @@ function runOrThrow(argv: string[], io: Io): number {
       args: rest, allowPositionals: true, strict: true,
       options: {
         format: { type: 'string' }, rule: { type: 'string', multiple: true },
-        project: { type: 'string' }, out: { type: 'string' },
+        project: { type: 'string' }, out: { type: 'string' }, trace: { type: 'string' },
       },
     });
   } catch (err) {
     throw new UsageError(err instanceof Error ? err.message.split('\n')[0]! : String(err));
   }
   const { values, positionals } = parsed;
+  if (values.trace !== undefined) return graphFromTrace(command, values, positionals, io);
   const formats = command === 'check' ? ['text', 'json', 'sarif'] : ['json', 'dot', 'mermaid', 'html', 'svg'];
   const format = values.format ?? (command === 'check' ? 'text' : undefined);
   if (!format) throw new UsageError(`graph needs --format (${formats.join('|')})`);
@@ -121,6 +123,29 @@ function runOrThrow(argv: string[], io: Io): number {
     io.stderr(`wrote ${path.relative(io.cwd, out) || out}\n`);
   } else {
     io.stdout(text);
+  }
+  return 0;
+}
+
+/** `graph --trace FILE --format html [--out file]`: the replay page of a run's trace. */
+function graphFromTrace(command: string, values: { trace?: string; format?: string; out?: string; rule?: string[]; project?: string }, positionals: string[], io: Io): number {
+  if (command !== 'graph') throw new UsageError('--trace is for graph (and run)');
+  if (positionals.length > 0 || values.rule || values.project) throw new UsageError('graph --trace takes no paths, --rule or --project: the trace names its program');
+  if (values.format !== 'html') throw new UsageError(`graph --trace needs --format html${values.format ? `, not '${values.format}'` : ''}`);
+  let html: string;
+  try {
+    html = traceReplayHtml(values.trace!, io.cwd, io.bundleDir);
+  } catch (err) {
+    if (err instanceof TraceUsageError) throw new UsageError(err.message);
+    throw err;
+  }
+  if (values.out !== undefined) {
+    const out = path.resolve(io.cwd, values.out);
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    fs.writeFileSync(out, html);
+    io.stderr(`wrote ${path.relative(io.cwd, out) || out}\n`);
+  } else {
+    io.stdout(html);
   }
   return 0;
 }
