@@ -311,6 +311,12 @@ export function call(ref: ObjectRef, op: string, args: Header = {}, payload: Buf
   return request(p, ref, op, args, payload);
 }
 
+/** The frames above call(): the method of a proxy, then (usually) the user's code. */
+const CALLER_FRAMES = 2;
+
+/** The call site post() or send() found, for the call() they turn into (the root's port). */
+let siteForCall: Site | null | undefined;
+
 /** How long a request may wait (see waitSeconds in hub.ts), for its wait record. */
 function timeoutOf(args: Header): number | undefined {
   if (args.b === false) return 0;
@@ -323,7 +329,9 @@ function timeoutOf(args: Header): number | undefined {
  */
 async function request(p: Port, ref: ObjectRef, op: string, args: Header, payload: Buffer | null): Promise<Reply> {
   const release = hold();
-  const w = openWait<Reply>(op, ref, timeoutOf(args));
+  const given = siteForCall;
+  siteForCall = undefined;
+  const w = openWait<Reply>(op, ref, timeoutOf(args), null, false, call, given);
   if (tracing) args.cs = siteNumber(w.site);
   if (controlled && w.site) args.sl = `${w.site.file}:${w.site.line}`;
   const id = p.call(ref, op, args, payload, w.done);
@@ -348,8 +356,11 @@ export function post(ref: ObjectRef, op: string, args: Header = {}, payload: Buf
   } catch (err) {
     return Promise.reject(err);
   }
-  if (p.post === undefined) return call(ref, op, args, payload).then(() => undefined);
-  if (tracing || controlled) siteHeader(args);
+  if (p.post === undefined) {
+    if (tracing || controlled) siteForCall = eagerSite(post, CALLER_FRAMES);
+    return call(ref, op, args, payload).then(() => undefined);
+  }
+  if (tracing || controlled) siteHeader(args, post);
   const release = hold();
   return p.post(ref, op, args, payload).then(release, (err: unknown) => {
     release();
@@ -368,15 +379,18 @@ export function send(ref: ObjectRef, op: string, args: Header = {}): Promise<voi
   } catch (err) {
     return Promise.reject(err);
   }
-  if (p.send === undefined) return call(ref, op, args).then(() => undefined);
-  if (tracing || controlled) siteHeader(args);
+  if (p.send === undefined) {
+    if (tracing || controlled) siteForCall = eagerSite(send, CALLER_FRAMES);
+    return call(ref, op, args).then(() => undefined);
+  }
+  if (tracing || controlled) siteHeader(args, send);
   p.send(ref, op, args, null);
   return Promise.resolve();
 }
 
 /** The trace's site number and the steering's `file:line` of an operation sent without a wait record. */
-function siteHeader(args: Header): void {
-  const site = eagerSite();
+function siteHeader(args: Header, skip: Function): void {
+  const site = eagerSite(skip, CALLER_FRAMES);
   if (tracing) args.cs = siteNumber(site);
   if (controlled && site) args.sl = `${site.file}:${site.line}`;
 }

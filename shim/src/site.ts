@@ -88,8 +88,13 @@ interface RawFrame {
 }
 
 const rawFrames = (_err: Error, frames: RawFrame[]): RawFrame[] => frames;
-const mapped = new Map<string, Site | null>();
-const EAGER_FRAMES = 8;
+/** Generated file name -> (line * 2^20 + column -> the user's site, or null: not the user's). */
+const mapped = new Map<string, Map<number, Site | null>>();
+let mappedCount = 0;
+/** Generated file names (paths or file: URLs) -> whether they are the shim's own. */
+const shimFiles = new Map<string, boolean>();
+/** When the first, short look finds no user frame (a helper like withLock between): a longer one. */
+const EAGER_FRAMES = 10;
 
 interface SourceMapLike {
   findEntry(line: number, column: number): { originalSource?: string; originalLine?: number; originalColumn?: number } | Record<string, never>;
@@ -98,8 +103,10 @@ const findSourceMap = (Module as unknown as { findSourceMap?: (file: string) => 
 
 /** A generated position mapped through its file's source map (tsx, tsc with source maps), once. */
 function mapPosition(file: string, line: number, column: number): Site | null {
-  const key = `${file}:${line}:${column}`;
-  let site = mapped.get(key);
+  let byPos = mapped.get(file);
+  if (!byPos) mapped.set(file, (byPos = new Map()));
+  const key = line * 1048576 + column;
+  let site = byPos.get(key);
   if (site !== undefined) return site;
   site = { file: toPath(file), line, column };
   try {
@@ -112,41 +119,57 @@ function mapPosition(file: string, line: number, column: number): Site | null {
     // no source map: the generated position
   }
   if (!isUserFile(site.file)) site = null;
-  if (mapped.size < 100_000) mapped.set(key, site);
+  if (mappedCount++ < 100_000) byPos.set(key, site);
   return site;
 }
 
 /**
- * The user's frame of the current synchronous stack (async frames included), cheaply: a few raw
- * frames, no formatting. Source maps are applied once per position.
+ * The user's frame of the current synchronous stack (async frames included), cheaply: raw frames,
+ * no formatting, source maps applied once per position. `skip`: the outermost shim function on
+ * the stack that is known (frames up to it are not collected), `frames`: how many to look at
+ * after it (a capture costs about its number of frames); a longer look follows if they are all
+ * the shim's.
  */
-export function eagerSite(): Site | null {
+export function eagerSite(skip: Function = eagerSite, frames = EAGER_FRAMES): Site | null {
+  const site = userFrame(capture(skip, frames));
+  if (site !== undefined || frames >= EAGER_FRAMES) return site ?? null;
+  return userFrame(capture(skip, EAGER_FRAMES)) ?? null;
+}
+
+function capture(skip: Function, n: number): RawFrame[] | undefined {
   const prepare = Error.prepareStackTrace;
   const limit = Error.stackTraceLimit;
   Error.prepareStackTrace = rawFrames as unknown as typeof Error.prepareStackTrace;
-  Error.stackTraceLimit = EAGER_FRAMES;
+  Error.stackTraceLimit = n;
   const holder: { stack?: RawFrame[] } = {};
-  let frames: RawFrame[] | undefined;
   try {
-    Error.captureStackTrace(holder, eagerSite);
-    frames = holder.stack; // (formatted when first read: while rawFrames is the formatter)
+    Error.captureStackTrace(holder, skip);
+    return holder.stack; // (formatted when first read: while rawFrames is the formatter)
   } finally {
     Error.prepareStackTrace = prepare;
     Error.stackTraceLimit = limit;
   }
+}
+
+/** The first user frame among `frames` (undefined: none there; null: it has no usable position). */
+function userFrame(frames: RawFrame[] | undefined): Site | null | undefined {
   if (!Array.isArray(frames)) return null;
   for (const f of frames) {
     const file = f.getFileName() ?? f.getScriptNameOrSourceURL?.() ?? null;
-    if (!file || file.startsWith('node:')) continue;
-    const abs = toPath(file);
-    if (!path.isAbsolute(abs) || inShim(abs)) continue;
+    if (!file) continue;
+    let shim = shimFiles.get(file);
+    if (shim === undefined) {
+      const abs = file.startsWith('node:') ? '' : toPath(file);
+      shimFiles.set(file, (shim = !path.isAbsolute(abs) || inShim(abs)));
+    }
+    if (shim) continue;
     const line = f.getLineNumber();
     const column = f.getColumnNumber();
     if (line === null || column === null) continue;
     const site = mapPosition(file, line, column);
     if (site) return site;
   }
-  return null;
+  return undefined;
 }
 
 /** `file:line:column`, the file relative to `root` when it is inside it. */

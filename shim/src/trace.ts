@@ -32,6 +32,8 @@ const now = (): number => performance.timeOrigin + performance.now();
 // ---- sites, interned per process -----------------------------------------------------------------
 
 const siteIds = new Map<string, number>();
+/** The same site objects come back for the same position (site.ts remembers them): by identity first. */
+const siteObjects = new WeakMap<Site, number>();
 
 /**
  * The number of `site` in this process's table, defining it first (through `send`) when it is
@@ -39,12 +41,15 @@ const siteIds = new Map<string, number>();
  */
 export function siteNumber(site: Site | null | undefined): number | undefined {
   if (!site) return undefined;
+  const known = siteObjects.get(site);
+  if (known !== undefined) return known;
   const key = `${site.file}:${site.line}:${site.column}`;
   let id = siteIds.get(key);
   if (id === undefined) {
     siteIds.set(key, (id = siteIds.size + 1));
     sendEvent({ e: 'site', id, file: site.file, line: site.line, col: site.column });
   }
+  siteObjects.set(site, id);
   return id;
 }
 
@@ -191,12 +196,21 @@ export class TraceWriter {
     return this.objects.has(String(id));
   }
 
-  /** An event the main process makes itself with its numbers already global (hub operations). */
-  raw(ev: TraceEvent): void {
+  /** Milliseconds since the trace began, now. */
+  now(): number {
+    return this.t(now());
+  }
+
+  /** A line the main process made itself (hub operations: numbers and sites already the trace's). */
+  rawLine(s: string): void {
     if (this.failed) return;
-    ev.t = this.t(ev.at);
-    delete ev.at;
-    this.line(ev);
+    this.buf.push(s);
+    this.bytes += s.length + 1;
+    if (this.bytes >= FLUSH_BYTES) this.flush();
+    else if (!this.timer) {
+      this.timer = internalTimer(setTimeout(() => this.flush(), FLUSH_MS));
+      this.timer.unref();
+    }
   }
 
   private line(ev: TraceEvent): void {
@@ -256,8 +270,8 @@ const BOOKKEEPING = new Set(['open', 'share', 'adopt', 'ping']);
  * Ends of waiting operations that the operation being handled caused (a put that hands its item
  * to a waiting get): written after that operation's own line, naming it (`by`).
  */
-let deferred: TraceEvent[] | null = null;
-let causeOf: TraceEvent | null = null;
+let deferred: (() => void)[] | null = null;
+let causeOf: number | null = null;
 
 /**
  * Trace every operation `hub` handles: `writer` in the main process (the root's hub), else (a
@@ -266,73 +280,128 @@ let causeOf: TraceEvent | null = null;
 export function observeHub(hub: Hub, w: TraceWriter | null): void {
   hub.observer = (client: HubClient, header: Header, payload: Buffer | null, obj: HubObject): ObservedOp | void => {
     if (header.t === 'hub' || BOOKKEEPING.has(header.o as string)) return; // the shim's own requests
+    if (w && !w.knows(header.t)) return;
     const pid = client.pid ?? null;
-    const ev: TraceEvent = { e: 'op', pid, obj: header.t, op: header.o };
-    if (payload && payload.length > 0) ev.size = payload.length;
-    if (w) {
-      if (!w.knows(header.t)) return;
-      ev.n = w.op();
-      const site = pid === null ? undefined : w.globalSite(pid, header.cs);
-      if (site !== undefined) ev.site = site;
-    } else {
-      ev.ko = ++localOps;
-      if (typeof header.cs === 'number') {
-        ev.site = header.cs;
-        ev.sp = pid;
-      }
-    }
-    let answered = false;
-    let parked = false;
-    const outermost = deferred === null;
-    if (outermost) {
-      deferred = [];
-      causeOf = ev;
-    }
-    const emit = (e: TraceEvent) => {
-      Object.assign(e, obj.brief?.());
-      if (w) {
-        e.at = now();
-        w.raw(e);
-      } else {
-        sendEvent(e);
-      }
-    };
-    return {
-      done(reply: Header) {
-        if (answered) return;
-        answered = true;
-        const r: TraceEvent = parked ? { e: 'end', ...(w ? { n: ev.n } : { ko: ev.ko, pid: ev.pid }) } : { ...ev, st: 'done' };
-        r.r = typeof reply.e === 'string' ? 'error' : 'ok';
-        if (typeof reply.e === 'string') r.err = reply.e;
-        if (typeof reply.v === 'boolean') r.v = reply.v;
-        if (parked && deferred !== null && causeOf !== null) {
-          // Woken by the operation being handled now: after its own line.
-          if (w) r.by = causeOf.n;
-          deferred.push(r);
-          Object.assign(r, obj.brief?.());
-          return;
-        }
-        emit(r);
-      },
-      handled() {
-        if (!answered) {
-          parked = true;
-          emit({ ...ev, st: 'blocked' });
-        }
-        if (outermost) {
-          const later = deferred ?? [];
-          deferred = null;
-          causeOf = null;
-          for (const e of later) {
-            if (w) {
-              e.at = now();
-              w.raw(e);
-            } else {
-              sendEvent(e);
-            }
-          }
-        }
-      },
-    };
+    const site = w ? (pid === null ? undefined : w.globalSite(pid, header.cs)) : typeof header.cs === 'number' ? header.cs : undefined;
+    return new OpTrace(w, obj, pid, String(header.t), String(header.o), payload ? payload.length : 0, site);
   };
+}
+
+const quoted = new Map<string, string>();
+
+/** A string as JSON, remembered (object ids and operation names repeat). */
+function q(s: string): string {
+  let j = quoted.get(s);
+  if (j === undefined) {
+    j = JSON.stringify(s);
+    if (quoted.size < 10_000) quoted.set(s, j);
+  }
+  return j;
+}
+
+/** `,"k":v` for each field of an object's brief state. */
+function briefJson(b: Record<string, unknown> | undefined): string {
+  if (!b) return '';
+  let out = '';
+  for (const k in b) {
+    const v = b[k];
+    out += `,"${k}":${typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v)}`;
+  }
+  return out;
+}
+
+/**
+ * One operation on its way through a hub: its `op` line (done at once, or blocked), and the `end`
+ * of one that waited. In the main process, lines are written as text straight away (this runs
+ * for every operation of a traced run); a manager's hub sends events, numbered locally (`ko`).
+ */
+class OpTrace implements ObservedOp {
+  private answered = false;
+  private parked = false;
+  private readonly outermost: boolean;
+  private readonly n: number;
+
+  constructor(
+    private readonly w: TraceWriter | null,
+    private readonly obj: HubObject,
+    private readonly pid: number | null,
+    private readonly objId: string,
+    private readonly op: string,
+    private readonly size: number,
+    private readonly site: number | undefined,
+  ) {
+    this.n = w ? w.op() : ++localOps;
+    this.outermost = deferred === null;
+    if (this.outermost) {
+      deferred = [];
+      causeOf = this.n;
+    }
+  }
+
+  /** The `op` line, up to its state. */
+  private head(st: string, t: number): string {
+    return `{"e":"op","t":${t},"n":${this.n},"pid":${this.pid},"obj":${q(this.objId)},"op":${q(this.op)}${this.size ? `,"size":${this.size}` : ''}${this.site === undefined ? '' : `,"site":${this.site}`},"st":"${st}"`;
+  }
+
+  private result(reply: Header): string {
+    const err = typeof reply.e === 'string';
+    return `,"r":"${err ? 'error' : 'ok'}"${err ? `,"err":${q(reply.e as string)}` : ''}${typeof reply.v === 'boolean' ? `,"v":${reply.v}` : ''}`;
+  }
+
+  private event(st: string, reply: Header | null): TraceEvent {
+    const ev: TraceEvent = { e: 'op', pid: this.pid, obj: this.objId, op: this.op, ko: this.n, st };
+    if (this.size) ev.size = this.size;
+    if (this.site !== undefined) {
+      ev.site = this.site;
+      ev.sp = this.pid;
+    }
+    if (reply) Object.assign(ev, resultFields(reply));
+    return Object.assign(ev, this.obj.brief?.());
+  }
+
+  done(reply: Header): void {
+    if (this.answered) return;
+    this.answered = true;
+    const w = this.w;
+    if (!this.parked) {
+      if (w) w.rawLine(`${this.head('done', w.now())}${this.result(reply)}${briefJson(this.obj.brief?.())}}`);
+      else sendEvent(this.event('done', reply));
+      return;
+    }
+    // The end of an operation that waited; woken by the one being handled now: after its line.
+    const by = deferred !== null && causeOf !== null ? causeOf : null;
+    const line = w
+      ? (t: number) => `{"e":"end","t":${t},"n":${this.n}${this.result(reply)}${by !== null ? `,"by":${by}` : ''}${briefJson(this.obj.brief?.())}}`
+      : null;
+    const ev = w ? null : Object.assign({ e: 'end', ko: this.n, pid: this.pid }, resultFields(reply), this.obj.brief?.());
+    if (by !== null && deferred !== null) {
+      const state = line ? line(0) : null; // the state now, the time when written
+      deferred.push(() => (w ? w.rawLine(state!.replace('"t":0,', `"t":${w.now()},`)) : sendEvent(ev!)));
+      return;
+    }
+    if (w) w.rawLine(line!(w.now()));
+    else sendEvent(ev!);
+  }
+
+  handled(): void {
+    if (!this.answered) {
+      this.parked = true;
+      const w = this.w;
+      if (w) w.rawLine(`${this.head('blocked', w.now())}${briefJson(this.obj.brief?.())}}`);
+      else sendEvent(this.event('blocked', null));
+    }
+    if (this.outermost) {
+      const later = deferred ?? [];
+      deferred = null;
+      causeOf = null;
+      for (const f of later) f();
+    }
+  }
+}
+
+function resultFields(reply: Header): Record<string, unknown> {
+  const r: Record<string, unknown> = { r: typeof reply.e === 'string' ? 'error' : 'ok' };
+  if (typeof reply.e === 'string') r.err = reply.e;
+  if (typeof reply.v === 'boolean') r.v = reply.v;
+  return r;
 }

@@ -99,9 +99,18 @@ function frameWithHeader(head: Buffer, payload: Uint8Array | null): Buffer[] {
   return plen > 0 ? [buf, Buffer.from(payload!.buffer, payload!.byteOffset, plen)] : [buf];
 }
 
-function isEmpty(h: Header): boolean {
-  for (const _ in h) return false;
-  return true;
+/**
+ * For a post whose header is only its operation and object, plus at most the trace's site number
+ * (`cs`) and the steering's `file:line` (`sl`): a key of those (its encoded header can be cached);
+ * null for any other argument.
+ */
+function siteOnly(h: Header): string | null {
+  let key = '';
+  for (const k in h) {
+    if (k === 'cs' || k === 'sl') key += `${k}=${String(h[k])};`;
+    else return null;
+  }
+  return key;
 }
 
 /** Write one frame now (frames of one socket written this way keep their order). */
@@ -499,11 +508,12 @@ export class SocketPort implements Port {
     this.tellAcked(args);
     let parts: Buffer[];
     this.framesOut++;
-    if (isEmpty(args)) {
-      // The usual put: a header that never changes for this object.
-      const key = `${op}\u0000${ref.id}`;
+    const site = siteOnly(args);
+    if (site !== null) {
+      // The usual put: a header that never changes for this object (and call site, when traced).
+      const key = `${op}\u0000${ref.id}\u0000${site}`;
       let head = this.heads.get(key);
-      if (!head) this.heads.set(key, (head = Buffer.from(JSON.stringify({ o: op, t: ref.id }))));
+      if (!head) this.heads.set(key, (head = Buffer.from(JSON.stringify({ ...args, o: op, t: ref.id }))));
       parts = frameWithHeader(head, payload);
     } else {
       args.o = op;

@@ -125,9 +125,12 @@ class Record<T = unknown> implements Wait {
 }
 
 /** Begin a call: its record, which `settle` waits on. */
-export function openWait<T>(op: string, ref: ObjectRef | null, timeout: number | undefined, local: LocalTarget | null = null, internal = false): Record<T> {
+export function openWait<T>(op: string, ref: ObjectRef | null, timeout: number | undefined, local: LocalTarget | null = null, internal = false, skip: Function = openWait, site?: Site | null): Record<T> {
   const w = new Record<T>(op, ref, local, timeout, internal);
-  if (eager) w.site = eagerSite();
+  // (skip: the shim's function that a method of a proxy, called by the user's code, called: two
+  // frames to look at, so V8 need not walk the await chain for more.)
+  if (site !== undefined) w.site = site;
+  else if (eager) w.site = eagerSite(skip, 2);
   pending.add(w as Record);
   return w;
 }
@@ -168,7 +171,7 @@ export const localWaitHooks: ((delta: 1 | -1, op: string, site: Site | null | un
 
 /** A wait of this process's own (join, a pool result): `source` settles it. */
 export function waitLocal<T>(op: string, local: LocalTarget, source: Promise<T>, timeout?: number, internal = false): Promise<T> {
-  const w = openWait<T>(op, null, timeout, local, internal);
+  const w = openWait<T>(op, null, timeout, local, internal, waitLocal);
   if (localWaitHooks.length > 0) for (const f of localWaitHooks) f(1, op, w.site);
   if (tracing) {
     sendEvent({ e: 'wait', k: w.seq, op, on: local, site: siteNumber(w.site), ...(timeout === undefined ? {} : { timeout }), ...(internal ? { atExit: true } : {}) });
