@@ -104,6 +104,9 @@ export interface ProcessState {
   made: Record<string, Site | null>;
 }
 
+/** Hellos of processes whose connection ended (pid -> hello): their target and sites. */
+const gone = new Map<number, Header>();
+
 /** The hub this process serves, if any (the root's, or a manager's). */
 let ownHub: Hub | null = null;
 
@@ -266,8 +269,13 @@ export class Monitor {
     private readonly options: MonitorOptions,
   ) {
     hub.control = (client, header) => this.control(client, header);
-    hub.connectionListeners.push(() => {
+    hub.connectionListeners.push((client, open) => {
       this.connEvents++;
+      // What an ended process said about itself, for reports that list it as exited.
+      if (!open && client.pid !== undefined && client.hello) {
+        gone.set(client.pid, client.hello);
+        if (gone.size > 200) gone.delete(gone.keys().next().value!);
+      }
     });
     hub.services.set('report', (req, respond) => this.serveReport(req, respond));
     servingHub(hub);
@@ -594,11 +602,17 @@ function buildReport(kind: ReportKind, snap: Snapshot, stalledMs: number): Runti
   for (const [pid, c] of snap.conns) add(byPid.get(pid), pid, c.hello);
   for (const [pid, e] of exited) {
     if (processes.some((p) => p.pid === pid)) continue;
+    const hello = gone.get(pid);
+    const siteOf = (v: unknown) => (v && typeof v === 'object' ? toLocation(v as Site, root) : null);
     processes.push({
-      pid, name: e.name, role: 'child', parent: e.parent, target: null, daemon: false, loc: null, start: null,
-      state: 'exited', exitcode: e.exitcode, busy: [], waits: [],
+      pid, name: e.name, role: (hello?.role as RuntimeProcess['role']) ?? 'child', parent: e.parent,
+      target: typeof hello?.target === 'string' ? hello.target : null, daemon: hello?.daemon === true,
+      loc: siteOf(hello?.site), start: siteOf(hello?.start), state: 'exited', exitcode: e.exitcode, busy: [], waits: [],
     });
   }
+  // Main first, then in the order they were made (their names: Process-1, Process-2, ..., 2:1, ...).
+  const order = (p: RuntimeProcess) => (p.role === 'main' ? '' : p.name.replace(/\d+/g, (d) => d.padStart(8, '0')));
+  processes.sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
   return {
     version: 1,
     kind,
