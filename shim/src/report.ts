@@ -225,7 +225,8 @@ export function formatReport(r: RuntimeReport, root = process.cwd()): string {
     if (p.role === 'manager') bits.push('manager');
     if (p.daemon && p.role === 'child') bits.push('daemon');
     if (p.start) bits.push(`started at ${where(p.start, root)}`);
-    const state = p.state === 'exited' ? `exited with code ${p.exitcode ?? '?'}` : p.state;
+    const state = p.state === 'exited' ? `exited with code ${p.exitcode ?? '?'}`
+      : p.role === 'manager' && p.state === 'running' && p.busy.length === 0 && p.waits.length === 0 ? 'serving the objects it holds' : p.state;
     lines.push(`${p.name} (${bits.join(', ')}): ${state}`);
     for (const w of p.waits) {
       const obj = w.object ? objects.get(w.object) : undefined;

@@ -314,6 +314,9 @@ export function call(ref: ObjectRef, op: string, args: Header = {}, payload: Buf
 /** The frames above call(): the method of a proxy, then (usually) the user's code. */
 const CALLER_FRAMES = 2;
 
+/** Operations that never wait in a hub: their calls keep no stack. */
+const QUERIES = new Set(['qsize', 'empty', 'full', 'isSet', 'locked', 'value', 'info', 'waiting', 'nWaiting', 'broken', 'open', 'share', 'adopt', 'close', 'ping', 'init', 'drained', 'report']);
+
 /** The call site post() or send() found, for the call() they turn into (the root's port). */
 let siteForCall: Site | null | undefined;
 
@@ -336,6 +339,9 @@ async function request(p: Port, ref: ObjectRef, op: string, args: Header, payloa
   if (controlled && w.site) args.sl = `${w.site.file}:${w.site.line}`;
   const id = p.call(ref, op, args, payload, w.done);
   if (p.cancel) w.cancel = () => p.cancel!(id);
+  // Not answered at once (the root's hub parked it; a child's, it cannot tell yet): keep where it
+  // was called, for a report (queries that never wait are left out).
+  if (w.site === undefined && !w.answered && !QUERIES.has(op)) w.captureLazily(call);
   try {
     const reply = await settle(w);
     if (typeof reply.header.e === 'string') throw fromWire(reply.header as unknown as WireError);

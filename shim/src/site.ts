@@ -1,11 +1,12 @@
 // Call sites: where the user's code called the shim (the file, line and column of the first stack
 // frame outside the shim), for the wait report, the deadlock report and the trace.
 //
-// Nothing here runs per operation by default. A blocking call's site is asked for only when a
-// report needs it: the waiting async function is woken (see waits.ts) and reads its own stack,
-// where V8's async stack traces name the awaiting user function ("at async worker (main.ts:7:13)",
-// the position of its `await`). Object and process creation sites are captured when the object is
-// made (a cheap capture of structured frames; Node formats and source-maps them only if read).
+// Nothing is formatted per operation by default. A call that does not complete at once keeps its
+// stack unformatted (a few frames; waits.ts), which Node formats and source-maps only when a
+// report reads it; failing that (a call made after an await inside the shim), the waiting async
+// function is woken and reads its own stack, where V8's async stack traces name the awaiting
+// user function ("at async worker (main.ts:7:13)", the position of its `await`). Object and
+// process creation sites are captured the same lazy way when the object is made.
 // Only the trace, controlled scheduling and steered replay capture a site per operation, with
 // `eagerSite()` (a few raw frames, mapped through the file's source map once per position).
 import Module from 'node:module';

@@ -6,7 +6,7 @@
 // user's awaiting function and line, see site.ts) and waits again.
 // A record can also be failed from outside (the deadlock detector rejects the root's blocked calls
 // with a DeadlockError); its `cancel` then tells the hub to take back whatever it hands over later.
-import { currentSite, eagerSite, type Site } from './site';
+import { currentSite, eagerSite, userSite, type Site } from './site';
 import { controlled } from './scheduler';
 import { sendEvent, siteNumber, tracing } from './trace';
 import type { ObjectRef } from './serialize';
@@ -63,11 +63,16 @@ export function sitesAreEager(): boolean {
 
 type Outcome<T> = { v: T } | { e: unknown } | typeof PROBE;
 
+/** Frames a lazy capture keeps: the shim's function it skips, a method or two, the user's. */
+const LAZY_FRAMES = 4;
+
 class Record<T = unknown> implements Wait {
   readonly seq = ++seq;
   readonly since = Date.now();
   site: Site | null | undefined = undefined;
   cancel: (() => void) | null = null;
+  /** The call's stack, captured unformatted when it did not complete at once (see captureLazily). */
+  private lazy: { stack?: string } | null = null;
   private outcome: Outcome<T> | null = null;
   private wake: ((o: Outcome<T>) => void) | null = null;
   private settled = false;
@@ -111,6 +116,33 @@ class Record<T = unknown> implements Wait {
     this.settled = true;
     this.push({ e });
   };
+
+  /** Answered already (the root's hub answered it as it was made). */
+  get answered(): boolean {
+    return this.settled;
+  }
+
+  /**
+   * Keep the current stack, unformatted (a few microseconds; Node formats it, source maps and all,
+   * only if a report reads it): for a call that did not complete at once, made from `skip`.
+   */
+  captureLazily(skip: Function): void {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = LAZY_FRAMES;
+    const holder: { stack?: string } = {};
+    Error.captureStackTrace(holder, skip);
+    Error.stackTraceLimit = limit;
+    this.lazy = holder;
+  }
+
+  /** The site from the lazy capture, if there is one and it names the user's frame. */
+  resolveLazy(): boolean {
+    if (this.site !== undefined || !this.lazy) return this.site !== undefined;
+    const site = userSite(this.lazy.stack);
+    this.lazy = null;
+    if (site) this.site = site;
+    return site !== null;
+  }
 
   probe(): void {
     if (!this.settled && this.site === undefined) this.push(PROBE);
@@ -172,6 +204,7 @@ export const localWaitHooks: ((delta: 1 | -1, op: string, site: Site | null | un
 /** A wait of this process's own (join, a pool result): `source` settles it. */
 export function waitLocal<T>(op: string, local: LocalTarget, source: Promise<T>, timeout?: number, internal = false): Promise<T> {
   const w = openWait<T>(op, null, timeout, local, internal, waitLocal);
+  if (w.site === undefined) w.captureLazily(waitLocal);
   if (localWaitHooks.length > 0) for (const f of localWaitHooks) f(1, op, w.site);
   if (tracing) {
     sendEvent({ e: 'wait', k: w.seq, op, on: local, site: siteNumber(w.site), ...(timeout === undefined ? {} : { timeout }), ...(internal ? { atExit: true } : {}) });
@@ -185,11 +218,14 @@ export function pendingWaits(): Wait[] {
   return [...pending];
 }
 
-/** Ask every pending call for its site; resolves once they answered (a few microtasks). */
+/**
+ * Every pending call's site: from its lazy capture when it has one, else by asking it (V8's async
+ * stack trace, in its own microtask); resolves once they answered.
+ */
 export async function probeSites(): Promise<void> {
   let any = false;
   for (const w of pending) {
-    if (w.site === undefined) {
+    if (w.site === undefined && !w.resolveLazy()) {
       w.probe();
       any = true;
     }

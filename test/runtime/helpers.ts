@@ -32,6 +32,8 @@ export interface RunOptions {
   stdinAfterMs?: number;
   /** Called with all of stdout so far, at each chunk (e.g. to act once it printed a port), and its pid. */
   onStdout?: (all: string, pid: number) => void;
+  /** Called with the main process's pid (also its process group's) once it is started. */
+  onSpawn?: (pid: number) => void;
 }
 
 let runs = 0;
@@ -46,6 +48,7 @@ export function run(file: string, opts: RunOptions = {}): Promise<Outcome> {
     stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     env: { ...process.env, NODE_OPTIONS: '', PT_MP_DEADLOCK: 'raise', PT_MP_REPORT_FILE: reportFile, ...opts.env },
   });
+  if (child.pid !== undefined) opts.onSpawn?.(child.pid);
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => {
