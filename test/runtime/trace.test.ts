@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { matchTrace, parseTrace, ReplayTimeline, reportConfirms, TraceError, type ParsedTrace } from '../../common/trace';
 import { analyzeFiles } from '../../server/src/analysis/analyze';
-import { RULE_FIXTURES } from '../helpers/rule-fixtures';
+import { RULE_FIXTURES } from '../helpers/rule-tester';
 import { lineOf, run, RUNTIME_FIXTURES } from './helpers';
 
 function tmp(name: string): string {
