@@ -248,7 +248,7 @@ export interface TraceMatch {
 }
 
 /** `file://` URI or path -> a POSIX absolute path (the trace and the model may have different roots). */
-function absolute(root: string, file: string): string {
+export function absolute(root: string, file: string): string {
   if (file.startsWith('/')) return file;
   const base = decodeURIComponent(root.replace(/^file:\/\//, '')).replace(/\/$/, '');
   const parts = `${base}/${file}`.split('/');
@@ -268,13 +268,19 @@ const NODE_KIND: Record<string, string> = {
   'manager.namespace': 'namespace', 'manager.value': 'value',
 };
 
+/** Finds the model node of a runtime process or object (see matchTrace); pure, reusable as a run goes on. */
+export interface ModelMatcher {
+  process(p: { role: TraceProcess['role']; site: TraceSite | null; target: string | null }): string | null;
+  object(o: { kind: string; site: TraceSite | null }): string | null;
+}
+
 /**
- * Which model node each runtime process and object is: the node of the right kind whose location
- * starts on the line where it was made (same file). The main process is the model's main node;
- * pool workers belong to their pool's node. Several runtime processes of one node are its instances
- * (in start order).
+ * The matcher of runtime processes and objects to `model`'s nodes, for a trace whose files are
+ * relative to `traceRoot`: the node of the right kind whose location starts on the line where it
+ * was made (same file). The main process is the model's main node; pool workers belong to their
+ * pool's node.
  */
-export function matchTrace(trace: ParsedTrace, model: TopologyModel): TraceMatch {
+export function modelMatcher(model: TopologyModel, traceRoot: string): ModelMatcher {
   const at = (file: string, line: number, root: string) => `${absolute(root, file)}:${line}`;
   const nodesAt = new Map<string, TopologyModel['nodes']>();
   for (const n of model.nodes) {
@@ -285,28 +291,41 @@ export function matchTrace(trace: ParsedTrace, model: TopologyModel): TraceMatch
   // apart (V8's column of `new` is the node's start), else the target.
   const find = (site: TraceSite | null, kinds: string[], target?: string | null) => {
     if (!site) return null;
-    const list = (nodesAt.get(at(site.file, site.line, trace.header.root)) ?? []).filter((n) => kinds.includes(n.kind));
+    const list = (nodesAt.get(at(site.file, site.line, traceRoot)) ?? []).filter((n) => kinds.includes(n.kind));
     if (list.length <= 1) return list[0] ?? null;
     return list.find((n) => n.loc.range.start.character + 1 === site.col) ?? list.find((n) => target && n.target === target) ?? list[0]!;
   };
+  const main = model.nodes.find((n) => n.kind === 'process' && n.role === 'main');
+  return {
+    process: (p) => {
+      if (p.role === 'main') return main?.id ?? null;
+      if (p.role === 'pool-worker') return find(p.site, ['pool', 'process'])?.id ?? null;
+      if (p.role === 'manager') return find(p.site, ['manager'])?.id ?? null;
+      return find(p.site, ['process'], p.target)?.id ?? null;
+    },
+    object: (o) => {
+      const kind = NODE_KIND[o.kind];
+      return kind ? (find(o.site, [kind])?.id ?? null) : null;
+    },
+  };
+}
+
+/**
+ * Which model node each runtime process and object is (modelMatcher). Several runtime processes of
+ * one node are its instances (in start order).
+ */
+export function matchTrace(trace: ParsedTrace, model: TopologyModel): TraceMatch {
+  const matcher = modelMatcher(model, trace.header.root);
   const processes = new Map<number, { node: string | null; instance: number }>();
   const counts = new Map<string, number>();
-  const main = model.nodes.find((n) => n.kind === 'process' && n.role === 'main');
   for (const p of [...trace.processes.values()].sort((a, b) => a.t - b.t)) {
-    let node: string | null = null;
-    if (p.role === 'main') node = main?.id ?? null;
-    else if (p.role === 'pool-worker') node = find(p.site, ['pool', 'process'])?.id ?? null;
-    else if (p.role === 'manager') node = find(p.site, ['manager'])?.id ?? null;
-    else node = find(p.site, ['process'], p.target)?.id ?? null;
+    const node = matcher.process(p);
     const instance = node ? (counts.get(node) ?? 0) : 0;
     if (node) counts.set(node, instance + 1);
     processes.set(p.pid, { node, instance });
   }
   const objects = new Map<string, string | null>();
-  for (const o of trace.objects.values()) {
-    const kind = NODE_KIND[o.kind];
-    objects.set(o.id, kind ? (find(o.site, [kind])?.id ?? null) : null);
-  }
+  for (const o of trace.objects.values()) objects.set(o.id, matcher.object(o));
   return { processes, objects };
 }
 

@@ -19,6 +19,8 @@ import {
 import { hideTip } from './render/tooltip';
 import { playTrace, showFinding, stopPlay, traceStep, traceView } from './render/trace';
 import { createZoom } from './render/zoom';
+import { applyLive, syncLive } from './render/live';
+import type { LiveDecorations } from '../../drawing/live';
 
 export { EMPTY_MESSAGE } from '../../drawing/shapes';
 export type { FocusDirection, GraphOptions, LayoutSource, SavedView, TraceView } from './render/state';
@@ -66,6 +68,11 @@ export interface GraphView {
   bounds(): Box | undefined;
   /** The model as drawn. */
   readonly model: TopologyModel;
+  /**
+   * Puts a run's decorations on the drawing (undefined: takes them off); `pulsed`: model edges an
+   * operation just went along. Returns whether an edge is still lit (draw another frame).
+   */
+  setLive(d: LiveDecorations | undefined, pulsed?: ReadonlySet<string>): boolean;
 }
 
 /** Above this many model nodes, pools start folded; above AUTO_FOLD_FILES, files too. */
@@ -98,6 +105,8 @@ export function renderGraph(container: HTMLElement, initialModel: TopologyModel,
     const animating = st.animation !== undefined;
     if (!animating) drawGeometry(st);
     paint(st);
+    // A run's badges and counts on nodes and edges drawn anew.
+    syncLive(st);
     // New nodes fade in, and changed ones flash once, briefly.
     if (reason === 'update' && !reducedMotion && !st.firstRender) {
       nodeLayer.selectAll<SVGGElement, { id: string }>('g.node').filter((d) => fresh.has(d.id)).classed('entering', true);
@@ -267,6 +276,7 @@ export function renderGraph(container: HTMLElement, initialModel: TopologyModel,
       return [...new Set(st.model.nodes.map((n) => n.kind))];
     },
     bounds: () => st.bounds,
+    setLive: (d: LiveDecorations | undefined, pulsed?: ReadonlySet<string>) => (st.disposed ? false : applyLive(st, d, pulsed)),
   };
   return api;
 }

@@ -6,7 +6,8 @@
 //   --seed S            one run under controlled scheduling with seed S (as --explore printed it)
 //   --strategy random|pct   the scheduling strategy of --explore (default random)
 //   --reproduce F       steered replay of finding F of `check --format json` (its index, or a rule
-//                       id: that rule's first finding with a trace)
+//                       id: that rule's first finding with a trace), or of the finding in F.json
+//                       ({root, finding, nodes}: what an editor has of it; see pickFinding)
 //   --format text|json|sarif   how the outcome is printed (json and sarif: on stdout, the program's
 //                       own stdout then goes to stderr)
 // Exit status (docs/cli.md): 0 the program completed with code 0; 1 it failed (another code, or a
@@ -19,7 +20,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { Finding, TopologyModel } from '../../../common/model';
+import { isLocation, type Finding, type TopologyModel } from '../../../common/model';
 import type { RuntimeReport } from '../../../common/trace';
 import { analyzeFiles } from '../analysis/analyze';
 import { sarifArtifactLocation } from './formats';
@@ -179,9 +180,10 @@ export async function runCommand(argv: string[], io: Omit<RunIo, 'inherit'>, ver
   const allArgs = [...rest, ...programArgs];
   const runIo: RunIo = { ...io, inherit: format === 'text' };
   const env: Record<string, string> = {};
-  if (values.trace !== undefined) env.PT_MP_TRACE = path.resolve(io.cwd, values.trace);
+  // A file, or `unix:<socket>` (an editor listening for the run as it happens).
+  if (values.trace !== undefined) env.PT_MP_TRACE = values.trace.startsWith('unix:') ? values.trace : path.resolve(io.cwd, values.trace);
   const { how } = launcher(program, first);
-  const reproduce = values.reproduce === undefined ? null : pickFinding(program, values.reproduce);
+  const reproduce = values.reproduce === undefined ? null : pickFinding(program, path.resolve(io.cwd, values.reproduce), values.reproduce);
   if (format === 'text') io.stderr(`process-topology run: ${path.relative(io.cwd, program) || program} with ${how}\n`);
   const base = { program, args: allArgs, io: runIo, timeoutMs: timeoutS === null ? null : timeoutS * 1000 };
 
@@ -206,7 +208,7 @@ export async function runCommand(argv: string[], io: Omit<RunIo, 'inherit'>, ver
     const steerFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'pt-steer-')), 'finding.json');
     // The model's process nodes tell the shim which runtime process each trace step names.
     const nodes = model.nodes.filter((n) => n.kind === 'process' || n.kind === 'pool' || n.kind === 'manager').map((n) => ({ id: n.id, loc: n.loc, role: n.role, target: n.target }));
-    fs.writeFileSync(steerFile, JSON.stringify({ root: pathToFileURL(path.dirname(program)).href, finding, nodes }));
+    fs.writeFileSync(steerFile, JSON.stringify({ root: model.root, finding, nodes }));
     try {
       const r = await launch({ ...base, env: { ...env, PT_MP_STEER: steerFile } });
       return finishReproduce(io, format, version, r, finding);
@@ -217,8 +219,29 @@ export async function runCommand(argv: string[], io: Omit<RunIo, 'inherit'>, ver
   return finish(io, format, version, await launch({ ...base, env }), null);
 }
 
-/** Finding `spec` of the program's analysis: an index into `check --format json`'s findings, or a rule id. */
-function pickFinding(program: string, spec: string): { finding: Finding; model: TopologyModel } {
+/**
+ * Finding `spec` of the program's analysis: an index into `check --format json`'s findings, or a
+ * rule id; or, when `file` is a JSON file, the finding it holds with the model it comes from
+ * (`{root, finding, nodes}`: an editor's analysis, whose root may be a workspace folder).
+ */
+function pickFinding(program: string, file: string, spec: string): { finding: Finding; model: Pick<TopologyModel, 'root' | 'nodes'> } {
+  if (spec.endsWith('.json')) {
+    let data: unknown;
+    try {
+      data = JSON.parse(fs.readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new RunUsageError(`--reproduce ${spec}: ${err instanceof SyntaxError ? 'not JSON' : 'cannot read it'}`);
+    }
+    const d = data as { root?: unknown; finding?: unknown; nodes?: unknown };
+    const f = d.finding as Partial<Finding> | undefined;
+    const nodes = Array.isArray(d.nodes) ? d.nodes.filter((n): n is TopologyModel['nodes'][number] => typeof n === 'object' && n !== null && typeof (n as { id?: unknown }).id === 'string' && isLocation((n as { loc?: unknown }).loc)) : [];
+    if (typeof d.root !== 'string' || !d.root.startsWith('file:') || !f || typeof f.rule !== 'string' || !isLocation(f.loc) || !Array.isArray(f.related)
+      || !f.related.every((r) => isLocation((r as { loc?: unknown }).loc)) || !Array.isArray(f.trace) || !f.trace.every((t) => typeof t?.process === 'string' && typeof t.op === 'string' && isLocation(t.loc))) {
+      throw new RunUsageError(`--reproduce ${spec}: expected {"root": "file:…", "finding": {rule, loc, related, trace}, "nodes": […]}`);
+    }
+    if (f.trace.length === 0) throw new RunUsageError(`--reproduce: the ${f.rule} finding has no trace to follow (only deadlock findings have one)`);
+    return { finding: f as Finding, model: { root: d.root, nodes } };
+  }
   const model = analyzeFiles([program], { rootDir: path.dirname(program) });
   let f: Finding | undefined;
   if (/^\d+$/.test(spec)) {
