@@ -356,6 +356,13 @@ export class LiveRun {
       }
       case 'close': {
         s.closed = { code: num(ev.code) };
+        for (const pid of s.order) {
+          const p = s.processes[pid]!;
+          if (p.role !== 'main' || p.deadlocked) continue;
+          p.state = 'exited';
+          p.code = s.closed.code;
+          p.waits = {};
+        }
         this.changed = true;
         return { t, text: `The program exits with code ${s.closed.code ?? '?'}`, pid: null, site: null };
       }

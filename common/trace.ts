@@ -481,3 +481,27 @@ export function reportConfirms(report: RuntimeReport, finding: { loc: Location; 
   for (const k of predicted) if (!blocked.has(k)) return false;
   return true;
 }
+
+/**
+ * Rules whose finding is anchored at a call that, they say, waits forever (the blocking family but
+ * `deadlock`, whose related locations are the other blocked calls): a run confirms one when that
+ * call is among the blocked calls of its deadlock. test/runtime/live-run.test.ts keeps this list
+ * equal to the rule registry's.
+ */
+export const ANCHOR_BLOCKS_RULES: readonly string[] = [
+  'barrier-parties-mismatch', 'bounded-queue-full', 'condition-never-notified', 'double-acquire', 'event-never-set',
+  'get-without-producer', 'lock-order-inversion', 'missing-sentinel', 'task-done-missing',
+];
+
+/**
+ * Whether a run's deadlock confirms a static finding: a `deadlock` finding when the run's blocked
+ * calls are exactly those it predicted (reportConfirms); a finding of another blocking rule when the
+ * call it says waits forever is one the deadlocked run waits in. Other findings: never.
+ */
+export function runConfirms(report: RuntimeReport, finding: { rule: string; loc: Location; related: { loc: Location }[] }, modelRoot: string): boolean {
+  if (report.kind !== 'deadlock') return false;
+  if (finding.rule === 'deadlock') return reportConfirms(report, finding, modelRoot);
+  if (!ANCHOR_BLOCKS_RULES.includes(finding.rule)) return false;
+  const anchor = lineKey(modelRoot, finding.loc);
+  return report.processes.some((p) => p.state === 'blocked' && p.waits.some((w) => w.loc !== null && lineKey(report.root, w.loc) === anchor));
+}

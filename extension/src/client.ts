@@ -38,7 +38,11 @@ function restartingErrorHandler(onClosed: (restarting: boolean) => void): ErrorH
   };
 }
 
-export function createClient(context: vscode.ExtensionContext, output: vscode.OutputChannel, onClosed: (restarting: boolean) => void = () => undefined): LanguageClient {
+/** Rewrites a document's diagnostics before VS Code shows them (a run's confirmations). */
+export type DiagnosticsDecorator = (uri: vscode.Uri, items: vscode.Diagnostic[]) => vscode.Diagnostic[];
+
+export function createClient(context: vscode.ExtensionContext, output: vscode.OutputChannel, onClosed: (restarting: boolean) => void = () => undefined,
+  decorate?: DiagnosticsDecorator): LanguageClient {
   const module = context.asAbsolutePath('dist/server.js');
   const serverOptions: ServerOptions = {
     run: { module, transport: TransportKind.ipc },
@@ -52,6 +56,18 @@ export function createClient(context: vscode.ExtensionContext, output: vscode.Ou
     // Pull while typing (the server debounces and coalesces) and on save.
     diagnosticPullOptions: { onChange: true, onSave: true },
     errorHandler: restartingErrorHandler(onClosed),
+    middleware: decorate ? {
+      provideDiagnostics: async (document, previousResultId, token, next) => {
+        const report = await next(document, previousResultId, token);
+        if (!report || report.kind !== 'full') return report;
+        return { ...report, items: decorate(document instanceof vscode.Uri ? document : document.uri, report.items) };
+      },
+      provideWorkspaceDiagnostics: (resultIds, token, resultReporter, next) => next(resultIds, token, (chunk) => {
+        resultReporter(chunk && {
+          items: chunk.items.map((item) => (item.kind === 'full' ? { ...item, items: decorate(item.uri, item.items) } : item)),
+        });
+      }),
+    } : {},
     // The rule docs ship in the extension: diagnostics link to them, so they open offline.
     initializationOptions: {
       docsBase: `${vscode.Uri.joinPath(context.extensionUri, 'docs', 'rules').toString()}/`,

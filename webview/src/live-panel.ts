@@ -103,11 +103,11 @@ export class LivePanel {
     this.controls.setAttribute('role', 'group');
     this.controls.setAttribute('aria-label', 'Replay of the run');
     this.controls.hidden = true;
-    const first = button(doc, 'pt-run-first', '⏮', 'Before the first step (Home)');
-    const prev = button(doc, 'pt-run-prev', '◀', 'Previous step');
+    const first = button(doc, 'pt-run-first', 'Start', 'Before the first step (Home)');
+    const prev = button(doc, 'pt-run-prev', 'Back', 'Previous step');
     this.playButton = button(doc, 'pt-run-play', '▶ Play', 'Replay the run in its own time (sped up)');
-    const next = button(doc, 'pt-run-next', '▶|', 'Next step');
-    const last = button(doc, 'pt-run-last', '⏭', 'The last step (End)');
+    const next = button(doc, 'pt-run-next', 'Step', 'Next step');
+    const last = button(doc, 'pt-run-last', 'End', 'The last step (End)');
     this.speed = el(doc, 'select', 'pt-run-speed');
     this.speed.setAttribute('aria-label', 'Replay speed');
     for (const s of SPEEDS) {
@@ -237,6 +237,8 @@ export class LivePanel {
     const st = run.state;
     if (!changes.any && !this.force && !(view && this.lit)) return;
     this.force = false;
+    // How many times the overlay drew (the tests compare it with the frames).
+    this.root.dataset.frames = String(++this.frames);
     this.matches = this.matchesModel(model, st);
     if (!this.matches) {
       view?.setLive(undefined);
@@ -265,6 +267,7 @@ export class LivePanel {
   }
 
   private lit = false;
+  private frames = 0;
 
   private describe(st: LiveState, d: LiveDecorations): void {
     const s = d.summary;

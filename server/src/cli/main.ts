@@ -211,7 +211,7 @@ function collect(paths: readonly string[], cwd: string): string[] {
 export async function runAsync(argv: string[], io: Io): Promise<number> {
   if (argv[0] !== 'run') return run(argv, io);
   try {
-    return await runCommand(argv.slice(1), io, VERSION);
+    return await runCommand(argv.slice(1), io, VERSION, (program) => analyzeFiles([program], { rootDir: path.dirname(program) }));
   } catch (err) {
     if (err instanceof RunUsageError || err instanceof ConfigError) {
       io.stderr(`process-topology: ${err.message}\n`);

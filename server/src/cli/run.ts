@@ -22,7 +22,6 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { isLocation, type Finding, type TopologyModel } from '../../../common/model';
 import type { RuntimeReport } from '../../../common/trace';
-import { analyzeFiles } from '../analysis/analyze';
 import { sarifArtifactLocation } from './formats';
 
 export const EXIT = { completed: 0, failed: 1, usage: 2, deadlock: 3, diverged: 4 } as const;
@@ -144,7 +143,13 @@ export async function launch(opts: LaunchOptions): Promise<RunOutcome> {
 
 const USAGE = 'run <program> [--trace FILE] [--explore N [--strategy random|pct] | --seed S | --reproduce F] [--format text|json|sarif] [--timeout SECONDS] [-- args…]';
 
-export async function runCommand(argv: string[], io: Omit<RunIo, 'inherit'>, version: string): Promise<number> {
+/**
+ * The analysis `--reproduce INDEX|RULE` asks for (the command line passes analyzeFiles); the
+ * editor's runner (runner.ts) goes without it and takes the finding as a file.
+ */
+export type Analyze = (program: string) => TopologyModel;
+
+export async function runCommand(argv: string[], io: Omit<RunIo, 'inherit'>, version: string, analyze?: Analyze): Promise<number> {
   const dash = argv.indexOf('--');
   const own = dash < 0 ? argv : argv.slice(0, dash);
   const programArgs = dash < 0 ? [] : argv.slice(dash + 1);
@@ -183,7 +188,7 @@ export async function runCommand(argv: string[], io: Omit<RunIo, 'inherit'>, ver
   // A file, or `unix:<socket>` (an editor listening for the run as it happens).
   if (values.trace !== undefined) env.PT_MP_TRACE = values.trace.startsWith('unix:') ? values.trace : path.resolve(io.cwd, values.trace);
   const { how } = launcher(program, first);
-  const reproduce = values.reproduce === undefined ? null : pickFinding(program, path.resolve(io.cwd, values.reproduce), values.reproduce);
+  const reproduce = values.reproduce === undefined ? null : pickFinding(program, path.resolve(io.cwd, values.reproduce), values.reproduce, analyze);
   if (format === 'text') io.stderr(`process-topology run: ${path.relative(io.cwd, program) || program} with ${how}\n`);
   const base = { program, args: allArgs, io: runIo, timeoutMs: timeoutS === null ? null : timeoutS * 1000 };
 
@@ -224,7 +229,7 @@ export async function runCommand(argv: string[], io: Omit<RunIo, 'inherit'>, ver
  * rule id; or, when `file` is a JSON file, the finding it holds with the model it comes from
  * (`{root, finding, nodes}`: an editor's analysis, whose root may be a workspace folder).
  */
-function pickFinding(program: string, file: string, spec: string): { finding: Finding; model: Pick<TopologyModel, 'root' | 'nodes'> } {
+function pickFinding(program: string, file: string, spec: string, analyze: Analyze | undefined): { finding: Finding; model: Pick<TopologyModel, 'root' | 'nodes'> } {
   if (spec.endsWith('.json')) {
     let data: unknown;
     try {
@@ -242,7 +247,8 @@ function pickFinding(program: string, file: string, spec: string): { finding: Fi
     if (f.trace.length === 0) throw new RunUsageError(`--reproduce: the ${f.rule} finding has no trace to follow (only deadlock findings have one)`);
     return { finding: f as Finding, model: { root: d.root, nodes } };
   }
-  const model = analyzeFiles([program], { rootDir: path.dirname(program) });
+  if (!analyze) throw new RunUsageError(`--reproduce ${spec}: this runner takes the finding as a JSON file; the process-topology command line also takes an index or a rule id`);
+  const model = analyze(program);
   let f: Finding | undefined;
   if (/^\d+$/.test(spec)) {
     f = model.findings[Number(spec)];
