@@ -277,10 +277,10 @@ export interface ModelMatcher {
 /**
  * The matcher of runtime processes and objects to `model`'s nodes, for a trace whose files are
  * relative to `traceRoot`: the node of the right kind whose location starts on the line where it
- * was made (same file). The main process is the model's main node; pool workers belong to their
- * pool's node.
+ * was made (same file). The main process is the main node of the module the run started
+ * (`traceMain`); pool workers belong to their pool's node.
  */
-export function modelMatcher(model: TopologyModel, traceRoot: string): ModelMatcher {
+export function modelMatcher(model: TopologyModel, traceRoot: string, traceMain: string | null = null): ModelMatcher {
   const at = (file: string, line: number, root: string) => `${absolute(root, file)}:${line}`;
   const nodesAt = new Map<string, TopologyModel['nodes']>();
   for (const n of model.nodes) {
@@ -295,7 +295,11 @@ export function modelMatcher(model: TopologyModel, traceRoot: string): ModelMatc
     if (list.length <= 1) return list[0] ?? null;
     return list.find((n) => n.loc.range.start.character + 1 === site.col) ?? list.find((n) => target && n.target === target) ?? list[0]!;
   };
-  const main = model.nodes.find((n) => n.kind === 'process' && n.role === 'main');
+  // A model of several programs (a workspace's) has a main node per program: the run's is the one
+  // in the module it ran.
+  const mains = model.nodes.filter((n) => n.kind === 'process' && n.role === 'main');
+  const ran = traceMain === null ? null : absolute(traceRoot, traceMain);
+  const main = mains.find((n) => ran !== null && absolute(model.root, n.loc.file) === ran) ?? (mains.length === 1 || ran === null ? mains[0] : undefined);
   return {
     process: (p) => {
       if (p.role === 'main') return main?.id ?? null;
@@ -315,7 +319,7 @@ export function modelMatcher(model: TopologyModel, traceRoot: string): ModelMatc
  * one node are its instances (in start order).
  */
 export function matchTrace(trace: ParsedTrace, model: TopologyModel): TraceMatch {
-  const matcher = modelMatcher(model, trace.header.root);
+  const matcher = modelMatcher(model, trace.header.root, trace.header.main);
   const processes = new Map<number, { node: string | null; instance: number }>();
   const counts = new Map<string, number>();
   for (const p of [...trace.processes.values()].sort((a, b) => a.t - b.t)) {

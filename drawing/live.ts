@@ -157,9 +157,9 @@ function processDeco(st: LiveState, ps: LiveProcess[], replicated: boolean, now:
 
 /**
  * The decorations of `model`'s nodes and edges for a run. `matcher` is modelMatcher(model,
- * st.root) (pass one to reuse it between frames); `now` (ms since the trace began) dates the waits.
+ * st.root, st.main) (pass one to reuse it between frames); `now` (ms since the trace began) dates the waits.
  */
-export function liveDecorations(st: LiveState, model: TopologyModel, matcher: ModelMatcher = modelMatcher(model, st.root), now = st.t): LiveDecorations {
+export function liveDecorations(st: LiveState, model: TopologyModel, matcher: ModelMatcher = modelMatcher(model, st.root, st.main), now = st.t): LiveDecorations {
   const nodes = new Map<string, LiveDeco>();
   const edges = new Map<string, LiveEdgeDeco>();
   const flowEdge = new Map<string, string>();

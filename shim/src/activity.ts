@@ -110,7 +110,10 @@ const proc = process as unknown as {
 
 function describeHandle(h: Handle): string {
   const name = h.constructor?.name ?? 'handle';
-  if (h === (process.stdin as unknown)) return 'stdin';
+  // By its fd, not `h === process.stdin`: reading process.stdin creates the stream, whose handle
+  // (a pipe's) then counts as a waker of every later look: a deadlocked program run with stdin
+  // open on a pipe (an editor's terminal) was never reported.
+  if ((typeof h.fd === 'number' ? h.fd : h._handle?.fd) === 0) return 'stdin';
   switch (name) {
     case 'Server': return 'a server';
     case 'Socket': return h.remoteAddress ? `a socket to ${h.remoteAddress}:${h.remotePort}` : 'a socket';

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
@@ -95,6 +96,54 @@ describe('process-topology run', () => {
       assert.equal(failed.code, 1, 'a program that fails: exit 1');
       assert.match(failed.stderr, /process-topology run: failed \(exit 5\)/);
     } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('--trace unix:SOCKET streams the trace to a listener (the editor\'s Run and Watch); --reproduce FILE.json follows an editor\'s finding; the runner bundle does the same', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pt-cli-unix-'));
+    const sock = path.join(dir, 'trace.sock');
+    const received: string[] = [];
+    const server = net.createServer((s) => {
+      s.setEncoding('utf8');
+      s.on('data', (d: string) => received.push(d));
+    });
+    await new Promise<void>((resolve) => server.listen(sock, resolve));
+    try {
+      // The finding as an editor has it: its model's root (the repository here), its process nodes.
+      const check = await cli(['check', 'examples/desk-and-pen.ts', '--format', 'json'], ROOT);
+      const model = JSON.parse(check.stdout) as { root: string; nodes: { id: string; kind: string; role?: string }[]; findings: { rule: string }[] };
+      const finding = model.findings.find((f) => f.rule === 'deadlock');
+      assert.ok(finding);
+      const spec = path.join(dir, 'finding.json');
+      fs.writeFileSync(spec, JSON.stringify({ root: model.root, finding, nodes: model.nodes.filter((n) => n.kind === 'process') }));
+      const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, [path.join(DIST, 'runner.js'), 'run', 'examples/desk-and-pen.ts', '--reproduce', spec, '--trace', `unix:${sock}`], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+        let stderr = '';
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.on('close', (code) => resolve({ code, stderr }));
+      });
+      assert.equal(r.code, 3, r.stderr);
+      assert.match(r.stderr, /process-topology run: reproduced the deadlock finding: the run followed its trace \(7 steps\) and deadlocked as predicted/);
+      const trace = parseTrace(received.join(''));
+      assert.equal(trace.header.main, 'examples/desk-and-pen.ts');
+      assert.ok(trace.reports.some((x) => x.kind === 'deadlock'));
+      assert.equal(trace.steer.find((x) => x.outcome)?.outcome, 'reproduced');
+      // Without a main node the file cannot say which process is main; the runner has no analysis for an index.
+      fs.writeFileSync(spec, JSON.stringify({ root: model.root, finding, nodes: model.nodes.filter((n) => n.kind === 'process' && n.role !== 'main') }));
+      const bad = await cli(['run', 'examples/desk-and-pen.ts', '--reproduce', spec], ROOT);
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /^process-topology: --reproduce .*finding\.json: its nodes have no main process node/);
+      const runner = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, [path.join(DIST, 'runner.js'), 'run', 'examples/desk-and-pen.ts', '--reproduce', '0'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+        let stderr = '';
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.on('close', (code) => resolve({ code, stderr }));
+      });
+      assert.equal(runner.code, 2);
+      assert.match(runner.stderr, /--reproduce 0: this runner takes the finding as a JSON file/);
+    } finally {
+      server.close();
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -202,9 +202,9 @@ export class LivePanel {
       this.controls.hidden = false;
       this.stepText.textContent = `The end of the run: step ${this.step + 1} of ${this.replay.steps.length}. Scrub or play to replay it.`;
     }
+    // The last frame (with the lines that came with the end) tells the host at once.
     this.force = true;
     this.schedule();
-    this.postSummary(true);
   }
 
   /** The static model changed (or another document is shown): match the run to it again. */
@@ -243,10 +243,12 @@ export class LivePanel {
     if (!this.matches) {
       view?.setLive(undefined);
       this.decos = undefined;
-      this.text.textContent = st.main ? `This graph is not of the program that ran (${st.main}).` : 'Waiting for the program to start…';
+      this.text.textContent = (st.main ? `This graph is not of the program that ran (${st.main}).` : this.end ? 'The program never started its runtime.' : 'Waiting for the program to start…')
+        + (this.end ? `\n${this.end.text}` : '');
+      this.postSummary(this.end !== undefined);
       return;
     }
-    if (!this.matcher || this.matcher.model !== model || this.matcher.root !== st.root) this.matcher = { model, root: st.root, m: modelMatcher(model, st.root) };
+    if (!this.matcher || this.matcher.model !== model || this.matcher.root !== st.root) this.matcher = { model, root: st.root, m: modelMatcher(model, st.root, st.main) };
     const now = this.end || st.closed ? st.t : st.t + (performance.now() - this.lastLineAt);
     const d = liveDecorations(st, model, this.matcher.m, now);
     this.decos = d;
@@ -263,7 +265,7 @@ export class LivePanel {
     this.lit = view?.setLive(d, pulsed) ?? false;
     if (this.lit) this.schedule();
     this.describe(st, d);
-    this.postSummary(false);
+    this.postSummary(this.end !== undefined);
   }
 
   private lit = false;

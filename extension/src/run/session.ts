@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as vscode from 'vscode';
 import { LiveRun } from '../../../common/live-run';
 import type { Finding, TopologyModel } from '../../../common/model';
@@ -50,6 +51,8 @@ export class RunSession implements vscode.Disposable {
   private readonly listeners = new Set<(lines: string[]) => void>();
   private readonly endListeners = new Set<(end: RunEnd) => void>();
   private steerFile: string | undefined;
+  /** Stop Run (or a new run) ended it. */
+  private stopped = false;
   readonly ended: Promise<RunEnd>;
   private resolveEnded!: (e: RunEnd) => void;
 
@@ -76,8 +79,11 @@ export class RunSession implements vscode.Disposable {
       const { finding, model } = this.opts.reproduce;
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pt-reproduce-'));
       this.steerFile = path.join(dir, 'finding.json');
+      // The model of a workspace has a main node per program: the one that runs is the program's.
+      const root = model.root.startsWith('file:') ? fileURLToPath(model.root) : model.root;
       const nodes = model.nodes.filter((n) => n.kind === 'process' || n.kind === 'pool' || n.kind === 'manager')
-        .map((n) => ({ id: n.id, loc: n.loc, role: n.role, target: n.target }));
+        .filter((n) => n.role !== 'main' || path.resolve(root, n.loc.file) === s.program)
+        .map((n) => ({ id: n.id, kind: n.kind, loc: n.loc, role: n.role, target: n.target }));
       fs.writeFileSync(this.steerFile, JSON.stringify({ root: model.root, finding, nodes }));
       args.push('--reproduce', this.steerFile);
     }
@@ -153,7 +159,7 @@ export class RunSession implements vscode.Disposable {
       }
       if (code === RUN_EXIT.deadlock) return { kind: 'deadlock', text: `The run deadlocked, but not as the finding predicts${s?.why ? `: ${s.why}` : ''}: ${waits}.`, code };
     }
-    if (exit.signal || (code !== null && code > 128)) return { kind: 'stopped', text: `${program} was stopped${exit.signal ? ` (${exit.signal})` : ''}.`, code };
+    if (this.stopped || exit.signal || (code !== null && code > 128)) return { kind: 'stopped', text: `${program} was stopped${exit.signal ? ` (${exit.signal})` : ''}.`, code };
     if (st.deadlock || code === RUN_EXIT.deadlock) {
       return { kind: 'deadlock', text: `Deadlocked: ${blocked.length} process${blocked.length === 1 ? '' : 'es'} wait forever: ${waits}.`, code };
     }
@@ -188,6 +194,7 @@ export class RunSession implements vscode.Disposable {
   }
 
   stop(): void {
+    if (!this.end) this.stopped = true;
     this.terminal?.stop();
   }
 

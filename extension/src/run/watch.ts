@@ -6,6 +6,7 @@
 // deadlocks: diagnostics at the blocked calls, the static findings it confirms marked, and a
 // notification that offers the report. In Restricted Mode none of this runs: the commands say why,
 // the lens and the code action are shown disabled with the reason.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Finding, TopologyModel } from '../../../common/model';
@@ -14,6 +15,7 @@ import { reportText } from '../../../common/run-report';
 import type { RuntimeReport } from '../../../common/trace';
 import type { Ctx } from '../ctx';
 import { GraphPanel, isCode } from '../graph-panel';
+import { isBundledExample } from '../walkthrough';
 import { RunDiagnostics } from './diagnostics';
 import { RunSession } from './session';
 import { runnerSettings, SettingsError } from './settings';
@@ -32,6 +34,20 @@ export interface RunSnapshot {
   /** What the panel's overlay last reported drawing. */
   live: GraphPanel['live'];
   state: { processes: { name: string; target: string | null; state: string; code: number | null; waits: { op: string; line: number | null }[] }[]; ops: number; deadlocked: boolean; steer: string | null };
+}
+
+/** What a program's project lacks to run with the runtime: the shim, and tsx for TypeScript. */
+export function missingPackages(program: string): string[] {
+  const has = (pkg: string): boolean => {
+    for (let dir = path.dirname(program); ; dir = path.dirname(dir)) {
+      if (fs.existsSync(path.join(dir, 'node_modules', pkg, 'package.json'))) return true;
+      if (path.dirname(dir) === dir) return false;
+    }
+  };
+  const missing: string[] = [];
+  if (!has('@process-topology/multiprocessing')) missing.push('@process-topology/multiprocessing');
+  if (/\.(ts|mts|cts|tsx)$/.test(program) && !has('tsx')) missing.push('tsx');
+  return missing;
 }
 
 export class RunController implements vscode.Disposable {
@@ -143,6 +159,23 @@ export class RunController implements vscode.Disposable {
     }
     const settings = this.settingsFor(doc);
     if (!settings) return undefined;
+    const missing = missingPackages(settings.program);
+    if (missing.length > 0) {
+      // The walkthrough's example ships inside the extension, where neither is installed: it runs
+      // as a copy in a workspace folder that has them (a project written with the shim).
+      const folder = isBundledExample(this.ctx.extension.extensionUri, doc)
+        ? vscode.workspace.workspaceFolders?.find((f) => missingPackages(path.join(f.uri.fsPath, path.basename(doc.fsPath))).length === 0) : undefined;
+      const why = `${path.basename(settings.program)} cannot run here: it needs ${missing.join(' and ')} in its project (npm install @process-topology/multiprocessing; npm install --save-dev tsx).`;
+      if (!folder) {
+        this.lastRefusal = why;
+        void vscode.window.showWarningMessage(`Process Topology: ${why}`);
+        return undefined;
+      }
+      const copy = vscode.Uri.joinPath(folder.uri, path.basename(doc.fsPath));
+      if (!fs.existsSync(copy.fsPath)) fs.copyFileSync(doc.fsPath, copy.fsPath);
+      await vscode.window.showTextDocument(copy, { preview: false });
+      return this.runAndWatch(copy);
+    }
     await this.saveIfDirty(settings.program);
     const name = path.basename(settings.program);
     return this.start({ mode: 'run', title: `Run of ${name}` }, settings, doc, {});
@@ -251,12 +284,14 @@ export class RunController implements vscode.Disposable {
       const cancel = (): void => { cancelled = true; current?.stop(); };
       this.explore = { cancel };
       token.onCancellationRequested(cancel);
+      let done = 0;
       try {
         for (let k = 1; k <= n && !cancelled; k++) {
           const seed = `random-${k}`;
           progress.report({ message: `run ${k} of ${n} (seed ${seed})`, increment: 100 / n });
           current = await this.start({ mode: 'explore', title: `Explore ${name}: seed ${seed} (${k} of ${n})` }, settings, doc, { seed, quiet: true, timeoutSeconds: settings.exploreTimeout });
           const end = await current.ended;
+          done = k;
           if (cancelled) break;
           if (end.kind === 'deadlock') {
             void vscode.window.showErrorMessage(`Process Topology: seed ${seed} deadlocks ${name} (run ${k} of ${n}). Run it again with: process-topology run ${name} --seed ${seed}`);
@@ -264,7 +299,7 @@ export class RunController implements vscode.Disposable {
           }
         }
         if (!cancelled) void vscode.window.showInformationMessage(`Process Topology: no deadlock in ${n} controlled runs of ${name}.`);
-        return { runs: n, seed: null, cancelled };
+        return { runs: done, seed: null, cancelled };
       } finally {
         this.explore = undefined;
       }

@@ -239,10 +239,15 @@ function pickFinding(program: string, file: string, spec: string, analyze: Analy
     }
     const d = data as { root?: unknown; finding?: unknown; nodes?: unknown };
     const f = d.finding as Partial<Finding> | undefined;
-    const nodes = Array.isArray(d.nodes) ? d.nodes.filter((n): n is TopologyModel['nodes'][number] => typeof n === 'object' && n !== null && typeof (n as { id?: unknown }).id === 'string' && isLocation((n as { loc?: unknown }).loc)) : [];
+    // The model's process, pool and manager nodes (which runtime process is which trace step's).
+    const nodes = Array.isArray(d.nodes) ? d.nodes.filter((n): n is TopologyModel['nodes'][number] => typeof n === 'object' && n !== null && typeof (n as { id?: unknown }).id === 'string'
+      && ['process', 'pool', 'manager'].includes(String((n as { kind?: unknown }).kind)) && isLocation((n as { loc?: unknown }).loc)) : [];
     if (typeof d.root !== 'string' || !d.root.startsWith('file:') || !f || typeof f.rule !== 'string' || !isLocation(f.loc) || !Array.isArray(f.related)
       || !f.related.every((r) => isLocation((r as { loc?: unknown }).loc)) || !Array.isArray(f.trace) || !f.trace.every((t) => typeof t?.process === 'string' && typeof t.op === 'string' && isLocation(t.loc))) {
-      throw new RunUsageError(`--reproduce ${spec}: expected {"root": "file:…", "finding": {rule, loc, related, trace}, "nodes": […]}`);
+      throw new RunUsageError(`--reproduce ${spec}: expected {"root": "file:…", "finding": {rule, loc, related, trace}, "nodes": [{id, kind, loc, role?, target?}, …]}`);
+    }
+    if (!nodes.some((n) => n.role === 'main')) {
+      throw new RunUsageError(`--reproduce ${spec}: its nodes have no main process node (kind "process", role "main"): nothing would tell which process is main`);
     }
     if (f.trace.length === 0) throw new RunUsageError(`--reproduce: the ${f.rule} finding has no trace to follow (only deadlock findings have one)`);
     return { finding: f as Finding, model: { root: d.root, nodes } };
