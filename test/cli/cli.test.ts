@@ -304,6 +304,12 @@ describe('process-topology graph --format svg', () => {
       const model = JSON.parse(json.stdout) as TopologyModel;
       assert.deepEqual(model.programs?.map((p) => p.entry), ['forgetful.ts', 'good.ts']);
       assert.deepEqual(model.findings.map((f) => [f.rule, f.loc.file, f.programs]), [['missing-sentinel', 'lib.ts', ['forgetful.ts']]]);
+      // The text says which program a finding in the shared module is in; SARIF too.
+      const text = cli(['check', '.'], ws.dir);
+      assert.equal(text.code, 1, text.stderr);
+      assert.match(text.stdout, /^lib\.ts:\d+:\d+  error  .*ever put.* \(in forgetful\.ts\)  \[missing-sentinel\]$/m);
+      const sarif = JSON.parse(cli(['check', '.', '--format', 'sarif'], ws.dir).stdout) as { runs: { results: { properties?: { programs: string[] } }[] }[] };
+      assert.deepEqual(sarif.runs[0]!.results.map((r) => r.properties?.programs), [['forgetful.ts']]);
       const r = cli(['graph', '.', '--format', 'svg'], ws.dir);
       assert.equal(r.code, 0, r.stderr);
       assert.equal(staticSvg(model), r.stdout, 'the CLI draws the model it prints as json');
