@@ -25,6 +25,7 @@ import { formatSarif, formatText } from './formats';
 import { lspArgsError, startLanguageServer } from './lsp';
 import { entriesFor, formatBaseline, matchBaseline, readBaseline } from './baseline';
 import { changedSince } from './changed';
+import { CommandError } from './command-error';
 import { candidatePrograms, progressLine, PROGRESS_MIN_PROGRAMS, type Progress } from './progress';
 import { SHIM_PACKAGE } from '../analysis/shim';
 
@@ -59,7 +60,7 @@ export function run(argv: string[], io: Io): number {
   try {
     return runOrThrow(argv, io);
   } catch (err) {
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || err instanceof CommandError) {
       io.stderr(`process-topology: ${err.message}\n`);
       return 2;
     }
