@@ -33,7 +33,7 @@ describe('process-topology run', () => {
     assert.equal(bad.code, 3, bad.stderr);
     assert.match(bad.stderr, /^process-topology run: bad-pipe-both-recv\.ts with tsx \(/);
     assert.match(bad.stderr, /DeadlockError: Deadlock: every process of the program is blocked/);
-    assert.match(bad.stderr, /waits in recv\(\) on Pipe end 'childEnd' .*called at bad-pipe-both-recv\.ts:5:20/);
+    assert.match(bad.stderr, /waits in recv\(\) on Pipe end 'childEnd' .*called at bad-pipe-both-recv\.ts:5:31/);
     assert.match(bad.stderr, /process-topology run: deadlocked \(exit 3\)\n$/);
     assert.equal(good.code, 0, good.stderr);
     assert.match(good.stdout, /answer to question/);
