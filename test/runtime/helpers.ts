@@ -34,7 +34,11 @@ export interface RunOptions {
   onStdout?: (all: string, pid: number) => void;
   /** Called with the main process's pid (also its process group's) once it is started. */
   onSpawn?: (pid: number) => void;
+  /** `tsx-command`: through the tsx command (`npx tsx file`, which runs node as its child), not `node --import tsx`. */
+  via?: 'node' | 'tsx-command';
 }
+
+const TSX_COMMAND = path.join(ROOT, 'node_modules/tsx/dist/cli.mjs');
 
 let runs = 0;
 
@@ -42,7 +46,8 @@ let runs = 0;
 export function run(file: string, opts: RunOptions = {}): Promise<Outcome> {
   const reportFile = path.join(os.tmpdir(), `pt-rt-report-${process.pid}-${++runs}.jsonl`);
   const started = Date.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', file, ...(opts.args ?? [])], {
+  const how = opts.via === 'tsx-command' ? [TSX_COMMAND] : ['--import', 'tsx'];
+  const child = spawn(process.execPath, [...how, file, ...(opts.args ?? [])], {
     cwd: opts.cwd ?? path.dirname(file),
     detached: true,
     stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
