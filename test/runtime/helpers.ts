@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { RuntimeReport } from '@process-topology/multiprocessing';
-import { ROOT } from '../helpers/paths';
+import { DIST, ROOT } from '../helpers/paths';
 
 export const RUNTIME_FIXTURES = path.join(ROOT, 'test/runtime/fixtures');
 
@@ -94,6 +94,18 @@ function kill(pgid: number): void {
   } catch {
     // the group is gone
   }
+}
+
+/** Runs the built command line (dist/cli.js) in `cwd` to its end. */
+export function cli(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [path.join(DIST, 'cli.js'), ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
 }
 
 /** Runs `jobs` at most `limit` at a time; results in the jobs' order. */
