@@ -10,6 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { inspect } from 'node:util';
 import './index'; // registers every kind of shared object, so arguments can be revived
 import { importMain, loadTarget } from './locate';
+import { startChildMonitor } from './monitor';
 import { adoptCurrentProcess } from './process';
 import { closePort, finalizeChildren, hold, initChild, runtime, type Boot, type Loader } from './runtime';
 import { decode } from './serialize';
@@ -54,6 +55,7 @@ async function main(boot: Boot): Promise<never> {
   try {
     if (boot?.t !== 'pt-mp-boot') throw new Error('multiprocessing: unexpected bootstrap message');
     initChild(boot);
+    startChildMonitor(); // connects to the hub now: the main process knows of this child from here on
     if (boot.loader) await registerLoader(boot.loader);
     runtime.bootstrapping = true;
     try {

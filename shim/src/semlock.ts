@@ -7,9 +7,10 @@
 // rejects with OwnerDiedError naming the dead process, yet holds the lock, so it can repair the
 // guarded state and release. A semaphore gives back the units a dead process held, never going
 // above its initial value (a Semaphore(0) used as a signal gives nothing back).
-import { OwnerDiedError, ProcessError, toWire, type DeadOwner } from './errors';
+import { DeadlockError, OwnerDiedError, ProcessError, toWire, type DeadOwner } from './errors';
 import {
   died,
+  who,
   WaitList,
   waitSeconds,
   type HubClient,
@@ -55,7 +56,7 @@ export class SemLockState implements HubObject {
       case 'acquire': {
         const grant: Grant = (dead) =>
           respond(dead ? toWire(this.ownerDied(dead)) : { v: true }, null, () => this.ungrant(client, 1, dead));
-        return this.acquire(client, 1, waitSeconds(req.header), grant, () => respond({ v: false }));
+        return this.acquire(client, 1, waitSeconds(req.header), grant, () => respond({ v: false }), req.header.i);
       }
       case 'release':
         this.release(client);
@@ -73,6 +74,18 @@ export class SemLockState implements HubObject {
     }
   }
 
+  describe(): Record<string, unknown> {
+    return {
+      value: this.value,
+      holders: [...this.held].map(([c, count]) => ({ ...who(c), count })),
+      waiting: this.waiters.waiting(),
+    };
+  }
+
+  brief(): Record<string, unknown> {
+    return { value: this.value, owners: [...this.held.keys()].map((c) => c.pid ?? null) };
+  }
+
   /** Whether `client` holds the lock (Condition checks this before wait and notify). */
   ownedBy(client: HubClient): boolean {
     return (this.held.get(client) ?? 0) > 0;
@@ -82,11 +95,16 @@ export class SemLockState implements HubObject {
    * Take `count` levels (1 for anything but an RLock being restored after a Condition wait) for
    * `client`, waiting at most `seconds` (undefined: forever); `grant` or `timedOut` is called once.
    */
-  acquire(client: HubClient, count: number, seconds: number | undefined, grant: Grant, timedOut: () => void): void {
+  acquire(client: HubClient, count: number, seconds: number | undefined, grant: Grant, timedOut: () => void, i?: unknown, onCancel?: () => void): void {
     if (this.tryTake(client, count)) return grant(this.orphans.shift() ?? null);
     if (seconds === 0) return timedOut();
-    const req: HubRequest = { client, header: {}, payload: null };
-    this.waiters.add(req, ignore, seconds, () => timedOut(), { count, grant });
+    const req: HubRequest = { client, header: { o: 'acquire', t: this.id, i }, payload: null };
+    this.waiters.add(req, ignore, seconds, () => timedOut(), { count, grant }, onCancel);
+  }
+
+  /** Take `count` levels for `client` now if the lock is free; whether it did (no waiting). */
+  tryAcquire(client: HubClient, count: number): boolean {
+    return this.tryTake(client, count);
   }
 
   /** Python's release; throws Python's misuse errors. */
@@ -203,10 +221,19 @@ export async function withAcquired<R>(
     if (err instanceof OwnerDiedError) await lock.release();
     throw err;
   }
+  let failed: unknown = null;
   try {
     return await fn();
+  } catch (err) {
+    failed = err;
+    throw err;
   } finally {
-    await lock.release();
+    try {
+      await lock.release();
+    } catch (err) {
+      // A DeadlockError says more than the release it made impossible (the lock was not taken back).
+      if (!(failed instanceof DeadlockError)) throw err;
+    }
   }
 }
 

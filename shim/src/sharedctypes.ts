@@ -7,7 +7,7 @@
 import { ProcessError, toWire } from './errors';
 import { registerKind, type HubClient, type HubContext, type HubObject, type HubRequest, type Respond } from './hub';
 import { Lock, RLock } from './lock';
-import { call, nextObjectId, post } from './runtime';
+import { call, nextObjectId, post, traceObject } from './runtime';
 import { Semaphore } from './semaphore';
 import { SemLockState, withAcquired } from './semlock';
 import { kShare, registerReviver, reviveRef, type ObjectRef, type Shareable } from './serialize';
@@ -277,7 +277,10 @@ export class SynchronizedArray<C extends Typecode = Typecode> extends RawSharedA
 // ---- factories ------------------------------------------------------------------------------------
 
 function make(kind: 'value' | 'array', typecode: Typecode, size: number, init: Wire[] | null, lock: LockLike | null): ObjectRef {
-  return { kind, id: nextObjectId(), params: { typecode, size, init, lock: lock ? lock[kShare]() : null } };
+  const ref = { kind, id: nextObjectId(), params: { typecode, size, lock: lock ? lock[kShare]() : null } as Record<string, unknown> };
+  traceObject(ref);
+  ref.params.init = init;
+  return ref;
 }
 
 /**
@@ -399,6 +402,7 @@ class CState implements HubObject {
         lock.release(req.client);
       },
       () => {},
+      h.i,
     );
   }
 

@@ -22,9 +22,12 @@ export async function runToEnd(file: string, args: string[] = [], limit = 60): P
   return run;
 }
 
-/** Starts a scenario program from the repo root (see runToEnd). */
-export function startCase(file: string, args: string[] = []): Started {
-  return startProgram(file, { args, cwd: ROOT, env: process.env });
+/**
+ * Starts a scenario program from the repo root (see runToEnd). `env`: extra environment variables
+ * (PT_MP_DEADLOCK=hang keeps a deadlocked program waiting, as under Python).
+ */
+export function startCase(file: string, args: string[] = [], env: Record<string, string> = {}): Started {
+  return startProgram(file, { args, cwd: ROOT, env: { ...process.env, ...env } });
 }
 
 /** The JSON a fixture program printed on its "RESULT " line. */
