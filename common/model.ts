@@ -153,6 +153,28 @@ export interface Finding {
   edges: string[];
   /** Mechanical fixes for the rules that have one (each rule's docs/rules/<id>.md, "How to fix"). */
   fixes?: FixData[];
+  /**
+   * In a model of several programs: the entries (`ModelProgram.entry`) of the programs that report
+   * it; two when it is about a module both run. Absent in a model of one program.
+   */
+  programs?: string[];
+}
+
+/**
+ * One program of a model that holds several (the command line's graph of a folder, the editor's
+ * model of a module that two entries import): what the graph draws as one titled cluster.
+ */
+export interface ModelProgram {
+  /** The entry file (relative to `root`); for a module no entry runs, that module. */
+  entry: string;
+  /** True for a module no entry runs, analyzed on its own (its exported functions as targets). */
+  module?: boolean;
+  /**
+   * Its nodes' and edges' ids. A module that two programs share has the same ids in both (the
+   * same code), though at run time each program has its own objects: the graph draws them twice.
+   */
+  nodes: string[];
+  edges: string[];
 }
 
 export interface TopologyModel {
@@ -164,6 +186,8 @@ export interface TopologyModel {
   findings: Finding[];
   /** What the analysis could not settle (a budget that ran out): said, never taken for safety. */
   notes?: string[];
+  /** Present when the model holds two programs or more: each one, in model order. */
+  programs?: ModelProgram[];
 }
 
 export function emptyModel(root: string): TopologyModel {
@@ -202,10 +226,17 @@ export function isLocation(v: unknown): v is Location {
     && isRange(v.range);
 }
 
+function isStringArray(v: unknown): v is string[] {
+  return Array.isArray(v) && v.every((x) => typeof x === 'string');
+}
+
 /** Structural check of a model read from outside (CLI input, webview restore). */
 export function isTopologyModel(v: unknown): v is TopologyModel {
   if (!isObject(v) || v.version !== MODEL_VERSION || typeof v.root !== 'string') return false;
   if (!Array.isArray(v.nodes) || !Array.isArray(v.edges) || !Array.isArray(v.findings)) return false;
+  if (v.programs !== undefined && !(Array.isArray(v.programs) && v.programs.every((p) => isObject(p)
+    && typeof p.entry === 'string' && isStringArray(p.nodes) && isStringArray(p.edges)
+    && (p.module === undefined || typeof p.module === 'boolean')))) return false;
   const kinds = new Set<string>(NODE_KINDS);
   const edgeKinds = new Set<string>(EDGE_KINDS);
   return v.nodes.every((n) => isObject(n) && typeof n.id === 'string' && kinds.has(String(n.kind))
@@ -214,5 +245,5 @@ export function isTopologyModel(v: unknown): v is TopologyModel {
       && typeof e.from === 'string' && typeof e.to === 'string' && Array.isArray(e.locs)
       && e.locs.every(isLocation))
     && v.findings.every((f) => isObject(f) && typeof f.rule === 'string' && typeof f.message === 'string'
-      && isLocation(f.loc));
+      && isLocation(f.loc) && (f.programs === undefined || isStringArray(f.programs)));
 }

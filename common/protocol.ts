@@ -77,7 +77,8 @@ export function isTraceArgs(v: unknown): v is TraceArgs {
 /** `processTopology/status` (server -> client): how the last analysis went, for the status item. */
 export const STATUS_NOTIFICATION = 'processTopology/status';
 export interface StatusParams {
-  state: 'ok' | 'slow' | 'error';
+  /** `skipped`: the file was not analyzed (too large, nested too deep, not a regular file): `message` says why. */
+  state: 'ok' | 'slow' | 'error' | 'skipped';
   /** Milliseconds the last analysis took. */
   ms: number;
   /** The time budget it is measured against. */
@@ -85,6 +86,8 @@ export interface StatusParams {
   file: string;
   findings: number;
   message?: string;
+  /** What the analysis left out or could not decide: files it skipped, a tsconfig.json it could not use, a budget that ran out. */
+  notes?: string[];
 }
 
 /** Settings the client hands the server at start (initializationOptions). */
@@ -109,6 +112,8 @@ export interface ServerInfo {
   cancelledAnalyses: number;
   /** Analysis threads started: 1, plus one per replacement after a timeout or crash. */
   workersStarted: number;
+  /** Analysis threads not ended: the live one, and those told to stop that have not yet (blocked in a system call). */
+  analysisThreads: number;
   /** The edit generation: it grows with every open, change and close. */
   generation: number;
   /** Memory, in MB: the process's resident set, the main thread's heap, the analysis thread's heap. */
@@ -181,7 +186,8 @@ export type FromWebview =
   | { type: 'open'; loc: Location }
   /** Show the code (a trace step): selected and revealed in the editor, the focus stays in the graph. */
   | { type: 'reveal'; loc: Location }
-  | { type: 'rendered'; nodes: number; edges: number }
+  /** What was drawn; `programs`: the titles of the programs drawn apart, when there are several. */
+  | { type: 'rendered'; nodes: number; edges: number; programs?: string[] }
   /** Save the graph: the host asks where with a save dialog. `png` data is a `data:image/png;base64,` URL. */
   | { type: 'export'; format: ExportFormat; data: string }
   /** The Reproduce button of a finding (its index in the model the page was sent). */
@@ -222,7 +228,11 @@ export function parseFromWebview(msg: unknown): FromWebview | undefined {
   if (m.type === 'ready' && Object.keys(m).length === 1) return { type: 'ready' };
   if (m.type === 'open' && isLocation(m.loc)) return { type: 'open', loc: m.loc };
   if (m.type === 'reveal' && isLocation(m.loc)) return { type: 'reveal', loc: m.loc };
-  if (m.type === 'rendered' && isCount(m.nodes) && isCount(m.edges)) return { type: 'rendered', nodes: m.nodes, edges: m.edges };
+  if (m.type === 'rendered' && isCount(m.nodes) && isCount(m.edges)) {
+    if (m.programs === undefined) return { type: 'rendered', nodes: m.nodes, edges: m.edges };
+    const p = m.programs;
+    if (Array.isArray(p) && p.length < 100_000 && p.every((t) => typeof t === 'string' && t.length < 4096)) return { type: 'rendered', nodes: m.nodes, edges: m.edges, programs: [...p] as string[] };
+  }
   if (m.type === 'export' && isExport(m.format, m.data)) return { type: 'export', format: m.format as ExportFormat, data: m.data };
   if (m.type === 'reproduce' && isCount(m.finding) && Object.keys(m).length === 2) return { type: 'reproduce', finding: m.finding };
   if (m.type === 'showRunReport' && Object.keys(m).length === 1) return { type: 'showRunReport' };

@@ -3,6 +3,7 @@
 // Pure (no DOM, no elkjs import), so it runs in the worker and in the tests alike.
 import type { ElkExtendedEdge, ElkNode } from 'elkjs/lib/elk-api';
 import type { Point } from './layout';
+import { clusterFrame, contentBox, packFrames } from './programs';
 
 export interface LayoutRequestNode {
   id: string;
@@ -10,6 +11,8 @@ export interface LayoutRequestNode {
   height: number;
   /** The main process goes in the first layer. */
   first?: boolean;
+  /** The cluster (program) it belongs to, when the request has `groups`. */
+  group?: string;
 }
 
 export interface LayoutRequestEdge {
@@ -25,6 +28,11 @@ export interface LayoutRequestEdge {
 export interface LayoutRequest {
   nodes: LayoutRequestNode[];
   edges: LayoutRequestEdge[];
+  /**
+   * Clusters (programs) laid out apart: each on its own, then packed in rows in frames that leave
+   * room for their titles (drawing/programs.ts). Two or more, or none.
+   */
+  groups?: { id: string; titleWidth: number }[];
 }
 
 export interface LayoutResponse {
@@ -108,4 +116,43 @@ export function fromElkGraph(graph: ElkNode, req: LayoutRequest, ms: number): La
     waypoints.push([e.id, reversed.has(e.id) ? bends.reverse() : bends]);
   }
   return { nodes, waypoints, labels, ms: Math.round(ms) };
+}
+
+/**
+ * Lays a request out with `elk` (elkjs's `layout`). A request with groups is laid out group by
+ * group and the groups are packed like the layered layout packs them (programs.ts), so that the
+ * frames drawn around them never overlap.
+ */
+export async function runLayout(req: LayoutRequest, elk: (graph: ElkNode) => Promise<ElkNode>, now: () => number): Promise<LayoutResponse> {
+  const start = now();
+  const groups = Array.isArray(req.groups) ? req.groups : [];
+  if (groups.length < 2) return fromElkGraph(await elk(toElkGraph(req)), req, now() - start);
+  const titleWidth = new Map(groups.map((g) => [g.id, Number(g.titleWidth) || 0]));
+  const byGroup = new Map<string, LayoutRequestNode[]>();
+  for (const n of req.nodes) {
+    const key = typeof n.group === 'string' && titleWidth.has(n.group) ? n.group : '';
+    byGroup.set(key, [...(byGroup.get(key) ?? []), n]);
+  }
+  const sizes = new Map(req.nodes.map((n) => [n.id, { width: n.width, height: n.height }]));
+  const sizeOf = (id: string): { width: number; height: number } => sizes.get(id) ?? { width: 0, height: 0 };
+  const parts: { id: string; res: LayoutResponse; box: ReturnType<typeof clusterFrame> }[] = [];
+  for (const [key, nodes] of byGroup) {
+    const ids = new Set(nodes.map((n) => n.id));
+    const sub: LayoutRequest = { nodes, edges: req.edges.filter((e) => ids.has(e.from) && ids.has(e.to)) };
+    const res = fromElkGraph(await elk(toElkGraph(sub)), sub, 0);
+    const content = contentBox(ids, new Map(res.nodes), sizeOf, res.waypoints.map(([, pts]) => pts));
+    if (!content) continue;
+    parts.push({ id: key, res, box: key === '' ? content : clusterFrame(content, titleWidth.get(key)!) });
+  }
+  const shifts = packFrames(parts.map((p) => ({ id: p.id, box: p.box })));
+  const out: LayoutResponse = { nodes: [], waypoints: [], labels: [], ms: 0 };
+  for (const p of parts) {
+    const d = shifts.get(p.id)!;
+    const move = (q: Point): Point => ({ x: r1(q.x + d.x), y: r1(q.y + d.y) });
+    for (const [id, q] of p.res.nodes) out.nodes.push([id, move(q)]);
+    for (const [id, pts] of p.res.waypoints) out.waypoints.push([id, pts.map(move)]);
+    for (const [id, q] of p.res.labels) out.labels.push([id, move(q)]);
+  }
+  out.ms = Math.round(now() - start);
+  return out;
 }

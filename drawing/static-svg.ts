@@ -33,6 +33,10 @@ import {
   type ShapePart,
 } from './shapes';
 import { layeredLayout, type Box, type Size } from './layout';
+import {
+  CLUSTER_TITLE_HEIGHT, CLUSTER_TITLE_PX, clusteredLayout, clusterFrames, programFindingSummary, separatePrograms, titleAnchor,
+  type ProgramCluster,
+} from './programs';
 
 /** The light theme of graph.css (its fallback colours), fixed. */
 const COLOURS = {
@@ -76,7 +80,9 @@ export interface StaticSvgOptions {
 }
 
 /** The whole graph of `model` as a standalone SVG document (no XML prolog), ending with a newline. */
-export function staticSvg(model: TopologyModel, options: StaticSvgOptions = {}): string {
+export function staticSvg(input: TopologyModel, options: StaticSvgOptions = {}): string {
+  // Several programs: each drawn apart, in a frame titled with its entry file.
+  const { model, clusters, clusterOf } = separatePrograms(input);
   const nodes = uniqueById(model.nodes);
   const nodeIds = new Set(nodes.map((n) => n.id));
   const edges = uniqueById(model.edges).filter((e) => nodeIds.has(e.from) && nodeIds.has(e.to));
@@ -103,7 +109,11 @@ export function staticSvg(model: TopologyModel, options: StaticSvgOptions = {}):
   }));
   const geoms = new Map<string, NodeGeom>([...drawings].map(([id, d]) => [id, d.geom]));
   const sizes = new Map<string, Size>([...drawings].map(([id, d]) => [id, d.geom.box]));
-  const layout = layeredLayout({ ...model, nodes, edges }, sizes);
+  // Titles are bold: a little wider than the estimate for regular text.
+  const titleWidths = new Map(clusters.map((c) => [c.id, estimateTextWidth(c.title, CLUSTER_TITLE_PX) * 1.1]));
+  const layout = clusters.length > 0
+    ? clusteredLayout({ ...model, nodes, edges }, sizes, clusterOf, titleWidths)
+    : layeredLayout({ ...model, nodes, edges }, sizes);
   const positions = layout.nodes;
   const { offsetOf, labelAt } = edgeSpread(edges);
 
@@ -133,6 +143,21 @@ export function staticSvg(model: TopologyModel, options: StaticSvgOptions = {}):
       + '</g>';
   });
 
+  const frames = clusterFrames(clusters, new Map(clusters.map((c) => [c.id, c.nodes])), positions, (id) => sizes.get(id) ?? { width: 0, height: 0 },
+    (ids) => edges.filter((e) => ids.has(e.from) && ids.has(e.to)).map((e) => layout.waypoints.get(e.id) ?? []),
+    (id) => titleWidths.get(id) ?? 0);
+  const frameGroups = clusters.filter((c) => frames.has(c.id)).map((c) => {
+    const f = frames.get(c.id)!;
+    grow(f);
+    const t = titleAnchor(f);
+    return `<g class="program" data-program="${escapeXml(c.entry)}">`
+      + `<title>${escapeXml(`Program ${c.title}: ${programFindingSummary(model, c.entry)}`)}</title>`
+      + `<rect class="program-frame" rx="8" x="${num(f.x0)}" y="${num(f.y0)}" width="${num(f.x1 - f.x0)}" height="${num(f.y1 - f.y0)}"/>`
+      + `<path class="program-rule" d="M${num(f.x0)},${num(f.y0 + CLUSTER_TITLE_HEIGHT)}H${num(f.x1)}"/>`
+      + `<text class="program-title" x="${num(t.x)}" y="${num(t.y)}">${escapeXml(c.title)}</text>`
+      + '</g>';
+  });
+
   const nodeGroups = nodes.map((n) => {
     const d = drawings.get(n.id)!;
     const p = positions.get(n.id)!;
@@ -149,7 +174,7 @@ export function staticSvg(model: TopologyModel, options: StaticSvgOptions = {}):
 
   // The legend, under the graph: the node kinds, edge categories and finding marks present.
   const graphWidth = box.x1 - box.x0;
-  const legend = buildLegend(nodes, edges.map((e) => e.kind), marks, Math.max(graphWidth, 420));
+  const legend = buildLegend(nodes, edges.map((e) => e.kind), marks, Math.max(graphWidth, 420), model, clusters);
   for (const a of legend.arrows) usedArrows.add(a);
   const x0 = Math.floor(box.x0 - PAD);
   const y0 = Math.floor(box.y0 - PAD);
@@ -162,11 +187,12 @@ export function staticSvg(model: TopologyModel, options: StaticSvgOptions = {}):
   const arrows = [...CATEGORIES, ...MARKS].filter((a) => usedArrows.has(a));
   return [
     svgOpen(x0, y0, width, height, title),
-    `<style>${stylesheet(kinds, markList, arrows)}</style>`,
+    `<style>${stylesheet(kinds, markList, arrows, clusters.length > 0)}</style>`,
     '<defs>',
     ...arrows.map((a) => `<marker id="pt-arrow-${a}" class="pt-arrow arrow-${a}" ${attrsXml(ARROW_MARKER.attrs)}><path d="${ARROW_MARKER.d}"/></marker>`),
     '</defs>',
     `<rect class="pt-background" x="${x0}" y="${y0}" width="${width}" height="${height}"/>`,
+    ...(frameGroups.length > 0 ? ['<g class="programs">', ...frameGroups, '</g>'] : []),
     '<g class="edges">',
     ...edgeLines,
     '</g>',
@@ -188,6 +214,7 @@ function svgOpen(x0: number, y0: number, width: number, height: number, title: s
 function summary(model: TopologyModel, nodes: number, edges: number): string {
   const count = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
   const parts = [count(nodes, 'node', 'nodes'), count(edges, 'edge', 'edges')];
+  if ((model.programs?.length ?? 0) > 1) parts.unshift(count(model.programs!.length, 'program', 'programs'));
   const errors = model.findings.filter((f) => f.severity === 'error').length;
   const warnings = model.findings.filter((f) => f.severity === 'warning').length;
   if (errors > 0) parts.push(count(errors, 'error', 'errors'));
@@ -202,12 +229,17 @@ interface Legend {
   arrows: string[];
 }
 
-/** Legend entries flow left to right, wrapping at `maxWidth`; one row each for nodes, edges, findings. */
+/**
+ * Legend entries flow left to right, wrapping at `maxWidth`; one row each for nodes, edges, findings,
+ * then with several programs one line per program: its findings, by rule and place.
+ */
 function buildLegend(
   nodes: readonly ModelNode[],
   edgeKinds: readonly EdgeKind[],
   marks: ReturnType<typeof findingMarks>,
   maxWidth: number,
+  model: TopologyModel,
+  clusters: readonly ProgramCluster[],
 ): Legend {
   const items: string[] = [];
   const arrows: string[] = [];
@@ -253,6 +285,23 @@ function buildLegend(
       + `<rect class="shape" x="${num(lx)}" y="${num(ly - 7)}" width="20" height="14" rx="4"/></g>`
       + text(lx + 26, ly, label) + '</g>');
   }
+  // Several programs: a line for each program with findings (which, where), one for the others.
+  let quiet = 0;
+  for (const c of clusters) {
+    const mine = model.findings.filter((f) => Array.isArray(f.programs) && f.programs.includes(c.entry));
+    if (mine.length === 0) { quiet++; continue; }
+    newRow();
+    const where = mine.slice(0, 4).map((f) => `${f.rule} at ${f.loc.file.slice(f.loc.file.lastIndexOf('/') + 1)}:${f.loc.range.start.line + 1}`);
+    if (mine.length > 4) where.push(`${mine.length - 4} more`);
+    const label = `${c.title}: ${programFindingSummary(model, c.entry)} (${where.join('; ')})`;
+    place(estimateTextWidth(label, LEGEND_FONT_PX), (lx, ly) => `<g class="legend-item legend-program" data-program="${escapeXml(c.entry)}">`
+      + text(lx, ly, label) + '</g>');
+  }
+  if (quiet > 0) {
+    newRow();
+    const label = quiet === clusters.length ? `${quiet} programs, no findings` : `${quiet} other program${quiet === 1 ? '' : 's'}: no findings`;
+    place(estimateTextWidth(label, LEGEND_FONT_PX), (lx, ly) => `<g class="legend-item legend-program">${text(lx, ly, label)}</g>`);
+  }
   const height = x === 0 ? y - LEGEND_ROW / 2 : y + LEGEND_ROW / 2;
   return { items, width, height, arrows };
 }
@@ -297,7 +346,7 @@ function tint(colour: string, percent: number): string {
 }
 
 /** graph.css with the light theme's colours filled in, for the kinds, marks and arrows present. */
-function stylesheet(kinds: readonly NodeKind[], marks: readonly Mark[], arrows: readonly string[]): string {
+function stylesheet(kinds: readonly NodeKind[], marks: readonly Mark[], arrows: readonly string[], programs = false): string {
   const holders = (suffix: string, cls: string): string => `.node${cls} ${suffix},.legend-node${cls} ${suffix}`;
   const rules = [
     `.pt-background{fill:${COLOURS.bg}}`,
@@ -330,6 +379,11 @@ function stylesheet(kinds: readonly NodeKind[], marks: readonly Mark[], arrows: 
     '.pt-arrow path{stroke:none}',
     ...arrows.map((a) => `.arrow-${a} path{fill:${a in CATEGORY_COLOURS ? CATEGORY_COLOURS[a as Category] : COLOURS[a as Mark]}}`),
     `.legend-rule{fill:none;stroke:${COLOURS.border}}`,
+    ...(programs ? [
+      `.program-frame{fill:${tint(COLOURS.fg, 3)};stroke:${COLOURS.border};stroke-width:1.5px}`,
+      `.program-rule{fill:none;stroke:${COLOURS.border}}`,
+      `.program-title{font-size:${CLUSTER_TITLE_PX}px;font-weight:600;fill:${COLOURS.fg}}`,
+    ] : []),
     `.legend-label{font-size:${LEGEND_FONT_PX}px;fill:${COLOURS.fg}}`,
   ];
   return '\n' + rules.join('\n') + '\n';

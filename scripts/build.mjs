@@ -1,5 +1,6 @@
 // One build script for every bundle (esbuild); `tsc -b` is the separate type check.
 //   node scripts/build.mjs [--production] [--watch]
+//   node scripts/build.mjs --cli-package    (only the npm package of the command line, into cli/dist)
 // Also builds the shim package (tsc), which examples and tests import by its package name.
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -30,7 +31,7 @@ const builds = [
   // The VS Code client: CommonJS, `vscode` is provided by the host.
   { ...common, entryPoints: ['extension/src/main.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'] },
   // The language server, with the TypeScript compiler bundled in.
-  { ...common, entryPoints: ['server/src/lsp/server.ts'], outfile: 'dist/server.js', platform: 'node', format: 'cjs', target: 'node20' },
+  { ...common, entryPoints: ['server/src/lsp/main.ts'], outfile: 'dist/server.js', platform: 'node', format: 'cjs', target: 'node20' },
   // Its analysis thread (a worker_threads Worker the server starts): the TypeScript programs live there.
   { ...common, entryPoints: ['server/src/lsp/worker.ts'], outfile: 'dist/analysis-worker.js', platform: 'node', format: 'cjs', target: 'node20' },
   // The command line, the same analysis.
@@ -62,7 +63,36 @@ function copyAssets() {
   }
 }
 
+/**
+ * The command line as an npm package (cli/, `npx process-topology`): the CLI and the language
+ * server's analysis thread, minified, with what they read at run time beside them (the graph page's
+ * bundles and styles, the TypeScript standard library). Everything is bundled: no dependencies.
+ */
+async function buildCliPackage() {
+  const pkg = path.join(root, 'cli');
+  const out = path.join(pkg, 'dist');
+  const cliVersion = JSON.parse(fs.readFileSync(path.join(pkg, 'package.json'), 'utf8')).version;
+  fs.rmSync(out, { recursive: true, force: true });
+  fs.mkdirSync(out, { recursive: true });
+  const packaged = { ...common, absWorkingDir: root, sourcemap: false, minify: true, legalComments: 'none', define: { PT_VERSION: JSON.stringify(cliVersion) } };
+  await Promise.all([
+    esbuild.build({ ...packaged, entryPoints: ['server/src/cli/main.ts'], outfile: path.join(out, 'cli.js'), platform: 'node', format: 'cjs', target: 'node20' }),
+    esbuild.build({ ...packaged, entryPoints: ['server/src/lsp/worker.ts'], outfile: path.join(out, 'analysis-worker.js'), platform: 'node', format: 'cjs', target: 'node20' }),
+    esbuild.build({ ...packaged, entryPoints: ['webview/src/main.ts'], outfile: path.join(out, 'webview.js'), platform: 'browser', format: 'iife', target: 'es2022' }),
+    esbuild.build({ ...packaged, entryPoints: ['webview/src/layout-worker.ts'], outfile: path.join(out, 'layout-worker.js'), platform: 'browser', format: 'iife', target: 'es2022', charset: 'utf8' }),
+  ]);
+  fs.copyFileSync(path.join(root, 'webview/media/graph.css'), path.join(out, 'graph.css'));
+  const tsLib = path.join(root, 'node_modules/typescript/lib');
+  for (const f of fs.readdirSync(tsLib)) if (/^lib\..*\.d\.ts$/.test(f) || f === 'lib.d.ts') fs.copyFileSync(path.join(tsLib, f), path.join(out, f));
+  fs.chmodSync(path.join(out, 'cli.js'), 0o755);
+  console.log(`built the command line package ${cliVersion} in ${path.relative(root, out)}`);
+}
+
 process.chdir(root);
+if (process.argv.includes('--cli-package')) {
+  await buildCliPackage();
+  process.exit(0);
+}
 buildShim();
 copyAssets();
 if (watch) {

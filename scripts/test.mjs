@@ -1,5 +1,5 @@
-// `npm test`: build, type-check, install what the real-VS-Code tests need (code-server and
-// Chromium, cached under ~/.cache), then run every test/**/*.test.ts with node's test runner.
+// `npm test`: build, type-check, install what the real-editor tests need (code-server and
+// Chromium, cached under ~/.cache; Debian's neovim), then run every test/**/*.test.ts with node's test runner.
 // The last line is the count: "N passed, N failed".
 //   node scripts/test.mjs [filter…]   (filters: substrings of test file paths)
 import { spawnSync } from 'node:child_process';
@@ -36,6 +36,9 @@ step('type check', process.execPath, ['node_modules/typescript/bin/tsc', '-b']);
 const files = findTests(path.join(root, 'test')).filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)));
 if (files.some((f) => f.includes(`${path.sep}vscode${path.sep}`) || f.includes(`${path.sep}webview${path.sep}`))) {
   step('real VS Code and Chromium (cached)', process.execPath, ['scripts/setup-code-server.mjs']);
+}
+if (files.some((f) => f.includes(`${path.sep}editors${path.sep}`))) {
+  step('other editors (Debian packages)', process.execPath, ['scripts/setup-neovim.mjs']);
 }
 
 console.log(`\n▶ ${files.length} test files`);

@@ -36,7 +36,7 @@ export class GraphPanel implements vscode.Disposable {
   private ready = false;
   private focusId: string | undefined;
   /** What the webview last reported drawing. */
-  rendered: { nodes: number; edges: number } | undefined;
+  rendered: { nodes: number; edges: number; programs?: string[] } | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
   private selectTimer: NodeJS.Timeout | undefined;
   /** The last selection sent, so that an unchanged one is not sent again. */
@@ -230,7 +230,7 @@ export class GraphPanel implements vscode.Disposable {
     } else if (msg.type === 'reveal' && this.model) {
       void openLocation(this.model, msg.loc, true, this.extensionUri);
     } else if (msg.type === 'rendered') {
-      this.rendered = { nodes: msg.nodes, edges: msg.edges };
+      this.rendered = { nodes: msg.nodes, edges: msg.edges, ...(msg.programs ? { programs: msg.programs } : {}) };
     } else if (msg.type === 'export') {
       void this.saveExport(msg.format, exportBytes(msg));
     }

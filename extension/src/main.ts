@@ -13,7 +13,7 @@ import { RunController, type RunSnapshot } from './run/watch';
 /** What the extension exports: read by the integration tests (and by other extensions). */
 export interface Api {
   /** The graph panel's document and what its webview last drew, when the panel is open. */
-  graph(): { document: string | undefined; rendered: { nodes: number; edges: number } | undefined } | undefined;
+  graph(): { document: string | undefined; rendered: { nodes: number; edges: number; programs?: string[] } | undefined } | undefined;
   /**
    * The language server: its process and counters (undefined while it is not running), how often
    * it stopped unexpectedly, and what the status item says.

@@ -30,7 +30,11 @@ export class Status implements vscode.Disposable {
 
   analysis(s: StatusParams): void {
     const findings = s.findings === 1 ? '1 finding' : `${s.findings} findings`;
-    if (s.state === 'error') {
+    if (s.state === 'skipped') {
+      this.item.severity = vscode.LanguageStatusSeverity.Warning;
+      this.item.text = '$(circle-slash) Topology';
+      this.item.detail = `${s.file} is not analyzed: ${s.message ?? 'see the output'}`;
+    } else if (s.state === 'error') {
       this.item.severity = vscode.LanguageStatusSeverity.Error;
       this.item.text = '$(error) Topology';
       this.item.detail = `analysis of ${s.file} failed: ${s.message ?? 'see the output'}`;
@@ -43,6 +47,8 @@ export class Status implements vscode.Disposable {
       this.item.text = `$(check) Topology`;
       this.item.detail = `${s.file}: ${findings}, analyzed in ${s.ms} ms at ${new Date().toLocaleTimeString()}`;
     }
+    // What was left out (a file skipped, a budget run out): the findings may be incomplete.
+    if (s.notes && s.notes.length > 0 && s.state !== 'skipped') this.item.detail += ` (${s.notes.join('; ')})`;
     // A crash stays said after the analyses resume: it is worth a look at the output.
     if (this.lastCrash) this.item.detail += ` (${this.crashNote()})`;
   }

@@ -9,6 +9,8 @@ import { displayLabel, isTopologyModel, type ModelNode, type TopologyModel } fro
 import { staticSvg } from '../../drawing/static-svg';
 import { BROKEN_EXAMPLE, DIST, GOOD_EXAMPLE, ROOT } from '../helpers/paths';
 import { positionOf } from '../helpers/source';
+import { sharedModuleWorkspace } from '../helpers/many-programs';
+import { separatePrograms } from '../../drawing/programs';
 
 function cli(args: string[], cwd = ROOT) {
   const r = spawnSync(process.execPath, [path.join(DIST, 'cli.js'), ...args], { cwd, encoding: 'utf8' });
@@ -296,6 +298,71 @@ describe('process-topology graph --format svg', () => {
     const legendKinds = all.filter((e) => classList(e).includes('legend-node')).flatMap(classList).filter((c) => c.startsWith('kind-')).sort();
     assert.deepEqual(legendKinds, [...new Set(model.nodes.map((n) => `kind-${n.kind}`))].sort());
     assert.match(svg, />error finding</);
+  });
+
+  it('draws several programs apart: a frame titled with each entry, a shared module once per program, the legend says whose findings', () => {
+    const ws = sharedModuleWorkspace();
+    try {
+      const json = cli(['graph', '.', '--format', 'json'], ws.dir);
+      assert.equal(json.code, 0, json.stderr);
+      const model = JSON.parse(json.stdout) as TopologyModel;
+      assert.deepEqual(model.programs?.map((p) => p.entry), ['forgetful.ts', 'good.ts']);
+      assert.deepEqual(model.findings.map((f) => [f.rule, f.loc.file, f.programs]), [['missing-sentinel', 'lib.ts', ['forgetful.ts']]]);
+      // The text says which program a finding in the shared module is in; SARIF too.
+      const text = cli(['check', '.'], ws.dir);
+      assert.equal(text.code, 1, text.stderr);
+      assert.match(text.stdout, /^lib\.ts:\d+:\d+  error  .*ever put.* \(in forgetful\.ts\)  \[missing-sentinel\]$/m);
+      const sarif = JSON.parse(cli(['check', '.', '--format', 'sarif'], ws.dir).stdout) as { runs: { results: { properties?: { programs: string[] } }[] }[] };
+      assert.deepEqual(sarif.runs[0]!.results.map((r) => r.properties?.programs), [['forgetful.ts']]);
+      const r = cli(['graph', '.', '--format', 'svg'], ws.dir);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(staticSvg(model), r.stdout, 'the CLI draws the model it prints as json');
+      const all = descendants(parseXml(r.stdout));
+      assert.match(all.find((e) => e.name === 'title')!.text, /^Process topology: 2 programs, /);
+
+      // One frame per program, titled with its entry file, apart from each other.
+      const programs = all.filter((e) => e.name === 'g' && classList(e).includes('program'));
+      assert.deepEqual(programs.map((g) => g.attrs.get('data-program')), ['forgetful.ts', 'good.ts']);
+      const frames = new Map(programs.map((g) => {
+        const rect = g.children.find((c) => c.name === 'rect')!;
+        const [x, y, w, h] = ['x', 'y', 'width', 'height'].map((k) => Number(rect.attrs.get(k)));
+        assert.equal(g.children.find((c) => c.name === 'text')!.text, g.attrs.get('data-program'));
+        return [g.attrs.get('data-program')!, { x0: x!, y0: y!, x1: x! + w!, y1: y! + h! }];
+      }));
+      const [a, b] = [...frames.values()];
+      assert.ok(a!.x1 <= b!.x0 || b!.x1 <= a!.x0 || a!.y1 <= b!.y0 || b!.y1 <= a!.y0, 'the frames overlap');
+
+      // Every node inside its program's frame; the shared module's consumer drawn in both.
+      const { clusters } = separatePrograms(model);
+      const frameOf = new Map(clusters.flatMap((c) => c.nodes.map((id) => [id, frames.get(c.entry)!])));
+      const nodeGroups = all.filter((e) => e.name === 'g' && classList(e)[0] === 'node');
+      assert.equal(nodeGroups.length, model.nodes.length + 1);
+      assert.equal(nodeGroups.filter((g) => g.children.find((c) => c.name === 'text')!.text === 'consume').length, 2);
+      const at = (g: XmlElement): { x: number; y: number } => {
+        const [, x, y] = /^translate\((-?[\d.]+),(-?[\d.]+)\)$/.exec(g.attrs.get('transform')!)!;
+        return { x: Number(x), y: Number(y) };
+      };
+      const within = (p: { x: number; y: number }, f: { x0: number; y0: number; x1: number; y1: number }): boolean =>
+        p.x > f.x0 && p.x < f.x1 && p.y > f.y0 && p.y < f.y1;
+      for (const g of nodeGroups) assert.ok(within(at(g), frameOf.get(g.attrs.get('data-id')!)!), g.attrs.get('data-id'));
+      // The finding marks forgetful.ts's consumer and queue, nothing in good.ts.
+      const marked = nodeGroups.filter((g) => classList(g).includes('finding-error'));
+      assert.ok(marked.length >= 1);
+      for (const g of marked) assert.ok(within(at(g), frames.get('forgetful.ts')!), g.attrs.get('data-id'));
+      assert.ok(nodeGroups.some((g) => g.children.find((c) => c.name === 'text')!.text === 'consume' && !classList(g).includes('finding-error')));
+
+      // The legend says which program each finding belongs to.
+      const legend = all.filter((e) => classList(e).includes('legend-program')).map((e) => e.children.map((c) => c.text).join(''));
+      const line = positionOf(path.join(ws.dir, 'lib.ts'), 'q.get()').line + 1;
+      assert.deepEqual(legend, [`forgetful.ts: 1 error (missing-sentinel at lib.ts:${line})`, '1 other program: no findings']);
+
+      // The page carries the programs to the same drawing (tested in Chromium: test/webview).
+      const html = cli(['graph', '.', '--format', 'html', '--out', 'graph.html'], ws.dir);
+      assert.equal(html.code, 0, html.stderr);
+      assert.match(fs.readFileSync(path.join(ws.dir, 'graph.html'), 'utf8'), /"programs":\[\{"entry":"forgetful.ts"/);
+    } finally {
+      ws.dispose();
+    }
   });
 
   it('is deterministic: the same model gives the same bytes, and --out writes them', () => {

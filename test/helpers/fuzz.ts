@@ -252,6 +252,8 @@ export interface FuzzReport {
   coldAnalysisMs: number;
   /** Analyses that failed (the analysis threw, or was stopped), by message, with the first stack. */
   analysisErrors: Map<string, { count: number; first: string; stack?: string; input?: string }>;
+  /** Analyses that declined their file (status `skipped`: nested too deep, too large), by reason. */
+  skipped: Map<string, number>;
   byKind: Map<string, number>;
   failures: FuzzFailure[];
   serverExited: boolean;
@@ -313,7 +315,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
   const corpus = [...originals.values()];
   const report: FuzzReport = {
     seed: opts.seed, mutations: 0, requests: 0, answered: 0, cancelledOrModified: 0, analyses: 0, maxAnalysisMs: 0, maxAnalysisAt: '',
-    analysisP50Ms: 0, analysisP95Ms: 0, maxDiagnosticsMs: 0, coldAnalysisMs: 0, peakRssMb: 0, rssSamplesMb: [], peakRaisers: [], finalHeapsMb: { main: 0, worker: 0 }, analysisErrors: new Map(), byKind: new Map(),
+    analysisP50Ms: 0, analysisP95Ms: 0, maxDiagnosticsMs: 0, coldAnalysisMs: 0, peakRssMb: 0, rssSamplesMb: [], peakRaisers: [], finalHeapsMb: { main: 0, worker: 0 }, analysisErrors: new Map(), skipped: new Map(), byKind: new Map(),
     failures: [], serverExited: false, workersStarted: 0, seconds: 0,
   };
   const analysisMs: number[] = [];
@@ -369,6 +371,10 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
             fs.writeFileSync(input, doc.text);
             report.maxAnalysisAt += `; input: ${input}`;
           }
+        }
+        if (st.state === 'skipped') {
+          const key = (st.message ?? '').replace(/\d[\d,]*/g, 'N');
+          report.skipped.set(key, (report.skipped.get(key) ?? 0) + 1);
         }
         if (st.state === 'error') {
           const key = (st.message ?? '').replace(/\d+/g, 'N').slice(0, 160);
@@ -533,6 +539,7 @@ export function summarize(r: FuzzReport): string {
       `  ${e.count}× ${msg} (first: ${e.first}${e.input ? `; input: ${e.input}` : ''})`,
       ...(e.stack ? e.stack.split('\n').slice(1).map((l) => `      ${l.trim()}`) : []),
     ]),
+    `not analyzed (said in the status): ${r.skipped.size === 0 ? 'none' : [...r.skipped].map(([why, n]) => `${n}× ${why}`).join('; ')}`,
     `failures: ${r.failures.length === 0 ? 'none' : ''}`,
     ...r.failures.slice(0, 20).map((f) => `  step ${f.step}: ${f.what} (${f.file}, ${f.mutation})${f.input ? ` input: ${f.input}` : ''}`),
   ];

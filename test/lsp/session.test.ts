@@ -45,7 +45,7 @@ describe('analysis session', () => {
     const session = new AnalysisSession([ws.dir]);
     let narrowed = 0;
     for (const file of ws.files) {
-      const expected = mergeModels(root, programsContaining(full, file).map((r) => r.model));
+      const expected = mergeModels(root, programsContaining(full, file));
       const got = session.analyze(file);
       assert.deepEqual(got.model, expected, path.relative(ws.dir, file));
       if (got.entries < ws.files.length) narrowed++;
@@ -80,7 +80,7 @@ describe('analysis session', () => {
       assert.equal(out.entries, 3);
       const { options, fileNames } = readTsconfig(path.join(scripts.dir, 'tsconfig.json'));
       const program = createProgram({ rootNames: fileNames, options });
-      const expected = mergeModels(pathToFileURL(scripts.dir).href, programsContaining(analyzePrograms(program, { rootDir: scripts.dir, files: fileNames }), helpers).map((r) => r.model));
+      const expected = mergeModels(pathToFileURL(scripts.dir).href, programsContaining(analyzePrograms(program, { rootDir: scripts.dir, files: fileNames }), helpers));
       assert.deepEqual(out.model, expected);
       assert.ok(out.model.edges.some((e) => e.kind === 'put' && e.locs.some((l) => l.file === 'helpers.ts')), 'main reaches the global helper');
     } finally {
@@ -143,7 +143,7 @@ describe('analysis session', () => {
       assert.deepEqual(session.analyze(worker).model.nodes.map((n) => `${n.kind}:${n.label}`).sort(), ['process:consume', 'process:main', 'queue:makeQueue()']);
       const out = session.analyze(deep);
       assert.match(out.skipped ?? '', /cannot parse|nests \d+ levels deep/);
-      assert.deepEqual(out.model.notes, [`deep.ts is not analyzed: ${out.skipped}`]);
+      assert.deepEqual(out.model.notes, [`junk/deep.ts is not analyzed: ${out.skipped}`]);
       // Edited back to something ordinary, it is analyzed again.
       session.setDocument(deep, 'export const x = 1;\n');
       assert.equal(session.analyze(deep).skipped, undefined);

@@ -6,7 +6,6 @@
 // missing-sentinel finding; the replay's states are the live run's at each step; and the rules a
 // run can confirm by their anchor are the registry's blocking ones.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -16,15 +15,13 @@ import { ANCHOR_BLOCKS_RULES, runConfirms } from '../../common/trace';
 import { liveDecorations } from '../../drawing/live';
 import { analyzeFiles } from '../../server/src/analysis/analyze';
 import { RULES } from '../../server/src/analysis/rule-registry';
-import { BROKEN_EXAMPLE, DIST, EXAMPLES, GOOD_EXAMPLE, ROOT } from '../helpers/paths';
+import { BROKEN_EXAMPLE, EXAMPLES, GOOD_EXAMPLE, ROOT } from '../helpers/paths';
+import { cli } from './helpers';
 
 const DESK = path.join(EXAMPLES, 'desk-and-pen.ts');
 
-function cliRun(args: string[]): Promise<number | null> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(DIST, 'cli.js'), 'run', ...args], { cwd: ROOT, stdio: 'ignore' });
-    child.on('close', (code) => resolve(code));
-  });
+async function cliRun(args: string[]): Promise<number | null> {
+  return (await cli(['run', ...args], ROOT)).code;
 }
 
 describe('a run, live', () => {

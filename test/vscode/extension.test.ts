@@ -8,6 +8,7 @@ import { it } from 'node:test';
 import { runExtensionTests, webviewFrame } from './harness/run-in-code-server';
 import { ROOT } from '../helpers/paths';
 import { makeWorkspace } from '../helpers/workspace';
+import { SHARED_MODULE_PROGRAMS } from '../helpers/many-programs';
 
 const ARTIFACTS = path.join(ROOT, 'test-results');
 
@@ -20,7 +21,7 @@ it('the extension works in a real VS Code (code-server)', { timeout: 600_000 }, 
   let layout: { engine: string | null; worker: string | null; failure: string | null; ms: number; csp: string; violations: string | null; last: string | null } | undefined;
   // A scratch copy of the examples, plus the two-module program of the multi-file fixture (a
   // producer in main.ts, its consumer in worker.ts): the suite edits files and saves them back.
-  // And a deadlock with a trace to step through.
+  // And a deadlock with a trace to step through, and two programs that share a module.
   const fixture = path.join(ROOT, 'test/fixtures/extraction/multi-file');
   const deadlock = path.join(ROOT, 'test/fixtures/rules/deadlock/bad-notify-before-wait.ts');
   const ws = makeWorkspace({
@@ -46,6 +47,7 @@ it('the extension works in a real VS Code (code-server)', { timeout: 600_000 }, 
         '}',
         '',
       ].join('\n'),
+      ...Object.fromEntries(Object.entries(SHARED_MODULE_PROGRAMS).map(([f, text]) => [`programs/${f}`, text])),
     },
   });
   t.after(() => ws.dispose());
@@ -88,6 +90,7 @@ it('the extension works in a real VS Code (code-server)', { timeout: 600_000 }, 
   for (const what of ['run and watch: Deadlocked', 'reproduce: plain run completed; Reproduced', 'fixed twin: Completed', 'wait report: waits in join()', 'explore: deadlock with seed']) {
     assert.ok(result.logs.some((l) => l.startsWith(what)), `Run and Watch: ${what}`);
   }
+  assert.ok(result.logs.includes('graph panel of lib.ts: 6 nodes in 2 programs: programs/forgetful.ts, programs/good.ts'), 'the panel drew the programs of a shared module apart');
   assert.ok(drawn, 'the webview was inspected');
   // The broken example's topology: main, producer ×3, consumer ×2, queue q.
   assert.equal(drawn.nodes, 4);

@@ -2,8 +2,8 @@
 // esbuild, loads them in Debian's Chromium through playwright-core, once as the standalone page
 // (`graph --format html`) and once in a VS Code–like page (VS Code's CSP with a nonce, the worker
 // fetched from a resource origin and started from a blob: URL), and checks the drawing, the layout,
-// clicks, filters, search, the trace replay, updates, exports, and the themes (screenshots in
-// test-results/).
+// clicks, filters, search, the trace replay, updates, exports, the themes, and pages of several
+// programs from real analyses (screenshots in test-results/).
 // Run from the repository root: node --import tsx --test test/webview/graph.test.ts
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,6 +16,10 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import type { Location, ModelNode, TopologyModel } from '../../common/model';
 import { parseFromWebview } from '../../common/protocol';
 import { jsonForScript, standaloneHtml } from '../../drawing/standalone';
+import { separatePrograms } from '../../drawing/programs';
+import { analyzeFiles } from '../../server/src/analysis/analyze';
+import { sharedModuleWorkspace } from '../helpers/many-programs';
+import { EXAMPLES } from '../helpers/paths';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const RESULTS = path.join(ROOT, 'test-results');
@@ -895,7 +899,11 @@ describe('graph webview', () => {
     assert.ok(parseFromWebview({ type: 'export', format: 'png', data: 'data:image/png;base64,iVBORw0KGgo=' }));
     assert.ok(parseFromWebview({ type: 'export', format: 'dot', data: 'digraph topology {}' }));
     assert.ok(parseFromWebview({ type: 'export', format: 'mermaid', data: 'flowchart LR\n' }));
+    assert.deepEqual(parseFromWebview({ type: 'rendered', nodes: 6, edges: 8, programs: ['a.ts', 'b.ts'] }), { type: 'rendered', nodes: 6, edges: 8, programs: ['a.ts', 'b.ts'] });
     for (const bad of [
+      { type: 'rendered', nodes: 6, edges: 8, programs: 'a.ts' },
+      { type: 'rendered', nodes: 6, edges: 8, programs: [1] },
+      { type: 'rendered', nodes: -1, edges: 8 },
       { type: 'export', format: 'exe', data: 'x' },
       { type: 'export', format: 'svg', data: '<html><script>' },
       { type: 'export', format: 'svg', data: 42 },
@@ -991,4 +999,138 @@ describe('graph webview themes', () => {
       await page.close();
     });
   }
+});
+
+interface Rect { x0: number; y0: number; x1: number; y1: number }
+
+const frameRects = (page: Page): Promise<Record<string, Rect>> => page.$$eval('.program', (els) => Object.fromEntries(els.map((el) => {
+  const r = el.querySelector('.program-frame')!.getBoundingClientRect();
+  return [el.getAttribute('data-program')!, { x0: r.left, y0: r.top, x1: r.right, y1: r.bottom }];
+})));
+
+/**
+ * Each program is in its frame, titled with its entry file; frames do not overlap; every node lies
+ * inside its own program's frame. Returns the frames (screen pixels) by entry.
+ */
+async function checkPrograms(page: Page, model: TopologyModel): Promise<Record<string, Rect>> {
+  const { clusters } = separatePrograms(model);
+  assert.deepEqual(await page.$$eval('.program', (els) => els.map((e) => e.getAttribute('data-program'))), model.programs!.map((p) => p.entry));
+  assert.deepEqual(await page.locator('.program-title').allTextContents(), model.programs!.map((p) => p.entry));
+  const frames = await frameRects(page);
+  const list = Object.entries(frames);
+  for (let i = 0; i < list.length; i++) {
+    for (let j = i + 1; j < list.length; j++) {
+      const [a, b] = [list[i]![1], list[j]![1]];
+      assert.ok(!(a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1), `${list[i]![0]} and ${list[j]![0]} overlap`);
+    }
+  }
+  const boxes = new Map((await shapeBoxes(page)).map((b) => [b.id!, b]));
+  assert.equal(boxes.size, clusters.reduce((n, c) => n + c.nodes.length, 0));
+  for (const c of clusters) {
+    const f = frames[c.entry]!;
+    for (const id of c.nodes) {
+      const b = boxes.get(id)!;
+      assert.ok(b, `${id} is not drawn`);
+      assert.ok(b.x0 >= f.x0 && b.y0 >= f.y0 && b.x1 <= f.x1 && b.y1 <= f.y1, `${id} is outside the frame of ${c.entry}`);
+    }
+  }
+  return frames;
+}
+
+describe('graph webview: several programs on one page', () => {
+  let ws: ReturnType<typeof sharedModuleWorkspace>;
+  let shared: TopologyModel;
+  before(() => {
+    ws = sharedModuleWorkspace();
+    shared = analyzeFiles(ws.files, { rootDir: ws.dir });
+  });
+  after(() => ws?.dispose());
+
+  test('standalone page: a titled frame per program, a shared module once per program, findings and legend say whose', async () => {
+    const { page, problems } = await open('webview-programs', standaloneHtml(shared, bundle, css, 'Process Topology', workerBundle));
+    await settled(page);
+    const frames = await checkPrograms(page, shared);
+    assert.match((await page.locator('.pt-status').textContent())!, /^2 programs · 3 processes · /);
+    // The shared module's consumer is drawn in each program; the finding marks forgetful.ts's only.
+    assert.equal(await page.locator('.node .node-label', { hasText: /^consume$/ }).count(), 2);
+    const marked = await page.$$eval('.node.finding-error, .edge.finding-error', (els) => els.map((el) => {
+      const r = el.getBoundingClientRect();
+      return { x: r.left + r.width / 2, y: r.top + r.height / 2 };
+    }));
+    assert.ok(marked.length >= 2);
+    const f = frames['forgetful.ts']!;
+    for (const m of marked) assert.ok(m.x > f.x0 && m.x < f.x1 && m.y > f.y0 && m.y < f.y1, 'a mark outside forgetful.ts');
+    // The findings list and the legend say which program each finding belongs to.
+    assert.deepEqual(await page.locator('.pt-finding-program').allTextContents(), ['in forgetful.ts']);
+    assert.deepEqual(await page.locator('.pt-legend-program').allTextContents(), ['forgetful.ts · 1 error', 'good.ts · no findings']);
+    await page.screenshot({ path: path.join(RESULTS, 'webview-programs.png') });
+
+    // A program in the legend brings its frame into view, to the same place as any other program's.
+    const svg = (await page.locator('svg.pt-svg').boundingBox())!;
+    const centre = (r: Rect): { x: number; y: number } => ({ x: (r.x0 + r.x1) / 2, y: (r.y0 + r.y1) / 2 });
+    const shown = async (entry: string): Promise<Rect> => {
+      await page.locator(`.pt-legend-program[data-program="${entry}"]`).click();
+      await page.waitForTimeout(600);
+      const r = (await frameRects(page))[entry]!;
+      assert.ok(r.x0 >= svg.x - 1 && r.x1 <= svg.x + svg.width + 1 && r.y0 >= svg.y - 1 && r.y1 <= svg.y + svg.height + 1, `${entry} not in view`);
+      return r;
+    };
+    const goodBefore = centre((await frameRects(page))['good.ts']!);
+    const good = centre(await shown('good.ts'));
+    const forgetful = centre(await shown('forgetful.ts'));
+    assert.ok(Math.hypot(good.x - goodBefore.x, good.y - goodBefore.y) > 20, 'good.ts did not move into view');
+    assert.ok(Math.hypot(good.x - forgetful.x, good.y - forgetful.y) < 12, `not shown at one place: ${JSON.stringify([good, forgetful])}`);
+    // Clicking the finding shows where it is.
+    await page.locator('.pt-finding-button').click();
+    assert.equal(await page.locator('.pt-status').textContent(), `lib.ts:${shared.findings[0]!.loc.range.start.line + 1}:${shared.findings[0]!.loc.range.start.character + 1}`);
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
+  test('the eleven examples as one page: every program framed apart (screenshot test-results/webview-programs-examples.png)', async () => {
+    const files = (await import('node:fs')).readdirSync(EXAMPLES).filter((f) => f.endsWith('.ts')).map((f) => path.join(EXAMPLES, f));
+    const model = analyzeFiles(files, { rootDir: path.dirname(EXAMPLES) });
+    assert.equal(model.programs?.length, 11);
+    const { page, problems } = await open('webview-programs-examples', standaloneHtml(model, bundle, css, 'examples', workerBundle));
+    await page.setViewportSize({ width: 1400, height: 900 });
+    await settled(page);
+    await page.locator('.pt-fit').click();
+    await page.waitForTimeout(500);
+    await checkPrograms(page, model);
+    assertNoOverlap(await shapeBoxes(page));
+    assert.equal(await page.locator('.pt-finding-program').count(), model.findings.length);
+    for (const f of model.findings) assert.ok(f.programs?.length === 1 && f.programs[0] === f.loc.file, `${f.rule} in ${f.loc.file}: ${f.programs}`);
+    await page.screenshot({ path: path.join(RESULTS, 'webview-programs-examples.png') });
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
+  test('inside VS Code (the panel of a module two entries run): the programs apart, kept apart through an edit', async () => {
+    const { page, problems } = await openVsCode('webview-programs-vscode');
+    await page.waitForFunction(() => (window as unknown as { __posted: unknown[] }).__posted.length > 0);
+    await page.evaluate((m) => window.postMessage({ type: 'model', model: m, title: 'lib.ts' }, '*'), shared);
+    await settled(page);
+    await checkPrograms(page, shared);
+    const drawn = separatePrograms(shared).model;
+    assert.equal(drawn.nodes.length, shared.nodes.length + 1, 'the shared consumer, twice');
+    assert.deepEqual((await posted(page)).find((m) => m.type === 'rendered'),
+      { type: 'rendered', nodes: drawn.nodes.length, edges: drawn.edges.length, programs: ['forgetful.ts', 'good.ts'] });
+    // The host keeps the model it sent, not the drawing's copies.
+    const state = await page.evaluate(() => (window as unknown as { __state: { model: unknown } }).__state);
+    assert.deepEqual(state.model, shared);
+    // An edit in good.ts adds a lock its main process takes: it appears in good.ts's frame.
+    const good = path.join(ws.dir, 'good.ts');
+    const text = (await readFile(good, 'utf8'))
+      .replace("import { Queue, isMainProcess }", 'import { Lock, Queue, isMainProcess }')
+      .replace("  await jobs.put('a');", "  const guard = new Lock();\n  await guard.acquire();\n  await jobs.put('a');\n  guard.release();");
+    const edited = analyzeFiles(ws.files, { rootDir: ws.dir, overlay: new Map([[good, text]]) });
+    assert.ok(edited.nodes.some((n) => n.kind === 'lock'));
+    await page.evaluate((m) => window.postMessage({ type: 'model', model: m, title: 'lib.ts' }, '*'), edited);
+    await page.waitForSelector('.node.kind-lock');
+    await page.waitForTimeout(400);
+    await checkPrograms(page, edited);
+    await page.screenshot({ path: path.join(RESULTS, 'webview-programs-vscode.png') });
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
 });

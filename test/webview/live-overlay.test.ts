@@ -8,7 +8,6 @@
 // against a blank page's in the same browser (the graph benchmark's anchor; reported, not asserted:
 // speed is for benchmarks). Screenshots and figures in test-results/.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -17,16 +16,14 @@ import type { Browser, Page } from 'playwright-core';
 import type { Location, ModelEdge, ModelNode, TopologyModel } from '../../common/model';
 import type { LiveSummary } from '../../common/protocol';
 import { analyzeFiles } from '../../server/src/analysis/analyze';
-import { BROKEN_EXAMPLE, DIST, ROOT } from '../helpers/paths';
+import { BROKEN_EXAMPLE, ROOT } from '../helpers/paths';
+import { cli } from '../runtime/helpers';
 import { buildBundles, launchChromium, openVsCodePage, type Bundles, type VsCodePage } from '../helpers/webview-page';
 
 const RESULTS = path.join(ROOT, 'test-results');
 
-function runTraced(program: string, trace: string): Promise<number | null> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(DIST, 'cli.js'), 'run', program, '--trace', trace], { cwd: ROOT, stdio: 'ignore' });
-    child.on('close', (code) => resolve(code));
-  });
+async function runTraced(program: string, trace: string): Promise<number | null> {
+  return (await cli(['run', program, '--trace', trace], ROOT)).code;
 }
 
 const nodeSel = (id: string) => `.node[data-id="${id}"]`;

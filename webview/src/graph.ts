@@ -12,8 +12,9 @@ import type { Box, Point } from '../../drawing/layout';
 import { buildView, fileGroupId, fileGroups, neighbourhood, poolMembers } from '../../drawing/view-model';
 import { computeMarks, drawGeometry, join, paint } from './render/draw';
 import { place } from './render/layout';
+import type { ProgramCluster } from '../../drawing/programs';
 import {
-  changed, createState, mark, nodeEl, visibleEdges,
+  changed, clusterViewNodes, createState, mark, nodeEl, setModel, visibleEdges,
   type FocusDirection, type GraphOptions, type GraphState, type LayoutSource, type RenderReason, type SavedView,
 } from './render/state';
 import { hideTip } from './render/tooltip';
@@ -66,13 +67,17 @@ export interface GraphView {
   readonly layoutSource: LayoutSource;
   /** The drawing's box in graph coordinates. */
   bounds(): Box | undefined;
-  /** The model as drawn. */
+  /** The model as drawn (the programs of a model of several kept apart: drawing/programs.ts). */
   readonly model: TopologyModel;
   /**
    * Puts a run's decorations on the drawing (undefined: takes them off); `pulsed`: model edges an
    * operation just went along. Returns whether an edge is still lit (draw another frame).
    */
   setLive(d: LiveDecorations | undefined, pulsed?: ReadonlySet<string>): boolean;
+  /** The programs drawn apart, when the model holds several. */
+  programs(): readonly ProgramCluster[];
+  /** Brings a program's frame into view; false when there is no such program. */
+  showProgram(id: string): boolean;
 }
 
 /** Above this many model nodes, pools start folded; above AUTO_FOLD_FILES, files too. */
@@ -91,6 +96,7 @@ export function renderGraph(container: HTMLElement, initialModel: TopologyModel,
     const files = new Set(model.nodes.map((n) => fileGroupId(n.loc.file)));
     for (const id of collapsed) if (!ids.has(id) && !files.has(id)) collapsed.delete(id);
     st.view = buildView(model, { expanded, collapsed });
+    clusterViewNodes(st);
     const view = st.view;
     if (st.selected !== undefined && !view.byId.has(st.selected)) st.selected = undefined;
     if (st.focus && !view.byId.has(st.focus.id)) st.focus = undefined;
@@ -193,7 +199,7 @@ export function renderGraph(container: HTMLElement, initialModel: TopologyModel,
     update(next: TopologyModel): void {
       if (st.disposed) return;
       const hadNodes = st.positions.size > 0;
-      st.model = next;
+      setModel(st, next);
       if (st.activeFinding !== undefined && !st.model.findings[st.activeFinding]) { st.activeFinding = undefined; st.step = undefined; stopPlay(st); }
       render('update');
       if (!hadNodes) zoom.fit();
@@ -277,6 +283,15 @@ export function renderGraph(container: HTMLElement, initialModel: TopologyModel,
     },
     bounds: () => st.bounds,
     setLive: (d: LiveDecorations | undefined, pulsed?: ReadonlySet<string>) => (st.disposed ? false : applyLive(st, d, pulsed)),
+    programs: () => st.programs.clusters,
+    showProgram(id: string): boolean {
+      const frame = st.frames.get(id);
+      if (!frame) return false;
+      zoom.fitBox(frame, !st.reducedMotion);
+      st.autoFit = false;
+      changed(st);
+      return true;
+    },
   };
   return api;
 }

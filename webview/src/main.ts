@@ -16,6 +16,7 @@ import { createLayoutClient, type LayoutClient } from './layout-client';
 import { isSavedState, MODEL_ELEMENT_ID, parseToWebview, WORKER_ELEMENT_ID, type SavedState } from './messages';
 import { fileGroupId, fileGroups, poolMembers } from '../../drawing/view-model';
 import { LivePanel } from './live-panel';
+import { findingPrograms, programFindingSummary } from '../../drawing/programs';
 
 interface VsCodeApi {
   postMessage(message: FromWebview): void;
@@ -37,6 +38,8 @@ interface Host {
 }
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
+/** More programs than this: the legend lists those with findings only. */
+const MAX_LEGEND_PROGRAMS = 12;
 
 function el<K extends keyof HTMLElementTagNameMap>(doc: Document, tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
   const e = doc.createElement(tag);
@@ -301,6 +304,9 @@ class Page {
       const text = el(this.doc, 'span', 'pt-finding-text', f.message);
       const rule = el(this.doc, 'span', 'pt-finding-rule', `${f.severity} · ${f.rule}${hasTrace(f) ? ` · trace of ${f.trace.length} steps` : ''}`);
       b.append(icon, text, rule);
+      // A page of several programs says whose finding it is.
+      const programs = findingPrograms(model, f);
+      if (programs) b.append(el(this.doc, 'span', 'pt-finding-program', programs));
       const confirmed = this.confirmed.find((c) => c.rule === f.rule && c.file === f.loc.file && c.line === f.loc.range.start.line);
       if (confirmed) {
         li.classList.add('confirmed');
@@ -357,6 +363,28 @@ class Page {
       kindRow.append(item);
     }
     items.push(kindRow);
+    // Several programs: one entry each (its findings), a click brings its frame into view. Many
+    // programs: the ones with findings, and how many others have none.
+    const clusters = this.view?.programs() ?? [];
+    if (clusters.length > 0) {
+      const programRow = row('pt-legend-programs');
+      programRow.append(el(doc, 'span', 'pt-legend-note', `${clusters.length} programs:`));
+      const withFindings = (entry: string): boolean => model.findings.some((f) => f.programs?.includes(entry));
+      const listed = clusters.length <= MAX_LEGEND_PROGRAMS ? clusters : clusters.filter((c) => withFindings(c.entry)).slice(0, MAX_LEGEND_PROGRAMS);
+      for (const c of listed) {
+        const b = button(doc, 'pt-legend-program', '', `Show the program ${c.title}`);
+        b.dataset.program = c.entry;
+        b.append(el(doc, 'span', 'pt-legend-program-title', c.title), el(doc, 'span', 'pt-legend-program-findings', ` · ${programFindingSummary(model, c.entry)}`));
+        b.addEventListener('click', () => this.view?.showProgram(c.id));
+        programRow.append(b);
+      }
+      if (listed.length < clusters.length) {
+        const rest = clusters.length - listed.length;
+        const quiet = clusters.filter((c) => !withFindings(c.entry)).length;
+        programRow.append(el(doc, 'span', 'pt-legend-note', rest === quiet ? `and ${rest} without findings` : `and ${rest} more`));
+      }
+      items.push(programRow);
+    }
     const edgeRow = row('pt-legend-edges');
     const names = { data: 'data flow', control: 'life cycle', sync: 'synchronisation' } as const;
     for (const cat of CATEGORIES) {
@@ -460,6 +488,7 @@ function summary(model: TopologyModel): string {
   const count = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
   const processes = model.nodes.filter((n) => n.kind === 'process').length;
   const parts = [count(processes, 'process', 'processes'), count(model.edges.length, 'edge', 'edges')];
+  if ((model.programs?.length ?? 0) > 1) parts.unshift(count(model.programs!.length, 'program', 'programs'));
   const errors = model.findings.filter((f) => f.severity === 'error').length;
   const warnings = model.findings.filter((f) => f.severity === 'warning').length;
   if (errors > 0) parts.push(count(errors, 'error', 'errors'));
@@ -487,11 +516,15 @@ function startInVsCode(page: Page, vscode: VsCodeApi, workerUrl: string | undefi
       if (persistTimer) clearTimeout(persistTimer);
       persistTimer = setTimeout(persist, 150);
     },
-    rendered: () => vscode.postMessage({
-      type: 'rendered',
-      nodes: page.graph.querySelectorAll('.node').length,
-      edges: page.graph.querySelectorAll('.edge').length,
-    }),
+    rendered: () => {
+      const programs = [...page.graph.querySelectorAll('.program-title')].map((t) => t.textContent ?? '');
+      vscode.postMessage({
+        type: 'rendered',
+        nodes: page.graph.querySelectorAll('.node').length,
+        edges: page.graph.querySelectorAll('.edge').length,
+        ...(programs.length > 0 ? { programs } : {}),
+      });
+    },
     reproduce: (finding) => vscode.postMessage({ type: 'reproduce', finding }),
     showReport: () => vscode.postMessage({ type: 'showRunReport' }),
     liveSummary: (live) => vscode.postMessage({ type: 'live', live }),

@@ -4,14 +4,15 @@ import { pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { MODEL_VERSION, type Finding, type Location, type ModelEdge, type TopologyModel } from '../../../common/model';
+import { MODEL_VERSION, type Finding, type Location, type ModelEdge, type ModelProgram, type TopologyModel } from '../../../common/model';
 import { Extractor, type Extraction } from './extract';
 import { RULES } from './rule-registry';
 import { Passes } from './passes';
 import { annotateSentinels } from './passes/sentinels';
 import type { AnalysisStats, RuleContext } from './rule-context';
 import { SHIM_PACKAGE, ShimResolver } from './shim';
-import { createProgram } from './program';
+import { isStackOverflow, MAX_NESTING_AFTER_OVERFLOW, nestingDepth, tooDeepReason } from './nesting';
+import { createProgram, skipNote, type SkippedFiles } from './program';
 import { applySuppressions, parseSuppressions, suppressionFindings, type Suppression } from './suppressions';
 import { buildTopology, Locator } from './topology';
 
@@ -32,6 +33,15 @@ export interface AnalyzeOptions {
    * `AnalysisCancelled`.
    */
   shouldStop?: () => boolean;
+  /** Filled with the files left out (a package.json that is not a regular file), with why. */
+  skipped?: SkippedFiles;
+  /**
+   * Only the programs that reach one of these files (absolute paths) are analyzed
+   * (`check --changed-since`): the others are extracted, to know what they reach, but no rule runs.
+   */
+  onlyReaching?: ReadonlySet<string>;
+  /** Told after each file considered as an entry: how many of how many (the CLI's progress line). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /** Thrown when `AnalyzeOptions.shouldStop` says to stop. */
@@ -41,10 +51,17 @@ export class AnalysisCancelled extends Error {
   }
 }
 
-/** One program: an entry module with what it imports, or a module no entry reaches, on its own. */
-export interface ProgramResult {
-  extraction: Extraction;
+/** A program's model with what names it: its entry file (relative to the model's root). */
+export interface ProgramModel {
   model: TopologyModel;
+  entry: string;
+  /** A module no entry reaches, analyzed on its own. */
+  module: boolean;
+}
+
+/** One program: an entry module with what it imports, or a module no entry reaches, on its own. */
+export interface ProgramResult extends ProgramModel {
+  extraction: Extraction;
 }
 
 /**
@@ -53,7 +70,7 @@ export interface ProgramResult {
  */
 export function analyzePrograms(program: ts.Program, opts: AnalyzeOptions): ProgramResult[] {
   const checker = program.getTypeChecker();
-  const shim = new ShimResolver(checker, opts.shimModules);
+  const shim = new ShimResolver(checker, opts.shimModules, opts.skipped);
   const locator = new Locator(opts.rootDir);
   const root = pathToFileURL(opts.rootDir).href;
   const sources = (opts.files ?? program.getRootFileNames())
@@ -91,30 +108,39 @@ export function analyzePrograms(program: ts.Program, opts: AnalyzeOptions): Prog
     const findings = mostSpecific(all);
     const model: TopologyModel = { version: MODEL_VERSION, root, nodes: topology.nodes, edges: topology.edges, findings: findings.sort(compareFindings) };
     if (notes.length > 0) model.notes = notes;
-    results.push({ extraction, model });
+    results.push({ extraction, model, entry: locator.relative(extraction.entry.fileName), module: !extraction.isEntry });
   };
-  for (const sf of sources) {
+  // Programs left out by `onlyReaching`: what they reach is theirs too (for the suppressions).
+  const skipped: Extraction[] = [];
+  const wanted = (e: Extraction): boolean => !opts.onlyReaching || [...e.reached].some((sf) => opts.onlyReaching!.has(path.resolve(sf.fileName)));
+  const consider = (e: Extraction): void => {
+    if (wanted(e)) run(e);
+    else skipped.push(e);
+  };
+  for (const [i, sf] of sources.entries()) {
     if (opts.shouldStop?.()) throw new AnalysisCancelled();
     const extraction = timed(() => new Extractor(checker, shim).extract(sf), addExtract);
-    if (extraction.sites.length > 0 || extraction.ops.length > 0) run(extraction);
+    if (extraction.sites.length > 0 || extraction.ops.length > 0) consider(extraction);
+    opts.onProgress?.(i + 1, sources.length);
   }
-  const reached = new Set(results.flatMap((r) => [...r.extraction.reached]));
+  const reached = new Set([...results.map((r) => r.extraction), ...skipped].flatMap((e) => [...e.reached]));
   const names = [SHIM_PACKAGE, ...(opts.shimModules ?? [])];
   for (const sf of sources) {
     if (reached.has(sf) || !names.some((n) => sf.text.includes(n))) continue;
     if (opts.shouldStop?.()) throw new AnalysisCancelled();
     const extraction = timed(() => new Extractor(checker, shim).extractModule(sf), addExtract);
-    if (extraction.ops.length > 0) run(extraction);
+    if (extraction.ops.length > 0) consider(extraction);
   }
-  suppress(results, locator);
+  suppress(results, locator, new Set(skipped.flatMap((e) => [...e.reached])));
   return results;
 }
 
 /**
  * Applies the suppression comments of every file a program runs, then reports the suppressions
- * that have no reason or suppressed nothing in any program, in each program that reaches them.
+ * that have no reason or suppressed nothing in any program, in each program that reaches them
+ * (not those in files a program left out by `onlyReaching` runs: it might use them).
  */
-function suppress(results: ProgramResult[], locator: Locator): void {
+function suppress(results: ProgramResult[], locator: Locator, notAnalyzed: ReadonlySet<ts.SourceFile>): void {
   const byFile = new Map<ts.SourceFile, Suppression[]>();
   const of = (sf: ts.SourceFile): Suppression[] => {
     let list = byFile.get(sf);
@@ -125,6 +151,8 @@ function suppress(results: ProgramResult[], locator: Locator): void {
     const all = [...r.extraction.reached].flatMap(of);
     r.model.findings = applySuppressions(r.model.findings, all);
   }
+  // A program left out might use the suppressions of the files it runs: not called unused.
+  for (const sf of notAnalyzed) for (const s of of(sf)) s.used = true;
   for (const r of results) {
     const hints = suppressionFindings([...r.extraction.reached].flatMap(of));
     if (hints.length > 0) r.model.findings = [...r.model.findings, ...hints].sort(compareFindings);
@@ -143,7 +171,7 @@ function mostSpecific(findings: Finding[]): Finding[] {
 
 /** All programs of `files` in one model (the CLI's view). */
 export function analyzeProgram(program: ts.Program, opts: AnalyzeOptions): TopologyModel {
-  return mergeModels(pathToFileURL(opts.rootDir).href, analyzePrograms(program, opts).map((r) => r.model));
+  return mergeModels(pathToFileURL(opts.rootDir).href, analyzePrograms(program, opts));
 }
 
 /** The programs a file takes part in: the entries that reach it, else the module on its own. */
@@ -154,14 +182,23 @@ export function programsContaining(results: readonly ProgramResult[], fileName: 
 
 /**
  * Several programs' models as one: a module shared by two programs appears once (same ids), and
- * a finding both programs report about it is kept once.
+ * a finding both programs report about it is kept once. With two programs or more, the model says
+ * which nodes and edges are each program's (`programs`) and which programs report each finding,
+ * so that a drawing can keep the programs apart and title them.
  */
-export function mergeModels(root: string, models: readonly TopologyModel[]): TopologyModel {
+export function mergeModels(root: string, programs: readonly ProgramModel[]): TopologyModel {
   const merged: TopologyModel = { version: MODEL_VERSION, root, nodes: [], edges: [], findings: [] };
   const nodes = new Set<string>();
   const edges = new Map<string, ModelEdge>();
-  const findings = new Set<string>();
-  for (const m of models) {
+  const findings = new Map<string, Finding>();
+  // Two results for one entry (cannot happen today) would still be one program.
+  const byEntry = new Map<string, ModelProgram>();
+  const several = new Set(programs.map((p) => p.entry)).size > 1;
+  for (const { model: m, entry, module } of programs) {
+    let program = byEntry.get(entry);
+    if (!program) byEntry.set(entry, (program = { entry, ...(module ? { module: true } : {}), nodes: [], edges: [] }));
+    for (const n of m.nodes) if (!program.nodes.includes(n.id)) program.nodes.push(n.id);
+    for (const e of m.edges) if (!program.edges.includes(e.id)) program.edges.push(e.id);
     for (const n of m.nodes) {
       if (!nodes.has(n.id)) { nodes.add(n.id); merged.nodes.push(n); continue; }
       // A program that sees no sentinel loop on a shared queue (none of its processes consumes it)
@@ -176,11 +213,19 @@ export function mergeModels(root: string, models: readonly TopologyModel[]): Top
     }
     for (const f of m.findings) {
       const key = `${f.rule}|${f.loc.file}|${f.loc.range.start.line}|${f.loc.range.start.character}|${f.message}`;
-      if (!findings.has(key)) { findings.add(key); merged.findings.push(f); }
+      const seen = findings.get(key);
+      if (!seen) {
+        const copy = several ? { ...f, programs: [entry] } : f;
+        findings.set(key, copy);
+        merged.findings.push(copy);
+      } else if (several && !seen.programs!.includes(entry)) {
+        seen.programs!.push(entry);
+      }
     }
     for (const note of m.notes ?? []) if (!merged.notes?.includes(note)) (merged.notes ??= []).push(note);
   }
   merged.findings.sort(compareFindings);
+  if (several) merged.programs = [...byEntry.values()];
   return merged;
 }
 
@@ -198,12 +243,40 @@ export interface AnalyzeFilesOptions extends AnalyzeOptions {
   overlay?: ReadonlyMap<string, string>;
 }
 
-/** Builds the program of some files and analyzes each of them as a possible entry. */
+/**
+ * Builds the program of some files and analyzes each of them as a possible entry. Files left out
+ * (not regular files, too large, unreadable, nested too deep) are named in the model's notes.
+ */
 export function analyzeFiles(files: readonly string[], opts: AnalyzeFilesOptions): TopologyModel {
-  const program = createProgram({
-    rootNames: [...files],
+  const skipped: SkippedFiles = opts.skipped ?? new Map();
+  const build = (leaveOut?: ReadonlySet<string>): ts.Program => createProgram({
+    rootNames: [...files], skipped,
     ...(opts.compilerOptions ? { options: opts.compilerOptions } : {}),
     ...(opts.overlay ? { overlay: opts.overlay } : {}),
+    ...(leaveOut ? { leaveOut } : {}),
   });
-  return analyzeProgram(program, { ...opts, files });
+  let program = build();
+  let model: TopologyModel;
+  try {
+    model = analyzeProgram(program, { ...opts, files, skipped });
+  } catch (err) {
+    // A stack overflow all the same (TypeScript's binder or checker, or the analysis following
+    // calls into several deep files): leave out the deepest files, as the language server does,
+    // and try once more on a fresh program.
+    if (!isStackOverflow(err)) throw err;
+    const deep = new Set<string>();
+    for (const sf of program.getSourceFiles()) {
+      const depth = nestingDepth(sf);
+      if (depth <= MAX_NESTING_AFTER_OVERFLOW) continue;
+      const file = path.resolve(sf.fileName);
+      deep.add(file);
+      skipped.set(file, `${tooDeepReason(depth, MAX_NESTING_AFTER_OVERFLOW)} (the stack overflowed)`);
+    }
+    if (deep.size === 0) throw err;
+    program = build(deep);
+    model = analyzeProgram(program, { ...opts, files, skipped });
+  }
+  const notes = [...skipped].map(([file, reason]) => skipNote(file, reason, opts.rootDir)).sort();
+  if (notes.length > 0) model.notes = [...notes, ...(model.notes ?? [])];
+  return model;
 }

@@ -1,9 +1,9 @@
 // Recognizes the multiprocessing shim's symbols through the type checker, whatever the import
 // style: the symbol is followed through aliases (renames, namespaces, re-exports, require) to its
 // declaration, which must sit in a package whose name is one of the shim's module names.
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import ts from 'typescript';
+import { MAX_FILE_SIZE, readTextFile } from './files';
 import { symbolAt } from './symbols';
 
 export const SHIM_PACKAGE = '@process-topology/multiprocessing';
@@ -30,7 +30,8 @@ export class ShimResolver {
   private readonly names: Set<string>;
   private readonly packageOfDir = new Map<string, string | undefined>();
 
-  constructor(private readonly checker: ts.TypeChecker, extraModules: readonly string[] = []) {
+  /** `skipped` is told of a package.json that is there but not read (not a regular file, too large). */
+  constructor(private readonly checker: ts.TypeChecker, extraModules: readonly string[] = [], private readonly skipped?: Map<string, string>) {
     this.names = new Set([SHIM_PACKAGE, ...extraModules]);
   }
 
@@ -90,14 +91,17 @@ export class ShimResolver {
     if (this.packageOfDir.has(dir)) return this.packageOfDir.get(dir);
     let result: string | undefined;
     const manifest = path.join(dir, 'package.json');
-    if (fs.existsSync(manifest)) {
+    const read = readTextFile(manifest, MAX_FILE_SIZE);
+    if ('text' in read) {
       try {
-        const parsed: unknown = JSON.parse(fs.readFileSync(manifest, 'utf8'));
+        const parsed: unknown = JSON.parse(read.text);
         const n = typeof parsed === 'object' && parsed !== null ? (parsed as { name?: unknown }).name : undefined;
         result = typeof n === 'string' ? n : undefined;
       } catch {
         result = undefined;
       }
+    } else if ('skipped' in read) {
+      this.skipped?.set(manifest, read.skipped);
     } else {
       const parent = path.dirname(dir);
       result = parent === dir ? undefined : this.packageName(parent);

@@ -1,10 +1,15 @@
 #!/usr/bin/env node
 // The command line: the same analysis as the editor, for CI and for people without VS Code.
 //   process-topology check [paths…] [--format text|json|sarif] [--rule id=off|warning|error] [--project tsconfig.json]
+//                          [--baseline FILE [--write-baseline]] [--changed-since REF] [--no-progress]
 //   process-topology graph [paths…] --format json|dot|mermaid|html|svg [--out file]
+//   process-topology lsp [--stdio]   (the language server, for editors other than VS Code)
 //   process-topology run <program> [options] [-- args]   (run.ts: the program under the shim's runtime)
 // Exit status: 0 no errors, 1 errors found, 2 the command itself failed (one-line reason on stderr);
 // `run`: see run.ts (3: a deadlock was detected).
+// Files found in folders that cannot be analyzed (not regular files, too large, unreadable,
+// nested too deep) are skipped with a note on stderr; a file named on the command line that
+// cannot be is an error. A closed stdout (`| head`) ends the command quietly.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -12,11 +17,19 @@ import type { TopologyModel } from '../../../common/model';
 import { standaloneHtml } from '../../../drawing/standalone';
 import { staticSvg } from '../../../drawing/static-svg';
 import { analyzeFiles } from '../analysis/analyze';
-import { ConfigError, isSourceFile, listSourceFiles, readTsconfig } from '../analysis/program';
+import { CONFIG_FILE, MIN_STATE_BUDGET, readConfigFile } from '../analysis/config-file';
+import { describeFsError, MAX_SOURCE_SIZE, readTextFile } from '../analysis/files';
+import { ConfigError, displayPath, isSourceFile, listSourceFiles, readTsconfig, skipNote, type SkippedFiles } from '../analysis/program';
 import { applySeverities, RULE_SETTINGS, type RuleSetting } from '../analysis/severity';
 import { RULE_IDS } from '../analysis/rule-registry';
 import { formatDot, formatMermaid } from '../../../common/graph-formats';
 import { formatSarif, formatText } from './formats';
+import { lspArgsError, startLanguageServer } from './lsp';
+import { entriesFor, formatBaseline, matchBaseline, readBaseline } from './baseline';
+import { changedSince } from './changed';
+import { CommandError } from './command-error';
+import { candidatePrograms, progressLine, PROGRESS_MIN_PROGRAMS, type Progress } from './progress';
+import { SHIM_PACKAGE } from '../analysis/shim';
 import { traceReplayHtml, TraceUsageError } from './graph-trace';
 import { runCommand, RunUsageError } from './run';
 
@@ -24,12 +37,19 @@ declare const PT_VERSION: string;
 const VERSION = typeof PT_VERSION === 'string' ? PT_VERSION : '0.0.0-dev';
 
 const USAGE = `Usage:
-  process-topology check [paths…] [--format text|json|sarif] [--rule id=off|hint|info|warning|error] [--project tsconfig.json]
-  process-topology graph [paths…] --format json|dot|mermaid|html|svg [--out file] [--project tsconfig.json]
-  process-topology graph --trace FILE --format html|json [--out file]
+  process-topology check [paths…] [--format text|json|sarif] [--rule id=off|hint|info|warning|error] [options]
+                         [--baseline FILE [--write-baseline]] [--changed-since REF] [--no-progress]
+  process-topology graph [paths…] --format json|dot|mermaid|html|svg [--out file] [options]
+  process-topology graph --trace FILE --format html [--out file]
   process-topology run <program> [--trace FILE] [--explore N [--strategy random|pct] | --seed S | --reproduce F]
                        [--format text|json|sarif] [--timeout SECONDS] [-- args…]
-With no paths, the files of ./tsconfig.json (or of --project) are analyzed.
+  process-topology lsp [--stdio]
+Options:
+  --project <tsconfig.json or folder>  the compiler options (and, with no paths, the files) of a project
+  --shim-module <name>                 a module that counts as the shim besides @process-topology/multiprocessing (repeatable)
+  --state-budget <n>                   states the deadlock checker may explore per program (default 20000)
+With no paths, the files of ./tsconfig.json (or of --project) are analyzed. ./${CONFIG_FILE}, when
+there, gives shimModules and stateBudget too; the options win (shim modules add up).
 run exits 0 (completed), 1 (failed), 2 (could not run), 3 (deadlock), 4 (--reproduce diverged).`;
 
 class UsageError extends Error {}
@@ -40,14 +60,27 @@ interface Io {
   stderr(text: string): void;
   /** Folder of the built bundles (webview.js, graph.css) for `graph --format html`. */
   bundleDir: string;
+  /** stderr is a terminal: a long run may show a progress line there. */
+  stderrIsTTY?: boolean;
 }
 
 export function run(argv: string[], io: Io): number {
   try {
     return runOrThrow(argv, io);
   } catch (err) {
-    if (err instanceof UsageError || err instanceof ConfigError) {
+    if (err instanceof UsageError || err instanceof CommandError) {
       io.stderr(`process-topology: ${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof ConfigError) {
+      io.stderr(`process-topology: ${err.relativeTo(io.cwd)}\n`);
+      return 2;
+    }
+    // The user's environment (a full disk, a folder where a file was expected), not our bug.
+    const fsError = err as NodeJS.ErrnoException;
+    if (typeof fsError?.code === 'string' && typeof fsError.syscall === 'string') {
+      const target = typeof fsError.path === 'string' ? ` ${displayPath(fsError.path, io.cwd)}` : '';
+      io.stderr(`process-topology: cannot ${fsError.syscall}${target}: ${describeFsError(err, fsError.path)}\n`);
       return 2;
     }
     const message = err instanceof Error ? err.message : String(err);
@@ -68,7 +101,7 @@ function runOrThrow(argv: string[], io: Io): number {
   }
   if (command === 'run') throw new UsageError('run is asynchronous: use runAsync()');
   if (command !== 'check' && command !== 'graph') {
-    throw new UsageError(command ? `unknown command '${command}' (expected check, graph or run)` : 'missing command (expected check, graph or run); see --help');
+    throw new UsageError(command ? `unknown command '${command}' (expected check, graph, run or lsp)` : 'missing command (expected check, graph, run or lsp); see --help');
   }
   let parsed;
   try {
@@ -77,6 +110,9 @@ function runOrThrow(argv: string[], io: Io): number {
       options: {
         format: { type: 'string' }, rule: { type: 'string', multiple: true },
         project: { type: 'string' }, out: { type: 'string' }, trace: { type: 'string' },
+        'shim-module': { type: 'string', multiple: true }, 'state-budget': { type: 'string' },
+        baseline: { type: 'string' }, 'write-baseline': { type: 'boolean' }, 'changed-since': { type: 'string' },
+        'no-progress': { type: 'boolean' },
       },
     });
   } catch (err) {
@@ -89,25 +125,71 @@ function runOrThrow(argv: string[], io: Io): number {
   if (!format) throw new UsageError(`graph needs --format (${formats.join('|')})`);
   if (!formats.includes(format)) throw new UsageError(`unknown --format '${format}' for ${command} (expected ${formats.join('|')})`);
   if (values.out !== undefined && command === 'check') throw new UsageError('--out is for graph');
+  const baselineOption = values.baseline;
+  const since = values['changed-since'];
+  if (command !== 'check' && (baselineOption !== undefined || values['write-baseline'] || since !== undefined)) {
+    throw new UsageError('--baseline, --write-baseline and --changed-since are for check');
+  }
+  if (values['write-baseline'] && baselineOption === undefined) throw new UsageError('--write-baseline needs --baseline FILE (where to write it)');
+  if (values['write-baseline'] && since !== undefined) throw new UsageError('--write-baseline records every finding: it does not go with --changed-since');
   const settings = ruleSettings(values.rule ?? []);
+
+  const analysis = analysisSettings(values['shim-module'] ?? [], values['state-budget'], io.cwd);
 
   let compilerOptions;
   let files: string[];
-  const project = values.project !== undefined ? path.resolve(io.cwd, values.project)
+  const skipped: SkippedFiles = new Map();
+  const project = values.project !== undefined ? projectFile(values.project, io.cwd)
     : fs.existsSync(path.join(io.cwd, 'tsconfig.json')) ? path.join(io.cwd, 'tsconfig.json') : undefined;
-  if (values.project !== undefined && !fs.existsSync(project!)) throw new UsageError(`no such tsconfig: ${values.project}`);
   if (project) {
     const config = readTsconfig(project);
     compilerOptions = config.options;
-    files = positionals.length > 0 ? collect(positionals, io.cwd) : config.fileNames.filter(isSourceFile);
+    files = positionals.length > 0 ? collect(positionals, io.cwd, skipped) : config.fileNames.filter(isSourceFile);
   } else {
     if (positionals.length === 0) throw new UsageError('no paths given and no tsconfig.json in the current folder');
-    files = collect(positionals, io.cwd);
+    files = collect(positionals, io.cwd, skipped);
   }
 
-  const model = analyzeFiles(files, { rootDir: io.cwd, ...(compilerOptions ? { compilerOptions } : {}) });
+  const changes = since !== undefined ? changedSince(io.cwd, since) : undefined;
+  if (changes?.everything) io.stderr(`process-topology: ${changes.everything} changed since ${since}: every program is analyzed\n`);
+  else if (changes) io.stderr(`process-topology: ${files.filter((f) => changes.files.has(path.resolve(f))).length} of ${files.length} files changed since ${since}; analyzing the programs that reach them\n`);
+  // Progress is for people watching a terminal, never for JSON or SARIF readers.
+  let progress: Progress | undefined;
+  if (io.stderrIsTTY && !values['no-progress'] && format !== 'json' && format !== 'sarif') {
+    const programs = candidatePrograms(files, [SHIM_PACKAGE, ...analysis.shimModules ?? []], readText);
+    if (programs >= PROGRESS_MIN_PROGRAMS) progress = progressLine(io.stderr, programs);
+  }
+  let model;
+  try {
+    model = analyzeFiles(files, {
+      rootDir: io.cwd, skipped, ...analysis, ...(compilerOptions ? { compilerOptions } : {}),
+      ...(changes && !changes.everything ? { onlyReaching: changes.files } : {}),
+      ...(progress ? { onProgress: progress.update } : {}),
+    });
+  } finally {
+    progress?.done();
+  }
   model.findings = applySeverities(model.findings, settings);
+  if (baselineOption !== undefined) {
+    const file = path.resolve(io.cwd, baselineOption);
+    const entries = entriesFor(model.findings, file, io.cwd, (f) => readText(path.resolve(io.cwd, f)));
+    if (values['write-baseline']) {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, formatBaseline(entries));
+      io.stderr(`process-topology: wrote ${entries.length} finding${entries.length === 1 ? '' : 's'} to ${baselineOption}\n`);
+      return 0;
+    }
+    const matched = matchBaseline(model.findings, entries, readBaseline(file, baselineOption));
+    model.findings = matched.fresh;
+    if (matched.known.length > 0) io.stderr(`process-topology: ${matched.known.length} finding${matched.known.length === 1 ? '' : 's'} in the baseline ${baselineOption} not shown\n`);
+    // With --changed-since the programs not analyzed still have theirs: not gone.
+    if (matched.gone.length > 0 && !changes) {
+      io.stderr(`process-topology: ${matched.gone.length} baseline entr${matched.gone.length === 1 ? 'y is' : 'ies are'} no longer found (fixed?); --write-baseline drops ${matched.gone.length === 1 ? 'it' : 'them'}\n`);
+    }
+  }
   const errors = model.findings.some((f) => f.severity === 'error');
+  // What was left out or not decided, where a person reads it whatever the format.
+  for (const note of model.notes ?? []) io.stderr(`process-topology: note: ${note}\n`);
 
   if (command === 'check') {
     if (format === 'json') io.stdout(JSON.stringify(model, null, 2) + '\n');
@@ -118,8 +200,12 @@ function runOrThrow(argv: string[], io: Io): number {
   const text = renderGraph(model, format, io.bundleDir);
   if (values.out !== undefined) {
     const out = path.resolve(io.cwd, values.out);
-    fs.mkdirSync(path.dirname(out), { recursive: true });
-    fs.writeFileSync(out, text);
+    try {
+      fs.mkdirSync(path.dirname(out), { recursive: true });
+      fs.writeFileSync(out, text);
+    } catch (err) {
+      throw new UsageError(`cannot write ${values.out}: ${describeFsError(err, out)}`);
+    }
     io.stderr(`wrote ${path.relative(io.cwd, out) || out}\n`);
   } else {
     io.stdout(text);
@@ -181,27 +267,66 @@ function ruleSettings(specs: readonly string[]): Map<string, RuleSetting> {
   return settings;
 }
 
-/** Expands folders into their source files; a missing or binary file is a usage error. */
-function collect(paths: readonly string[], cwd: string): string[] {
+/** A file's text for the progress count and the baseline's neighbourhoods: read as the analysis reads (bounded). */
+function readText(file: string): string | undefined {
+  const r = readTextFile(file, MAX_SOURCE_SIZE);
+  return 'text' in r ? r.text : undefined;
+}
+
+/** `--project`: a tsconfig.json, or a folder holding one (as tsc takes it). */
+function projectFile(given: string, cwd: string): string {
+  const abs = path.resolve(cwd, given);
+  let stat;
+  try {
+    stat = fs.statSync(abs);
+  } catch (err) {
+    throw new UsageError((err as NodeJS.ErrnoException).code === 'ENOENT' ? `no such tsconfig: ${given}` : `cannot read ${given}: ${describeFsError(err, abs)}`);
+  }
+  if (!stat.isDirectory()) return abs;
+  const inside = path.join(abs, 'tsconfig.json');
+  if (!fs.existsSync(inside)) throw new UsageError(`no tsconfig.json in the folder ${given}`);
+  return inside;
+}
+
+/** The shim modules and state budget: the options, over ./process-topology.json. */
+function analysisSettings(modules: readonly string[], budget: string | undefined, cwd: string): { shimModules?: string[]; stateBudget?: number } {
+  let stateBudget: number | undefined;
+  if (budget !== undefined) {
+    stateBudget = /^\d+$/.test(budget) ? Number(budget) : NaN;
+    if (!Number.isSafeInteger(stateBudget) || stateBudget < MIN_STATE_BUDGET) throw new UsageError(`--state-budget expects a whole number of at least ${MIN_STATE_BUDGET}, got '${budget}'`);
+  }
+  for (const m of modules) if (m.trim() === '') throw new UsageError('--shim-module expects a module name');
+  const file = readConfigFile(cwd);
+  if (file.errors.length > 0) throw new UsageError(file.errors[0]!);
+  const shimModules = [...new Set([...file.config.shimModules ?? [], ...modules])];
+  stateBudget ??= file.config.stateBudget;
+  return { ...(shimModules.length > 0 ? { shimModules } : {}), ...(stateBudget !== undefined ? { stateBudget } : {}) };
+}
+
+/**
+ * Expands folders into their source files (what cannot be listed is recorded in `skipped`). A
+ * path named on the command line that is missing, unreadable, not a regular file, too large or
+ * binary is a usage error: the user named it.
+ */
+function collect(paths: readonly string[], cwd: string, skipped: SkippedFiles): string[] {
   const files: string[] = [];
   for (const p of paths) {
     const abs = path.resolve(cwd, p);
     let stat;
     try {
       stat = fs.statSync(abs);
-    } catch {
-      throw new UsageError(`no such file or folder: ${p}`);
+    } catch (err) {
+      throw new UsageError((err as NodeJS.ErrnoException).code === 'ENOENT' ? `no such file or folder: ${p}` : `cannot read ${p}: ${describeFsError(err, abs)}`);
     }
     if (stat.isDirectory()) {
-      files.push(...listSourceFiles(abs));
-    } else {
-      const head = Buffer.alloc(8192);
-      const fd = fs.openSync(abs, 'r');
-      const n = fs.readSync(fd, head, 0, head.length, 0);
-      fs.closeSync(fd);
-      if (head.subarray(0, n).includes(0)) throw new UsageError(`${p} is not a text file`);
-      files.push(abs);
+      files.push(...listSourceFiles(abs, Infinity, skipped));
+      continue;
     }
+    const read = readTextFile(abs, MAX_SOURCE_SIZE);
+    if ('missing' in read) throw new UsageError(`no such file or folder: ${p}`);
+    if ('skipped' in read) throw new UsageError(skipNote(abs, read.skipped, cwd));
+    if (read.text.includes('\u0000')) throw new UsageError(`${p} is not a text file`);
+    files.push(abs);
   }
   if (files.length === 0) throw new UsageError(`no TypeScript or JavaScript files in ${paths.join(' ')}`);
   return [...new Set(files)];
@@ -213,8 +338,12 @@ export async function runAsync(argv: string[], io: Io): Promise<number> {
   try {
     return await runCommand(argv.slice(1), io, VERSION, (program) => analyzeFiles([program], { rootDir: path.dirname(program) }));
   } catch (err) {
-    if (err instanceof RunUsageError || err instanceof ConfigError) {
+    if (err instanceof RunUsageError || err instanceof CommandError) {
       io.stderr(`process-topology: ${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof ConfigError) {
+      io.stderr(`process-topology: ${err.relativeTo(io.cwd)}\n`);
       return 2;
     }
     const message = err instanceof Error ? err.message : String(err);
@@ -223,12 +352,32 @@ export async function runAsync(argv: string[], io: Io): Promise<number> {
   }
 }
 
+// A reader that stopped reading (`graph … | head`): the rest of the output has nowhere to go,
+// which is no failure of the command. Stop writing, and exit with what the command found.
+let stdoutClosed = false;
 if (require.main === module) {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    stdoutClosed = true;
+  });
+}
+if (require.main === module && process.argv[2] === 'lsp') {
+  const error = lspArgsError(process.argv.slice(3));
+  if (error) {
+    process.stderr.write(`process-topology: ${error}\n`);
+    process.exitCode = 2;
+  } else {
+    startLanguageServer();
+  }
+} else if (require.main === module) {
   void runAsync(process.argv.slice(2), {
     cwd: process.cwd(),
-    stdout: (t) => process.stdout.write(t),
+    stdout: (t) => {
+      if (!stdoutClosed) process.stdout.write(t);
+    },
     stderr: (t) => process.stderr.write(t),
     bundleDir: __dirname,
+    stderrIsTTY: process.stderr.isTTY === true,
   }).then((code) => {
     process.exitCode = code;
   });

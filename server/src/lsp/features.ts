@@ -212,7 +212,16 @@ export function hoverFor(model: TopologyModel, uri: string, position: Position):
       return ends.find((n) => n && n.kind !== 'process') ?? ends[0];
     })();
   if (!node) return null;
-  return { contents: { kind: 'markdown', value: `**Process Topology** · ${describeNode(model, node)}` } };
+  return { contents: { kind: 'markdown', value: `**Process Topology** · ${escapeMarkdown(describeNode(model, node))}` } };
+}
+
+/**
+ * Plain text (names, path literals and sentinel values from the user's code among it) as markdown
+ * that renders as that text: no link, image, HTML, emphasis, code span, autolink (`https:`,
+ * `www.`, `a@b.c`) or icon (`$(zap)`, which VS Code draws in hovers) can come out of it.
+ */
+export function escapeMarkdown(text: string): string {
+  return text.replace(/\r\n|\r|\n/g, ' ').replace(/[\\`*_~[\](){}<>&:$#!|+.@]/g, '\\$&');
 }
 
 /** "Show in graph" above each process and queue creation. */

@@ -14,14 +14,19 @@
 //   answered with an empty model, and reported in the status item.
 // - With the `workspace` diagnostics scope, workspace diagnostics are a long poll: the request is
 //   answered when the whole-workspace analysis has something new, and held until then.
+// - After `shutdown`, requests are refused with InvalidRequest (as the protocol says); requests
+//   whose params do not have the shape the protocol gives get InvalidParams, never a TypeError.
+// - `exit` ends the process even when an analysis thread is blocked in a system call (a file on
+//   a hung network mount): Node's own exit would wait for that thread forever.
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
-  CodeActionKind, createConnection, DiagnosticRefreshRequest, DidChangeWatchedFilesNotification, DocumentDiagnosticReportKind, DocumentDiagnosticRequest, ErrorCodes, FileChangeType, LSPErrorCodes,
+  CodeActionKind, createConnection, DiagnosticRefreshRequest, ExecuteCommandRequest, DidChangeWatchedFilesNotification, DocumentDiagnosticReportKind, DocumentDiagnosticRequest, ErrorCodes, FileChangeType, LSPErrorCodes,
   ProposedFeatures, ResponseError, TextDocuments, TextDocumentSyncKind, type CancellationToken, type Connection, type Diagnostic,
   type DocumentDiagnosticReport, type WorkspaceDocumentDiagnosticReport, type WorkspaceDiagnosticReport,
 } from 'vscode-languageserver/node';
+import { MAX_SOURCE_SIZE } from '../analysis/files';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { emptyModel, type TopologyModel } from '../../../common/model';
 import {
@@ -31,6 +36,9 @@ import {
 import { applySeverities, RULE_SETTINGS, type RuleSetting } from '../analysis/severity';
 import { WorkerHandle, type DocumentSnapshot } from './worker-handle';
 import { codeActionsFor, codeLensesFor, diagnosticsFor, hoverFor, ONLINE_DOCS } from './features';
+import { checkCodeActionParams, checkDocumentParams, checkPositionParams, checkWorkspaceDiagnosticParams } from './params';
+import { DiagnosticsPusher, forEditor, RULE_DOC_COMMAND, showRuleDoc } from './push-diagnostics';
+import { WorkProgress } from './work-progress';
 
 /** Which files get diagnostics: the open ones (default), or every file of the workspace folders. */
 export type DiagnosticsScope = 'openFiles' | 'workspace';
@@ -45,8 +53,10 @@ interface Settings {
 
 const DEFAULT_SETTINGS: Settings = { shimModules: [], rules: new Map(), stateBudget: undefined, timeBudgetMs: 1500, diagnosticsScope: 'openFiles' };
 
-/** Files past this size are not analyzed while typing (a generated bundle, a minified file). */
-const MAX_FILE_CHARS = 2_000_000;
+/** Documents past this size are not analyzed (a generated bundle, a minified file): the limit of files on disk. */
+const MAX_FILE_CHARS = MAX_SOURCE_SIZE;
+/** At `shutdown`, how long the analysis threads get to end before the answer (a thread that is not stuck ends in milliseconds). */
+const SHUTDOWN_GRACE_MS = 1500;
 const SOURCE_EXTENSIONS = ['.ts', '.tsx', '.mts', '.cts', '.js', '.jsx', '.mjs', '.cjs'];
 const DEFAULT_TIMEOUT_MS = 30_000;
 /** The analysis thread's heap limit: the analysis of the 800 files of this repository holds 270 MB. */
@@ -104,7 +114,13 @@ function cancelled(): ResponseError<void> {
   return new ResponseError(LSPErrorCodes.RequestCancelled, 'request cancelled');
 }
 
-export function startServer(connection: Connection): void {
+/** What the process needs to know of the server to exit (see `exit` below). */
+export interface ServerHandle {
+  /** Analysis threads that may keep the process from exiting (blocked in a system call, or busy). */
+  threadsThatMayHang(): number;
+}
+
+export function startServer(connection: Connection): ServerHandle {
   const documents = new TextDocuments(TextDocument);
   let workspaceFolders: string[] = [];
   let settings: Settings = DEFAULT_SETTINGS;
@@ -117,6 +133,9 @@ export function startServer(connection: Connection): void {
   let registeredScope: DiagnosticsScope | undefined;
   let registration: Promise<{ dispose(): void } | undefined> = Promise.resolve(undefined);
   let analyzer: WorkerHandle | undefined;
+  /** Set for clients that do not pull diagnostics (any editor but VS Code): the server pushes them. */
+  let pusher: DiagnosticsPusher | undefined;
+  let showDocumentSupport = false;
 
   let generation = 0;
   let lastEditAt = 0;
@@ -132,6 +151,12 @@ export function startServer(connection: Connection): void {
   let current: { key: string; generation: number } | undefined;
   let pumpTimer: NodeJS.Timeout | undefined;
   let refreshTimer: NodeJS.Timeout | undefined;
+  /** After `shutdown` the server answers no request (InvalidRequest), as the protocol says. */
+  let shutDown = false;
+
+  function refuseAfterShutdown(): void {
+    if (shutDown) throw new ResponseError(ErrorCodes.InvalidRequest, 'the server is shut down');
+  }
 
   connection.onInitialize((params) => {
     workspaceFolders = (params.workspaceFolders ?? []).map((f) => filePath(f.uri)).filter((f): f is string => f !== undefined);
@@ -143,6 +168,8 @@ export function startServer(connection: Connection): void {
     refreshSupport = params.capabilities.workspace?.diagnostics?.refreshSupport === true;
     watchFiles = params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
     dynamicDiagnostics = params.capabilities.textDocument?.diagnostic?.dynamicRegistration === true;
+    showDocumentSupport = params.capabilities.window?.showDocument?.support === true;
+    if (params.capabilities.textDocument?.diagnostic === undefined) pusher = startPushing();
     analyzer = new WorkerHandle({
       script: path.join(__dirname, 'analysis-worker.js'),
       workspaceFolders,
@@ -158,6 +185,8 @@ export function startServer(connection: Connection): void {
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, `${CodeActionKind.SourceFixAll}.processTopology`] },
         hoverProvider: true,
         codeLensProvider: { resolveProvider: false },
+        // The rule pages, for editors that run a code action's command on the server.
+        ...(pusher ? { executeCommandProvider: { commands: [RULE_DOC_COMMAND] } } : {}),
       },
       serverInfo: { name: 'process-topology', version: '0.1.0' },
     };
@@ -210,13 +239,49 @@ export function startServer(connection: Connection): void {
     // Saving an open document changes nothing the analysis reads (its text is the document's).
     const relevant = params.changes.filter((c) => c.type !== FileChangeType.Changed || !documents.get(c.uri));
     if (relevant.length === 0) return;
-    // Files created or deleted, or a tsconfig.json or package.json changed: list the projects again.
-    if (relevant.some((c) => c.type !== FileChangeType.Changed || /\/(tsconfig|package)\.json$/.test(c.uri))) analyzer?.filesChanged();
+    // Files created or deleted, or a tsconfig.json, package.json or process-topology.json changed: list the projects again.
+    if (relevant.some((c) => c.type !== FileChangeType.Changed || /\/(tsconfig|package|process-topology)\.json$/.test(c.uri))) analyzer?.filesChanged();
     edited();
   });
 
-  connection.onShutdown(() => {
-    analyzer?.dispose();
+  connection.onShutdown(async () => {
+    shutDown = true;
+    if (pumpTimer) clearTimeout(pumpTimer);
+    if (refreshTimer) clearTimeout(refreshTimer);
+    // Requests still waiting for an analysis will not get one.
+    for (const set of waiting.values()) for (const w of [...set]) w.reject(new ResponseError(ErrorCodes.InvalidRequest, 'the server is shutting down'));
+    waiting.clear();
+    for (const listener of [...changeListeners]) listener();
+    pusher?.dispose();
+    await analyzer?.dispose(SHUTDOWN_GRACE_MS);
+  });
+
+  /** Pushes the diagnostics to a client that does not pull them (see push-diagnostics.ts). */
+  function startPushing(): DiagnosticsPusher {
+    const p = new DiagnosticsPusher({
+      openDocuments: () => documents.keys(),
+      documentDiagnostics: async (uri, token) => {
+        const c = await modelOf(uri, token);
+        return c ? { version: c.version, items: diagnosticsFor(c.model, uri, docsBase) } : undefined;
+      },
+      workspaceDiagnostics: async (token) => {
+        if (settings.diagnosticsScope !== 'workspace') return undefined;
+        const c = await workspaceOf(token);
+        return c ? new Map([...c.files].map(([uri, f]) => [uri, f.items])) : undefined;
+      },
+      publish: (params) => void connection.sendDiagnostics(params).catch(() => undefined),
+      log: (message) => connection.console.error(message),
+    });
+    changeListeners.add(() => p.changed());
+    documents.onDidOpen((e) => p.touched(e.document.uri));
+    documents.onDidChangeContent((e) => p.touched(e.document.uri));
+    return p;
+  }
+
+  connection.onRequest(ExecuteCommandRequest.type, async (params) => {
+    if (params.command !== RULE_DOC_COMMAND) throw new ResponseError(ErrorCodes.InvalidParams, `unknown command ${params.command}`);
+    await showRuleDoc(connection, params.arguments, docsBase, showDocumentSupport);
+    return null;
   });
 
   async function refreshSettings(): Promise<void> {
@@ -245,6 +310,8 @@ export function startServer(connection: Connection): void {
 
   /** Something the analysis reads changed: the next request analyzes again. */
   function edited(): void {
+    // After shutdown nothing is analyzed again, and the client is asked for nothing.
+    if (shutDown) return;
     generation++;
     lastEditAt = Date.now();
     changed();
@@ -319,7 +386,7 @@ export function startServer(connection: Connection): void {
    * first, in turn; the whole workspace (a longer pause) when no document waits.
    */
   function pump(): void {
-    if (running || pumpTimer) return;
+    if (running || pumpTimer || shutDown) return;
     const keys: string[] = [];
     for (const [key, set] of waiting) {
       if (set.size === 0) waiting.delete(key);
@@ -421,12 +488,15 @@ export function startServer(connection: Connection): void {
     if (!analyzer || settings.diagnosticsScope !== 'workspace') return entry;
     const base = { budgetMs: settings.timeBudgetMs, file: 'the workspace' };
     let result;
+    const progress = new WorkProgress(connection, 'analyzing the workspace');
     try {
-      result = await analyzer.runWorkspace(snapshots());
+      result = await analyzer.runWorkspace(snapshots(), (done, total) => progress.report(done, total));
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       status({ ...base, state: 'error', ms: 0, findings: 0, message });
       return entry;
+    } finally {
+      progress.end();
     }
     if (!result.ok && result.reason === 'cancelled') return undefined;
     if (!result.ok) {
@@ -436,7 +506,9 @@ export function startServer(connection: Connection): void {
       return entry;
     }
     let findings = 0;
+    const notes: string[] = [];
     for (const { model } of result.models) {
+      notes.push(...model.notes ?? []);
       model.findings = applySeverities(model.findings, settings.rules);
       findings += model.findings.length;
       for (const uri of new Set(model.findings.map((f) => new URL(f.loc.file, model.root.endsWith('/') ? model.root : `${model.root}/`).href))) {
@@ -445,7 +517,10 @@ export function startServer(connection: Connection): void {
         files.set(uri, { items, resultId: createHash('sha1').update(JSON.stringify(items)).digest('base64url') });
       }
     }
-    status({ ...base, ms: result.ms, state: result.ms > settings.timeBudgetMs ? 'slow' : 'ok', findings, message: `${result.files} files in ${result.programs} projects` });
+    status({
+      ...base, ms: result.ms, state: result.ms > settings.timeBudgetMs ? 'slow' : 'ok', findings, message: `${result.files} files in ${result.programs} projects`,
+      ...(notes.length > 0 ? { notes } : {}),
+    });
     return entry;
   }
 
@@ -453,7 +528,14 @@ export function startServer(connection: Connection): void {
   async function runAnalysis(file: string, doc: TextDocument): Promise<{ model: TopologyModel } | undefined> {
     const root = rootFor(file);
     const empty = { model: emptyModel(pathToFileURL(root).href) };
-    if (!isSourceFile(file) || doc.getText().length > MAX_FILE_CHARS || !analyzer) return empty;
+    if (!isSourceFile(file) || !analyzer) return empty;
+    const chars = doc.getText().length;
+    if (chars > MAX_FILE_CHARS) {
+      const message = `it has ${chars.toLocaleString('en-US')} characters, more than the ${MAX_FILE_CHARS.toLocaleString('en-US')} the analysis reads (generated code?)`;
+      connection.console.log(`${file} is not analyzed: ${message}`);
+      status({ ms: 0, budgetMs: settings.timeBudgetMs, file: path.basename(file), state: 'skipped', findings: 0, message });
+      return empty;
+    }
     const result = await analyzer.run(file, snapshots());
     const base = { ms: result.ms, budgetMs: settings.timeBudgetMs, file: path.basename(file) };
     if (!result.ok && result.reason === 'cancelled') return undefined;
@@ -467,13 +549,14 @@ export function startServer(connection: Connection): void {
       return empty;
     }
     if (result.skipped) {
-      status({ ...base, state: 'error', findings: 0, message: result.skipped });
+      connection.console.log(`${file} is not analyzed: ${result.skipped}`);
+      status({ ...base, state: 'skipped', findings: 0, message: result.skipped });
       return { model: result.model };
     }
     const model = result.model;
     model.findings = applySeverities(model.findings, settings.rules);
     // A time budget, as ESLint has: say when the analysis is slow instead of freezing silently.
-    status({ ...base, state: result.ms > settings.timeBudgetMs ? 'slow' : 'ok', findings: model.findings.length });
+    status({ ...base, state: result.ms > settings.timeBudgetMs ? 'slow' : 'ok', findings: model.findings.length, ...(model.notes ? { notes: model.notes } : {}) });
     return { model };
   }
 
@@ -485,6 +568,8 @@ export function startServer(connection: Connection): void {
   }
 
   connection.languages.diagnostics.on(async (params, token): Promise<DocumentDiagnosticReport> => {
+    refuseAfterShutdown();
+    checkDocumentParams(params);
     const uri = params.textDocument.uri;
     if (!documents.get(uri) && settings.diagnosticsScope === 'workspace' && !deleted.has(uri)) {
       // A file just closed, in the workspace scope: its problems are the workspace analysis's.
@@ -515,6 +600,8 @@ export function startServer(connection: Connection): void {
   let reported = new Map<string, string>();
 
   connection.languages.diagnostics.onWorkspace(async (params, token): Promise<WorkspaceDiagnosticReport> => {
+    refuseAfterShutdown();
+    checkWorkspaceDiagnosticParams(params);
     const previous = new Map(params.previousResultIds.map((p) => [p.uri, p.value]));
     // The client may have restarted its loop: what it holds is what it says it holds.
     for (const uri of reported.keys()) if (!previous.has(uri)) reported.delete(uri);
@@ -540,37 +627,47 @@ export function startServer(connection: Connection): void {
       }
       // Nothing new for the client: hold the request until something changes.
       await nextChange(token);
+      refuseAfterShutdown();
     }
   });
 
   connection.onCodeAction(async (params, token) => {
+    refuseAfterShutdown();
+    checkCodeActionParams(params);
     const c = await modelOf(params.textDocument.uri, token);
     const doc = documents.get(params.textDocument.uri);
     if (!c || !doc) return [];
     // The fixes' positions are those of the analyzed text: stale once the document moved on.
     if (c.version !== doc.version) throw new ResponseError(LSPErrorCodes.ContentModified, 'the document changed');
-    return codeActionsFor(c.model, params.textDocument.uri, params.range, doc.getText().split('\n'), params.context.only);
+    const actions = codeActionsFor(c.model, params.textDocument.uri, params.range, doc.getText().split('\n'), params.context.only);
+    return pusher ? forEditor(actions) : actions;
   });
 
   connection.onHover(async (params, token) => {
+    refuseAfterShutdown();
+    checkPositionParams(params);
     const c = await modelOf(params.textDocument.uri, token);
     return c ? hoverFor(c.model, params.textDocument.uri, params.position) : null;
   });
 
   connection.onCodeLens(async (params, token) => {
+    refuseAfterShutdown();
+    checkDocumentParams(params);
     const c = await modelOf(params.textDocument.uri, token);
     return c ? codeLensesFor(c.model, params.textDocument.uri) : [];
   });
 
   connection.onRequest(MODEL_REQUEST, async (params: ModelParams, token): Promise<ModelResult> => {
-    if (typeof params?.textDocument?.uri !== 'string') throw new ResponseError(ErrorCodes.InvalidParams, 'textDocument.uri is missing');
+    refuseAfterShutdown();
+    checkDocumentParams(params);
     return (await modelOf(params.textDocument.uri, token))?.model ?? null;
   });
 
   connection.onRequest(SERVER_INFO_REQUEST, (): ServerInfo => {
+    refuseAfterShutdown();
     const mem = process.memoryUsage();
     return {
-      pid: process.pid, analyses: analyzer?.analyses ?? 0, cancelledAnalyses: analyzer?.cancelled ?? 0, workersStarted: analyzer?.workersStarted ?? 0, generation,
+      pid: process.pid, analyses: analyzer?.analyses ?? 0, cancelledAnalyses: analyzer?.cancelled ?? 0, workersStarted: analyzer?.workersStarted ?? 0, analysisThreads: analyzer?.threads ?? 0, generation,
       rssMb: Math.round(mem.rss / 1048576), mainHeapMb: Math.round(mem.heapUsed / 1048576), workerHeapMb: analyzer?.workerHeapMb ?? 0,
     };
   });
@@ -592,6 +689,7 @@ export function startServer(connection: Connection): void {
 
   documents.listen(connection);
   connection.listen();
+  return { threadsThatMayHang: () => analyzer?.mayHang ?? 0 };
 }
 
 function isCount(v: unknown): v is number {
@@ -615,10 +713,24 @@ export function parseSettings(value: unknown): Settings {
   return { shimModules: modules, rules, stateBudget: budget, timeBudgetMs: time, diagnosticsScope: scope };
 }
 
-if (require.main === module) {
+/**
+ * Serves LSP on the transport named on the command line (`--stdio`, `--node-ipc`,
+ * `--socket=port`, `--pipe=name`), stdio when none is: dist/server.js (main.ts) and
+ * `process-topology lsp` both start here.
+ */
+export function runLanguageServer(): void {
   // A stray rejected promise (a notification to a client that went away) must not end the server.
   process.on('unhandledRejection', (reason) => {
     process.stderr.write(`process-topology server: unhandled rejection: ${reason instanceof Error ? reason.stack ?? reason.message : String(reason)}\n`);
   });
-  startServer(createConnection(ProposedFeatures.all));
+  // vscode-languageserver reads the transport from process.argv (and, for stdio, sends console
+  // output to the client instead of into the protocol stream).
+  if (!process.argv.some((a) => /^--(stdio|node-ipc|socket|pipe)(=|$)/.test(a))) process.argv.push('--stdio');
+  const server = startServer(createConnection(ProposedFeatures.all));
+  // Whatever ends the process (`exit`, the client's pipe closing, the client process gone), Node
+  // then waits for every worker thread to end, and one blocked in a system call never does: end
+  // the process at once instead, the only way out that waits for no thread (Node 20 has no other).
+  process.on('exit', () => {
+    if (server.threadsThatMayHang() > 0) process.kill(process.pid, 'SIGKILL');
+  });
 }

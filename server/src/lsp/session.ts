@@ -14,15 +14,20 @@
 // What keeps one bad file from breaking the rest: a file TypeScript cannot parse, or one nested
 // so deep that binding or analyzing it overflows the stack, is left out of the programs (as an
 // empty module) until its text changes; the analysis of that file itself says why it was not
-// analyzed.
+// analyzed. Files are read only through analysis/files.ts (regular files, up to a size cap):
+// what is not read, and a tsconfig.json that cannot be used, is named in the outcome's notes.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { emptyModel, type TopologyModel } from '../../../common/model';
-import { AnalysisCancelled, analyzePrograms, mergeModels, programsContaining } from '../analysis/analyze';
-import { ConfigError, DEFAULT_OPTIONS, findTsconfig, isSourceFile, listSourceFiles, readTsconfig } from '../analysis/program';
+import { AnalysisCancelled, analyzePrograms, mergeModels, programsContaining, type AnalyzeOptions, type ProgramModel } from '../analysis/analyze';
+import { readConfigFile, type ConfigFileResult } from '../analysis/config-file';
+import { checkedSourceFile, MAX_NESTING_AFTER_OVERFLOW, nestingDepth, tooDeepReason } from '../analysis/nesting';
+import {
+  ConfigError, DEFAULT_OPTIONS, findTsconfig, isSourceFile, listSourceFiles, readForAnalysis, readTsconfig, skipNote, type SkippedFiles,
+} from '../analysis/program';
 
 /** A project without tsconfig.json: at most this many of its folder's source files take part. */
 export const MAX_WORKSPACE_FILES = 3000;
@@ -30,14 +35,6 @@ export const MAX_WORKSPACE_FILES = 3000;
 const LISTING_TTL_MS = 10_000;
 /** Programs kept for `oldProgram` reuse (each holds a type checker): the most recently used. */
 const MAX_LIVE_PROGRAMS = 4;
-/**
- * A file whose syntax nests deeper than this is not analyzed: no program written by hand comes
- * close, and TypeScript's name resolution slows down with the depth of each name, so a machine
- * written or mangled file (a comma chain of 10,000 names) would take the analysis many seconds.
- */
-export const MAX_NESTING = 2000;
-/** After a stack overflow, files nesting deeper than this are left out (none written by hand does). */
-const MAX_NESTING_AFTER_OVERFLOW = 500;
 
 export interface SessionSettings {
   shimModules: readonly string[];
@@ -81,11 +78,19 @@ export class AnalysisSession {
   private readonly programs = new Map<string, { program: ts.Program; optionsKey: string }>();
   private readonly configs = new Map<string, Listing<{ options: ts.CompilerOptions; fileNames: string[] } | ConfigError>>();
   private readonly folders = new Map<string, Listing<string[]>>();
+  /** Per workspace folder: its process-topology.json (read again with the listings). */
+  private readonly projectConfigs = new Map<string, Listing<ConfigFileResult>>();
+  /** Per workspace folder: the folders below it that could not be listed (last walk). */
+  private readonly folderSkips = new Map<string, SkippedFiles>();
   private readonly importsOf = new WeakMap<ts.SourceFile, ts.StringLiteralLike[]>();
   /** Files whose incremental parse was once slower than a fresh one would have been. */
   private readonly parseAfresh = new Set<string>();
   /** Files left out of the programs (as an empty module), for the version with this stamp. */
   private readonly excluded = new Map<string, { stamp: string; reason: string }>();
+  /** Per project key: the files its program asked for and could not read, with why (when it was last built). */
+  private readonly unread = new Map<string, SkippedFiles>();
+  /** Where the program being built records the files it cannot read. */
+  private building: SkippedFiles | undefined;
   /** The running analysis's cancellation check. */
   private isCancelled: (() => boolean) | undefined;
   private readonly graphs = new WeakMap<ts.Program, ImportGraph>();
@@ -121,6 +126,7 @@ export class AnalysisSession {
   invalidateListings(): void {
     this.configs.clear();
     this.folders.clear();
+    this.projectConfigs.clear();
   }
 
   /** After an analysis threw: TypeScript may have left a half-bound source file behind. */
@@ -128,6 +134,7 @@ export class AnalysisSession {
     this.sourceFiles.clear();
     this.parseAfresh.clear();
     this.excluded.clear();
+    this.unread.clear();
     this.programs.clear();
     this.outcomes.clear();
     this.invalidateListings();
@@ -172,67 +179,60 @@ export class AnalysisSession {
     const project = this.projectOf(file, root);
     const files = [...new Set([...project.files.map((f) => path.resolve(f)), file])];
     const options = this.optionsFor(file, root);
-    let program = this.program(project.key, files, options);
-    const target = program.getSourceFile(file);
-    // Only a garbled or machine-written file can nest this deep, and those have parse errors or
-    // very long lines: the depth is measured for those only (the walk costs milliseconds).
-    if (target && !this.excluded.has(file) && (hasParseErrors(target) || hasLongLine(target.text, 1000))) {
-      const depth = nestingDepth(target);
-      if (depth > MAX_NESTING) {
-        this.exclude(file, `its syntax nests ${depth} levels deep, more than the ${MAX_NESTING} the analysis takes`);
-        program = this.program(project.key, files, options);
-      }
-    }
-    const skipped = this.excluded.get(file)?.reason;
+    const program = this.program(project.key, files, options);
+    const skipped = this.excluded.get(file)?.reason ?? this.unread.get(project.key)?.get(file);
     if (skipped) {
       return {
-        model: { ...emptyModel(rootUri), notes: [`${path.basename(file)} is not analyzed: ${skipped}`] },
+        model: { ...emptyModel(rootUri), notes: this.notes(program, project.key, root, file) },
         files: program.getSourceFiles().length, entries: 0, programMs: Math.round(performance.now() - started), skipped,
       };
     }
     const entries = this.entriesReaching(program, files, file);
     const deps = this.dependencies(program, entries);
-    const key = JSON.stringify([entries, this.programs.get(project.key)?.optionsKey]);
+    const key = JSON.stringify([entries, this.programs.get(project.key)?.optionsKey, this.effectiveSettings(root)]);
     const last = this.outcomes.get(file);
+    // What was left out is said afresh each time (a FIFO removed, a config file fixed change no import).
+    const withNotes = (o: AnalysisOutcome): AnalysisOutcome => {
+      const notes = this.notes(program, project.key, root, file);
+      return notes.length === 0 ? o : { ...o, model: { ...o.model, notes: [...notes, ...(o.model.notes ?? [])] } };
+    };
     if (deps && last && last.key === key && last.deps.length === deps.length && last.deps.every((sf, i) => deps[i] === sf)) {
       this.reused++;
-      return { ...last.outcome, programMs: Math.round(performance.now() - started) };
+      return withNotes({ ...last.outcome, programMs: Math.round(performance.now() - started) });
     }
     const programMs = Math.round(performance.now() - started);
-    const results = analyzePrograms(program, {
-      rootDir: root, files: entries, shimModules: this.settings.shimModules,
-      ...(this.settings.stateBudget ? { stateBudget: this.settings.stateBudget } : {}),
-      ...(this.isCancelled ? { shouldStop: this.isCancelled } : {}),
-    });
+    const results = analyzePrograms(program, this.analyzeOptions(root, entries, project.key));
     const mine = programsContaining(results, file);
-    const model = mergeModels(rootUri, mine.map((r) => r.model));
+    const model = mergeModels(rootUri, mine);
     const outcome = { model, files: program.getSourceFiles().length, entries: entries.length, programMs };
     if (deps) this.outcomes.set(file, { key, deps, outcome });
     else this.outcomes.delete(file);
-    return outcome;
+    return withNotes(outcome);
   }
 
   /**
    * Every program of every workspace folder: each project (a tsconfig.json, or the folder as an
    * inferred project) with all of its files as entries. Throws what the analysis throws.
    */
-  analyzeWorkspace(isCancelled?: () => boolean): WorkspaceOutcome {
+  analyzeWorkspace(isCancelled?: () => boolean, onProgress?: (done: number, total: number) => void): WorkspaceOutcome {
     this.isCancelled = isCancelled;
     try {
-      return this.analyzeWorkspaceOnce();
+      return this.analyzeWorkspaceOnce(onProgress);
     } catch (err) {
       if (err instanceof AnalysisCancelled) throw err;
       // As in `analyze`: leave out the files nested too deep to follow, and try once more.
       if (this.excludeDeepFiles() === 0) throw err;
       this.programs.clear();
-      return this.analyzeWorkspaceOnce();
+      return this.analyzeWorkspaceOnce(onProgress);
     }
   }
 
-  private analyzeWorkspaceOnce(): WorkspaceOutcome {
+  private analyzeWorkspaceOnce(onProgress?: (done: number, total: number) => void): WorkspaceOutcome {
     const models: WorkspaceOutcome['models'] = [];
     let files = 0;
     let programs = 0;
+    // Progress over the whole workspace: every folder's projects are listed first, for the total.
+    const folders: { root: string; projects: Map<string, { files: string[]; options: ts.CompilerOptions; members: string[] }> }[] = [];
     for (const root of this.workspaceFolders) {
       // Open documents count even when the folder walk does not list them (new, unsaved files).
       const listed = new Set(this.folderFiles(root).map((f) => path.resolve(f)));
@@ -244,22 +244,86 @@ export class AnalysisSession {
         if (!p) projects.set(project.key, (p = { files: project.files.map((f) => path.resolve(f)), options: this.optionsFor(file, root), members: [] }));
         p.members.push(file);
       }
-      const results: TopologyModel[] = [];
+      folders.push({ root, projects });
+    }
+    const total = folders.reduce((n, f) => n + [...f.projects.values()].reduce((m, p) => m + p.members.length, 0), 0);
+    for (const { root, projects } of folders) {
+      const results: ProgramModel[] = [];
+      const notes = new Set<string>();
       for (const [key, p] of projects) {
         const program = this.program(key, [...new Set([...p.files, ...p.members])], p.options);
         // Files left out (unparsable, nested too deep) are not entries.
         const entries = p.members.filter((f) => !this.excluded.has(f));
+        const done = files;
         for (const r of analyzePrograms(program, {
-          rootDir: root, files: entries, shimModules: this.settings.shimModules,
-          ...(this.settings.stateBudget ? { stateBudget: this.settings.stateBudget } : {}),
-          ...(this.isCancelled ? { shouldStop: this.isCancelled } : {}),
-        })) results.push(r.model);
+          ...this.analyzeOptions(root, entries, key),
+          ...(onProgress ? { onProgress: (n: number) => onProgress(done + n, total) } : {}),
+        })) results.push({ model: r.model, entry: r.entry, module: r.module });
+        for (const note of this.notes(program, key, root)) notes.add(note);
         files += entries.length;
         programs++;
       }
-      models.push({ root, model: mergeModels(pathToFileURL(root).href, results) });
+      const model = mergeModels(pathToFileURL(root).href, results);
+      if (notes.size > 0) model.notes = [...[...notes].sort(), ...(model.notes ?? [])];
+      models.push({ root, model });
     }
     return { models, files, programs };
+  }
+
+  /**
+   * The shim modules and state budget for a workspace folder: the editor's settings over the
+   * folder's process-topology.json (the shim modules of both count).
+   */
+  private effectiveSettings(root: string): { shimModules: string[]; stateBudget?: number } {
+    const file = this.projectConfig(root).config;
+    const shimModules = [...new Set([...file.shimModules ?? [], ...this.settings.shimModules])];
+    const stateBudget = this.settings.stateBudget ?? file.stateBudget;
+    return { shimModules, ...(stateBudget ? { stateBudget } : {}) };
+  }
+
+  private projectConfig(root: string): ConfigFileResult {
+    const hit = this.projectConfigs.get(root);
+    if (hit && Date.now() - hit.at < LISTING_TTL_MS) return hit.value;
+    const value = readConfigFile(root);
+    for (const e of value.errors) this.log(`${path.join(root, e)}`);
+    this.projectConfigs.set(root, { at: Date.now(), value });
+    return value;
+  }
+
+  private analyzeOptions(root: string, entries: readonly string[], key: string): AnalyzeOptions {
+    return {
+      rootDir: root, files: entries, ...this.effectiveSettings(root),
+      ...(this.isCancelled ? { shouldStop: this.isCancelled } : {}),
+      // A package.json the shim's recognition could not read counts with the files its program could not.
+      skipped: this.unread.get(key) ?? new Map(),
+    };
+  }
+
+  /**
+   * What an analysis left out, as notes: the files its program could not read or took as empty
+   * (nested too deep), folders of an inferred project that could not be listed, and a
+   * tsconfig.json that could not be used (its default options were). `file`: the analyzed file,
+   * whose tsconfig.json files count; else every one in the folder.
+   */
+  private notes(program: ts.Program, key: string, root: string, file?: string): string[] {
+    const out = new Set<string>();
+    for (const e of this.projectConfig(root).errors) out.add(`${e} (ignored)`);
+    for (const [f, reason] of this.unread.get(key) ?? []) out.add(skipNote(f, reason, root));
+    if (key === root) for (const [f, reason] of this.folderSkips.get(root) ?? []) out.add(skipNote(f, reason, root));
+    for (const [f, { reason }] of this.excluded) if (program.getSourceFile(f)) out.add(skipNote(f, reason, root));
+    const configs = file ? [...this.tsconfigsAbove(file, root)] : [...this.configs.keys()].filter((c) => c.startsWith(root + path.sep));
+    for (const c of configs) {
+      const value = this.configs.get(c)?.value;
+      if (value instanceof ConfigError) out.add(`${value.relativeTo(root)} (the default compiler options are used)`);
+    }
+    return [...out].sort();
+  }
+
+  private *tsconfigsAbove(file: string, root: string): Iterable<string> {
+    for (let config = findTsconfig(file, root); config; config = findTsconfig(path.dirname(config), root)) {
+      yield config;
+      if (path.dirname(config) === root) return;
+    }
   }
 
   /**
@@ -284,7 +348,7 @@ export class AnalysisSession {
         // Something overflowed the stack: below the usual limit, the deepest files are suspect.
         const depth = nestingDepth(sf);
         if (depth > MAX_NESTING_AFTER_OVERFLOW) {
-          this.exclude(file, `its syntax nests ${depth} levels deep, more than TypeScript or the analysis can follow`);
+          this.exclude(file, `${tooDeepReason(depth, MAX_NESTING_AFTER_OVERFLOW)} (the stack overflowed)`);
           n++;
         }
       }
@@ -301,7 +365,7 @@ export class AnalysisSession {
     try {
       value = readTsconfig(file);
     } catch (err) {
-      value = err instanceof ConfigError ? err : new ConfigError(String(err));
+      value = err instanceof ConfigError ? err : new ConfigError(file, err instanceof Error ? err.message : String(err));
       this.log(value.message);
     }
     this.configs.set(file, { at: Date.now(), value });
@@ -311,7 +375,9 @@ export class AnalysisSession {
   private folderFiles(root: string): string[] {
     const hit = this.folders.get(root);
     if (hit && Date.now() - hit.at < LISTING_TTL_MS) return hit.value;
-    const value = listSourceFiles(root, MAX_WORKSPACE_FILES);
+    const skipped: SkippedFiles = new Map();
+    const value = listSourceFiles(root, MAX_WORKSPACE_FILES, skipped);
+    this.folderSkips.set(root, skipped);
     this.folders.set(root, { at: Date.now(), value });
     return value;
   }
@@ -345,12 +411,24 @@ export class AnalysisSession {
     const optionsKey = JSON.stringify(options);
     const old = this.programs.get(key);
     const host = this.host(options);
-    const program = ts.createProgram({
-      rootNames, options, host, ...(old && old.optionsKey === optionsKey ? { oldProgram: old.program } : {}),
-    });
+    const unread: SkippedFiles = new Map();
+    this.building = unread;
+    let program: ts.Program;
+    try {
+      program = ts.createProgram({
+        rootNames, options, host, ...(old && old.optionsKey === optionsKey ? { oldProgram: old.program } : {}),
+      });
+    } finally {
+      this.building = undefined;
+    }
+    this.unread.set(key, unread);
     this.programs.delete(key);
     this.programs.set(key, { program, optionsKey });
-    while (this.programs.size > MAX_LIVE_PROGRAMS) this.programs.delete(this.programs.keys().next().value!);
+    while (this.programs.size > MAX_LIVE_PROGRAMS) {
+      const evicted = this.programs.keys().next().value!;
+      this.programs.delete(evicted);
+      this.unread.delete(evicted);
+    }
     this.evict();
     return program;
   }
@@ -364,14 +442,14 @@ export class AnalysisSession {
 
   private host(options: ts.CompilerOptions): ts.CompilerHost {
     const host = ts.createCompilerHost(options, true);
-    const readFile = host.readFile.bind(host);
     const fileExists = host.fileExists.bind(host);
     host.fileExists = (f) => this.docs.has(path.resolve(f)) || fileExists(f);
-    host.readFile = (f) => this.docs.get(path.resolve(f))?.text ?? readFile(f);
-    host.getSourceFile = (fileName, languageVersionOrOptions, onError) => {
+    host.readFile = (f) => this.docs.get(path.resolve(f))?.text ?? readForAnalysis(f, this.building);
+    host.getSourceFile = (fileName, languageVersionOrOptions) => {
       const file = path.resolve(fileName);
       const stamp = this.stampOf(file);
-      if (stamp === undefined) return undefined;
+      // Not a regular file (or gone): read through files.ts all the same, for the note that says why.
+      if (stamp === undefined) return void readForAnalysis(file, this.building);
       const opts = typeof languageVersionOrOptions === 'object' ? languageVersionOrOptions : { languageVersion: languageVersionOrOptions };
       // What else changes how a file parses: its module format, and when it counts as a module.
       const key = `${opts.languageVersion}:${opts.impliedNodeFormat ?? ''}:${opts.jsDocParsingMode ?? ''}:${options.moduleDetection ?? ''}:${options.jsx ?? ''}|${file}`;
@@ -379,32 +457,23 @@ export class AnalysisSession {
       if (hit && hit.stamp === stamp) return hit.sf;
       const out = this.excluded.get(file);
       if (out && out.stamp !== stamp) this.excluded.delete(file);
-      let text: string | undefined;
-      try {
-        text = out?.stamp === stamp ? '' : this.docs.get(file)?.text ?? readFile(fileName);
-      } catch (err) {
-        onError?.(String(err));
-      }
+      const text = out?.stamp === stamp ? '' : this.docs.get(file)?.text ?? readForAnalysis(fileName, this.building);
       if (text === undefined) return undefined;
       const parse = (): ts.SourceFile => ts.createSourceFile(fileName, text, languageVersionOrOptions, true);
-      let sf: ts.SourceFile;
-      try {
-        if (hit && !this.parseAfresh.has(file)) {
-          const started = performance.now();
-          sf = reparse(hit.sf, text, parse);
-          // Slower than a fresh parse of that size would be (about 0.5 ms per KB): TypeScript's
-          // incremental parser hit a case it handles badly; do not risk it again for this file.
-          if (performance.now() - started > 100 + text.length / 2000) this.parseAfresh.add(file);
-        } else {
-          sf = parse();
-        }
-      } catch (err) {
-        // A stack overflow in the parser (thousands of nested parentheses): leave the file out.
-        this.excluded.set(file, { stamp, reason: `TypeScript cannot parse it (${err instanceof Error ? err.message : String(err)})` });
-        sf = ts.createSourceFile(fileName, '', languageVersionOrOptions, true);
-      }
-      this.sourceFiles.set(key, { stamp, sf });
-      return sf;
+      // A stack overflow in the parser (thousands of nested parentheses), or a file nested deeper
+      // than the analysis follows: left out, as an empty module, until its text changes.
+      const parsed = checkedSourceFile(fileName, () => {
+        if (!hit || this.parseAfresh.has(file)) return parse();
+        const started = performance.now();
+        const sf = reparse(hit.sf, text, parse);
+        // Slower than a fresh parse of that size would be (about 0.5 ms per KB): TypeScript's
+        // incremental parser hit a case it handles badly; do not risk it again for this file.
+        if (performance.now() - started > 100 + text.length / 2000) this.parseAfresh.add(file);
+        return sf;
+      }, languageVersionOrOptions);
+      if (parsed.skipped) this.excluded.set(file, { stamp, reason: parsed.skipped });
+      this.sourceFiles.set(key, { stamp, sf: parsed.sf });
+      return parsed.sf;
     };
     return host;
   }
@@ -583,43 +652,9 @@ function occurrences(text: string, needle: string, limit: number): number {
   return n;
 }
 
-function hasLongLine(text: string, longest: number): boolean {
-  let from = 0;
-  for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
-    if (nl - from > longest) return true;
-    from = nl + 1;
-  }
-  return text.length - from > longest;
-}
-
 function hasParseErrors(sf: ts.SourceFile): boolean {
   const diagnostics = (sf as unknown as { parseDiagnostics?: readonly unknown[] }).parseDiagnostics;
   return diagnostics === undefined || diagnostics.length > 0;
-}
-
-const depths = new WeakMap<ts.SourceFile, number>();
-
-/** How deep a file's syntax tree is, walked without recursion (cached per source file). */
-export function nestingDepth(sf: ts.SourceFile): number {
-  const cached = depths.get(sf);
-  if (cached !== undefined) return cached;
-  let max = 0;
-  let level = 0;
-  const nodes: ts.Node[] = [sf];
-  const levels: number[] = [0];
-  const push = (child: ts.Node): undefined => {
-    nodes.push(child);
-    levels.push(level + 1);
-    return undefined;
-  };
-  while (nodes.length > 0) {
-    const node = nodes.pop()!;
-    level = levels.pop()!;
-    if (level > max) max = level;
-    ts.forEachChild(node, push);
-  }
-  depths.set(sf, max);
-  return max;
 }
 
 /** A JavaScript file that uses require or module.exports: TypeScript treats it as a module. */

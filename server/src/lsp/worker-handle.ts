@@ -2,6 +2,11 @@
 // open documents in step, runs one analysis at a time, and stops and replaces the worker when an
 // analysis outlives its hard time limit, runs out of memory or crashes. No TypeScript here: the
 // main thread only speaks LSP.
+//
+// A thread blocked in a system call (a file on a hung network mount) cannot be stopped: it ends
+// only when the call returns. Such threads are counted, not piled up: while two told to stop
+// have not, no replacement is started and analyses fail at once saying why; and the process's
+// exit must not wait for them (see `mayHang` and server.ts).
 import { Worker } from 'node:worker_threads';
 import type { TopologyModel } from '../../../common/model';
 import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol';
@@ -23,7 +28,12 @@ export interface DocumentSnapshot {
   text: string;
 }
 
-export type Failure = { ok: false; ms: number; reason: 'error' | 'timeout' | 'crashed' | 'cancelled'; message: string };
+export type Failure = { ok: false; ms: number; reason: 'error' | 'timeout' | 'crashed' | 'cancelled' | 'stuck'; message: string };
+
+/** Threads told to stop that have not yet, past which no replacement is started. */
+const MAX_STOPPING = 2;
+/** How long a start waits for one of them to end before it gives up. */
+const STOPPING_WAIT_MS = 1000;
 
 export type AnalysisResult =
   | { ok: true; model: TopologyModel; ms: number; files: number; entries: number; programMs: number; skipped?: string }
@@ -40,6 +50,7 @@ interface Job {
   started: number;
   timer: NodeJS.Timeout;
   resolve(result: Outcome): void;
+  progress?: (done: number, total: number) => void;
 }
 
 export class WorkerHandle {
@@ -57,6 +68,10 @@ export class WorkerHandle {
   private cancelCell: Int32Array | undefined;
   /** The analysis thread's heap in use after its last analysis, in MB. */
   workerHeapMb = 0;
+  /** Threads told to stop (terminate) that have not ended yet: a busy one ends within milliseconds, a stuck one maybe never. */
+  private readonly stopping = new Set<Worker>();
+  /** Called when one of them ends. */
+  private readonly onStopped = new Set<() => void>();
 
   constructor(private readonly opts: WorkerHandleOptions) {}
 
@@ -88,16 +103,27 @@ export class WorkerHandle {
     throw new Error('the analysis worker answered a file analysis with a workspace result');
   }
 
-  /** Analyzes every program of every workspace folder, with `docs` as the open documents. */
-  async runWorkspace(docs: readonly DocumentSnapshot[]): Promise<WorkspaceResult> {
-    const r = await this.start('the workspace', docs, (id, set, drop) => ({ type: 'analyze-workspace', id, set, drop }));
+  /**
+   * Analyzes every program of every workspace folder, with `docs` as the open documents;
+   * `progress` hears how far it is.
+   */
+  async runWorkspace(docs: readonly DocumentSnapshot[], progress?: (done: number, total: number) => void): Promise<WorkspaceResult> {
+    const r = await this.start('the workspace', docs, (id, set, drop) => ({ type: 'analyze-workspace', id, set, drop }), progress);
     if (!r.ok) return r;
     if (r.type === 'workspace-result') return { ok: true, models: r.models, ms: r.ms, files: r.files, programs: r.programs };
     throw new Error('the analysis worker answered a workspace analysis with a file result');
   }
 
-  private start(what: string, docs: readonly DocumentSnapshot[], message: (id: number, set: { file: string; text: string }[], drop: string[]) => ToWorker): Promise<Outcome> {
-    if (this.job) return Promise.reject(new Error('an analysis is already running'));
+  private async start(what: string, docs: readonly DocumentSnapshot[], message: (id: number, set: { file: string; text: string }[], drop: string[]) => ToWorker, progress?: (done: number, total: number) => void): Promise<Outcome> {
+    if (this.job) throw new Error('an analysis is already running');
+    if (!this.worker && !(await this.roomForWorker())) {
+      const n = this.stopping.size;
+      return {
+        ok: false, ms: 0, reason: 'stuck',
+        message: `${n} analysis threads are stuck in a file-system call (a file on a hung network mount?) and cannot be stopped; no new one is started until one ends. Restart the server once the files can be read`,
+      };
+    }
+    if (this.job) throw new Error('an analysis is already running');
     const worker = this.ensureWorker();
     const set: { file: string; text: string }[] = [];
     const open = new Set<string>();
@@ -119,9 +145,46 @@ export class WorkerHandle {
         this.finish(id, { ok: false, ms: Date.now() - started, reason: 'timeout', message: `stopped after ${this.opts.timeoutMs} ms` });
         this.discardWorker();
       }, this.opts.timeoutMs);
-      this.job = { id, started, timer, resolve };
+      this.job = { id, started, timer, resolve, ...(progress ? { progress } : {}) };
       worker.postMessage(message(id, set, drop));
     });
+  }
+
+  /** Whether a new thread may start: fewer than MAX_STOPPING old ones still ending (waits a little for one to). */
+  private async roomForWorker(): Promise<boolean> {
+    const deadline = Date.now() + STOPPING_WAIT_MS;
+    while (this.stopping.size >= MAX_STOPPING) {
+      if (Date.now() >= deadline) return false;
+      await this.oneStopped(deadline);
+    }
+    return true;
+  }
+
+  /** Resolves when a thread told to stop ends, or at `deadline`. */
+  private oneStopped(deadline: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.onStopped.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, deadline - Date.now()));
+      this.onStopped.add(done);
+    });
+  }
+
+  /**
+   * Threads that could keep the process from exiting: one told to stop that has not, or one in
+   * the middle of an analysis (it may be blocked in a system call). Node's exit waits for every
+   * thread to end, so while there are some, the server ends itself another way (server.ts).
+   */
+  get mayHang(): number {
+    return this.stopping.size + (this.job && this.worker ? 1 : 0);
+  }
+
+  /** Threads started and not ended, the stuck ones included (for the server-info request). */
+  get threads(): number {
+    return this.stopping.size + (this.worker ? 1 : 0);
   }
 
   /** Gives up the running analysis at its next check (between programs and rules). */
@@ -129,8 +192,11 @@ export class WorkerHandle {
     if (this.job && this.cancelCell) Atomics.store(this.cancelCell, 0, this.job.id);
   }
 
-  dispose(): void {
+  /** Stops the worker, and waits up to `graceMs` for every thread to end. */
+  async dispose(graceMs = 0): Promise<void> {
     this.discardWorker();
+    const deadline = Date.now() + graceMs;
+    while (this.stopping.size > 0 && Date.now() < deadline) await this.oneStopped(deadline);
   }
 
   private finish(id: number, result: Outcome): void {
@@ -161,6 +227,10 @@ export class WorkerHandle {
     worker.stdout.on('data', forward);
     worker.stderr.on('data', forward);
     worker.on('message', (msg: FromWorker) => {
+      if (msg.type === 'progress') {
+        if (this.job?.id === msg.id) this.job.progress?.(msg.done, msg.total);
+        return;
+      }
       if (msg.type !== 'log') this.workerHeapMb = msg.heapMb;
       if (msg.type === 'log') this.opts.log(msg.message);
       else if (msg.type === 'failed') this.finish(msg.id, { ok: false, ms: msg.ms, reason: 'error', message: msg.message });
@@ -187,6 +257,19 @@ export class WorkerHandle {
     const worker = this.worker;
     this.worker = undefined;
     this.sent.clear();
-    if (worker) void worker.terminate().catch(() => undefined);
+    if (!worker) return;
+    // A job still running gets its answer now: the thread may never answer again.
+    if (this.job) this.finish(this.job.id, { ok: false, ms: Date.now() - this.job.started, reason: 'crashed', message: 'the analysis thread was stopped' });
+    this.stopping.add(worker);
+    const ended = (): void => {
+      if (!this.stopping.delete(worker)) return;
+      for (const listener of [...this.onStopped]) listener();
+    };
+    worker.once('exit', ended);
+    void worker.terminate().then(ended, ended);
+    const stuck = setTimeout(() => {
+      if (this.stopping.has(worker)) this.opts.log('an analysis thread told to stop has not: it is blocked in a system call (a file on a hung network mount?) and ends when that call returns');
+    }, STOPPING_WAIT_MS);
+    stuck.unref();
   }
 }

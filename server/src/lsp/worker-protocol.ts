@@ -33,4 +33,6 @@ export type FromWorker =
   | { type: 'workspace-result'; id: number; models: { root: string; model: TopologyModel }[]; ms: number; files: number; programs: number; heapMb: number }
   | { type: 'failed'; id: number; ms: number; message: string; stack?: string; heapMb: number }
   | { type: 'cancelled'; id: number; ms: number; heapMb: number }
+  /** How far a workspace analysis is: `done` of `total` files considered as entries. */
+  | { type: 'progress'; id: number; done: number; total: number }
   | { type: 'log'; message: string };

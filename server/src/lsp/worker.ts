@@ -39,7 +39,7 @@ function main(): void {
             const outcome = session.analyze(msg.file, isCancelled);
             post({ type: 'result', id: msg.id, ms: Math.round(performance.now() - started), ...outcome, heapMb: heapMb() });
           } else {
-            const outcome = session.analyzeWorkspace(isCancelled);
+            const outcome = session.analyzeWorkspace(isCancelled, (done, total) => post({ type: 'progress', id: msg.id, done, total }));
             post({ type: 'workspace-result', id: msg.id, ms: Math.round(performance.now() - started), ...outcome, heapMb: heapMb() });
           }
           setImmediate(collectIfGrown);

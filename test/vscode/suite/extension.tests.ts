@@ -173,6 +173,24 @@ export function registerTests(): void {
       console.log(`status item: ${status.text} — ${status.detail}`);
     });
 
+    it('says in the language status item that a document too large is not analyzed, and why', async () => {
+      const big = workspaceFile('generated-large.ts');
+      await vscode.workspace.fs.writeFile(big, Buffer.from(`export const data = [${'1234567,'.repeat(260_000)}];\n`));
+      try {
+        const doc = await vscode.workspace.openTextDocument(big);
+        await vscode.window.showTextDocument(doc, { preview: false });
+        const status = await until('the status of the large document', async () => {
+          const s = (await api().server()).status;
+          return /^generated-large\.ts is not analyzed: it has 2,080,024 characters, more than the 2,000,000 the analysis reads/.test(s.detail ?? '') ? s : undefined;
+        });
+        assert.equal(status.severity, vscode.LanguageStatusSeverity.Warning);
+        console.log(`status item: ${status.text} — ${status.detail}`);
+        await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+      } finally {
+        await vscode.workspace.fs.delete(big);
+      }
+    });
+
     it('clears the diagnostics of a file when it is closed, and of a file that is deleted', async () => {
       const broken = workspaceFile('producer-consumer-no-sentinel.ts');
       const copy = workspaceFile('scratch-to-delete.ts');
@@ -316,6 +334,25 @@ export function registerTests(): void {
       assert.equal(drawn.nodes, 4);
       assert.ok(drawn.edges >= 5);
       console.log(`graph panel: ${tab.label}, ${drawn.nodes} nodes, ${drawn.edges} edges`);
+    });
+
+    it('draws each program of a module that two entries run apart, titled with its entry', async () => {
+      const graph = (): ReturnType<Api['graph']> => api().graph();
+      const lib = await open('programs/lib.ts');
+      // main, its queue and the shared consumer in each of forgetful.ts and good.ts: 6 nodes.
+      const drawn = await until('both programs drawn', () => {
+        const g = graph();
+        return g?.document === lib.uri.toString() && g.rendered?.programs ? g.rendered : undefined;
+      }, 60_000);
+      assert.deepEqual(drawn.programs, ['programs/forgetful.ts', 'programs/good.ts']);
+      assert.equal(drawn.nodes, 6);
+      console.log(`graph panel of lib.ts: ${drawn.nodes} nodes in ${drawn.programs!.length} programs: ${drawn.programs!.join(', ')}`);
+      // Back to the broken example, which the harness inspects once the tests are done.
+      const example = await open('producer-consumer-no-sentinel.ts');
+      await until('the example drawn again', () => {
+        const g = graph();
+        return g?.document === example.uri.toString() && g.rendered?.nodes === 4 && !g.rendered.programs ? true : undefined;
+      }, 60_000);
     });
   });
 }

@@ -9,7 +9,8 @@ import {
   findingMarks, nodeClasses, nodeDrawing, nodeName, polylinePoint, round, routePath, withMarks, type Mark, type Marks, type NodeGeom,
 } from '../../../drawing/shapes';
 import { isCycleFinding } from '../../../drawing/findings';
-import type { Point } from '../../../drawing/layout';
+import type { Box, Point } from '../../../drawing/layout';
+import { CLUSTER_TITLE_HEIGHT, CLUSTER_TITLE_PX, clusterFrames, programFindingSummary, titleAnchor } from '../../../drawing/programs';
 import { neighbourhood, type ViewEdge, type ViewNode } from '../../../drawing/view-model';
 import { changed, isHidden, visibleEdges, type FocusDirection, type GraphState } from './state';
 import { edgeTip, hideTip, nodeTip, showTip, toggleHint } from './tooltip';
@@ -226,11 +227,63 @@ function drawEdges(st: GraphState, pos: Map<string, Point>, routes: (e: ViewEdge
   });
 }
 
+/** The frame of each program around where its nodes are (`pos`), with the edges inside it. */
+function framesAt(st: GraphState, pos: Map<string, Point>, way: Map<string, Point[]>): Map<string, Box> {
+  const { clusters } = st.programs;
+  if (clusters.length === 0) return new Map();
+  const members = new Map<string, string[]>();
+  for (const [id, c] of st.viewCluster) members.set(c, [...(members.get(c) ?? []), id]);
+  const titles = new Map(clusters.map((c) => [c.id, st.measure(c.title, CLUSTER_TITLE_PX)]));
+  return clusterFrames(clusters, members, pos, (id) => st.geoms.get(id)?.box ?? { width: 0, height: 0 },
+    (ids) => st.view.edges.filter((e) => ids.has(e.from) && ids.has(e.to)).map((e) => way.get(e.id) ?? []),
+    (id) => titles.get(id) ?? 0);
+}
+
+/** Draws the programs' frames and titles (a model of several programs), under the edges. */
+function drawFrames(st: GraphState, frames: Map<string, Box>): void {
+  const { clusters } = st.programs;
+  const shown = clusters.filter((c) => frames.has(c.id));
+  const sel = st.programLayer.selectAll<SVGGElement, (typeof shown)[number]>('g.program')
+    .data(shown, (c) => c.id)
+    .join((enter) => {
+      const g = enter.append('g').attr('class', 'program');
+      g.append('title');
+      g.append('rect').attr('class', 'program-frame').attr('rx', 8);
+      g.append('path').attr('class', 'program-rule');
+      g.append('text').attr('class', 'program-title');
+      return g;
+    });
+  sel.attr('data-program', (c) => c.entry).attr('data-cluster', (c) => c.id);
+  sel.select('title').text((c) => `Program ${c.title}: ${programFindingSummary(st.model, c.entry)}`);
+  sel.each(function (c) {
+    const f = frames.get(c.id)!;
+    const g = select(this);
+    g.select('rect.program-frame').attr('x', round(f.x0)).attr('y', round(f.y0))
+      .attr('width', round(f.x1 - f.x0)).attr('height', round(f.y1 - f.y0));
+    g.select('path.program-rule').attr('d', `M${round(f.x0)},${round(f.y0 + CLUSTER_TITLE_HEIGHT)}H${round(f.x1)}`);
+    const t = titleAnchor(f);
+    g.select('text.program-title').attr('x', round(t.x)).attr('y', round(t.y)).text(c.title);
+  });
+}
+
+/** The drawing's box, frames included. */
+function boundsWith(box: Box | undefined, frames: Map<string, Box>): Box | undefined {
+  if (!box) return box;
+  const out = { ...box };
+  for (const f of frames.values()) {
+    out.x0 = Math.min(out.x0, f.x0); out.y0 = Math.min(out.y0, f.y0);
+    out.x1 = Math.max(out.x1, f.x1); out.y1 = Math.max(out.y1, f.y1);
+  }
+  return out;
+}
+
 /** Writes every node's place and edge's route as the state has them. */
 export function drawGeometry(st: GraphState): void {
   drawPositions(st, st.positions);
   drawEdges(st, st.positions, (e) => routeFor(st, e, st.positions, st.waypoints), true);
-  st.bounds = drawingBounds(st.positions, st.geoms, st.waypoints);
+  st.frames = framesAt(st, st.positions, st.waypoints);
+  drawFrames(st, st.frames);
+  st.bounds = boundsWith(drawingBounds(st.positions, st.geoms, st.waypoints), st.frames);
 }
 
 /** Moves the nodes and edges to new places, animated when the graph is small enough. */
@@ -243,7 +296,8 @@ export function moveTo(st: GraphState, nextPos: Map<string, Point>, nextWay: Map
   st.positions = nextPos;
   st.waypoints = nextWay;
   st.edgeEnds = new Map(view.edges.map((e) => [e.id, `${e.from}\u0000${e.to}`]));
-  st.bounds = drawingBounds(st.positions, st.geoms, st.waypoints);
+  st.frames = framesAt(st, st.positions, st.waypoints);
+  st.bounds = boundsWith(drawingBounds(st.positions, st.geoms, st.waypoints), st.frames);
   const finish = (): void => {
     st.animation = undefined;
     drawGeometry(st);
@@ -272,6 +326,7 @@ export function moveTo(st: GraphState, nextPos: Map<string, Point>, nextWay: Map
       const pair = resampled.get(e.id);
       return pair ? pair[0].map((p, i) => lerp(p, pair[1][i]!, t)) : routeFor(st, e, pos, st.waypoints);
     }, false);
+    if (st.programs.clusters.length > 0) drawFrames(st, framesAt(st, pos, new Map()));
   });
 }
 

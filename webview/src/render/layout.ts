@@ -6,6 +6,7 @@ import type { ModelNode, TopologyModel } from '../../../common/model';
 import { EDGE_FONT_PX, edgeLabel, round } from '../../../drawing/shapes';
 import type { LayoutRequest, LayoutResponse } from '../../../drawing/elk-layout';
 import { boxAround, detour, layeredLayout, mergePositions, type Box, type Point, type Size } from '../../../drawing/layout';
+import { CLUSTER_TITLE_PX, clusteredLayout } from '../../../drawing/programs';
 import { fileGroupId, poolMembers, structureKey } from '../../../drawing/view-model';
 import { moveTo } from './draw';
 import { mark, type GraphState, type RenderReason } from './state';
@@ -23,10 +24,28 @@ function reversedEdges(st: GraphState): Set<string> {
   return new Set(view.edges.filter((e) => (e.kind === 'join' || e.kind === 'terminate') && spawned.has(`${e.to}\u0000${e.from}`)).map((e) => e.id));
 }
 
+/** Each program's title width: its frame is at least that wide. */
+function titleWidths(st: GraphState): Map<string, number> {
+  return new Map(st.programs.clusters.map((c) => [c.id, st.measure(c.title, CLUSTER_TITLE_PX)]));
+}
+
+/** The layered layout, program by program when the model holds several (drawing/programs.ts). */
+function layered(st: GraphState, sizes: Map<string, Size>): ReturnType<typeof layeredLayout> {
+  return st.programs.clusters.length > 0
+    ? clusteredLayout(asModel(st), sizes, st.viewCluster, titleWidths(st))
+    : layeredLayout(asModel(st), sizes);
+}
+
 function elkRequest(st: GraphState): LayoutRequest {
   const rev = reversedEdges(st);
+  const grouped = st.programs.clusters.length > 0;
+  const titles = titleWidths(st);
   return {
-    nodes: st.view.nodes.map((n) => ({ id: n.id, ...sizeOf(st, n.id), ...(n.kind === 'process' && n.role === 'main' ? { first: true } : {}) })),
+    ...(grouped ? { groups: st.programs.clusters.map((c) => ({ id: c.id, titleWidth: Math.ceil(titles.get(c.id) ?? 0) })) } : {}),
+    nodes: st.view.nodes.map((n) => {
+      const group = grouped ? st.viewCluster.get(n.id) : undefined;
+      return { id: n.id, ...sizeOf(st, n.id), ...(n.kind === 'process' && n.role === 'main' ? { first: true } : {}), ...(group ? { group } : {}) };
+    }),
     edges: st.view.edges.filter((e) => e.from !== e.to).map((e) => ({
       id: e.id, from: e.from, to: e.to, ...(rev.has(e.id) ? { reversed: true } : {}),
       labelWidth: Math.ceil(st.measure(edgeLabel(e), EDGE_FONT_PX) + 6),
@@ -126,7 +145,7 @@ export function place(st: GraphState, reason: RenderReason): void {
   const previous = st.positions;
   const first = previous.size === 0 || ![...previous.keys()].some((id) => view.byId.has(id));
   const t0 = performance.now();
-  const fresh = layeredLayout(asModel(st), sizes);
+  const fresh = layered(st, sizes);
   st.labelPos = new Map();
   if (first || reason === 'relayout') {
     if (first) {

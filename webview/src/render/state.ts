@@ -9,6 +9,7 @@ import {
   ARROW_MARKER, CATEGORIES, EMPTY_MESSAGE, MARKS, edgeSpread, estimateTextWidth, type Marks, type NodeGeom,
 } from '../../../drawing/shapes';
 import type { Box, Point } from '../../../drawing/layout';
+import { separatePrograms, type SeparatedModel } from '../../../drawing/programs';
 import { buildView, type ViewGraph } from '../../../drawing/view-model';
 import type { LayoutClient } from '../layout-client';
 import type { LiveView } from './live';
@@ -89,6 +90,8 @@ export interface GraphState {
   /** Covers the drawing while a drag pans it. */
   readonly shield: HTMLDivElement;
   readonly viewport: Selection<SVGGElement, unknown, null, undefined>;
+  /** The frames and titles of the programs, under the edges, when the model holds several. */
+  readonly programLayer: Selection<SVGGElement, unknown, null, undefined>;
   readonly edgeLayer: Selection<SVGGElement, unknown, null, undefined>;
   readonly nodeLayer: Selection<SVGGElement, unknown, null, undefined>;
   /** Label widths in pixels. */
@@ -97,7 +100,14 @@ export interface GraphState {
   actions: GraphActions;
 
   // The model and what is drawn of it.
+  /** The model as drawn: with a copy per program of what programs share (setModel). */
   model: TopologyModel;
+  /** Its programs, when it holds several: their clusters, and the cluster of each model node. */
+  programs: SeparatedModel;
+  /** View node id -> its program's cluster (for a folded file, its first member's). */
+  viewCluster: Map<string, string>;
+  /** Each program's frame, as last drawn. */
+  frames: Map<string, Box>;
   readonly expanded: Set<string>;
   readonly collapsed: Set<string>;
   readonly hiddenKinds: Set<string>;
@@ -238,22 +248,27 @@ export function createState(container: HTMLElement, model: TopologyModel, opts: 
     marker.append('path').attr('d', ARROW_MARKER.d);
   }
   const viewport = svg.append('g').attr('class', 'viewport');
+  const programLayer = viewport.append('g').attr('class', 'programs');
   const edgeLayer = viewport.append('g').attr('class', 'edges');
   const nodeLayer = viewport.append('g').attr('class', 'nodes');
 
   const expanded = new Set<string>(opts.initial?.expanded ?? []);
   const collapsed = new Set<string>(opts.initial?.collapsed ?? []);
+  const programs = separatePrograms(model);
   return {
-    opts, doc, container, prefix, empty, tip, stage, stageSel, svg, shield, viewport, edgeLayer, nodeLayer, measure, reducedMotion,
+    opts, doc, container, prefix, empty, tip, stage, stageSel, svg, shield, viewport, programLayer, edgeLayer, nodeLayer, measure, reducedMotion,
     actions: {
       render: unbound, paint: unbound, toggle: unbound, focusNeighbourhood: unbound, hideTip: unbound,
       fitBox: unbound, centerOn: unbound, reveal: unbound,
     },
-    model,
+    model: programs.model,
+    programs,
+    viewCluster: new Map(),
+    frames: new Map(),
     expanded,
     collapsed,
     hiddenKinds: new Set<string>(opts.initial?.hiddenKinds ?? []),
-    view: buildView(model, { expanded, collapsed }),
+    view: buildView(programs.model, { expanded, collapsed }),
     geoms: new Map(),
     sigs: new Map(),
     changedIds: new Set(),
@@ -287,6 +302,23 @@ export function createState(container: HTMLElement, model: TopologyModel, opts: 
     playTimer: undefined,
     live: undefined,
   };
+}
+
+/** Takes a new model to draw: the programs of a model of several are kept apart (drawing/programs.ts). */
+export function setModel(st: GraphState, model: TopologyModel): void {
+  st.programs = separatePrograms(model);
+  st.model = st.programs.model;
+}
+
+/** The cluster of each view node: its model node's, or for a folded file or pool, its first member's. */
+export function clusterViewNodes(st: GraphState): void {
+  st.viewCluster = new Map();
+  const of = st.programs.clusterOf;
+  if (of.size === 0) return;
+  for (const n of st.view.nodes) {
+    const c = of.get(n.modelId ?? n.members?.[0] ?? n.id) ?? n.members?.map((m) => of.get(m)).find((x) => x !== undefined);
+    if (c !== undefined) st.viewCluster.set(n.id, c);
+  }
 }
 
 /** Something worth saving changed. */
