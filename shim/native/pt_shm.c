@@ -6,7 +6,8 @@
 //   off+4:  RLock recursion count (written only by the holder, or for it by the root's hub)
 //   off+8:  pid of a holder that died, set by the root's hub when it hands the lock on; the next
 //           acquire takes it (and reports OwnerDiedError)
-//   off+12: operations counter (acquires and releases): progress, for the deadlock detector
+//   off+12: operations counter (acquires, releases, and waits beginning): progress, for the root's
+//           deadlock detector, which sees no frame of these operations
 //
 // The owner is a process (its pid), not a thread, as in the shim's hub-side locks. A blocked
 // acquire waits on a thread of a small pool (FUTEX_WAIT, with a timeout), which takes the lock for
@@ -239,7 +240,11 @@ static void unmap(napi_env env, void *data, void *hint) {
   (void)hint; // the mapping lives as long as the process
 }
 
-/** map(fd, size) -> ArrayBuffer over the segment (once per process; the fd may be closed after). */
+/**
+ * map(fd, size): map the segment (once per process). JS sees its blocks through view(): an
+ * ArrayBuffer over the whole segment would count as external memory and make V8 collect garbage
+ * sooner (64 MiB is its threshold).
+ */
 static napi_value js_map(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   if (!args(env, info, 2, argv)) return NULL;
@@ -256,8 +261,21 @@ static napi_value js_map(napi_env env, napi_callback_info info) {
   }
   base = p;
   base_size = size;
+  return NULL;
+}
+
+/** view(off, bytes) -> ArrayBuffer over that block of the segment. */
+static napi_value js_view(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  if (!args(env, info, 2, argv)) return NULL;
+  int64_t off = int_arg(env, argv[0]);
+  int64_t bytes = int_arg(env, argv[1]);
+  if (base == NULL || off < 0 || bytes < 0 || (size_t)(off + bytes) > base_size) {
+    napi_throw_range_error(env, NULL, "pt_shm: bad block");
+    return NULL;
+  }
   napi_value out;
-  CHECK(napi_create_external_arraybuffer(env, p, size, unmap, NULL, &out));
+  CHECK(napi_create_external_arraybuffer(env, base + off, (size_t)bytes, unmap, NULL, &out));
   return out;
 }
 
@@ -381,6 +399,7 @@ static napi_value js_wait_lock(napi_env env, napi_callback_info info) {
   r->off = (uint32_t)off;
   r->pid = (int32_t)int_arg(env, argv[2]);
   r->deadline = timeout_ms < 0 ? -1 : now_ns() + (int64_t)(timeout_ms * 1e6);
+  __atomic_fetch_add(word(off + 12), 1, __ATOMIC_SEQ_CST); // a process begins to wait: progress too
   pthread_mutex_lock(&mu);
   if (queue_tail) queue_tail->next = r;
   else queue_head = r;
@@ -427,6 +446,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"init", NULL, js_init, NULL, NULL, NULL, napi_default, NULL},
       {"create", NULL, js_create, NULL, NULL, NULL, napi_default, NULL},
       {"map", NULL, js_map, NULL, NULL, NULL, napi_default, NULL},
+      {"view", NULL, js_view, NULL, NULL, NULL, napi_default, NULL},
       {"alloc", NULL, js_alloc, NULL, NULL, NULL, napi_default, NULL},
       {"blocks", NULL, js_blocks, NULL, NULL, NULL, napi_default, NULL},
       {"tryLock", NULL, js_try_lock, NULL, NULL, NULL, napi_default, NULL},

@@ -54,7 +54,7 @@ import { formatSite, type Site } from './site';
 import { forwardEvents, observeHub, traceWriter, tracing, type TraceEvent, type TraceWriter } from './trace';
 import { SocketPort, type Header } from './transport';
 import { pendingWaits, probeSites, waitsSettled, type LocalTarget } from './waits';
-import { lockHolder, nativeOperations, usable } from './native';
+import { allLockOperations, lockHolder, nativeOperations, usable } from './native';
 
 // ---- what a process says when probed ------------------------------------------------------------
 
@@ -307,7 +307,7 @@ export class Monitor {
 
   /** Operations seen: the hub's, connections opening and closing, the root's own waits settling. */
   private activity(): number {
-    return hubActivity() + this.connEvents + waitsSettled();
+    return hubActivity() + this.connEvents + waitsSettled() + allLockOperations();
   }
 
   private control(client: HubClient, header: Header): void {

@@ -19,7 +19,8 @@ import { tracing } from './trace';
 interface Addon {
   init(onWake: (id: number, result: number) => void): void;
   create(size: number): number;
-  map(fd: number, size: number): ArrayBuffer;
+  map(fd: number, size: number): void;
+  view(off: number, bytes: number): ArrayBuffer;
   alloc(bytes: number, kind: number): number;
   blocks(kind: number): number[];
   tryLock(off: number, pid: number): number;
@@ -54,8 +55,10 @@ function load(): Addon | null {
 
 const addon = load();
 
-let view: Int32Array | null = null;
-let buffer: ArrayBuffer | null = null;
+/** Whether this process mapped the run's segment. */
+let mapped = false;
+/** Lock blocks as this process sees them (offset -> their four words). */
+const locks = new Map<number, Int32Array>();
 /** The root's descriptor of the segment (passed to every child it starts). */
 let rootFd: number | null = null;
 
@@ -66,8 +69,8 @@ let waitIds = 0;
 let operations = 0;
 
 function attach(fd: number): void {
-  buffer = addon!.map(fd, SEGMENT_SIZE);
-  view = new Int32Array(buffer);
+  addon!.map(fd, SEGMENT_SIZE);
+  mapped = true;
   addon!.init((id, result) => {
     const f = waiting.get(id);
     waiting.delete(id);
@@ -83,66 +86,82 @@ export function markChild(): void {
 }
 
 /** In the root: the segment, made now if needed; null when the hub's path is used. */
-function segment(): Int32Array | null {
-  if (view) return view;
-  if (!addon || isChild) return null;
+function segment(): boolean {
+  if (mapped) return true;
+  if (isChild) return given && attachNow();
+  if (!addon) return false;
   try {
     rootFd = addon.create(SEGMENT_SIZE);
     attach(rootFd);
   } catch {
     rootFd = null;
-    return null;
+    return false;
   }
-  return view;
+  return true;
 }
 
 /** In the root (and in children, passing theirs on): the descriptor children get, or null. */
 export function segmentForChild(): number | null {
-  if (isChild) return view ? CHILD_SEGMENT_FD : null;
+  if (isChild) return given ? CHILD_SEGMENT_FD : null;
   return segment() ? rootFd : null;
 }
 
-/** In a child, at boot: map the parent's segment if it gave one. */
-export function attachChild(given: boolean): void {
+/** In a child: its parent gave it the segment (mapped when first needed: a child may use none). */
+let given = false;
+
+/** In a child, at boot: whether its parent gave it the segment. */
+export function attachChild(segmentGiven: boolean): void {
   isChild = true;
-  if (!given || !addon) return;
+  given = segmentGiven && addon !== null;
+}
+
+function attachNow(): boolean {
   try {
     attach(CHILD_SEGMENT_FD);
   } catch {
-    view = null;
+    given = false;
+    mapped = false;
   }
+  return mapped;
 }
 
 /** A new lock block's offset, or undefined (the lock lives in the hub). */
 export function allocLock(): number | undefined {
-  const v = segment();
-  if (!v) return undefined;
+  if (!segment()) return undefined;
   const off = addon!.alloc(LOCK_BYTES, KIND_LOCK);
   return off < 0 ? undefined : off;
 }
 
 /** A new data block of `bytes` (zeroed), or undefined (the object lives in the hub). */
 export function allocData(bytes: number): number | undefined {
-  const v = segment();
-  if (!v || bytes > SEGMENT_SIZE / 4) return undefined;
+  if (!segment() || bytes > SEGMENT_SIZE / 4) return undefined;
   const off = addon!.alloc(Math.max(bytes, 8), KIND_DATA);
   return off < 0 ? undefined : off;
 }
 
-/** The segment's memory (for typed views of data blocks); null without one. */
-export function segmentBuffer(): ArrayBuffer | null {
-  return buffer;
+/** The memory of a data block (for a typed view of it). */
+export function blockBuffer(off: number, bytes: number): ArrayBuffer {
+  return addon!.view(off, bytes);
 }
 
 /** Whether `ref.params.shm` can be used here (the object is in this run's segment). */
 export function usable(params: Record<string, unknown>, at: string | undefined): boolean {
-  return view !== null && at === undefined && typeof params.shm === 'number';
+  return at === undefined && typeof params.shm === 'number' && (mapped || (given && attachNow()));
 }
 
 // ---- locks ---------------------------------------------------------------------------------------
 
+function lockBlock(off: number): Int32Array {
+  let b = locks.get(off);
+  if (!b) {
+    b = new Int32Array(addon!.view(off, LOCK_BYTES));
+    locks.set(off, b);
+  }
+  return b;
+}
+
 export function lockWord(off: number): number {
-  return Atomics.load(view!, off >> 2);
+  return Atomics.load(lockBlock(off), 0);
 }
 
 /** The pid holding the lock, or 0. */
@@ -151,16 +170,16 @@ export function lockHolder(off: number): number {
 }
 
 export function rlockCount(off: number): number {
-  return view![(off >> 2) + 1]!;
+  return lockBlock(off)[1]!;
 }
 
 export function setRlockCount(off: number, n: number): void {
-  view![(off >> 2) + 1] = n;
+  lockBlock(off)[1] = n;
 }
 
 /** The lock's operation counter (acquires and releases by every process). */
 export function lockOps(off: number): number {
-  return view![(off >> 2) + 3]!;
+  return lockBlock(off)[3]!;
 }
 
 /** Try to take it for `pid`: -1 held, 0 taken, >0 taken from that dead holder. */
@@ -178,7 +197,7 @@ export function unlock(off: number): number {
 
 /** Put a dead holder's pid back (its hand-over did not reach the process that took it). */
 export function noteDeadHolder(off: number, pid: number): void {
-  Atomics.store(view!, (off >> 2) + 2, pid);
+  Atomics.store(lockBlock(off), 2, pid);
 }
 
 /**
@@ -210,9 +229,20 @@ export function waitLock(off: number, pid: number, timeoutMs: number, done: (res
 
 /** In the root's hub: a process died; free the locks it held for the next acquirer. */
 export function handOnLocks(pid: number): number {
-  if (!view) return 0;
+  if (!mapped) return 0;
   let n = 0;
   for (const off of addon!.blocks(KIND_LOCK)) if (lockHolder(off) === pid && addon!.handOn(off, pid)) n++;
+  return n;
+}
+
+/**
+ * Operations on every lock in the segment so far, by any process (each lock counts its own): the
+ * root's monitor sees progress that never reaches the hub.
+ */
+export function allLockOperations(): number {
+  if (!mapped) return 0;
+  let n = 0;
+  for (const off of addon!.blocks(KIND_LOCK)) n += lockOps(off);
   return n;
 }
 

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fromWire, type WireError } from './errors';
 import { Hub, HUB_OBJECT } from './hub';
 import type { MainModule, TargetRef } from './locate';
+import type { CompiledProgram } from './child-build';
 import type { ObjectRef } from './serialize';
 import { internalTimer } from './activity';
 import { eagerSite, LazySite, nameAt, type Site } from './site';
@@ -39,6 +40,8 @@ export interface Boot {
   info: ProcessInfo;
   /** The run's shared segment (native.ts) is the child's file descriptor 4; false: there is none. */
   shm: boolean;
+  /** The compiled copy of a tsx-run program the child imports instead of registering tsx (child-build.ts). */
+  compiled: CompiledProgram | null;
 }
 
 /** A process as the parent that started it knows it: for the wait report and the trace. */

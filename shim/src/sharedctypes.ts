@@ -7,7 +7,7 @@
 import { ProcessError, toWire } from './errors';
 import { registerKind, type HubClient, type HubContext, type HubObject, type HubRequest, type Respond } from './hub';
 import { Lock, RLock } from './lock';
-import { allocData, segmentBuffer, usable } from './native';
+import { allocData, blockBuffer, usable } from './native';
 import { call, nextObjectId, post, traceObject } from './runtime';
 import { Semaphore } from './semaphore';
 import { SemLockState, withAcquired } from './semlock';
@@ -310,8 +310,8 @@ function make(kind: 'value' | 'array', typecode: Typecode, size: number, init: W
 
 /** The typed array over an object's numbers in the shared segment. */
 function viewOf(ref: ObjectRef): TypedArray {
-  const Ctor = STORAGE[checkTypecode(ref.params.typecode)] as unknown as new (b: ArrayBuffer, off: number, n: number) => TypedArray;
-  return new Ctor(segmentBuffer()!, ref.params.shm as number, Number(ref.params.size));
+  const Ctor = STORAGE[checkTypecode(ref.params.typecode)] as unknown as (new (b: ArrayBuffer) => TypedArray) & { BYTES_PER_ELEMENT: number };
+  return new Ctor(blockBuffer(ref.params.shm as number, Number(ref.params.size) * Ctor.BYTES_PER_ELEMENT));
 }
 
 /** Whether a lock is a Lock/RLock in shared memory (so an access can take it without the hub). */
