@@ -67,6 +67,13 @@ export interface ModelNode {
   variant?: QueueVariant | LockVariant | SemaphoreVariant;
   maxsize?: number;
   duplex?: boolean;
+  /**
+   * For a queue whose consumers loop until a sentinel value: that value as written in code
+   * (`null`, `"STOP"`) and how many of it the program can put, all processes together
+   * ("several" when not known). Computed by the analysis (passes/sentinels.ts), so that the
+   * editor's hover, the graph's tooltip and the CLI's JSON say the same.
+   */
+  sentinel?: { value: string; count: Multiplicity };
 }
 
 export type EdgeKind =
@@ -144,7 +151,7 @@ export interface Finding {
   trace?: TraceStep[];
   nodes: string[];
   edges: string[];
-  /** Mechanical fixes for the rules that have one (rules.md "Quick fixes"). */
+  /** Mechanical fixes for the rules that have one (each rule's docs/rules/<id>.md, "How to fix"). */
   fixes?: FixData[];
 }
 
@@ -168,6 +175,12 @@ export function displayLabel(node: ModelNode): string {
   const m = node.multiplicity;
   if (m === undefined || m === 1) return node.label;
   return `${node.label} ×${m === 'several' ? 'n' : m}`;
+}
+
+/** A queue's sentinels in a few words: "2 null sentinels", "no \"STOP\" sentinel put". */
+export function sentinelPhrase(s: NonNullable<ModelNode['sentinel']>): string {
+  const { count, value } = s;
+  return count === 0 ? `no ${value} sentinel put` : count === 'several' ? `${value} sentinels: an unknown number` : `${count} ${value} sentinel${count === 1 ? '' : 's'}`;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -440,3 +440,25 @@ export class ReplayTimeline {
     return s;
   }
 }
+
+// ---- a run against a static finding ----------------------------------------------------------------
+
+/** `file:line` (absolute) of a location relative to a root URI or path. */
+function lineKey(root: string, loc: Location): string {
+  return `${absolute(root, loc.file)}:${loc.range.start.line + 1}`;
+}
+
+/**
+ * Whether a run's deadlock report shows the state a static `deadlock`-family finding predicted:
+ * the blocked calls the finding names (its location and related locations, relative to
+ * `modelRoot`) are exactly the calls the run's processes were blocked in (by file and line).
+ */
+export function reportConfirms(report: RuntimeReport, finding: { loc: Location; related: { loc: Location }[] }, modelRoot: string): boolean {
+  if (report.kind !== 'deadlock') return false;
+  const predicted = new Set([finding.loc, ...finding.related.map((r) => r.loc)].map((l) => lineKey(modelRoot, l)));
+  const blocked = new Set<string>();
+  for (const p of report.processes) for (const w of p.waits) if (w.loc) blocked.add(lineKey(report.root, w.loc));
+  if (predicted.size !== blocked.size) return false;
+  for (const k of predicted) if (!blocked.has(k)) return false;
+  return true;
+}

@@ -17,7 +17,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { analyzePrograms } from '../../server/src/analysis/analyze';
 import { createProgram, readTsconfig } from '../../server/src/analysis/program';
-import type { AnalysisStats } from '../../server/src/analysis/rules/context';
+import type { AnalysisStats } from '../../server/src/analysis/rule-context';
 import { bigFile, project, writeWorkspace } from './generate';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

@@ -1,7 +1,8 @@
 // Findings snapshot, to prove an optimisation changes no result: writes the model of every input
 // below to one JSON file per input; run it before and after a change and compare the folders.
 //   npx tsx bench/analysis/snapshot.ts <out-dir> [--mutations N] [--like <earlier-dir>]   (node scripts/build.mjs first)
-//   npx tsx bench/analysis/snapshot.ts --compare <before-dir> <after-dir>
+//   npx tsx bench/analysis/snapshot.ts --compare <before-dir> <after-dir> [--new-node-key K]…
+// (--new-node-key: a node attribute the change adds to the model, left out of the comparison.)
 // Inputs: the CLI (`check --format json`) on examples/ and on the benchmark's generated programs;
 // in process, every example and rule/extraction fixture on its own, and N seeded mutations of them.
 import { spawnSync } from 'node:child_process';
@@ -78,9 +79,9 @@ function pathToRootUrl(dir: string): string {
   return JSON.stringify(new URL(`file://${dir}`).href).slice(1, -1);
 }
 
-interface Model { findings?: { rule: string }[]; notes?: string[] }
+interface Model { findings?: { rule: string }[]; notes?: string[]; nodes?: Record<string, unknown>[] }
 
-function compare(before: string, after: string): number {
+function compare(before: string, after: string, newNodeKeys: readonly string[] = []): number {
   let diffs = 0;
   const names = [...new Set([...fs.readdirSync(before), ...fs.readdirSync(after)])].filter((n) => !n.startsWith('_')).sort();
   let findings = 0;
@@ -90,6 +91,7 @@ function compare(before: string, after: string): number {
     if (a === undefined || b === undefined) { console.log(`${n}: only ${a === undefined ? 'after' : 'before'}`); diffs++; continue; }
     const ma = JSON.parse(a) as Model;
     const mb = JSON.parse(b) as Model;
+    for (const n of mb.nodes ?? []) for (const k of newNodeKeys) delete n[k];
     findings += ma.findings?.length ?? 0;
     const strip = (m: Model): string => JSON.stringify({ ...m, notes: undefined });
     if (strip(ma) !== strip(mb)) {
@@ -105,7 +107,8 @@ function compare(before: string, after: string): number {
 }
 
 if (process.argv[2] === '--compare') {
-  process.exitCode = compare(process.argv[3]!, process.argv[4]!) === 0 ? 0 : 1;
+  const keys = process.argv.flatMap((a, i) => (process.argv[i - 1] === '--new-node-key' ? [a] : []));
+  process.exitCode = compare(process.argv[3]!, process.argv[4]!, keys) === 0 ? 0 : 1;
 } else {
   const mi = process.argv.indexOf('--mutations');
   const li = process.argv.indexOf('--like');

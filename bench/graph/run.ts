@@ -20,8 +20,8 @@ import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import ELK from 'elkjs/lib/elk.bundled.js';
 import { chromium, type Page } from 'playwright-core';
-import { toElkGraph } from '../../webview/src/elk-layout';
-import { standaloneHtml } from '../../webview/src/standalone';
+import { toElkGraph } from '../../drawing/elk-layout';
+import { standaloneHtml } from '../../drawing/standalone';
 import { generateModel } from './generate';
 
 const ROOT = path.resolve(__dirname, '..', '..');

@@ -1,4 +1,7 @@
-// The commands of the manifest, each a small function of the extension context.
+// The commands of the manifest, each a small function of the extension context. Two kinds live
+// beside what they drive instead: the trace stepping commands (processTopology.showTrace,
+// traceNext, tracePrevious, traceStop) in trace.ts, which owns the stepping state, and the
+// walkthrough's processTopology.openExample in walkthrough.ts.
 import * as vscode from 'vscode';
 import { COMMANDS } from '../../common/protocol';
 import type { Ctx } from './ctx';

@@ -14,7 +14,7 @@ import type { ObjectRef } from './serialize';
 import { internalTimer } from './activity';
 import { eagerSite, LazySite, nameAt, type Site } from './site';
 import { controlled } from './scheduler';
-import { sendEvent, siteNumber, tracing } from './trace';
+import { sendEvent, siteNumber, siteText, tracing } from './trace';
 import { SocketPort, type Header, type Port, type PushHandler, type Reply } from './transport';
 import { openWait, settle } from './waits';
 
@@ -341,7 +341,8 @@ async function request(p: Port, ref: ObjectRef, op: string, args: Header, payloa
   const given = siteForCall;
   siteForCall = undefined;
   const w = openWait<Reply>(op, ref, timeoutOf(args), null, false, call, given);
-  if (tracing) args.cs = siteNumber(w.site);
+  // (A child's operation on a manager's object: its site spelled out, see siteText.)
+  if (tracing) args.cs = ref.at !== undefined && runtime.isChild ? siteText(w.site) : siteNumber(w.site);
   if (controlled && w.site) args.sl = `${w.site.file}:${w.site.line}`;
   const id = p.call(ref, op, args, payload, w.done);
   if (p.cancel) w.cancel = () => p.cancel!(id);

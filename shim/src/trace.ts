@@ -53,6 +53,22 @@ export function siteNumber(site: Site | null | undefined): number | undefined {
   return id;
 }
 
+/** A site spelled out: [file, line, column]. */
+export type SiteText = [file: string, line: number, column: number];
+
+/**
+ * `site` spelled out, for an operation on a manager's object made by a child: the manager's hub
+ * reports it to the main process over its own connection, which may overtake the `site` event this
+ * process sent over its connection, so a number could reach the writer before its definition.
+ */
+export function siteText(site: Site | null | undefined): SiteText | undefined {
+  return site ? [site.file, site.line, site.column] : undefined;
+}
+
+function isSiteText(v: unknown): v is SiteText {
+  return Array.isArray(v) && v.length === 3 && typeof v[0] === 'string' && typeof v[1] === 'number' && typeof v[2] === 'number';
+}
+
 // ---- sending: the main process writes, others forward ---------------------------------------------
 
 let forward: ((ev: TraceEvent) => void) | null = null;
@@ -132,6 +148,18 @@ export class TraceWriter {
     return Math.round(((typeof at === 'number' ? at : now()) - this.start) * 1000) / 1000;
   }
 
+  /** The trace's number for a site (`file:line:col`), written as a `site` line when it is new. */
+  private site(file: string, line: unknown, col: unknown): number {
+    const key = `${file}:${String(line)}:${String(col)}`;
+    let id = this.siteKeys.get(key);
+    if (id === undefined) {
+      this.siteKeys.set(key, (id = this.siteKeys.size + 1));
+      const rel = path.relative(this.root, file);
+      this.line({ e: 'site', id, file: rel.startsWith('..') || path.isAbsolute(rel) ? file : rel.split(path.sep).join('/'), line, col });
+    }
+    return id;
+  }
+
   /** The trace's number for process `pid`'s site `id`. */
   globalSite(pid: number, id: unknown): number | undefined {
     if (typeof id !== 'number') return undefined;
@@ -150,14 +178,7 @@ export class TraceWriter {
     if (e === 'site') {
       let map = this.sites.get(pid);
       if (!map) this.sites.set(pid, (map = new Map()));
-      const key = `${String(ev.file)}:${String(ev.line)}:${String(ev.col)}`;
-      let id = this.siteKeys.get(key);
-      if (id === undefined) {
-        this.siteKeys.set(key, (id = this.siteKeys.size + 1));
-        const file = path.relative(this.root, String(ev.file));
-        this.line({ e: 'site', id, file: file.startsWith('..') || path.isAbsolute(file) ? ev.file : file.split(path.sep).join('/'), line: ev.line, col: ev.col });
-      }
-      map.set(ev.id as number, id);
+      map.set(ev.id as number, this.site(String(ev.file), ev.line, ev.col));
       return;
     }
     if (e === 'obj') this.objects.add(String(ev.id));
@@ -168,6 +189,7 @@ export class TraceWriter {
     for (const [k, v] of Object.entries(ev)) {
       if (k === 'e' || k === 'at' || k === 'sp' || v === undefined) continue;
       if ((k === 'site' || k === 'start') && typeof v === 'number') out[k] = this.globalSite(sitePid, v);
+      else if (k === 'site' && isSiteText(v)) out[k] = this.site(v[0], v[1], v[2]);
       else out[k] = v;
     }
     // Pairs numbered by their sender (a wait and its end; a manager hub's operation that waited
@@ -282,7 +304,8 @@ export function observeHub(hub: Hub, w: TraceWriter | null): void {
     if (header.t === 'hub' || BOOKKEEPING.has(header.o as string)) return; // the shim's own requests
     if (w && !w.knows(header.t)) return;
     const pid = client.pid ?? null;
-    const site = w ? (pid === null ? undefined : w.globalSite(pid, header.cs)) : typeof header.cs === 'number' ? header.cs : undefined;
+    // (A manager's hub passes its clients' sites on as they came: numbers, or spelled out.)
+    const site = w ? (pid === null ? undefined : w.globalSite(pid, header.cs)) : typeof header.cs === 'number' || isSiteText(header.cs) ? header.cs : undefined;
     return new OpTrace(w, obj, pid, String(header.t), String(header.o), payload ? payload.length : 0, site);
   };
 }
@@ -328,7 +351,7 @@ class OpTrace implements ObservedOp {
     private readonly objId: string,
     private readonly op: string,
     private readonly size: number,
-    private readonly site: number | undefined,
+    private readonly site: number | SiteText | undefined,
   ) {
     this.n = w ? w.op() : ++localOps;
     this.outermost = deferred === null;

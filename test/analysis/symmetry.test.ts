@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import { analyzeFiles, analyzePrograms } from '../../server/src/analysis/analyze';
 import type { Deadlock, Instance } from '../../server/src/analysis/checker/explore';
 import { createProgram } from '../../server/src/analysis/program';
-import type { AnalysisStats } from '../../server/src/analysis/rules/context';
+import type { AnalysisStats } from '../../server/src/analysis/rule-context';
 import { checkerModel, type CheckerModel } from '../../server/src/analysis/rules/deadlock';
 import { EXAMPLES, ROOT } from '../helpers/paths';
 

@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { displayLabel, isTopologyModel, type ModelNode, type TopologyModel } from '../../common/model';
-import { staticSvg } from '../../webview/src/static-svg';
+import { staticSvg } from '../../drawing/static-svg';
 import { BROKEN_EXAMPLE, DIST, GOOD_EXAMPLE, ROOT } from '../helpers/paths';
 import { positionOf } from '../helpers/source';
 

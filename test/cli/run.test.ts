@@ -12,7 +12,7 @@ import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { parseTrace } from '../../common/trace';
 import { DIST, ROOT } from '../helpers/paths';
-import { RULE_FIXTURES } from '../helpers/rule-fixtures';
+import { RULE_FIXTURES } from '../helpers/rule-tester';
 
 function cli(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

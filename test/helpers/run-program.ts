@@ -1,45 +1,92 @@
-// Ground truth for the rules: runs a fixture program under the shim (with tsx, as a user would)
-// and says whether it exited or was still running after a bounded wait (then kills its whole
-// process group, so no child is left behind). The shim's deadlock detector is switched off
-// (PT_MP_DEADLOCK=hang, Python's behaviour) unless `env` says otherwise, so "it hangs" stays a
-// fact about the program, not about the detector (test/runtime/ checks the detector on the same
-// fixtures).
-import { spawn } from 'node:child_process';
+// Running programs under the shim as a user does (`node --import tsx <program>`), each leading its
+// own process group so that a test can see and end every process a program started: the ground
+// truth of the rule tests (does the buggy program hang, fail, lose updates?) and the way the shim's
+// own tests run their scenario programs.
+import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 
+export interface RunOptions {
+  args?: string[];
+  /** Where it runs; default the program's folder. */
+  cwd?: string;
+  /** Default: this process's environment without NODE_OPTIONS (the test runner's are not the program's). */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface Started {
+  child: ChildProcess;
+  /** Also the process group id: the program leads its own group. */
+  pid: number;
+  stdout(): string;
+  stderr(): string;
+  /** Settles once the program has exited and its output is read to the end. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export function startProgram(file: string, opts: RunOptions = {}): Started {
+  const child = spawn(process.execPath, ['--import', 'tsx', file, ...(opts.args ?? [])], {
+    cwd: opts.cwd ?? path.dirname(file), detached: true, stdio: ['ignore', 'pipe', 'pipe'],
+    env: opts.env ?? { ...process.env, NODE_OPTIONS: '' },
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on('close', (code, signal) => resolve({ code, signal }));
+  });
+  return { child, pid: child.pid!, stdout: () => out, stderr: () => err, exited };
+}
+
 export interface RunResult {
+  /** `hung`: still running after `hangAfterMs` (then its whole group was killed). */
   outcome: 'exited' | 'hung';
   code: number | null;
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
   ms: number;
+  pid: number;
 }
 
-/** Runs `npx tsx file` (any .ts/.mts/.js program) and waits at most `hangAfterMs`. */
-export function runProgram(file: string, hangAfterMs = 8000, args: string[] = [], env: Record<string, string> = {}): Promise<RunResult> {
+export interface RunToEndOptions extends RunOptions {
+  /** How long to wait before calling it hung and killing its group. */
+  hangAfterMs?: number;
+  /**
+   * Kill what is left of its process group once the program exits (default): no child outlives a
+   * test. False for tests that check the program leaves nothing behind by itself.
+   */
+  cleanup?: boolean;
+}
+
+/** Runs a program and waits at most `hangAfterMs` (default 8 s) for it to exit. */
+export function runProgram(file: string, opts: RunToEndOptions = {}): Promise<RunResult> {
   const started = Date.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', file, ...args], {
-    cwd: path.dirname(file), detached: true, stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NODE_OPTIONS: '', PT_MP_DEADLOCK: 'hang', ...env },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => { stdout += d.toString(); });
-  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
-  return new Promise((resolve) => {
-    let hung = false;
-    const timer = setTimeout(() => {
-      hung = true;
-      try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ }
-    }, hangAfterMs);
-    child.on('exit', (code, signal) => {
+  const p = startProgram(file, opts);
+  let hung = false;
+  const timer = setTimeout(() => {
+    hung = true;
+    killGroup(p.pid, 'SIGKILL');
+  }, opts.hangAfterMs ?? 8000);
+  p.child.on('exit', () => {
+    if (hung) return;
+    // The program is done; make sure nothing of its group lingers (its output then ends too).
+    if (opts.cleanup !== false) {
       clearTimeout(timer);
-      if (!hung) {
-        // The program is done; make sure nothing of its group lingers.
-        try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* none left */ }
-      }
-      resolve({ outcome: hung ? 'hung' : 'exited', code, signal, stdout, stderr, ms: Date.now() - started });
-    });
+      killGroup(p.pid, 'SIGKILL');
+    }
   });
+  return p.exited.then(({ code, signal }) => {
+    clearTimeout(timer);
+    return { outcome: hung ? 'hung' : 'exited', code, signal, stdout: p.stdout(), stderr: p.stderr(), ms: Date.now() - started, pid: p.pid };
+  });
+}
+
+/** Sends a signal to a whole process group; nothing when it is gone already. */
+export function killGroup(pgid: number, signal: NodeJS.Signals = 'SIGTERM'): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // the group is already gone
+  }
 }

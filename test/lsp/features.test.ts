@@ -34,7 +34,7 @@ interface Action {
 
 const RULES_DIR = path.join(ROOT, 'test/fixtures/rules');
 const DOCS = `${pathToFileURL(path.join(ROOT, 'docs/rules')).href}/`;
-/** rules.md, "Quick fixes (where the fix is mechanical)". */
+/** The mechanical quick fixes (each rule's docs/rules/<id>.md, "How to fix"). */
 const MECHANICAL = ['lock-not-released', 'missing-sentinel', 'pool-join-before-close', 'unguarded-start', 'process-not-joined', 'task-done-missing'];
 /** Where a mechanical rule's fix is shown when its own fixtures have none that applies in one file. */
 const EXTRA_FIX_CASES: Record<string, string> = { 'missing-sentinel': path.join(ROOT, 'examples/producer-consumer-no-sentinel.ts') };

@@ -3,73 +3,49 @@
 // rule stays silent where unknown code could produce, and leaves sentinel loops and one-way pipe
 // misuse to the more specific rules.
 import assert from 'node:assert/strict';
-import * as path from 'node:path';
-import { describe, it } from 'node:test';
-import { ROOT } from '../helpers/paths';
-import { runProgram } from '../helpers/run-program';
-import { assertAnchor, assertCompleted, assertHung, COMPLETE_MS, edited, findingsOf, HANG_MS, rulesOf } from '../helpers/rule-cases';
+import { it } from 'node:test';
+import { describeRule, edited, fixture, rulesOf, type RuleCase, waitsForever } from '../helpers/rule-tester';
 
 const ID = 'get-without-producer';
-const DIR = path.join(ROOT, 'test/fixtures/rules', ID);
-const at = (f: string): string => path.join(DIR, f);
 
-const CASES = [
-  { name: 'a worker gets a job main never puts', bad: 'bad-direct.ts', good: 'good-direct.ts', anchor: ['bad-direct.ts', 'jobs.get()'] },
-  { name: 'recv() through a helper on a pipe whose other end never sends', bad: 'bad-pipe-helper.ts', good: 'good-pipe-helper.ts', anchor: ['bad-pipe-helper.ts', 'conn.recv()'] },
-  { name: 'a consumer in another module, nobody puts', bad: 'bad-two-files.ts', good: 'good-two-files.ts', anchor: ['consumers.ts', 'results.get()'] },
-] as const;
+const CASES: RuleCase[] = [
+  waitsForever('a worker gets a job main never puts', 'bad-direct.ts', 'good-direct.ts', 'jobs.get()'),
+  waitsForever('recv() through a helper on a pipe whose other end never sends', 'bad-pipe-helper.ts', 'good-pipe-helper.ts', 'conn.recv()'),
+  waitsForever('a consumer in another module, nobody puts', 'bad-two-files.ts', 'good-two-files.ts', ['consumers.ts', 'results.get()']),
+];
 
-describe(ID, () => {
-  for (const c of CASES) {
-    it(`${c.name}: reported at the blocked call, silent on the twin`, () => {
-      const findings = findingsOf(at(c.bad));
-      assert.deepEqual(findings.map((f) => f.rule), [ID]);
-      const f = findings[0]!;
-      assert.equal(f.severity, 'error');
-      assertAnchor(f, at(c.anchor[0]), c.anchor[1]);
-      assert.match(f.related[0]!.message, /created here/);
-      assert.ok(f.nodes.length >= 2 && f.edges.length >= 1, 'the finding points at the graph');
-      assert.deepEqual(rulesOf(at(c.good)), []);
-    });
-
-    it(`${c.name}: the buggy program hangs under the shim, the twin completes`, async () => {
-      const [b, g] = await Promise.all([runProgram(at(c.bad), HANG_MS), runProgram(at(c.good), COMPLETE_MS)]);
-      assertHung(b, c.bad);
-      assertCompleted(g, c.good);
-    });
-  }
-
+describeRule(ID, CASES, () => {
   it('is silent when the queue is handed to code the analysis cannot see (it may put)', () => {
-    const file = at('bad-direct.ts');
+    const file = fixture(ID, 'bad-direct.ts');
     const overlay = edited(file, '  p.start();', "  p.start();\n  new (await import('node:events')).EventEmitter().emit('queue', jobs);");
     assert.ok(!rulesOf(file, overlay).includes(ID));
   });
 
   it('is silent when the queue goes to a process whose target it cannot see (it may put)', () => {
-    const file = at('bad-direct.ts');
+    const file = fixture(ID, 'bad-direct.ts');
     const overlay = edited(file, '  p.start();', '  p.start();\n  new Process({ target: (globalThis as any).feeder, args: [jobs] }).start();');
     assert.ok(!rulesOf(file, overlay).includes(ID));
   });
 
   it('is silent when code it cannot see runs (eval)', () => {
-    const file = at('bad-direct.ts');
+    const file = fixture(ID, 'bad-direct.ts');
     assert.deepEqual(rulesOf(file, edited(file, '  p.start();', "  p.start();\n  eval('jobs.put(1)');")), []);
   });
 
   it('is silent when the other end of the pipe is closed (recv fails with EOFError instead of waiting)', () => {
-    const file = at('bad-pipe-helper.ts');
+    const file = fixture(ID, 'bad-pipe-helper.ts');
     assert.deepEqual(rulesOf(file, edited(file, '  await p.join();', '  outbox.close();\n  await p.join();')), []);
   });
 
   it('leaves a sentinel loop on a queue nobody feeds to missing-sentinel (the more specific rule)', () => {
-    const file = at('bad-direct.ts');
+    const file = fixture(ID, 'bad-direct.ts');
     const overlay = edited(file, "  const job = await jobs.get();\n  console.log(`working on ${job}`);",
       '  for (;;) {\n    const job = await jobs.get();\n    if (job === null) break;\n    console.log(`working on ${job}`);\n  }');
     assert.deepEqual(rulesOf(file, overlay), ['missing-sentinel']);
   });
 
   it('leaves recv() on the send-only end of a one-way pipe to wrong-pipe-end', () => {
-    const file = at('bad-pipe-helper.ts');
+    const file = fixture(ID, 'bad-pipe-helper.ts');
     const overlay = edited(file, '  const [inbox, outbox] = Pipe<string>();\n  const p = new Process({ target: listener, args: [inbox] });',
       '  const [inbox, outbox] = Pipe<string>(false);\n  const p = new Process({ target: listener, args: [outbox] });');
     assert.deepEqual(rulesOf(file, overlay), ['wrong-pipe-end']);

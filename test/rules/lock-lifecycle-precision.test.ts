@@ -5,8 +5,7 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { runProgram } from '../helpers/run-program';
-import { COMPLETE_MS, findingsOf, RULE_FIXTURES } from '../helpers/rule-fixtures';
+import { assertCompleted, COMPLETE_MS, findingsOf, RULE_FIXTURES, runGroundTruth, withText } from '../helpers/rule-tester';
 
 const MINE = new Set([
   'double-acquire', 'lock-order-inversion', 'lock-not-released', 'release-unheld', 'join-unstarted', 'start-twice',
@@ -14,7 +13,7 @@ const MINE = new Set([
   'unsynchronized-update', 'shared-file-race',
 ]);
 const DIR = path.join(RULE_FIXTURES, 'precision');
-const mine = (file: string, text?: string): string[] => findingsOf(file, text).map((f) => f.rule).filter((r) => MINE.has(r));
+const mine = (file: string, text?: string): string[] => findingsOf(file, text === undefined ? undefined : withText(file, text)).map((f) => f.rule).filter((r) => MINE.has(r));
 
 const RUNNABLE: [name: string, file: string, output: RegExp][] = [
   ['a Lock used as a signal (another process releases it)', 'lock-signal.ts', /warmed up\nchild is ready/],
@@ -106,9 +105,8 @@ describe('precision of the lock, lifecycle, spawn and race rules', () => {
     it(`${name}: no finding, and it completes under the shim`, async () => {
       const full = path.join(DIR, file);
       assert.deepEqual(mine(full), []);
-      const r = await runProgram(full, COMPLETE_MS);
-      assert.equal(r.outcome, 'exited');
-      assert.equal(r.code, 0, r.stderr);
+      const r = await runGroundTruth(full, COMPLETE_MS);
+      assertCompleted(r, file);
       assert.match(r.stdout, output);
     });
   }

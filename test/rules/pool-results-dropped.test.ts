@@ -2,44 +2,33 @@
 // and its fixed twin is silent; under the shim the buggy program ends without the task having run
 // (its output never appears) while the twin runs it.
 import assert from 'node:assert/strict';
-import * as path from 'node:path';
-import { describe, it } from 'node:test';
-import { ROOT } from '../helpers/paths';
-import { runProgram } from '../helpers/run-program';
-import { assertAnchor, assertCompleted, COMPLETE_MS, edited, findingsOf, rulesOf } from '../helpers/rule-cases';
+import { it } from 'node:test';
+import { assertCompleted, describeRule, edited, fixture, rulesOf, type RuleCase, type Verdict } from '../helpers/rule-tester';
 
 const ID = 'pool-results-dropped';
-const DIR = path.join(ROOT, 'test/fixtures/rules', ID);
-const at = (f: string): string => path.join(DIR, f);
 
-const CASES = [
-  { name: 'applyAsync() result discarded, pool left running', bad: 'bad-direct.ts', good: 'good-direct.ts', anchor: 'pool.applyAsync(', task: /report q3 written/ },
-  { name: 'results collected in a loop, never read, then terminate()', bad: 'bad-loop-terminate.ts', good: 'good-loop-terminate.ts', anchor: 'pool.applyAsync(', task: /thumbnail of a\.png made/ },
-  { name: 'mapAsync() in a helper, dropped', bad: 'bad-map-helper.ts', good: 'good-map-helper.ts', anchor: 'pool.mapAsync(', task: /uploaded x\.txt/ },
-] as const;
+/** The buggy program ends without the task's output; the twin prints it. */
+const cutOff = (task: RegExp): Verdict => ({
+  says: 'under the shim the buggy program cuts the task off, the twin runs it',
+  check: (b, g) => {
+    assertCompleted(b, 'the buggy program');
+    assert.doesNotMatch(b.stdout, task, 'the dropped task never finished');
+    assertCompleted(g, 'the fixed twin');
+    assert.match(g.stdout, task);
+  },
+});
 
-describe(ID, () => {
-  for (const c of CASES) {
-    it(`${c.name}: reported at the submit call, silent on the twin`, () => {
-      const findings = findingsOf(at(c.bad));
-      assert.deepEqual(findings.map((f) => f.rule), [ID]);
-      const f = findings[0]!;
-      assert.equal(f.severity, 'warning');
-      assertAnchor(f, at(c.bad), c.anchor);
-      assert.ok(f.nodes.length >= 2 && f.edges.length >= 1);
-      assert.deepEqual(rulesOf(at(c.good)), []);
-    });
+const CASES: RuleCase[] = [
+  { name: 'applyAsync() result discarded, pool left running', bad: 'bad-direct.ts', good: 'good-direct.ts', anchor: 'pool.applyAsync(',
+    graph: true, verdict: cutOff(/report q3 written/) },
+  { name: 'results collected in a loop, never read, then terminate()', bad: 'bad-loop-terminate.ts', good: 'good-loop-terminate.ts', anchor: 'pool.applyAsync(',
+    graph: true, verdict: cutOff(/thumbnail of a\.png made/) },
+  { name: 'mapAsync() in a helper, dropped', bad: 'bad-map-helper.ts', good: 'good-map-helper.ts', anchor: 'pool.mapAsync(',
+    graph: true, verdict: cutOff(/uploaded x\.txt/) },
+];
 
-    it(`${c.name}: under the shim the buggy program cuts the task off, the twin runs it`, async () => {
-      const [b, g] = await Promise.all([runProgram(at(c.bad), COMPLETE_MS), runProgram(at(c.good), COMPLETE_MS)]);
-      assertCompleted(b, c.bad);
-      assert.doesNotMatch(b.stdout, c.task, 'the dropped task never finished');
-      assertCompleted(g, c.good);
-      assert.match(g.stdout, c.task);
-    });
-  }
-
-  const direct = at('bad-direct.ts');
+describeRule(ID, CASES, () => {
+  const direct = fixture(ID, 'bad-direct.ts');
 
   it('a callback reads the result', () => {
     const overlay = edited(direct, "pool.applyAsync(writeReport, ['q3']);", "pool.applyAsync(writeReport, ['q3'], { callback: (name) => console.log(name) });");

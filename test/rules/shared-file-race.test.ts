@@ -6,46 +6,29 @@
 // The model has a `file` node for the path, with read and write edges.
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { describe, it } from 'node:test';
-import { analyzeFiles } from '../../server/src/analysis/analyze';
-import { EXAMPLES, ROOT } from '../helpers/paths';
-import { assertRacyLosesAndTwinExact, at, findingsOf, RULE_FIXTURES, rulesOf, where } from '../helpers/rule-fixtures';
+import { it } from 'node:test';
+import { EXAMPLES } from '../helpers/paths';
+import { describeRule, fixture, modelOf, type RuleCase } from '../helpers/rule-tester';
 
-const DIR = path.join(RULE_FIXTURES, 'shared-file-race');
+const ID = 'shared-file-race';
 const count = (line: RegExp) => (stdout: string): number => stdout.split('\n').filter((l) => line.test(l)).length;
+const TICKETS = path.join(EXAMPLES, 'ticket-office.ts');
 
-const CASES: { name: string; bad: string; good: string; write: [string, string]; read: [string, string]; result: RegExp | ((s: string) => number); exact: number; runs: number }[] = [
-  { name: 'a constant path read and written by sellers made with Array.from', bad: path.join(DIR, 'bad-constant-path.ts'), good: path.join(DIR, 'good-constant-path.ts'),
-    write: [path.join(DIR, 'bad-constant-path.ts'), 'writeFileSync(DB, JSON.stringify({ seats: db'], read: [path.join(DIR, 'bad-constant-path.ts'), 'readFileSync(DB'],
-    result: count(/^sold a seat$/), exact: 2, runs: 3 },
-  { name: 'load/save helpers in another module', bad: path.join(DIR, 'bad-two-files/main.ts'), good: path.join(DIR, 'good-two-files/main.ts'),
-    write: [path.join(DIR, 'bad-two-files/store.ts'), 'fs.writeFileSync('], read: [path.join(DIR, 'bad-two-files/store.ts'), 'fs.readFileSync('],
-    result: /units left (\d+)/, exact: 90, runs: 3 },
-  { name: 'the ticket office example: a temporary path passed in args, read through a helper', bad: path.join(EXAMPLES, 'ticket-office.ts'), good: path.join(EXAMPLES, 'ticket-office-locked.ts'),
-    write: [path.join(EXAMPLES, 'ticket-office.ts'), 'fs.writeFileSync(db, JSON'], read: [path.join(EXAMPLES, 'ticket-office.ts'), 'fs.readFileSync('],
-    result: count(/bought a ticket$/), exact: 1, runs: 5 },
+const CASES: RuleCase[] = [
+  { name: 'a constant path read and written by sellers made with Array.from', bad: 'bad-constant-path.ts', good: 'good-constant-path.ts',
+    anchor: 'writeFileSync(DB, JSON.stringify({ seats: db', related: [{ at: 'readFileSync(DB' }], node: /^file:/,
+    verdict: { races: count(/^sold a seat$/), exact: 2, runs: 3 } },
+  { name: 'load/save helpers in another module', bad: 'bad-two-files/main.ts', good: 'good-two-files/main.ts',
+    anchor: ['bad-two-files/store.ts', 'fs.writeFileSync('], related: [{ at: ['bad-two-files/store.ts', 'fs.readFileSync('] }], node: /^file:/,
+    verdict: { races: /units left (\d+)/, exact: 90, runs: 3 } },
+  { name: 'the ticket office example: a temporary path passed in args, read through a helper', bad: TICKETS, good: path.join(EXAMPLES, 'ticket-office-locked.ts'),
+    anchor: 'fs.writeFileSync(db, JSON', related: [{ at: 'fs.readFileSync(' }], node: /^file:/,
+    verdict: { races: count(/bought a ticket$/), exact: 1, runs: 5 } },
 ];
 
-describe('shared-file-race', () => {
-  for (const c of CASES) {
-    it(`${c.name}: reported at the write, silent on the twin`, () => {
-      const findings = findingsOf(c.bad);
-      assert.deepEqual(findings.map((f) => f.rule), ['shared-file-race']);
-      const f = findings[0]!;
-      assert.equal(f.severity, 'warning');
-      assert.equal(at(f), where(c.write[0], c.write[1]));
-      assert.equal(at(f.related[0]!), where(c.read[0], c.read[1]), 'the read is related');
-      assert.ok(f.nodes.some((n) => n.startsWith('file:')), 'the file is among the nodes');
-      assert.deepEqual(rulesOf(c.good), []);
-    });
-
-    it(`${c.name}: the racy program loses updates under the shim, the locked twin is exact`, async () => {
-      await assertRacyLosesAndTwinExact(c.bad, c.good, c.result, c.exact, c.runs);
-    });
-  }
-
+describeRule(ID, CASES, () => {
   it('the model has one file node per path, with read and write edges from the processes', () => {
-    const model = analyzeFiles([path.join(DIR, 'bad-constant-path.ts')], { rootDir: ROOT });
+    const model = modelOf(fixture(ID, 'bad-constant-path.ts'));
     const files = model.nodes.filter((n) => n.kind === 'file');
     assert.deepEqual(files.map((n) => n.label), ['bad-constant-path.seats.json']);
     const id = files[0]!.id;

@@ -10,7 +10,7 @@ import { before, describe, it } from 'node:test';
 import type { RuntimeReport } from '@process-topology/multiprocessing';
 import { analyzeFiles } from '../../server/src/analysis/analyze';
 import { BROKEN_EXAMPLE, GOOD_EXAMPLE, ROOT } from '../helpers/paths';
-import { RULE_FIXTURES } from '../helpers/rule-fixtures';
+import { RULE_FIXTURES } from '../helpers/rule-tester';
 import { blockedCalls, lineOf, pooled, run, type Outcome } from './helpers';
 
 /** The rules whose buggy fixtures hang (their tests assert it with the detector off). */

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { analyzeFiles } from '../../server/src/analysis/analyze';
 import { DIST } from '../helpers/paths';
-import { RULE_FIXTURES } from '../helpers/rule-fixtures';
+import { RULE_FIXTURES } from '../helpers/rule-tester';
 import { pooled, RUNTIME_FIXTURES } from './helpers';
 
 function cli(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {

@@ -8,9 +8,9 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { matchTrace, parseTrace, ReplayTimeline, TraceError, type ParsedTrace } from '../../common/trace';
+import { matchTrace, parseTrace, ReplayTimeline, reportConfirms, TraceError, type ParsedTrace } from '../../common/trace';
 import { analyzeFiles } from '../../server/src/analysis/analyze';
-import { RULE_FIXTURES } from '../helpers/rule-fixtures';
+import { RULE_FIXTURES } from '../helpers/rule-tester';
 import { lineOf, run, RUNTIME_FIXTURES } from './helpers';
 
 function tmp(name: string): string {
@@ -104,6 +104,13 @@ describe('the runtime trace', () => {
     assert.equal(workers.length, 4);
     assert.deepEqual(workers.map((w) => w.instance).sort(), [0, 1, 2, 3]);
     const model = analyzeFiles([file], { rootDir: path.dirname(file) });
+    // The run's deadlock is the one the analysis predicted (its blocked calls, line for line).
+    const finding = model.findings.find((f) => f.rule === 'deadlock')!;
+    assert.ok(reportConfirms(dl.report, finding, model.root));
+    // Without main's blocked acquire (line 21), the prediction no longer matches the run.
+    const withoutMain = finding.related.filter((r) => r.loc.range.start.line + 1 !== lineOf(file, 'await lock.acquire()', 2));
+    assert.equal(withoutMain.length, finding.related.length - 1);
+    assert.equal(reportConfirms(dl.report, { ...finding, related: withoutMain }, model.root), false);
     const m = matchTrace(t, model);
     const node = model.nodes.find((n) => n.kind === 'process' && n.target === 'worker')!.id;
     assert.deepEqual(workers.map((w) => m.processes.get(w.pid)).map((x) => x?.node), [node, node, node, node]);

@@ -5,7 +5,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { EXAMPLES } from '../helpers/paths';
-import { groupMembers, killGroup, runProgram, startProgram, waitUntil } from './helpers';
+import { groupMembers, killGroup, runToEnd, startCase, waitUntil } from './helpers';
 
 const example = (name: string) => path.join(EXAMPLES, name);
 
@@ -52,7 +52,7 @@ function workerLines(stdout: string): { pid: number; client: number }[] {
 
 describe('examples/ (pools and managers)', { concurrency: 3 }, () => {
   it('manager-counter.ts runs; without a lock the final count is between 0 and the start', async () => {
-    const run = await runProgram(example('manager-counter.ts'), ['6'], 180);
+    const run = await runToEnd(example('manager-counter.ts'), ['6'], 180);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /^start: 6, decrements: 6$/m);
     const final = finalCount(run.stdout);
@@ -61,7 +61,7 @@ describe('examples/ (pools and managers)', { concurrency: 3 }, () => {
   });
 
   it('manager-counter-locked.ts always ends at exactly 0 (several runs)', async () => {
-    const runs = await Promise.all([0, 1, 2].map(() => runProgram(example('manager-counter-locked.ts'), ['5'], 240)));
+    const runs = await Promise.all([0, 1, 2].map(() => runToEnd(example('manager-counter-locked.ts'), ['5'], 240)));
     for (const run of runs) {
       assert.equal(run.code, 0, run.stderr);
       assert.match(run.stdout, /^start: 5, decrements: 5$/m);
@@ -70,7 +70,7 @@ describe('examples/ (pools and managers)', { concurrency: 3 }, () => {
   });
 
   it('pool-apply.ts: apply and applyAsync give the squares; the tasks run in at most 3 worker processes', async () => {
-    const run = await runProgram(example('pool-apply.ts'), [], 180);
+    const run = await runToEnd(example('pool-apply.ts'), [], 180);
     assert.equal(run.code, 0, run.stderr);
     const squares = [0, 1, 4, 9, 16, 25];
     const apply = /^apply: (\[.*\]) in ([\d.]+) s$/m.exec(run.stdout);
@@ -87,7 +87,7 @@ describe('examples/ (pools and managers)', { concurrency: 3 }, () => {
   });
 
   it('pool-echo-server.ts (demo): three clients get their lines back in upper case, then it stops', async () => {
-    const run = await runProgram(example('pool-echo-server.ts'), [], 180);
+    const run = await runToEnd(example('pool-echo-server.ts'), [], 180);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /^listening on 127\.0\.0\.1:\d+$/m);
     for (const c of [1, 2, 3]) {
@@ -101,7 +101,7 @@ describe('examples/ (pools and managers)', { concurrency: 3 }, () => {
   });
 
   it('pool-echo-server.ts --serve 4: clients of the test are echoed by at most 2 workers; the server then ends', async () => {
-    const prog = startProgram(example('pool-echo-server.ts'), ['--serve', '4']);
+    const prog = startCase(example('pool-echo-server.ts'), ['--serve', '4']);
     try {
       await waitUntil(() => /^listening on 127\.0\.0\.1:\d+$/m.test(prog.stdout()), 60, 'the server to listen');
       const port = Number(/^listening on 127\.0\.0\.1:(\d+)$/m.exec(prog.stdout())![1]);

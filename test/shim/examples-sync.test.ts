@@ -4,12 +4,12 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { EXAMPLES } from '../helpers/paths';
-import { groupMembers, runProgram, waitUntil, type Run } from './helpers';
+import { groupMembers, runToEnd, waitUntil, type RunResult } from './helpers';
 
 const example = (name: string) => path.join(EXAMPLES, name);
 
-async function runExample(name: string): Promise<{ run: Run; lines: string[] }> {
-  const run = await runProgram(example(name), [], 90);
+async function runExample(name: string): Promise<{ run: RunResult; lines: string[] }> {
+  const run = await runToEnd(example(name), [], 90);
   assert.equal(run.code, 0, `${name} failed:\n${run.stderr}`);
   assert.equal(run.stderr.trim(), '', `${name} wrote to stderr`);
   await waitUntil(() => groupMembers(run.pid).length === 0, 10, `no process of ${name} to be left`);

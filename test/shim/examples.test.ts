@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BROKEN_EXAMPLE, GOOD_EXAMPLE } from '../helpers/paths';
-import { groupMembers, isRunning, killGroup, runProgram, settlesWithin, startProgram, waitUntil } from './helpers';
+import { groupMembers, isRunning, killGroup, runToEnd, settlesWithin, startCase, waitUntil } from './helpers';
 
 const EXPECTED = ['bun', 'bone', 'slop'].flatMap((name) => Array.from({ length: 10 }, (_, i) => `${name}${i}`));
 
@@ -19,7 +19,7 @@ function eaten(stdout: string): { pid: number; item: string }[] {
 
 describe('examples/', { concurrency: true }, () => {
   it('producer-consumer.ts consumes each of the 30 items exactly once and exits 0', async () => {
-    const run = await runProgram(GOOD_EXAMPLE);
+    const run = await runToEnd(GOOD_EXAMPLE);
     assert.equal(run.code, 0, run.stderr);
     const lines = run.stdout.trim().split('\n');
     const meals = eaten(run.stdout);
@@ -32,7 +32,7 @@ describe('examples/', { concurrency: true }, () => {
   });
 
   it('producer-consumer-no-sentinel.ts blocks forever (with Python\'s behaviour, PT_MP_DEADLOCK=hang); killing its group leaves nothing behind', async () => {
-    const prog = startProgram(BROKEN_EXAMPLE, [], { PT_MP_DEADLOCK: 'hang' });
+    const prog = startCase(BROKEN_EXAMPLE, [], { PT_MP_DEADLOCK: 'hang' });
     try {
       await waitUntil(() => eaten(prog.stdout()).length === 30, 30, 'the consumers to eat all 30 items');
       assert.deepEqual(eaten(prog.stdout()).map((m) => m.item).sort(), [...EXPECTED].sort());

@@ -2,20 +2,20 @@
 // children that throw, exit with a code or die by a signal; a consumer SIGKILLed while blocked in
 // get() (or after an item was handed to it but never read); a pipe peer SIGKILLed during recv();
 // and a main program killed while its children, daemons and grandchildren would otherwise live on.
-// Every wait is bounded: programs by runProgram's limit, polls by waitUntil, tests by `timeout`.
+// Every wait is bounded: programs by runToEnd's limit, polls by waitUntil, tests by `timeout`.
 // (Lock and pool faults are tested with locks and pools.)
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { FIXTURES, groupMembers, isRunning, killGroup, result, runProgram, startProgram, waitUntil } from './helpers';
+import { FIXTURES, groupMembers, isRunning, killGroup, result, runToEnd, startCase, waitUntil } from './helpers';
 
 const CASES = path.join(FIXTURES, 'fault-cases.ts');
 const TARGETS = path.join(FIXTURES, 'fault-targets.ts');
 
 async function runCase<T = Record<string, unknown>>(name: string) {
-  const run = await runProgram(CASES, [name], 90);
+  const run = await runToEnd(CASES, [name], 90);
   assert.equal(run.code, 0, `case ${name} failed:\n${run.stderr}`);
   return { run, out: result<T>(run.stdout) };
 }
@@ -33,7 +33,7 @@ function faultLine(name: string): string {
  * (bounded) until no process of the program's group is left.
  */
 async function killMainAndExpectNoSurvivors(kase: string, signal: NodeJS.Signals, pidsOf: (out: Record<string, unknown>) => number[]) {
-  const prog = startProgram(CASES, [kase]);
+  const prog = startCase(CASES, [kase]);
   try {
     await waitUntil(() => prog.stdout().includes('RESULT '), 60, `${kase} to print its pids (stderr: ${prog.stderr()})`);
     const out = result(prog.stdout());

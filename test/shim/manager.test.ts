@@ -22,7 +22,7 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { FIXTURES, isRunning, killGroup, result, runProgram, startProgram, waitUntil } from './helpers';
+import { FIXTURES, isRunning, killGroup, result, runToEnd, startCase, waitUntil } from './helpers';
 
 const CASES = path.join(FIXTURES, 'manager-cases.ts');
 
@@ -39,7 +39,7 @@ const runs = new Map<string, Promise<unknown>>();
 function runCase<T>(name: string): Promise<T> {
   let run = runs.get(name);
   if (!run) {
-    run = runProgram(CASES, [name], 120).then((r) => {
+    run = runToEnd(CASES, [name], 120).then((r) => {
       assert.equal(r.code, 0, `case ${name} failed:\n${r.stderr}`);
       return result(r.stdout);
     });
@@ -186,7 +186,7 @@ describe('Manager', { concurrency: 4 }, () => {
   });
 
   it('a program that never shuts its manager down still ends, and the manager with it', async () => {
-    const run = await runProgram(CASES, ['noShutdown'], 60);
+    const run = await runToEnd(CASES, ['noShutdown'], 60);
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(result(run.stdout), { n: 1 });
     const pid = Number(/^MANAGER (\d+)$/m.exec(run.stdout)?.[1]);
@@ -195,7 +195,7 @@ describe('Manager', { concurrency: 4 }, () => {
   });
 
   it('the manager process does not outlive its owner when the owner is killed', async () => {
-    const prog = startProgram(CASES, ['orphan']);
+    const prog = startCase(CASES, ['orphan']);
     try {
       await waitUntil(() => /^MANAGER \d+$/m.test(prog.stdout()), 60, 'the manager to start');
       const pid = Number(/^MANAGER (\d+)$/m.exec(prog.stdout())![1]);

@@ -23,7 +23,7 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { FIXTURES, isRunning, killGroup, result, runProgram, startProgram, waitUntil } from './helpers';
+import { FIXTURES, isRunning, killGroup, result, runToEnd, startCase, waitUntil } from './helpers';
 
 const CASES = path.join(FIXTURES, 'pool-cases.ts');
 
@@ -45,7 +45,7 @@ const runs = new Map<string, Promise<unknown>>();
 function runCase<T>(name: string): Promise<T> {
   let run = runs.get(name);
   if (!run) {
-    run = runProgram(CASES, [name], 120).then((r) => {
+    run = runToEnd(CASES, [name], 120).then((r) => {
       assert.equal(r.code, 0, `case ${name} failed:\n${r.stderr}`);
       return result(r.stdout);
     });
@@ -323,7 +323,7 @@ describe('Pool', { concurrency: 4 }, () => {
   });
 
   it('MP-58 (scaled): a pool of 12 workers computes sum(x*x for x < 1000)', async () => {
-    const run = await runProgram(CASES, ['large'], 120);
+    const run = await runToEnd(CASES, ['large'], 120);
     assert.equal(run.code, 0, run.stderr);
     assert.equal(run.stderr, '', 'nothing on stderr');
     const out = result<{ sum: number; workers: number }>(run.stdout);
@@ -343,7 +343,7 @@ describe('Pool', { concurrency: 4 }, () => {
   });
 
   it('the workers do not outlive their pool when its owner is killed', async () => {
-    const prog = startProgram(CASES, ['orphan']);
+    const prog = startCase(CASES, ['orphan']);
     try {
       await waitUntil(() => /^WORKERS \d+ \d+$/m.test(prog.stdout()), 60, 'the workers to start');
       const pids = /^WORKERS (\d+) (\d+)$/m.exec(prog.stdout())!.slice(1).map(Number);

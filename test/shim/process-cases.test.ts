@@ -35,7 +35,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { FIXTURES, isRunning, result, runProgram, waitUntil } from './helpers';
+import { FIXTURES, isRunning, result, runToEnd, waitUntil } from './helpers';
 
 const CASES = path.join(FIXTURES, 'proc-cases.ts');
 const TARGETS = path.join(FIXTURES, 'proc-targets.ts');
@@ -53,7 +53,7 @@ function processError(message: string): Failure {
 }
 
 async function runCase<T = Record<string, unknown>>(name: string) {
-  const run = await runProgram(CASES, [name]);
+  const run = await runToEnd(CASES, [name]);
   assert.equal(run.code, 0, `case ${name} failed:\n${run.stderr}`);
   return { run, out: result<T>(run.stdout) };
 }

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { FIXTURES, isRunning, killGroup, result, runProgram, startProgram, waitUntil } from './helpers';
+import { FIXTURES, isRunning, killGroup, result, runToEnd, startCase, waitUntil } from './helpers';
 
 const CASES = path.join(FIXTURES, 'process-cases.ts');
 
@@ -13,7 +13,7 @@ interface Failure {
 }
 
 async function runCase<T = Record<string, unknown>>(name: string) {
-  const run = await runProgram(CASES, [name]);
+  const run = await runToEnd(CASES, [name]);
   assert.equal(run.code, 0, `case ${name} failed:\n${run.stderr}`);
   return { run, out: result<T>(run.stdout) };
 }
@@ -98,7 +98,7 @@ describe('Process', { concurrency: true }, () => {
   });
 
   it('a child whose parent is killed exits too (no orphans)', async () => {
-    const prog = startProgram(CASES, ['orphan']);
+    const prog = startCase(CASES, ['orphan']);
     try {
       await waitUntil(() => prog.stdout().includes('RESULT '), 30, 'the child to start');
       const { childPid } = result<{ childPid: number }>(prog.stdout());
@@ -112,7 +112,7 @@ describe('Process', { concurrency: true }, () => {
   });
 
   it('CommonJS programs: targets are found in the module cache, in main and in other modules', async () => {
-    const run = await runProgram(path.join(FIXTURES, 'cjs-program.cts'));
+    const run = await runToEnd(path.join(FIXTURES, 'cjs-program.cts'));
     assert.equal(run.code, 0, run.stderr);
     const out = result<{ items: string[]; exitcodes: number[]; error: string; isCjs: boolean }>(run.stdout);
     assert.equal(out.isCjs, true);

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { FIXTURES, result, runProgram } from './helpers';
+import { FIXTURES, result, runToEnd } from './helpers';
 
 const CASES = path.join(FIXTURES, 'queue-cases.ts');
 
@@ -15,7 +15,7 @@ interface Failure {
 }
 
 async function runCase<T = Record<string, unknown>>(name: string): Promise<T> {
-  const run = await runProgram(CASES, [name]);
+  const run = await runToEnd(CASES, [name]);
   assert.equal(run.code, 0, `case ${name} failed:\n${run.stderr}`);
   return result<T>(run.stdout);
 }

@@ -14,7 +14,7 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { FIXTURES, result, runProgram } from './helpers';
+import { FIXTURES, result, runToEnd } from './helpers';
 
 const CASES = path.join(FIXTURES, 'sync-cases.ts');
 
@@ -29,7 +29,7 @@ interface Timed<T> {
 }
 
 async function runCase<T>(name: string): Promise<T> {
-  const run = await runProgram(CASES, [name], 120);
+  const run = await runToEnd(CASES, [name], 120);
   assert.equal(run.code, 0, `case ${name} failed:\n${run.stderr}`);
   return result<T>(run.stdout);
 }

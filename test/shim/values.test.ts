@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { FIXTURES, result, runProgram } from './helpers';
+import { FIXTURES, result, runToEnd } from './helpers';
 
 const CASES = path.join(FIXTURES, 'values-cases.ts');
 const SUMS = [680, 1306, 2240, 3061, 3062, 3064, 3067, 3071, 3785, 4616];
@@ -19,7 +19,7 @@ interface Failure {
 }
 
 async function runCase<T>(name: string): Promise<T> {
-  const run = await runProgram(CASES, [name], 120);
+  const run = await runToEnd(CASES, [name], 120);
   assert.equal(run.code, 0, `case ${name} failed:\n${run.stderr}`);
   return result<T>(run.stdout);
 }

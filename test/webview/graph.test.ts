@@ -15,7 +15,7 @@ import { build } from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { Location, ModelNode, TopologyModel } from '../../common/model';
 import { parseFromWebview } from '../../common/protocol';
-import { jsonForScript, standaloneHtml } from '../../webview/src/standalone';
+import { jsonForScript, standaloneHtml } from '../../drawing/standalone';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const RESULTS = path.join(ROOT, 'test-results');

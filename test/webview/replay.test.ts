@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { DIST, ROOT } from '../helpers/paths';
-import { RULE_FIXTURES } from '../helpers/rule-fixtures';
+import { RULE_FIXTURES } from '../helpers/rule-tester';
 
 const RESULTS = path.join(ROOT, 'test-results');
 const PROGRAM = path.join(RULE_FIXTURES, 'deadlock/bad-replicated-workers.ts');

@@ -1,7 +1,7 @@
 // Export of the drawing as it looks: a self-contained SVG (the theme's colours resolved and written
 // as presentation attributes, never `style` attributes, which the page's CSP forbids) and a PNG
 // drawn from it on a canvas.
-import type { Box } from './layout';
+import type { Box } from '../../drawing/layout';
 
 /** The CSS properties that make the drawing look as it does, copied as SVG presentation attributes. */
 const PROPS = [

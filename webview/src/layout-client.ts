@@ -2,7 +2,7 @@
 // `worker-src blob:` and nothing else), sends layout requests, and hands back only the answer to
 // the latest one. Any failure (no Worker, CSP, a crash) just means no elkjs layout: the layered
 // first paint stays.
-import type { FromWorker, LayoutRequest, LayoutResponse } from './elk-layout';
+import type { FromWorker, LayoutRequest, LayoutResponse } from '../../drawing/elk-layout';
 
 /** Where the worker's code comes from: fetched from a URL (VS Code), or inline (the standalone page). */
 export type WorkerSource = { url: string } | { code: string };

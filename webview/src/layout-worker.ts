@@ -2,7 +2,7 @@
 // layout off the page's thread, so the graph stays responsive while a large model is laid out.
 // The page starts it from a blob: URL (CSP `worker-src blob:`); it loads nothing and evaluates nothing.
 import ELK from 'elkjs/lib/elk.bundled.js';
-import { fromElkGraph, toElkGraph, type FromWorker, type ToWorker } from './elk-layout';
+import { fromElkGraph, toElkGraph, type FromWorker, type ToWorker } from '../../drawing/elk-layout';
 
 interface WorkerScope {
   onmessage: ((event: MessageEvent<ToWorker>) => void) | null;

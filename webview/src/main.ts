@@ -8,13 +8,13 @@
 import { formatDot, formatMermaid } from '../../common/graph-formats';
 import { isTopologyModel, type Location, type TopologyModel } from '../../common/model';
 import type { ExportFormat, FromWebview } from '../../common/protocol';
-import { CATEGORIES, KIND_NAMES, MARKS, category, findingMarks, nodeDrawing, type DrawKind } from './drawing';
+import { CATEGORIES, KIND_NAMES, MARKS, category, findingMarks, nodeDrawing, type DrawKind } from '../../drawing/shapes';
 import { exportPng, exportSvg } from './export';
-import { hasTrace } from './findings';
+import { hasTrace } from '../../drawing/findings';
 import { renderGraph, type GraphView, type SavedView, type TraceView } from './graph';
 import { createLayoutClient, type LayoutClient } from './layout-client';
 import { isSavedState, MODEL_ELEMENT_ID, parseToWebview, WORKER_ELEMENT_ID, type SavedState } from './messages';
-import { fileGroupId, fileGroups, poolMembers } from './view-model';
+import { fileGroupId, fileGroups, poolMembers } from '../../drawing/view-model';
 
 interface VsCodeApi {
   postMessage(message: FromWebview): void;

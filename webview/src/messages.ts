@@ -4,10 +4,8 @@ import { isLocation, isTopologyModel, type TopologyModel } from '../../common/mo
 import type { ToWebview } from '../../common/protocol';
 import { isSavedView, type SavedView } from './graph';
 
-/** The id of the <script type="application/json"> element holding the standalone page's model. */
-export const MODEL_ELEMENT_ID = 'topology-model';
-/** The id of the <script type="text/plain"> element holding the standalone page's layout worker. */
-export const WORKER_ELEMENT_ID = 'topology-layout-worker';
+// The standalone page (drawing/standalone.ts, written by the CLI) and the page that reads it share these ids.
+export { MODEL_ELEMENT_ID, WORKER_ELEMENT_ID } from '../../drawing/standalone';
 
 /** What the page keeps with `vscode.setState` to draw again after a reload. */
 export interface SavedState {

@@ -6,8 +6,10 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { MODEL_VERSION, type Finding, type Location, type ModelEdge, type TopologyModel } from '../../../common/model';
 import { Extractor, type Extraction } from './extract';
-import { RULES } from './rules';
-import type { AnalysisStats } from './rules/context';
+import { RULES } from './rule-registry';
+import { Passes } from './passes';
+import { annotateSentinels } from './passes/sentinels';
+import type { AnalysisStats, RuleContext } from './rule-context';
 import { SHIM_PACKAGE, ShimResolver } from './shim';
 import { createProgram } from './program';
 import { applySuppressions, parseSuppressions, suppressionFindings, type Suppression } from './suppressions';
@@ -68,18 +70,23 @@ export function analyzePrograms(program: ts.Program, opts: AnalyzeOptions): Prog
   const run = (extraction: Extraction): void => {
     const topology = timed(() => buildTopology(extraction, locator), (ms) => { if (stats) stats.topologyMs = (stats.topologyMs ?? 0) + ms; });
     const notes: string[] = [];
-    const ctx = {
-      checker, extraction, topology, locator, notes,
+    // What the model says of its nodes beyond the drawing (the sentinels of a queue), for the hover,
+    // the graph and the CLI's JSON alike.
+    annotateSentinels(extraction, topology, checker);
+    const ctx: RuleContext = {
+      checker, extraction, topology, locator, notes, passes: new Passes(extraction, checker),
       ...(opts.stateBudget ? { stateBudget: opts.stateBudget } : {}), ...(opts.stats ? { stats: opts.stats } : {}),
       ...(opts.shouldStop ? { shouldStop: opts.shouldStop } : {}),
     };
     const ruleMs = stats ? (stats.ruleMs ??= {}) : undefined;
     const all: Finding[] = [];
     for (const [id, rule] of RULES) {
+      const find = rule.run;
+      if (!find) continue; // the suppression hints: see suppress() below
       if (opts.shouldStop?.()) throw new AnalysisCancelled();
-      for (const f of timed(() => rule(ctx), (ms) => { if (ruleMs) ruleMs[id] = (ruleMs[id] ?? 0) + ms; })) all.push(f);
+      for (const f of timed(() => find(ctx), (ms) => { if (ruleMs) ruleMs[id] = (ruleMs[id] ?? 0) + ms; })) all.push(f);
     }
-    // The last rule (the checker) may have been stopped half-way: then nothing of it counts.
+    // A rule (the checker) may have been stopped half-way: then nothing of it counts.
     if (opts.shouldStop?.()) throw new AnalysisCancelled();
     const findings = mostSpecific(all);
     const model: TopologyModel = { version: MODEL_VERSION, root, nodes: topology.nodes, edges: topology.edges, findings: findings.sort(compareFindings) };
@@ -125,8 +132,8 @@ function suppress(results: ProgramResult[], locator: Locator): void {
 }
 
 /**
- * rules.md: where several rules explain the same blocked operation, the most specific reports it
- * and `deadlock` stays silent.
+ * Where several rules explain the same blocked operation, the most specific reports it and
+ * `deadlock` stays silent (docs/rules/deadlock.md).
  */
 function mostSpecific(findings: Finding[]): Finding[] {
   const key = (l: Location): string => `${l.file}:${l.range.start.line}:${l.range.start.character}`;
@@ -155,7 +162,13 @@ export function mergeModels(root: string, models: readonly TopologyModel[]): Top
   const edges = new Map<string, ModelEdge>();
   const findings = new Set<string>();
   for (const m of models) {
-    for (const n of m.nodes) if (!nodes.has(n.id)) { nodes.add(n.id); merged.nodes.push(n); }
+    for (const n of m.nodes) {
+      if (!nodes.has(n.id)) { nodes.add(n.id); merged.nodes.push(n); continue; }
+      // A program that sees no sentinel loop on a shared queue (none of its processes consumes it)
+      // does not hide the one another program sees.
+      const i = n.sentinel ? merged.nodes.findIndex((x) => x.id === n.id && !x.sentinel) : -1;
+      if (i >= 0) merged.nodes[i] = { ...merged.nodes[i]!, sentinel: n.sentinel! };
+    }
     for (const e of m.edges) {
       const seen = edges.get(e.id);
       if (!seen) { const copy = { ...e, locs: [...e.locs] }; edges.set(e.id, copy); merged.edges.push(copy); continue; }

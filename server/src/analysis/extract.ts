@@ -10,6 +10,7 @@ import {
   type AbsValue, type BranchGuard, type CollValue, type ConstValue, type Extraction, type Flow, type FnValue, type Frame,
   type MainProcess, type ObjectSite, type Op, type OpKind, type ProcessRef, type RecordValue, type SiteKind,
 } from './facts';
+import { constOf, skipOuter } from './ast';
 import { ShimResolver, type ShimExport } from './shim';
 import { symbolAt } from './symbols';
 
@@ -72,31 +73,6 @@ const FS_WRITE: ReadonlySet<string> = new Set(['writeFileSync', 'writeFile', 'ap
 const FS_MODULES: ReadonlySet<string> = new Set(['fs', 'node:fs', 'fs/promises', 'node:fs/promises']);
 
 const POOL_SUBMIT = new Set(['apply', 'applyAsync', 'map', 'mapAsync', 'starmap', 'starmapAsync', 'imap', 'imapUnordered']);
-
-/** Strips `await`, parentheses and type assertions, which do not change the value. */
-export function skipOuter(e: ts.Expression): ts.Expression {
-  for (;;) {
-    if (ts.isAwaitExpression(e) || ts.isParenthesizedExpression(e) || ts.isAsExpression(e)
-      || ts.isNonNullExpression(e) || ts.isTypeAssertionExpression(e) || ts.isSatisfiesExpression(e)) {
-      e = e.expression;
-    } else {
-      return e;
-    }
-  }
-}
-
-export function constOf(e: ts.Expression): { v: ConstValue } | undefined {
-  if (ts.isStringLiteral(e) || ts.isNoSubstitutionTemplateLiteral(e)) return { v: e.text };
-  if (ts.isNumericLiteral(e)) return { v: Number(e.text) };
-  if (e.kind === ts.SyntaxKind.NullKeyword) return { v: null };
-  if (e.kind === ts.SyntaxKind.TrueKeyword) return { v: true };
-  if (e.kind === ts.SyntaxKind.FalseKeyword) return { v: false };
-  if (ts.isIdentifier(e) && e.text === 'undefined') return { v: undefined };
-  if (ts.isPrefixUnaryExpression(e) && e.operator === ts.SyntaxKind.MinusToken && ts.isNumericLiteral(e.operand)) {
-    return { v: -Number(e.operand.text) };
-  }
-  return undefined;
-}
 
 function loopCount(loops: readonly LoopFrame[], exclude: ReadonlySet<ts.Symbol>, madeAt?: ts.Node): EdgeCount {
   let n = 1;

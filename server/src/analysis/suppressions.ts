@@ -1,10 +1,12 @@
-// Suppression comments (rules.md): a finding is dropped when a comment names its rule, with a
+// Suppression comments (docs/rules/suppression-without-reason.md, unused-suppression.md): a finding is dropped when a comment names its rule, with a
 // reason after `--`:
 //   // process-topology-disable-next-line <rule-id>[, <rule-id>] -- <reason>
 //   /* process-topology-disable <rule-id> -- <reason> */ … /* process-topology-enable <rule-id> */
 // A suppression without a reason, or one that suppresses nothing, is reported as a hint.
 import ts from 'typescript';
 import type { Finding } from '../../../common/model';
+import suppressionWithoutReason from './rules/suppression-without-reason';
+import unusedSuppression from './rules/unused-suppression';
 import type { Locator } from './topology';
 
 export interface Suppression {
@@ -98,10 +100,10 @@ export function suppressionFindings(suppressions: readonly Suppression[]): Findi
   for (const s of suppressions) {
     const loc = { file: s.file, range: { start: { line: s.line, character: s.character }, end: { line: s.line, character: s.character + s.length } } };
     if (!s.reason) {
-      out.push({ rule: 'suppression-without-reason', severity: 'hint', message: `Say why ${s.rules.join(', ')} is suppressed here: add "-- <reason>" to the comment`, loc, related: [], nodes: [], edges: [] });
+      out.push({ rule: suppressionWithoutReason.id, severity: suppressionWithoutReason.severity, message: `Say why ${s.rules.join(', ')} is suppressed here: add "-- <reason>" to the comment`, loc, related: [], nodes: [], edges: [] });
     }
     if (!s.used) {
-      out.push({ rule: 'unused-suppression', severity: 'hint', message: `This suppression of ${s.rules.join(', ')} suppresses nothing; remove it`, loc, related: [], nodes: [], edges: [] });
+      out.push({ rule: unusedSuppression.id, severity: unusedSuppression.severity, message: `This suppression of ${s.rules.join(', ')} suppresses nothing; remove it`, loc, related: [], nodes: [], edges: [] });
     }
   }
   return out;

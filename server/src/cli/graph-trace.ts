@@ -1,11 +1,11 @@
 // `process-topology graph --trace FILE --format html`: the page that replays a run's trace
 // (docs/runtime-trace.md) on the graph of the program it ran (the trace names its main module; the
-// analysis reads it from the trace's root). See webview/src/replay-page.ts for the page.
+// analysis reads it from the trace's root). See drawing/replay-page.ts for the page.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseTrace, TraceError } from '../../../common/trace';
-import { replayHtml } from '../../../webview/src/replay-page';
+import { replayHtml } from '../../../drawing/replay-page';
 import { analyzeFiles } from '../analysis/analyze';
 
 export class TraceUsageError extends Error {}

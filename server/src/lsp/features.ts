@@ -4,9 +4,8 @@ import {
   CodeActionKind, DiagnosticSeverity, type CodeAction, type CodeLens, type Diagnostic, type Hover, type Position,
   type Range, type TextEdit as LspTextEdit, type WorkspaceEdit,
 } from 'vscode-languageserver/node';
-import { displayLabel, type Finding, type Location, type ModelNode, type Severity, type TopologyModel } from '../../../common/model';
+import { displayLabel, sentinelPhrase, type Finding, type Location, type ModelNode, type Severity, type TopologyModel } from '../../../common/model';
 import { COMMANDS, type TraceArgs } from '../../../common/protocol';
-import type { HoverFacts } from './hover-facts';
 
 export const SOURCE = 'process-topology';
 export const ONLINE_DOCS = 'https://github.com/process-topology/process-topology/blob/main/docs/rules/';
@@ -172,7 +171,7 @@ function toDiagnostic(model: TopologyModel, f: Finding, uri: string): Diagnostic
 }
 
 /** What a node does in the program, in one line: "Queue q — put by producer ×3, taken by consumer ×2". */
-export function describeNode(model: TopologyModel, node: ModelNode, facts: HoverFacts = {}): string {
+export function describeNode(model: TopologyModel, node: ModelNode): string {
   const byId = new Map(model.nodes.map((n) => [n.id, n]));
   const name = (id: string): string => {
     const n = byId.get(id);
@@ -196,11 +195,7 @@ export function describeNode(model: TopologyModel, node: ModelNode, facts: Hover
     seen.set(phrase, set);
   }
   for (const [phrase, who] of seen) parts.push(`${phrase} ${[...who].join(', ')}`);
-  const sentinel = Object.hasOwn(facts, node.id) ? facts[node.id] : undefined;
-  if (sentinel) {
-    const { count, value } = sentinel;
-    parts.push(count === 0 ? `no ${value} sentinel put` : count === 'several' ? `${value} sentinels: an unknown number` : `${count} ${value} sentinel${count === 1 ? '' : 's'}`);
-  }
+  if (node.sentinel) parts.push(sentinelPhrase(node.sentinel));
   const kind = node.kind === 'process' ? (node.role === 'main' ? 'Main process' : node.role === 'pool-worker' ? 'Pool worker' : 'Process')
     : node.variant ?? node.kind[0]!.toUpperCase() + node.kind.slice(1);
   const findings = model.findings.filter((f) => f.nodes.includes(node.id)).map((f) => `⚠ ${f.rule}`);
@@ -208,7 +203,7 @@ export function describeNode(model: TopologyModel, node: ModelNode, facts: Hover
 }
 
 /** Hover on a shim object's creation or on an operation: its role in the topology. */
-export function hoverFor(model: TopologyModel, uri: string, position: Position, facts: HoverFacts = {}): Hover | null {
+export function hoverFor(model: TopologyModel, uri: string, position: Position): Hover | null {
   const node = model.nodes.find((n) => inDocument(model, n.loc, uri) && contains(n.loc.range, position))
     ?? (() => {
       const edge = model.edges.find((e) => e.locs.some((l) => inDocument(model, l, uri) && contains(l.range, position)));
@@ -217,7 +212,7 @@ export function hoverFor(model: TopologyModel, uri: string, position: Position, 
       return ends.find((n) => n && n.kind !== 'process') ?? ends[0];
     })();
   if (!node) return null;
-  return { contents: { kind: 'markdown', value: `**Process Topology** · ${describeNode(model, node, facts)}` } };
+  return { contents: { kind: 'markdown', value: `**Process Topology** · ${describeNode(model, node)}` } };
 }
 
 /** "Show in graph" above each process and queue creation. */

@@ -1,6 +1,6 @@
 // The language server: pull diagnostics, code actions, hovers, code lenses and the
 // `processTopology/model` request, over stdio or node IPC. The analysis runs in a worker thread
-// (analyzer.ts, worker.ts, session.ts); this thread speaks LSP and decides what to analyze when.
+// (worker-handle.ts, worker.ts, session.ts); this thread speaks LSP and decides what to analyze when.
 //
 // Scheduling, per edit generation (a counter that grows with every open, change and close):
 // - A request waits for the model of its document at a generation at least as new as the one it
@@ -29,9 +29,8 @@ import {
   type StatusParams,
 } from '../../../common/protocol';
 import { applySeverities, RULE_SETTINGS, type RuleSetting } from '../analysis/severity';
-import { Analyzer, type DocumentSnapshot } from './analyzer';
+import { WorkerHandle, type DocumentSnapshot } from './worker-handle';
 import { codeActionsFor, codeLensesFor, diagnosticsFor, hoverFor, ONLINE_DOCS } from './features';
-import type { HoverFacts } from './hover-facts';
 
 /** Which files get diagnostics: the open ones (default), or every file of the workspace folders. */
 export type DiagnosticsScope = 'openFiles' | 'workspace';
@@ -70,7 +69,6 @@ interface Computed {
   /** The document's version when the analysis started. */
   version: number;
   model: TopologyModel;
-  facts: HoverFacts;
 }
 
 interface WorkspaceComputed {
@@ -118,7 +116,7 @@ export function startServer(connection: Connection): void {
   let dynamicDiagnostics = false;
   let registeredScope: DiagnosticsScope | undefined;
   let registration: Promise<{ dispose(): void } | undefined> = Promise.resolve(undefined);
-  let analyzer: Analyzer | undefined;
+  let analyzer: WorkerHandle | undefined;
 
   let generation = 0;
   let lastEditAt = 0;
@@ -145,7 +143,7 @@ export function startServer(connection: Connection): void {
     refreshSupport = params.capabilities.workspace?.diagnostics?.refreshSupport === true;
     watchFiles = params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
     dynamicDiagnostics = params.capabilities.textDocument?.diagnostic?.dynamicRegistration === true;
-    analyzer = new Analyzer({
+    analyzer = new WorkerHandle({
       script: path.join(__dirname, 'analysis-worker.js'),
       workspaceFolders,
       timeoutMs: isCount(init.analysisTimeoutMs) && init.analysisTimeoutMs >= 100 ? init.analysisTimeoutMs : DEFAULT_TIMEOUT_MS,
@@ -381,7 +379,7 @@ export function startServer(connection: Connection): void {
     const gen = generation;
     const version = doc.version;
     const file = filePath(uri)!;
-    let result: { model: TopologyModel; facts: HoverFacts } | undefined;
+    let result: { model: TopologyModel } | undefined;
     current = { key: uri, generation: gen };
     try {
       result = await runAnalysis(file, doc);
@@ -391,11 +389,11 @@ export function startServer(connection: Connection): void {
       const message = err instanceof Error ? err.message : String(err);
       connection.console.error(`analysis of ${file} failed: ${message}`);
       status({ state: 'error', ms: 0, budgetMs: settings.timeBudgetMs, file: path.basename(file), findings: 0, message });
-      result = { model: emptyModel(pathToFileURL(rootFor(file)).href), facts: {} };
+      result = { model: emptyModel(pathToFileURL(rootFor(file)).href) };
     } finally {
       current = undefined;
     }
-    const entry: Computed = { generation: gen, version, model: result.model, facts: result.facts };
+    const entry: Computed = { generation: gen, version, model: result.model };
     if (documents.get(uri)) computed.set(uri, entry);
     for (const w of [...set]) {
       if (w.since <= gen) {
@@ -452,9 +450,9 @@ export function startServer(connection: Connection): void {
   }
 
   /** The analysis of a document's programs; undefined when it was given up for newer text. */
-  async function runAnalysis(file: string, doc: TextDocument): Promise<{ model: TopologyModel; facts: HoverFacts } | undefined> {
+  async function runAnalysis(file: string, doc: TextDocument): Promise<{ model: TopologyModel } | undefined> {
     const root = rootFor(file);
-    const empty = { model: emptyModel(pathToFileURL(root).href), facts: {} };
+    const empty = { model: emptyModel(pathToFileURL(root).href) };
     if (!isSourceFile(file) || doc.getText().length > MAX_FILE_CHARS || !analyzer) return empty;
     const result = await analyzer.run(file, snapshots());
     const base = { ms: result.ms, budgetMs: settings.timeBudgetMs, file: path.basename(file) };
@@ -470,13 +468,13 @@ export function startServer(connection: Connection): void {
     }
     if (result.skipped) {
       status({ ...base, state: 'error', findings: 0, message: result.skipped });
-      return { model: result.model, facts: {} };
+      return { model: result.model };
     }
     const model = result.model;
     model.findings = applySeverities(model.findings, settings.rules);
     // A time budget, as ESLint has: say when the analysis is slow instead of freezing silently.
     status({ ...base, state: result.ms > settings.timeBudgetMs ? 'slow' : 'ok', findings: model.findings.length });
-    return { model, facts: result.facts };
+    return { model };
   }
 
   function rootFor(file: string): string {
@@ -556,7 +554,7 @@ export function startServer(connection: Connection): void {
 
   connection.onHover(async (params, token) => {
     const c = await modelOf(params.textDocument.uri, token);
-    return c ? hoverFor(c.model, params.textDocument.uri, params.position, c.facts) : null;
+    return c ? hoverFor(c.model, params.textDocument.uri, params.position) : null;
   });
 
   connection.onCodeLens(async (params, token) => {

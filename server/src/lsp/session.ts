@@ -23,8 +23,6 @@ import ts from 'typescript';
 import { emptyModel, type TopologyModel } from '../../../common/model';
 import { AnalysisCancelled, analyzePrograms, mergeModels, programsContaining } from '../analysis/analyze';
 import { ConfigError, DEFAULT_OPTIONS, findTsconfig, isSourceFile, listSourceFiles, readTsconfig } from '../analysis/program';
-import { Locator } from '../analysis/topology';
-import { hoverFacts, type HoverFacts } from './hover-facts';
 
 /** A project without tsconfig.json: at most this many of its folder's source files take part. */
 export const MAX_WORKSPACE_FILES = 3000;
@@ -55,8 +53,6 @@ export interface AnalysisOutcome {
   programMs: number;
   /** Why the file was not analyzed, when it was not. */
   skipped?: string;
-  /** What hovers say beyond the model (sentinels per queue). */
-  facts: HoverFacts;
 }
 
 /** The whole workspace's analysis (the `workspace` diagnostics scope): one model per folder. */
@@ -171,7 +167,7 @@ export class AnalysisSession {
   private analyzeOnce(file: string): AnalysisOutcome {
     const root = this.rootFor(file);
     const rootUri = pathToFileURL(root).href;
-    if (!isSourceFile(file)) return { model: emptyModel(rootUri), files: 0, entries: 0, programMs: 0, facts: {} };
+    if (!isSourceFile(file)) return { model: emptyModel(rootUri), files: 0, entries: 0, programMs: 0 };
     const started = performance.now();
     const project = this.projectOf(file, root);
     const files = [...new Set([...project.files.map((f) => path.resolve(f)), file])];
@@ -191,7 +187,7 @@ export class AnalysisSession {
     if (skipped) {
       return {
         model: { ...emptyModel(rootUri), notes: [`${path.basename(file)} is not analyzed: ${skipped}`] },
-        files: program.getSourceFiles().length, entries: 0, programMs: Math.round(performance.now() - started), skipped, facts: {},
+        files: program.getSourceFiles().length, entries: 0, programMs: Math.round(performance.now() - started), skipped,
       };
     }
     const entries = this.entriesReaching(program, files, file);
@@ -210,8 +206,7 @@ export class AnalysisSession {
     });
     const mine = programsContaining(results, file);
     const model = mergeModels(rootUri, mine.map((r) => r.model));
-    const facts = hoverFacts(mine, program.getTypeChecker(), new Locator(root));
-    const outcome = { model, files: program.getSourceFiles().length, entries: entries.length, programMs, facts };
+    const outcome = { model, files: program.getSourceFiles().length, entries: entries.length, programMs };
     if (deps) this.outcomes.set(file, { key, deps, outcome });
     else this.outcomes.delete(file);
     return outcome;

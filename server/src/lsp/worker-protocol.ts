@@ -1,6 +1,5 @@
 // Messages between the language server's main thread (LSP) and its analysis worker thread.
 import type { TopologyModel } from '../../../common/model';
-import type { HoverFacts } from './hover-facts';
 
 export interface WorkerInit {
   workspaceFolders: string[];
@@ -30,7 +29,7 @@ export type ToWorker =
 
 /** Worker -> main. */
 export type FromWorker =
-  | { type: 'result'; id: number; model: TopologyModel; ms: number; files: number; entries: number; programMs: number; skipped?: string; facts: HoverFacts; heapMb: number }
+  | { type: 'result'; id: number; model: TopologyModel; ms: number; files: number; entries: number; programMs: number; skipped?: string; heapMb: number }
   | { type: 'workspace-result'; id: number; models: { root: string; model: TopologyModel }[]; ms: number; files: number; programs: number; heapMb: number }
   | { type: 'failed'; id: number; ms: number; message: string; stack?: string; heapMb: number }
   | { type: 'cancelled'; id: number; ms: number; heapMb: number }

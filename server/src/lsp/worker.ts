@@ -1,6 +1,6 @@
 // The analysis worker: a thread of the language server process that owns the TypeScript programs
 // and runs the analysis, one job at a time. The main thread stays free to read messages (newer
-// edits, cancellations) and can stop this thread when an analysis runs away (see analyzer.ts).
+// edits, cancellations) and can stop this thread when an analysis runs away (see worker-handle.ts).
 // Bundled as dist/analysis-worker.js.
 import { performance } from 'node:perf_hooks';
 import * as v8 from 'node:v8';

@@ -4,20 +4,11 @@
 // bundled example. Runs in the extension host as a test module (it exports run()).
 import * as vscode from 'vscode';
 import type { Api } from '../../../extension/src/main';
+import { until } from '../../helpers/until';
 
 interface Scene {
   /** A file of the workspace folder, or "walkthrough" for the extension's bundled example. */
   open: string;
-}
-
-async function until<T>(what: string, check: () => T | undefined | Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 export async function run(): Promise<void> {

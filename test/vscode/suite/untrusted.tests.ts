@@ -2,7 +2,8 @@
 // and everything works there as in a trusted one: diagnostics, quick fixes, hovers, the graph's model.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { api, codeOf, findings, lineOf, open, restore, until } from './extension.tests';
+import { until } from '../../helpers/until';
+import { api, codeOf, findings, lineOf, open, restore } from './extension.tests';
 
 export function registerUntrustedTests(): void {
   describe('Process Topology in Restricted Mode', () => {

@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import type { Api } from '../../../extension/src/main';
 import { openLocation } from '../../../extension/src/graph-panel';
-import { until } from './extension.tests';
+import { until } from '../../helpers/until';
 
 const EXTENSION_ID = 'process-topology.process-topology';
 

@@ -1,4 +1,4 @@
-// Bundle entry of the replay page (esbuild: browser IIFE -> dist/replay.js; the page: replay-page.ts).
+// Bundle entry of the replay page (esbuild: browser IIFE -> dist/replay.js; the page: drawing/replay-page.ts).
 // Reads the model and the trace embedded in the page, replays the trace step by step on the static
 // drawing: process nodes take the state of their runtime instances (blocked wins, then running,
 // then exited), the edge the current step's operation travels lights up, blocked processes' edges
@@ -6,8 +6,7 @@
 // and the deadlock report. Keyboard: ← → step, Space play/pause, Home/End.
 import type { TopologyModel } from '../../../common/model';
 import { edgeKindOf, edgeOf, matchTrace, objectName, parseTrace, ReplayTimeline, type ReplayState, type TraceMatch, type ParsedTrace } from '../../../common/trace';
-
-const DATA_ID = 'pt-replay-data';
+import { REPLAY_DATA_ID } from '../../../drawing/replay-page';
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
 interface Data {
@@ -20,7 +19,7 @@ function byId<T extends HTMLElement>(id: string): T {
 }
 
 function start(): void {
-  const data = JSON.parse(byId(DATA_ID).textContent ?? '{}') as Data;
+  const data = JSON.parse(byId(REPLAY_DATA_ID).textContent ?? '{}') as Data;
   const model = data.model;
   let trace: ParsedTrace;
   try {

@@ -1,17 +1,25 @@
-// barrier-parties-mismatch (rules.md): fewer processes can reach Barrier.wait() than the barrier's
+// barrier-parties-mismatch (docs/rules/barrier-parties-mismatch.md): fewer processes can reach Barrier.wait() than the barrier's
 // parties, so the ones that arrive wait forever. Counted in processes (a process is one party at a
 // time, however often it calls wait()); a process made in a loop of N counts N. Silent when the
 // count or the parties are unknown, when the barrier has a timeout or can be aborted/reset (then it
 // breaks instead of hanging), or when code the analysis cannot see could wait on it too.
 import ts from 'typescript';
 import type { Finding, Multiplicity } from '../../../../common/model';
-import { constOf, skipOuter } from '../extract';
+import { constOf, skipOuter } from '../ast';
 import type { ObjectSite, Op } from '../facts';
-import type { RuleContext } from './context';
-import { bySource, instances, mayBeUsedUnseen } from './flow-paths';
-import { finding, processName, unknownOps } from './util';
+import { defineRule, type RuleContext } from '../rule-context';
+import { bySource, instances, mayBeUsedUnseen } from '../passes/flow-paths';
+import { finding, processName, unknownOps } from '../rule-helpers';
 
-export function barrierPartiesMismatch(ctx: RuleContext): Finding[] {
+export default defineRule({
+  id: 'barrier-parties-mismatch',
+  severity: 'error',
+  family: 'blocking',
+  summary: 'Fewer processes can reach the barrier than its parties.',
+  run: barrierPartiesMismatch,
+});
+
+function barrierPartiesMismatch(ctx: RuleContext): Finding[] {
   const findings: Finding[] = [];
   if (unknownOps(ctx, 'barrier', 'wait', 'abort').length > 0) return [];
   const waits = new Map<ObjectSite, Op[]>();

@@ -1,4 +1,4 @@
-// bounded-queue-full (rules.md): puts into a Queue(maxsize) can exceed maxsize while no process
+// bounded-queue-full (docs/rules/bounded-queue-full.md): puts into a Queue(maxsize) can exceed maxsize while no process
 // gets from it, or gets fewer than puts − maxsize: once the queue is full the next put waits
 // forever. Counted along paths (a put in one branch of an if counts once, a loop of N puts N
 // times), per process instance. Silent when a count is unknown (a loop of unknown length), when a
@@ -6,11 +6,19 @@
 // analysis cannot see could take items.
 import type { Finding } from '../../../../common/model';
 import type { Op, ProcessRef } from '../facts';
-import type { RuleContext } from './context';
-import { bySource, GaveUp, instances, maxAlongPaths, mayBeUsedUnseen, orderedProcesses } from './flow-paths';
-import { finding, unknownOps } from './util';
+import { defineRule, type RuleContext } from '../rule-context';
+import { bySource, GaveUp, instances, mayBeUsedUnseen, orderedProcesses } from '../passes/flow-paths';
+import { finding, unknownOps } from '../rule-helpers';
 
-export function boundedQueueFull(ctx: RuleContext): Finding[] {
+export default defineRule({
+  id: 'bounded-queue-full',
+  severity: 'error',
+  family: 'blocking',
+  summary: 'Puts into a bounded queue can exceed its size while nobody gets from it.',
+  run: boundedQueueFull,
+});
+
+function boundedQueueFull(ctx: RuleContext): Finding[] {
   const ex = ctx.extraction;
   if (unknownOps(ctx, 'queue', 'get').length > 0) return [];
   const findings: Finding[] = [];
@@ -33,11 +41,11 @@ export function boundedQueueFull(ctx: RuleContext): Finding[] {
       for (const proc of orderedProcesses(puts.map((p) => p.proc))) {
         const flow = ex.flows.get(proc);
         const m = instances(proc);
-        const per = flow ? maxAlongPaths(flow, isPut).max : 'many';
+        const per = flow ? ctx.passes.maxAlongPaths(flow, isPut).max : 'many';
         if (!flow || m === 'several' || per === 'many') { certain = false; break; }
         for (let i = 0; i < m; i++) {
           if (blocked || offset > threshold) { offset += per * (m - i); break; } // the rest only adds up
-          blocked = maxAlongPaths(flow, isPut, offset, threshold).crossing;
+          blocked = ctx.passes.maxAlongPaths(flow, isPut, offset, threshold).crossing;
           offset += per;
         }
       }
@@ -71,7 +79,7 @@ function total(ctx: RuleContext, procs: ProcessRef[], pred: (o: Op) => boolean):
     const flow = ctx.extraction.flows.get(proc);
     const m = instances(proc);
     if (!flow || m === 'several') return undefined;
-    const per = maxAlongPaths(flow, pred).max;
+    const per = ctx.passes.maxAlongPaths(flow, pred).max;
     if (per === 'many') return undefined;
     sum += m * per;
   }

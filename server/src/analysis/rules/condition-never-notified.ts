@@ -1,14 +1,22 @@
-// condition-never-notified (rules.md): Condition.wait() without a timeout where no other process
+// condition-never-notified (docs/rules/condition-never-notified.md): Condition.wait() without a timeout where no other process
 // can notify()/notifyAll() that condition (a process cannot wake itself: its own notify comes
 // before the wait, and is lost, or after it, and never runs). `waitFor(predicate)` is not
 // claimed: its predicate may already hold. Silent when code the analysis cannot see could notify.
 import type { Finding } from '../../../../common/model';
 import type { ObjectSite, Op } from '../facts';
-import type { RuleContext } from './context';
-import { bySource, instances, mayBeUsedUnseen } from './flow-paths';
-import { finding, unknownOps } from './util';
+import { defineRule, type RuleContext } from '../rule-context';
+import { bySource, instances, mayBeUsedUnseen } from '../passes/flow-paths';
+import { finding, unknownOps } from '../rule-helpers';
 
-export function conditionNeverNotified(ctx: RuleContext): Finding[] {
+export default defineRule({
+  id: 'condition-never-notified',
+  severity: 'error',
+  family: 'blocking',
+  summary: 'Condition.wait() without timeout where no other process can notify.',
+  run: conditionNeverNotified,
+});
+
+function conditionNeverNotified(ctx: RuleContext): Finding[] {
   const findings: Finding[] = [];
   if (unknownOps(ctx, 'condition', 'notify').length > 0) return [];
   const waits = new Map<ObjectSite, Op[]>();

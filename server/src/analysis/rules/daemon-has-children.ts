@@ -1,13 +1,21 @@
-// daemon-has-children (rules.md): a process created with `daemon: true` (pool workers are daemons
+// daemon-has-children (docs/rules/daemon-has-children.md): a process created with `daemon: true` (pool workers are daemons
 // too) starts a Process or makes a Pool or Manager: the shim throws "daemonic processes are not
 // allowed to have children". Read from the facts: what each daemon's own code starts or makes.
 import type ts from 'typescript';
 import type { Finding } from '../../../../common/model';
 import type { ObjectSite } from '../facts';
-import type { RuleContext } from './context';
-import { finding, processName } from './util';
+import { defineRule, type RuleContext } from '../rule-context';
+import { finding, processName } from '../rule-helpers';
 
-export function daemonHasChildren(ctx: RuleContext): Finding[] {
+export default defineRule({
+  id: 'daemon-has-children',
+  severity: 'error',
+  family: 'lifecycle',
+  summary: 'A daemon process starts a process, pool or manager.',
+  run: daemonHasChildren,
+});
+
+function daemonHasChildren(ctx: RuleContext): Finding[] {
   const ex = ctx.extraction;
   const findings: Finding[] = [];
   const daemons = ex.sites.filter((s) => s.kind === 'process' && s.daemon && !s.unknown);

@@ -1,4 +1,4 @@
-// deadlock (rules.md): explores the interleavings of the program's processes (checker/) and reports
+// deadlock (docs/rules/deadlock.md): explores the interleavings of the program's processes (checker/) and reports
 // each reachable state where processes wait for each other forever, with the shortest trace.
 // Precision first: processes of unknown count, code the analysis cannot see, operations on
 // objects it lost track of, or pools whose tasks it does not model make it stay silent; a budget
@@ -8,8 +8,16 @@ import type { Finding } from '../../../../common/model';
 import { compile, TooLarge, type Automaton } from '../checker/automaton';
 import { Explorer, type Instance } from '../checker/explore';
 import type { ConstValue, Flow, ObjectSite, Op, ProcessRef } from '../facts';
-import type { RuleContext } from './context';
-import { finding, valueMatches } from './util';
+import { defineRule, type RuleContext } from '../rule-context';
+import { finding, valueMatches } from '../rule-helpers';
+
+export default defineRule({
+  id: 'deadlock',
+  severity: 'error',
+  family: 'blocking',
+  summary: 'Some interleaving reaches a state where processes wait on each other forever.',
+  run: deadlock,
+});
 
 /** States explored at most per program (the editor keeps this small; the CLI may raise it). */
 export const DEFAULT_STATE_BUDGET = 20_000;
@@ -79,7 +87,7 @@ export function checkerModel(ctx: Pick<RuleContext, 'extraction' | 'checker' | '
   return { instances, explorer: new Explorer(instances, relevant, tokenOf, symmetry) };
 }
 
-export function deadlock(ctx: RuleContext): Finding[] {
+function deadlock(ctx: RuleContext): Finding[] {
   const ex = ctx.extraction;
   const model = checkerModel(ctx);
   if (!model) return [];

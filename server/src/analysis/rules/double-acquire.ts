@@ -1,15 +1,22 @@
-// double-acquire (rules.md): a process acquires a non-reentrant Lock (or a Semaphore all of whose
+// double-acquire (docs/rules/double-acquire.md): a process acquires a non-reentrant Lock (or a Semaphore all of whose
 // units it holds) that it already holds, directly or through a called function: it waits for
 // itself forever. Decided on the process's paths (process-paths.ts); silent for locks that are not
 // one object, locks another process releases for it (a lock used as a signal), and unknown code.
 import type { Finding } from '../../../../common/model';
-import type { RuleContext } from './context';
-import { processPaths } from './process-paths';
-import { finding, hasOpaqueCode, processName } from './util';
+import { defineRule, type RuleContext } from '../rule-context';
+import { finding, hasOpaqueCode, processName } from '../rule-helpers';
 
-export function doubleAcquire(ctx: RuleContext): Finding[] {
+export default defineRule({
+  id: 'double-acquire',
+  severity: 'error',
+  family: 'blocking',
+  summary: 'A process acquires a non-reentrant lock it already holds.',
+  run: doubleAcquire,
+});
+
+function doubleAcquire(ctx: RuleContext): Finding[] {
   if (hasOpaqueCode(ctx)) return [];
-  const pp = processPaths(ctx.extraction, ctx.checker);
+  const pp = ctx.passes.processPaths;
   const findings: Finding[] = [];
   const reported = new Set<unknown>();
   for (const d of pp.doubleAcquires) {

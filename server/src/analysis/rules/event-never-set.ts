@@ -1,12 +1,20 @@
-// event-never-set (rules.md): Event.wait() without a timeout where no process can call set() on
+// event-never-set (docs/rules/event-never-set.md): Event.wait() without a timeout where no process can call set() on
 // that event. Silent when code the analysis cannot see could set it.
 import type { Finding } from '../../../../common/model';
 import type { ObjectSite, Op } from '../facts';
-import type { RuleContext } from './context';
-import { bySource, mayBeUsedUnseen } from './flow-paths';
-import { finding, unknownOps } from './util';
+import { defineRule, type RuleContext } from '../rule-context';
+import { bySource, mayBeUsedUnseen } from '../passes/flow-paths';
+import { finding, unknownOps } from '../rule-helpers';
 
-export function eventNeverSet(ctx: RuleContext): Finding[] {
+export default defineRule({
+  id: 'event-never-set',
+  severity: 'error',
+  family: 'blocking',
+  summary: 'Event.wait() without timeout where nothing can set the event.',
+  run: eventNeverSet,
+});
+
+function eventNeverSet(ctx: RuleContext): Finding[] {
   const findings: Finding[] = [];
   const waits = new Map<ObjectSite, Op[]>();
   for (const op of ctx.extraction.ops) {

@@ -1,4 +1,4 @@
-// get-without-producer (rules.md): a blocking get()/recv()/recvBytes() on a queue or pipe end that no
+// get-without-producer (docs/rules/get-without-producer.md): a blocking get()/recv()/recvBytes() on a queue or pipe end that no
 // process can ever put or send to. Precision first: code the analysis cannot see (an `eval`, a
 // library the object is handed to, an operation on an object it lost track of) could be the
 // producer, so the rule is silent then; a pipe whose other end is closed somewhere makes recv()
@@ -7,19 +7,20 @@
 // one-way pipe is wrong-pipe-end's.
 import type { Finding } from '../../../../common/model';
 import type { ObjectSite, Op } from '../facts';
-import type { RuleContext } from './context';
-import { bySource, mayBeUsedUnseen } from './flow-paths';
-import { sentinelLoop } from './missing-sentinel';
-import { finding, unknownOps } from './util';
+import { defineRule, type RuleContext } from '../rule-context';
+import { bySource, mayBeUsedUnseen } from '../passes/flow-paths';
+import { sentinelLoop } from '../passes/sentinels';
+import { endName, finding, unknownOps } from '../rule-helpers';
 
-/** The name of one end of a pipe: `const [a, b] = Pipe()` names them a and b. */
-export function endName(site: ObjectSite, end: 0 | 1 | undefined): string {
-  const names = site.label.split('/');
-  if (end === undefined) return site.label;
-  return names.length === 2 && names[end] && names[end] !== '_' ? names[end]! : `${site.label}[${end}]`;
-}
+export default defineRule({
+  id: 'get-without-producer',
+  severity: 'error',
+  family: 'blocking',
+  summary: 'A blocking get/recv on a queue or pipe end that nothing can ever put or send to.',
+  run: getWithoutProducer,
+});
 
-export function getWithoutProducer(ctx: RuleContext): Finding[] {
+function getWithoutProducer(ctx: RuleContext): Finding[] {
   const findings: Finding[] = [];
   const groups = new Map<string, { site: ObjectSite; end: 0 | 1 | undefined; ops: Op[] }>();
   const ids = new Map<ObjectSite, number>();

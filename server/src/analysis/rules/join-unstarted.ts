@@ -1,16 +1,24 @@
-// join-unstarted (rules.md): `join()` on a process that is not started on some path to it: the
+// join-unstarted (docs/rules/join-unstarted.md): `join()` on a process that is not started on some path to it: the
 // shim throws "can only join a started process". Decided on the joining process's paths
 // (process-paths.ts); a loop of unknown count that starts it, or code the analysis cannot see
 // that could start it, keeps the rule silent.
 import type { Finding } from '../../../../common/model';
-import type { RuleContext } from './context';
-import { escaped, processPaths } from './process-paths';
-import { finding, hasOpaqueCode, processName, unknownOps } from './util';
+import { defineRule, type RuleContext } from '../rule-context';
+import { escaped } from '../passes/process-paths';
+import { finding, hasOpaqueCode, processName, unknownOps } from '../rule-helpers';
 
-export function joinUnstarted(ctx: RuleContext): Finding[] {
+export default defineRule({
+  id: 'join-unstarted',
+  severity: 'error',
+  family: 'lifecycle',
+  summary: 'join() on a process that may not have been started.',
+  run: joinUnstarted,
+});
+
+function joinUnstarted(ctx: RuleContext): Finding[] {
   if (hasOpaqueCode(ctx) || unknownOps(ctx, 'process', 'start').length > 0) return [];
   const ex = ctx.extraction;
-  const pp = processPaths(ex, ctx.checker);
+  const pp = ctx.passes.processPaths;
   const findings: Finding[] = [];
   const reported = new Set<unknown>();
   for (const { proc, op } of pp.joinUnstarted) {

@@ -1,4 +1,4 @@
-// lock-not-released (rules.md): an `acquire()` whose `release()` is skipped on some path (an early
+// lock-not-released (docs/rules/lock-not-released.md): an `acquire()` whose `release()` is skipped on some path (an early
 // `return`, a `break`, a thrown error between them): the process goes on, or ends, holding the
 // lock, and every other acquire of it waits forever. A warning when some path releases it, an
 // error when none does. Decided on the process's paths (process-paths.ts): a path that ends
@@ -7,14 +7,22 @@
 import ts from 'typescript';
 import type { FixData, Finding } from '../../../../common/model';
 import type { Op } from '../facts';
-import type { RuleContext } from './context';
-import { escaped, foreignReleasers, processPaths, type Leak } from './process-paths';
-import { finding, hasOpaqueCode, indentOf, processName } from './util';
+import { defineRule, type RuleContext } from '../rule-context';
+import { escaped, foreignReleasers, type Leak } from '../passes/process-paths';
+import { finding, hasOpaqueCode, indentOf, processName } from '../rule-helpers';
 
-export function lockNotReleased(ctx: RuleContext): Finding[] {
+export default defineRule({
+  id: 'lock-not-released',
+  severity: 'warning',
+  family: 'hygiene',
+  summary: 'An acquire whose release is skipped on some path.',
+  run: lockNotReleased,
+});
+
+function lockNotReleased(ctx: RuleContext): Finding[] {
   if (hasOpaqueCode(ctx)) return [];
   const ex = ctx.extraction;
-  const pp = processPaths(ex, ctx.checker);
+  const pp = ctx.passes.processPaths;
   const selfBlocked = new Set(pp.doubleAcquires.flatMap((d) => [d.first.call, d.second.call]));
   const byCall = new Map<ts.CallExpression, Leak[]>();
   for (const leak of pp.leaks) {
@@ -62,7 +70,7 @@ export function lockNotReleased(ctx: RuleContext): Finding[] {
   return findings;
 }
 
-/** rules.md: "wrap in try { … } finally { await l.release() }, or convert to withLock". */
+/** docs/rules/lock-not-released.md: "wrap in try { … } finally { await l.release() }, or convert to withLock". */
 function releaseFixes(ctx: RuleContext, acq: Op): FixData[] {
   const call = acq.call;
   const callee = call.expression;

@@ -1,4 +1,4 @@
-// lock-order-inversion (rules.md): processes that can run at the same time hold lock A while
+// lock-order-inversion (docs/rules/lock-order-inversion.md): processes that can run at the same time hold lock A while
 // acquiring B and hold B while acquiring A (or a longer cycle): each can wait for the other
 // forever. A cycle counts only when its processes can overlap (two instances of one process,
 // siblings running together, or a parent with the child running) and no common "gate" lock keeps
@@ -6,15 +6,23 @@
 import type ts from 'typescript';
 import type { Finding } from '../../../../common/model';
 import type { ObjectSite } from '../facts';
-import type { RuleContext } from './context';
-import { concurrent, escaped, processPaths, singleLock, type LockPair } from './process-paths';
-import { finding, hasOpaqueCode, processName } from './util';
+import { defineRule, type RuleContext } from '../rule-context';
+import { concurrent, escaped, singleLock, type LockPair } from '../passes/process-paths';
+import { finding, hasOpaqueCode, processName } from '../rule-helpers';
+
+export default defineRule({
+  id: 'lock-order-inversion',
+  severity: 'error',
+  family: 'blocking',
+  summary: 'Two processes take the same locks in opposite orders.',
+  run: lockOrderInversion,
+});
 
 const MAX_CYCLE = 4;
 
-export function lockOrderInversion(ctx: RuleContext): Finding[] {
+function lockOrderInversion(ctx: RuleContext): Finding[] {
   if (hasOpaqueCode(ctx)) return [];
-  const pp = processPaths(ctx.extraction, ctx.checker);
+  const pp = ctx.passes.processPaths;
   const ex = ctx.extraction;
   const pairs = pp.pairs.filter((p) => pp.done.has(p.proc) && p.inner.blocking && singleLock(p.held) && singleLock(p.wanted)
     && !escaped(ex, p.held) && !escaped(ex, p.wanted));

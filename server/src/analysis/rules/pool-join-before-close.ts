@@ -1,15 +1,23 @@
-// pool-join-before-close (rules.md): pool.join() reachable, on some path of the process that owns
+// pool-join-before-close (docs/rules/pool-join-before-close.md): pool.join() reachable, on some path of the process that owns
 // the pool, while neither close() nor terminate() has run: join() rejects with "Pool is still
 // running". Silent when the pool is handed to code the analysis cannot see (it may close it).
 // Quick fix: insert `pool.close()` before the join.
 import ts from 'typescript';
 import type { FixData, Finding } from '../../../../common/model';
 import type { ObjectSite, Op } from '../facts';
-import type { RuleContext } from './context';
-import { enclosingStatement, finding, indentOf } from './util';
-import { GaveUp, mayBeUsedUnseen, PathWalker } from './flow-paths';
+import { defineRule, type RuleContext } from '../rule-context';
+import { enclosingStatement, finding, indentOf } from '../rule-helpers';
+import { GaveUp, mayBeUsedUnseen, PathWalker } from '../passes/flow-paths';
 
-export function poolJoinBeforeClose(ctx: RuleContext): Finding[] {
+export default defineRule({
+  id: 'pool-join-before-close',
+  severity: 'error',
+  family: 'lifecycle',
+  summary: 'pool.join() before close() or terminate().',
+  run: poolJoinBeforeClose,
+});
+
+function poolJoinBeforeClose(ctx: RuleContext): Finding[] {
   const ex = ctx.extraction;
   const index = new Map<ObjectSite, number>();
   const id = (s: ObjectSite): string => {
@@ -60,7 +68,7 @@ export function poolJoinBeforeClose(ctx: RuleContext): Finding[] {
   return findings;
 }
 
-/** rules.md: insert `pool.close()` before `join()`. */
+/** docs/rules/pool-join-before-close.md: insert `pool.close()` before `join()`. */
 function closeFix(ctx: RuleContext, join: Op): FixData | undefined {
   const callee = join.call.expression;
   if (!ts.isPropertyAccessExpression(callee)) return undefined;

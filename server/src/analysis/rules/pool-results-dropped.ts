@@ -1,18 +1,26 @@
-// pool-results-dropped (rules.md): the result of applyAsync/mapAsync/starmapAsync is never read
+// pool-results-dropped (docs/rules/pool-results-dropped.md): the result of applyAsync/mapAsync/starmapAsync is never read
 // (no get()/wait() on its AsyncResult, no `callback`) and the pool is not closed and joined before
 // the program ends: pool workers are daemons, so the program's end can cut the task off. Silent when
 // the AsyncResult or the pool reaches code the analysis cannot see (it may read or join them).
 import ts from 'typescript';
 import type { Finding } from '../../../../common/model';
-import { skipOuter } from '../extract';
+import { skipOuter } from '../ast';
 import type { Op } from '../facts';
-import type { RuleContext } from './context';
-import { byCall, mayBeUsedUnseen } from './flow-paths';
-import { finding } from './util';
+import { defineRule, type RuleContext } from '../rule-context';
+import { byCall, mayBeUsedUnseen } from '../passes/flow-paths';
+import { finding } from '../rule-helpers';
+
+export default defineRule({
+  id: 'pool-results-dropped',
+  severity: 'warning',
+  family: 'hygiene',
+  summary: 'Async pool results are never read and the pool is not closed and joined.',
+  run: poolResultsDropped,
+});
 
 const ASYNC_SUBMITS = new Set(['applyAsync', 'mapAsync', 'starmapAsync']);
 
-export function poolResultsDropped(ctx: RuleContext): Finding[] {
+function poolResultsDropped(ctx: RuleContext): Finding[] {
   const ex = ctx.extraction;
   const read = new Set(ex.ops.flatMap((o) => (o.kind === 'result' ? o.submits ?? [] : [])));
   const findings: Finding[] = [];

@@ -1,4 +1,4 @@
-// process-not-joined (rules.md): a started, non-daemon process that no code ever joins: it stays a
+// process-not-joined (docs/rules/process-not-joined.md): a started, non-daemon process that no code ever joins: it stays a
 // zombie until its parent exits, and the parent silently waits for it at exit (its exit code is
 // never looked at). Read from the facts: start operations without any join of the same process;
 // joins the analysis cannot see (unknown code, a process object it lost track of) keep it silent.
@@ -6,11 +6,19 @@
 import ts from 'typescript';
 import type { FixData, Finding } from '../../../../common/model';
 import type { ObjectSite, Op } from '../facts';
-import type { RuleContext } from './context';
-import { escaped } from './process-paths';
-import { finding, hasOpaqueCode, indentOf, processName, unknownOps } from './util';
+import { defineRule, type RuleContext } from '../rule-context';
+import { escaped } from '../passes/process-paths';
+import { finding, hasOpaqueCode, indentOf, processName, unknownOps } from '../rule-helpers';
 
-export function processNotJoined(ctx: RuleContext): Finding[] {
+export default defineRule({
+  id: 'process-not-joined',
+  severity: 'warning',
+  family: 'hygiene',
+  summary: 'A started non-daemon process is never joined.',
+  run: processNotJoined,
+});
+
+function processNotJoined(ctx: RuleContext): Finding[] {
   const ex = ctx.extraction;
   if (hasOpaqueCode(ctx) || unknownOps(ctx, 'process', 'join').length > 0) return [];
   const findings: Finding[] = [];
@@ -38,7 +46,7 @@ export function processNotJoined(ctx: RuleContext): Finding[] {
   return findings;
 }
 
-/** rules.md: "add `await p.join()` at the end of the starting scope". */
+/** docs/rules/process-not-joined.md: "add `await p.join()` at the end of the starting scope". */
 function joinFix(ctx: RuleContext, start: Op): FixData[] {
   const callee = start.call.expression;
   if (!ts.isPropertyAccessExpression(callee)) return [];

@@ -1,15 +1,23 @@
-// release-unheld (rules.md): `release()` on a lock that is not held on some path to it: the shim
+// release-unheld (docs/rules/release-unheld.md): `release()` on a lock that is not held on some path to it: the shim
 // throws "release unlocked lock" (Lock) or "cannot release un-acquired lock" (RLock). A Lock may be
 // released by any process, so when another process can hold it the rule stays silent.
 import type { Finding } from '../../../../common/model';
-import type { RuleContext } from './context';
-import { escaped, processPaths } from './process-paths';
-import { finding, hasOpaqueCode, processName } from './util';
+import { defineRule, type RuleContext } from '../rule-context';
+import { escaped } from '../passes/process-paths';
+import { finding, hasOpaqueCode, processName } from '../rule-helpers';
 
-export function releaseUnheld(ctx: RuleContext): Finding[] {
+export default defineRule({
+  id: 'release-unheld',
+  severity: 'error',
+  family: 'hygiene',
+  summary: 'release() on a lock that is not held.',
+  run: releaseUnheld,
+});
+
+function releaseUnheld(ctx: RuleContext): Finding[] {
   if (hasOpaqueCode(ctx)) return [];
   const ex = ctx.extraction;
-  const pp = processPaths(ex, ctx.checker);
+  const pp = ctx.passes.processPaths;
   const findings: Finding[] = [];
   const reported = new Set<unknown>();
   for (const { proc, op } of pp.unheldReleases) {

@@ -1,14 +1,21 @@
-// start-twice (rules.md): `start()` can run twice on the same process object: the shim throws
+// start-twice (docs/rules/start-twice.md): `start()` can run twice on the same process object: the shim throws
 // "cannot start a process twice". Decided on the starting process's paths (process-paths.ts), for
 // process objects made once (a site made in a loop is a new object each time round).
 import type { Finding } from '../../../../common/model';
-import type { RuleContext } from './context';
-import { processPaths } from './process-paths';
-import { finding, hasOpaqueCode, processName } from './util';
+import { defineRule, type RuleContext } from '../rule-context';
+import { finding, hasOpaqueCode, processName } from '../rule-helpers';
 
-export function startTwice(ctx: RuleContext): Finding[] {
+export default defineRule({
+  id: 'start-twice',
+  severity: 'error',
+  family: 'lifecycle',
+  summary: 'start() can run twice on the same process.',
+  run: startTwice,
+});
+
+function startTwice(ctx: RuleContext): Finding[] {
   if (hasOpaqueCode(ctx)) return [];
-  const pp = processPaths(ctx.extraction, ctx.checker);
+  const pp = ctx.passes.processPaths;
   const findings: Finding[] = [];
   const reported = new Set<unknown>();
   for (const { proc, op, first } of pp.startTwice) {

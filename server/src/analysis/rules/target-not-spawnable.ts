@@ -1,4 +1,4 @@
-// target-not-spawnable (rules.md): a Process target or a function submitted to a pool that is not
+// target-not-spawnable (docs/rules/target-not-spawnable.md): a Process target or a function submitted to a pool that is not
 // a module-level function exported from its module (an arrow in a variable that is not exported,
 // a closure, a method, a bound function): under spawn the child re-imports the module and looks
 // the function up by its export name, so start() (or the submit) fails. A Process subclass must be
@@ -6,14 +6,22 @@
 // analysis cannot resolve keeps the rule silent.
 import ts from 'typescript';
 import type { Finding } from '../../../../common/model';
-import { skipOuter } from '../extract';
+import { skipOuter } from '../ast';
 import type { FnValue, ObjectSite, Op } from '../facts';
-import type { RuleContext } from './context';
-import { finding } from './util';
+import { defineRule, type RuleContext } from '../rule-context';
+import { finding } from '../rule-helpers';
+
+export default defineRule({
+  id: 'target-not-spawnable',
+  severity: 'error',
+  family: 'lifecycle',
+  summary: 'A target or pool function that is not an exported module-level function.',
+  run: targetNotSpawnable,
+});
 
 const POOL_SUBMIT = new Set(['apply', 'applyAsync', 'map', 'mapAsync', 'starmap', 'starmapAsync', 'imap', 'imapUnordered']);
 
-export function targetNotSpawnable(ctx: RuleContext): Finding[] {
+function targetNotSpawnable(ctx: RuleContext): Finding[] {
   const ex = ctx.extraction;
   const findings: Finding[] = [];
   const report = (at: ts.Node, why: string, role: string, site: ObjectSite, ops: Op[]): void => {

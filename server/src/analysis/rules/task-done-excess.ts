@@ -1,16 +1,24 @@
-// task-done-excess (rules.md): taskDone() can be called more times than items were taken with
+// task-done-excess (docs/rules/task-done-excess.md): taskDone() can be called more times than items were taken with
 // get(): on some path of a process, a taskDone() runs with no item of that process left to mark
 // (twice for one item, or before any get). Once the marks outnumber the items put, it fails with
 // "task_done() called too many times"; before that, join() returns while items are unfinished.
 // Silent when items may be marked by a process other than the one that took them.
 import type { Finding } from '../../../../common/model';
 import type { ObjectSite, Op } from '../facts';
-import type { RuleContext } from './context';
-import { byCall, mayBeUsedUnseen } from './flow-paths';
-import { taskPaths } from './task-accounting';
-import { finding, processName, unknownOps } from './util';
+import { defineRule, type RuleContext } from '../rule-context';
+import { byCall, mayBeUsedUnseen } from '../passes/flow-paths';
+import { taskPaths } from '../passes/task-accounting';
+import { finding, processName, unknownOps } from '../rule-helpers';
 
-export function taskDoneExcess(ctx: RuleContext): Finding[] {
+export default defineRule({
+  id: 'task-done-excess',
+  severity: 'error',
+  family: 'hygiene',
+  summary: 'taskDone() called more often than items were taken.',
+  run: taskDoneExcess,
+});
+
+function taskDoneExcess(ctx: RuleContext): Finding[] {
   const ex = ctx.extraction;
   if (unknownOps(ctx, 'queue', 'get', 'taskDone').length > 0) return [];
   const findings: Finding[] = [];

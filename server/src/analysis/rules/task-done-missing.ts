@@ -1,4 +1,4 @@
-// task-done-missing (rules.md): JoinableQueue.join() is awaited while, on some path, an item taken
+// task-done-missing (docs/rules/task-done-missing.md): JoinableQueue.join() is awaited while, on some path, an item taken
 // with get() is never followed by taskDone() — a branch or `continue` that skips it, an explicit
 // `throw` before it (the consumer dies), a consumer that never calls it — or nobody consumes at
 // all: join() waits for a count that never reaches zero. Only explicit throws count as error
@@ -9,12 +9,20 @@
 import ts from 'typescript';
 import type { FixData, Finding, TextEdit } from '../../../../common/model';
 import type { ObjectSite, Op } from '../facts';
-import type { RuleContext } from './context';
-import { bySource, mayBeUsedUnseen } from './flow-paths';
-import { putsAfterJoin, taskPaths } from './task-accounting';
-import { enclosingStatement, finding, indentOf, processName, unknownOps } from './util';
+import { defineRule, type RuleContext } from '../rule-context';
+import { bySource, mayBeUsedUnseen } from '../passes/flow-paths';
+import { putsAfterJoin, taskPaths } from '../passes/task-accounting';
+import { enclosingStatement, finding, indentOf, processName, unknownOps } from '../rule-helpers';
 
-export function taskDoneMissing(ctx: RuleContext): Finding[] {
+export default defineRule({
+  id: 'task-done-missing',
+  severity: 'error',
+  family: 'blocking',
+  summary: 'JoinableQueue.join() waits while some item taken is never marked done.',
+  run: taskDoneMissing,
+});
+
+function taskDoneMissing(ctx: RuleContext): Finding[] {
   const ex = ctx.extraction;
   if (unknownOps(ctx, 'queue', 'get', 'taskDone').length > 0) return [];
   const findings: Finding[] = [];
@@ -84,7 +92,7 @@ export function taskDoneMissing(ctx: RuleContext): Finding[] {
 }
 
 /**
- * rules.md: "call taskDone() in a finally after each get()". What follows the get in its block goes
+ * docs/rules/task-done-missing.md: "call taskDone() in a finally after each get()". What follows the get in its block goes
  * into `try { … } finally { await q.taskDone(); }`; the taskDone() calls already there are removed
  * (the finally block now makes them, once per item).
  */

@@ -1,4 +1,4 @@
-// unguarded-start (rules.md): a Process start, Pool or Manager creation run by the main module's
+// unguarded-start (docs/rules/unguarded-start.md): a Process start, Pool or Manager creation run by the main module's
 // top-level code outside an `isMainProcess()` guard (or `require.main === module`): under spawn
 // the child re-imports the module, runs that code again and fails ("An attempt has been made to
 // start a new process before the current process has finished its bootstrapping phase"). The
@@ -9,8 +9,16 @@ import ts from 'typescript';
 import type { FixData, Finding } from '../../../../common/model';
 import type { ObjectSite, Op } from '../facts';
 import { SHIM_PACKAGE } from '../shim';
-import type { RuleContext } from './context';
-import { finding } from './util';
+import { defineRule, type RuleContext } from '../rule-context';
+import { finding } from '../rule-helpers';
+
+export default defineRule({
+  id: 'unguarded-start',
+  severity: 'error',
+  family: 'lifecycle',
+  summary: 'A process, pool or manager started at module top level outside the isMainProcess() guard.',
+  run: unguardedStart,
+});
 
 interface Trigger {
   at: ts.Node;
@@ -22,7 +30,7 @@ interface Trigger {
 
 const OTHER_GUARDS = /import\.meta|process\.argv|require\.main/;
 
-export function unguardedStart(ctx: RuleContext): Finding[] {
+function unguardedStart(ctx: RuleContext): Finding[] {
   const ex = ctx.extraction;
   if (!ex.isEntry) return [];
   const triggers: Trigger[] = [];
@@ -62,7 +70,7 @@ function isDeclaration(s: ts.Statement): boolean {
   return ts.isVariableStatement(s) && (ts.getModifiers(s) ?? []).some((m) => m.kind === ts.SyntaxKind.ExportKeyword || m.kind === ts.SyntaxKind.DeclareKeyword);
 }
 
-/** rules.md: "wrap the top-level start code in `if (isMainProcess()) { … }`". */
+/** docs/rules/unguarded-start.md: "wrap the top-level start code in `if (isMainProcess()) { … }`". */
 function guardFix(ctx: RuleContext, triggers: Trigger[]): FixData[] {
   const sf = ctx.extraction.entry;
   const list = sf.statements;

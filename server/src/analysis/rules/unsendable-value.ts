@@ -1,4 +1,4 @@
-// unsendable-value (rules.md): a value structured clone cannot copy is passed in a Process's
+// unsendable-value (docs/rules/unsendable-value.md): a value structured clone cannot copy is passed in a Process's
 // `args`/`kwargs`, a pool task's arguments, or sent through a queue or pipe: a function (the send
 // fails), a shim object that stays with its process (Process, Pool, Manager, AsyncResult), a Node
 // socket or stream, or an instance of the program's own class whose methods the receiving process
@@ -7,10 +7,18 @@
 // never calls keeps the rule silent.
 import ts from 'typescript';
 import type { Finding } from '../../../../common/model';
-import { skipOuter } from '../extract';
+import { skipOuter } from '../ast';
 import type { AbsValue, ObjectSite, Op, ProcessRef } from '../facts';
-import type { RuleContext } from './context';
-import { finding } from './util';
+import { defineRule, type RuleContext } from '../rule-context';
+import { finding } from '../rule-helpers';
+
+export default defineRule({
+  id: 'unsendable-value',
+  severity: 'error',
+  family: 'lifecycle',
+  summary: 'A value structured clone cannot copy is sent to another process.',
+  run: unsendableValue,
+});
 
 const NOT_SENDABLE_SHIM = new Set(['Process', 'Pool', 'Manager', 'AsyncResult', 'IMapIterator']);
 const ARITHMETIC = new Set([ts.SyntaxKind.PlusToken, ts.SyntaxKind.MinusToken, ts.SyntaxKind.AsteriskToken, ts.SyntaxKind.SlashToken, ts.SyntaxKind.PercentToken]);
@@ -21,7 +29,7 @@ interface Verdict {
   methodsOf?: ts.ClassLikeDeclaration;
 }
 
-export function unsendableValue(ctx: RuleContext): Finding[] {
+function unsendableValue(ctx: RuleContext): Finding[] {
   const ex = ctx.extraction;
   const findings: Finding[] = [];
   const checkArg = (node: ts.Expression, value: AbsValue | undefined, where: string, receivers: ProcessRef[], sites: (ObjectSite | ProcessRef)[], ops: Op[]): void => {

@@ -1,20 +1,28 @@
-// use-after-close (rules.md): put/get after the queue's close(), send/recv after the connection's
+// use-after-close (docs/rules/use-after-close.md): put/get after the queue's close(), send/recv after the connection's
 // close(), submitting to a pool after close()/terminate(), a manager proxy used after the manager's
 // shutdown(): the call fails. close() acts on the calling process's own handle, so the use and the
 // close are looked for on one path of one process. Objects made more than once (in a loop, by a
 // helper called twice) are left out: a later use may be of a new object.
 import type { Finding } from '../../../../common/model';
 import type { ObjectSite, Op } from '../facts';
-import type { RuleContext } from './context';
-import { GaveUp, PathWalker } from './flow-paths';
-import { endName } from './get-without-producer';
-import { finding, processName } from './util';
+import { defineRule, type RuleContext } from '../rule-context';
+import { GaveUp, PathWalker } from '../passes/flow-paths';
+import { endName } from '../rule-helpers';
+import { finding, processName } from '../rule-helpers';
+
+export default defineRule({
+  id: 'use-after-close',
+  severity: 'error',
+  family: 'lifecycle',
+  summary: 'A queue, connection, pool or manager proxy used after it was closed.',
+  run: useAfterClose,
+});
 
 type Closed = ReadonlyMap<string, Op>;
 
 const CLOSES = new Set<Op['kind']>(['closeQueue', 'closeEnd', 'closePool', 'terminatePool', 'shutdown']);
 
-export function useAfterClose(ctx: RuleContext): Finding[] {
+function useAfterClose(ctx: RuleContext): Finding[] {
   const ex = ctx.extraction;
   const index = new Map<ObjectSite, number>();
   const opIndex = new Map<Op, number>(ex.ops.map((o, i) => [o, i]));

@@ -1,13 +1,21 @@
-// wrong-pipe-end (rules.md): with `Pipe(false)` the first end only receives and the second only
+// wrong-pipe-end (docs/rules/wrong-pipe-end.md): with `Pipe(false)` the first end only receives and the second only
 // sends; send() on the first or recv() on the second fails ("connection is read-only" /
 // "connection is write-only").
 import type { Finding } from '../../../../common/model';
-import type { RuleContext } from './context';
-import { byCall } from './flow-paths';
-import { endName } from './get-without-producer';
-import { finding } from './util';
+import { defineRule, type RuleContext } from '../rule-context';
+import { byCall } from '../passes/flow-paths';
+import { endName } from '../rule-helpers';
+import { finding } from '../rule-helpers';
 
-export function wrongPipeEnd(ctx: RuleContext): Finding[] {
+export default defineRule({
+  id: 'wrong-pipe-end',
+  severity: 'error',
+  family: 'lifecycle',
+  summary: 'send on the receive-only end, or recv on the send-only end, of a one-way pipe.',
+  run: wrongPipeEnd,
+});
+
+function wrongPipeEnd(ctx: RuleContext): Finding[] {
   const wrong = ctx.extraction.ops.filter((o) => o.obj.kind === 'pipe' && !o.obj.unknown && o.obj.duplex === false
     && ((o.kind === 'send' && o.end === 0) || (o.kind === 'recv' && o.end === 1)));
   return [...byCall(wrong).values()].map((ops) => {

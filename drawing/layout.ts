@@ -2,7 +2,7 @@
 // what it spawns, then the queues they feed, then their consumers. Deterministic: the same model and
 // node sizes always give the same positions. Pure (no DOM), so a later elkjs layout can replace it
 // behind the same `LayoutResult`.
-import type { EdgeKind, ModelEdge, ModelNode, TopologyModel } from '../../common/model';
+import type { EdgeKind, ModelEdge, ModelNode, TopologyModel } from '../common/model';
 
 export interface Size {
   width: number;

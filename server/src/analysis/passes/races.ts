@@ -6,13 +6,13 @@
 import type ts from 'typescript';
 import type { Finding } from '../../../../common/model';
 import type { ObjectSite, ProcessRef } from '../facts';
-import type { RuleContext } from './context';
-import { concurrent, processPaths, singleLock, type Rmw } from './process-paths';
-import { finding, hasOpaqueCode, processName } from './util';
+import type { RuleContext } from '../rule-context';
+import { concurrent, singleLock, type Rmw } from './process-paths';
+import { finding, hasOpaqueCode, processName } from '../rule-helpers';
 
 export function raceFindings(ctx: RuleContext, rule: 'unsynchronized-update' | 'shared-file-race', files: boolean): Finding[] {
   if (hasOpaqueCode(ctx)) return [];
-  const pp = processPaths(ctx.extraction, ctx.checker);
+  const pp = ctx.passes.processPaths;
   const events = pp.rmw.filter((e) => pp.done.has(e.proc) && (e.site.kind === 'file') === files && e.key !== '?'
     && (files || singleLock(e.site)));
   const bySlot = new Map<string, Rmw[]>();

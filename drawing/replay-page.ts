@@ -3,9 +3,9 @@
 // steps, play and speed, each process coloured by its state (running, blocked, exited), the edge
 // an operation travels lit up, queue depths and lock holders, and the deadlock in red with its
 // report. Built in Node (no DOM): the trace, the model and the replay script (dist/replay.js, the
-// bundle of replay/main.ts) are inlined, under a CSP that allows only this page's nonce.
-import type { TopologyModel } from '../../common/model';
-import { jsonForScript } from './standalone';
+// bundle of webview/src/replay/main.ts) are inlined, under a CSP that allows only this page's nonce.
+import type { TopologyModel } from '../common/model';
+import { escapeHtml, jsonForScript, randomNonce } from './standalone';
 import { staticSvg } from './static-svg';
 
 export const REPLAY_DATA_ID = 'pt-replay-data';
@@ -92,13 +92,3 @@ body{margin:0;font:13px system-ui,-apple-system,"Segoe UI",Ubuntu,sans-serif;col
 .edge.rt-flash .edge-line{stroke:#1a85ff;stroke-width:4px;stroke-opacity:1}
 .edge.rt-wait .edge-line{stroke:#e51400;stroke-width:3px;stroke-opacity:1;stroke-dasharray:4 3}
 `;
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-function randomNonce(): string {
-  const bytes = new Uint8Array(16);
-  globalThis.crypto.getRandomValues(bytes);
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-}

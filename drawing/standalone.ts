@@ -1,8 +1,12 @@
 // The self-contained page of `process-topology graph --format html`: the same drawing as the
 // webview, with the bundle, the stylesheet and the model inlined. Runs in Node (the CLI) as well as
 // in a browser, so no DOM here.
-import type { TopologyModel } from '../../common/model';
-import { MODEL_ELEMENT_ID, WORKER_ELEMENT_ID } from './messages';
+import type { TopologyModel } from '../common/model';
+
+/** The id of the <script type="application/json"> element holding the standalone page's model. */
+export const MODEL_ELEMENT_ID = 'topology-model';
+/** The id of the <script type="text/plain"> element holding the standalone page's layout worker. */
+export const WORKER_ELEMENT_ID = 'topology-layout-worker';
 
 /**
  * A complete HTML page drawing `model`. `bundleJs` is dist/webview.js (the IIFE bundle of main.ts),
@@ -57,12 +61,17 @@ export function jsonForScript(value: unknown): string {
     .replace(/\u2029/g, '\\u2029');
 }
 
-function escapeHtml(text: string): string {
+/** Text as HTML (element content or a quoted attribute). */
+export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-function randomNonce(): string {
+/** Web Crypto, which Node (19+) and browsers both put on globalThis; this folder's libraries name neither. */
+interface WebCrypto { getRandomValues(bytes: Uint8Array): Uint8Array }
+
+/** A fresh nonce for a page's Content-Security-Policy (128 random bits, hex). */
+export function randomNonce(): string {
   const bytes = new Uint8Array(16);
-  globalThis.crypto.getRandomValues(bytes);
+  (globalThis as unknown as { crypto: WebCrypto }).crypto.getRandomValues(bytes);
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }

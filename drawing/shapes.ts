@@ -9,7 +9,7 @@ import {
   type ModelNode,
   type NodeKind,
   type TopologyModel,
-} from '../../common/model';
+} from '../common/model';
 import { boxAround, type Box, type Point, type Size } from './layout';
 
 export type Mark = 'error' | 'warning' | 'info';

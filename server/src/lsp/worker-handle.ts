@@ -4,10 +4,9 @@
 // main thread only speaks LSP.
 import { Worker } from 'node:worker_threads';
 import type { TopologyModel } from '../../../common/model';
-import type { HoverFacts } from './hover-facts';
 import type { FromWorker, ToWorker, WorkerInit } from './worker-protocol';
 
-export interface AnalyzerOptions {
+export interface WorkerHandleOptions {
   /** dist/analysis-worker.js. */
   script: string;
   workspaceFolders: string[];
@@ -27,7 +26,7 @@ export interface DocumentSnapshot {
 export type Failure = { ok: false; ms: number; reason: 'error' | 'timeout' | 'crashed' | 'cancelled'; message: string };
 
 export type AnalysisResult =
-  | { ok: true; model: TopologyModel; ms: number; files: number; entries: number; programMs: number; skipped?: string; facts: HoverFacts }
+  | { ok: true; model: TopologyModel; ms: number; files: number; entries: number; programMs: number; skipped?: string }
   | Failure;
 
 export type WorkspaceResult =
@@ -43,7 +42,7 @@ interface Job {
   resolve(result: Outcome): void;
 }
 
-export class Analyzer {
+export class WorkerHandle {
   private worker: Worker | undefined;
   /** The document versions the current worker holds. */
   private readonly sent = new Map<string, number>();
@@ -59,7 +58,7 @@ export class Analyzer {
   /** The analysis thread's heap in use after its last analysis, in MB. */
   workerHeapMb = 0;
 
-  constructor(private readonly opts: AnalyzerOptions) {}
+  constructor(private readonly opts: WorkerHandleOptions) {}
 
   get memoryMb(): number {
     return this.opts.memoryMb;
@@ -85,7 +84,7 @@ export class Analyzer {
   async run(file: string, docs: readonly DocumentSnapshot[]): Promise<AnalysisResult> {
     const r = await this.start(file, docs, (id, set, drop) => ({ type: 'analyze', id, file, set, drop }));
     if (!r.ok) return r;
-    if (r.type === 'result') return { ok: true, model: r.model, ms: r.ms, files: r.files, entries: r.entries, programMs: r.programMs, facts: r.facts, ...(r.skipped ? { skipped: r.skipped } : {}) };
+    if (r.type === 'result') return { ok: true, model: r.model, ms: r.ms, files: r.files, entries: r.entries, programMs: r.programMs, ...(r.skipped ? { skipped: r.skipped } : {}) };
     throw new Error('the analysis worker answered a file analysis with a workspace result');
   }
 

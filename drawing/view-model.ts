@@ -1,8 +1,8 @@
 // What the graph draws of a model: replicated processes once ("×3") or one node per instance,
 // pools with their workers or folded into one node, and (for very large models) a whole file folded
 // into one node. Pure (no DOM): the same model and options always give the same view graph.
-import type { EdgeCount, Location, ModelEdge, ModelNode, Multiplicity, TopologyModel } from '../../common/model';
-import { displayLabel, type DrawNode } from './drawing';
+import type { EdgeCount, Location, ModelEdge, ModelNode, Multiplicity, TopologyModel } from '../common/model';
+import { displayLabel, type DrawNode } from './shapes';
 
 export interface ViewOptions {
   /** Replicated processes (model ids) drawn as one node per instance. */

@@ -3,7 +3,7 @@
 // shapes per kind, routes, labels, finding marks and tooltips (drawing.ts); fixed light-theme colours,
 // since a standalone file has no VS Code theme; label widths are estimated from their length, since
 // there is no DOM to measure them. Pure and deterministic: the same model gives the same bytes.
-import { displayLabel, EDGE_KINDS, NODE_KINDS, type EdgeKind, type ModelNode, type NodeKind, type TopologyModel } from '../../common/model';
+import { displayLabel, EDGE_KINDS, NODE_KINDS, type EdgeKind, type ModelNode, type NodeKind, type TopologyModel } from '../common/model';
 import {
   ARROW_MARKER,
   CATEGORIES,
@@ -31,7 +31,7 @@ import {
   type Mark,
   type NodeGeom,
   type ShapePart,
-} from './drawing';
+} from './shapes';
 import { layeredLayout, type Box, type Size } from './layout';
 
 /** The light theme of graph.css (its fallback colours), fixed. */

@@ -1,12 +1,25 @@
-// Path walking over a process's control flow (`Flow`), for rules that ask "on some path…": a
-// small abstract interpreter over finite states. Loops with a small constant count are unrolled
-// exactly; an endless loop (`for (;;)`) iterates to a fixpoint (a path that reaches its end runs the
-// body again); a loop of unknown count runs its body zero or one time unless the domain asks for a
-// fixpoint, so a verdict never rests on a guess of how often it runs. Only explicit `throw`s (and
-// operations the domain says can reject) are error paths.
+// One of the two interpreters of a process's control flow (`Flow`); which to use when:
+// - this one (PathWalker) for counting and for small per-object states: how many puts a process
+//   can make (maxAlongPaths, exact up to 128 passes of a counted loop), whether a close comes
+//   before a use, items taken and not marked done. The domain sees operations only and may widen,
+//   pump and say what a loop of unknown count leaves.
+// - flow-walk.ts (FlowWalker) for the one whole-program walk of process-paths.ts: states with
+//   locks held, processes started and reads pending, that must also see exits (which `return`
+//   leaves a lock held), correlate branches that test the same constant twice, and forget those
+//   decisions when a call or loop pass ends. Counted loops past 8 passes run to a fixpoint there,
+//   which is sound for sets of holds but would lose exact counts.
+// Both exist because each gives up what the other needs: exact counts against branch correlation
+// and exits. A rule needing both kinds of state should extend one of them, not add a third.
+//
+// Path walking for rules that ask "on some path…": a small abstract interpreter over finite
+// states. Loops with a small constant count are unrolled exactly; an endless loop (`for (;;)`)
+// iterates to a fixpoint (a path that reaches its end runs the body again); a loop of unknown count
+// runs its body zero or one time unless the domain asks for a fixpoint, so a verdict never rests
+// on a guess of how often it runs. Only explicit `throw`s (and operations the domain says can
+// reject) are error paths.
 import type { EdgeCount, Multiplicity } from '../../../../common/model';
 import { processMultiplicity, type Flow, type ObjectSite, type Op, type ProcessRef } from '../facts';
-import type { RuleContext } from './context';
+import type { RuleContext } from '../rule-context';
 
 export interface PathDomain<S> {
   /** Identity of a state, to merge equal states. */
@@ -234,7 +247,7 @@ export type Count = number | 'many';
  * a number, or 'unbounded' when a loop of unknown count performs them. The first operation that
  * makes the count exceed `threshold` (in program order) is returned too.
  */
-export function maxAlongPaths(flow: Flow, pred: (op: Op) => boolean, start = 0, threshold = Infinity): { max: Count; crossing?: Op } {
+export function maxAlongPaths(slices: FlowSlices, flow: Flow, pred: (op: Op) => boolean, start = 0, threshold = Infinity): { max: Count; crossing?: Op } {
   let crossing: Op | undefined;
   // Counting past this says nothing more (and an endless loop would count a long way up to it).
   const cap = Number.isFinite(threshold) ? threshold + 2 : start + 256;
@@ -259,7 +272,7 @@ export function maxAlongPaths(flow: Flow, pred: (op: Op) => boolean, start = 0, 
       pump: (entry: Count, back: Count): Count | undefined => (typeof entry === 'number' && (back === 'many' || back > entry) ? 'many' : undefined),
     }),
   });
-  const ends = walker.ends(slicedBy(flow, pred), [start]);
+  const ends = walker.ends(slices.of(flow, pred), [start]);
   let max = start;
   for (const n of ends) {
     if (n === 'many') return { max: 'many', ...(crossing ? { crossing } : {}) };
@@ -268,15 +281,20 @@ export function maxAlongPaths(flow: Flow, pred: (op: Op) => boolean, start = 0, 
   return { max, ...(crossing ? { crossing } : {}) };
 }
 
-const slices = new WeakMap<Flow, WeakMap<(op: Op) => boolean, Flow>>();
+/**
+ * `slice`, kept per flow and predicate: rules ask for the same count of a process several times.
+ * One per program, made by the driver with the program's other passes (passes/index.ts).
+ */
+export class FlowSlices {
+  private readonly slices = new WeakMap<Flow, WeakMap<(op: Op) => boolean, Flow>>();
 
-/** `slice`, kept per flow and predicate: rules ask for the same count of a process several times. */
-function slicedBy(flow: Flow, keep: (op: Op) => boolean): Flow {
-  let byPred = slices.get(flow);
-  if (!byPred) slices.set(flow, (byPred = new WeakMap()));
-  let s = byPred.get(keep);
-  if (!s) byPred.set(keep, (s = slice(flow, keep) ?? { k: 'seq', items: [] }));
-  return s;
+  of(flow: Flow, keep: (op: Op) => boolean): Flow {
+    let byPred = this.slices.get(flow);
+    if (!byPred) this.slices.set(flow, (byPred = new WeakMap()));
+    let s = byPred.get(keep);
+    if (!s) byPred.set(keep, (s = slice(flow, keep) ?? { k: 'seq', items: [] }));
+    return s;
+  }
 }
 
 /**

@@ -1,7 +1,7 @@
 // Shared by task-done-missing and task-done-excess: along the paths of one process, how many items
 // it took from a JoinableQueue with get() and has not yet marked with taskDone().
 import type { Flow, ObjectSite, Op, ProcessRef } from '../facts';
-import type { RuleContext } from './context';
+import type { RuleContext } from '../rule-context';
 import { flowHas, GaveUp, PathWalker, type Count } from './flow-paths';
 
 interface Pending {

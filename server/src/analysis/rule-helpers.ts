@@ -1,9 +1,9 @@
 // Small helpers every rule uses: building findings from AST nodes, counting how often an
 // operation really runs, and asking whether unknown code could change a verdict.
 import ts from 'typescript';
-import type { FixData, Finding, Multiplicity, Severity } from '../../../../common/model';
-import { processMultiplicity, type ConstValue, type ObjectSite, type Op, type OpKind, type ProcessRef } from '../facts';
-import type { RuleContext } from './context';
+import type { FixData, Finding, Multiplicity, Severity } from '../../../common/model';
+import { processMultiplicity, type ConstValue, type ObjectSite, type Op, type OpKind, type ProcessRef } from './facts';
+import type { RuleContext } from './rule-context';
 
 export interface FindingSpec {
   rule: string;
@@ -105,4 +105,11 @@ export function valueMatches(op: Op, value: ConstValue, checker: ts.TypeChecker)
     return (t.flags & ts.TypeFlags.BooleanLike) !== 0;
   });
   return could ? 'maybe' : 'no';
+}
+
+/** The name of one end of a pipe: `const [a, b] = Pipe()` names them a and b. */
+export function endName(site: ObjectSite, end: 0 | 1 | undefined): string {
+  const names = site.label.split('/');
+  if (end === undefined) return site.label;
+  return names.length === 2 && names[end] && names[end] !== '_' ? names[end]! : `${site.label}[${end}]`;
 }

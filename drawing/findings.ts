@@ -1,7 +1,7 @@
 // Findings in the graph: which nodes and edges a deadlock's trace step moves, what the final state
 // waits on, and which nodes a location in the editor points at. Pure (no DOM).
-import type { EdgeKind, Finding, Location, ModelEdge, Range, TopologyModel, TraceStep } from '../../common/model';
-import { EDGE_KINDS } from '../../common/model';
+import type { EdgeKind, Finding, Location, ModelEdge, Range, TopologyModel, TraceStep } from '../common/model';
+import { EDGE_KINDS } from '../common/model';
 
 /** `consumer#2: get q` -> who, instance 2, method `get`, object `q`. */
 export interface ParsedOp {

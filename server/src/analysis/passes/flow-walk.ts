@@ -1,9 +1,15 @@
-// A path walker over a process's control flow (facts.ts `Flow`): it pushes sets of abstract states
-// through operations, branches, loops (counted loops run their count, loops of unknown count may
-// run any number of times, endless loops leave only by `break`), `try`/`finally` and calls, and
-// routes `break`/`continue`/`return`/`throw` where the language sends them. The state and what an
-// operation does to it are the caller's (see process-paths.ts). Branches whose condition was
-// already decided on the path (the same constant tested twice) take the same way again.
+// One of the two interpreters of a process's control flow (`Flow`): this one (FlowWalker) serves
+// process-paths.ts, whose states need exits, branches correlated along a path and decisions
+// forgotten when a call or loop pass ends; flow-paths.ts (PathWalker) serves counting and small
+// per-object questions, exact for counted loops. flow-paths.ts's first lines say which to use
+// when, and why both exist.
+//
+// It pushes sets of abstract states through operations, branches, loops (counted loops run their
+// count, loops of unknown count may run any number of times, endless loops leave only by
+// `break`), `try`/`finally` and calls, and routes `break`/`continue`/`return`/`throw` where the
+// language sends them. The state and what an operation does to it are the caller's (see
+// process-paths.ts). Branches whose condition was already decided on the path (the same constant
+// tested twice) take the same way again.
 import ts from 'typescript';
 import type { EdgeCount } from '../../../../common/model';
 import type { Flow, Op } from '../facts';
@@ -45,13 +51,34 @@ const MAX_UNROLL = 8;
 const MAX_ROUNDS = 64;
 
 /**
- * What a branch tests, by branch: the same for every walker over a program's flows (each process
- * gets its own walker, and their flows share the code of the functions they call).
+ * What the walkers over one program's flows learn once and share (each process gets its own
+ * walker, and their flows share the code of the functions they call): what each branch tests, which
+ * parameters are assigned, and which operations are alternatives of one call. One per program,
+ * made by the driver with the program's other passes (passes/index.ts).
  */
-const condKeys = new WeakMap<BranchFlow, { key: string; flip: boolean } | null>();
-const symbolIds = new WeakMap<ts.Symbol, number>();
-let nextSymbolId = 0;
-const assigned = new WeakMap<ts.Symbol, boolean>();
+export class FlowWalkMemo {
+  readonly condKeys = new WeakMap<BranchFlow, { key: string; flip: boolean } | null>();
+  private readonly symbolIds = new WeakMap<ts.Symbol, number>();
+  private nextSymbolId = 0;
+  readonly assigned = new WeakMap<ts.Symbol, boolean>();
+  /**
+   * One call on a receiver that can be one of several objects (`(x ? a : b).acquire()`) is recorded
+   * as one operation per object, in a row: they are alternatives, not a sequence.
+   */
+  readonly grouped = new WeakMap<Flow[], Flow[]>();
+  readonly alternative = new WeakSet<Op>();
+
+  symbolId(s: ts.Symbol): number {
+    let id = this.symbolIds.get(s);
+    if (id === undefined) this.symbolIds.set(s, (id = this.nextSymbolId++));
+    return id;
+  }
+
+  /** An operation whose receiver could also have been another object (see alternativesOf). */
+  onOneOfSeveral(op: Op): boolean {
+    return this.alternative.has(op);
+  }
+}
 
 export class FlowWalker<S> {
   private steps = 0;
@@ -59,6 +86,7 @@ export class FlowWalker<S> {
   constructor(
     private readonly t: Transfer<S>,
     private readonly checker: ts.TypeChecker,
+    private readonly memo: FlowWalkMemo,
     private readonly budget = 200_000,
   ) {}
 
@@ -123,7 +151,7 @@ export class FlowWalker<S> {
         return out;
       case 'seq': {
         let cur = ins;
-        for (const item of alternativesOf(f.items)) {
+        for (const item of alternativesOf(f.items, this.memo)) {
           const r = this.walk(item, cur, depth);
           this.addExits(out, r);
           cur = r.normal;
@@ -255,11 +283,11 @@ export class FlowWalker<S> {
    */
   private condOf(f: BranchFlow): { key: string; flip: boolean } | undefined {
     if (f.alts.length !== 2) return undefined;
-    const cached = condKeys.get(f);
+    const cached = this.memo.condKeys.get(f);
     if (cached !== undefined) return cached ?? undefined;
     let result: { key: string; flip: boolean } | null = null;
     if (f.guard) {
-      result = { key: `g${this.symbolId(f.guard.variable)}=${JSON.stringify(f.guard.value ?? null)}`, flip: false };
+      result = { key: `g${this.memo.symbolId(f.guard.variable)}=${JSON.stringify(f.guard.value ?? null)}`, flip: false };
     } else if (f.cond) {
       let e: ts.Expression = f.cond;
       let flip = false;
@@ -269,9 +297,9 @@ export class FlowWalker<S> {
         else break;
       }
       const ids: ts.Symbol[] = [];
-      if (this.stable(e, ids) && ids.length > 0) result = { key: `c${ids.map((s) => this.symbolId(s)).join(',')}:${e.getText()}`, flip };
+      if (this.stable(e, ids) && ids.length > 0) result = { key: `c${ids.map((s) => this.memo.symbolId(s)).join(',')}:${e.getText()}`, flip };
     }
-    condKeys.set(f, result);
+    this.memo.condKeys.set(f, result);
     return result ?? undefined;
   }
 
@@ -295,35 +323,18 @@ export class FlowWalker<S> {
       const d = sym?.valueDeclaration ?? sym?.declarations?.[0];
       if (!sym || !d) return false;
       const isConst = ts.isVariableDeclaration(d) && (ts.getCombinedNodeFlags(d) & ts.NodeFlags.Const) !== 0;
-      const isParam = ts.isParameter(d) && !isAssigned(sym, d, this.checker);
+      const isParam = ts.isParameter(d) && !isAssigned(sym, d, this.checker, this.memo);
       if (!isConst && !isParam) return false;
       ids.push(sym);
       return true;
     }
     return false;
   }
-
-  private symbolId(s: ts.Symbol): number {
-    let id = symbolIds.get(s);
-    if (id === undefined) symbolIds.set(s, (id = nextSymbolId++));
-    return id;
-  }
 }
 
-/**
- * One call on a receiver that can be one of several objects (`(x ? a : b).acquire()`) is recorded
- * as one operation per object, in a row: they are alternatives, not a sequence.
- */
-const grouped = new WeakMap<Flow[], Flow[]>();
-const alternative = new WeakSet<Op>();
-
-/** An operation whose receiver could also have been another object (see alternativesOf). */
-export function onOneOfSeveral(op: Op): boolean {
-  return alternative.has(op);
-}
-
-function alternativesOf(items: Flow[]): Flow[] {
-  let out = grouped.get(items);
+/** A sequence with each run of alternative operations of one call made a branch (see FlowWalkMemo.grouped). */
+function alternativesOf(items: Flow[], memo: FlowWalkMemo): Flow[] {
+  let out = memo.grouped.get(items);
   if (out) return out;
   out = [];
   for (let i = 0; i < items.length; i++) {
@@ -336,17 +347,17 @@ function alternativesOf(items: Flow[]): Flow[] {
       alts.push(next);
       i++;
     }
-    if (alts.length > 1) for (const a of alts) if (a.k === 'op') alternative.add(a.op);
+    if (alts.length > 1) for (const a of alts) if (a.k === 'op') memo.alternative.add(a.op);
     out.push(alts.length === 1 ? item : { k: 'branch', alts });
   }
-  grouped.set(items, out);
+  memo.grouped.set(items, out);
   return out;
 }
 
 /** Whether a parameter is assigned anywhere in its function. */
-function isAssigned(sym: ts.Symbol, param: ts.ParameterDeclaration, checker: ts.TypeChecker): boolean {
-  let known = assigned.get(sym);
-  if (known === undefined) assigned.set(sym, (known = searchAssignment(sym, param, checker)));
+function isAssigned(sym: ts.Symbol, param: ts.ParameterDeclaration, checker: ts.TypeChecker, memo: FlowWalkMemo): boolean {
+  let known = memo.assigned.get(sym);
+  if (known === undefined) memo.assigned.set(sym, (known = searchAssignment(sym, param, checker)));
   return known;
 }
 

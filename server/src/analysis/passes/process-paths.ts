@@ -1,12 +1,12 @@
 // What each process does along its paths, for the lock, lifecycle and race rules: which locks it
 // holds at each acquire and release and when it ends, which processes it has started and not yet
 // joined, and which shared values or files it reads and then writes. Computed once per program
-// (cached by extraction) with the flow walker; a process the walker cannot finish within its
-// budget is left out, so no rule speaks about it.
+// (passes/index.ts: `Passes.processPaths`, on the first rule that asks) with the flow walker; a
+// process the walker cannot finish within its budget is left out, so no rule speaks about it.
 import ts from 'typescript';
-import { constOf, skipOuter } from '../extract';
+import { constOf, skipOuter } from '../ast';
 import type { Extraction, Flow, ObjectSite, Op, ProcessRef } from '../facts';
-import { FlowWalker, onOneOfSeveral, WalkBudgetExceeded, type ExitFlow, type Transfer } from './flow-walk';
+import { FlowWalker, WalkBudgetExceeded, type ExitFlow, type FlowWalkMemo, type Transfer } from './flow-walk';
 
 export interface Hold {
   lock: ObjectSite;
@@ -53,8 +53,6 @@ export interface ProcessPaths {
   siteIndex: Map<ObjectSite, number>;
 }
 
-const cache = new WeakMap<Extraction, ProcessPaths>();
-
 export const SHARED_KINDS: ReadonlySet<ObjectSite['kind']> = new Set(['value', 'array', 'dict', 'list', 'file']);
 
 /** Another process releases this lock without ever acquiring it: a lock used as a signal. */
@@ -83,13 +81,8 @@ function selfBlocks(ex: Extraction, lock: ObjectSite, proc: ProcessRef, held: nu
   return false;
 }
 
-export function processPaths(ex: Extraction, checker: ts.TypeChecker): ProcessPaths {
-  let result = cache.get(ex);
-  if (!result) cache.set(ex, (result = compute(ex, checker)));
-  return result;
-}
-
-function compute(ex: Extraction, checker: ts.TypeChecker): ProcessPaths {
+/** Walks every process of a program (see the top of this file); `Passes.processPaths` calls it once. */
+export function computeProcessPaths(ex: Extraction, checker: ts.TypeChecker, memo: FlowWalkMemo): ProcessPaths {
   const opIndex = new Map<Op, number>(ex.ops.map((o, i) => [o, i]));
   const siteIndex = new Map<ObjectSite, number>(ex.sites.map((s, i) => [s, i]));
   const sid = (s: ObjectSite): number => siteIndex.get(s) ?? -1;
@@ -125,7 +118,7 @@ function compute(ex: Extraction, checker: ts.TypeChecker): ProcessPaths {
     }
     return list;
   };
-  const ambiguous = onOneOfSeveral;
+  const ambiguous = (op: Op): boolean => memo.onOneOfSeveral(op);
   const holdId = (h: Hold): string => `${sid(h.lock)}.${oid(h.acq)}`;
   const isLockish = (s: ObjectSite): boolean => s.kind === 'lock' || s.kind === 'semaphore' || s.kind === 'condition';
   // States are immutable and share their unchanged parts, and the walker asks for the key of the
@@ -303,7 +296,7 @@ function compute(ex: Extraction, checker: ts.TypeChecker): ProcessPaths {
       }
     };
 
-    const walker = new FlowWalker<PState>(t, checker);
+    const walker = new FlowWalker<PState>(t, checker, memo);
     const savedCoLive = new Set(out.coLive);
     try {
       const ends = walker.ends(flow, { holds: [], started: new Map(), live: [], reads: new Map(), decisions: [] });
