@@ -5,13 +5,13 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { FIXTURES, result, startProgram } from './helpers';
+import { FIXTURES, result, startCase } from './helpers';
 
 const CASES = path.join(FIXTURES, 'child-build-cases.ts');
 const TARGETS = path.join(FIXTURES, 'child-build-targets.ts');
 
 async function runCase(name: string, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const p = startProgram(CASES, [name], env);
+  const p = startCase(CASES, [name], env);
   const exit = await p.exited;
   return { code: exit.code, stdout: p.stdout(), stderr: p.stderr() };
 }

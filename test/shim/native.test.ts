@@ -6,14 +6,14 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { FIXTURES, result, startProgram } from './helpers';
+import { FIXTURES, result, startCase } from './helpers';
 
 const CASES = path.join(FIXTURES, 'native-cases.ts');
 /** The default (any value but 0), whatever the environment of this test run says. */
 const NATIVE = { PT_MP_NATIVE: '1' };
 
 async function runCase<T>(name: string, env: Record<string, string> = {}): Promise<T> {
-  const p = startProgram(CASES, [name], env);
+  const p = startCase(CASES, [name], env);
   const exit = await p.exited;
   assert.equal(exit.code, 0, `${name} failed:\n${p.stderr()}`);
   return result<T>(p.stdout());
