@@ -15,7 +15,6 @@
 // its own location (import.meta, __dirname, __filename) or loads code at run time (require, import()
 // of a computed path); otherwise, or when anything fails, the child registers tsx as before.
 // PT_MP_CHILD_TSX=1 always does.
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import Module from 'node:module';
 import path from 'node:path';
@@ -36,6 +35,18 @@ interface Manifest {
 
 /** The shim's package directory: its files stay imports (one instance per process). */
 const SHIM_ROOT = path.dirname(__dirname);
+
+/** A short hash of a string (FNV-1a, 2 x 32 bits): names a build's folder (the manifest validates it). */
+function hashOf(text: string): string {
+  let a = 0x811c9dc5;
+  let b = 0x01000193;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+  }
+  return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
+}
 
 const builds = new Map<string, CompiledProgram | null>();
 let disabled = process.env.PT_MP_CHILD_TSX === '1';
@@ -88,7 +99,7 @@ function cachedOrBuilt(mainFile: string, esbuildFrom: string): CompiledProgram |
   const req = Module.createRequire(esbuildFrom);
   const esbuildPkg = req.resolve('esbuild/package.json');
   const version = (JSON.parse(fs.readFileSync(esbuildPkg, 'utf8')) as { version: string }).version;
-  const hash = crypto.createHash('sha256').update([process.version, version, mainFile].join('\0')).digest('hex').slice(0, 16);
+  const hash = hashOf([process.version, version, mainFile].join('\0'));
   const dir = path.join(root, hash);
   const manifestFile = path.join(dir, 'manifest.json');
   try {
@@ -151,7 +162,7 @@ function build(req: NodeJS.Require, dir: string, mainFile: string, manifestFile:
     const st = fs.statSync(file);
     inputs[file] = [st.mtimeMs, st.size];
   }
-  const tmp = `${dir}.tmp-${process.pid}-${crypto.randomBytes(3).toString('hex')}`;
+  const tmp = `${dir}.tmp-${process.pid}-${Date.now().toString(36)}`;
   let result;
   try {
     result = esbuild.buildSync({
