@@ -81,7 +81,8 @@ typedef struct Req {
   int32_t pid;
   int64_t deadline; // monotonic ns; -1: none
   volatile int cancelled;
-  int32_t result;   // -1 timed out, -2 cancelled, 0 acquired, >0 acquired from this dead holder
+  int take;         // take the lock for `pid` (else only wait until it was released: -3)
+  int32_t result;   // -1 timed out, -2 cancelled, -3 released (try again), 0 acquired, >0 acquired from this dead holder
   struct Req *next; // queue, then the active list
 } Req;
 
@@ -101,6 +102,10 @@ static void run(Req *r) {
       return;
     }
     int32_t c = __atomic_load_n(w, __ATOMIC_SEQ_CST);
+    if (c == 0 && !r->take) {
+      r->result = -3;
+      return;
+    }
     if (c == 0) {
       if (cas(w, 0, mine)) {
         r->result = took(r->off);
@@ -378,10 +383,15 @@ static napi_value js_hand_on(napi_env env, napi_callback_info info) {
   return t;
 }
 
-/** waitLock(id, off, pid, timeoutMs (<0: none)): take the lock on a waiter thread; onWake(id, r) after. */
+/**
+ * waitLock(id, off, pid, timeoutMs (<0: none), take): on a waiter thread, take the lock for `pid`
+ * (take = 1: the root's hub, for another process) or wait until it is free (take = 0: the process
+ * itself then tries, so a holder that releases and acquires again in a loop keeps it, as CPython's
+ * locks do, instead of handing over at every release); onWake(id, r) after.
+ */
 static napi_value js_wait_lock(napi_env env, napi_callback_info info) {
-  napi_value argv[4];
-  if (!args(env, info, 4, argv)) return NULL;
+  napi_value argv[5];
+  if (!args(env, info, 5, argv)) return NULL;
   int64_t off = lock_off(env, argv[1]);
   if (off < 0) return NULL;
   if (tsfn == NULL) {
@@ -398,6 +408,7 @@ static napi_value js_wait_lock(napi_env env, napi_callback_info info) {
   r->id = (int32_t)int_arg(env, argv[0]);
   r->off = (uint32_t)off;
   r->pid = (int32_t)int_arg(env, argv[2]);
+  r->take = (int)int_arg(env, argv[4]);
   r->deadline = timeout_ms < 0 ? -1 : now_ns() + (int64_t)(timeout_ms * 1e6);
   __atomic_fetch_add(word(off + 12), 1, __ATOMIC_SEQ_CST); // a process begins to wait: progress too
   pthread_mutex_lock(&mu);

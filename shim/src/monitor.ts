@@ -120,6 +120,19 @@ export function servingHub(hub: Hub): void {
   if (tracing && runtime.isChild) observeHub(hub, null); // a manager's hub reports into the same trace
 }
 
+/**
+ * A lock in shared memory has no waiting list of its own (each process waits on it by itself):
+ * the processes whose answers show a wait on it, longest waiting first, as the hub lists its own.
+ */
+function nativeWaiters(hub: HubState, states: ProcessState[]): void {
+  for (const [id, state] of Object.entries(hub.objects)) {
+    if (!nativeObjects.has(id)) continue;
+    const waits: { pid: number; name: string; ms: number }[] = [];
+    for (const st of states) for (const w of st.waits) if (w.obj?.id === id && w.op === 'acquire') waits.push({ pid: st.pid, name: st.name, ms: w.ms });
+    state.waiting = waits.sort((a, b) => b.ms - a.ms).map(({ pid, name }) => ({ pid, name }));
+  }
+}
+
 /** Locks in shared memory that processes wait on (id -> kind and offset), for the root's hub's report. */
 const nativeObjects = new Map<string, { kind: string; params: Record<string, unknown> }>();
 
@@ -401,6 +414,7 @@ export class Monitor {
   private async snapshot(answers: Map<HubClient, ProcessState>, expected: Set<HubClient>, n: number, deep: boolean, objs: string[] | null): Promise<Snapshot> {
     const own = await processState(n, deep, objs);
     own.hub = hubState(this.hub, objs);
+    nativeWaiters(own.hub, [own, ...answers.values()]);
     const conns = new Map<number, { in: number; out: number; hello: Header | undefined; client: HubClient }>();
     for (const c of this.hub.connections()) conns.set(c.pid!, { in: c.framesIn ?? 0, out: c.framesOut ?? 0, hello: c.hello, client: c });
     return {

@@ -26,7 +26,7 @@ interface Addon {
   tryLock(off: number, pid: number): number;
   unlock(off: number): number;
   handOn(off: number, pid: number): boolean;
-  waitLock(id: number, off: number, pid: number, timeoutMs: number): void;
+  waitLock(id: number, off: number, pid: number, timeoutMs: number, take: number): void;
   cancelWait(id: number): void;
 }
 
@@ -203,23 +203,38 @@ export function noteDeadHolder(off: number, pid: number): void {
 /**
  * Wait (on the addon's thread) until the lock is taken for `pid`, for at most `timeoutMs` (<0:
  * forever). `done` gets -1 (timed out) or the tryLock result; the returned function gives up
- * (a lock taken meanwhile is released again).
+ * (a lock taken meanwhile is released again). `take`: the thread takes it (the root's hub, for
+ * another process); else the thread only waits for a release and this process tries again, so a
+ * process that releases and takes a lock in a loop is not made to hand it over each time.
  */
-export function waitLock(off: number, pid: number, timeoutMs: number, done: (result: number) => void): () => void {
-  const id = ++waitIds;
+export function waitLock(off: number, pid: number, timeoutMs: number, done: (result: number) => void, take = true): () => void {
+  const deadline = timeoutMs < 0 ? -1 : Date.now() + timeoutMs;
   let given = false;
-  waiting.set(id, (result) => {
-    if (result >= 0) operations++;
-    if (given) {
-      if (result >= 0) {
-        if (result > 0) noteDeadHolder(off, result);
-        unlock(off);
+  let id = 0;
+  const start = (ms: number) => {
+    id = ++waitIds;
+    waiting.set(id, (result) => {
+      if (result === -3 && !given) {
+        // Released: try now; held again already, wait for the next release.
+        const r = tryLock(off, pid);
+        if (r >= 0) return done(r);
+        const left = deadline < 0 ? -1 : deadline - Date.now();
+        if (deadline >= 0 && left <= 0) return done(-1);
+        return start(left);
       }
-      return;
-    }
-    done(result === -2 ? -1 : result);
-  });
-  addon!.waitLock(id, off, pid, timeoutMs);
+      if (result >= 0) operations++;
+      if (given) {
+        if (result >= 0) {
+          if (result > 0) noteDeadHolder(off, result);
+          unlock(off);
+        }
+        return;
+      }
+      done(result < 0 ? -1 : result);
+    });
+    addon!.waitLock(id, off, pid, ms, take ? 1 : 0);
+  };
+  start(timeoutMs);
   return () => {
     if (given) return;
     given = true;

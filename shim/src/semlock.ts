@@ -387,7 +387,7 @@ async function waitNative(ref: ObjectRef, off: number, seconds: number | undefin
   const release = hold();
   const w = openWait<number>('acquire', ref, seconds, null, false, SemLockProxy.prototype.acquire);
   if (w.site === undefined) w.captureLazily(SemLockProxy.prototype.acquire);
-  w.cancel = waitLock(off, process.pid, seconds === undefined ? -1 : seconds * 1000, w.done);
+  w.cancel = waitLock(off, process.pid, seconds === undefined ? -1 : seconds * 1000, w.done, false);
   try {
     return await settle(w);
   } finally {
