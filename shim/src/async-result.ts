@@ -1,7 +1,6 @@
 // The results of pool submissions: `AsyncResult` (Python's ApplyResult / MapResult) and
 // `IMapIterator` (imap / imap_unordered). Both live only in the process that owns the pool; the
 // pool settles them (pool.ts) through the functions below, which are not part of the public API.
-import { performance } from 'node:perf_hooks';
 import { inspect } from 'node:util';
 import { afterSeconds } from './clock';
 import { ProcessError, TimeoutError } from './errors';

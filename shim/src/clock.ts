@@ -1,7 +1,6 @@
 // Timeouts that never end early. A Node timer counts from the event loop's cached time, which lags
 // behind when the current tick has been busy, so a bare setTimeout(300) can fire after 250 ms of
 // real time. Python's timeouts are minimum waits: re-arm until the real deadline has passed.
-import { performance } from 'node:perf_hooks';
 import { internalTimer } from './activity';
 
 /** Call `fn` once at least `seconds` have passed; returns a function that cancels it. */

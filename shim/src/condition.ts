@@ -2,7 +2,6 @@
 // releases the lock entirely (every RLock level) and parks, all in one step in the hub, so no
 // notify can slip in between; once notified (or timed out) it takes the lock back, with the same
 // number of levels, before it answers. notify() wakes waiters at once (the hub needs no handshake).
-import { performance } from 'node:perf_hooks';
 import { ProcessError, toWire } from './errors';
 import {
   registerKind,

@@ -13,6 +13,7 @@ import { afterSeconds } from './clock';
 import { ProcessError, toWire } from './errors';
 import type { ObjectRef } from './serialize';
 import { internalSocket } from './activity';
+import { handOnLocks } from './native';
 import { encodeFrame, FrameDecoder, Outbox, readAckFile, type Header, type Port, type Reply } from './transport';
 
 /** One connection to the hub (a child process, or the root's own port). */
@@ -67,6 +68,22 @@ export interface HubObject {
   describe?(): Record<string, unknown>;
   /** The little the trace records after each operation (a queue's depth, a lock's owners). */
   brief?(): Record<string, unknown>;
+}
+
+/** Names of the processes that died holding native locks (pid -> name), for OwnerDiedError. */
+const deadNames = new Map<number, string>();
+
+/** Names of the processes that connected (pid -> name): holders of native locks in reports. */
+const processNames = new Map<number, string>();
+
+/** The name of a process whose native locks this hub handed on (see native.ts), if any. */
+export function deadOwnerName(pid: number): string | undefined {
+  return deadNames.get(pid);
+}
+
+/** The name of a process that connected to this hub (or this process's own), if known. */
+export function processName(pid: number): string | undefined {
+  return processNames.get(pid) ?? (pid === process.pid ? 'MainProcess' : undefined);
 }
 
 /** A process as the wait report names it. */
@@ -274,6 +291,8 @@ export class Hub implements HubContext {
     this.objects.set(HUB_OBJECT, {
       handle: (op, req, respond) => {
         if (op === 'drained') return void this.drained(Number(req.header.pid)).then(() => respond({}));
+        if (op === 'sync') return respond({}); // the connection's earlier frames are handled
+        if (op === 'deadName') return respond({ v: deadNames.get(Number(req.header.pid)) ?? null });
         const service = this.services.get(op);
         if (service) return service(req, respond);
         respond(toWire(new ProcessError(`unknown hub operation '${op}'`)));
@@ -446,6 +465,8 @@ export class Hub implements HubContext {
           client.framesIn!++;
           client.pid = Number(header.pid);
           client.name = String(header.name);
+          processNames.set(client.pid, client.name);
+          if (processNames.size > 5000) processNames.delete(processNames.keys().next().value!);
           client.hello = header;
           // (Only a file of this hub's own directory, where the process made it.)
           const af = header.af;
@@ -520,6 +541,12 @@ export class Hub implements HubContext {
       unconfirmed.clear();
       for (const undelivered of takeBack) undelivered();
       this.drop(client);
+      // Locks in shared memory that a dead process held go to the next acquirer, as above.
+      if (died(client) && client.pid !== undefined) {
+        deadNames.set(client.pid, client.name ?? client.id);
+        if (deadNames.size > 1000) deadNames.delete(deadNames.keys().next().value!);
+        handOnLocks(client.pid);
+      }
       this.gate?.closed(client);
       if (client.pid !== undefined) {
         const set = this.byPid.get(client.pid);

@@ -540,7 +540,9 @@ function rehost(ref: ObjectRef, at: string): ObjectRef {
     throw new TypeError(`a ${ref.kind} made outside this manager cannot be part of one of its objects; make it with this manager`);
   }
   const params: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(ref.params)) params[k] = isRef(v) ? rehost(v, at) : v;
+  for (const [k, v] of Object.entries(ref.params)) {
+    if (k !== 'shm') params[k] = isRef(v) ? rehost(v, at) : v; // the manager's hub holds its state, not shared memory
+  }
   return { ...ref, params, at };
 }
 

@@ -54,6 +54,7 @@ import { formatSite, type Site } from './site';
 import { forwardEvents, observeHub, traceWriter, tracing, type TraceEvent, type TraceWriter } from './trace';
 import { SocketPort, type Header } from './transport';
 import { pendingWaits, probeSites, waitsSettled, type LocalTarget } from './waits';
+import { allLockOperations, lockHolder, nativeOperations, usable } from './native';
 
 // ---- what a process says when probed ------------------------------------------------------------
 
@@ -61,6 +62,8 @@ interface ObjectBrief {
   id: string;
   kind: string;
   at: string | null;
+  /** A lock in shared memory (native.ts): its offset, so the root's hub can describe it. */
+  shm?: number;
 }
 
 interface WaitState {
@@ -94,6 +97,8 @@ export interface ProcessState {
   busy: string[];
   /** Frames exchanged with the root's hub (null in the root). */
   io: { in: number; out: number } | null;
+  /** Operations on locks in shared memory so far (native.ts): they move without frames. */
+  nat: number;
   ports: { at: string; in: number; out: number }[];
   pool: PoolChannel[];
   waits: WaitState[];
@@ -115,9 +120,28 @@ export function servingHub(hub: Hub): void {
   if (tracing && runtime.isChild) observeHub(hub, null); // a manager's hub reports into the same trace
 }
 
+/**
+ * A lock in shared memory has no waiting list of its own (each process waits on it by itself):
+ * the processes whose answers show a wait on it, longest waiting first, as the hub lists its own.
+ */
+function nativeWaiters(hub: HubState, states: ProcessState[]): void {
+  for (const [id, state] of Object.entries(hub.objects)) {
+    if (!nativeObjects.has(id)) continue;
+    const waits: { pid: number; name: string; ms: number }[] = [];
+    for (const st of states) for (const w of st.waits) if (w.obj?.id === id && w.op === 'acquire') waits.push({ pid: st.pid, name: st.name, ms: w.ms });
+    state.waiting = waits.sort((a, b) => b.ms - a.ms).map(({ pid, name }) => ({ pid, name }));
+  }
+}
+
+/** Locks in shared memory that processes wait on (id -> kind and offset), for the root's hub's report. */
+const nativeObjects = new Map<string, { kind: string; params: Record<string, unknown> }>();
+
 function hubState(hub: Hub, objs: string[] | null): HubState {
   const objects: Record<string, Record<string, unknown>> = {};
   for (const id of objs ?? []) {
+    const known = nativeObjects.get(id);
+    // A lock no operation brought to this hub yet: its state is in shared memory (native.ts).
+    if (known && !runtime.isChild) hub.object({ id, kind: known.kind, params: known.params });
     const d = hub.describe(id);
     if (d) objects[id] = d;
   }
@@ -139,6 +163,11 @@ export async function processState(round: number, deep: boolean, objs: string[] 
   if (deep) await probeSites();
   const now = Date.now();
   const busy = quickWakers(shimTimers());
+  // A lock in shared memory that is free now: this process's waiter thread is taking it.
+  for (const w of pendingWaits()) {
+    const off = w.ref?.params.shm;
+    if (w.op === 'acquire' && typeof off === 'number' && usable(w.ref!.params, w.ref!.at) && lockHolder(off) === 0) busy.push(`taking ${w.ref!.kind} ${w.ref!.id}`);
+  }
   if (deep && busy.length === 0) busy.push(...deepWakers());
   const made: Record<string, Site | null> = {};
   if (deep) for (const id of objs ?? []) {
@@ -154,6 +183,7 @@ export async function processState(round: number, deep: boolean, objs: string[] 
     name: runtime.name,
     busy,
     io: root ? { in: root.framesIn, out: root.framesOut } : null,
+    nat: nativeOperations(),
     ports: managerPorts().map(([at, p]) => {
       const inner = (p as unknown as { inner?: SocketPort }).inner;
       return { at, in: inner?.framesIn ?? 0, out: inner?.framesOut ?? 0 };
@@ -162,7 +192,7 @@ export async function processState(round: number, deep: boolean, objs: string[] 
     waits: pendingWaits().map((w) => ({
       seq: w.seq,
       op: w.op,
-      obj: w.ref ? { id: w.ref.id, kind: w.ref.kind, at: w.ref.at ?? null } : null,
+      obj: w.ref ? { id: w.ref.id, kind: w.ref.kind, at: w.ref.at ?? null, ...(typeof w.ref.params.shm === 'number' ? { shm: w.ref.params.shm } : {}) } : null,
       end: w.ref?.kind === 'pipe' ? Number(w.ref.params.end) : null,
       lock: lockOf(w.ref),
       local: w.local,
@@ -290,7 +320,7 @@ export class Monitor {
 
   /** Operations seen: the hub's, connections opening and closing, the root's own waits settling. */
   private activity(): number {
-    return hubActivity() + this.connEvents + waitsSettled();
+    return hubActivity() + this.connEvents + waitsSettled() + allLockOperations();
   }
 
   private control(client: HubClient, header: Header): void {
@@ -384,6 +414,7 @@ export class Monitor {
   private async snapshot(answers: Map<HubClient, ProcessState>, expected: Set<HubClient>, n: number, deep: boolean, objs: string[] | null): Promise<Snapshot> {
     const own = await processState(n, deep, objs);
     own.hub = hubState(this.hub, objs);
+    nativeWaiters(own.hub, [own, ...answers.values()]);
     const conns = new Map<number, { in: number; out: number; hello: Header | undefined; client: HubClient }>();
     for (const c of this.hub.connections()) conns.set(c.pid!, { in: c.framesIn ?? 0, out: c.framesOut ?? 0, hello: c.hello, client: c });
     return {
@@ -442,7 +473,7 @@ export class Monitor {
     const key = (s: Snapshot) =>
       JSON.stringify(
         s.states
-          .map((st) => [st.pid, st.io, st.ports, st.pool, st.waits.map((w) => w.seq), st.hub?.conns ?? null])
+          .map((st) => [st.pid, st.io, st.nat, st.ports, st.pool, st.waits.map((w) => w.seq), st.hub?.conns ?? null])
           .sort((x, y) => (x[0] as number) - (y[0] as number)),
       );
     return key(a) === key(b);
@@ -514,6 +545,7 @@ function involvedObjects(states: ProcessState[]): string[] {
   const ids = new Set<string>();
   for (const st of states) {
     for (const w of st.waits) {
+      if (w.obj?.shm !== undefined && w.obj.at === null) nativeObjects.set(w.obj.id, { kind: w.obj.kind, params: { shm: w.obj.shm } });
       if (w.obj) ids.add(w.obj.id);
       if (w.lock) ids.add(w.lock.id);
     }

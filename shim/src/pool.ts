@@ -16,7 +16,6 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { inspect } from 'node:util';
 import v8 from 'node:v8';
 import {

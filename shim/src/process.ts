@@ -18,6 +18,8 @@ import { currentSite, LazySite, type Site } from './site';
 import { sendEvent, siteNumber, tracing } from './trace';
 import { waitLocal } from './waits';
 import { encode, kNotSendable } from './serialize';
+import { CHILD_SEGMENT_FD, segmentForChild } from './native';
+import { compiledProgram, covers } from './child-build';
 
 const CHILD_ENTRY = path.join(__dirname, 'child.js');
 
@@ -302,6 +304,8 @@ export class Process<A extends unknown[] = AnyArgs> implements ChildHandle {
       kwargs: encode(s.kwargs, 'kwargs'),
       hub: hubAddress(), // last: the root starts serving only once the rest could be prepared
       loader: null,
+      shm: false,
+      compiled: null,
       info: {
         role: (s.target && internalRole(s.target)) ?? 'child',
         target: s.target ? s.target.name || null : subclassRun ? `${cls.name}.run` : null,
@@ -312,14 +316,20 @@ export class Process<A extends unknown[] = AnyArgs> implements ChildHandle {
 
     const { execArgv, loader } = childLaunch();
     boot.loader = loader;
+    // Through tsx: the child imports a compiled copy of the program, without tsx (child-build.ts).
+    const tsxFile = loader?.esmApi ?? loader?.cjsApi ?? null;
+    const compiled = loader ? compiledProgram(runtime.main, tsxFile) : null;
+    if (compiled && covers(compiled, boot.target) && covers(compiled, boot.cls)) boot.compiled = compiled;
+    // The run's shared memory (native.ts) goes to the child as its descriptor 4.
+    const shmFd = segmentForChild();
+    boot.shm = shmFd !== null;
+    const stdio: ('inherit' | 'ipc' | number)[] = ['inherit', 'inherit', 'inherit', 'ipc'];
+    if (shmFd !== null) stdio[CHILD_SEGMENT_FD] = shmFd;
     const guard = setpriv();
     const argv = [...execArgv, CHILD_ENTRY];
     const child = guard
-      ? spawn(guard, ['--pdeathsig', 'SIGKILL', '--', process.execPath, ...argv], {
-          stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
-          serialization: 'advanced',
-        })
-      : spawn(process.execPath, argv, { stdio: ['inherit', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
+      ? spawn(guard, ['--pdeathsig', 'SIGKILL', '--', process.execPath, ...argv], { stdio, serialization: 'advanced' })
+      : spawn(process.execPath, argv, { stdio, serialization: 'advanced' });
     s.started = true;
     s.child = child;
     s.pid = child.pid ?? null;

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fromWire, type WireError } from './errors';
 import { Hub, HUB_OBJECT } from './hub';
 import type { MainModule, TargetRef } from './locate';
+import type { CompiledProgram } from './child-build';
 import type { ObjectRef } from './serialize';
 import { internalTimer } from './activity';
 import { eagerSite, LazySite, nameAt, type Site } from './site';
@@ -37,6 +38,10 @@ export interface Boot {
   loader: Loader | null;
   /** What the child tells the hub about itself when it connects (see ProcessInfo). */
   info: ProcessInfo;
+  /** The run's shared segment (native.ts) is the child's file descriptor 4; false: there is none. */
+  shm: boolean;
+  /** The compiled copy of a tsx-run program the child imports instead of registering tsx (child-build.ts). */
+  compiled: CompiledProgram | null;
 }
 
 /** A process as the parent that started it knows it: for the wait report and the trace. */
@@ -315,7 +320,7 @@ export function call(ref: ObjectRef, op: string, args: Header = {}, payload: Buf
 const CALLER_FRAMES = 2;
 
 /** Operations that never wait in a hub: their calls keep no stack. */
-const QUERIES = new Set(['qsize', 'empty', 'full', 'isSet', 'locked', 'value', 'info', 'waiting', 'nWaiting', 'broken', 'open', 'share', 'adopt', 'close', 'ping', 'init', 'drained', 'report']);
+const QUERIES = new Set(['qsize', 'empty', 'full', 'isSet', 'locked', 'value', 'info', 'waiting', 'nWaiting', 'broken', 'open', 'share', 'adopt', 'close', 'ping', 'init', 'drained', 'report', 'sync', 'deadName']);
 
 /** The call site post() or send() found, for the call() they turn into (the root's port). */
 let siteForCall: Site | null | undefined;
@@ -332,6 +337,7 @@ function timeoutOf(args: Header): number | undefined {
  */
 async function request(p: Port, ref: ObjectRef, op: string, args: Header, payload: Buffer | null): Promise<Reply> {
   const release = hold();
+  const postsBefore = p === port ? postsSent : -1;
   const given = siteForCall;
   siteForCall = undefined;
   const w = openWait<Reply>(op, ref, timeoutOf(args), null, false, call, given);
@@ -345,11 +351,26 @@ async function request(p: Port, ref: ObjectRef, op: string, args: Header, payloa
   if (w.site === undefined && !w.answered && !QUERIES.has(op)) w.captureLazily(call);
   try {
     const reply = await settle(w);
+    // The hub handles a connection's frames in order: what this process posted before is done.
+    if (postsBefore > postsHandled) postsHandled = postsBefore;
     if (typeof reply.header.e === 'string') throw fromWire(reply.header as unknown as WireError);
     return reply;
   } finally {
     release();
   }
+}
+
+// Posts to the root's hub that it may not have handled yet. A lock in shared memory (native.ts) is
+// released without the hub, so before a release lets another process in, what this process posted
+// under the lock (a put, a pipe send) must be in the hub: then the next holder's operations come
+// after it, as they do when the release itself goes through the hub.
+let postsSent = 0;
+let postsHandled = 0;
+
+/** Resolves once the root's hub has handled every post this process made (at once if none is pending). */
+export function postsDone(): Promise<void> | null {
+  if (postsSent === postsHandled) return null;
+  return call({ kind: 'hub', id: HUB_OBJECT, params: {} }, 'sync').then(() => undefined);
 }
 
 /**
@@ -368,6 +389,7 @@ export function post(ref: ObjectRef, op: string, args: Header = {}, payload: Buf
     return call(ref, op, args, payload).then(() => undefined);
   }
   if (tracing || controlled) siteHeader(args, post);
+  if (p === port) postsSent++;
   const release = hold();
   return p.post(ref, op, args, payload).then(release, (err: unknown) => {
     release();
