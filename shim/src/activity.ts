@@ -9,7 +9,8 @@
 // unref()'d, which still fire while a shim call keeps the process alive (tracked by wrapping
 // their unref()). `deepWakers()` (once per suspected deadlock, tens of milliseconds): the libuv
 // handle list of Node's diagnostic report, which also shows unref()'d sockets, servers, watchers
-// and signal handles; the shim's own are recognised by file descriptor and pid.
+// and signal handles; the shim's own are recognised by file descriptor and pid, and the tsx
+// command's channel to its parent by its address.
 import type net from 'node:net';
 
 const DEBUG = /\bmonitor\b/.test(process.env.PT_MP_DEBUG ?? '');
@@ -159,6 +160,18 @@ export function quickWakers(shimTimers: number): string[] {
 
 // ---- the deep look -------------------------------------------------------------------------------
 
+/**
+ * The tsx command's channel to its parent (`tsx main.ts` runs node as its child, which connects
+ * to the tsx process's server at <tmpdir>/tsx-<user>/<parent pid>.pipe and unref()s it): tsx
+ * only reads what the program's loader sends there and never writes, so nothing can arrive on it
+ * that would run the program's code.
+ */
+function isTsxChannel(remote: unknown): boolean {
+  if (typeof remote !== 'string') return false;
+  const m = /[\\/]tsx-[^\\/]+[\\/](\d+)\.pipe$/.exec(remote);
+  return m !== null && Number(m[1]) === process.ppid;
+}
+
 interface UvHandle {
   type: string;
   is_active?: boolean;
@@ -189,6 +202,7 @@ export function deepWakers(): string[] {
     switch (h.type) {
       case 'tcp': case 'udp': case 'pipe': case 'tty': case 'poll': {
         if (typeof h.fd === 'number' && (fds.has(h.fd) || h.fd === 1 || h.fd === 2)) continue;
+        if (h.type === 'pipe' && isTsxChannel(h.remoteEndpoint)) continue;
         if (h.fd === 0 || h.stdio === 'stdin') out.push('stdin');
         else out.push(DEBUG ? `${h.type} fd ${h.fd}` : h.type === 'tcp' ? 'a TCP socket or server' : h.type === 'udp' ? 'a UDP socket' : h.type === 'tty' ? 'a terminal' : 'a pipe');
         break;

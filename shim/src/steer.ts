@@ -251,7 +251,7 @@ export class Steering extends ControlledGate {
   private stallAt(k: number): void {
     const s = this.steps[k]!;
     const holder = this.bound.get(`${s.node}#${s.instance}`);
-    const held = [...this.procs.values()].filter((p) => p.queue.length > 0).map((p) => `${this.who(p.client)} waits to ${String(p.queue[0]!.header.o)} at ${this.lineOf(p.queue[0]!.header) ?? '?'}`);
+    const held = [...this.procs.values()].filter((p) => p.queue.length > 0).map((p) => `${this.who(p.client)} waits to ${String(p.queue[0]!.header.o)} at ${path.basename(this.lineOf(p.queue[0]!.header) ?? '?')}`);
     let state: string;
     if (holder && !this.procs.has(holder)) state = `${this.who(holder)} has exited`;
     else if (holder) {

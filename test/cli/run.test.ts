@@ -3,7 +3,6 @@
 // 0 / 1 / 2 / 3 (completed / failed / could not run / deadlock). JSON and SARIF for tools (the
 // SARIF checked against the SARIF 2.1.0 schema), the trace on request, the program's arguments.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -11,19 +10,10 @@ import { describe, it } from 'node:test';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { parseTrace } from '../../common/trace';
-import { DIST, ROOT } from '../helpers/paths';
+import { ROOT } from '../helpers/paths';
 import { RULE_FIXTURES } from '../helpers/rule-tester';
+import { cli } from '../runtime/helpers';
 
-function cli(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(DIST, 'cli.js'), ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 const DEADLOCK = path.join(RULE_FIXTURES, 'deadlock');
 
@@ -33,7 +23,7 @@ describe('process-topology run', () => {
     assert.equal(bad.code, 3, bad.stderr);
     assert.match(bad.stderr, /^process-topology run: bad-pipe-both-recv\.ts with tsx \(/);
     assert.match(bad.stderr, /DeadlockError: Deadlock: every process of the program is blocked/);
-    assert.match(bad.stderr, /waits in recv\(\) on Pipe end 'childEnd' .*called at bad-pipe-both-recv\.ts:5:20/);
+    assert.match(bad.stderr, /waits in recv\(\) on Pipe end 'childEnd' .*called at bad-pipe-both-recv\.ts:5:31/);
     assert.match(bad.stderr, /process-topology run: deadlocked \(exit 3\)\n$/);
     assert.equal(good.code, 0, good.stderr);
     assert.match(good.stdout, /answer to question/);

@@ -2,7 +2,8 @@
 // the report on stderr and no process left behind; when main's code is done and it only waits for
 // its children at exit, the same; it can be caught (main ends its child and goes on); deadlocks
 // through a manager's hub and through a pool task are found too; PT_MP_DEADLOCK=report prints the
-// report and keeps waiting, PT_MP_DEADLOCK=hang does nothing (Python's behaviour).
+// report and keeps waiting, PT_MP_DEADLOCK=hang does nothing (Python's behaviour). Under the tsx
+// command (which keeps a channel to the program) as under `node --import tsx`.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -49,6 +50,13 @@ describe('DeadlockError', () => {
     assert.equal(o.code, 3, o.stderr);
     await new Promise((resolve) => setTimeout(resolve, 500));
     assert.deepEqual(groupAlive(pgid), []);
+  });
+
+  it('run with the tsx command (`npx tsx main.ts`): its channel to the tsx process wakes nothing; reported all the same', async () => {
+    const o = await run(path.join(RUNTIME_FIXTURES, '../../fixtures/rules/deadlock/bad-join-before-send.ts'), { via: 'tsx-command' });
+    assert.equal(o.code, 3, `${o.outcome} ${o.code}: ${o.stderr}`);
+    assert.match(o.stderr, /^DeadlockError: Deadlock: every process of the program is blocked/m);
+    assert.deepEqual(o.reports.map((r) => r.kind), ['deadlock']);
   });
 
   it('can be caught: the report is data, and main goes on', async () => {

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { RuntimeReport } from '@process-topology/multiprocessing';
-import { ROOT } from '../helpers/paths';
+import { DIST, ROOT } from '../helpers/paths';
 
 export const RUNTIME_FIXTURES = path.join(ROOT, 'test/runtime/fixtures');
 
@@ -34,7 +34,11 @@ export interface RunOptions {
   onStdout?: (all: string, pid: number) => void;
   /** Called with the main process's pid (also its process group's) once it is started. */
   onSpawn?: (pid: number) => void;
+  /** `tsx-command`: through the tsx command (`npx tsx file`, which runs node as its child), not `node --import tsx`. */
+  via?: 'node' | 'tsx-command';
 }
+
+const TSX_COMMAND = path.join(ROOT, 'node_modules/tsx/dist/cli.mjs');
 
 let runs = 0;
 
@@ -42,7 +46,8 @@ let runs = 0;
 export function run(file: string, opts: RunOptions = {}): Promise<Outcome> {
   const reportFile = path.join(os.tmpdir(), `pt-rt-report-${process.pid}-${++runs}.jsonl`);
   const started = Date.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', file, ...(opts.args ?? [])], {
+  const how = opts.via === 'tsx-command' ? [TSX_COMMAND] : ['--import', 'tsx'];
+  const child = spawn(process.execPath, [...how, file, ...(opts.args ?? [])], {
     cwd: opts.cwd ?? path.dirname(file),
     detached: true,
     stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
@@ -89,6 +94,18 @@ function kill(pgid: number): void {
   } catch {
     // the group is gone
   }
+}
+
+/** Runs the built command line (dist/cli.js) in `cwd` to its end. */
+export function cli(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [path.join(DIST, 'cli.js'), ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
 }
 
 /** Runs `jobs` at most `limit` at a time; results in the jobs' order. */

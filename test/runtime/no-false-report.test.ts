@@ -59,6 +59,14 @@ describe('no false deadlock report', () => {
     assert.deepEqual(o.reports, []);
   });
 
+  it('stdin that never comes, under the tsx command (its channel to the program is not the program\'s stdin): never reported', async () => {
+    const o = await run(at('wait-stdin.ts'), { via: 'tsx-command', stdin: '', stdinAfterMs: 60_000, limitMs: 6000 });
+    assert.equal(o.outcome, 'killed', o.stderr);
+    assert.match(o.stdout, /^ready$/m);
+    assert.doesNotMatch(o.stderr, /DeadlockError/);
+    assert.deepEqual(o.reports, []);
+  });
+
   for (const variant of [[], ['--unref']]) {
     it(`an HTTP server${variant.length ? " (unref()'d)" : ''}: the request that unblocks the child comes 2 s later`, async () => {
       let sent = false;

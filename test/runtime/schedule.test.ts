@@ -4,27 +4,16 @@
 // --explore 50` finds it and prints the seed; `run --seed S` reproduces it every time; a recorded
 // schedule (PT_MP_SCHEDULE_RECORD) replays (PT_MP_SCHEDULE=replay:<file>) to the same order.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { parseTrace } from '../../common/trace';
-import { DIST } from '../helpers/paths';
-import { pooled, run, RUNTIME_FIXTURES } from './helpers';
+import { cli as cliIn, pooled, run, RUNTIME_FIXTURES } from './helpers';
 
 const PROGRAM = path.join(RUNTIME_FIXTURES, 'race-lock-order.ts');
+const cli = (args: string[]) => cliIn(args, RUNTIME_FIXTURES);
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(DIST, 'cli.js'), ...args], { cwd: RUNTIME_FIXTURES, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('controlled scheduling', () => {
   let seed = '';

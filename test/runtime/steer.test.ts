@@ -3,25 +3,13 @@
 // the rule fixtures; and where the analysis over-approximates (a path the program never takes),
 // the run says at which step and why it left the trace, and ends instead of hanging.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { analyzeFiles } from '../../server/src/analysis/analyze';
-import { DIST } from '../helpers/paths';
 import { RULE_FIXTURES } from '../helpers/rule-tester';
-import { pooled, RUNTIME_FIXTURES } from './helpers';
+import { cli, pooled, RUNTIME_FIXTURES } from './helpers';
 
-function cli(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(DIST, 'cli.js'), ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 interface Outcome {
   outcome: string;

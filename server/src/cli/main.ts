@@ -26,7 +26,7 @@ const VERSION = typeof PT_VERSION === 'string' ? PT_VERSION : '0.0.0-dev';
 const USAGE = `Usage:
   process-topology check [paths…] [--format text|json|sarif] [--rule id=off|hint|info|warning|error] [--project tsconfig.json]
   process-topology graph [paths…] --format json|dot|mermaid|html|svg [--out file] [--project tsconfig.json]
-  process-topology graph --trace FILE --format html|json [--out file]
+  process-topology graph --trace FILE --format html [--out file]
   process-topology run <program> [--trace FILE] [--explore N [--strategy random|pct] | --seed S | --reproduce F]
                        [--format text|json|sarif] [--timeout SECONDS] [-- args…]
 With no paths, the files of ./tsconfig.json (or of --project) are analyzed.
