@@ -2,8 +2,11 @@
 // Benchmark: the same five workloads on the shim and on CPython's multiprocessing (spawn start
 // method), in one run. Not a test (npm test does not run it). See bench/README.md.
 //
-//   node bench/shim-vs-cpython.mjs [--runs N] [--only a,c,e] [--compiled] [--timeout S] [--python python3]
+//   node bench/shim-vs-cpython.mjs [--runs N] [--only a,c,e] [--compiled | --tsx] [--timeout S] [--python python3]
 //
+// By default each workload runs three ways in every run: CPython, the shim's TypeScript twin
+// compiled to JS (plain node), and the same twin through tsx (as the README tells users to run);
+// --compiled or --tsx keeps one of the shim's two.
 // Each workload is a small program pair in bench/workloads/ (X.py and X.ts) that times itself from
 // inside, after its imports, and prints one JSON line {"elapsed": s, "check": bool, ...}. The pairs
 // run N times, interleaved (CPython and shim alternate which goes first), and the medians are
@@ -28,7 +31,7 @@ const WORKLOAD_LIST = [
 ];
 
 function parseArgs(argv) {
-  const opts = { runs: 3, only: null, compiled: false, timeout: 300, python: 'python3' };
+  const opts = { runs: 3, only: null, compiled: false, tsxOnly: false, timeout: 300, python: 'python3' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -39,10 +42,11 @@ function parseArgs(argv) {
     if (a === '--runs') opts.runs = Math.max(1, Number.parseInt(value(), 10) || 1);
     else if (a === '--only') opts.only = new Set(value().split(',').map((s) => s.trim()));
     else if (a === '--compiled') opts.compiled = true;
+    else if (a === '--tsx') opts.tsxOnly = true;
     else if (a === '--timeout') opts.timeout = Number(value());
     else if (a === '--python') opts.python = value();
     else if (a === '--help' || a === '-h') {
-      console.log('node bench/shim-vs-cpython.mjs [--runs N] [--only a,b,c,d,e] [--compiled] [--timeout S] [--python python3]');
+      console.log('node bench/shim-vs-cpython.mjs [--runs N] [--only a,b,c,d,e] [--compiled | --tsx] [--timeout S] [--python python3]');
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
   }
@@ -119,44 +123,54 @@ function versionOf(cmd, args) {
   return r.status === 0 ? (r.stdout || r.stderr).trim() : null;
 }
 
+/** The sides of a run: CPython, and the shim's TypeScript twins compiled (js) and through tsx. */
+const SIDE_LABEL = { py: 'CPython', js: 'shim, compiled JS', tsx: 'shim, through tsx' };
+
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const workloads = WORKLOAD_LIST.filter((w) => !opts.only || opts.only.has(w.id));
   const pyVersion = versionOf(opts.python, ['--version']);
-  const jsDir = opts.compiled ? await compileWorkloads() : null;
-  const shimCmd = (w) =>
-    jsDir ? [process.execPath, [path.join(jsDir, `${w.file}.js`)]] : [process.execPath, ['--import', 'tsx', path.join(WORKLOADS, `${w.file}.ts`)]];
-  const pyCmd = (w) => [opts.python, [path.join(WORKLOADS, `${w.file}.py`)]];
+  const shimSides = opts.compiled ? ['js'] : opts.tsxOnly ? ['tsx'] : ['js', 'tsx'];
+  const sides = ['py', ...shimSides];
+  const jsDir = shimSides.includes('js') ? await compileWorkloads() : null;
+  const cmdOf = (side, w) =>
+    side === 'py'
+      ? [opts.python, [path.join(WORKLOADS, `${w.file}.py`)]]
+      : side === 'js'
+        ? [process.execPath, [path.join(jsDir, `${w.file}.js`)]]
+        : [process.execPath, ['--import', 'tsx', path.join(WORKLOADS, `${w.file}.ts`)]];
 
   console.log('# shim vs CPython multiprocessing (spawn)');
-  console.log(`node ${process.version} (${jsDir ? 'compiled JS, no loader' : 'TypeScript through tsx'}), ${pyVersion ?? `${opts.python}: not found`}`);
+  console.log(`node ${process.version} (${shimSides.map((x) => SIDE_LABEL[x]).join('; ')}), ${pyVersion ?? `${opts.python}: not found (install CPython 3.8+, e.g. apt-get install python3)`}`);
   console.log(`${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   console.log(`${opts.runs} interleaved run(s) per workload; figures are medians of the in-program elapsed seconds.\n`);
 
-  const state = new Map(workloads.map((w) => [w.id, { py: [], shim: [], pyErr: null, shimErr: null, unavailable: null, pyPhases: [], shimPhases: [], checks: { py: true, shim: true } }]));
+  const fresh = () => ({ times: [], err: null, phases: [], check: true });
+  const state = new Map(workloads.map((w) => [w.id, { unavailable: null, sides: Object.fromEntries(sides.map((x) => [x, fresh()])) }]));
 
   for (let run = 1; run <= opts.runs; run++) {
     for (const w of workloads) {
       const st = state.get(w.id);
-      const order = run % 2 === 1 ? ['py', 'shim'] : ['shim', 'py'];
+      // The sides take turns at going first, so a slow moment of the machine hits each of them.
+      const order = sides.map((_, k) => sides[(k + run - 1) % sides.length]);
       const line = [];
       for (const side of order) {
-        if (side === 'py' && (!pyVersion || st.pyErr)) continue;
-        if (side === 'shim' && (st.unavailable || st.shimErr)) continue;
-        const [cmd, args] = side === 'py' ? pyCmd(w) : shimCmd(w);
+        const sd = st.sides[side];
+        if (side === 'py' && (!pyVersion || sd.err)) continue;
+        if (side !== 'py' && (st.unavailable || sd.err)) continue;
+        const [cmd, args] = cmdOf(side, w);
         const r = await runProgram(cmd, args, opts.timeout);
-        const label = side === 'py' ? 'CPython' : 'shim';
         if (r.unavailable) {
           st.unavailable = r.unavailable;
           line.push(`shim not available yet (missing ${r.unavailable.join(', ')})`);
         } else if (r.error) {
-          st[`${side}Err`] = r.error;
-          line.push(`${label} FAILED: ${r.error}`);
+          sd.err = r.error;
+          line.push(`${SIDE_LABEL[side]} FAILED: ${r.error}`);
         } else {
-          st[side].push(r.elapsed);
-          if (r.phases) st[`${side}Phases`].push(r.phases);
-          if (r.check !== true) st.checks[side] = false;
-          line.push(`${label} ${fmt(r.elapsed)} s${r.check === true ? '' : ' (CHECK FAILED)'}`);
+          sd.times.push(r.elapsed);
+          if (r.phases) sd.phases.push(r.phases);
+          if (r.check !== true) sd.check = false;
+          line.push(`${SIDE_LABEL[side]} ${fmt(r.elapsed)} s${r.check === true ? '' : ' (CHECK FAILED)'}`);
         }
       }
       console.log(`run ${run} (${w.id}) ${line.join(', ')}`);
@@ -167,33 +181,38 @@ async function main() {
   const rows = [];
   for (const w of workloads) {
     const st = state.get(w.id);
-    const py = median(st.py);
-    const shim = median(st.shim);
-    const ratio = py && shim ? shim / py : null;
-    const shimText = st.unavailable ? 'not available yet' : st.shimErr ? 'failed' : `${fmt(shim)} s`;
-    const pyText = !pyVersion ? 'python3 not found' : st.pyErr ? 'failed' : `${fmt(py)} s`;
+    const py = median(st.sides.py.times);
+    const text = (side) => {
+      const sd = st.sides[side];
+      if (side === 'py') return !pyVersion ? 'python3 not found' : sd.err ? 'failed' : fmt(py);
+      return st.unavailable ? 'not available yet' : sd.err ? 'failed' : fmt(median(sd.times));
+    };
+    const ratio = (side) => {
+      const m = median(st.sides[side].times);
+      return py && m ? (m / py).toFixed(2) : 'n/a';
+    };
     console.log(`(${w.id}) ${w.title}`);
-    console.log(`    CPython ${pyText}   shim ${shimText}   ratio shim/CPython ${ratio ? `${ratio.toFixed(2)}×` : 'n/a'}`);
-    for (const side of ['py', 'shim']) {
-      const phases = st[`${side}Phases`];
+    console.log(`    CPython ${text('py')} s; ${shimSides.map((x) => `${SIDE_LABEL[x]} ${text(x)} s (${ratio(x)}x)`).join('; ')}`);
+    for (const side of sides) {
+      const phases = st.sides[side].phases;
       if (phases.length === 0) continue;
       const keys = Object.keys(phases[0]);
-      const parts = keys.map((k) => `${k} ${fmt(median(phases.map((p) => p[k])))} s`);
-      console.log(`    ${side === 'py' ? 'CPython' : 'shim   '} phases (medians): ${parts.join(', ')}`);
+      console.log(`    ${SIDE_LABEL[side]} phases (medians): ${keys.map((k) => `${k} ${fmt(median(phases.map((p) => p[k])))} s`).join(', ')}`);
     }
-    for (const side of ['py', 'shim']) {
-      if (!st.checks[side]) console.log(`    ${side === 'py' ? 'CPython' : 'shim'}: RESULT CHECK FAILED in at least one run`);
-      if (st[`${side}Err`]) console.log(`    ${side === 'py' ? 'CPython' : 'shim'} error: ${st[`${side}Err`].split('\n').join('\n      ')}`);
+    for (const side of sides) {
+      if (!st.sides[side].check) console.log(`    ${SIDE_LABEL[side]}: RESULT CHECK FAILED in at least one run`);
+      if (st.sides[side].err) console.log(`    ${SIDE_LABEL[side]} error: ${st.sides[side].err.split('\n').join('\n      ')}`);
     }
-    const check = [st.checks.py ? '' : 'CPython wrong', st.checks.shim ? '' : 'shim wrong'].filter(Boolean).join(', ') || (st.unavailable ? '' : 'ok');
-    rows.push(`| (${w.id}) ${w.title} | ${pyText.replace(' s', '')} | ${shimText.replace(' s', '')} | ${ratio ? ratio.toFixed(2) : 'n/a'} | ${check} |`);
+    const wrong = sides.filter((x) => !st.sides[x].check).map((x) => `${SIDE_LABEL[x]} wrong`);
+    const check = wrong.join(', ') || (st.unavailable ? '' : 'ok');
+    rows.push(`| (${w.id}) ${w.title} | ${text('py')} | ${shimSides.map((x) => `${text(x)} | ${ratio(x)}`).join(' | ')} | ${check} |`);
   }
 
-  console.log('\n## Summary (medians of ' + opts.runs + ' run(s), seconds)\n');
-  console.log('| workload | CPython | shim | shim / CPython | result check |');
-  console.log('|---|---:|---:|---:|---|');
+  console.log(`\n## Summary (medians of ${opts.runs} run(s), seconds; ratio = shim / CPython)\n`);
+  console.log(`| workload | CPython | ${shimSides.map((x) => `${SIDE_LABEL[x]} | ratio`).join(' | ')} | result check |`);
+  console.log(`|---|---:|${shimSides.map(() => '---:|---:|').join('')}---|`);
   for (const r of rows) console.log(r);
-  const anyWrong = [...state.values()].some((s) => !s.checks.py || !s.checks.shim);
+  const anyWrong = [...state.values()].some((s) => sides.some((x) => !s.sides[x].check));
   process.exitCode = anyWrong ? 1 : 0;
 }
 

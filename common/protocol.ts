@@ -20,7 +20,33 @@ export const COMMANDS = {
   traceNext: 'processTopology.traceNext',
   tracePrevious: 'processTopology.tracePrevious',
   traceStop: 'processTopology.traceStop',
+  /** Runs the active file's program with the runtime on, in a terminal, and watches it on the graph. */
+  runAndWatch: 'processTopology.runAndWatch',
+  /** Steered replay of a finding's trace (arguments: ReproduceArgs). */
+  reproduce: 'processTopology.reproduce',
+  /** Controlled scheduling: seeded runs until one deadlocks. */
+  exploreInterleavings: 'processTopology.exploreInterleavings',
+  /** The wait report of the program running now. */
+  waitReport: 'processTopology.waitReport',
+  /** The last run's deadlock or wait report, as a document. */
+  showRunReport: 'processTopology.showRunReport',
+  stopRun: 'processTopology.stopRun',
 } as const;
+
+/** The argument of `processTopology.reproduce`: the finding, by its document and anchor. */
+export interface ReproduceArgs {
+  uri: string;
+  rule: string;
+  line: number;
+  character: number;
+}
+
+export function isReproduceArgs(v: unknown): v is ReproduceArgs {
+  if (typeof v !== 'object' || v === null) return false;
+  const a = v as Record<string, unknown>;
+  return typeof a.uri === 'string' && typeof a.rule === 'string' && /^[a-z-]+$/.test(a.rule)
+    && Number.isInteger(a.line) && Number.isInteger(a.character) && (a.line as number) >= 0 && (a.character as number) >= 0;
+}
 
 /** One step of a trace, as the server hands it to the `showTrace` command: where, and what happens. */
 export interface TraceStepArg {
@@ -96,6 +122,38 @@ export interface ServerInfo {
   workerHeapMb: number;
 }
 
+/** A run the panel watches: what it is, shown above the overlay. */
+export interface RunInfo {
+  /** Grows with every run of the window: lines and ends of another run are ignored. */
+  id: number;
+  mode: 'run' | 'reproduce' | 'explore';
+  /** "desk-and-pen.ts", "Reproduce deadlock in desk-and-pen.ts", "seed random-7 of desk-and-pen.ts". */
+  title: string;
+}
+
+/** How a run ended, as the panel says it. */
+export interface RunEnd {
+  kind: 'completed' | 'failed' | 'deadlock' | 'reproduced' | 'diverged' | 'stopped';
+  /** One or two sentences: "deadlocked: 3 processes wait forever", "diverged at step 2 of 7: …". */
+  text: string;
+  code: number | null;
+}
+
+/** A static finding a run confirmed (by its rule and anchor line, relative to the model's root). */
+export interface ConfirmedFinding {
+  rule: string;
+  file: string;
+  /** 0-based. */
+  line: number;
+  /** What confirmed it: "the run of 13:24:38 (seed random-7)". */
+  by: string;
+}
+
+/** Lines per runLines message at most (the host splits bigger batches). */
+export const MAX_RUN_LINES = 20_000;
+/** A trace line longer than this is cut out of the stream (a report of a huge program). */
+export const MAX_RUN_LINE_CHARS = 4 * 1024 * 1024;
+
 /** Extension host -> webview. */
 export type ToWebview =
   | { type: 'model'; model: TopologyModel; title: string; focus?: string }
@@ -103,7 +161,16 @@ export type ToWebview =
    * The editor's selection moved: the graph highlights the nodes whose declaration or whose edges'
    * operations contain `loc` (or exactly `nodeIds`), without moving keyboard focus. Neither: clear.
    */
-  | { type: 'select'; loc?: Location; nodeIds?: string[] };
+  | { type: 'select'; loc?: Location; nodeIds?: string[] }
+  /** A run starts (or, after a reload, the run the panel shows): the overlay starts over. */
+  | { type: 'run'; run: RunInfo }
+  /** Lines of that run's trace (docs/runtime-trace.md), in order, none left out. */
+  | { type: 'runLines'; id: number; lines: string[] }
+  | { type: 'runEnd'; id: number; end: RunEnd }
+  /** The findings runs confirmed (all of them: replaces the last list). */
+  | { type: 'confirmed'; findings: ConfirmedFinding[] }
+  /** Whether the panel may offer to run code (Reproduce): not in Restricted Mode. */
+  | { type: 'runner'; enabled: boolean; reason?: string };
 
 /** What the graph can be exported as: pictures drawn by the webview, texts from common/graph-formats. */
 export const EXPORT_FORMATS = ['svg', 'png', 'dot', 'mermaid'] as const;
@@ -122,7 +189,35 @@ export type FromWebview =
   /** What was drawn; `programs`: the titles of the programs drawn apart, when there are several. */
   | { type: 'rendered'; nodes: number; edges: number; programs?: string[] }
   /** Save the graph: the host asks where with a save dialog. `png` data is a `data:image/png;base64,` URL. */
-  | { type: 'export'; format: ExportFormat; data: string };
+  | { type: 'export'; format: ExportFormat; data: string }
+  /** The Reproduce button of a finding (its index in the model the page was sent). */
+  | { type: 'reproduce'; finding: number }
+  /** The run bar's "Show report". */
+  | { type: 'showRunReport' }
+  /** What the run overlay draws now (the host's API and the tests read it). */
+  | { type: 'live'; live: LiveSummary };
+
+/** What the overlay draws: per model node its run classes and badge, per edge its count. */
+export interface LiveSummary {
+  run: number;
+  processes: number;
+  running: number;
+  blocked: number;
+  exited: number;
+  failed: number;
+  ops: number;
+  deadlocked: boolean;
+  ended: boolean;
+  /** Model node id -> "rt-blocked rt-deadlock|blocked in get()". */
+  nodes: Record<string, string>;
+  /** Model edge id -> operations counted (edges with none are left out). */
+  edges: Record<string, number>;
+  /** Extra (unmatched) nodes and edges drawn. */
+  extras: number;
+  /** The replay's position after the run: step and steps (absent while live). */
+  step?: number;
+  steps?: number;
+}
 
 const PNG_PREFIX = 'data:image/png;base64,';
 
@@ -139,7 +234,22 @@ export function parseFromWebview(msg: unknown): FromWebview | undefined {
     if (Array.isArray(p) && p.length < 100_000 && p.every((t) => typeof t === 'string' && t.length < 4096)) return { type: 'rendered', nodes: m.nodes, edges: m.edges, programs: [...p] as string[] };
   }
   if (m.type === 'export' && isExport(m.format, m.data)) return { type: 'export', format: m.format as ExportFormat, data: m.data };
+  if (m.type === 'reproduce' && isCount(m.finding) && Object.keys(m).length === 2) return { type: 'reproduce', finding: m.finding };
+  if (m.type === 'showRunReport' && Object.keys(m).length === 1) return { type: 'showRunReport' };
+  if (m.type === 'live' && isLiveSummary(m.live)) return { type: 'live', live: m.live };
   return undefined;
+}
+
+function isLiveSummary(v: unknown): v is LiveSummary {
+  if (typeof v !== 'object' || v === null) return false;
+  const s = v as Record<string, unknown>;
+  const counts = ['run', 'processes', 'running', 'blocked', 'exited', 'failed', 'ops', 'extras'].every((k) => isCount(s[k]));
+  const table = (t: unknown, ok: (x: unknown) => boolean): boolean => typeof t === 'object' && t !== null && !Array.isArray(t)
+    && Object.keys(t).length <= 100_000 && Object.values(t).every(ok);
+  return counts && typeof s.deadlocked === 'boolean' && typeof s.ended === 'boolean'
+    && (s.step === undefined || (typeof s.step === 'number' && Number.isInteger(s.step) && s.step >= -1 && s.step < 1e7))
+    && (s.steps === undefined || isCount(s.steps))
+    && table(s.nodes, (x) => typeof x === 'string' && x.length < 1000) && table(s.edges, isCount);
 }
 
 function isExport(format: unknown, data: unknown): data is string {
@@ -176,5 +286,5 @@ export function exportBytes(msg: { format: ExportFormat; data: string }): Uint8A
 }
 
 function isCount(v: unknown): v is number {
-  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 1e7;
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 1e9;
 }

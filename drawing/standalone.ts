@@ -61,14 +61,16 @@ export function jsonForScript(value: unknown): string {
     .replace(/\u2029/g, '\\u2029');
 }
 
-function escapeHtml(text: string): string {
+/** Text as HTML (element content or a quoted attribute). */
+export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /** Web Crypto, which Node (19+) and browsers both put on globalThis; this folder's libraries name neither. */
 interface WebCrypto { getRandomValues(bytes: Uint8Array): Uint8Array }
 
-function randomNonce(): string {
+/** A fresh nonce for a page's Content-Security-Policy (128 random bits, hex). */
+export function randomNonce(): string {
   const bytes = new Uint8Array(16);
   (globalThis as unknown as { crypto: WebCrypto }).crypto.getRandomValues(bytes);
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');

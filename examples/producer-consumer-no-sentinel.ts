@@ -1,7 +1,7 @@
 // BROKEN ON PURPOSE: the twin of producer-consumer.ts without the sentinels. The consumers wait in
 // `get()` forever once the producers are done, so main's `join()` of the consumers never returns.
-// Process Topology reports it as `missing-sentinel`. Run (it hangs; Ctrl+C to stop):
-//   npx tsx examples/producer-consumer-no-sentinel.ts
+// Process Topology reports it as `missing-sentinel`; run, the shim reports the deadlock (exit 3):
+//   npx tsx examples/producer-consumer-no-sentinel.ts     (PT_MP_DEADLOCK=hang: it hangs, as in Python)
 import { Process, Queue, isMainProcess } from '@process-topology/multiprocessing';
 
 export async function consumer(q: Queue<string | null>) {

@@ -36,8 +36,12 @@ const builds = [
   { ...common, entryPoints: ['server/src/lsp/worker.ts'], outfile: 'dist/analysis-worker.js', platform: 'node', format: 'cjs', target: 'node20' },
   // The command line, the same analysis.
   { ...common, entryPoints: ['server/src/cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', target: 'node20'},
+  // The `run` command alone, without the analysis: what the extension's Run and Watch starts.
+  { ...common, entryPoints: ['server/src/cli/runner.ts'], outfile: 'dist/runner.js', platform: 'node', format: 'cjs', target: 'node20' },
   // The graph drawing, for the webview and the CLI's html page.
   { ...common, entryPoints: ['webview/src/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'iife', target: 'es2022' },
+  // The replay page of `graph --trace FILE --format html` (the run replayed on the static drawing).
+  { ...common, entryPoints: ['webview/src/replay/main.ts'], outfile: 'dist/replay.js', platform: 'browser', format: 'iife', target: 'es2022' },
   // Its elkjs layout, run in a Web Worker (the webview starts it from a blob: URL).
   { ...common, entryPoints: ['webview/src/layout-worker.ts'], outfile: 'dist/layout-worker.js', platform: 'browser', format: 'iife', target: 'es2022', sourcemap: false, minify: true, charset: 'utf8' },
 ];

@@ -1,9 +1,11 @@
 // Takes the README's and the walkthrough's pictures in a real VS Code (code-server + Chromium, the
-// harness of the integration tests): a broken program with its diagnostic's hover, and its graph.
-//   node scripts/screenshots.mjs
-// Writes media/screenshots/{overview,diagnostic,graph}.png (README) and
-// media/walkthrough/{diagnostic,graph}.png (the walkthrough, of its bundled example). Look at them
-// before committing: the scene depends on timing (hover, layout).
+// harness of the integration tests): a broken program with its diagnostic's hover, and its graph;
+// and runs on the graph (Run and Watch of the broken example, Reproduce of desk-and-pen.ts's
+// deadlock, the walkthrough's example run).
+//   node scripts/screenshots.mjs [overview] [walkthrough] [run] [reproduce] [walkthrough-run]   (default: all)
+// Writes media/screenshots/{overview,diagnostic,graph,run,reproduce}.png (README) and
+// media/walkthrough/{diagnostic,graph,run}.png (the walkthrough, of its bundled example). Look at
+// them before committing: the scene depends on timing (hover, layout).
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -28,6 +30,8 @@ function workspace(scene) {
   for (const f of fs.readdirSync(path.join(root, 'examples'))) fs.copyFileSync(path.join(root, 'examples', f), path.join(dir, f));
   fs.mkdirSync(path.join(dir, 'node_modules/@process-topology'), { recursive: true });
   fs.symlinkSync(path.join(root, 'shim'), path.join(dir, 'node_modules/@process-topology/multiprocessing'), 'dir');
+  // tsx as a dev dependency: the run scenes run the examples.
+  fs.symlinkSync(path.join(root, 'node_modules/tsx'), path.join(dir, 'node_modules/tsx'), 'dir');
   fs.writeFileSync(path.join(dir, '.screenshot.json'), JSON.stringify(scene));
   return dir;
 }
@@ -67,6 +71,7 @@ async function shootOnce(scene, files) {
       timeoutMs: 180_000,
       onLog: (line) => { if (line.startsWith('[scene]') || line.startsWith('[harness]')) console.log(`  ${line}`); },
       afterTests: async (page) => {
+        if (scene.run) return shootRun(page, files);
         await settledGraph(page);
         // The hover must show the finding, the Process Topology part and the quick fixes; its parts
         // arrive one by one. Should it settle without them (seen on a busy machine), shoot again.
@@ -92,10 +97,31 @@ async function shootOnce(scene, files) {
   }
 }
 
+/** A run scene: the graph's layout settled and the run drawn, the hover of the deadlocked call open. */
+async function shootRun(page, files) {
+  const frame = await webviewFrame(page, 60_000);
+  await frame.waitForSelector('svg.pt-svg[data-layout-state="settled"]', { timeout: 60_000 });
+  await frame.waitForSelector('.pt-run:not([hidden]) .pt-run-replay:not([hidden])', { timeout: 60_000 });
+  await frame.waitForSelector('.node.rt-blocked', { timeout: 60_000 });
+  const hover = page.locator('.monaco-hover').filter({ visible: true }).first();
+  await hover.waitFor({ state: 'visible', timeout: 30_000 });
+  const shown = (await hover.textContent()) ?? '';
+  if (!shown.includes('deadlocked in this run')) throw new Error(`hover without the run's diagnostic: ${shown}`);
+  await page.waitForTimeout(800);
+  await page.screenshot({ path: files.window });
+}
+
 const shots = path.join(root, 'media/screenshots');
 const walk = path.join(root, 'media/walkthrough');
 fs.mkdirSync(shots, { recursive: true });
-await shoot({ open: 'producer-consumer-no-sentinel.ts' }, {
-  overview: path.join(shots, 'overview.png'), diagnostic: path.join(shots, 'diagnostic.png'), graph: path.join(shots, 'graph.png'),
-});
-await shoot({ open: 'walkthrough' }, { diagnostic: path.join(walk, 'diagnostic.png'), graph: path.join(walk, 'graph.png') });
+const wanted = process.argv.slice(2);
+const want = (name) => wanted.length === 0 || wanted.includes(name);
+if (want('overview')) {
+  await shoot({ open: 'producer-consumer-no-sentinel.ts' }, {
+    overview: path.join(shots, 'overview.png'), diagnostic: path.join(shots, 'diagnostic.png'), graph: path.join(shots, 'graph.png'),
+  });
+}
+if (want('walkthrough')) await shoot({ open: 'walkthrough' }, { diagnostic: path.join(walk, 'diagnostic.png'), graph: path.join(walk, 'graph.png') });
+if (want('run')) await shoot({ open: 'producer-consumer-no-sentinel.ts', run: 'watch' }, { window: path.join(shots, 'run.png') });
+if (want('reproduce')) await shoot({ open: 'desk-and-pen.ts', run: 'reproduce' }, { window: path.join(shots, 'reproduce.png') });
+if (want('walkthrough-run')) await shoot({ open: 'walkthrough', run: 'watch' }, { window: path.join(walk, 'run.png') });

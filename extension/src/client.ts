@@ -1,7 +1,7 @@
 // Starts the language server (dist/server.js over node IPC) and holds the client.
 import * as vscode from 'vscode';
 import {
-  CloseAction, ErrorAction, LanguageClient, TransportKind, type ErrorHandler, type LanguageClientOptions, type ServerOptions,
+  CloseAction, ErrorAction, LanguageClient, TransportKind, type ErrorHandler, type LanguageClientOptions, type Middleware, type ServerOptions,
 } from 'vscode-languageclient/node';
 import type { TopologyModel } from '../../common/model';
 import { MODEL_REQUEST, SERVER_INFO_REQUEST, type InitOptions, type ModelParams, type ModelResult, type ServerInfo } from '../../common/protocol';
@@ -38,7 +38,11 @@ function restartingErrorHandler(onClosed: (restarting: boolean) => void): ErrorH
   };
 }
 
-export function createClient(context: vscode.ExtensionContext, output: vscode.OutputChannel, onClosed: (restarting: boolean) => void = () => undefined): LanguageClient {
+/** Rewrites a document's diagnostics before VS Code shows them (a run's confirmations). */
+export type DiagnosticsDecorator = (uri: vscode.Uri, items: vscode.Diagnostic[]) => vscode.Diagnostic[];
+
+export function createClient(context: vscode.ExtensionContext, output: vscode.OutputChannel, onClosed: (restarting: boolean) => void = () => undefined,
+  decorate?: DiagnosticsDecorator): LanguageClient {
   const module = context.asAbsolutePath('dist/server.js');
   const serverOptions: ServerOptions = {
     run: { module, transport: TransportKind.ipc },
@@ -60,8 +64,16 @@ export function createClient(context: vscode.ExtensionContext, output: vscode.Ou
       provideDiagnostics: async (document, previousResultId, token, next) => {
         const report = await next(document, previousResultId, token);
         if (token.isCancellationRequested) throw new vscode.CancellationError();
-        return report;
+        if (!decorate || !report || report.kind !== 'full') return report;
+        return { ...report, items: decorate(document instanceof vscode.Uri ? document : document.uri, report.items) };
       },
+      ...(decorate ? {
+        provideWorkspaceDiagnostics: (resultIds, token, resultReporter, next) => next(resultIds, token, (chunk) => {
+          resultReporter(chunk && {
+            items: chunk.items.map((item) => (item.kind === 'full' ? { ...item, items: decorate(item.uri, item.items) } : item)),
+          });
+        }),
+      } satisfies Middleware : {}),
     },
     errorHandler: restartingErrorHandler(onClosed),
     // The rule docs ship in the extension: diagnostics link to them, so they open offline.

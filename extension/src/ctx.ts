@@ -3,7 +3,8 @@ import * as vscode from 'vscode';
 import { State, type LanguageClient } from 'vscode-languageclient/node';
 import type { TopologyModel } from '../../common/model';
 import { STATUS_NOTIFICATION, type ServerInfo, type StatusParams } from '../../common/protocol';
-import { createClient, requestModel, requestServerInfo } from './client';
+import { createClient, requestModel, requestServerInfo, type DiagnosticsDecorator } from './client';
+import { DocumentDiagnosticRequest } from 'vscode-languageclient/node';
 import { Status } from './status';
 import { TraceStepper } from './trace';
 
@@ -15,6 +16,8 @@ export class Ctx implements vscode.Disposable {
   private stopping = false;
   /** Times the server stopped unexpectedly (the client restarts it, up to a limit). */
   crashes = 0;
+  /** Rewrites the server's diagnostics before they are shown (set before start()). */
+  decorateDiagnostics: DiagnosticsDecorator | undefined;
 
   constructor(readonly extension: vscode.ExtensionContext) {}
 
@@ -24,7 +27,7 @@ export class Ctx implements vscode.Disposable {
       this.crashes++;
       this.output.appendLine(`The Process Topology server stopped unexpectedly${restarting ? '; restarting it' : ' too often; not restarting it'}.`);
       this.status.server(restarting ? 'restarting' : 'stopped');
-    });
+    }, this.decorateDiagnostics && ((uri, items) => this.decorateDiagnostics!(uri, items)));
     this.client = client;
     client.onDidChangeState((e) => {
       if (e.newState === State.Running) this.status.server('running');
@@ -52,6 +55,13 @@ export class Ctx implements vscode.Disposable {
       this.output.appendLine(`model request failed: ${String(err)}`);
       return null;
     }
+  }
+
+  /** Pulls the diagnostics of the open documents again (what `decorateDiagnostics` says changed). */
+  refreshDiagnostics(): void {
+    const feature = this.client?.getFeature(DocumentDiagnosticRequest.method);
+    const doc = vscode.workspace.textDocuments.find((d) => feature?.getProvider(d) !== undefined);
+    if (doc) feature?.getProvider(doc)?.onDidChangeDiagnosticsEmitter.fire();
   }
 
   /** The server's process id and counters; undefined while it is not running. */

@@ -2,13 +2,30 @@
 // computes the model; the panel only forwards it to the webview and opens what the user clicks.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { Location, TopologyModel } from '../../common/model';
-import { EXPORT_EXTENSIONS, exportBytes, parseFromWebview, type ExportFormat, type ToWebview } from '../../common/protocol';
+import type { Finding, Location, TopologyModel } from '../../common/model';
+import {
+  EXPORT_EXTENSIONS, exportBytes, MAX_RUN_LINE_CHARS, MAX_RUN_LINES, parseFromWebview,
+  type ConfirmedFinding, type ExportFormat, type LiveSummary, type ToWebview,
+} from '../../common/protocol';
+import type { RunSession } from './run/session';
 import { isBundledExample } from './walkthrough';
 
 export const VIEW_TYPE = 'processTopology.graph';
 
 export type ModelSource = (uri: vscode.Uri) => Promise<TopologyModel | null>;
+
+/** What the panel asks of the runner (the Reproduce buttons, the run section's report). */
+export interface PanelRunner {
+  reproduce(finding: Finding, model: TopologyModel, document: vscode.Uri): void;
+  showReport(): void;
+  /** Whether the panel may offer to run code, and why not. */
+  state(): { enabled: boolean; reason?: string };
+  /** The findings runs confirmed, as the panel lists them for `model`. */
+  confirmed(model: TopologyModel): ConfirmedFinding[];
+}
+
+/** Lines are sent to the webview at most this often (a batch per send, whatever the rate). */
+const LINES_FLUSH_MS = 40;
 
 export class GraphPanel implements vscode.Disposable {
   static current: GraphPanel | undefined;
@@ -24,6 +41,14 @@ export class GraphPanel implements vscode.Disposable {
   private selectTimer: NodeJS.Timeout | undefined;
   /** The last selection sent, so that an unchanged one is not sent again. */
   private lastSelect = '';
+  /** The run the panel watches, and its lines not sent yet. */
+  private session: RunSession | undefined;
+  private readonly sessionDisposables: vscode.Disposable[] = [];
+  private pending: string[] = [];
+  private flushTimer: NodeJS.Timeout | undefined;
+  /** What the webview's run overlay last reported drawing. */
+  live: LiveSummary | undefined;
+  static runner: PanelRunner | undefined;
 
   static createOrShow(extensionUri: vscode.Uri, source: ModelSource, document: vscode.Uri | undefined): GraphPanel {
     const column = vscode.ViewColumn.Beside;
@@ -86,6 +111,65 @@ export class GraphPanel implements vscode.Disposable {
     void this.panel.webview.postMessage(msg);
   }
 
+  /** Watches a run: the webview's overlay starts over, and gets its lines as they come. */
+  attach(session: RunSession): void {
+    for (const d of this.sessionDisposables.splice(0)) d.dispose();
+    this.flush();
+    this.session = session;
+    this.live = undefined;
+    this.pending = [];
+    this.sessionDisposables.push(
+      session.onLines((lines) => {
+        this.pending.push(...lines);
+        if (!this.flushTimer) this.flushTimer = setTimeout(() => this.flush(), LINES_FLUSH_MS);
+      }),
+      session.onEnd((end) => {
+        this.flush();
+        if (this.ready) void this.panel.webview.postMessage({ type: 'runEnd', id: session.info.id, end } satisfies ToWebview);
+      }),
+    );
+    this.postRun();
+  }
+
+  get run(): RunSession | undefined {
+    return this.session;
+  }
+
+  /** The run from its start (a new run, or a webview that was reloaded). */
+  private postRun(): void {
+    const session = this.session;
+    if (!this.ready || !session) return;
+    this.pending = [];
+    void this.panel.webview.postMessage({ type: 'run', run: session.info } satisfies ToWebview);
+    this.sendLines(session.lines);
+    if (session.end) void this.panel.webview.postMessage({ type: 'runEnd', id: session.info.id, end: session.end } satisfies ToWebview);
+  }
+
+  private flush(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    const lines = this.pending;
+    this.pending = [];
+    if (lines.length > 0 && this.ready) this.sendLines(lines);
+  }
+
+  private sendLines(lines: readonly string[]): void {
+    const session = this.session;
+    if (!session) return;
+    const ok = lines.filter((l) => l.length <= MAX_RUN_LINE_CHARS);
+    for (let i = 0; i < ok.length; i += MAX_RUN_LINES) {
+      void this.panel.webview.postMessage({ type: 'runLines', id: session.info.id, lines: ok.slice(i, i + MAX_RUN_LINES) } satisfies ToWebview);
+    }
+  }
+
+  /** The confirmations and whether the panel may run code changed. */
+  postRunnerState(): void {
+    const runner = GraphPanel.runner;
+    if (!this.ready || !runner) return;
+    void this.panel.webview.postMessage({ type: 'runner', ...runner.state() } satisfies ToWebview);
+    if (this.model) void this.panel.webview.postMessage({ type: 'confirmed', findings: runner.confirmed(this.model) } satisfies ToWebview);
+  }
+
   /** Highlights a node once the graph is drawn (a code lens's "Show in graph"). */
   focus(nodeId: string): void {
     this.focusId = nodeId;
@@ -114,6 +198,7 @@ export class GraphPanel implements vscode.Disposable {
     this.model = model;
     this.panel.title = `Topology: ${titleOf(document)}`;
     this.post();
+    this.postRunnerState();
   }
 
   private post(): void {
@@ -131,6 +216,15 @@ export class GraphPanel implements vscode.Disposable {
     if (msg.type === 'ready') {
       this.ready = true;
       this.post();
+      this.postRunnerState();
+      this.postRun();
+    } else if (msg.type === 'reproduce') {
+      const f = this.model?.findings[msg.finding];
+      if (f && this.model && this.document && f.trace && f.trace.length > 0) GraphPanel.runner?.reproduce(f, this.model, this.document);
+    } else if (msg.type === 'showRunReport') {
+      GraphPanel.runner?.showReport();
+    } else if (msg.type === 'live') {
+      this.live = msg.live;
     } else if (msg.type === 'open' && this.model) {
       void openLocation(this.model, msg.loc, false, this.extensionUri);
     } else if (msg.type === 'reveal' && this.model) {
@@ -189,6 +283,8 @@ export class GraphPanel implements vscode.Disposable {
 
   dispose(): void {
     GraphPanel.current = undefined;
+    for (const d of this.sessionDisposables.splice(0)) d.dispose();
+    if (this.flushTimer) clearTimeout(this.flushTimer);
     if (this.refreshTimer) clearTimeout(this.refreshTimer);
     if (this.selectTimer) clearTimeout(this.selectTimer);
     this.panel.dispose();

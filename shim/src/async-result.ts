@@ -1,11 +1,11 @@
 // The results of pool submissions: `AsyncResult` (Python's ApplyResult / MapResult) and
 // `IMapIterator` (imap / imap_unordered). Both live only in the process that owns the pool; the
 // pool settles them (pool.ts) through the functions below, which are not part of the public API.
-import { performance } from 'node:perf_hooks';
 import { inspect } from 'node:util';
 import { afterSeconds } from './clock';
 import { ProcessError, TimeoutError } from './errors';
 import { hold } from './runtime';
+import { waitLocal } from './waits';
 import { kNotSendable } from './serialize';
 
 export interface ResultCallbacks<R> {
@@ -40,10 +40,18 @@ function reportCallbackError(which: string, err: unknown): void {
   process.stderr.write(`Exception in pool ${which}:\n${err instanceof Error ? err.stack : inspect(err)}\n`);
 }
 
-/** Wait until `isDone()` (checked on each wake), or `timeout` seconds; resolves whether it is done. */
-function waitOn(waiters: Set<() => void>, isDone: () => boolean, timeout: number | undefined | null): Promise<boolean> {
+/**
+ * Wait until `isDone()` (checked on each wake), or `timeout` seconds; resolves whether it is done.
+ * A wait record (waits.ts) for the report: `op` on the pool result `what`.
+ */
+function waitOn(waiters: Set<() => void>, isDone: () => boolean, timeout: number | undefined | null, op: string, what: string): Promise<boolean> {
   if (isDone()) return Promise.resolve(true);
   if (timeout !== undefined && timeout !== null && timeout <= 0) return Promise.resolve(false);
+  const seconds = timeout === undefined || timeout === null ? undefined : timeout;
+  return waitLocal(op, { kind: 'result', name: what }, waitUntil(waiters, isDone, seconds), seconds);
+}
+
+function waitUntil(waiters: Set<() => void>, isDone: () => boolean, timeout: number | undefined): Promise<boolean> {
   const release = hold();
   return new Promise<boolean>((resolve) => {
     let cancel: (() => void) | undefined;
@@ -95,7 +103,7 @@ export class AsyncResult<R = unknown> {
   /** Wait until the result is ready, or for at most `timeout` seconds. Always resolves to undefined. */
   async wait(timeout?: number | null): Promise<void> {
     const s = stateOf(this);
-    await waitOn(s.waiters, () => s.ready, timeout);
+    await waitOn(s.waiters, () => s.ready, timeout, 'wait', `the pool result of job ${s.job}`);
   }
 
   /**
@@ -104,7 +112,7 @@ export class AsyncResult<R = unknown> {
    */
   async get(timeout?: number | null): Promise<R> {
     const s = stateOf(this);
-    if (!(await waitOn(s.waiters, () => s.ready, timeout))) throw new TimeoutError();
+    if (!(await waitOn(s.waiters, () => s.ready, timeout, 'get', `the pool result of job ${s.job}`))) throw new TimeoutError();
     if (!s.ok) throw s.error!;
     return s.value as R;
   }
@@ -242,7 +250,7 @@ export class IMapIterator<R> implements AsyncIterableIterator<R> {
     while (step === null) {
       // Another next() call may take the result that woke this one: then wait again.
       const left = deadline === null ? undefined : (deadline - performance.now()) / 1000;
-      const woken = await waitOn(s.waiters, () => s.stopped || (s.total !== null && s.chunk >= s.total) || s.chunks.has(s.chunk), left);
+      const woken = await waitOn(s.waiters, () => s.stopped || (s.total !== null && s.chunk >= s.total) || s.chunks.has(s.chunk), left, 'next', 'the next imap result');
       step = peek(s);
       if (step === null && !woken) throw new TimeoutError();
     }

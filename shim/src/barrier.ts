@@ -147,6 +147,14 @@ class BarrierState implements HubObject {
     if (this.phase === 'action' && this.runner === client) this.break();
   }
 
+  brief(): Record<string, unknown> {
+    return { arrived: this.count, broken: this.phase === 'broken' };
+  }
+
+  describe(): Record<string, unknown> {
+    return { parties: this.parties, arrived: this.count, broken: this.phase === 'broken', waiting: this.waiters.waiting() };
+  }
+
   private arrive(req: HubRequest, respond: Respond): void {
     if (this.phase === 'action') return void this.early.push({ req, respond });
     if (this.phase === 'broken') return respond(broken());
@@ -156,7 +164,8 @@ class BarrierState implements HubObject {
         r(broken());
         this.break();
       };
-      return this.waiters.add(req, respond, waitSeconds(req.header), onTimeout, index);
+      // A party that gives up (a DeadlockError) breaks the barrier, as an interrupted wait does in Python.
+      return this.waiters.add(req, respond, waitSeconds(req.header), onTimeout, index, () => this.break());
     }
     if (this.hasAction) {
       this.phase = 'action';

@@ -9,12 +9,15 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { inspect } from 'node:util';
 import './index'; // registers every kind of shared object, so arguments can be revived
-import { importMain, loadTarget } from './locate';
+import { importMain, loadTarget, useCompiled } from './locate';
+import { startChildMonitor } from './monitor';
+import { attachChild, markChild } from './native';
 import { adoptCurrentProcess } from './process';
 import { closePort, finalizeChildren, hold, initChild, runtime, type Boot, type Loader } from './runtime';
 import { decode } from './serialize';
 
 runtime.isChild = true; // before any user code: isMainProcess() is false from the first line
+markChild();
 
 // The parent is gone (killed, or exited without waiting): do not live on as an orphan.
 process.on('disconnect', () => process.exit(1));
@@ -54,7 +57,16 @@ async function main(boot: Boot): Promise<never> {
   try {
     if (boot?.t !== 'pt-mp-boot') throw new Error('multiprocessing: unexpected bootstrap message');
     initChild(boot);
-    if (boot.loader) await registerLoader(boot.loader);
+    attachChild(boot.shm === true);
+    startChildMonitor(); // connects to the hub now: the main process knows of this child from here on
+    if (boot.compiled && boot.loader) {
+      // The program's compiled copy (child-build.ts): no tsx here unless a module is not in it.
+      process.setSourceMapsEnabled(true);
+      const loader = boot.loader;
+      useCompiled(boot.compiled, () => registerLoader(loader));
+    } else if (boot.loader) {
+      await registerLoader(boot.loader);
+    }
     runtime.bootstrapping = true;
     try {
       if (boot.main) await importMain(boot.main);

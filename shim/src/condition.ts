@@ -2,7 +2,6 @@
 // releases the lock entirely (every RLock level) and parks, all in one step in the hub, so no
 // notify can slip in between; once notified (or timed out) it takes the lock back, with the same
 // number of levels, before it answers. notify() wakes waiters at once (the hub needs no handshake).
-import { performance } from 'node:perf_hooks';
 import { ProcessError, toWire } from './errors';
 import {
   registerKind,
@@ -104,7 +103,10 @@ export class Condition implements Shareable {
 class ConditionState implements HubObject {
   private readonly waiters = new WaitList<number>(); // extra: the lock levels to restore
 
-  constructor(private readonly lock: SemLockState) {}
+  constructor(
+    private readonly lock: SemLockState,
+    private readonly lockId: string,
+  ) {}
 
   handle(op: string, req: HubRequest, respond: Respond): void {
     const client = req.client;
@@ -113,16 +115,17 @@ class ConditionState implements HubObject {
         if (!this.lock.ownedBy(client)) throw new ProcessError('cannot wait on un-acquired lock');
         const levels = this.lock.releaseAll(client);
         const seconds = waitSeconds(req.header);
-        const back = (result: boolean) => this.reacquire(client, levels, respond, result);
+        const back = (result: boolean) => this.reacquire(client, levels, respond, result, req.header.i);
         if (seconds === 0) return back(false);
-        return this.waiters.add(req, respond, seconds, () => back(false), levels);
+        // Given up (a DeadlockError): take the lock back if it is free, as Python's wait does.
+        return this.waiters.add(req, respond, seconds, () => back(false), levels, () => void this.lock.tryAcquire(client, levels));
       }
       case 'notify': {
         if (!this.lock.ownedBy(client)) throw new ProcessError('cannot notify on un-acquired lock');
         for (let n = Number(req.header.n); n > 0; n--) {
           const w = this.waiters.shift();
           if (!w) break;
-          this.reacquire(w.client, w.extra, w.respond, true);
+          this.reacquire(w.client, w.extra, w.respond, true, w.i);
         }
         return respond({});
       }
@@ -137,13 +140,21 @@ class ConditionState implements HubObject {
     this.waiters.drop(client); // a waiter that takes the lock back is the lock's waiter by then
   }
 
+  brief(): Record<string, unknown> {
+    return { waiting: this.waiters.size };
+  }
+
+  describe(): Record<string, unknown> {
+    return { waiting: this.waiters.waiting(), lock: this.lockId, lockState: this.lock.describe() };
+  }
+
   /** Take the lock back for a waiter, then answer it (OwnerDiedError if its holder died meanwhile). */
-  private reacquire(client: HubClient, levels: number, respond: Respond, result: boolean): void {
+  private reacquire(client: HubClient, levels: number, respond: Respond, result: boolean, i: unknown): void {
     const grant: Grant = (dead) =>
       respond(dead ? toWire(this.lock.ownerDied(dead)) : { v: result }, null, () =>
         this.lock.ungrant(client, levels, dead),
       );
-    this.lock.acquire(client, levels, undefined, grant, () => {});
+    this.lock.acquire(client, levels, undefined, grant, () => {}, i);
   }
 }
 
@@ -153,6 +164,6 @@ registerReviver('condition', (ref) => {
 });
 registerKind('condition', (params, hub: HubContext) => {
   const lock = hub.object(params.lock as ObjectRef);
-  if (lock instanceof SemLockState) return new ConditionState(lock);
+  if (lock instanceof SemLockState) return new ConditionState(lock, (params.lock as ObjectRef).id);
   return { handle: (_op, _req, respond) => respond(toWire(new ProcessError('a Condition needs a Lock or an RLock'))), drop() {} };
 });

@@ -56,6 +56,28 @@ export class OwnerDiedError extends ProcessError {
   }
 }
 
+/**
+ * Every process of the program is blocked in a shim call that no other process can answer (see
+ * the shim's README, "When it hangs"): the main process's blocked calls reject with this error.
+ * Its message is the report (who waits on what, where); `report` is the same as JSON.
+ */
+export class DeadlockError extends ProcessError {
+  override name = 'DeadlockError';
+  /** The report as data (a RuntimeReport: see waitReport()). */
+  declare readonly report: unknown;
+
+  constructor(message?: string, report: unknown = null, at?: string) {
+    super(message);
+    Object.defineProperty(this, 'report', { value: report, enumerable: false });
+    // The stack would only show the detector's own frames: the message says where everyone waits,
+    // and `at` is the user's line this process waits at.
+    Object.defineProperty(this, 'stack', {
+      value: `${this.name}: ${message ?? ''}${at ? `\n    at ${at}` : ''}`,
+      writable: true, configurable: true, enumerable: false,
+    });
+  }
+}
+
 const wireClasses: Record<string, new (message?: string) => Error> = {
   ProcessError,
   Empty,

@@ -71,6 +71,14 @@ class EventState implements HubObject {
   drop(client: HubClient): void {
     this.waiters.drop(client);
   }
+
+  describe(): Record<string, unknown> {
+    return { set: this.flag, waiting: this.waiters.waiting() };
+  }
+
+  brief(): Record<string, unknown> {
+    return { set: this.flag };
+  }
 }
 
 registerReviver('event', (ref) => reviveWith(ref, () => new Event()));

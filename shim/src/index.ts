@@ -1,5 +1,16 @@
 // @process-topology/multiprocessing: Python's multiprocessing for TypeScript (see shim/README.md).
-export { Empty, Full, ProcessError } from './errors';
+export { DeadlockError, Empty, Full, ProcessError } from './errors';
+export { DEADLOCK_EXIT_CODE, waitReport, waitReportText } from './monitor';
+export {
+  formatReport,
+  REPORT_VERSION,
+  type Location as ReportLocation,
+  type ReportKind,
+  type RuntimeObject,
+  type RuntimeProcess,
+  type RuntimeReport,
+  type RuntimeWait,
+} from './report';
 export {
   Process,
   activeChildren,

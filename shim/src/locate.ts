@@ -13,6 +13,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ProcessError } from './errors';
 import { locateEsm } from './esm-locate';
+import type { CompiledProgram } from './child-build';
 
 export type TargetRef =
   | { kind: 'cjs'; file: string; exportName: string | null } // null: module.exports itself
@@ -75,6 +76,31 @@ export function locateTarget(fn: Fn, role: string, mainFile: string | null): Tar
   );
 }
 
+// A child of a program run through tsx may import a compiled copy of the program instead of its
+// sources (child-build.ts): the modules named by TargetRefs are then taken from the copy.
+let compiled: CompiledProgram | null = null;
+let loadSources: (() => Promise<void>) | null = null;
+
+/** In a child: import the program from `program`; `fallback` registers tsx for a module not in it. */
+export function useCompiled(program: CompiledProgram, fallback: () => Promise<void>): void {
+  compiled = program;
+  loadSources = fallback;
+}
+
+/** The URL to import for an ES module's URL (its compiled copy's, when there is one). */
+async function importable(url: string): Promise<string> {
+  if (!compiled || !url.startsWith('file:')) return url;
+  const copy = compiled.modules[fileURLToPath(url)];
+  if (copy) return copy;
+  if (/\.[cm]?tsx?$/.test(url) && loadSources) {
+    // Not in the copy (a module the main module does not import): its sources, through tsx.
+    const register = loadSources;
+    loadSources = null;
+    await register();
+  }
+  return url;
+}
+
 /** In the child: import the module a TargetRef names and take the export. */
 export async function loadTarget(ref: TargetRef): Promise<unknown> {
   let value: unknown;
@@ -82,7 +108,7 @@ export async function loadTarget(ref: TargetRef): Promise<unknown> {
     const mod = require(ref.file) as Record<string, unknown>;
     value = ref.exportName === null ? mod : mod[ref.exportName];
   } else {
-    value = ((await import(ref.url)) as Record<string, unknown>)[ref.exportName];
+    value = ((await import(await importable(ref.url))) as Record<string, unknown>)[ref.exportName];
   }
   if (typeof value !== 'function') {
     const where = ref.kind === 'cjs' ? ref.file : ref.url;
@@ -99,6 +125,6 @@ export interface MainModule {
 
 /** In the child: import the root program's main module, as Python re-imports __main__. */
 export async function importMain(main: MainModule): Promise<void> {
-  if (main.esm) await import(pathToFileURL(main.file).href);
+  if (main.esm) await import(await importable(pathToFileURL(main.file).href));
   else require(main.file);
 }

@@ -2,14 +2,21 @@
 // (semlock.ts). The owner is a process. A Lock may be released by any process, as in Python; an
 // RLock only by the process that holds it, once per acquire.
 import { registerKind } from './hub';
+import { allocLock } from './native';
 import { reviveWith, takeRef } from './proxy';
 import { runtime } from './runtime';
 import { semLockState, SemLockProxy } from './semlock';
 import { registerReviver, type ObjectRef } from './serialize';
 
+/** A new lock's parameters: in the run's shared memory when it has some (see native.ts). */
+function lockParams(): Record<string, unknown> {
+  const shm = allocLock();
+  return shm === undefined ? { value: 1 } : { value: 1, shm };
+}
+
 /** A non-recursive lock: a second acquire by its holder waits (a deadlock without a timeout). */
 export class Lock extends SemLockProxy {
-  protected readonly ref: ObjectRef = takeRef('lock', () => ({ value: 1 }));
+  protected readonly ref: ObjectRef = takeRef('lock', lockParams);
 
   /** Python's repr: `<Lock(owner=None)>`, `<Lock(owner=MainProcess)>`, `<Lock(owner=SomeOtherProcess)>`. */
   async repr(): Promise<string> {
@@ -20,7 +27,7 @@ export class Lock extends SemLockProxy {
 
 /** A recursive lock: its holder may acquire it again; each acquire needs its own release. */
 export class RLock extends SemLockProxy {
-  protected readonly ref: ObjectRef = takeRef('rlock', () => ({ value: 1 }));
+  protected readonly ref: ObjectRef = takeRef('rlock', lockParams);
 
   /** Python's repr: `<RLock(None, 0)>`, `<RLock(MainProcess, 3)>`, `<RLock(SomeOtherProcess, nonzero)>`. */
   async repr(): Promise<string> {

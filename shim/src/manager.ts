@@ -23,7 +23,8 @@ import { loadTarget, locateTarget, type TargetRef } from './locate';
 import { Lock, RLock } from './lock';
 import { Process } from './process';
 import { JoinableQueue, Queue } from './queue';
-import { call, nextObjectId, runtime, setRemoteConnector } from './runtime';
+import { servingHub } from './monitor';
+import { call, nextObjectId, registerInternalTarget, runtime, setRemoteConnector, traceObject, withoutTrace } from './runtime';
 import { BoundedSemaphore, Semaphore } from './semaphore';
 import { decode, encode, kNotSendable, kShare, registerReviver, reviveRef, type ObjectRef, type Shareable } from './serialize';
 import { SocketPort, type Header, type Port, type Reply } from './transport';
@@ -57,18 +58,24 @@ function goneReply(ref: ObjectRef, why: string): Reply {
  * (replies it makes up itself, without a request id) become a clear "manager is gone" error.
  */
 class ManagerPort implements Port {
-  private readonly inner: SocketPort;
+  readonly inner: SocketPort;
 
-  constructor(private readonly address: string) {
+  constructor(readonly address: string) {
     this.inner = new SocketPort(address, { pid: process.pid, name: runtime.name });
   }
 
-  call(ref: ObjectRef, op: string, args: Header, payload: Buffer | null): Promise<Reply> {
-    if (shutDown.has(this.address)) return Promise.resolve(goneReply(ref, 'has shut down'));
-    return this.inner.call(ref, op, args, payload).then(
-      (reply) => (reply.header.i === undefined && typeof reply.header.e === 'string' ? goneReply(ref, 'is gone (its process ended)') : reply),
-      () => goneReply(ref, 'is gone (its process ended)'),
+  call(ref: ObjectRef, op: string, args: Header, payload: Buffer | null, done: (reply: Reply) => void): number {
+    if (shutDown.has(this.address)) {
+      queueMicrotask(() => done(goneReply(ref, 'has shut down')));
+      return 0;
+    }
+    return this.inner.call(ref, op, args, payload, (reply) =>
+      done(reply.header.i === undefined && typeof reply.header.e === 'string' ? goneReply(ref, 'is gone (its process ended)') : reply),
     );
+  }
+
+  cancel(id: number): void {
+    this.inner.cancel(id);
   }
 
   close(): Promise<void> {
@@ -514,6 +521,7 @@ export async function managerServer(ready: Queue<string>, initializer: TargetRef
     await init(...initargs);
   }
   const hub = new Hub();
+  servingHub(hub);
   await ready.put(hub.listen());
   await stopped;
 }
@@ -532,7 +540,9 @@ function rehost(ref: ObjectRef, at: string): ObjectRef {
     throw new TypeError(`a ${ref.kind} made outside this manager cannot be part of one of its objects; make it with this manager`);
   }
   const params: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(ref.params)) params[k] = isRef(v) ? rehost(v, at) : v;
+  for (const [k, v] of Object.entries(ref.params)) {
+    if (k !== 'shm') params[k] = isRef(v) ? rehost(v, at) : v; // the manager's hub holds its state, not shared memory
+  }
   return { ...ref, params, at };
 }
 
@@ -572,7 +582,7 @@ export class Manager {
     }
     const init = initializer ? locateTarget(initializer, 'manager initializer', runtime.main?.file ?? null) : null;
     this.#state = MState.STARTING;
-    const ready = new Queue<string>();
+    const ready = withoutTrace(() => new Queue<string>()); // the shim's own
     const proc = new Process({ target: managerServer, args: [ready, init, [...initargs]], daemon: true });
     proc.name = `SyncManager-${++managerCounter}`;
     try {
@@ -594,6 +604,7 @@ export class Manager {
       }
     }
     this.#control = { kind: 'manager.control', id: nextObjectId(), params: {}, at: this.#address };
+    traceObject(this.#control, proc.pid);
     this.#state = MState.STARTED;
   }
 
@@ -670,31 +681,31 @@ export class Manager {
 
   /** Python's manager Queue is a queue.Queue: it has taskDone() and join() too. */
   async Queue<T = unknown>(maxsize = 0): Promise<QueueProxy<T>> {
-    return this.#hosted<QueueProxy<T>>(new JoinableQueue<T>(maxsize));
+    return this.#hosted<QueueProxy<T>>(() => new JoinableQueue<T>(maxsize));
   }
 
   async JoinableQueue<T = unknown>(maxsize = 0): Promise<JoinableQueueProxy<T>> {
-    return this.#hosted<JoinableQueueProxy<T>>(new JoinableQueue<T>(maxsize));
+    return this.#hosted<JoinableQueueProxy<T>>(() => new JoinableQueue<T>(maxsize));
   }
 
   async Lock(): Promise<LockProxy> {
-    return this.#hosted<LockProxy>(new Lock());
+    return this.#hosted<LockProxy>(() => new Lock());
   }
 
   async RLock(): Promise<RLockProxy> {
-    return this.#hosted<RLockProxy>(new RLock());
+    return this.#hosted<RLockProxy>(() => new RLock());
   }
 
   async Semaphore(value = 1): Promise<SemaphoreProxy> {
-    return this.#hosted<SemaphoreProxy>(new Semaphore(value));
+    return this.#hosted<SemaphoreProxy>(() => new Semaphore(value));
   }
 
   async BoundedSemaphore(value = 1): Promise<BoundedSemaphoreProxy> {
-    return this.#hosted<BoundedSemaphoreProxy>(new BoundedSemaphore(value));
+    return this.#hosted<BoundedSemaphoreProxy>(() => new BoundedSemaphore(value));
   }
 
   async Event(): Promise<EventProxy> {
-    return this.#hosted<EventProxy>(new Event());
+    return this.#hosted<EventProxy>(() => new Event());
   }
 
   /** `lock`, if given, must be a Lock or RLock of this manager. */
@@ -702,11 +713,11 @@ export class Manager {
     if (lock && lock[kShare]().at !== this.#at()) {
       throw new TypeError('the lock of a manager Condition must be made by the same manager (m.Lock() or m.RLock())');
     }
-    return this.#hosted<ConditionProxy>(new Condition(lock ?? undefined));
+    return this.#hosted<ConditionProxy>(() => new Condition(lock ?? undefined));
   }
 
   async Barrier(parties: number, action?: (() => unknown) | null, timeout?: number | null): Promise<BarrierProxy> {
-    return this.#hosted<BarrierProxy>(new Barrier(parties, action ?? undefined, timeout ?? undefined));
+    return this.#hosted<BarrierProxy>(() => new Barrier(parties, action ?? undefined, timeout ?? undefined));
   }
 
   toString(): string {
@@ -728,14 +739,20 @@ export class Manager {
    */
   async #container(kind: string, init: unknown, params: Record<string, unknown> = {}): Promise<ManagedProxy> {
     const ref: ObjectRef = { kind, id: nextObjectId(), params, at: this.#at() };
+    traceObject(ref, this.#proc?.pid ?? null);
     await call(ref, 'init', {}, encode([init], 'the initial value'));
     return reviveRef(ref) as ManagedProxy;
   }
 
-  async #hosted<T>(local: Shareable): Promise<T> {
+  /** A shim object made by `make` (its proxy class), hosted by this manager's hub. */
+  async #hosted<T>(make: () => Shareable): Promise<T> {
     const at = this.#at();
-    const proxy = reviveRef(rehost(local[kShare](), at)) as T;
+    const ref = rehost(withoutTrace(make)[kShare](), at);
+    traceObject(ref, this.#proc?.pid ?? null);
+    const proxy = reviveRef(ref) as T;
     await call(this.#control!, 'ping');
     return proxy;
   }
 }
+
+registerInternalTarget(managerServer, 'manager');

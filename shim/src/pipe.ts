@@ -3,9 +3,9 @@
 // copies of the end that processes hold: the end is gone once no copy is open and none is on its
 // way to another process. The other end then reads EOF, and sending to a gone end fails.
 import { EOFError, ProcessError, toWire } from './errors';
-import { registerKind, WaitList, waitSeconds, type HubClient, type HubObject, type HubRequest, type Respond } from './hub';
+import { registerKind, WaitList, waitSeconds, who, type HubClient, type HubObject, type HubRequest, type Respond } from './hub';
 import { Connection } from './connection';
-import { call, nextObjectId } from './runtime';
+import { call, nextObjectId, traceObject } from './runtime';
 import { registerReviver } from './serialize';
 
 const KIND = 'pipe';
@@ -17,6 +17,7 @@ const KIND = 'pipe';
 export function Pipe<T = unknown>(duplex = true): [Connection<T>, Connection<T>] {
   const id = nextObjectId();
   const ends = [0, 1].map((end) => new Connection<T>({ kind: KIND, id, params: { duplex: Boolean(duplex), end } }));
+  traceObject({ kind: KIND, id, params: { duplex: Boolean(duplex) } });
   // This process holds the first copy of both ends (before it can send either anywhere).
   void call({ kind: KIND, id, params: { duplex: Boolean(duplex), end: 0 } }, 'open').catch(() => {});
   return [ends[0]!, ends[1]!];
@@ -110,6 +111,21 @@ class PipeState implements HubObject {
       end.copies.delete(client);
       this.checkGone(e);
     });
+  }
+
+  brief(): Record<string, unknown> {
+    return { inbox: this.ends.map((e) => e.inbox.length) };
+  }
+
+  describe(): Record<string, unknown> {
+    return {
+      ends: this.ends.map((end) => ({
+        messages: end.inbox.length,
+        open: [...end.copies].map(([c, count]) => ({ ...who(c), count })),
+        closed: end.gone,
+        readers: end.readers.waiting(),
+      })),
+    };
   }
 
   private addCopy(end: End, client: HubClient): void {

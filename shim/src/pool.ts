@@ -16,7 +16,6 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { inspect } from 'node:util';
 import v8 from 'node:v8';
 import {
@@ -31,7 +30,11 @@ import {
 import { ProcessError, fromWire } from './errors';
 import { loadTarget, locateTarget, type TargetRef } from './locate';
 import { Process, cpuCount } from './process';
-import { hold, runtime } from './runtime';
+import { internalSocket, internalTimer } from './activity';
+import { hold, registerInternalTarget, runtime } from './runtime';
+import { eagerSite, nameAt } from './site';
+import { sendEvent, siteNumber, tracing } from './trace';
+import { waitLocal } from './waits';
 import { decode, encode, kNotSendable } from './serialize';
 import { FrameDecoder, writeFrame, type Header } from './transport';
 
@@ -149,6 +152,41 @@ const enum State {
   TERMINATE,
 }
 
+// ---- the connections between an owner and its workers ----------------------------------------
+// Frames counted per connection, for the deadlock detector (monitor.ts): it compares the owner's
+// counts with the worker's, so a task or result still on its way is never taken for a hang.
+
+/** One side's view of an owner-worker connection: `pool#serial`, its side, frames read and written. */
+export interface PoolChannel {
+  key: string;
+  side: 'owner' | 'worker';
+  in: number;
+  out: number;
+}
+
+const channels = new Map<net.Socket, PoolChannel>();
+
+function channel(socket: net.Socket, side: 'owner' | 'worker', key: string): PoolChannel {
+  let c = channels.get(socket);
+  if (!c) {
+    channels.set(socket, (c = { key, side, in: 0, out: 0 }));
+    socket.once('close', () => channels.delete(socket));
+    internalSocket(socket);
+  }
+  return c;
+}
+
+/** The open owner-worker connections of this process (either side). */
+export function poolChannels(): PoolChannel[] {
+  return [...channels.values()].map((c) => ({ ...c }));
+}
+
+function send(socket: net.Socket, header: Header, payload: Uint8Array | null): void {
+  const c = channels.get(socket);
+  if (c) c.out++;
+  writeFrame(socket, header, payload);
+}
+
 // ---- the per-process server workers connect to -------------------------------------------------
 
 const poolsById = new Map<string, Pool>();
@@ -169,9 +207,12 @@ function poolServer(): string {
   const server = net.createServer((socket) => {
     socket.unref();
     let onFrame: ((header: Header, payload: Buffer | null) => void) | null = null;
+    const counts = channel(socket, 'owner', '');
     const decoder = new FrameDecoder((header, payload) => {
+      counts.in++;
       if (onFrame) return onFrame(header, payload);
       if (header.o !== 'h') return socket.destroy();
+      counts.key = `${String(header.p)}#${Number(header.w)}`;
       const pool = poolsById.get(String(header.p));
       onFrame = pool ? internals.get(pool)!.attach(Number(header.w), socket) : null;
       if (!onFrame) socket.end(); // a pool that is gone: the worker exits
@@ -182,6 +223,7 @@ function poolServer(): string {
   server.on('error', (err) => process.emitWarning(`multiprocessing pool server: ${err.message}`));
   server.listen(address);
   server.unref();
+  internalSocket(server);
   process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
   serverAddress = address;
   return address;
@@ -280,6 +322,7 @@ export async function poolWorker(
     await init(...initargs);
   }
   const socket = net.createConnection(address);
+  const counts = channel(socket, 'worker', `${poolId}#${serial}`);
   const fns = new Map<string, Promise<(...args: unknown[]) => unknown>>();
   const backlog: Header[] = [];
   const payloads: (Buffer | null)[] = [];
@@ -328,7 +371,7 @@ export async function poolWorker(
       }
     } catch (err) {
       const { header: e, extra } = errorToWire(err);
-      writeFrame(socket, { o: 'r', j: header.j, c: header.c, ok: 0, e }, extra);
+      send(socket, { o: 'r', j: header.j, c: header.c, ok: 0, e }, extra);
       return;
     }
     let packed: { bytes: Buffer; raw: boolean };
@@ -340,11 +383,11 @@ export async function poolWorker(
         exc: `${(err as Error).name}: ${(err as Error).message}`,
         value: inspect(value, { depth: 2, breakLength: Infinity }),
       }));
-      writeFrame(socket, { o: 'r', j: header.j, c: header.c, ok: 0, e: wire.header }, wire.extra);
+      send(socket, { o: 'r', j: header.j, c: header.c, ok: 0, e: wire.header }, wire.extra);
       return;
     }
     const ms = Math.round((performance.now() - t0) * 100) / 100;
-    writeFrame(socket, { o: 'r', j: header.j, c: header.c, ok: 1, v: packed.raw ? 1 : 0, ms }, packed.bytes);
+    send(socket, { o: 'r', j: header.j, c: header.c, ok: 1, v: packed.raw ? 1 : 0, ms }, packed.bytes);
   };
 
   const pump = async (): Promise<void> => {
@@ -361,6 +404,7 @@ export async function poolWorker(
   };
 
   const decoder = new FrameDecoder((header, payload) => {
+    counts.in++;
     if (header.o === 't') {
       learn(header);
       backlog.push(header);
@@ -375,14 +419,14 @@ export async function poolWorker(
         backlog.splice(i, 1);
         payloads.splice(i, 1);
       }
-      writeFrame(socket, { o: 'k', j: header.j, c: header.c, ok: i >= 0 ? 1 : 0 }, null);
+      send(socket, { o: 'k', j: header.j, c: header.c, ok: i >= 0 ? 1 : 0 }, null);
     }
   });
   socket.on('data', (chunk) => decoder.push(chunk));
   socket.on('error', () => finish()); // the owner is gone
   socket.on('close', () => finish());
   socket.on('end', () => end());
-  writeFrame(socket, { o: 'h', p: poolId, w: serial, pid: process.pid }, null);
+  send(socket, { o: 'h', p: poolId, w: serial, pid: process.pid }, null);
   await finished;
 }
 
@@ -477,6 +521,11 @@ export class Pool {
     this.#initargs = [...(opts.initargs ?? [])];
     this.#id = `${process.pid}.${token}:${++poolCounter}`;
     poolsById.set(this.#id, this as Pool);
+    if (tracing) {
+      const site = eagerSite();
+      const name = nameAt(site);
+      sendEvent({ e: 'obj', id: this.#id, kind: 'pool', params: { processes: n }, site: siteNumber(site), ...(name ? { name } : {}) });
+    }
     internals.set(this as Pool, { attach: (serial, socket) => this.#attach(serial, socket) });
     try {
       for (let i = 0; i < n; i++) this.#spawn();
@@ -486,7 +535,7 @@ export class Pool {
       poolsById.delete(this.#id);
       throw err;
     }
-    this.#sweep = setInterval(() => this.#checkWorkers(), 50);
+    this.#sweep = internalTimer(setInterval(() => this.#checkWorkers(), 50));
     this.#sweep.unref();
   }
 
@@ -513,6 +562,7 @@ export class Pool {
     };
     this.#jobs.add(job);
     this.#queue.push({ job, chunk: 0, mode: 'a', fn: info, payload, raw });
+    if (tracing) this.#traceSubmit(job.id, fn, 1);
     this.#dispatch();
     return result;
   }
@@ -575,13 +625,13 @@ export class Pool {
         if (!w.exited && w.proc.isAlive()) w.proc.terminate();
       }
     }
-    await this.#waitFinished();
+    await this.#waitFinished('terminate');
   }
 
   /** Wait until every worker exited (after close(): once every result is ready and every callback ran). */
   async join(): Promise<void> {
     if (this.#state === State.RUN) throw new ProcessError('Pool is still running');
-    await this.#waitFinished();
+    await this.#waitFinished('join');
   }
 
   /** `await using pool = new Pool()`: leaving the block terminates the pool, as Python's `with Pool()`. */
@@ -598,6 +648,11 @@ export class Pool {
   }
 
   // ---- internals ----
+
+  /** When tracing: a job submitted (its function, how many tasks; null: as its input is read). */
+  #traceSubmit(job: number, fn: { name: string }, tasks: number | null): void {
+    sendEvent({ e: 'pool', op: 'submit', pool: this.#id, job, fn: fn.name || null, tasks, site: siteNumber(eagerSite()) });
+  }
 
   #checkRunning(): void {
     if (this.#state !== State.RUN) throw new ProcessError('Pool not running');
@@ -673,6 +728,7 @@ export class Pool {
       const { bytes, raw } = payloads[c]!;
       this.#queue.push({ job, chunk: c, mode, fn: info, payload: bytes, raw });
     }
+    if (tracing) this.#traceSubmit(job.id, fn, nChunks);
     this.#dispatch();
     return result;
   }
@@ -740,6 +796,7 @@ export class Pool {
     };
     this.#jobs.add(job);
     this.#queue.push(source);
+    if (tracing) this.#traceSubmit(job.id, fn, null);
     this.#dispatch();
     return it;
   }
@@ -779,7 +836,7 @@ export class Pool {
       let tries = 0;
       const look = () => {
         this.#checkWorkers();
-        if (!w.finished && ++tries < 100) setTimeout(look, 5).unref();
+        if (!w.finished && ++tries < 100) internalTimer(setTimeout(look, 5)).unref();
       };
       look();
     });
@@ -808,6 +865,7 @@ export class Pool {
         ok = false;
         value = err;
       }
+      if (tracing) sendEvent({ e: 'pool', op: 'result', pool: this.#id, job: task.job.id, chunk: task.chunk, worker: w.proc.pid, ok });
       task.job.deliver(task.chunk, ok, value);
       this.#dispatch();
     };
@@ -837,11 +895,12 @@ export class Pool {
       }
       w.inflight.push(task);
       w.tasksLeft--;
+      if (tracing) sendEvent({ e: 'pool', op: 'task', pool: this.#id, job: task.job.id, chunk: task.chunk, worker: w.proc.pid });
       if (!corked.has(w.socket!)) {
         corked.add(w.socket!);
         w.socket!.cork();
       }
-      writeFrame(w.socket!, header, task.payload);
+      send(w.socket!, header, task.payload);
       return true;
     };
     try {
@@ -877,7 +936,7 @@ export class Pool {
         task.revoking = true;
         this.#revoking++;
         budget--;
-        writeFrame(w.socket!, { o: 'k', j: task.job.id, c: task.chunk }, null);
+        send(w.socket!, { o: 'k', j: task.job.id, c: task.chunk }, null);
       }
     }
   }
@@ -902,7 +961,7 @@ export class Pool {
       for (const w of this.#workers.values()) {
         if (w.told || !w.socket || w.socketClosed) continue;
         w.told = true;
-        writeFrame(w.socket, { o: 'x' }, null);
+        send(w.socket, { o: 'x' }, null);
       }
     }
     if (this.#finished()) {
@@ -920,12 +979,13 @@ export class Pool {
     return true;
   }
 
-  async #waitFinished(): Promise<void> {
+  async #waitFinished(op: string): Promise<void> {
     this.#progress();
     if (this.#finished()) return;
     const release = hold();
     try {
-      await new Promise<void>((resolve) => this.#doneWaiters.push(resolve));
+      const done = new Promise<void>((resolve) => this.#doneWaiters.push(resolve));
+      await waitLocal(op, { kind: 'pool', name: `the pool's ${this.#processes} workers` }, done);
     } finally {
       release();
     }
@@ -975,3 +1035,5 @@ export class Pool {
     while (this.#workers.size < this.#processes) this.#spawn();
   }
 }
+
+registerInternalTarget(poolWorker, 'pool-worker');

@@ -12,8 +12,14 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterSeconds } from './clock';
 import { ProcessError } from './errors';
 import { locateTarget } from './locate';
-import { hold, hubAddress, hubDrained, installRootExitHook, runtime, type Boot, type ChildHandle, type Loader } from './runtime';
+import { internalTimer, shimChild } from './activity';
+import { hold, hubAddress, hubDrained, installRootExitHook, internalRole, noteExit, runtime, type Boot, type ChildHandle, type Loader } from './runtime';
+import { currentSite, LazySite, type Site } from './site';
+import { sendEvent, siteNumber, tracing } from './trace';
+import { waitLocal } from './waits';
 import { encode, kNotSendable } from './serialize';
+import { CHILD_SEGMENT_FD, segmentForChild } from './native';
+import { compiledProgram, covers } from './child-build';
 
 const CHILD_ENTRY = path.join(__dirname, 'child.js');
 
@@ -60,6 +66,8 @@ interface State {
   closed: boolean;
   child: ChildProcess | null;
   exited: Promise<void> | null;
+  /** Where the Process object was made (the user's `new Process(...)`). */
+  site: LazySite | null;
 }
 
 // Internal state lives beside the object, so a subclass instance's own fields are only the user's
@@ -230,6 +238,15 @@ function setpriv(): string | null {
   return setprivPath;
 }
 
+/**
+ * Told when this process starts a child (its pid, and where start() was called) and when a child
+ * ends: controlled scheduling waits for a starting process, steered replay counts a start step.
+ */
+export const spawnHooks = {
+  spawned: [] as ((pid: number, start: Site | null) => void)[],
+  exited: [] as ((pid: number) => void)[],
+};
+
 /** Give up waiting for the hub to read a dead child's connection after this long (it never takes it). */
 const DRAIN_LIMIT_MS = 2000;
 
@@ -250,6 +267,7 @@ export class Process<A extends unknown[] = AnyArgs> implements ChildHandle {
       closed: false,
       child: null,
       exited: null,
+      site: new LazySite(Process),
     });
   }
 
@@ -271,6 +289,7 @@ export class Process<A extends unknown[] = AnyArgs> implements ChildHandle {
     }
     const subclassRun = this.run !== Process.prototype.run;
     const cls = this.constructor as new () => Process;
+    const startSite = currentSite();
     const boot: Boot = {
       t: 'pt-mp-boot',
       main: runtime.main,
@@ -285,29 +304,55 @@ export class Process<A extends unknown[] = AnyArgs> implements ChildHandle {
       kwargs: encode(s.kwargs, 'kwargs'),
       hub: hubAddress(), // last: the root starts serving only once the rest could be prepared
       loader: null,
+      shm: false,
+      compiled: null,
+      info: {
+        role: (s.target && internalRole(s.target)) ?? 'child',
+        target: s.target ? s.target.name || null : subclassRun ? `${cls.name}.run` : null,
+        site: s.site?.get() ?? null,
+        start: startSite,
+      },
     };
 
     const { execArgv, loader } = childLaunch();
     boot.loader = loader;
+    // Through tsx: the child imports a compiled copy of the program, without tsx (child-build.ts).
+    const tsxFile = loader?.esmApi ?? loader?.cjsApi ?? null;
+    const compiled = loader ? compiledProgram(runtime.main, tsxFile) : null;
+    if (compiled && covers(compiled, boot.target) && covers(compiled, boot.cls)) boot.compiled = compiled;
+    // The run's shared memory (native.ts) goes to the child as its descriptor 4.
+    const shmFd = segmentForChild();
+    boot.shm = shmFd !== null;
+    const stdio: ('inherit' | 'ipc' | number)[] = ['inherit', 'inherit', 'inherit', 'ipc'];
+    if (shmFd !== null) stdio[CHILD_SEGMENT_FD] = shmFd;
     const guard = setpriv();
     const argv = [...execArgv, CHILD_ENTRY];
     const child = guard
-      ? spawn(guard, ['--pdeathsig', 'SIGKILL', '--', process.execPath, ...argv], {
-          stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
-          serialization: 'advanced',
-        })
-      : spawn(process.execPath, argv, { stdio: ['inherit', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
+      ? spawn(guard, ['--pdeathsig', 'SIGKILL', '--', process.execPath, ...argv], { stdio, serialization: 'advanced' })
+      : spawn(process.execPath, argv, { stdio, serialization: 'advanced' });
     s.started = true;
     s.child = child;
     s.pid = child.pid ?? null;
+    if (tracing && child.pid !== undefined) {
+      sendEvent({
+        e: 'proc', pid: child.pid, name: s.name, parent: process.pid, role: boot.info.role, target: boot.info.target,
+        daemon: s.daemon, site: siteNumber(boot.info.site), start: siteNumber(startSite), ident: s.identity,
+      });
+    }
+    shimChild(child.pid, true, (child as unknown as { channel?: { fd?: number } }).channel?.fd);
+    if (child.pid !== undefined) for (const f of spawnHooks.spawned) f(child.pid, startSite);
     s.exited = new Promise<void>((resolve) => {
       child.once('exit', (code, sig) => {
         const exitcode = code ?? -(sig ? os.constants.signals[sig] : 0);
+        shimChild(child.pid, false, (child as unknown as { channel?: { fd?: number } }).channel?.fd);
+        noteExit(child.pid ?? null, s.name, exitcode);
+        if (tracing) sendEvent({ e: 'exit', pid: child.pid ?? null, code: exitcode });
+        if (child.pid !== undefined) for (const f of spawnHooks.exited) f(child.pid);
         // What the child posted to the hub before it ended counts as done once join() returns:
         // wait until the hub has read its connection to the end.
         let timer: NodeJS.Timeout | undefined;
         const limit = new Promise<void>((r) => {
-          timer = setTimeout(r, DRAIN_LIMIT_MS);
+          timer = internalTimer(setTimeout(r, DRAIN_LIMIT_MS));
           timer.unref();
         });
         const drained = child.pid === undefined ? Promise.resolve() : hubDrained(child.pid).catch(() => {});
@@ -335,19 +380,12 @@ export class Process<A extends unknown[] = AnyArgs> implements ChildHandle {
 
   /** Wait until the process ends, or for at most `timeout` seconds. Always resolves to undefined. */
   async join(timeout?: number): Promise<void> {
-    const s = childState(this, 'join');
-    if (s.exitcode !== null) return;
-    const release = hold();
-    let cancel: (() => void) | undefined;
-    try {
-      await new Promise<void>((resolve) => {
-        void s.exited!.then(resolve);
-        if (timeout !== undefined && timeout !== null) cancel = afterSeconds(Math.max(0, timeout), resolve);
-      });
-    } finally {
-      cancel?.();
-      release();
-    }
+    return joinChild(this, timeout, false);
+  }
+
+  /** The exit handler's join (not the user's: see runtime.finalizeChildren). */
+  joinAtExit(): Promise<void> {
+    return joinChild(this, undefined, true);
   }
 
   isAlive(): boolean {
@@ -431,10 +469,28 @@ export class Process<A extends unknown[] = AnyArgs> implements ChildHandle {
   }
 }
 
+async function joinChild(p: Process, timeout: number | undefined | null, internal: boolean): Promise<void> {
+  const s = childState(p, 'join');
+  if (s.exitcode !== null) return;
+  const release = hold();
+  let cancel: (() => void) | undefined;
+  const seconds = timeout === undefined || timeout === null ? undefined : Math.max(0, timeout);
+  try {
+    const ended = new Promise<void>((resolve) => {
+      void s.exited!.then(resolve);
+      if (seconds !== undefined) cancel = afterSeconds(seconds, resolve);
+    });
+    await waitLocal('join', { kind: 'process', name: s.name, ...(s.pid !== null ? { pid: s.pid } : {}) }, ended, seconds, internal);
+  } finally {
+    cancel?.();
+    release();
+  }
+}
+
 function selfState(role: Role, pid: number, name: string, daemon: boolean): State {
   return {
     role, target: undefined, args: [], kwargs: {}, name, daemon, identity: runtime.identity,
-    started: true, pid, exitcode: null, closed: false, child: null, exited: null,
+    started: true, pid, exitcode: null, closed: false, child: null, exited: null, site: null,
   };
 }
 

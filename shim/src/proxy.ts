@@ -1,7 +1,7 @@
 // How a proxy gets its ObjectRef. User code constructs proxies with Python's arguments
 // (`new Lock()`, `new Queue(5)`), which make a fresh reference; a reference arriving from another
 // process is revived through the same constructor, with the reference passed beside the call.
-import { nextObjectId } from './runtime';
+import { nextObjectId, traceObject } from './runtime';
 import type { ObjectRef } from './serialize';
 
 let reviving: ObjectRef | null = null;
@@ -10,7 +10,10 @@ let reviving: ObjectRef | null = null;
 export function takeRef(kind: string, params: () => Record<string, unknown>): ObjectRef {
   const ref = reviving;
   reviving = null;
-  return ref ?? { kind, id: nextObjectId(), params: params() };
+  if (ref) return ref;
+  const fresh = { kind, id: nextObjectId(), params: params() };
+  traceObject(fresh);
+  return fresh;
 }
 
 /** Run `make` (a constructor call) so that the proxy it builds takes `ref`. */

@@ -148,6 +148,14 @@ export class QueueState implements HubObject {
     this.putters.drop(client);
   }
 
+  describe(): Record<string, unknown> {
+    return { depth: this.items.length, maxsize: this.maxsize, getters: this.getters.waiting(), putters: this.putters.waiting() };
+  }
+
+  brief(): Record<string, unknown> {
+    return { depth: this.items.length };
+  }
+
   /** An item entered the queue (a JoinableQueue counts it as an unfinished task). */
   protected accepted(): void {}
 
@@ -226,6 +234,14 @@ class JoinableQueueState extends QueueState {
   override drop(client: HubClient): void {
     super.drop(client);
     this.joiners.drop(client);
+  }
+
+  override describe(): Record<string, unknown> {
+    return { ...super.describe(), unfinished: this.unfinished, joiners: this.joiners.waiting() };
+  }
+
+  override brief(): Record<string, unknown> {
+    return { ...super.brief(), unfinished: this.unfinished };
   }
 
   protected override accepted(): void {

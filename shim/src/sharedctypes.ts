@@ -7,7 +7,8 @@
 import { ProcessError, toWire } from './errors';
 import { registerKind, type HubClient, type HubContext, type HubObject, type HubRequest, type Respond } from './hub';
 import { Lock, RLock } from './lock';
-import { call, nextObjectId, post } from './runtime';
+import { allocData, blockBuffer, usable } from './native';
+import { call, nextObjectId, post, traceObject } from './runtime';
 import { Semaphore } from './semaphore';
 import { SemLockState, withAcquired } from './semlock';
 import { kShare, registerReviver, reviveRef, type ObjectRef, type Shareable } from './serialize';
@@ -125,14 +126,26 @@ abstract class CObject<C extends Typecode> implements Shareable {
   /** Set on getObj() views: accesses skip the lock. */
   readonly #raw: boolean;
   readonly typecode: C;
+  /** The numbers themselves, when they are in the run's shared memory (native.ts); else in the hub. */
+  readonly #local: TypedArray | null;
+  /** With #local: the lock taken around each access (null: none), when it is in shared memory too. */
+  readonly #localLock: LockLike | null | undefined;
 
-  constructor(ref: ObjectRef, raw: boolean) {
+  constructor(ref: ObjectRef, raw: boolean, lock: LockLike | null = null) {
     this.#ref = ref;
     this.#raw = raw;
     this.typecode = ref.params.typecode as C;
+    this.#local = usable(ref.params, ref.at) ? viewOf(ref) : null;
+    // A lock of the hub's (a Semaphore): accesses go through the hub, which takes it there.
+    this.#localLock = raw || !ref.params.lock ? null : lock && nativeLock(lock) ? lock : undefined;
   }
 
   protected async op(op: string, args: Record<string, unknown> = {}): Promise<unknown> {
+    const data = this.#local;
+    if (data && this.#localLock !== undefined) {
+      if (this.#localLock === null) return access(data, op, args).v;
+      return (await withAcquired(this.#localLock, () => access(data, op, args))).v;
+    }
     return (await call(this.#ref, op, this.#raw ? { ...args, raw: true } : args)).header.v;
   }
 
@@ -142,6 +155,10 @@ abstract class CObject<C extends Typecode> implements Shareable {
    * dead owner, so it is a call.
    */
   protected async store(op: string, args: Record<string, unknown>): Promise<void> {
+    if (this.#local && this.#localLock !== undefined) {
+      await this.op(op, args);
+      return;
+    }
     if (this.#raw) return post(this.#ref, op, { ...args, raw: true });
     if (!this.#ref.params.lock) return post(this.#ref, op, args);
     await call(this.#ref, op, args);
@@ -180,7 +197,7 @@ export class SynchronizedValue<C extends Typecode = Typecode> extends RawSharedV
   readonly #lock: LockLike;
 
   constructor(ref: ObjectRef, lock: LockLike) {
-    super(ref, false);
+    super(ref, false, lock);
     this.#lock = lock;
   }
 
@@ -248,7 +265,7 @@ export class SynchronizedArray<C extends Typecode = Typecode> extends RawSharedA
   readonly #lock: LockLike;
 
   constructor(ref: ObjectRef, lock: LockLike) {
-    super(ref, false);
+    super(ref, false, lock);
     this.#lock = lock;
   }
 
@@ -277,7 +294,31 @@ export class SynchronizedArray<C extends Typecode = Typecode> extends RawSharedA
 // ---- factories ------------------------------------------------------------------------------------
 
 function make(kind: 'value' | 'array', typecode: Typecode, size: number, init: Wire[] | null, lock: LockLike | null): ObjectRef {
-  return { kind, id: nextObjectId(), params: { typecode, size, init, lock: lock ? lock[kShare]() : null } };
+  const ref = { kind, id: nextObjectId(), params: { typecode, size, lock: lock ? lock[kShare]() : null } as Record<string, unknown> };
+  traceObject(ref);
+  const shm = allocData(size * (STORAGE[typecode] as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT);
+  if (shm !== undefined) {
+    // In shared memory: the initial values are written there now, the hub needs none.
+    ref.params.shm = shm;
+    const data = viewOf(ref);
+    init?.forEach((w, i) => storeWire(data, i, w));
+    return ref;
+  }
+  ref.params.init = init;
+  return ref;
+}
+
+/** The typed array over an object's numbers in the shared segment. */
+function viewOf(ref: ObjectRef): TypedArray {
+  const Ctor = STORAGE[checkTypecode(ref.params.typecode)] as unknown as (new (b: ArrayBuffer) => TypedArray) & { BYTES_PER_ELEMENT: number };
+  return new Ctor(blockBuffer(ref.params.shm as number, Number(ref.params.size) * Ctor.BYTES_PER_ELEMENT));
+}
+
+/** Whether a lock is a Lock/RLock in shared memory (so an access can take it without the hub). */
+function nativeLock(lock: LockLike): boolean {
+  if (lock instanceof Semaphore) return false;
+  const ref = lock[kShare]();
+  return usable(ref.params, ref.at);
 }
 
 /**
@@ -340,48 +381,19 @@ registerReviver('array', revive);
 // ---- the hub side -------------------------------------------------------------------------------
 
 class CState implements HubObject {
-  private readonly data: TypedArray;
-  private readonly big: boolean;
-
   constructor(
-    typecode: Typecode,
-    size: number,
+    private readonly data: TypedArray,
     init: Wire[] | null,
     private readonly lock: SemLockState | undefined,
   ) {
-    this.data = new STORAGE[typecode](size); // zero-filled, as Python's shared memory
-    this.big = this.data instanceof BigInt64Array || this.data instanceof BigUint64Array;
-    init?.forEach((w, i) => this.store(i, w));
+    init?.forEach((w, i) => storeWire(this.data, i, w));
   }
 
   handle(op: string, req: HubRequest, respond: Respond): void {
     const h = req.header;
-    const access = (): Record<string, unknown> => {
-      switch (op) {
-        case 'get':
-          return { v: this.load(this.at(h.x)) };
-        case 'set':
-          this.store(this.at(h.x), h.v as Wire);
-          return {};
-        case 'slice': {
-          const out: Wire[] = [];
-          for (let i = this.at(h.s, true); i < this.at(h.e, true); i++) out.push(this.load(i));
-          return { v: out };
-        }
-        case 'setSlice': {
-          const values = h.v as Wire[];
-          const s = this.at(h.s, true);
-          if (s + values.length > this.data.length) throw new RangeError('Can only assign sequence of same size');
-          values.forEach((w, k) => this.store(s + k, w));
-          return {};
-        }
-        default:
-          throw new ProcessError(`unknown shared value operation '${op}'`);
-      }
-    };
     const run = () => {
       try {
-        respond(access());
+        respond(access(this.data, op, h));
       } catch (err) {
         respond(toWire(err));
       }
@@ -399,44 +411,70 @@ class CState implements HubObject {
         lock.release(req.client);
       },
       () => {},
+      h.i,
     );
   }
 
   drop(_client: HubClient): void {}
+}
 
-  private at(i: unknown, bound = false): number {
-    const n = Number(i);
-    if (!Number.isInteger(n) || n < 0 || n > this.data.length || (!bound && n === this.data.length)) {
-      throw new RangeError('invalid index');
+/** One access to the numbers (the hub's, or in shared memory): its reply header. */
+function access(data: TypedArray, op: string, h: Record<string, unknown>): { v?: unknown } {
+  switch (op) {
+    case 'get':
+      return { v: loadWire(data, at(data, h.x)) };
+    case 'set':
+      storeWire(data, at(data, h.x), h.v as Wire);
+      return {};
+    case 'slice': {
+      const out: Wire[] = [];
+      for (let i = at(data, h.s, true); i < at(data, h.e, true); i++) out.push(loadWire(data, i));
+      return { v: out };
     }
-    return n;
-  }
-
-  private load(i: number): Wire {
-    const x = this.data[i]!;
-    if (typeof x === 'bigint') return Number.isSafeInteger(Number(x)) ? Number(x) : x.toString();
-    return Number.isFinite(x) ? x : String(x);
-  }
-
-  private store(i: number, w: Wire): void {
-    if (this.big) {
-      const b = typeof w === 'string' ? BigInt(w) : BigInt(Math.trunc(w));
-      (this.data as BigInt64Array)[i] = this.data instanceof BigUint64Array ? BigInt.asUintN(64, b) : BigInt.asIntN(64, b);
-    } else {
-      (this.data as Float64Array)[i] = Number(w);
+    case 'setSlice': {
+      const values = h.v as Wire[];
+      const s = at(data, h.s, true);
+      if (s + values.length > data.length) throw new RangeError('Can only assign sequence of same size');
+      values.forEach((w, k) => storeWire(data, s + k, w));
+      return {};
     }
+    default:
+      throw new ProcessError(`unknown shared value operation '${op}'`);
+  }
+}
+
+function at(data: TypedArray, i: unknown, bound = false): number {
+  const n = Number(i);
+  if (!Number.isInteger(n) || n < 0 || n > data.length || (!bound && n === data.length)) {
+    throw new RangeError('invalid index');
+  }
+  return n;
+}
+
+function loadWire(data: TypedArray, i: number): Wire {
+  const x = data[i]!;
+  if (typeof x === 'bigint') return Number.isSafeInteger(Number(x)) ? Number(x) : x.toString();
+  return Number.isFinite(x) ? x : String(x);
+}
+
+function storeWire(data: TypedArray, i: number, w: Wire): void {
+  if (data instanceof BigInt64Array || data instanceof BigUint64Array) {
+    const b = typeof w === 'string' ? BigInt(w) : BigInt(Math.trunc(w));
+    data[i] = data instanceof BigUint64Array ? BigInt.asUintN(64, b) : BigInt.asIntN(64, b);
+  } else {
+    (data as Float64Array)[i] = Number(w);
   }
 }
 
 function createState(params: Record<string, unknown>, hub: HubContext): HubObject {
   const lockRef = params.lock as ObjectRef | null;
   const lock = lockRef ? hub.object(lockRef) : undefined;
-  return new CState(
-    checkTypecode(params.typecode),
-    Number(params.size),
-    (params.init as Wire[] | null) ?? null,
-    lock instanceof SemLockState ? lock : undefined,
-  );
+  const typecode = checkTypecode(params.typecode);
+  const ref = { kind: 'value', id: '', params };
+  // In shared memory: the same numbers the processes read and write in place (zero-filled, as
+  // Python's shared memory); else the hub's own.
+  const data = usable(params, undefined) ? viewOf(ref) : new STORAGE[typecode](Number(params.size));
+  return new CState(data, (params.init as Wire[] | null) ?? null, lock instanceof SemLockState ? lock : undefined);
 }
 
 registerKind('value', createState);

@@ -26,6 +26,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { internalSocket } from './activity';
 import { ProcessError } from './errors';
 import type { ObjectRef } from './serialize';
 
@@ -38,7 +39,16 @@ export interface Reply {
 
 /** How a process reaches the hub: a direct call in the root process, a socket elsewhere. */
 export interface Port {
-  call(ref: ObjectRef, op: string, args: Header, payload: Buffer | null): Promise<Reply>;
+  /**
+   * Send a request; `done` gets its reply (a made-up error reply if the connection is lost).
+   * Returns the request's id, for cancel().
+   */
+  call(ref: ObjectRef, op: string, args: Header, payload: Buffer | null, done: (reply: Reply) => void): number;
+  /**
+   * Give up waiting for request `id`: its reply is dropped, and the hub takes back whatever the
+   * reply would have handed over (an item, a lock), as for a process that died.
+   */
+  cancel?(id: number): void;
   /**
    * An operation the hub cannot refuse, without a reply: resolves once nothing can lose it any
    * more. Ports without it (the root's own, a manager's) use call().
@@ -89,9 +99,18 @@ function frameWithHeader(head: Buffer, payload: Uint8Array | null): Buffer[] {
   return plen > 0 ? [buf, Buffer.from(payload!.buffer, payload!.byteOffset, plen)] : [buf];
 }
 
-function isEmpty(h: Header): boolean {
-  for (const _ in h) return false;
-  return true;
+/**
+ * For a post whose header is only its operation and object, plus at most the trace's site number
+ * (`cs`) and the steering's `file:line` (`sl`): a key of those (its encoded header can be cached);
+ * null for any other argument.
+ */
+function siteOnly(h: Header): string | null {
+  let key = '';
+  for (const k in h) {
+    if (k === 'cs' || k === 'sl') key += `${k}=${String(h[k])};`;
+    else return null;
+  }
+  return key;
 }
 
 /** Write one frame now (frames of one socket written this way keep their order). */
@@ -337,6 +356,12 @@ export class SocketPort implements Port {
   private readonly socket: net.Socket;
   private readonly out: Outbox;
   private readonly pending = new Map<number, (reply: Reply) => void>();
+  /**
+   * Frames of operations written to and read from the hub (the monitor's own frames, probes and
+   * their answers, are not counted): see monitor.ts.
+   */
+  framesOut = 0;
+  framesIn = 0;
   private readonly declared = new Set<string>();
   private nextId = 1;
   private failure: Error | null = null;
@@ -355,6 +380,7 @@ export class SocketPort implements Port {
   constructor(socketPath: string, hello: Header = {}) {
     this.socket = net.createConnection(socketPath);
     this.socket.unref(); // pending calls hold the process open (runtime.hold), not the socket
+    internalSocket(this.socket);
     this.out = new Outbox(this.socket);
     const helloId = this.nextId++;
     this.known = new Promise<void>((resolve) => {
@@ -367,15 +393,18 @@ export class SocketPort implements Port {
     const helloHeader: Header = { ...hello, i: helloId, o: 'hello' };
     if (this.ackFd !== null) helloHeader.af = this.ackFd.path;
     this.out.push(encodeFrame(helloHeader, null));
+    this.framesOut++;
     const received: number[] = [];
     const decoder = new FrameDecoder((header, payload) => {
       if (typeof header.d === 'number') received.push(header.d);
       const i = header.i as number | undefined;
       if (i === undefined) {
+        if (header.n !== 'probe') this.framesIn++;
         const h = this.pushHandlers.get(header.t as string);
         if (h) h(header);
         return;
       }
+      this.framesIn++;
       const done = this.pending.get(i);
       if (!done) return;
       this.pending.delete(i);
@@ -397,6 +426,7 @@ export class SocketPort implements Port {
         }
       }
       if (this.ackFd === null && this.socket.writable) {
+        this.framesOut++;
         this.out.push(encodeFrame({ o: 'ack', d: received.slice() }, null));
         this.out.flush();
       }
@@ -415,6 +445,7 @@ export class SocketPort implements Port {
 
   private declare(ref: ObjectRef): void {
     if (!this.declared.has(ref.id)) {
+      this.framesOut++;
       this.out.push(encodeFrame({ o: 'decl', t: ref.id, k: ref.kind, p: ref.params }, null));
       this.declared.add(ref.id);
     }
@@ -428,18 +459,42 @@ export class SocketPort implements Port {
     }
   }
 
-  call(ref: ObjectRef, op: string, args: Header, payload: Buffer | null): Promise<Reply> {
-    if (this.failure) return Promise.reject(this.failure);
+  call(ref: ObjectRef, op: string, args: Header, payload: Buffer | null, done: (reply: Reply) => void): number {
+    const i = this.nextId++;
+    if (this.failure) {
+      const err = this.failure;
+      queueMicrotask(() => done({ header: { e: err.name, m: err.message }, payload: null }));
+      return i;
+    }
     this.declare(ref);
     this.tellAcked(args);
-    const i = this.nextId++;
     args.i = i;
     args.o = op;
     args.t = ref.id;
-    return new Promise((resolve) => {
-      this.pending.set(i, resolve);
-      this.out.writeThrough(encodeFrame(args, payload));
-    });
+    this.pending.set(i, done);
+    this.framesOut++;
+    this.out.writeThrough(encodeFrame(args, payload));
+    return i;
+  }
+
+  cancel(id: number): void {
+    if (!this.pending.delete(id) || this.failure || !this.socket.writable) return;
+    this.framesOut++;
+    this.out.push(encodeFrame({ o: 'cancel', c: id }, null));
+  }
+
+  /**
+   * A frame of the monitor's own (a probe's answer, a trace event): not counted among the
+   * operations' frames, written now.
+   */
+  control(header: Header): void {
+    if (this.failure || !this.socket.writable) return;
+    this.out.writeThrough(encodeFrame(header, null));
+  }
+
+  /** Whether the connection still works. */
+  get open(): boolean {
+    return this.failure === null;
   }
 
   /**
@@ -452,11 +507,13 @@ export class SocketPort implements Port {
     this.declare(ref);
     this.tellAcked(args);
     let parts: Buffer[];
-    if (isEmpty(args)) {
-      // The usual put: a header that never changes for this object.
-      const key = `${op}\u0000${ref.id}`;
+    this.framesOut++;
+    const site = siteOnly(args);
+    if (site !== null) {
+      // The usual put: a header that never changes for this object (and call site, when traced).
+      const key = `${op}\u0000${ref.id}\u0000${site}`;
       let head = this.heads.get(key);
-      if (!head) this.heads.set(key, (head = Buffer.from(JSON.stringify({ o: op, t: ref.id }))));
+      if (!head) this.heads.set(key, (head = Buffer.from(JSON.stringify({ ...args, o: op, t: ref.id }))));
       parts = frameWithHeader(head, payload);
     } else {
       args.o = op;
@@ -480,12 +537,16 @@ export class SocketPort implements Port {
     this.tellAcked(args);
     args.o = op;
     args.t = ref.id;
+    this.framesOut++;
     this.out.push(encodeFrame(args, payload));
   }
 
   close(): Promise<void> {
     if (this.socket.destroyed) return Promise.resolve();
-    if (this.socket.writable) this.out.push(encodeFrame({ o: 'bye' }, null));
+    if (this.socket.writable) {
+      this.framesOut++;
+      this.out.push(encodeFrame({ o: 'bye' }, null));
+    }
     // Once the last frames are in the kernel they reach the hub whatever this process does next.
     // (A hub that reads nothing for 2 s while the kernel's buffer is full is not waited for.)
     let timer: NodeJS.Timeout | undefined;

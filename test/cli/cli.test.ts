@@ -26,8 +26,12 @@ describe('process-topology check', () => {
     const findings = r.stdout.split('\n').filter((l) => l.includes('[missing-sentinel]'));
     assert.equal(findings.length, 1, r.stdout);
     assert.ok(findings[0]!.startsWith(line), findings[0]);
-    // The racy examples add warnings; the only error is the broken twin's.
-    assert.match(r.stdout, /\d+ problems? \(1 error, \d+ warnings?\)/);
+    // The racy examples add warnings; the errors are the broken twins': the missing sentinel, and
+    // desk-and-pen.ts's deadlock (which needs an unlucky interleaving).
+    assert.match(r.stdout, /\d+ problems? \(2 errors, \d+ warnings?\)/);
+    const deadlock = r.stdout.split('\n').filter((l) => l.includes('[deadlock]'));
+    assert.equal(deadlock.length, 1, r.stdout);
+    assert.match(deadlock[0]!, /^examples\/desk-and-pen\.ts:\d+:\d+  error  Deadlock: first waits in get\(\) on pens, second waits in acquire\(\) on desk/);
   });
 
   it('knows the standard library: a put of an array element is no sentinel', () => {
@@ -69,7 +73,7 @@ describe('process-topology check', () => {
     assert.equal(r.code, 1);
     const model = JSON.parse(r.stdout) as TopologyModel;
     assert.ok(isTopologyModel(model));
-    assert.deepEqual(model.findings.filter((f) => f.severity === 'error').map((f) => f.rule), ['missing-sentinel']);
+    assert.deepEqual(model.findings.filter((f) => f.severity === 'error').map((f) => f.rule).sort(), ['deadlock', 'missing-sentinel']);
     assert.ok(model.nodes.filter((n) => n.kind === 'queue').length >= 2);
   });
 
@@ -83,7 +87,7 @@ describe('process-topology check', () => {
   });
 
   it('turns a rule off with --rule id=off, and exits 0', () => {
-    const r = cli(['check', 'examples/', '--rule', 'missing-sentinel=off']);
+    const r = cli(['check', 'examples/', '--rule', 'missing-sentinel=off', '--rule', 'deadlock=off']);
     assert.equal(r.code, 0, r.stdout + r.stderr);
   });
 
@@ -304,6 +308,12 @@ describe('process-topology graph --format svg', () => {
       const model = JSON.parse(json.stdout) as TopologyModel;
       assert.deepEqual(model.programs?.map((p) => p.entry), ['forgetful.ts', 'good.ts']);
       assert.deepEqual(model.findings.map((f) => [f.rule, f.loc.file, f.programs]), [['missing-sentinel', 'lib.ts', ['forgetful.ts']]]);
+      // The text says which program a finding in the shared module is in; SARIF too.
+      const text = cli(['check', '.'], ws.dir);
+      assert.equal(text.code, 1, text.stderr);
+      assert.match(text.stdout, /^lib\.ts:\d+:\d+  error  .*ever put.* \(in forgetful\.ts\)  \[missing-sentinel\]$/m);
+      const sarif = JSON.parse(cli(['check', '.', '--format', 'sarif'], ws.dir).stdout) as { runs: { results: { properties?: { programs: string[] } }[] }[] };
+      assert.deepEqual(sarif.runs[0]!.results.map((r) => r.properties?.programs), [['forgetful.ts']]);
       const r = cli(['graph', '.', '--format', 'svg'], ws.dir);
       assert.equal(r.code, 0, r.stderr);
       assert.equal(staticSvg(model), r.stdout, 'the CLI draws the model it prints as json');

@@ -1,9 +1,10 @@
 // The rule tester: a rule's tests are a table of cases, each a buggy program and its fixed twin
 // (test/fixtures/rules/<id>/bad-*, good-*), where the finding is anchored, which sites it relates,
 // and what the shim does when the buggy program really runs (it hangs, fails with the shim's
-// error, loses updates…) while the twin completes. `describeRule` turns the table into tests: the
-// analysis reports exactly this rule on the buggy program, at the anchor, with the related sites,
-// and nothing on the twin; and the ground truth under the shim agrees. A rule's test file then
+// error, loses updates…; with its deadlock detector off, as under Python) while the twin
+// completes. `describeRule` turns the table into tests: the analysis reports exactly this rule on
+// the buggy program, at the anchor, with the related sites, and nothing on the twin; and the
+// ground truth under the shim agrees. A rule's test file then
 // holds its table and its genuinely special cases, for which the helpers below analyze fixtures
 // (optionally with edited text), locate needles, apply quick fixes and run edited programs.
 import assert from 'node:assert/strict';
@@ -67,6 +68,21 @@ export function where(file: string, needle: string, occurrence = 1): string {
   return `${path.relative(ROOT, file).split(path.sep).join('/')}:${p.line + 1}:${p.character + 1}`;
 }
 
+// ---- Running programs -------------------------------------------------------------------------------
+
+/**
+ * The environment of a ground-truth run: the test runner's, without its NODE_OPTIONS, and with the
+ * shim's deadlock detector switched off (PT_MP_DEADLOCK=hang, Python's behaviour), so that "it
+ * hangs" stays a fact about the program, not about the detector (test/runtime/ checks the detector
+ * on the same fixtures).
+ */
+export const GROUND_TRUTH_ENV: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '', PT_MP_DEADLOCK: 'hang' };
+
+/** Runs a program as the rule tests' ground truth (see GROUND_TRUTH_ENV); waits at most `hangAfterMs`. */
+export function runGroundTruth(file: string, hangAfterMs: number): Promise<RunResult> {
+  return runProgram(file, { hangAfterMs, env: GROUND_TRUTH_ENV });
+}
+
 // ---- Quick fixes and edited programs ---------------------------------------------------------------
 
 /** The texts of the files a fix edits, after the fix (absolute path -> text). */
@@ -94,7 +110,7 @@ export async function runText(beside: string, text: string, hangAfterMs: number)
   const tmp = path.join(path.dirname(beside), `.fixed-${process.pid}-${path.basename(beside)}`);
   fs.writeFileSync(tmp, text);
   try {
-    return await runProgram(tmp, { hangAfterMs });
+    return await runGroundTruth(tmp, hangAfterMs);
   } finally {
     fs.rmSync(tmp, { force: true });
   }
@@ -113,7 +129,7 @@ export function assertCompleted(r: RunResult, what: string): void {
 
 /** Blocking rules: the buggy program is still running after HANG_MS, the twin exits 0. */
 export async function assertHangsAndTwinCompletes(bad: string, good: string): Promise<void> {
-  const [b, g] = await Promise.all([runProgram(bad, { hangAfterMs: HANG_MS }), runProgram(good, { hangAfterMs: COMPLETE_MS })]);
+  const [b, g] = await Promise.all([runGroundTruth(bad, HANG_MS), runGroundTruth(good, COMPLETE_MS)]);
   assertHung(b, 'the buggy program');
   assertCompleted(g, 'the fixed twin');
 }
@@ -123,7 +139,7 @@ export async function assertHangsAndTwinCompletes(bad: string, good: string): Pr
  * a non-zero exit code); the twin exits 0 without it.
  */
 export async function assertFailsAndTwinCompletes(bad: string, good: string, error: RegExp, failCode: boolean): Promise<void> {
-  const [b, g] = await Promise.all([runProgram(bad, { hangAfterMs: COMPLETE_MS }), runProgram(good, { hangAfterMs: COMPLETE_MS })]);
+  const [b, g] = await Promise.all([runGroundTruth(bad, COMPLETE_MS), runGroundTruth(good, COMPLETE_MS)]);
   assert.equal(b.outcome, 'exited', 'the buggy program ended');
   assert.match(b.stderr, error, `the buggy program's stderr: ${b.stderr}`);
   if (failCode) assert.notEqual(b.code, 0, 'the buggy program failed');
@@ -143,13 +159,13 @@ export async function assertRacyLosesAndTwinExact(bad: string, good: string, res
     return Number(m[1]);
   };
   for (let i = 0; i < 2; i++) {
-    const g = await runProgram(good, { hangAfterMs: COMPLETE_MS });
+    const g = await runGroundTruth(good, COMPLETE_MS);
     assertCompleted(g, 'the locked twin');
     assert.equal(read(g.stdout), exact, 'the locked twin is exact');
   }
   const seen: number[] = [];
   for (let i = 0; i < runs; i++) {
-    const b = await runProgram(bad, { hangAfterMs: COMPLETE_MS });
+    const b = await runGroundTruth(bad, COMPLETE_MS);
     assertCompleted(b, 'the racy program');
     seen.push(read(b.stdout));
     if (seen.at(-1) !== exact) return;
@@ -230,7 +246,7 @@ async function assertVerdict(v: Verdict, bad: string, good: string): Promise<voi
   if ('hangs' in v) return assertHangsAndTwinCompletes(bad, good);
   if ('fails' in v) return assertFailsAndTwinCompletes(bad, good, v.fails, v.exitCode);
   if ('races' in v) return assertRacyLosesAndTwinExact(bad, good, v.races, v.exact, v.runs);
-  const [b, g] = await Promise.all([runProgram(bad, { hangAfterMs: v.badMs ?? COMPLETE_MS }), runProgram(good, { hangAfterMs: COMPLETE_MS })]);
+  const [b, g] = await Promise.all([runGroundTruth(bad, v.badMs ?? COMPLETE_MS), runGroundTruth(good, COMPLETE_MS)]);
   v.check(b, g);
 }
 

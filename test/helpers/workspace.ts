@@ -27,9 +27,10 @@ function sources(dir: string): string[] {
 
 /**
  * `examples` and `fixtures`: copy them (default), into the folder `examplesAt` (default
- * `examples`) and `fixtures`; `extra`: more files, by path relative to the workspace.
+ * `examples`) and `fixtures`; `extra`: more files, by path relative to the workspace; `tsx`: link
+ * tsx into its node_modules.
  */
-export function makeWorkspace(opts: { examples?: boolean; examplesAt?: string; fixtures?: boolean; extra?: Record<string, string> } = {}): Workspace {
+export function makeWorkspace(opts: { examples?: boolean; examplesAt?: string; fixtures?: boolean; extra?: Record<string, string>; tsx?: boolean } = {}): Workspace {
   const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'pt-ws-')));
   const copy = (from: string, to: string): void => {
     for (const f of sources(from)) {
@@ -47,6 +48,8 @@ export function makeWorkspace(opts: { examples?: boolean; examplesAt?: string; f
   fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'pt-scratch', private: true, type: 'module' }));
   fs.mkdirSync(path.join(dir, 'node_modules', '@process-topology'), { recursive: true });
   fs.symlinkSync(path.join(ROOT, 'shim'), path.join(dir, 'node_modules', '@process-topology', 'multiprocessing'), 'dir');
+  // tsx as a dev dependency, as a project that runs its TypeScript programs has it (Run and Watch needs it).
+  if (opts.tsx) fs.symlinkSync(path.join(ROOT, 'node_modules', 'tsx'), path.join(dir, 'node_modules', 'tsx'), 'dir');
   return {
     dir,
     files: sources(dir).sort(),

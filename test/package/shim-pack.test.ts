@@ -40,12 +40,12 @@ async function node(file: string): Promise<string> {
   return stdout;
 }
 
-it('the tarball holds the compiled package, its types, README and LICENSE, and nothing else', () => {
+it('the tarball holds the compiled package, its types, the prebuilt addon and its source, README and LICENSE, and nothing else', () => {
   const files = packed.files.map((f) => f.path).sort();
-  for (const wanted of ['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts', 'dist/child.js', 'dist/pool.js']) {
+  for (const wanted of ['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts', 'dist/child.js', 'dist/pool.js', 'prebuilds/linux-x64/node.napi.glibc.node', 'native/pt_shm.c', 'scripts/build-native.mjs']) {
     assert.ok(files.includes(wanted), `${wanted} is packed`);
   }
-  const unwanted = files.filter((f) => !/^(package\.json|README\.md|LICENSE|dist\/[\w-]+\.(js|d\.ts))$/.test(f));
+  const unwanted = files.filter((f) => !/^(package\.json|README\.md|LICENSE|dist\/[\w-]+\.(js|d\.ts)|prebuilds\/[\w-]+\/node\.napi\.glibc\.node|native\/pt_shm\.c|scripts\/build-native\.mjs)$/.test(f));
   assert.deepEqual(unwanted, [], 'no sources, maps, build info or tests');
   const manifest = JSON.parse(fs.readFileSync(path.join(app, 'node_modules/@process-topology/multiprocessing/package.json'), 'utf8')) as Record<string, unknown>;
   assert.equal(manifest.dependencies, undefined, 'no runtime dependencies');
@@ -124,6 +124,35 @@ if (isMainProcess()) {
   assert.match(out, /^map: \[1,4,9,16,25,36,49,64\]$/m);
   assert.match(out, /^workers are other processes: true$/m);
   assert.match(out, /^closed$/m);
+});
+
+it('locks and values of the installed package live in shared memory through the prebuilt addon (nothing compiled on install)', async () => {
+  fs.writeFileSync(path.join(app, 'locks.mjs'), `import fs from 'node:fs';
+import { Lock, Process, Value, isMainProcess } from '@process-topology/multiprocessing';
+
+const mapped = () => fs.readFileSync('/proc/self/maps', 'utf8').includes('memfd:pt-mp-shm');
+
+export async function add(v, lock, n, out) {
+  for (let i = 0; i < n; i++) await lock.withLock(async () => v.set((await v.get()) + 1));
+  if (!mapped()) process.exitCode = 7;
+}
+
+if (isMainProcess()) {
+  const lock = new Lock();
+  const v = Value('i', 0, { lock: false });
+  const ps = [0, 1].map(() => new Process({ target: add, args: [v, lock, 2000] }));
+  for (const p of ps) p.start();
+  for (const p of ps) await p.join();
+  console.log('total: ' + (await v.get()));
+  console.log('exit codes: ' + ps.map((p) => p.exitcode).join(','));
+  console.log('shared memory in main: ' + mapped());
+}
+`);
+  const out = await node('locks.mjs');
+  assert.match(out, /^total: 4000$/m);
+  assert.match(out, /^exit codes: 0,0$/m, 'the children mapped the segment too (exit code 7 if not)');
+  assert.match(out, /^shared memory in main: true$/m);
+  assert.ok(!fs.existsSync(path.join(app, 'node_modules/@process-topology/multiprocessing/build')), 'nothing was built on install');
 });
 
 it('TypeScript finds the installed package\'s types through its exports', async () => {

@@ -24,7 +24,7 @@ const ALLOWED = [
   /^extension\/package\.json$/,
   /^extension\/(readme|changelog)\.md$/,
   /^extension\/LICENSE\.txt$/,
-  /^extension\/dist\/(extension|server|analysis-worker|webview|layout-worker)\.js$/,
+  /^extension\/dist\/(extension|server|analysis-worker|runner|webview|layout-worker)\.js$/,
   /^extension\/dist\/graph\.css$/,
   // The bundled TypeScript compiler's standard library, read beside the bundles.
   /^extension\/dist\/lib(\.[\w.]+)?\.d\.ts$/,
@@ -113,7 +113,7 @@ it('the .vsix holds only what runs, and is at most 5 MB', () => {
   const unexpected = [...entries.keys()].filter((n) => !ALLOWED.some((re) => re.test(n)));
   assert.deepEqual(unexpected, [], 'no sources, tests, source maps or node_modules');
   // Everything it needs is there: the bundles, every rule's page, the walkthrough's files.
-  for (const bundle of ['extension', 'server', 'analysis-worker', 'webview', 'layout-worker']) text(`extension/dist/${bundle}.js`);
+  for (const bundle of ['extension', 'server', 'analysis-worker', 'runner', 'webview', 'layout-worker']) text(`extension/dist/${bundle}.js`);
   for (const lib of ['lib.d.ts', 'lib.es5.d.ts', 'lib.es2022.d.ts', 'lib.dom.d.ts']) text(`extension/dist/${lib}`);
   const rules = fs.readdirSync(path.join(ROOT, 'docs/rules')).filter((f) => f.endsWith('.md'));
   for (const rule of rules) text(`extension/docs/rules/${rule}`);
@@ -123,7 +123,7 @@ it('the .vsix holds only what runs, and is at most 5 MB', () => {
 it('the bundles need no node_modules: they require only Node built-ins and vscode', async () => {
   const { builtinModules } = await import('node:module');
   const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
-  for (const bundle of ['extension', 'server', 'analysis-worker']) {
+  for (const bundle of ['extension', 'server', 'analysis-worker', 'runner']) {
     const code = text(`extension/dist/${bundle}.js`);
     const required = new Set([...code.matchAll(/\brequire\("([^"]*)"\)/g)].map((m) => m[1]!));
     // TypeScript (bundled in the analysis) probes for these inside try/catch; nothing else may be missing.
@@ -137,7 +137,7 @@ it('the manifest is complete for the marketplace and everything it points at shi
   const pkg = JSON.parse(text('extension/package.json')) as {
     name: string; displayName: string; description: string; publisher: string; icon: string; license: string; main: string;
     galleryBanner: { color: string; theme: string }; categories: string[]; keywords: string[]; repository: { url: string };
-    engines: { vscode: string }; capabilities: { untrustedWorkspaces: { supported: boolean }; virtualWorkspaces: { supported: boolean; description: string } };
+    engines: { vscode: string }; capabilities: { untrustedWorkspaces: { supported: boolean | 'limited'; description: string; restrictedConfigurations: string[] }; virtualWorkspaces: { supported: boolean; description: string } };
     contributes: { walkthroughs: Array<{ steps: Array<{ media: { image?: string; markdown?: string }; completionEvents?: string[] }> }> };
   };
   for (const field of ['name', 'displayName', 'description', 'publisher', 'license', 'icon', 'main'] as const) assert.ok(pkg[field], field);
@@ -146,7 +146,10 @@ it('the manifest is complete for the marketplace and everything it points at shi
   assert.ok(pkg.keywords.length >= 3 && pkg.keywords.length <= 30, 'keywords (the marketplace takes at most 30)');
   assert.match(pkg.repository.url, /^https:\/\/github\.com\//);
   assert.match(pkg.engines.vscode, /^\^1\.\d+\.\d+$/);
-  assert.equal(pkg.capabilities.untrustedWorkspaces.supported, true);
+  // Restricted Mode: the analysis works, running the program (Run and Watch) does not; the runner's settings are not read from an untrusted workspace.
+  assert.equal(pkg.capabilities.untrustedWorkspaces.supported, 'limited');
+  assert.match(pkg.capabilities.untrustedWorkspaces.description, /Run and Watch/);
+  assert.ok(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations.includes('processTopology.run.node'));
   assert.equal(pkg.capabilities.virtualWorkspaces.supported, false);
   text(`extension/${pkg.main.replace(/^\.\//, '')}`);
   // The icon: a PNG of at least 128x128 (width and height sit in the IHDR chunk).

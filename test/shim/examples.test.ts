@@ -31,8 +31,8 @@ describe('examples/', { concurrency: true }, () => {
     await waitUntil(() => groupMembers(run.pid).length === 0, 10, 'no process of the program to be left');
   });
 
-  it('producer-consumer-no-sentinel.ts blocks forever; killing its group leaves nothing behind', async () => {
-    const prog = startCase(BROKEN_EXAMPLE);
+  it('producer-consumer-no-sentinel.ts blocks forever (with Python\'s behaviour, PT_MP_DEADLOCK=hang); killing its group leaves nothing behind', async () => {
+    const prog = startCase(BROKEN_EXAMPLE, [], { PT_MP_DEADLOCK: 'hang' });
     try {
       await waitUntil(() => eaten(prog.stdout()).length === 30, 30, 'the consumers to eat all 30 items');
       assert.deepEqual(eaten(prog.stdout()).map((m) => m.item).sort(), [...EXPECTED].sort());

@@ -9,16 +9,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { FIXTURES, groupMembers, isRunning, killGroup, result, runToEnd, startCase, waitUntil } from './helpers';
+import { FIXTURES, groupMembers, isRunning, killGroup, result, startCase, waitUntil, runCaseOf } from './helpers';
 
 const CASES = path.join(FIXTURES, 'fault-cases.ts');
 const TARGETS = path.join(FIXTURES, 'fault-targets.ts');
 
-async function runCase<T = Record<string, unknown>>(name: string) {
-  const run = await runToEnd(CASES, [name], 90);
-  assert.equal(run.code, 0, `case ${name} failed:\n${run.stderr}`);
-  return { run, out: result<T>(run.stdout) };
-}
+const runCase = <T = Record<string, unknown>>(name: string) => runCaseOf<T>(CASES, name, 90);
 
 /** `fault-targets.ts:<line>` of the line marked `// fault-line <name>`. */
 function faultLine(name: string): string {

@@ -1,5 +1,6 @@
 // Running the shim's programs as a user does (`node --import tsx <program>` from the repo root),
 // each in its own process group so a test can see and end every process a program started.
+import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -22,9 +23,12 @@ export async function runToEnd(file: string, args: string[] = [], limit = 60): P
   return run;
 }
 
-/** Starts a scenario program from the repo root (see runToEnd). */
-export function startCase(file: string, args: string[] = []): Started {
-  return startProgram(file, { args, cwd: ROOT, env: process.env });
+/**
+ * Starts a scenario program from the repo root (see runToEnd). `env`: extra environment variables
+ * (PT_MP_DEADLOCK=hang keeps a deadlocked program waiting, as under Python).
+ */
+export function startCase(file: string, args: string[] = [], env: Record<string, string> = {}): Started {
+  return startProgram(file, { args, cwd: ROOT, env: { ...process.env, ...env } });
 }
 
 /** The JSON a fixture program printed on its "RESULT " line. */
@@ -32,6 +36,34 @@ export function result<T = Record<string, unknown>>(stdout: string): T {
   const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
   if (!line) throw new Error(`no RESULT line in:\n${stdout}`);
   return JSON.parse(line.slice('RESULT '.length)) as T;
+}
+
+/** Runs one named case of a case file to its end (bounded by `limit` seconds); the case must exit 0. */
+export async function runCaseOf<T = Record<string, unknown>>(file: string, name: string, limit = 60): Promise<{ run: RunResult; out: T }> {
+  const run = await runToEnd(file, [name], limit);
+  assert.equal(run.code, 0, `case ${name} failed:\n${run.stderr}`);
+  return { run, out: result<T>(run.stdout) };
+}
+
+/** What a case records of an error it caught: its class name and message (and more, per file). */
+export interface CaughtError {
+  name: string;
+  message: string;
+  seconds?: number;
+}
+
+/**
+ * Asserts that a case caught the error `name` with `message` (exact, or a pattern); with `x`, that
+ * it came after about `x` seconds (a timeout).
+ */
+export function assertCaught(f: CaughtError | null | undefined, name: string, message: string | RegExp, x?: number): void {
+  assert.ok(f, `expected ${name}: ${String(message)}`);
+  assert.equal(f.name, name);
+  if (typeof message === 'string') assert.equal(f.message, message);
+  else assert.match(f.message, message);
+  if (x !== undefined) {
+    assert.ok(f.seconds !== undefined && f.seconds >= x - 0.1 && f.seconds < x + 1, `${name} after ${f.seconds} s, expected about ${x} s`);
+  }
 }
 
 /** Processes alive (zombies do not count) and their process group, from /proc or `ps`. */

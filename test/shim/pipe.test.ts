@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { FIXTURES, result, runToEnd } from './helpers';
+import { FIXTURES, runCaseOf, assertCaught } from './helpers';
 
 const CASES = path.join(FIXTURES, 'pipe-cases.ts');
 
@@ -23,18 +23,9 @@ interface Timed<T> {
   seconds: number;
 }
 
-async function runCase<T>(name: string): Promise<T> {
-  const run = await runToEnd(CASES, [name], 120);
-  assert.equal(run.code, 0, `case ${name} failed:\n${run.stderr}`);
-  return result<T>(run.stdout);
-}
+const runCase = async <T = Record<string, unknown>>(name: string): Promise<T> => (await runCaseOf<T>(CASES, name, 120)).out;
 
-function fails(f: Failure | null | undefined, name: string, message: string | RegExp): void {
-  assert.ok(f, `expected ${name}: ${String(message)}`);
-  assert.equal(f.name, name);
-  if (typeof message === 'string') assert.equal(f.message, message);
-  else assert.match(f.message, message);
-}
+const fails = assertCaught;
 
 describe('Pipe', { concurrency: true }, () => {
   it('MP-20: Pipe(false) gives a receive-only end and a send-only end', async () => {

@@ -35,7 +35,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { FIXTURES, isRunning, result, runToEnd, waitUntil } from './helpers';
+import { FIXTURES, isRunning, waitUntil, runCaseOf } from './helpers';
 
 const CASES = path.join(FIXTURES, 'proc-cases.ts');
 const TARGETS = path.join(FIXTURES, 'proc-targets.ts');
@@ -52,11 +52,7 @@ function processError(message: string): Failure {
   return { name: 'ProcessError', message, processError: true };
 }
 
-async function runCase<T = Record<string, unknown>>(name: string) {
-  const run = await runToEnd(CASES, [name]);
-  assert.equal(run.code, 0, `case ${name} failed:\n${run.stderr}`);
-  return { run, out: result<T>(run.stdout) };
-}
+const runCase = <T = Record<string, unknown>>(name: string) => runCaseOf<T>(CASES, name);
 
 /** 1-based line of the first line of proc-targets.ts holding `marker`. */
 function lineOf(marker: string): number {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { FIXTURES, isRunning, killGroup, result, runToEnd, startCase, waitUntil } from './helpers';
+import { FIXTURES, isRunning, killGroup, result, runToEnd, startCase, waitUntil, runCaseOf } from './helpers';
 
 const CASES = path.join(FIXTURES, 'process-cases.ts');
 
@@ -12,11 +12,7 @@ interface Failure {
   processError: boolean;
 }
 
-async function runCase<T = Record<string, unknown>>(name: string) {
-  const run = await runToEnd(CASES, [name]);
-  assert.equal(run.code, 0, `case ${name} failed:\n${run.stderr}`);
-  return { run, out: result<T>(run.stdout) };
-}
+const runCase = <T = Record<string, unknown>>(name: string) => runCaseOf<T>(CASES, name);
 
 describe('Process', { concurrency: true }, () => {
   it('exitcode: 0 on return, 1 on a thrown error (stack on stderr), -15 on terminate(), -9 on kill()', async () => {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { FIXTURES, result, runToEnd } from './helpers';
+import { FIXTURES, runCaseOf } from './helpers';
 
 const CASES = path.join(FIXTURES, 'queue-cases.ts');
 
@@ -14,11 +14,7 @@ interface Failure {
   seconds: number;
 }
 
-async function runCase<T = Record<string, unknown>>(name: string): Promise<T> {
-  const run = await runToEnd(CASES, [name]);
-  assert.equal(run.code, 0, `case ${name} failed:\n${run.stderr}`);
-  return result<T>(run.stdout);
-}
+const runCase = async <T = Record<string, unknown>>(name: string): Promise<T> => (await runCaseOf<T>(CASES, name)).out;
 
 const range = (tag: string, n: number) => Array.from({ length: n }, (_, i) => `${tag}:${i}`);
 

@@ -13,7 +13,7 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { FIXTURES, result, runToEnd } from './helpers';
+import { FIXTURES, runCaseOf, assertCaught } from './helpers';
 
 const CASES = path.join(FIXTURES, 'sync-queue-cases.ts');
 
@@ -23,19 +23,9 @@ interface Failure {
   seconds: number;
 }
 
-async function runCase<T>(name: string): Promise<T> {
-  const run = await runToEnd(CASES, [name], 120);
-  assert.equal(run.code, 0, `case ${name} failed:\n${run.stderr}`);
-  return result<T>(run.stdout);
-}
+const runCase = async <T = Record<string, unknown>>(name: string): Promise<T> => (await runCaseOf<T>(CASES, name, 120)).out;
 
-function fails(f: Failure | null | undefined, name: string, message: string | RegExp, x?: number): void {
-  assert.ok(f, `expected ${name}: ${String(message)}`);
-  assert.equal(f.name, name);
-  if (typeof message === 'string') assert.equal(f.message, message);
-  else assert.match(f.message, message);
-  if (x !== undefined) assert.ok(f.seconds >= x - 0.1 && f.seconds < x + 1, `${name} after ${f.seconds} s, expected about ${x} s`);
-}
+const fails = assertCaught;
 
 describe('Queue (CPython cases)', { concurrency: true }, () => {
   it('MP-11: every put form fills a Queue(6); full puts fail with Full at once or after their timeout; qsize', async () => {

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { FIXTURES, result, runToEnd } from './helpers';
+import { FIXTURES, runCaseOf } from './helpers';
 
 const CASES = path.join(FIXTURES, 'robust-cases.ts');
 
@@ -17,11 +17,7 @@ interface Outcome {
   seconds: number;
 }
 
-async function runCase<T>(name: string): Promise<T> {
-  const run = await runToEnd(CASES, [name], 120);
-  assert.equal(run.code, 0, `case ${name} failed:\n${run.stderr}`);
-  return result<T>(run.stdout);
-}
+const runCase = async <T = Record<string, unknown>>(name: string): Promise<T> => (await runCaseOf<T>(CASES, name, 120)).out;
 
 describe('a process dies holding a lock', { concurrency: true }, () => {
   it("a Lock's holder is SIGKILLed: main's acquire gets it, rejecting with OwnerDiedError naming the dead process", async () => {

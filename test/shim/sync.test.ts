@@ -14,7 +14,7 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { FIXTURES, result, runToEnd } from './helpers';
+import { FIXTURES, runCaseOf } from './helpers';
 
 const CASES = path.join(FIXTURES, 'sync-cases.ts');
 
@@ -28,11 +28,7 @@ interface Timed<T> {
   seconds: number;
 }
 
-async function runCase<T>(name: string): Promise<T> {
-  const run = await runToEnd(CASES, [name], 120);
-  assert.equal(run.code, 0, `case ${name} failed:\n${run.stderr}`);
-  return result<T>(run.stdout);
-}
+const runCase = async <T = Record<string, unknown>>(name: string): Promise<T> => (await runCaseOf<T>(CASES, name, 120)).out;
 
 /** Python's loose timing rule: at least x - 0.1 s, less than x + 1 s. */
 function about(seconds: number, x: number, what: string): void {

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { FIXTURES, result, runToEnd } from './helpers';
+import { FIXTURES, runCaseOf, assertCaught } from './helpers';
 
 const CASES = path.join(FIXTURES, 'values-cases.ts');
 const SUMS = [680, 1306, 2240, 3061, 3062, 3064, 3067, 3071, 3785, 4616];
@@ -18,18 +18,9 @@ interface Failure {
   message: string;
 }
 
-async function runCase<T>(name: string): Promise<T> {
-  const run = await runToEnd(CASES, [name], 120);
-  assert.equal(run.code, 0, `case ${name} failed:\n${run.stderr}`);
-  return result<T>(run.stdout);
-}
+const runCase = async <T = Record<string, unknown>>(name: string): Promise<T> => (await runCaseOf<T>(CASES, name, 120)).out;
 
-function fails(f: Failure | null | undefined, name: string, message: string | RegExp): void {
-  assert.ok(f, `expected ${name}: ${String(message)}`);
-  assert.equal(f.name, name);
-  if (typeof message === 'string') assert.equal(f.message, message);
-  else assert.match(f.message, message);
-}
+const fails = assertCaught;
 
 describe('Value and SharedArray', { concurrency: true }, () => {
   it('MP-39: each typecode round-trips through a child, with Value and RawValue', async () => {

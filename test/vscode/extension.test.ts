@@ -27,9 +27,26 @@ it('the extension works in a real VS Code (code-server)', { timeout: 600_000 }, 
   const ws = makeWorkspace({
     examplesAt: '.',
     fixtures: false,
+    // tsx, as a project that runs its TypeScript has it: Run and Watch runs the examples.
+    tsx: true,
     extra: {
       ...Object.fromEntries(fs.readdirSync(fixture).map((f) => [`multi-file/${f}`, fs.readFileSync(path.join(fixture, f), 'utf8')])),
       'deadlock/bad-notify-before-wait.ts': fs.readFileSync(deadlock, 'utf8'),
+      // A program that waits (a child sleeps while main joins it): no deadlock to prove, a wait report to ask for.
+      'run/sleeper.ts': [
+        "import { Process, isMainProcess } from '@process-topology/multiprocessing';",
+        '',
+        'export async function sleeper() {',
+        '  await new Promise((resolve) => setTimeout(resolve, 120_000));',
+        '}',
+        '',
+        'if (isMainProcess()) {',
+        '  const p = new Process({ target: sleeper });',
+        '  p.start();',
+        '  await p.join();',
+        '}',
+        '',
+      ].join('\n'),
       ...Object.fromEntries(Object.entries(SHARED_MODULE_PROGRAMS).map(([f, text]) => [`programs/${f}`, text])),
     },
   });
@@ -70,6 +87,9 @@ it('the extension works in a real VS Code (code-server)', { timeout: 600_000 }, 
   assert.ok(result.logs.some((l) => l.includes('diagnostic: 2 consumers wait for a null sentinel')), 'the diagnostic was seen');
   assert.ok(result.logs.some((l) => /^server restarted: pid \d+ -> \d+/.test(l)), 'the server was killed and came back');
   assert.ok(result.logs.some((l) => /^trace stepped: main: start waiter -> .* -> waits forever here -> /.test(l)), 'the deadlock trace was stepped through');
+  for (const what of ['run and watch: Deadlocked', 'reproduce: plain run completed; Reproduced', 'fixed twin: Completed', 'wait report: waits in join()', 'explore: deadlock with seed']) {
+    assert.ok(result.logs.some((l) => l.startsWith(what)), `Run and Watch: ${what}`);
+  }
   assert.ok(result.logs.includes('graph panel of lib.ts: 6 nodes in 2 programs: programs/forgetful.ts, programs/good.ts'), 'the panel drew the programs of a shared module apart');
   assert.ok(drawn, 'the webview was inspected');
   // The broken example's topology: main, producer ×3, consumer ×2, queue q.
@@ -108,4 +128,5 @@ it('the extension works in an untrusted workspace (Restricted Mode)', { timeout:
   assert.equal(result.exitCode, 0, `the suite inside VS Code failed:\n${result.logs.join('\n')}`);
   assert.ok(result.logs.includes('restricted mode: the workspace is not trusted, the extension is active'), 'the Restricted Mode suite ran');
   assert.ok(result.logs.includes('restricted mode: diagnostics, quick fix, hover and model work'));
+  assert.ok(result.logs.includes('restricted mode: running is disabled, with the reason'));
 });

@@ -20,6 +20,8 @@ import {
 import { hideTip } from './render/tooltip';
 import { playTrace, showFinding, stopPlay, traceStep, traceView } from './render/trace';
 import { createZoom } from './render/zoom';
+import { applyLive, syncLive } from './render/live';
+import type { LiveDecorations } from '../../drawing/live';
 
 export { EMPTY_MESSAGE } from '../../drawing/shapes';
 export type { FocusDirection, GraphOptions, LayoutSource, SavedView, TraceView } from './render/state';
@@ -67,6 +69,11 @@ export interface GraphView {
   bounds(): Box | undefined;
   /** The model as drawn (the programs of a model of several kept apart: drawing/programs.ts). */
   readonly model: TopologyModel;
+  /**
+   * Puts a run's decorations on the drawing (undefined: takes them off); `pulsed`: model edges an
+   * operation just went along. Returns whether an edge is still lit (draw another frame).
+   */
+  setLive(d: LiveDecorations | undefined, pulsed?: ReadonlySet<string>): boolean;
   /** The programs drawn apart, when the model holds several. */
   programs(): readonly ProgramCluster[];
   /** Brings a program's frame into view; false when there is no such program. */
@@ -104,6 +111,8 @@ export function renderGraph(container: HTMLElement, initialModel: TopologyModel,
     const animating = st.animation !== undefined;
     if (!animating) drawGeometry(st);
     paint(st);
+    // A run's badges and counts on nodes and edges drawn anew.
+    syncLive(st);
     // New nodes fade in, and changed ones flash once, briefly.
     if (reason === 'update' && !reducedMotion && !st.firstRender) {
       nodeLayer.selectAll<SVGGElement, { id: string }>('g.node').filter((d) => fresh.has(d.id)).classed('entering', true);
@@ -273,6 +282,7 @@ export function renderGraph(container: HTMLElement, initialModel: TopologyModel,
       return [...new Set(st.model.nodes.map((n) => n.kind))];
     },
     bounds: () => st.bounds,
+    setLive: (d: LiveDecorations | undefined, pulsed?: ReadonlySet<string>) => (st.disposed ? false : applyLive(st, d, pulsed)),
     programs: () => st.programs.clusters,
     showProgram(id: string): boolean {
       const frame = st.frames.get(id);

@@ -7,7 +7,7 @@
 // The page runs under a strict CSP: no inline handlers, no eval, no `style` attributes.
 import { formatDot, formatMermaid } from '../../common/graph-formats';
 import { isTopologyModel, type Location, type TopologyModel } from '../../common/model';
-import type { ExportFormat, FromWebview } from '../../common/protocol';
+import type { ConfirmedFinding, ExportFormat, FromWebview, LiveSummary } from '../../common/protocol';
 import { CATEGORIES, KIND_NAMES, MARKS, category, findingMarks, nodeDrawing, type DrawKind } from '../../drawing/shapes';
 import { exportPng, exportSvg } from './export';
 import { hasTrace } from '../../drawing/findings';
@@ -15,6 +15,7 @@ import { renderGraph, type GraphView, type SavedView, type TraceView } from './g
 import { createLayoutClient, type LayoutClient } from './layout-client';
 import { isSavedState, MODEL_ELEMENT_ID, parseToWebview, WORKER_ELEMENT_ID, type SavedState } from './messages';
 import { fileGroupId, fileGroups, poolMembers } from '../../drawing/view-model';
+import { LivePanel } from './live-panel';
 import { findingPrograms, programFindingSummary } from '../../drawing/programs';
 
 interface VsCodeApi {
@@ -30,6 +31,10 @@ interface Host {
   /** The view changed: remember it. */
   persist?(): void;
   rendered?(): void;
+  /** A finding's Reproduce button (VS Code, trusted workspaces). */
+  reproduce?(finding: number): void;
+  showReport?(): void;
+  liveSummary?(s: LiveSummary): void;
 }
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
@@ -88,6 +93,12 @@ class Page {
   layout: LayoutClient | undefined;
   host!: Host;
   private kindsKey = '';
+  /** The model as the analysis gave it (the drawing adds a run's extras to it). */
+  model: TopologyModel | undefined;
+  readonly live: LivePanel;
+  /** Findings runs confirmed; whether this host may run code (Reproduce), and why not. */
+  confirmed: ConfirmedFinding[] = [];
+  runner: { enabled: boolean; reason?: string } | undefined;
 
   constructor(doc: Document) {
     this.doc = doc;
@@ -162,7 +173,16 @@ class Page {
     const controls = el(doc, 'div', 'pt-trace-buttons');
     controls.append(this.prev, this.play, this.next, this.end);
     this.trace.append(controls, this.traceText);
-    this.side.append(this.findingsTitle, this.trace, this.findingsList);
+    this.live = new LivePanel(doc, {
+      reveal: (loc) => this.host.reveal(loc),
+      showReport: () => this.host.showReport?.(),
+      summary: (sum) => this.host.liveSummary?.(sum),
+    }, {
+      view: () => this.view,
+      model: () => this.model,
+      draw: (m) => { this.view?.update(m); this.host.rendered?.(); },
+    });
+    this.side.append(this.live.root, this.findingsTitle, this.trace, this.findingsList);
     this.side.hidden = true;
     body.append(this.graph, this.side);
     root.append(header, body);
@@ -207,10 +227,12 @@ class Page {
     this.title.title = title;
     if (title) this.doc.title = title;
     this.status.textContent = summary(model);
+    this.model = model;
+    const drawn = this.live.decorate(model);
     if (this.view) {
-      this.view.update(model);
+      this.view.update(drawn);
     } else {
-      this.view = renderGraph(this.graph, model, {
+      this.view = renderGraph(this.graph, drawn, {
         onOpen: (loc) => this.host.open(loc),
         onReveal: (loc) => this.host.reveal(loc),
         onChange: () => this.host.persist?.(),
@@ -259,9 +281,15 @@ class Page {
     this.kindsRoot.classList.toggle('filtering', hidden.size > 0);
   }
 
+  /** The run section appeared (or the confirmations or the runner changed): the side panel follows. */
+  refreshSide(): void {
+    if (this.model) this.findings(this.model);
+  }
+
   private findings(model: TopologyModel): void {
     const list = model.findings;
-    this.side.hidden = list.length === 0;
+    this.side.hidden = list.length === 0 && !this.live.active;
+    this.findingsTitle.hidden = list.length === 0;
     this.findingsTitle.textContent = `Findings (${list.length})`;
     const order = { error: 0, warning: 1, info: 2, hint: 3 } as const;
     const sorted = list.map((f, i) => ({ f, i })).sort((a, b) => order[a.f.severity] - order[b.f.severity] || a.i - b.i);
@@ -279,6 +307,13 @@ class Page {
       // A page of several programs says whose finding it is.
       const programs = findingPrograms(model, f);
       if (programs) b.append(el(this.doc, 'span', 'pt-finding-program', programs));
+      const confirmed = this.confirmed.find((c) => c.rule === f.rule && c.file === f.loc.file && c.line === f.loc.range.start.line);
+      if (confirmed) {
+        li.classList.add('confirmed');
+        const badge = el(this.doc, 'span', 'pt-confirmed', '✔ confirmed by a run');
+        badge.title = `Confirmed by ${confirmed.by}: the program really deadlocked where this finding says.`;
+        b.append(badge);
+      }
       b.addEventListener('click', () => {
         const on = b.getAttribute('aria-pressed') !== 'true';
         for (const other of this.findingsList.querySelectorAll('button')) other.setAttribute('aria-pressed', 'false');
@@ -287,6 +322,17 @@ class Page {
         if (on && !hasTrace(f)) this.host.reveal(f.loc);
       });
       li.append(b);
+      if (hasTrace(f) && this.host.reproduce && this.runner) {
+        const r = el(this.doc, 'button', 'pt-button pt-reproduce', '▶ Reproduce');
+        r.type = 'button';
+        r.dataset.index = String(i);
+        r.disabled = !this.runner.enabled;
+        r.title = this.runner.enabled
+          ? 'Run the program so that its processes follow this trace, and see whether it deadlocks as predicted'
+          : `Reproduce is disabled: ${this.runner.reason ?? 'this workspace may not run code'}`;
+        r.addEventListener('click', () => this.host.reproduce?.(i));
+        li.append(r);
+      }
       return li;
     }));
   }
@@ -479,6 +525,9 @@ function startInVsCode(page: Page, vscode: VsCodeApi, workerUrl: string | undefi
         ...(programs.length > 0 ? { programs } : {}),
       });
     },
+    reproduce: (finding) => vscode.postMessage({ type: 'reproduce', finding }),
+    showReport: () => vscode.postMessage({ type: 'showRunReport' }),
+    liveSummary: (live) => vscode.postMessage({ type: 'live', live }),
   };
   const saved = vscode.getState();
   if (isSavedState(saved)) {
@@ -488,9 +537,30 @@ function startInVsCode(page: Page, vscode: VsCodeApi, workerUrl: string | undefi
   window.addEventListener('message', (event: MessageEvent) => {
     const msg = parseToWebview(event.data);
     if (!msg) return;
-    if (msg.type === 'select') {
-      page.view?.highlight(msg.loc, msg.nodeIds);
-      return;
+    switch (msg.type) {
+      case 'select':
+        page.view?.highlight(msg.loc, msg.nodeIds);
+        return;
+      case 'run':
+        page.live.start(msg.run);
+        page.refreshSide();
+        return;
+      case 'runLines':
+        page.live.feed(msg.id, msg.lines);
+        return;
+      case 'runEnd':
+        page.live.finish(msg.id, msg.end);
+        return;
+      case 'confirmed':
+        page.confirmed = msg.findings;
+        page.refreshSide();
+        return;
+      case 'runner':
+        page.runner = { enabled: msg.enabled, ...(msg.reason ? { reason: msg.reason } : {}) };
+        page.refreshSide();
+        return;
+      default:
+        break;
     }
     current = { model: msg.model, title: msg.title };
     page.show(msg.model, msg.title);

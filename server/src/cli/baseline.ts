@@ -10,10 +10,10 @@
 // reformatted neighbourhood or an edited anchor line keep it matched; a finding moved to another
 // file, or whose code and surroundings both changed, is new.
 import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Finding, Range } from '../../../common/model';
-import { ConfigError } from '../analysis/program';
+import { MAX_FILE_SIZE, readTextFile } from '../analysis/files';
+import { CommandError } from './command-error';
 
 export const BASELINE_VERSION = 1;
 
@@ -150,30 +150,28 @@ export function formatBaseline(entries: readonly BaselineEntry[]): string {
   return JSON.stringify(baseline, null, 2) + '\n';
 }
 
-/** Reads and checks a baseline file; a missing or malformed one is a ConfigError (exit 2). */
+/** Reads and checks a baseline file; a missing or malformed one is a CommandError (exit 2). */
 export function readBaseline(file: string, shown: string): BaselineEntry[] {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new ConfigError(code === 'ENOENT' ? `no baseline file ${shown} (write one with --write-baseline)` : `cannot read the baseline ${shown}: ${code ?? String(err)}`);
-  }
+  // Read as the analysis reads files: a regular file, bounded (a baseline may come with a clone).
+  const read = readTextFile(file, MAX_FILE_SIZE);
+  if ('missing' in read) throw new CommandError(`no baseline file ${shown} (write one with --write-baseline)`);
+  if ('skipped' in read) throw new CommandError(`cannot read the baseline ${shown}: ${read.skipped}`);
+  const text = read.text;
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new ConfigError(`the baseline ${shown} is not JSON: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`);
+    throw new CommandError(`the baseline ${shown} is not JSON: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`);
   }
   const b = value as Partial<Baseline> | null;
   if (typeof b !== 'object' || b === null || b.tool !== 'process-topology' || !Array.isArray(b.findings)) {
-    throw new ConfigError(`${shown} is not a process-topology baseline (expected {"tool": "process-topology", "findings": [...]})`);
+    throw new CommandError(`${shown} is not a process-topology baseline (expected {"tool": "process-topology", "findings": [...]})`);
   }
-  if (b.version !== BASELINE_VERSION) throw new ConfigError(`the baseline ${shown} has version ${String(b.version)}; this process-topology reads version ${BASELINE_VERSION}`);
+  if (b.version !== BASELINE_VERSION) throw new CommandError(`the baseline ${shown} has version ${String(b.version)}; this process-topology reads version ${BASELINE_VERSION}`);
   const str = (v: unknown): v is string => typeof v === 'string';
   b.findings.forEach((e: Partial<BaselineEntry>, i) => {
     if (typeof e !== 'object' || e === null || !str(e.rule) || !str(e.file) || !str(e.code) || !str(e.line) || !str(e.context)) {
-      throw new ConfigError(`the baseline ${shown}: finding ${i + 1} lacks rule, file, code, line or context`);
+      throw new CommandError(`the baseline ${shown}: finding ${i + 1} lacks rule, file, code, line or context`);
     }
   });
   return b.findings.map((e) => ({ rule: e.rule, file: e.file, code: e.code, line: e.line, context: e.context, message: str(e.message) ? e.message : '' }));

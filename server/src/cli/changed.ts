@@ -4,7 +4,7 @@
 // file) means every program.
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
-import { ConfigError } from '../analysis/program';
+import { CommandError } from './command-error';
 
 export interface Changes {
   /** Absolute paths of the files changed since the ref (deleted ones too). */
@@ -20,24 +20,24 @@ function git(cwd: string, args: readonly string[]): string {
     return execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 256 << 20 });
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: string };
-    if (e.code === 'ENOENT') throw new ConfigError('--changed-since needs git, and git is not installed');
+    if (e.code === 'ENOENT') throw new CommandError('--changed-since needs git, and git is not installed');
     const line = (e.stderr ?? '').split('\n').map((l) => l.trim()).find(Boolean) ?? e.message.split('\n')[0];
-    throw new ConfigError(`git ${args[0]} failed: ${line}`);
+    throw new CommandError(`git ${args[0]} failed: ${line}`);
   }
 }
 
 export function changedSince(cwd: string, ref: string): Changes {
-  if (ref === '' || ref.startsWith('-')) throw new ConfigError(`--changed-since expects a git ref (a branch, tag or commit), got '${ref}'`);
+  if (ref === '' || ref.startsWith('-')) throw new CommandError(`--changed-since expects a git ref (a branch, tag or commit), got '${ref}'`);
   let top: string;
   try {
     top = git(cwd, ['rev-parse', '--show-toplevel']).trim();
   } catch {
-    throw new ConfigError(`--changed-since: ${cwd} is not in a git repository`);
+    throw new CommandError(`--changed-since: ${cwd} is not in a git repository`);
   }
   try {
     git(top, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
   } catch {
-    throw new ConfigError(`--changed-since: unknown git ref '${ref}'`);
+    throw new CommandError(`--changed-since: unknown git ref '${ref}'`);
   }
   const listed = [
     ...git(top, ['diff', '--name-only', '--no-renames', '-z', ref, '--']).split('\0'),

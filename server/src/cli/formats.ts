@@ -7,7 +7,7 @@ import { type Finding, type Location, type TopologyModel } from '../../../common
  * program too big for the deadlock checker: said, never taken for safety), then a count.
  */
 export function formatText(findings: readonly Finding[], notes: readonly string[] = []): string {
-  const lines = findings.map((f) => `${where(f.loc)}  ${f.severity}  ${f.message}  [${f.rule}]`);
+  const lines = findings.map((f) => `${where(f.loc)}  ${f.severity}  ${f.message}${programsOf(f)}  [${f.rule}]`);
   for (const note of notes) lines.push(`note: ${note}`);
   const errors = findings.filter((f) => f.severity === 'error').length;
   const warnings = findings.filter((f) => f.severity === 'warning').length;
@@ -15,6 +15,16 @@ export function formatText(findings: readonly Finding[], notes: readonly string[
   lines.push(total === 0 ? 'No problems found.'
     : `${total} problem${total === 1 ? '' : 's'} (${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'})`);
   return lines.join('\n') + '\n';
+}
+
+/**
+ * With several programs, which of them a finding is in, when its file does not say: a finding in
+ * a module that some of the programs share.
+ */
+function programsOf(f: Finding): string {
+  const programs = Array.isArray(f.programs) ? f.programs : [];
+  if (programs.length === 0 || (programs.length === 1 && programs[0] === f.loc.file)) return '';
+  return ` (in ${programs.join(', ')})`;
 }
 
 /** `file:line:col`, 1-based for people. */
@@ -75,6 +85,8 @@ export function formatSarif(model: TopologyModel, version: string): string {
         message: { text: f.message },
         locations: [sarifLocation(f.loc)],
         relatedLocations: f.related.map((r, i) => ({ id: i + 1, ...sarifLocation(r.loc, r.message) })),
+        // With several programs: the entries of those that report it.
+        ...(f.programs && f.programs.length > 0 ? { properties: { programs: f.programs } } : {}),
         ...(f.trace && f.trace.length > 0 ? {
           codeFlows: [{ threadFlows: [{ locations: f.trace.map((s) => ({ location: sarifLocation(s.loc, `${s.process}: ${s.op}`) })) }] }],
         } : {}),

@@ -4,7 +4,9 @@
 //                          [--baseline FILE [--write-baseline]] [--changed-since REF] [--no-progress]
 //   process-topology graph [paths…] --format json|dot|mermaid|html|svg [--out file]
 //   process-topology lsp [--stdio]   (the language server, for editors other than VS Code)
-// Exit status: 0 no errors, 1 errors found, 2 the command itself failed (one-line reason on stderr).
+//   process-topology run <program> [options] [-- args]   (run.ts: the program under the shim's runtime)
+// Exit status: 0 no errors, 1 errors found, 2 the command itself failed (one-line reason on stderr);
+// `run`: see run.ts (3: a deadlock was detected).
 // Files found in folders that cannot be analyzed (not regular files, too large, unreadable,
 // nested too deep) are skipped with a note on stderr; a file named on the command line that
 // cannot be is an error. A closed stdout (`| head`) ends the command quietly.
@@ -25,8 +27,11 @@ import { formatSarif, formatText } from './formats';
 import { lspArgsError, startLanguageServer } from './lsp';
 import { entriesFor, formatBaseline, matchBaseline, readBaseline } from './baseline';
 import { changedSince } from './changed';
+import { CommandError } from './command-error';
 import { candidatePrograms, progressLine, PROGRESS_MIN_PROGRAMS, type Progress } from './progress';
 import { SHIM_PACKAGE } from '../analysis/shim';
+import { traceReplayHtml, TraceUsageError } from './graph-trace';
+import { runCommand, RunUsageError } from './run';
 
 declare const PT_VERSION: string;
 const VERSION = typeof PT_VERSION === 'string' ? PT_VERSION : '0.0.0-dev';
@@ -35,13 +40,17 @@ const USAGE = `Usage:
   process-topology check [paths…] [--format text|json|sarif] [--rule id=off|hint|info|warning|error] [options]
                          [--baseline FILE [--write-baseline]] [--changed-since REF] [--no-progress]
   process-topology graph [paths…] --format json|dot|mermaid|html|svg [--out file] [options]
+  process-topology graph --trace FILE --format html [--out file]
+  process-topology run <program> [--trace FILE] [--explore N [--strategy random|pct] | --seed S | --reproduce F]
+                       [--format text|json|sarif] [--timeout SECONDS] [-- args…]
   process-topology lsp [--stdio]
 Options:
   --project <tsconfig.json or folder>  the compiler options (and, with no paths, the files) of a project
   --shim-module <name>                 a module that counts as the shim besides @process-topology/multiprocessing (repeatable)
   --state-budget <n>                   states the deadlock checker may explore per program (default 20000)
 With no paths, the files of ./tsconfig.json (or of --project) are analyzed. ./${CONFIG_FILE}, when
-there, gives shimModules and stateBudget too; the options win (shim modules add up).`;
+there, gives shimModules and stateBudget too; the options win (shim modules add up).
+run exits 0 (completed), 1 (failed), 2 (could not run), 3 (deadlock), 4 (--reproduce diverged).`;
 
 class UsageError extends Error {}
 
@@ -59,7 +68,7 @@ export function run(argv: string[], io: Io): number {
   try {
     return runOrThrow(argv, io);
   } catch (err) {
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || err instanceof CommandError) {
       io.stderr(`process-topology: ${err.message}\n`);
       return 2;
     }
@@ -90,8 +99,9 @@ function runOrThrow(argv: string[], io: Io): number {
     io.stdout(VERSION + '\n');
     return 0;
   }
+  if (command === 'run') throw new UsageError('run is asynchronous: use runAsync()');
   if (command !== 'check' && command !== 'graph') {
-    throw new UsageError(command ? `unknown command '${command}' (expected check, graph or lsp)` : 'missing command (expected check, graph or lsp); see --help');
+    throw new UsageError(command ? `unknown command '${command}' (expected check, graph, run or lsp)` : 'missing command (expected check, graph, run or lsp); see --help');
   }
   let parsed;
   try {
@@ -99,7 +109,7 @@ function runOrThrow(argv: string[], io: Io): number {
       args: rest, allowPositionals: true, strict: true,
       options: {
         format: { type: 'string' }, rule: { type: 'string', multiple: true },
-        project: { type: 'string' }, out: { type: 'string' },
+        project: { type: 'string' }, out: { type: 'string' }, trace: { type: 'string' },
         'shim-module': { type: 'string', multiple: true }, 'state-budget': { type: 'string' },
         baseline: { type: 'string' }, 'write-baseline': { type: 'boolean' }, 'changed-since': { type: 'string' },
         'no-progress': { type: 'boolean' },
@@ -109,6 +119,7 @@ function runOrThrow(argv: string[], io: Io): number {
     throw new UsageError(err instanceof Error ? err.message.split('\n')[0]! : String(err));
   }
   const { values, positionals } = parsed;
+  if (values.trace !== undefined) return graphFromTrace(command, values, positionals, io);
   const formats = command === 'check' ? ['text', 'json', 'sarif'] : ['json', 'dot', 'mermaid', 'html', 'svg'];
   const format = values.format ?? (command === 'check' ? 'text' : undefined);
   if (!format) throw new UsageError(`graph needs --format (${formats.join('|')})`);
@@ -198,6 +209,29 @@ function runOrThrow(argv: string[], io: Io): number {
     io.stderr(`wrote ${path.relative(io.cwd, out) || out}\n`);
   } else {
     io.stdout(text);
+  }
+  return 0;
+}
+
+/** `graph --trace FILE --format html [--out file]`: the replay page of a run's trace. */
+function graphFromTrace(command: string, values: { trace?: string; format?: string; out?: string; rule?: string[]; project?: string }, positionals: string[], io: Io): number {
+  if (command !== 'graph') throw new UsageError('--trace is for graph (and run)');
+  if (positionals.length > 0 || values.rule || values.project) throw new UsageError('graph --trace takes no paths, --rule or --project: the trace names its program');
+  if (values.format !== 'html') throw new UsageError(`graph --trace needs --format html${values.format ? `, not '${values.format}'` : ''}`);
+  let html: string;
+  try {
+    html = traceReplayHtml(values.trace!, io.cwd, io.bundleDir);
+  } catch (err) {
+    if (err instanceof TraceUsageError) throw new UsageError(err.message);
+    throw err;
+  }
+  if (values.out !== undefined) {
+    const out = path.resolve(io.cwd, values.out);
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    fs.writeFileSync(out, html);
+    io.stderr(`wrote ${path.relative(io.cwd, out) || out}\n`);
+  } else {
+    io.stdout(html);
   }
   return 0;
 }
@@ -298,6 +332,26 @@ function collect(paths: readonly string[], cwd: string, skipped: SkippedFiles): 
   return [...new Set(files)];
 }
 
+/** Every command: `run` (asynchronous: it waits for the program) besides check and graph. */
+export async function runAsync(argv: string[], io: Io): Promise<number> {
+  if (argv[0] !== 'run') return run(argv, io);
+  try {
+    return await runCommand(argv.slice(1), io, VERSION, (program) => analyzeFiles([program], { rootDir: path.dirname(program) }));
+  } catch (err) {
+    if (err instanceof RunUsageError || err instanceof CommandError) {
+      io.stderr(`process-topology: ${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof ConfigError) {
+      io.stderr(`process-topology: ${err.relativeTo(io.cwd)}\n`);
+      return 2;
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    io.stderr(`process-topology: internal error: ${message.split('\n')[0]}\n`);
+    return 2;
+  }
+}
+
 // A reader that stopped reading (`graph … | head`): the rest of the output has nowhere to go,
 // which is no failure of the command. Stop writing, and exit with what the command found.
 let stdoutClosed = false;
@@ -316,7 +370,7 @@ if (require.main === module && process.argv[2] === 'lsp') {
     startLanguageServer();
   }
 } else if (require.main === module) {
-  process.exitCode = run(process.argv.slice(2), {
+  void runAsync(process.argv.slice(2), {
     cwd: process.cwd(),
     stdout: (t) => {
       if (!stdoutClosed) process.stdout.write(t);
@@ -324,5 +378,7 @@ if (require.main === module && process.argv[2] === 'lsp') {
     stderr: (t) => process.stderr.write(t),
     bundleDir: __dirname,
     stderrIsTTY: process.stderr.isTTY === true,
+  }).then((code) => {
+    process.exitCode = code;
   });
 }

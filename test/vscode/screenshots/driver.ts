@@ -1,7 +1,9 @@
 // Sets up a scene in a real VS Code for scripts/screenshots.mjs (not a test): a broken program with
-// its diagnostic's hover open in the left editor group and its graph on the right. The scene is
-// read from `.screenshot.json` in the workspace folder: a workspace file, or the walkthrough's
-// bundled example. Runs in the extension host as a test module (it exports run()).
+// its diagnostic's hover open in the left editor group and its graph on the right; or the program
+// run (Run and Watch, or its deadlock finding's Reproduce) with the run on the graph and the hover
+// of a call it deadlocked in. The scene is read from `.screenshot.json` in the workspace folder: a
+// workspace file, or the walkthrough's bundled example. Runs in the extension host as a test
+// module (it exports run()).
 import * as vscode from 'vscode';
 import type { Api } from '../../../extension/src/main';
 import { until } from '../../helpers/until';
@@ -9,6 +11,8 @@ import { until } from '../../helpers/until';
 interface Scene {
   /** A file of the workspace folder, or "walkthrough" for the extension's bundled example. */
   open: string;
+  /** Run it with Run and Watch (to its end), or Reproduce its deadlock finding; then hover a blocked call. */
+  run?: 'watch' | 'reproduce';
 }
 
 export async function run(): Promise<void> {
@@ -28,6 +32,10 @@ export async function run(): Promise<void> {
   await ext.activate();
   const diag = await until('the diagnostic', () => vscode.languages.getDiagnostics(uri).find((d) => d.source === 'process-topology'));
   console.log(`[scene] diagnostic: ${diag.message}`);
+  if (scene.run) {
+    await runScene(ext.exports, scene.run, editor, diag);
+    return;
+  }
   await vscode.commands.executeCommand('processTopology.showGraph', uri);
   const drawn = await until('the graph', () => {
     const g = ext.exports.graph();
@@ -53,5 +61,37 @@ export async function run(): Promise<void> {
   await vscode.commands.executeCommand('notifications.clearAll');
   await vscode.commands.executeCommand('editor.action.showHover');
   await new Promise((r) => setTimeout(r, 3000)); // the hover's parts arrive one by one
+  console.log('[scene] ready');
+}
+
+/**
+ * A run on the graph: Run and Watch (or the deadlock finding's Reproduce) to the run's end, the code
+ * above and the graph with its run section below, the cursor on a call the run deadlocked in, with
+ * its "deadlocked in this run" hover open.
+ */
+async function runScene(api: Api, how: 'watch' | 'reproduce', editor: vscode.TextEditor, diag: vscode.Diagnostic): Promise<void> {
+  const uri = editor.document.uri;
+  if (how === 'watch') {
+    await vscode.commands.executeCommand('processTopology.runAndWatch', uri);
+  } else {
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, diag.range);
+    const reproduce = actions.find((a) => a.command?.command === 'processTopology.reproduce');
+    if (!reproduce?.command) throw new Error(`no Reproduce action among ${actions.map((a) => a.title).join(' | ')}`);
+    await vscode.commands.executeCommand(reproduce.command.command, ...(reproduce.command.arguments ?? []));
+  }
+  const run = await until('the run to end', () => {
+    const r = api.run();
+    return r?.end && r.live?.ended && r.live.run === r.info.id ? r : undefined;
+  }, 240_000);
+  console.log(`[scene] run: ${run.end!.text}`);
+  for (const command of ['workbench.action.closePanel', 'notifications.clearAll']) await vscode.commands.executeCommand(command).then(undefined, () => undefined);
+  await vscode.commands.executeCommand('vscode.setEditorLayout', { orientation: 1, groups: [{ size: 0.4 }, { size: 0.6 }] });
+  const doc = await vscode.window.showTextDocument(uri, { viewColumn: vscode.ViewColumn.One, preserveFocus: false });
+  const blocked = await until('the run\'s diagnostic', () => api.runDiagnostics(uri)[0]);
+  const at = blocked.range.start.translate(0, 2);
+  doc.selection = new vscode.Selection(at, at);
+  doc.revealRange(blocked.range, vscode.TextEditorRevealType.InCenter);
+  await vscode.commands.executeCommand('editor.action.showHover');
+  await new Promise((r) => setTimeout(r, 2500));
   console.log('[scene] ready');
 }

@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { registerTests } from './extension.tests';
 import { registerWalkthroughTests } from './walkthrough.tests';
 import { registerUntrustedTests } from './untrusted.tests';
+import { registerRunTests } from './run.tests';
 
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', timeout: 120_000, color: false, reporter: 'spec' });
@@ -14,6 +15,8 @@ export function run(): Promise<void> {
   if (vscode.workspace.isTrusted) {
     // The walkthrough first: it closes its editors, and the other suite ends on the graph the harness inspects.
     registerWalkthroughTests();
+    // Runs the examples (Run and Watch); its last run is of the good example.
+    registerRunTests();
     registerTests();
   } else {
     registerUntrustedTests();

@@ -3,6 +3,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { until } from '../../helpers/until';
+import type { Api } from '../../../extension/src/main';
 import { api, codeOf, findings, lineOf, open, restore } from './extension.tests';
 
 export function registerUntrustedTests(): void {
@@ -36,6 +37,38 @@ export function registerUntrustedTests(): void {
       const model = await until('the model for the graph', async () => (await api().model(doc.uri)) ?? undefined);
       assert.deepEqual(model.nodes.map((n) => n.label).sort(), ['consumer', 'main', 'producer', 'q']);
       console.log('restricted mode: diagnostics, quick fix, hover and model work');
+    });
+
+    it('runs no code: Run and Watch, Reproduce and Explore are disabled, and say why', async () => {
+      const doc = await open('desk-and-pen.ts');
+      const ext = vscode.extensions.getExtension<Api>('process-topology.process-topology')!;
+      const json = ext.packageJSON as { contributes: { commands: { command: string; enablement?: string }[] }; capabilities: { untrustedWorkspaces: { supported: unknown; description: string } } };
+      for (const c of ['processTopology.runAndWatch', 'processTopology.reproduce', 'processTopology.exploreInterleavings']) {
+        assert.equal(json.contributes.commands.find((x) => x.command === c)?.enablement, 'isWorkspaceTrusted', c);
+      }
+      assert.equal(json.capabilities.untrustedWorkspaces.supported, 'limited');
+      // Run from anywhere (a keybinding, another extension): it refuses, with the reason, and runs nothing.
+      const terminals = vscode.window.terminals.length;
+      assert.equal(await vscode.commands.executeCommand('processTopology.runAndWatch', doc.uri), undefined);
+      assert.match(api().lastRefusal() ?? '', /^Restricted Mode: this workspace is not trusted/);
+      assert.equal(await vscode.commands.executeCommand('processTopology.exploreInterleavings', doc.uri), undefined);
+      assert.equal(api().run(), undefined, 'nothing ran');
+      assert.equal(vscode.window.terminals.length, terminals, 'no terminal was opened');
+      // The lens on the main guard says it is disabled, and why.
+      const lenses = await until('the lens', async () => {
+        const all = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri, 50);
+        return all.find((l) => /Run and Watch/.test(l.command?.title ?? ''));
+      });
+      assert.match(lenses.command!.title, /Run and Watch: disabled in Restricted Mode/);
+      assert.match(lenses.command!.tooltip ?? '', /Trust the workspace to run it/);
+      assert.notEqual(lenses.command!.command, 'processTopology.runAndWatch');
+      // The deadlock finding's Reproduce action is there, disabled with the reason.
+      const diag = await until('the deadlock diagnostic', () => findings(doc.uri).find((d) => codeOf(d) === 'deadlock'));
+      const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', doc.uri, diag.range);
+      const reproduce = actions.find((a) => a.command?.command === 'processTopology.reproduce');
+      assert.ok(reproduce, actions.map((a) => a.title).join(' | '));
+      assert.match(reproduce.disabled?.reason ?? '', /^Restricted Mode/);
+      console.log('restricted mode: running is disabled, with the reason');
     });
   });
 }

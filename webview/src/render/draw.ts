@@ -15,6 +15,7 @@ import { neighbourhood, type ViewEdge, type ViewNode } from '../../../drawing/vi
 import { changed, isHidden, visibleEdges, type FocusDirection, type GraphState } from './state';
 import { edgeTip, hideTip, nodeTip, showTip, toggleHint } from './tooltip';
 import { traceMarks } from './trace';
+import { liveClasses } from './live';
 import { matchesSafe } from './zoom';
 
 /** Above this many drawn nodes, layout changes jump instead of animating. */
@@ -218,6 +219,8 @@ function drawEdges(st: GraphState, pos: Map<string, Point>, routes: (e: ViewEdge
     const label = edgeLabel(d);
     const w = st.measure(label, EDGE_FONT_PX) + 6;
     g.select('text.edge-label').attr('x', mid.x).attr('y', mid.y);
+    // A run's count of the edge's operations (render/live.ts), under its label.
+    g.select('text.rt-count').attr('x', mid.x).attr('y', mid.y + EDGE_FONT_PX + 2);
     g.select('rect.edge-label-bg')
       .attr('x', round(mid.x - w / 2)).attr('y', round(mid.y - EDGE_FONT_PX / 2 - 2))
       .attr('width', round(w)).attr('height', EDGE_FONT_PX + 4);
@@ -372,7 +375,7 @@ export function paint(st: GraphState): void {
         hiddenKinds.has(d.kind) && 'filtered', searching && (matchSet.has(d.id) ? 'search-match' : 'search-miss'),
         d.id === current && 'search-current', editorNodes.has(d.id) && 'editor-match', faded && 'faded',
         focus?.id === d.id && 'focus-root', tm?.actor.has(d.id) && 'trace-actor', tm?.object.has(d.id) && 'trace-object',
-        tm?.waiting.has(d.id) && 'trace-waiting', tm?.involved.has(d.id) && 'finding-active');
+        tm?.waiting.has(d.id) && 'trace-waiting', tm?.involved.has(d.id) && 'finding-active', ...liveClasses(st, d.id, false));
     })
     .attr('aria-label', (d) => withMarks(`${d.kind === 'group' ? 'collapsed file' : d.kind} ${displayLabel(d)}`, marks.nodes.get(d.id))
       + (d.toggle ? `; ${toggleHint(d)}` : ''))
@@ -388,7 +391,7 @@ export function paint(st: GraphState): void {
       return classes(edgeClasses(d, mark), cycleEdges.has(d.id) && 'cycle', hidden && 'filtered',
         editorEdges.has(d.id) && 'editor-match', faded && 'faded', tm?.op.has(d.id) && 'trace-op',
         tm?.done.has(d.id) && 'trace-done', tm?.blocked.has(d.id) && 'trace-blocked', tm?.involved.has(d.id) && 'finding-active',
-        (d.from === selected || d.to === selected) && 'selected-adjacent');
+        (d.from === selected || d.to === selected) && 'selected-adjacent', ...liveClasses(st, d.id, true));
     })
     .attr('aria-label', (d) => withMarks(`${d.kind} from ${nodeName(view.byId.get(d.from))} to ${nodeName(view.byId.get(d.to))}`, marks.edges.get(d.id)))
     .each(function (d) {

@@ -12,6 +12,7 @@ import type { Box, Point } from '../../../drawing/layout';
 import { separatePrograms, type SeparatedModel } from '../../../drawing/programs';
 import { buildView, type ViewGraph } from '../../../drawing/view-model';
 import type { LayoutClient } from '../layout-client';
+import type { LiveView } from './live';
 
 /** What the view remembers across reloads (with the model, in the webview's saved state). */
 export interface SavedView {
@@ -159,6 +160,9 @@ export interface GraphState {
   activeFinding: number | undefined;
   step: number | undefined;
   playTimer: ReturnType<typeof setInterval> | undefined;
+
+  /** A run on the drawing (live.ts), when the page shows one. */
+  live: LiveView | undefined;
 }
 
 let instances = 0;
@@ -296,6 +300,7 @@ export function createState(container: HTMLElement, model: TopologyModel, opts: 
     activeFinding: undefined,
     step: undefined,
     playTimer: undefined,
+    live: undefined,
   };
 }
 

@@ -40,6 +40,12 @@ export function nodeTip(st: GraphState, d: ViewNode): TipLine[] {
   const { marks, view } = st;
   const [head, ...rest] = nodeTitle(d, marks.nodes.get(d.id)).split('\n');
   const lines: TipLine[] = [{ text: head!, cls: 'tip-head' }];
+  const run = st.live?.nodes.get(d.id);
+  if (run && run.tip.length > 0) {
+    lines.push({ text: 'In this run', cls: 'tip-section' });
+    for (const t of run.tip.slice(0, 12)) lines.push({ text: t, cls: `tip-run${run.cls.includes('rt-blocked') && t.includes(': blocked') ? ' tip-run-blocked' : ''}` });
+    if (run.tip.length > 12) lines.push({ text: `… and ${run.tip.length - 12} more`, cls: 'tip-run' });
+  }
   const messages = marks.nodes.get(d.id)?.messages ?? [];
   for (const l of rest) if (!messages.includes(l)) lines.push({ text: l, cls: 'tip-loc' });
   if (d.members && d.members.length > 0) lines.push({ text: `${d.members.length} node${d.members.length === 1 ? '' : 's'} folded in`, cls: 'tip-detail' });
@@ -63,8 +69,10 @@ export function edgeTip(st: GraphState, d: ViewEdge): TipLine[] {
   const mark = st.marks.edges.get(d.id);
   const [head, ...rest] = edgeTitle(d, st.view.byId, mark).split('\n');
   const messages = mark?.messages ?? [];
+  const run = st.live?.edges.get(d.id);
   return [
     { text: head!, cls: 'tip-head' },
+    ...(run?.tip ?? []).map((text) => ({ text, cls: 'tip-run' })),
     ...rest.filter((l) => !messages.includes(l)).map((text) => ({ text, cls: 'tip-loc' })),
     ...messages.map((text) => ({ text, cls: `tip-finding tip-${mark!.severity}` })),
   ];

@@ -1,0 +1,48 @@
+// Children of a program run through tsx import a compiled copy of it instead of registering tsx
+// (shim/src/child-build.ts): they run the program's code from the copy, share module state with
+// the main module's top level as under tsx, and their errors still name the .ts sources.
+// PT_MP_CHILD_TSX=1 (and anything the copy cannot stand for) keeps tsx in the child.
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { FIXTURES, result, startCase } from './helpers';
+
+const CASES = path.join(FIXTURES, 'child-build-cases.ts');
+const TARGETS = path.join(FIXTURES, 'child-build-targets.ts');
+
+async function runCase(name: string, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const p = startCase(CASES, [name], env);
+  const exit = await p.exited;
+  return { code: exit.code, stdout: p.stdout(), stderr: p.stderr() };
+}
+
+describe('children of a tsx program', { concurrency: true }, () => {
+  it('run the compiled copy of the program (no tsx), with the state the main module set', { timeout: 120_000 }, async () => {
+    const run = await runCase('where', { PT_MP_CHILD_TSX: '' });
+    assert.equal(run.code, 0, run.stderr);
+    const out = result<{ got: { file: string; state: string }[]; codes: number[] }>(run.stdout);
+    assert.deepEqual(out.codes, [0, 0]);
+    for (const g of out.got) {
+      assert.match(g.file, /\/node_modules\/\.cache\/process-topology-mp\/[0-9a-f]+\/[\w-]+\.mjs$/);
+      assert.equal(g.state, 'set by the main module');
+    }
+  });
+
+  it("report a child's error with the .ts source's line (source maps)", { timeout: 120_000 }, async () => {
+    const run = await runCase('error', { PT_MP_CHILD_TSX: '' });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(result<{ code: number }>(run.stdout).code, 1);
+    assert.match(run.stderr, /^Process Process-1:\nError: boom from the child\n\s+at .*fail \(.*child-build-targets\.ts:28:9\)/m);
+    assert.ok(!run.stderr.includes('.mjs'), run.stderr);
+  });
+
+  it('PT_MP_CHILD_TSX=1 runs the sources through tsx in the child', { timeout: 120_000 }, async () => {
+    const run = await runCase('where', { PT_MP_CHILD_TSX: '1' });
+    assert.equal(run.code, 0, run.stderr);
+    const out = result<{ got: { file: string; state: string }[] }>(run.stdout);
+    for (const g of out.got) {
+      assert.equal(g.file, `file://${TARGETS}`);
+      assert.equal(g.state, 'set by the main module');
+    }
+  });
+});
