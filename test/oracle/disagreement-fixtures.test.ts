@@ -64,6 +64,8 @@ const CASES: Record<string, Case> = {
   'constant-condition-set': { bad: hangs, results: { sum: 10 }, today: { bad: [], good: [] } },
   'join-unstarted-filter': { bad: error('can only join a started process'), results: { started: 2 }, today: { bad: [], good: [] } },
   'count-slice': { bad: hangs, results: { sum: 603 }, today: { bad: [], good: [] } },
+  'continue-runs-update': { bad: hangs, results: { sum: 24 }, today: { bad: [], good: [] } },
+  'test-of-derived-value': { bad: hangs, results: { sum: 40 }, today: { bad: [], good: [] } },
   'race-lock-chosen-by-condition': { bad: { effect: 'lost-update', exact: { meals: 10 } }, results: { meals: 10 }, today: { bad: [], good: [] } },
 };
 

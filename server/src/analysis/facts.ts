@@ -147,6 +147,16 @@ export interface Op {
 }
 
 /**
+ * A pure function of a received value, as the program computes it before testing it
+ * (`x % 7`, `item.price * 2 > 100`): applied to a constant, its result (undefined when JavaScript
+ * would not give a constant the analysis can name). `key` tells two such functions apart.
+ */
+export interface ValueMap {
+  key: string;
+  f: (v: ConstValue) => { v: ConstValue } | undefined;
+}
+
+/**
  * A branch on what an operation returned: `if (item === null)`, `if (!item)`,
  * `switch (msg.kind) { case 'add': … }`, `if (!(await lock.acquire(true, 1)))`. The first
  * alternative runs exactly when the test holds of the value the `source` operation (a get, recv,
@@ -163,6 +173,8 @@ export interface BranchGuard {
    */
   test: 'eq' | 'nullish' | 'truthy' | 'typeof';
   value?: ConstValue;
+  /** The test is of a function of that value (`if (x % 7 === 0)`): `map` of it. */
+  map?: ValueMap;
 }
 
 /** Control flow of one process over its operations, in program order. */

@@ -5,8 +5,15 @@
 import type { AbsValue, BranchGuard, ConstValue } from './facts';
 
 export function guardAnswer(g: BranchGuard, v: AbsValue): boolean | undefined {
-  const at = project(v, g.path);
+  let at = project(v, g.path);
   if (at === undefined) return undefined;
+  if (g.map) {
+    // A function of the value (`x % 7`): known of constants only.
+    if (at === 'object') return undefined;
+    const mapped = g.map.f(at.v);
+    if (!mapped) return undefined;
+    at = mapped;
+  }
   return testOn(g, at);
 }
 
@@ -66,5 +73,5 @@ function testOn(g: BranchGuard, at: { v: ConstValue } | 'object'): boolean {
 
 /** A text that identifies what a guard tests (for keys): equal texts, equal tests. */
 export function guardText(g: BranchGuard): string {
-  return `${g.path.join('.')}|${g.test}|${g.test === 'eq' ? JSON.stringify(g.value === undefined ? '(undefined)' : g.value) : ''}`;
+  return `${g.path.join('.')}|${g.map ? `${g.map.key}|` : ''}${g.test}|${g.test === 'eq' || g.test === 'typeof' ? JSON.stringify(g.value === undefined ? '(undefined)' : g.value) : ''}`;
 }

@@ -10,7 +10,7 @@
 // groups interchangeable instances and lowers the flows to the facts the rules and the checker read.
 import ts from 'typescript';
 import type { EdgeCount, Multiplicity } from '../../../../common/model';
-import type { MainProcess, ObjectSite, Op, OpKind, ProcessRef } from '../facts';
+import type { ConstValue, MainProcess, ObjectSite, Op, OpKind, ProcessRef, ValueMap } from '../facts';
 import type { ShimResolver } from '../shim';
 import { symbolAt } from '../symbols';
 import { constOf, functionName, nameOf, pipeName, propertyName, skipOuter } from './ast';
@@ -765,7 +765,7 @@ export class Interpreter {
     const r = received(v);
     if (r && r.typeOf) return whenTrue();
     if (r) {
-      this.fork([whenTrue, whenFalse], { source: r.source, path: r.path, ...(r.sources ? { sources: r.sources } : {}), test: 'truthy' });
+      this.fork([whenTrue, whenFalse], { source: r.source, path: r.path, ...(r.sources ? { sources: r.sources } : {}), ...(r.map ? { map: r.map } : {}), test: 'truthy' });
       return;
     }
     this.fork([whenTrue, whenFalse], undefined, cond && isPlainCondition(cond) ? cond : undefined);
@@ -996,13 +996,27 @@ export class Interpreter {
           const iterScope: Scope = perIteration ? { vars: new Map(scope.vars), parent: outer } : scope;
           ctx.scope = iterScope;
           try {
+            const loopId = ctx.targets[ctx.targets.length - 1]?.id;
             const r = this.collect(() => this.statement(s.statement));
-            ctx.out.push(r.flow);
             if (r.abrupt && !isContinueOnly(r.abrupt, ctx)) {
+              ctx.out.push(r.flow);
               copyBack(this.store, iterScope, scope, perIteration);
               throw r.abrupt;
             }
-            if (s.incrementor) this.expr(s.incrementor);
+            if (s.incrementor) {
+              // `continue` runs the update before the next test (`item = await q.get()`): on the
+              // paths that continue, the update's operations come before the jump back.
+              const inc = this.collect(() => this.expr(s.incrementor!));
+              const continues = loopId !== undefined && flowExits(r.flow, 'continue', loopId);
+              ctx.out.push(continues && !isEmptyFlow(inc.flow) ? beforeContinue(r.flow, loopId, inc.flow) : r.flow);
+              ctx.out.push(inc.flow);
+              if (inc.abrupt) {
+                copyBack(this.store, iterScope, scope, perIteration);
+                throw inc.abrupt;
+              }
+            } else {
+              ctx.out.push(r.flow);
+            }
             copyBack(this.store, iterScope, scope, perIteration);
           } finally {
             ctx.scope = scope;
@@ -1405,7 +1419,7 @@ export class Interpreter {
   private typeOf(v: Value): Value {
     // `typeof item` of what another process sent: a test the checker decides per message.
     const r = received(v);
-    if (r && !r.typeOf) return { t: 'recv', source: r.source, path: r.path, typeOf: true };
+    if (r && !r.typeOf && !r.map) return { t: 'recv', source: r.source, path: r.path, typeOf: true };
     const kinds = new Set<string>();
     for (const a of alts(v)) {
       switch (a.t) {
@@ -1661,7 +1675,9 @@ export class Interpreter {
         if (v.site.kind === 'array' && key === 'length') return typeof v.site.size === 'number' ? konst(v.site.size) : UNKNOWN;
         return { t: 'host', name: `site.${key}`, self: v };
       }
-      case 'recv': return v.typeOf ? (key === 'length' ? UNKNOWN : { t: 'host', name: `string.${key}`, self: UNKNOWN }) : { t: 'recv', source: v.source, path: [...v.path, key] };
+      case 'recv':
+        if (v.map) return UNKNOWN;
+        return v.typeOf ? (key === 'length' ? UNKNOWN : { t: 'host', name: `string.${key}`, self: UNKNOWN }) : { t: 'recv', source: v.source, path: [...v.path, key] };
       case 'host': return hostProp(this, v, key);
       case 'class': {
         const own = v.statics.props.get(key);
@@ -1918,7 +1934,7 @@ export class Interpreter {
     if (nullish(b) || nullish(a)) {
       const other = nullish(b) ? a : b;
       const r = received(other);
-      if (r && !r.typeOf) return { t: 'test', guard: { source: r.source, path: r.path, ...(r.sources ? { sources: r.sources } : {}), test: 'nullish' }, negated: false };
+      if (r && !r.typeOf) return { t: 'test', guard: { source: r.source, path: r.path, ...(r.sources ? { sources: r.sources } : {}), ...(r.map ? { map: r.map } : {}), test: 'nullish' }, negated: false };
     }
     const sym = this.symbolicTest(a, b, 'eq') ?? this.symbolicTest(b, a, 'eq');
     if (sym) return sym;
@@ -2681,7 +2697,7 @@ export class Interpreter {
       const arg = args[0] ?? UNDEFINED;
       (op as Op & { argValue?: Value }).argValue = arg;
       if (e.arguments[0]) op.argNode = e.arguments[0];
-      if (arg.t === 'recv') op.argFrom = { source: arg.source, path: arg.path };
+      if (arg.t === 'recv' && !arg.map && !arg.typeOf) op.argFrom = { source: arg.source, path: arg.path };
     }
     if (kind === 'start') this.start(site);
     if (kind === 'wait' && site.kind === 'condition' && method === 'waitFor' && args[0]?.t === 'fn') this.invoke(args[0], [], undefined, e);
@@ -2892,13 +2908,41 @@ function functionDeclarations(list: readonly ts.Statement[]): ts.FunctionDeclara
  * What operations returned, as a branch can test it: one operation's result, or the latest of
  * several (`for (let x = await q.get(); x !== null; x = await q.get())` tests either get's item).
  */
-function received(v: Value): { source: Op; path: readonly string[]; sources?: Op[]; typeOf?: true } | undefined {
-  if (v.t === 'recv') return { source: v.source, path: v.path, ...(v.typeOf ? { typeOf: v.typeOf } : {}) };
+function received(v: Value): { source: Op; path: readonly string[]; sources?: Op[]; typeOf?: true; map?: ValueMap } | undefined {
+  if (v.t === 'recv') return { source: v.source, path: v.path, ...(v.typeOf ? { typeOf: v.typeOf } : {}), ...(v.map ? { map: v.map } : {}) };
   if (v.t !== 'union' || !v.alts.every((a) => a.t === 'recv')) return undefined;
   const rs = v.alts as Extract<Value, { t: 'recv' }>[];
   const path = rs[0]!.path;
-  if (!rs.every((x) => x.path.join('.') === path.join('.') && x.typeOf === rs[0]!.typeOf)) return undefined;
-  return { source: rs[0]!.source, path, sources: rs.map((x) => x.source), ...(rs[0]!.typeOf ? { typeOf: true as const } : {}) };
+  if (!rs.every((x) => x.path.join('.') === path.join('.') && x.typeOf === rs[0]!.typeOf && x.map?.key === rs[0]!.map?.key)) return undefined;
+  return {
+    source: rs[0]!.source, path, sources: rs.map((x) => x.source), ...(rs[0]!.typeOf ? { typeOf: true as const } : {}), ...(rs[0]!.map ? { map: rs[0]!.map } : {}),
+  };
+}
+
+/**
+ * `x % 7` of a received x and a constant: a function of the received value, which a branch can
+ * test per message (the checker applies it to each constant put). Composes with further
+ * operators; a union of received values keeps it only when they are alike.
+ */
+function derived(op: ts.SyntaxKind, a: Value, b: Value): Value | undefined {
+  const r = received(a.t === 'const' ? b : a);
+  const c = a.t === 'const' ? a : b.t === 'const' ? b : undefined;
+  if (!r || r.typeOf || !c || typeof c.v === 'bigint') return undefined;
+  const left = a.t !== 'const';
+  const inner = r.map;
+  const k = c.v;
+  const map: ValueMap = {
+    key: `${inner ? `${inner.key} ` : ''}${left ? `_${op}${JSON.stringify(k ?? null)}` : `${JSON.stringify(k ?? null)}${op}_`}`,
+    f: (v) => {
+      const x = inner ? inner.f(v) : { v };
+      if (!x) return undefined;
+      const out = left ? applyOp(op, x.v as Prim, k as Prim) : applyOp(op, k as Prim, x.v as Prim);
+      return out === NO || typeof out === 'bigint' ? undefined : { v: out as ConstValue };
+    },
+  };
+  const base = { t: 'recv' as const, source: r.source, path: r.path, map };
+  if (!r.sources) return base;
+  return { t: 'union', alts: r.sources.map((source) => ({ ...base, source })) };
 }
 
 /** Values chosen by a condition worth running the rest of a block apart for: a few distinct objects. */
@@ -3027,6 +3071,8 @@ function mapConst(v: Value, f: (x: Prim) => Prim): Value {
 
 /** A binary operator on constants, computed as JavaScript does; unknown otherwise. */
 export function arith(op: ts.SyntaxKind, a: Value, b: Value): Value {
+  const d = derived(op, a, b);
+  if (d) return d;
   const out: Value[] = [];
   const as = alts(a);
   const bs = alts(b);
@@ -3107,6 +3153,27 @@ function flowExits(f: RFlow, how: 'break' | 'continue', id: number): boolean {
     case 'unrolled': return f.iterations.some((x) => flowExits(x, how, id));
     case 'try': return flowExits(f.body, how, id) || (!!f.handler && flowExits(f.handler, how, id)) || (!!f.finalizer && flowExits(f.finalizer, how, id));
     default: return false;
+  }
+}
+
+function isEmptyFlow(f: RFlow): boolean {
+  return f.k === 'seq' && f.items.length === 0;
+}
+
+/** `f` with `inc` run before each `continue` to loop `id` (a for loop's update). */
+function beforeContinue(f: RFlow, id: number, inc: RFlow): RFlow {
+  if (!flowExits(f, 'continue', id)) return f;
+  switch (f.k) {
+    case 'exit': return f.how === 'continue' && f.target === id ? rseq([inc, f]) : f;
+    case 'seq': return { k: 'seq', items: f.items.map((x) => beforeContinue(x, id, inc)) };
+    case 'branch': return { ...f, alts: f.alts.map((x) => beforeContinue(x, id, inc)) };
+    case 'loop': case 'call': case 'block': return { ...f, body: beforeContinue(f.body, id, inc) };
+    case 'unrolled': return { ...f, iterations: f.iterations.map((x) => beforeContinue(x, id, inc)), ...(f.tail ? { tail: beforeContinue(f.tail, id, inc) } : {}) };
+    case 'try': return {
+      k: 'try', body: beforeContinue(f.body, id, inc),
+      handler: f.handler && beforeContinue(f.handler, id, inc), finalizer: f.finalizer && beforeContinue(f.finalizer, id, inc),
+    };
+    default: return f;
   }
 }
 

@@ -5,7 +5,7 @@
 // "unknown" elsewhere. Joins make unions, so a value chosen by an unknown condition keeps each
 // alternative exact.
 import type ts from 'typescript';
-import type { AbsValue, BranchGuard, ConstValue, FnValue, ObjectSite, Op } from '../facts';
+import type { AbsValue, BranchGuard, ConstValue, FnValue, ObjectSite, Op, ValueMap } from '../facts';
 export type { ConstValue };
 
 export type Prim = string | number | boolean | null | undefined | bigint;
@@ -73,7 +73,7 @@ export type Value =
   /** An AsyncResult: the task one submit made (`task` tells submits of one call apart). */
   | { t: 'pending'; pool: ObjectSite; submit: ts.CallExpression; task: number }
   /** What an operation returned (an item a `get` took), or a field of it (or its `typeof`). */
-  | { t: 'recv'; source: Op; path: readonly string[]; typeOf?: true }
+  | { t: 'recv'; source: Op; path: readonly string[]; typeOf?: true; map?: ValueMap }
   /** A boolean that depends on what an operation returned. */
   | { t: 'test'; guard: Guard; negated: boolean }
   /** Unknown, but the same value wherever it flows (`path.join(tmp, 'db.json')` made once). */
@@ -119,11 +119,12 @@ export function sameValue(a: Value, b: Value): boolean {
     case 'class': return a.decl === (b as ClassVal).decl && a.statics === (b as ClassVal).statics;
     case 'host': return a.name === (b as HostVal).name && sameOpt(a.self, (b as HostVal).self);
     case 'pending': return a.submit === (b as typeof a).submit && a.pool === (b as typeof a).pool && a.task === (b as typeof a).task;
-    case 'recv': return a.source === (b as typeof a).source && samePath(a.path, (b as typeof a).path) && a.typeOf === (b as typeof a).typeOf;
+    case 'recv': return a.source === (b as typeof a).source && samePath(a.path, (b as typeof a).path) && a.typeOf === (b as typeof a).typeOf
+      && a.map?.key === (b as typeof a).map?.key;
     case 'test': {
       const x = b as typeof a;
       return a.negated === x.negated && a.guard.source === x.guard.source && a.guard.test === x.guard.test
-        && Object.is(a.guard.value, x.guard.value) && samePath(a.guard.path, x.guard.path);
+        && Object.is(a.guard.value, x.guard.value) && samePath(a.guard.path, x.guard.path) && a.guard.map?.key === x.guard.map?.key;
     }
     case 'opaque': return a.key === (b as typeof a).key;
     case 'union': {
@@ -281,7 +282,7 @@ export function valueKey(v: Value, ids: (x: object) => number, depth = 0): strin
     case 'class': return `c${ids(v.decl)}`;
     case 'host': return `h${v.name}`;
     case 'pending': return `p${ids(v.submit)}.${v.task}`;
-    case 'recv': return `v${ids(v.source)}${v.path.map((p) => `.${p}`).join('')}`;
+    case 'recv': return `v${ids(v.source)}${v.path.map((p) => `.${p}`).join('')}${v.typeOf ? '~t' : ''}${v.map ? `~${v.map.key}` : ''}`;
     case 'test': return `t${ids(v.guard.source)}`;
     case 'opaque': return `q${v.key}`;
     case 'union': return `(${v.alts.map((a) => valueKey(a, ids, depth + 1)).sort().join('|')})`;

@@ -50,7 +50,7 @@ export function annotateSentinels(ex: Extraction, topology: Topology, checker: t
       }
       count += put.count * procs;
     }
-    node.sentinel = { value: written(loop.value), count };
+    if (!loop.stop.map) node.sentinel = { value: written(loop.value), count };
   }
 }
 
@@ -172,7 +172,7 @@ function sameTest(a: BranchGuard, b: BranchGuard): boolean {
 export function endsLoop(put: Op, loop: SentinelLoop, checker: ts.TypeChecker): 'yes' | 'no' | 'maybe' {
   const a = put.arg ? guardAnswer(loop.stop, put.arg) : undefined;
   if (a !== undefined) return a === loop.when ? 'yes' : 'no';
-  if (loop.stop.path.length > 0) return 'maybe';
+  if (loop.stop.path.length > 0 || loop.stop.map) return 'maybe';
   if (loop.stop.test === 'eq') return valueMatches(put, loop.stop.value ?? null, checker);
   if (loop.stop.test === 'typeof') {
     const t = typeofByType(put, checker);

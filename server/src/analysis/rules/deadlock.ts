@@ -111,7 +111,7 @@ export function checkerModel(ctx: Pick<RuleContext, 'extraction' | 'checker' | '
   const answer = (op: Op, g: BranchGuard): boolean | undefined => {
     const known = op.arg ? guardAnswer(g, op.arg) : undefined;
     if (known !== undefined) return known;
-    if (g.path.length > 0 || g.test === 'truthy') return undefined;
+    if (g.path.length > 0 || g.test === 'truthy' || g.map) return undefined;
     if (g.test === 'typeof') {
       const t = typeofByType(op, ctx.checker);
       return t === undefined ? undefined : t === g.value;

@@ -73,7 +73,8 @@ function missingSentinel(ctx: RuleContext): Finding[] {
         ],
         sites: [queue, ...consumerProcs],
         ops: consumerOps,
-        fixes: sentinelFix(ctx, queue, puts, consumerProcs, typeof consumers === 'number' ? consumers - sentinels : undefined, loop.value),
+        // A stop tested through a function of the item (`x < 0`) names no one value to put.
+        fixes: loop.stop.map ? [] : sentinelFix(ctx, queue, puts, consumerProcs, typeof consumers === 'number' ? consumers - sentinels : undefined, loop.value),
       }));
     }
   }
@@ -100,6 +101,7 @@ function sentinelFix(ctx: RuleContext, queue: ObjectSite, puts: Op[], consumers:
 }
 
 function describeLoop(loop: SentinelLoop): string {
+  if (loop.stop.map) return 'stopping';
   if (loop.stop.path.length > 0) return `${loop.stop.path.join('.')} = ${written(loop.value)}`;
   if (loop.stop.test === 'truthy') return 'falsy (null)';
   return written(loop.value);
