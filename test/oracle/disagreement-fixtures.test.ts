@@ -66,6 +66,8 @@ const CASES: Record<string, Case> = {
   'count-slice': { bad: hangs, results: { sum: 603 }, today: { bad: [], good: [] } },
   'continue-runs-update': { bad: hangs, results: { sum: 24 }, today: { bad: [], good: [] } },
   'test-of-derived-value': { bad: hangs, results: { sum: 40 }, today: { bad: [], good: [] } },
+  'handler-lookup': { bad: hangs, results: { total: 25 }, today: { bad: [], good: [] } },
+  'many-kinds-queued': { bad: hangs, results: { total: 38 }, today: { bad: [], good: [] } },
   'race-lock-chosen-by-condition': { bad: { effect: 'lost-update', exact: { meals: 10 } }, results: { meals: 10 }, today: { bad: [], good: [] } },
 };
 

@@ -148,12 +148,13 @@ export interface Op {
 
 /**
  * A pure function of a received value, as the program computes it before testing it
- * (`x % 7`, `item.price * 2 > 100`): applied to a constant, its result (undefined when JavaScript
- * would not give a constant the analysis can name). `key` tells two such functions apart.
+ * (`x % 7`, `item.price * 2 > 100`, `HANDLERS[msg.kind]`): applied to a constant, its result
+ * ('object' for an object or a function; undefined when the analysis cannot name it). `key` tells
+ * two such functions apart.
  */
 export interface ValueMap {
   key: string;
-  f: (v: ConstValue) => { v: ConstValue } | undefined;
+  f: (v: ConstValue) => { v: ConstValue } | 'object' | undefined;
 }
 
 /**

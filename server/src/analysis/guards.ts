@@ -11,7 +11,7 @@ export function guardAnswer(g: BranchGuard, v: AbsValue): boolean | undefined {
     // A function of the value (`x % 7`): known of constants only.
     if (at === 'object') return undefined;
     const mapped = g.map.f(at.v);
-    if (!mapped) return undefined;
+    if (mapped === undefined) return undefined;
     at = mapped;
   }
   return testOn(g, at);

@@ -67,7 +67,7 @@ export const ITEM = 0;
 /** Token of a value the analysis cannot tell: every test's answer unknown. */
 export const MAYBE = 1;
 /** Runs (token, count) a channel keeps in order; past that the last run's values are forgotten. */
-const RUNS = 4;
+const RUNS = 8;
 /** Slots of one channel: the number of runs, then token and count of each. */
 export const CHANNEL = 1 + 2 * RUNS;
 /**

@@ -19,7 +19,7 @@ import { callHost, hostGlobal, hostModuleMember, hostModuleName, hostProp, isThr
 import { ALLOCATES, blockingOf, classKind, MANAGER_FACTORIES, opKind, POOL_SUBMIT } from './shim-model';
 import { Store, type Diff } from './store';
 import {
-  alts, FALSE, join, join2, konst, REST, sameValue, sitesOf, TRUE, truthy, UNDEFINED, UNKNOWN, widen,
+  alts, FALSE, join, join2, konst, plain, REST, sameValue, sitesOf, TRUE, truthy, UNDEFINED, UNKNOWN, widen,
   type ClassVal, type FnVal, type Guard, type HeapObj, type Prim, type Scope, type Value,
 } from './values';
 
@@ -1676,6 +1676,7 @@ export class Interpreter {
         return { t: 'host', name: `site.${key}`, self: v };
       }
       case 'recv':
+        if (v.also) return this.getProp(v.also, key);
         if (v.map) return UNKNOWN;
         return v.typeOf ? (key === 'length' ? UNKNOWN : { t: 'host', name: `string.${key}`, self: UNKNOWN }) : { t: 'recv', source: v.source, path: [...v.path, key] };
       case 'host': return hostProp(this, v, key);
@@ -1749,6 +1750,9 @@ export class Interpreter {
 
   /** `o[k]`. */
   index(obj: Value, key: Value): Value {
+    obj = plain(obj);
+    const looked = this.lookupByReceived(obj, key);
+    if (looked) return looked;
     const keys = alts(key);
     if (keys.every((k) => k.t === 'const' && (typeof k.v === 'string' || typeof k.v === 'number'))) {
       return join(keys.map((k) => this.getProp(obj, String((k as { v: Prim }).v))));
@@ -1769,6 +1773,42 @@ export class Interpreter {
       }
     }
     return out.length === 0 ? UNKNOWN : join(out);
+  }
+
+  /**
+   * `HANDLERS[msg.kind]`: a record the program's constants fill, looked up by a received key. The
+   * result is a function of the received value (what each key gives: a constant, or an object or
+   * function), so a branch on it is decided per message; anything else uses what the lookup can
+   * give (`also`).
+   */
+  private lookupByReceived(obj: Value, key: Value): Value | undefined {
+    const r = received(key);
+    if (!r || r.typeOf || obj.t !== 'ref' || obj.o.summary || obj.o.props.has(REST) || obj.o.kind === 'instance') return undefined;
+    const props = new Map<string, Value>();
+    for (const [k, x] of obj.o.props) {
+      if (k === 'length' || k.startsWith('get:') || k.startsWith('set:') || k.startsWith('k:')) continue;
+      props.set(k, x);
+    }
+    const also = join([...props.values(), UNDEFINED]);
+    const inner = r.map;
+    const lookup = (k: ConstValue): { v: ConstValue } | 'object' | undefined => {
+      if (typeof k !== 'string' && typeof k !== 'number') return undefined;
+      const x = props.get(String(k));
+      if (!x) return Object.prototype.hasOwnProperty.call(Object.prototype, String(k)) ? undefined : { v: undefined };
+      if (x.t === 'const') return typeof x.v === 'bigint' ? undefined : { v: x.v };
+      if (x.t === 'fn' || x.t === 'ref' || x.t === 'obj' || x.t === 'class') return 'object';
+      return undefined;
+    };
+    const map: ValueMap = {
+      key: `${inner ? `${inner.key} ` : ''}[r${obj.o.id}:${[...props].map(([k, x]) => `${k}=${x.t === 'const' ? JSON.stringify(x.v ?? null) : x.t}`).join(',')}]`,
+      f: (v) => {
+        const k = inner ? inner.f(v) : { v };
+        return k === undefined || k === 'object' ? undefined : lookup(k.v);
+      },
+    };
+    const base = { t: 'recv' as const, source: r.source, path: r.path, map, also };
+    if (!r.sources) return base;
+    return { t: 'union', alts: r.sources.map((source) => ({ ...base, source })) };
   }
 
   /** `o.k = v` / `o[k] = v`. One object known exactly: replaced; several (or a summary): joined. */
@@ -2145,6 +2185,7 @@ export class Interpreter {
   }
 
   callValue(f: Value, args: Value[], self: Value | undefined, e: ts.CallExpression | ts.NewExpression | undefined): Value {
+    f = plain(f);
     if (f.t === 'union') {
       const fns = f.alts.filter((a) => a.t === 'fn' || a.t === 'host');
       if (fns.length === f.alts.length) {
@@ -2935,7 +2976,7 @@ function derived(op: ts.SyntaxKind, a: Value, b: Value): Value | undefined {
     key: `${inner ? `${inner.key} ` : ''}${left ? `_${op}${JSON.stringify(k ?? null)}` : `${JSON.stringify(k ?? null)}${op}_`}`,
     f: (v) => {
       const x = inner ? inner.f(v) : { v };
-      if (!x) return undefined;
+      if (x === undefined || x === 'object') return undefined;
       const out = left ? applyOp(op, x.v as Prim, k as Prim) : applyOp(op, k as Prim, x.v as Prim);
       return out === NO || typeof out === 'bigint' ? undefined : { v: out as ConstValue };
     },

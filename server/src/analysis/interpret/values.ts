@@ -73,7 +73,12 @@ export type Value =
   /** An AsyncResult: the task one submit made (`task` tells submits of one call apart). */
   | { t: 'pending'; pool: ObjectSite; submit: ts.CallExpression; task: number }
   /** What an operation returned (an item a `get` took), or a field of it (or its `typeof`). */
-  | { t: 'recv'; source: Op; path: readonly string[]; typeOf?: true; map?: ValueMap }
+  /**
+   * What an operation returned (an item a `get` took), or a field of it, or a function of it
+   * (`map`, or its `typeof`). `also`: what the value is as the interpreter otherwise knows it (the
+   * functions a lookup by a received key can give), used by everything but a branch's test.
+   */
+  | { t: 'recv'; source: Op; path: readonly string[]; typeOf?: true; map?: ValueMap; also?: Value }
   /** A boolean that depends on what an operation returned. */
   | { t: 'test'; guard: Guard; negated: boolean }
   /** Unknown, but the same value wherever it flows (`path.join(tmp, 'db.json')` made once). */
@@ -144,6 +149,13 @@ function samePath(a: readonly string[], b: readonly string[]): boolean {
 }
 
 /** The alternatives of a value (itself when it is not a union). */
+/** A value as used by anything but a branch's test: a received value's `also` when it has one. */
+export function plain(v: Value): Value {
+  if (v.t === 'recv') return v.also ?? v;
+  if (v.t === 'union' && v.alts.some((a) => a.t === 'recv' && a.also)) return join(v.alts.map(plain));
+  return v;
+}
+
 export function alts(v: Value): readonly Value[] {
   return v.t === 'union' ? v.alts : [v];
 }
