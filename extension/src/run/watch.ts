@@ -70,7 +70,6 @@ export class RunController implements vscode.Disposable {
       state: () => (vscode.workspace.isTrusted ? { enabled: true } : { enabled: false, reason: RESTRICTED_REASON }),
       confirmed: (model) => this.diagnostics.confirmedIn(model),
     };
-    const ext = ctx.extension;
     this.disposables.push(
       this.diagnostics, this.reportChanged,
       this.diagnostics.onDidChangeConfirmations(() => {
@@ -95,7 +94,6 @@ export class RunController implements vscode.Disposable {
         provideCodeActions: (doc, _range, context) => this.codeActions(doc, context),
       }, { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] }),
     );
-    void ext;
   }
 
   get current(): RunSession | undefined {
