@@ -97,16 +97,13 @@ async function shootOnce(scene, files) {
   }
 }
 
-/** A run scene: the graph's layout settled and the run drawn, the hover of the deadlocked call open. */
+/** A run scene: the graph's layout settled and the run drawn (its replay offered, a process blocked). */
 async function shootRun(page, files) {
   const frame = await webviewFrame(page, 60_000);
   await frame.waitForSelector('svg.pt-svg[data-layout-state="settled"]', { timeout: 60_000 });
   await frame.waitForSelector('.pt-run:not([hidden]) .pt-run-replay:not([hidden])', { timeout: 60_000 });
-  await frame.waitForSelector('.node.rt-blocked', { timeout: 60_000 });
-  const hover = page.locator('.monaco-hover').filter({ visible: true }).first();
-  await hover.waitFor({ state: 'visible', timeout: 30_000 });
-  const shown = (await hover.textContent()) ?? '';
-  if (!shown.includes('deadlocked in this run')) throw new Error(`hover without the run's diagnostic: ${shown}`);
+  await frame.waitForSelector('.node.rt-blocked .rt-badge', { timeout: 60_000 });
+  await frame.waitForSelector('.pt-confirmed', { timeout: 60_000 });
   await page.waitForTimeout(800);
   await page.screenshot({ path: files.window });
 }

@@ -53,7 +53,9 @@ export class GraphPanel implements vscode.Disposable {
   static createOrShow(extensionUri: vscode.Uri, source: ModelSource, document: vscode.Uri | undefined): GraphPanel {
     const column = vscode.ViewColumn.Beside;
     if (GraphPanel.current) {
-      GraphPanel.current.panel.reveal(column, true);
+      // A panel in view stays where the user put it (a run of the program shown there keeps its place).
+      const p = GraphPanel.current.panel;
+      p.reveal(p.visible ? p.viewColumn : column, true);
     } else {
       const panel = vscode.window.createWebviewPanel(VIEW_TYPE, 'Process Topology', { viewColumn: column, preserveFocus: true },
         GraphPanel.webviewOptions(extensionUri));

@@ -31,6 +31,8 @@ const ALLOWED = [
   /^extension\/docs\/rules\/[a-z-]+\.md$/,
   /^extension\/media\/icon\.png$/,
   /^extension\/media\/walkthrough\/[\w-]+\.(ts|md|png)$/,
+  // It makes the walkthrough's example an ES module, so that it runs (Run and Watch) where it ships.
+  /^extension\/media\/walkthrough\/package\.json$/,
 ];
 
 let tmp = '';

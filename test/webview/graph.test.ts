@@ -15,7 +15,8 @@ import { build } from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { Location, ModelNode, TopologyModel } from '../../common/model';
 import { parseFromWebview } from '../../common/protocol';
-import { jsonForScript, standaloneHtml } from '../../drawing/standalone';
+import { standaloneHtml } from '../../drawing/standalone';
+import { openVsCodePage, problemPage } from '../helpers/webview-page';
 import { separatePrograms } from '../../drawing/programs';
 import { analyzeFiles } from '../../server/src/analysis/analyze';
 import { sharedModuleWorkspace } from '../helpers/many-programs';
@@ -24,8 +25,6 @@ import { EXAMPLES } from '../helpers/paths';
 const ROOT = path.resolve(__dirname, '..', '..');
 const RESULTS = path.join(ROOT, 'test-results');
 const CHROMIUM = '/usr/bin/chromium';
-const WEBVIEW_ORIGIN = 'https://pt-webview.test';
-const RESOURCE_ORIGIN = 'https://pt-resource.test';
 
 function loc(line: number, character = 2, length = 20): Location {
   return { file: 'src/app.ts', range: { start: { line, character }, end: { line, character: character + length } } };
@@ -231,17 +230,7 @@ interface Opened {
 }
 
 async function newPage(): Promise<Opened> {
-  const page = await browser.newPage({ viewport: { width: 1100, height: 640 } });
-  const problems: string[] = [];
-  page.on('console', (msg) => { if (msg.type() === 'error') problems.push(`console: ${msg.text()}`); });
-  page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
-  await page.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (e) => {
-      // Surfaces as a console error, which the listener above records.
-      console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI} ${e.sample}`);
-    });
-  });
-  return { page, problems };
+  return problemPage(browser, { width: 1100, height: 640 });
 }
 
 /** Writes `html` to test-results/<name>.html and opens it from file://, recording every problem. */
@@ -253,61 +242,12 @@ async function open(name: string, html: string): Promise<Opened> {
   return opened;
 }
 
-/**
- * A page like the one the extension host builds (graph-panel.ts): VS Code's CSP with a nonce, the
- * stylesheet and script, `acquireVsCodeApi`, and the layout worker's URL on #app, served from a
- * resource origin of its own as VS Code serves `asWebviewUri` resources.
- */
+/** A page like the one the extension host builds (test/helpers/webview-page.ts), its HTML in test-results/<name>.html. */
 async function openVsCode(name: string, initialState?: unknown, workerStatus = 200): Promise<Opened> {
-  const nonce = 'vscodeTestNonce0123456789';
-  const stub = `
-    (() => {
-      const posted = [];
-      window.__posted = posted;
-      const stateEl = document.getElementById('initial-state');
-      let state = stateEl ? JSON.parse(stateEl.textContent) : undefined;
-      let acquired = false;
-      window.acquireVsCodeApi = () => {
-        if (acquired) throw new Error('An instance of the VS Code API has already been acquired');
-        acquired = true;
-        return Object.freeze({
-          postMessage: (m) => posted.push(JSON.parse(JSON.stringify(m))),
-          getState: () => state,
-          setState: (s) => { state = s; window.__state = JSON.parse(JSON.stringify(s)); return s; },
-        });
-      };
-    })();`;
-  const html = `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src ${RESOURCE_ORIGIN} data: blob:; style-src ${RESOURCE_ORIGIN} 'nonce-${nonce}'; script-src 'nonce-${nonce}'; font-src ${RESOURCE_ORIGIN}; connect-src ${RESOURCE_ORIGIN}; worker-src blob:;">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<title>Process Topology</title>
-<link rel="stylesheet" href="${RESOURCE_ORIGIN}/dist/graph.css" nonce="${nonce}">
-</head>
-<body>
-${initialState === undefined ? '' : `<script type="application/json" id="initial-state">${jsonForScript(initialState)}</script>`}
-<div id="app" data-layout-worker="${RESOURCE_ORIGIN}/dist/layout-worker.js"></div>
-<script nonce="${nonce}">${stub}</script>
-<script nonce="${nonce}" src="${RESOURCE_ORIGIN}/dist/webview.js"></script>
-</body>
-</html>`;
-  await writeFile(path.join(RESULTS, `${name}.html`), html);
-  const opened = await newPage();
-  const cors = { 'access-control-allow-origin': '*' };
-  await opened.page.route(`${WEBVIEW_ORIGIN}/**`, (route) => route.fulfill({ status: 200, contentType: 'text/html', body: html }));
-  await opened.page.route(`${RESOURCE_ORIGIN}/**`, (route) => {
-    const url = new URL(route.request().url());
-    if (url.pathname === '/dist/webview.js') return route.fulfill({ status: 200, contentType: 'text/javascript', headers: cors, body: bundle });
-    if (url.pathname === '/dist/graph.css') return route.fulfill({ status: 200, contentType: 'text/css', headers: cors, body: css });
-    if (url.pathname === '/dist/layout-worker.js') {
-      return route.fulfill({ status: workerStatus, contentType: 'text/javascript', headers: cors, body: workerStatus === 200 ? workerBundle : 'not found' });
-    }
-    return route.fulfill({ status: 404, headers: cors, body: '' });
+  const { page, problems } = await openVsCodePage(browser, { webview: bundle, worker: workerBundle, css }, {
+    viewport: { width: 1100, height: 640 }, initialState, workerStatus, htmlFile: path.join(RESULTS, `${name}.html`),
   });
-  await opened.page.goto(`${WEBVIEW_ORIGIN}/index.html`);
-  return opened;
+  return { page, problems };
 }
 
 function countBy<T>(items: readonly T[], key: (t: T) => string): Record<string, number> {
@@ -1087,10 +1027,11 @@ describe('graph webview: several programs on one page', () => {
     await page.close();
   });
 
-  test('the eleven examples as one page: every program framed apart (screenshot test-results/webview-programs-examples.png)', async () => {
+  test('the examples as one page: every program framed apart (screenshot test-results/webview-programs-examples.png)', async () => {
     const files = (await import('node:fs')).readdirSync(EXAMPLES).filter((f) => f.endsWith('.ts')).map((f) => path.join(EXAMPLES, f));
     const model = analyzeFiles(files, { rootDir: path.dirname(EXAMPLES) });
-    assert.equal(model.programs?.length, 11);
+    // One program per example: each is an entry of its own.
+    assert.equal(model.programs?.length, files.length);
     const { page, problems } = await open('webview-programs-examples', standaloneHtml(model, bundle, css, 'examples', workerBundle));
     await page.setViewportSize({ width: 1400, height: 900 });
     await settled(page);

@@ -8,6 +8,7 @@ import type { LiveSummary, RunEnd, RunInfo } from '../../common/protocol';
 import { LiveReplay, LiveRun, type LiveState } from '../../common/live-run';
 import { absolute, modelMatcher, type ModelMatcher } from '../../common/trace';
 import { liveDecorations, siteLocation, siteText, withExtras, type LiveDecorations } from '../../drawing/live';
+import { button, el } from './dom';
 import type { GraphView } from './graph';
 
 export interface LiveHost {
@@ -31,20 +32,6 @@ export interface LiveGraph {
 export const MAX_KEPT_LINES = 2_000_000;
 const SUMMARY_MS = 200;
 const SPEEDS = [1, 4, 16, 100];
-
-function el<K extends keyof HTMLElementTagNameMap>(doc: Document, tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
-  const e = doc.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
-
-function button(doc: Document, cls: string, text: string, title: string): HTMLButtonElement {
-  const b = el(doc, 'button', `pt-button ${cls}`, text);
-  b.type = 'button';
-  b.title = title;
-  return b;
-}
 
 export class LivePanel {
   readonly root: HTMLElement;

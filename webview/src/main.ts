@@ -15,6 +15,7 @@ import { renderGraph, type GraphView, type SavedView, type TraceView } from './g
 import { createLayoutClient, type LayoutClient } from './layout-client';
 import { isSavedState, MODEL_ELEMENT_ID, parseToWebview, WORKER_ELEMENT_ID, type SavedState } from './messages';
 import { fileGroupId, fileGroups, poolMembers } from '../../drawing/view-model';
+import { button, el } from './dom';
 import { LivePanel } from './live-panel';
 import { findingPrograms, programFindingSummary } from '../../drawing/programs';
 
@@ -40,20 +41,6 @@ interface Host {
 const SVG_NS = 'http://www.w3.org/2000/svg';
 /** More programs than this: the legend lists those with findings only. */
 const MAX_LEGEND_PROGRAMS = 12;
-
-function el<K extends keyof HTMLElementTagNameMap>(doc: Document, tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
-  const e = doc.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
-
-function button(doc: Document, cls: string, text: string, title: string): HTMLButtonElement {
-  const b = el(doc, 'button', `pt-button ${cls}`, text);
-  b.type = 'button';
-  b.title = title;
-  return b;
-}
 
 /** A small dropdown: a <details> whose panel closes on Escape or a click elsewhere. */
 function dropdown(doc: Document, cls: string, label: string, title: string): { root: HTMLDetailsElement; panel: HTMLDivElement } {

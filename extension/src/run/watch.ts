@@ -70,7 +70,6 @@ export class RunController implements vscode.Disposable {
       state: () => (vscode.workspace.isTrusted ? { enabled: true } : { enabled: false, reason: RESTRICTED_REASON }),
       confirmed: (model) => this.diagnostics.confirmedIn(model),
     };
-    const ext = ctx.extension;
     this.disposables.push(
       this.diagnostics, this.reportChanged,
       this.diagnostics.onDidChangeConfirmations(() => {
@@ -95,7 +94,6 @@ export class RunController implements vscode.Disposable {
         provideCodeActions: (doc, _range, context) => this.codeActions(doc, context),
       }, { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] }),
     );
-    void ext;
   }
 
   get current(): RunSession | undefined {
@@ -164,14 +162,15 @@ export class RunController implements vscode.Disposable {
       // The walkthrough's example ships inside the extension, where neither is installed: it runs
       // as a copy in a workspace folder that has them (a project written with the shim).
       const folder = isBundledExample(this.ctx.extension.extensionUri, doc)
-        ? vscode.workspace.workspaceFolders?.find((f) => missingPackages(path.join(f.uri.fsPath, path.basename(doc.fsPath))).length === 0) : undefined;
+        ? vscode.workspace.workspaceFolders?.find((f) => missingPackages(path.join(f.uri.fsPath, 'example.mts')).length === 0) : undefined;
       const why = `${path.basename(settings.program)} cannot run here: it needs ${missing.join(' and ')} in its project (npm install @process-topology/multiprocessing; npm install --save-dev tsx).`;
       if (!folder) {
         this.lastRefusal = why;
         void vscode.window.showWarningMessage(`Process Topology: ${why}`);
         return undefined;
       }
-      const copy = vscode.Uri.joinPath(folder.uri, path.basename(doc.fsPath));
+      // As an .mts file: an ES module (it awaits at top level) whatever the folder's package says.
+      const copy = vscode.Uri.joinPath(folder.uri, path.basename(doc.fsPath).replace(/\.ts$/, '.mts'));
       if (!fs.existsSync(copy.fsPath)) fs.copyFileSync(doc.fsPath, copy.fsPath);
       await vscode.window.showTextDocument(copy, { preview: false });
       return this.runAndWatch(copy);

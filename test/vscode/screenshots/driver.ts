@@ -1,7 +1,7 @@
 // Sets up a scene in a real VS Code for scripts/screenshots.mjs (not a test): a broken program with
 // its diagnostic's hover open in the left editor group and its graph on the right; or the program
-// run (Run and Watch, or its deadlock finding's Reproduce) with the run on the graph and the hover
-// of a call it deadlocked in. The scene is read from `.screenshot.json` in the workspace folder: a
+// run (Run and Watch, or its deadlock finding's Reproduce) with the run on the graph and the calls
+// it deadlocked in underlined. The scene is read from `.screenshot.json` in the workspace folder: a
 // workspace file, or the walkthrough's bundled example. Runs in the extension host as a test
 // module (it exports run()).
 import * as vscode from 'vscode';
@@ -11,7 +11,7 @@ import { until } from '../../helpers/until';
 interface Scene {
   /** A file of the workspace folder, or "walkthrough" for the extension's bundled example. */
   open: string;
-  /** Run it with Run and Watch (to its end), or Reproduce its deadlock finding; then hover a blocked call. */
+  /** Run it with Run and Watch (to its end), or Reproduce its deadlock finding. */
   run?: 'watch' | 'reproduce';
 }
 
@@ -66,11 +66,15 @@ export async function run(): Promise<void> {
 
 /**
  * A run on the graph: Run and Watch (or the deadlock finding's Reproduce) to the run's end, the code
- * above and the graph with its run section below, the cursor on a call the run deadlocked in, with
- * its "deadlocked in this run" hover open.
+ * above with the calls the run deadlocked in underlined, and the graph with its run section below.
  */
 async function runScene(api: Api, how: 'watch' | 'reproduce', editor: vscode.TextEditor, diag: vscode.Diagnostic): Promise<void> {
   const uri = editor.document.uri;
+  // The layout first (moving editors afterwards would close and reopen the document, which drops
+  // its problems for a moment): the code above, the graph below.
+  await vscode.commands.executeCommand('processTopology.showGraph', uri);
+  await vscode.commands.executeCommand('vscode.setEditorLayout', { orientation: 1, groups: [{ size: 0.42 }, { size: 0.58 }] });
+  await vscode.window.showTextDocument(uri, { viewColumn: vscode.ViewColumn.One, preserveFocus: false });
   if (how === 'watch') {
     await vscode.commands.executeCommand('processTopology.runAndWatch', uri);
   } else {
@@ -84,14 +88,20 @@ async function runScene(api: Api, how: 'watch' | 'reproduce', editor: vscode.Tex
     return r?.end && r.live?.ended && r.live.run === r.info.id ? r : undefined;
   }, 240_000);
   console.log(`[scene] run: ${run.end!.text}`);
+  // The deadlock's notification comes once its findings are confirmed: let it, then clear it.
+  await until('the confirmation', () => (api.confirmed().length > 0 ? true : undefined), 60_000);
+  await until('the confirmed finding', () => vscode.languages.getDiagnostics(uri).find((d) => /Confirmed by a run/.test(d.message)), 60_000);
+  const lines = (await until('the run\'s diagnostics', () => {
+    const ds = vscode.languages.getDiagnostics(uri).filter((d) => d.message.startsWith('deadlocked in this run'));
+    return ds.length > 0 ? ds : undefined;
+  })).map((d) => d.range.start.line);
+  await new Promise((r) => setTimeout(r, 1500));
   for (const command of ['workbench.action.closePanel', 'notifications.clearAll']) await vscode.commands.executeCommand(command).then(undefined, () => undefined);
-  await vscode.commands.executeCommand('vscode.setEditorLayout', { orientation: 1, groups: [{ size: 0.4 }, { size: 0.6 }] });
+  // The code with the blocked calls underlined in view (the cursor away from them: no hover over the graph).
   const doc = await vscode.window.showTextDocument(uri, { viewColumn: vscode.ViewColumn.One, preserveFocus: false });
-  const blocked = await until('the run\'s diagnostic', () => api.runDiagnostics(uri)[0]);
-  const at = blocked.range.start.translate(0, 2);
-  doc.selection = new vscode.Selection(at, at);
-  doc.revealRange(blocked.range, vscode.TextEditorRevealType.InCenter);
-  await vscode.commands.executeCommand('editor.action.showHover');
-  await new Promise((r) => setTimeout(r, 2500));
+  const top = Math.max(0, Math.min(...lines) - 3);
+  doc.selection = new vscode.Selection(top, 0, top, 0);
+  doc.revealRange(new vscode.Range(top, 0, Math.max(...lines) + 1, 0), vscode.TextEditorRevealType.AtTop);
+  await new Promise((r) => setTimeout(r, 2000));
   console.log('[scene] ready');
 }
