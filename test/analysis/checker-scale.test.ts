@@ -18,7 +18,7 @@ import type { ObjectSite } from '../../server/src/analysis/facts';
 import { checkerModel, DEFAULT_STATE_BUDGET, MAX_PROCESSES } from '../../server/src/analysis/rules/deadlock';
 import { startServer } from '../helpers/lsp-client';
 import { DIST, ROOT } from '../helpers/paths';
-import { HANG_MS } from '../helpers/rule-tester';
+import { GROUND_TRUTH_ENV, HANG_MS } from '../helpers/rule-tester';
 import { runProgram } from '../helpers/run-program';
 import { lockedRequests, pipeline, pipelineLoop, poolTasks, workerArray } from '../helpers/process-shapes';
 
@@ -194,10 +194,10 @@ describe('deadlock checker at scale: ground truth under the shim', () => {
       assert.deepEqual(findings.map((f) => f.rule), ['deadlock']);
       assert.match(findings[0]!.message, message);
       assert.deepEqual(analyzeFiles([good], { rootDir: ROOT }).findings, []);
-      const g = await runProgram(good, { hangAfterMs: 240_000 });
+      const g = await runProgram(good, { hangAfterMs: 240_000, env: GROUND_TRUTH_ENV });
       assert.equal(g.outcome, 'exited', 'the fixed twin finished');
       assert.equal(g.code, 0, g.stderr);
-      const b = await runProgram(bad, { hangAfterMs: Math.max(HANG_MS, 2 * g.ms) });
+      const b = await runProgram(bad, { hangAfterMs: Math.max(HANG_MS, 2 * g.ms), env: GROUND_TRUTH_ENV });
       assert.equal(b.outcome, 'hung', `the buggy program exited (code ${b.code}) after ${b.ms} ms: ${b.stderr}`);
     });
   }

@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { ROOT } from '../helpers/paths';
 import {
-  assertFailsAndTwinCompletes, assertHangsAndTwinCompletes, assertRacyLosesAndTwinExact, at, COMPLETE_MS, findingsOf, HANG_MS, where, withText,
+  assertFailsAndTwinCompletes, assertHangsAndTwinCompletes, assertRacyLosesAndTwinExact, at, COMPLETE_MS, findingsOf, GROUND_TRUTH_ENV, HANG_MS, where, withText,
 } from '../helpers/rule-tester';
 import { runProgram } from '../helpers/run-program';
 
@@ -111,7 +111,7 @@ describe('idioms: the analysis reads what the code means', () => {
     it(`${c.idiom}: under the shim the bad program ${what}, the twin completes`, async () => {
       if ('hangs' in t) await assertHangsAndTwinCompletes(bad, good);
       else if ('childFails' in t) {
-        const [b, g] = await Promise.all([runProgram(bad, { hangAfterMs: HANG_MS }), runProgram(good, { hangAfterMs: COMPLETE_MS })]);
+        const [b, g] = await Promise.all([runProgram(bad, { hangAfterMs: HANG_MS, env: GROUND_TRUTH_ENV }), runProgram(good, { hangAfterMs: COMPLETE_MS, env: GROUND_TRUTH_ENV })]);
         assert.match(b.stderr, t.childFails, `the buggy program's stderr: ${b.stderr}`);
         assert.equal(g.outcome, 'exited', 'the fixed twin finished');
         assert.equal(g.code, 0, g.stderr);
