@@ -93,13 +93,16 @@ function cacheRoot(mainFile: string): string | null {
   }
 }
 
+/** Bumped when what is compiled, or refused, changes: builds of an older shim are not reused. */
+const BUILD_FORMAT = '2';
+
 function cachedOrBuilt(mainFile: string, esbuildFrom: string): CompiledProgram | null {
   const root = cacheRoot(mainFile);
   if (!root) return null;
   const req = Module.createRequire(esbuildFrom);
   const esbuildPkg = req.resolve('esbuild/package.json');
   const version = (JSON.parse(fs.readFileSync(esbuildPkg, 'utf8')) as { version: string }).version;
-  const hash = hashOf([process.version, version, mainFile].join('\0'));
+  const hash = hashOf([BUILD_FORMAT, process.version, version, mainFile].join('\0'));
   const dir = path.join(root, hash);
   const manifestFile = path.join(dir, 'manifest.json');
   try {
@@ -124,8 +127,13 @@ function unchanged(inputs: Record<string, [number, number]>): boolean {
   return true;
 }
 
-/** Reads its own location or loads code by a computed name: the copy would not behave the same. */
-const UNSAFE = /\bimport\.meta\b|\b__dirname\b|\b__filename\b|\brequire\s*\(|\bmodule\.exports\b|\bimport\s*\(\s*[^'"`\s)]/;
+/**
+ * Reads its own location or loads code by a computed name, or re-exports all of a package
+ * (`export * from 'pkg'`: esbuild's ES module output leaves that package's names out of the
+ * module's namespace object, so `import * as mp` then `mp.isMainProcess` is undefined in the
+ * copy): the copy would not behave the same.
+ */
+const UNSAFE = /\bimport\.meta\b|\b__dirname\b|\b__filename\b|\brequire\s*\(|\bmodule\.exports\b|\bimport\s*\(\s*[^'"`\s)]|\bexport\s*\*\s*from\s*['"][^./]/;
 
 interface EsbuildApi {
   buildSync(options: Record<string, unknown>): { metafile?: { inputs: Record<string, unknown>; outputs: Record<string, { entryPoint?: string }> } };

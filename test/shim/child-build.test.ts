@@ -9,6 +9,7 @@ import { FIXTURES, result, startCase } from './helpers';
 
 const CASES = path.join(FIXTURES, 'child-build-cases.ts');
 const TARGETS = path.join(FIXTURES, 'child-build-targets.ts');
+const FACADE = path.join(FIXTURES, 'child-build-facade.ts');
 
 async function runCase(name: string, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const p = startCase(CASES, [name], env);
@@ -44,5 +45,12 @@ describe('children of a tsx program', { concurrency: true }, () => {
       assert.equal(g.file, `file://${TARGETS}`);
       assert.equal(g.state, 'set by the main module');
     }
+  });
+
+  it("a program that re-exports the whole shim through a facade: its children find every name (they run the sources)", { timeout: 120_000 }, async () => {
+    const p = startCase(FACADE, [], { PT_MP_CHILD_TSX: '' });
+    const exit = await p.exited;
+    assert.equal(exit.code, 0, p.stderr());
+    assert.deepEqual(result<{ got: string[]; codes: number[] }>(p.stdout()), { got: ['function', 'function'], codes: [0, 0] });
   });
 });

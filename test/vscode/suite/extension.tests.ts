@@ -372,10 +372,13 @@ export function registerTests(): void {
       console.log(`graph panel of lib.ts: ${drawn.nodes} nodes in ${drawn.programs!.length} programs: ${drawn.programs!.join(', ')}`);
       // Back to the broken example, which the harness inspects once the tests are done.
       const example = await open('producer-consumer-no-sentinel.ts');
+      let seen: ReturnType<typeof graph>;
       await until('the example drawn again', () => {
-        const g = graph();
+        const g = seen = graph();
         return g?.document === example.uri.toString() && g.rendered?.nodes === 4 && !g.rendered.programs ? true : undefined;
-      }, 60_000);
+      }, 60_000).catch((e: Error) => {
+        throw new Error(`${e.message}; the panel last showed ${JSON.stringify(seen)}`);
+      });
     });
   });
 }

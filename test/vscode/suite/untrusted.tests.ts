@@ -50,7 +50,7 @@ export function registerUntrustedTests(): void {
       // Run from anywhere (a keybinding, another extension): it refuses, with the reason, and runs nothing.
       const terminals = vscode.window.terminals.length;
       assert.equal(await vscode.commands.executeCommand('processTopology.runAndWatch', doc.uri), undefined);
-      assert.match(api().lastRefusal() ?? '', /^Restricted Mode: this workspace is not trusted/);
+      assert.match(api().lastRefusal() ?? '', /^Restricted Mode: this workspace is not trusted.*Trust the workspace to run it/);
       assert.equal(await vscode.commands.executeCommand('processTopology.exploreInterleavings', doc.uri), undefined);
       assert.equal(api().run(), undefined, 'nothing ran');
       assert.equal(vscode.window.terminals.length, terminals, 'no terminal was opened');
@@ -60,14 +60,16 @@ export function registerUntrustedTests(): void {
         return all.find((l) => /Run and Watch/.test(l.command?.title ?? ''));
       });
       assert.match(lenses.command!.title, /Run and Watch: disabled in Restricted Mode/);
-      assert.match(lenses.command!.tooltip ?? '', /Trust the workspace to run it/);
+      // (Its tooltip, the reason, reaches the editor but not this read-back: VS Code's command
+      // converter keeps a tooltip only for commands with arguments. The reason is checked above.)
       assert.notEqual(lenses.command!.command, 'processTopology.runAndWatch');
-      // The deadlock finding's Reproduce action is there, disabled with the reason.
+      // The deadlock finding offers no Reproduce that could run its code.
       const diag = await until('the deadlock diagnostic', () => findings(doc.uri).find((d) => codeOf(d) === 'deadlock'));
       const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', doc.uri, diag.range);
-      const reproduce = actions.find((a) => a.command?.command === 'processTopology.reproduce');
-      assert.ok(reproduce, actions.map((a) => a.title).join(' | '));
-      assert.match(reproduce.disabled?.reason ?? '', /^Restricted Mode/);
+      // Shown disabled in the light bulb (with the reason); VS Code's read-back lists enabled actions
+      // only, so here it must be absent while the finding's other actions are there.
+      assert.ok(actions.some((a) => /Step through the deadlock trace/.test(a.title)), actions.map((a) => a.title).join(' | '));
+      assert.equal(actions.find((a) => a.command?.command === 'processTopology.reproduce'), undefined, 'no enabled Reproduce');
       console.log('restricted mode: running is disabled, with the reason');
     });
   });
