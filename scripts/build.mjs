@@ -65,8 +65,9 @@ function copyAssets() {
 
 /**
  * The command line as an npm package (cli/, `npx process-topology`): the CLI and the language
- * server's analysis thread, minified, with what they read at run time beside them (the graph page's
- * bundles and styles, the TypeScript standard library). Everything is bundled: no dependencies.
+ * server's analysis thread, minified, with what they read at run time beside them (the bundles and
+ * styles of the graph page and of the replay page of `graph --trace`, the TypeScript standard
+ * library). Everything is bundled: no dependencies.
  */
 async function buildCliPackage() {
   const pkg = path.join(root, 'cli');
@@ -79,6 +80,8 @@ async function buildCliPackage() {
     esbuild.build({ ...packaged, entryPoints: ['server/src/cli/main.ts'], outfile: path.join(out, 'cli.js'), platform: 'node', format: 'cjs', target: 'node20' }),
     esbuild.build({ ...packaged, entryPoints: ['server/src/lsp/worker.ts'], outfile: path.join(out, 'analysis-worker.js'), platform: 'node', format: 'cjs', target: 'node20' }),
     esbuild.build({ ...packaged, entryPoints: ['webview/src/main.ts'], outfile: path.join(out, 'webview.js'), platform: 'browser', format: 'iife', target: 'es2022' }),
+    // The replay page of `graph --trace FILE --format html` (a run of `run --trace` on the graph).
+    esbuild.build({ ...packaged, entryPoints: ['webview/src/replay/main.ts'], outfile: path.join(out, 'replay.js'), platform: 'browser', format: 'iife', target: 'es2022' }),
     esbuild.build({ ...packaged, entryPoints: ['webview/src/layout-worker.ts'], outfile: path.join(out, 'layout-worker.js'), platform: 'browser', format: 'iife', target: 'es2022', charset: 'utf8' }),
   ]);
   fs.copyFileSync(path.join(root, 'webview/media/graph.css'), path.join(out, 'graph.css'));

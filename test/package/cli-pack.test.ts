@@ -1,8 +1,9 @@
 // The command line as npm users get it: `npm pack` the `process-topology` package (cli/), install
 // the tarball offline into a fresh project outside the repository (with the shim's tarball, as a
 // user's project has it), and run its commands there with plain `npx`: check (text and SARIF, with
-// the project's tsconfig.json), graph (html, svg, dot) and lsp (a client that takes pushed
-// diagnostics). Nothing of the repository is on the module path or in the installed files.
+// the project's tsconfig.json), graph (html, svg, dot), lsp (a client that takes pushed
+// diagnostics) and run (a deadlocking program and its fixed twin, with the project's tsx installed
+// from npm's cache; the recorded run replayed by graph --trace). Nothing of the repository is on the module path or in the installed files.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -85,10 +86,10 @@ async function npx(args: string[]): Promise<{ code: number; stdout: string; stde
 
 it('the tarball holds the bundles, the TypeScript library, README and LICENSE; no dependencies; a bin named process-topology', () => {
   const files = packed.files.map((f) => f.path).sort();
-  for (const wanted of ['package.json', 'README.md', 'LICENSE', 'dist/cli.js', 'dist/analysis-worker.js', 'dist/webview.js', 'dist/layout-worker.js', 'dist/graph.css', 'dist/lib.es2022.d.ts']) {
+  for (const wanted of ['package.json', 'README.md', 'LICENSE', 'dist/cli.js', 'dist/analysis-worker.js', 'dist/webview.js', 'dist/replay.js', 'dist/layout-worker.js', 'dist/graph.css', 'dist/lib.es2022.d.ts']) {
     assert.ok(files.includes(wanted), `${wanted} is packed`);
   }
-  const unwanted = files.filter((f) => !/^(package\.json|README\.md|LICENSE|dist\/(cli|analysis-worker|webview|layout-worker)\.js|dist\/graph\.css|dist\/lib(\.[\w.]+)?\.d\.ts)$/.test(f));
+  const unwanted = files.filter((f) => !/^(package\.json|README\.md|LICENSE|dist\/(cli|analysis-worker|webview|replay|layout-worker)\.js|dist\/graph\.css|dist\/lib(\.[\w.]+)?\.d\.ts)$/.test(f));
   assert.deepEqual(unwanted, [], 'no sources, maps or tests');
   assert.equal(manifest.name, 'process-topology');
   assert.deepEqual(manifest.bin, { 'process-topology': 'dist/cli.js' });
@@ -183,6 +184,105 @@ it('npx process-topology lsp --stdio: pushes the finding to a client that does n
   } finally {
     connection.dispose();
     if (child.exitCode === null) child.kill('SIGKILL');
+  }
+});
+
+/**
+ * tsx as `npm install --save-dev tsx` leaves it in a project: its entry in package.json and the
+ * lockfile entries of it and its dependencies, at the versions this repository locks (those npm
+ * has cached). The lockfile is what lets the install run offline: npm resolves a name it has no
+ * lockfile entry for from the registry's full metadata, which the cache does not hold; a locked
+ * version it takes from the cached tarball.
+ */
+function addTsx(dir: string): string {
+  const repoLock = JSON.parse(fs.readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version: string; dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> }> };
+  const packages: Record<string, unknown> = {};
+  const add = (name: string): void => {
+    const key = `node_modules/${name}`;
+    const entry = repoLock.packages[key];
+    if (!entry) throw new Error(`the repository's lockfile has no ${key}`);
+    if (key in packages) return;
+    packages[key] = entry;
+    for (const dep of Object.keys({ ...entry.dependencies, ...entry.optionalDependencies })) add(dep);
+  };
+  add('tsx');
+  const version = repoLock.packages['node_modules/tsx']!.version;
+  const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name: string; version: string; dependencies?: Record<string, string>; devDependencies?: Record<string, string> };
+  pkg.devDependencies = { ...pkg.devDependencies, tsx: `^${version}` };
+  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify(pkg, null, 2));
+  const root = { name: pkg.name, version: pkg.version, dependencies: pkg.dependencies, devDependencies: pkg.devDependencies };
+  fs.writeFileSync(path.join(dir, 'package-lock.json'), JSON.stringify({ name: pkg.name, version: pkg.version, lockfileVersion: 3, requires: true, packages: { '': root, ...packages } }, null, 2));
+  return version;
+}
+
+it('npx process-topology run: a TypeScript program with the project\'s tsx; a deadlock says who waits on what and exits 3, its fixed twin exits 0', async () => {
+  const fixedSource = BROKEN.replace('await q.put(null);', 'for (const _ of consumers) await q.put(null);')
+    .replace('for (const c of consumers) await c.join();', 'for (const c of consumers) await c.join();\n  console.log(`consumers exited: ${consumers.map((c) => c.exitcode).join(\',\')}`);');
+  assert.notEqual(fixedSource, BROKEN);
+  fs.writeFileSync(path.join(app, 'src', 'fixed.ts'), fixedSource);
+  try {
+    // Before tsx is there: the command cannot run a TypeScript program, says how to fix it, exits 2.
+    const bare = await npx(['run', 'src/jobs.ts', '--timeout', '60']);
+    assert.equal(bare.code, 2, bare.stdout + bare.stderr);
+    assert.match(bare.stderr, /^process-topology: cannot run src\/jobs\.ts: .*npm install --save-dev tsx/m);
+    assert.equal(bare.stderr.trim().split('\n').length, 1, `one line: ${bare.stderr}`);
+
+    const tsxVersion = addTsx(app);
+    await exec('npm', ['install', '--offline'], { cwd: app, env: NPM_ENV, timeout: 300_000 });
+    const tsxDir = path.join(app, 'node_modules', 'tsx');
+    assert.equal((JSON.parse(fs.readFileSync(path.join(tsxDir, 'package.json'), 'utf8')) as { version: string }).version, tsxVersion);
+    assert.ok(!fs.lstatSync(tsxDir).isSymbolicLink(), 'tsx is installed, not linked');
+    assert.ok(fs.existsSync(path.join(app, 'node_modules/process-topology/dist/cli.js')) && fs.existsSync(path.join(app, 'node_modules/@process-topology/multiprocessing/dist/index.js')), 'the tarballs stay installed');
+
+    // The deadlock: one consumer takes the only sentinel, the other waits in get() for ever, main in join().
+    // --timeout bounds the run; a run it stops ends with 1, not 3. --trace records it.
+    const hung = await npx(['run', 'src/jobs.ts', '--trace', 'out/run.jsonl', '--timeout', '60']);
+    assert.equal(hung.code, 3, hung.stdout + hung.stderr);
+    assert.match(hung.stderr, new RegExp(`^process-topology run: src/jobs\\.ts with tsx \\(${tsxDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)$`, 'm'), 'the project\'s tsx runs it');
+    // The report (the shim's, as the README shows it): main waits in join() on the consumer that
+    // waits in get() on q, each at its line; the other consumer took the sentinel and exited.
+    const lineOf = (code: string) => BROKEN.split('\n').findIndex((l) => l.includes(code)) + 1;
+    const main = new RegExp(`^MainProcess \\(pid \\d+\\): blocked\\n\\s+waits in join\\(\\) on (Process-\\d+) .*called at src/jobs\\.ts:${lineOf('c.join()')}:\\d+`, 'm').exec(hung.stderr);
+    assert.ok(main, `main waits in join(): ${hung.stderr}`);
+    assert.match(hung.stderr, new RegExp(`^${main[1]} \\(pid \\d+, target consumer[^)]*\\): blocked\\n\\s+waits in get\\(\\) on Queue 'q' .*called at src/jobs\\.ts:${lineOf('q.get()')}:\\d+`, 'm'), `${main[1]} waits in get() on q`);
+    assert.match(hung.stderr, /^Process-\d+ \(pid \d+, target consumer[^)]*\): exited with code 0$/m, 'the consumer that took the sentinel exited');
+    assert.match(hung.stderr, /^process-topology run: deadlocked \(exit 3\)$/m);
+
+    // The recorded run replayed on the program's graph: a page with the trace and the replay script inlined.
+    const trace = fs.readFileSync(path.join(app, 'out/run.jsonl'), 'utf8');
+    assert.ok(trace.split('\n').filter(Boolean).length > 2, 'the trace has a header and steps');
+    const replay = await npx(['graph', '--trace', 'out/run.jsonl', '--format', 'html', '--out', 'out/run.html']);
+    assert.equal(replay.code, 0, replay.stderr);
+    assert.equal(replay.stderr, 'wrote out/run.html\n');
+    const page = fs.readFileSync(path.join(app, 'out/run.html'), 'utf8');
+    assert.match(page, /^<!DOCTYPE html>/i);
+    assert.ok(page.includes('id="pt-replay-data"'), 'the trace is in the page');
+    assert.ok(!/<script[^>]+src=/.test(page), 'no external scripts: the replay bundle is inlined');
+    const replayJs = fs.readFileSync(path.join(app, 'node_modules/process-topology/dist/replay.js'), 'utf8');
+    assert.ok(page.includes(replayJs.replace(/<\/(script)/gi, '<\\/$1')), 'the installed replay bundle is inlined');
+
+    // The same run as JSON: the report's blocked processes and what each waits on.
+    const json = await npx(['run', 'src/jobs.ts', '--format', 'json', '--timeout', '60']);
+    assert.equal(json.code, 3, json.stderr);
+    type Report = { kind: string; processes: { name: string; target: string | null; state: string; waits: { op: string; object: string | null; on: string }[] }[]; objects: { id: string; label: string }[] };
+    const outcome = JSON.parse(json.stdout) as { outcome: string; report: Report | null };
+    assert.equal(outcome.outcome, 'deadlock');
+    const report = outcome.report!;
+    assert.equal(report.kind, 'deadlock');
+    const blocked = report.processes.filter((p) => p.state === 'blocked');
+    assert.deepEqual(blocked.map((p) => `${p.target ?? p.name}: ${p.waits.map((w) => w.op).join(',')}`).sort(), ['MainProcess: join', 'consumer: get']);
+    const consumer = blocked.find((p) => p.target === 'consumer')!;
+    assert.equal(report.objects.find((o) => o.id === consumer.waits[0]!.object)?.label, 'q', 'the consumer waits on q');
+    assert.ok(blocked.find((p) => p.name === 'MainProcess')!.waits[0]!.on.startsWith(`${consumer.name} `), 'main waits on that consumer');
+
+    // The fixed twin: one sentinel per consumer; it completes, with the program's own output through.
+    const fixed = await npx(['run', 'src/fixed.ts', '--timeout', '60']);
+    assert.equal(fixed.code, 0, fixed.stdout + fixed.stderr);
+    assert.match(fixed.stdout, /^consumers exited: 0,0$/m);
+    assert.match(fixed.stderr, /^process-topology run: completed \(exit 0\) in [\d.]+ s$/m);
+    assert.ok(!/Deadlock/.test(fixed.stderr), fixed.stderr);
+  } finally {
+    fs.rmSync(path.join(app, 'src', 'fixed.ts'), { force: true });
   }
 });
 
