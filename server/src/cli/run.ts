@@ -10,7 +10,7 @@
 //                       ({root, finding, nodes}: what an editor has of it; see pickFinding)
 //   --format text|json|sarif   how the outcome is printed (json and sarif: on stdout, the program's
 //                       own stdout then goes to stderr)
-// Exit status (docs/cli.md): 0 the program completed with code 0; 1 it failed (another code, or a
+// Exit status (cli/README.md, "run"): 0 the program completed with code 0; 1 it failed (another code, or a
 // signal) without a deadlock; 2 the command itself failed; 3 a deadlock was detected (the report is
 // printed; --explore: one of the runs deadlocked; --reproduce: the finding was reproduced);
 // 4 --reproduce: the run did not follow the finding's trace (diverged, with the step and why).
