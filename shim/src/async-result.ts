@@ -5,7 +5,7 @@ import { inspect } from 'node:util';
 import { afterSeconds } from './clock';
 import { ProcessError, TimeoutError } from './errors';
 import { hold } from './runtime';
-import { waitLocal } from './waits';
+import { noteLocalStep, waitLocal } from './waits';
 import { kNotSendable } from './serialize';
 
 export interface ResultCallbacks<R> {
@@ -45,7 +45,10 @@ function reportCallbackError(which: string, err: unknown): void {
  * A wait record (waits.ts) for the report: `op` on the pool result `what`.
  */
 function waitOn(waiters: Set<() => void>, isDone: () => boolean, timeout: number | undefined | null, op: string, what: string): Promise<boolean> {
-  if (isDone()) return Promise.resolve(true);
+  if (isDone()) {
+    noteLocalStep(op); // done without a wait: still a step (steered replay counts it)
+    return Promise.resolve(true);
+  }
   if (timeout !== undefined && timeout !== null && timeout <= 0) return Promise.resolve(false);
   const seconds = timeout === undefined || timeout === null ? undefined : timeout;
   return waitLocal(op, { kind: 'result', name: what }, waitUntil(waiters, isDone, seconds), seconds);

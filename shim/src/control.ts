@@ -12,7 +12,7 @@ import type { Site } from './site';
 import { Steering } from './steer';
 import { sendEvent } from './trace';
 import type { Header, SocketPort } from './transport';
-import { localWaitHooks } from './waits';
+import { localStepHooks, localWaitHooks } from './waits';
 
 const where = (site: Site | null | undefined): string | null => (site ? `${site.file}:${site.line}` : null);
 
@@ -54,17 +54,20 @@ export function controlRoot(hub: Hub, monitor: Monitor, report: (line: Record<st
     news = (client, h) => {
       if (typeof h.w === 'number') gate.localWait(client, h.w);
       if (typeof h.spawn === 'number') gate.spawned(h.spawn);
+      if (typeof h.spawn === 'number' && h.made && typeof h.made === 'object') gate.placed(h.spawn, h.made as Site);
       if (typeof h.exit === 'number') gate.exited(h.exit);
       if (typeof h.step === 'string') gate.localStep(client, h.step, typeof h.sl === 'string' ? h.sl : null);
     };
     localWaitHooks.push((delta, op, site) => {
       gate.localWait(hub.local, delta);
-      if (delta === 1) gate.localStep(hub.local, op, where(site));
+      if (delta === -1) gate.localStep(hub.local, op, where(site));
     });
-    spawnHooks.spawned.push((pid, start) => {
+    spawnHooks.spawned.push((pid, start, made) => {
       gate.spawned(pid);
+      gate.placed(pid, made);
       gate.localStep(hub.local, 'start', where(start));
     });
+    localStepHooks.push((op, site) => gate.localStep(hub.local, op, where(site)));
     spawnHooks.exited.push((pid) => gate.exited(pid));
     process.on('exit', () => gate.ended());
   }
@@ -75,8 +78,9 @@ export function controlRoot(hub: Hub, monitor: Monitor, report: (line: Record<st
 export function controlChild(port: SocketPort): void {
   if (!process.env.PT_MP_SCHEDULE && !process.env.PT_MP_STEER) return;
   localWaitHooks.push((delta, op, site) => {
-    port.control({ o: 'sched', t: 'hub', w: delta, ...(delta === 1 ? { step: op, sl: where(site) } : {}) });
+    port.control({ o: 'sched', t: 'hub', w: delta, ...(delta === -1 ? { step: op, sl: where(site) } : {}) });
   });
-  spawnHooks.spawned.push((pid, start) => port.control({ o: 'sched', t: 'hub', spawn: pid, step: 'start', sl: where(start) }));
+  spawnHooks.spawned.push((pid, start, made) => port.control({ o: 'sched', t: 'hub', spawn: pid, step: 'start', sl: where(start), ...(made ? { made } : {}) }));
+  if (process.env.PT_MP_STEER) localStepHooks.push((op, site) => port.control({ o: 'sched', t: 'hub', step: op, sl: where(site) }));
   spawnHooks.exited.push((pid) => port.control({ o: 'sched', t: 'hub', exit: pid }));
 }

@@ -34,7 +34,7 @@ import { internalSocket, internalTimer } from './activity';
 import { hold, registerInternalTarget, runtime } from './runtime';
 import { eagerSite, nameAt } from './site';
 import { sendEvent, siteNumber, tracing } from './trace';
-import { waitLocal } from './waits';
+import { noteLocalStep, waitLocal } from './waits';
 import { decode, encode, kNotSendable } from './serialize';
 import { FrameDecoder, writeFrame, type Header } from './transport';
 
@@ -543,6 +543,7 @@ export class Pool {
 
   /** Run `fn(...args)` in a worker and wait for its value (Python's apply). */
   async apply<A extends unknown[], R>(fn: (...args: A) => R, args?: A): Promise<Awaited<R>> {
+    noteLocalStep('apply');
     return this.applyAsync(fn, args).get();
   }
 
@@ -553,6 +554,7 @@ export class Pool {
     callbacks: ResultCallbacks<Awaited<R>> = {},
   ): AsyncResult<Awaited<R>> {
     this.#checkRunning();
+    noteLocalStep('applyAsync');
     const info = fnInfo(fn, 'pool function');
     const { bytes: payload, raw } = pack([...(args ?? [])], 'args');
     const result = new AsyncResult<Awaited<R>>(++jobCounter, callbacks);
@@ -569,6 +571,7 @@ export class Pool {
 
   /** `fn(item)` for every item, in chunks; the values in input order (Python's map). */
   async map<T, R>(fn: (item: T) => R, items: Iterable<T>, chunksize?: number | null): Promise<Awaited<R>[]> {
+    noteLocalStep('map');
     return this.mapAsync(fn, items, { chunksize }).get();
   }
 
@@ -577,11 +580,13 @@ export class Pool {
     items: Iterable<T>,
     options: MapOptions<Awaited<R>[]> | number = {},
   ): AsyncResult<Awaited<R>[]> {
+    noteLocalStep('mapAsync');
     return this.#mapAsync(fn as (...args: unknown[]) => unknown, items, 'm', options as MapOptions<unknown[]> | number) as AsyncResult<Awaited<R>[]>;
   }
 
   /** `fn(...args)` for every argument list (Python's starmap). */
   async starmap<A extends unknown[], R>(fn: (...args: A) => R, argLists: Iterable<A>, chunksize?: number | null): Promise<Awaited<R>[]> {
+    noteLocalStep('starmap');
     return this.starmapAsync(fn, argLists, { chunksize }).get();
   }
 
@@ -590,16 +595,19 @@ export class Pool {
     argLists: Iterable<A>,
     options: MapOptions<Awaited<R>[]> | number = {},
   ): AsyncResult<Awaited<R>[]> {
+    noteLocalStep('starmapAsync');
     return this.#mapAsync(fn as (...args: unknown[]) => unknown, argLists, 's', options as MapOptions<unknown[]> | number) as AsyncResult<Awaited<R>[]>;
   }
 
   /** `fn(item)` for every item; the values in input order, as they come (Python's imap). */
   imap<T, R>(fn: (item: T) => R, items: Iterable<T>, chunksize = 1): IMapIterator<Awaited<R>> {
+    noteLocalStep('imap');
     return this.#imap(fn as (...args: unknown[]) => unknown, items, chunksize, true) as IMapIterator<Awaited<R>>;
   }
 
   /** Like imap, in completion order. */
   imapUnordered<T, R>(fn: (item: T) => R, items: Iterable<T>, chunksize = 1): IMapIterator<Awaited<R>> {
+    noteLocalStep('imapUnordered');
     return this.#imap(fn as (...args: unknown[]) => unknown, items, chunksize, false) as IMapIterator<Awaited<R>>;
   }
 
@@ -607,6 +615,7 @@ export class Pool {
 
   /** No more submissions; the workers exit once the outstanding tasks are done. */
   close(): void {
+    noteLocalStep('close');
     if (this.#state !== State.RUN) return;
     this.#state = State.CLOSE;
     this.#progress();
@@ -981,7 +990,10 @@ export class Pool {
 
   async #waitFinished(op: string): Promise<void> {
     this.#progress();
-    if (this.#finished()) return;
+    if (this.#finished()) {
+      noteLocalStep(op); // done without a wait: still a step (steered replay counts it)
+      return;
+    }
     const release = hold();
     try {
       const done = new Promise<void>((resolve) => this.#doneWaiters.push(resolve));

@@ -16,7 +16,7 @@ import { internalTimer, shimChild } from './activity';
 import { hold, hubAddress, hubDrained, installRootExitHook, internalRole, noteExit, runtime, type Boot, type ChildHandle, type Loader } from './runtime';
 import { currentSite, LazySite, type Site } from './site';
 import { sendEvent, siteNumber, tracing } from './trace';
-import { waitLocal } from './waits';
+import { noteLocalStep, waitLocal } from './waits';
 import { encode, kNotSendable } from './serialize';
 import { CHILD_SEGMENT_FD, segmentForChild } from './native';
 import { compiledProgram, covers } from './child-build';
@@ -243,7 +243,8 @@ function setpriv(): string | null {
  * ends: controlled scheduling waits for a starting process, steered replay counts a start step.
  */
 export const spawnHooks = {
-  spawned: [] as ((pid: number, start: Site | null) => void)[],
+  /** A child started: its pid, where start() was called, and where the Process was made. */
+  spawned: [] as ((pid: number, start: Site | null, made: Site | null) => void)[],
   exited: [] as ((pid: number) => void)[],
 };
 
@@ -340,7 +341,7 @@ export class Process<A extends unknown[] = AnyArgs> implements ChildHandle {
       });
     }
     shimChild(child.pid, true, (child as unknown as { channel?: { fd?: number } }).channel?.fd);
-    if (child.pid !== undefined) for (const f of spawnHooks.spawned) f(child.pid, startSite);
+    if (child.pid !== undefined) for (const f of spawnHooks.spawned) f(child.pid, startSite, boot.info.site);
     s.exited = new Promise<void>((resolve) => {
       child.once('exit', (code, sig) => {
         const exitcode = code ?? -(sig ? os.constants.signals[sig] : 0);
@@ -471,7 +472,11 @@ export class Process<A extends unknown[] = AnyArgs> implements ChildHandle {
 
 async function joinChild(p: Process, timeout: number | undefined | null, internal: boolean): Promise<void> {
   const s = childState(p, 'join');
-  if (s.exitcode !== null) return;
+  if (s.exitcode !== null) {
+    // Done without a wait: still a step of the program's own (steered replay counts it).
+    if (!internal) noteLocalStep('join');
+    return;
+  }
   const release = hold();
   let cancel: (() => void) | undefined;
   const seconds = timeout === undefined || timeout === null ? undefined : Math.max(0, timeout);

@@ -1,7 +1,8 @@
 // Steered replay (PT_MP_STEER=<file>): the root's hub makes the real processes follow a static
 // deadlock finding's trace (its steps: a process instance, an operation, a location). An operation
-// the trace names is held until it is its turn; operations it does not name run freely; a start()
-// or a join (which cannot be held) counts when it happens. Once every step is done the run goes
+// the trace names is held until it is its turn; operations it does not name run freely; a start(),
+// a join or a pool's submit or close (done in the process itself: nothing can hold it) counts when
+// it happens. Once every step is done the run goes
 // on by itself and the deadlock detector confirms (or not) the predicted state: `reproduced`.
 // When the run cannot follow the trace it says at which step and why, and ends the program (exit
 // code 4) instead of hanging: a process did a later step of its own before an earlier one (it
@@ -17,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import type { Hub, HubClient } from './hub';
 import type { RuntimeReport } from './report';
 import { ControlledGate, GRACE_MS, type ProcInfo } from './scheduler';
+import type { Site } from './site';
 import type { Header } from './transport';
 
 interface Loc {
@@ -76,6 +78,9 @@ export class Steering extends ControlledGate {
   /** `node#instance` -> the process bound to it, and back. */
   private readonly bound = new Map<string, HubClient>();
   private readonly instanceOf = new Map<HubClient, number>();
+  /** Started processes' instances by pid, and how many of each node were started (placed()). */
+  private readonly instanceByPid = new Map<number, number>();
+  private readonly startedOf = new Map<string, number>();
   private readonly predicted: Set<string>;
   private finished = false;
   private outcome: SteerOutcome | null = null;
@@ -120,11 +125,33 @@ export class Steering extends ControlledGate {
    */
   private nodeOf(client: HubClient): string | null {
     if (client === this.hub.local) return this.mainNode;
-    const site = client.hello?.site as { file?: string; line?: number; column?: number } | undefined;
+    return this.nodeMadeAt(client.hello?.site as Partial<Site> | undefined, client.hello?.target);
+  }
+
+  private nodeMadeAt(site: Partial<Site> | null | undefined, target?: unknown): string | null {
     if (!site?.file || !site.line) return null;
     const list = this.nodesAt.get(`${site.file}:${site.line}`) ?? [];
     if (list.length <= 1) return list[0]?.id ?? null;
-    return (list.find((n) => n.column === site.column) ?? list.find((n) => n.target === client.hello?.target) ?? list[0]!).id;
+    return (list.find((n) => n.column === site.column) ?? list.find((n) => n.target === target) ?? list[0]!).id;
+  }
+
+  /**
+   * A process was started (`made`: where its Process was made). The analysis numbers the instances
+   * of a node in the order they are started (worker#3 is the third started), and the trace relies
+   * on it where other processes tell them apart (main joins them in that order): the k-th process
+   * started of a node is its instance k.
+   */
+  placed(pid: number, made: Site | null): void {
+    const node = this.nodeMadeAt(made);
+    if (node === null) return;
+    const k = this.startedOf.get(node) ?? 0;
+    this.startedOf.set(node, k + 1);
+    this.instanceByPid.set(pid, k);
+  }
+
+  /** The instance of `client`: bound by a step it did, else by its start order. */
+  private instanceOfClient(client: HubClient): number | undefined {
+    return this.instanceOf.get(client) ?? (client.pid !== undefined ? this.instanceByPid.get(client.pid) : undefined);
   }
 
   /** The first step not done that `client`'s operation (method at file:line) is. */
@@ -132,7 +159,7 @@ export class Steering extends ControlledGate {
     if (at === null) return -1;
     const node = this.nodeOf(client);
     if (node === null) return -1;
-    const mine = this.instanceOf.get(client);
+    const mine = this.instanceOfClient(client);
     return this.steps.findIndex((s) => {
       if (s.done || s.node !== node || s.method !== canonical(method) || s.at !== at) return false;
       const holder = this.bound.get(`${s.node}#${s.instance}`);
@@ -142,7 +169,7 @@ export class Steering extends ControlledGate {
 
   /** Whether `client` has a step before `j` not done yet (it skipped it: another path). */
   private skipped(client: HubClient, j: number): number {
-    const mine = this.instanceOf.get(client);
+    const mine = this.instanceOfClient(client);
     if (mine === undefined) return -1;
     const node = this.nodeOf(client);
     for (let i = 0; i < j; i++) {

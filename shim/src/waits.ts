@@ -201,6 +201,19 @@ export async function settle<T>(w: Record<T>): Promise<T> {
  */
 export const localWaitHooks: ((delta: 1 | -1, op: string, site: Site | null | undefined) => void)[] = [];
 
+/**
+ * Told of an operation of this process's own that nothing can hold (a pool's submit or close, done
+ * in this process): steered replay counts it as a trace step when it happens (control.ts).
+ */
+export const localStepHooks: ((op: string, site: Site | null) => void)[] = [];
+
+/** `op`, called by the user's code now (the first user frame is its site), to localStepHooks. */
+export function noteLocalStep(op: string): void {
+  if (localStepHooks.length === 0) return;
+  const site = eagerSite(noteLocalStep);
+  for (const f of localStepHooks) f(op, site);
+}
+
 /** A wait of this process's own (join, a pool result): `source` settles it. */
 export function waitLocal<T>(op: string, local: LocalTarget, source: Promise<T>, timeout?: number, internal = false): Promise<T> {
   const w = openWait<T>(op, null, timeout, local, internal, waitLocal);
