@@ -68,6 +68,7 @@ const CASES: Record<string, Case> = {
   'test-of-derived-value': { bad: hangs, results: { sum: 40 }, today: { bad: [], good: [] } },
   'handler-lookup': { bad: hangs, results: { total: 25 }, today: { bad: [], good: [] } },
   'many-kinds-queued': { bad: hangs, results: { total: 38 }, today: { bad: [], good: [] } },
+  'pipeline-falsy-stop': { bad: hangs, results: { sum: 27 }, today: { bad: [], good: [] } },
   'race-lock-chosen-by-condition': { bad: { effect: 'lost-update', exact: { meals: 10 } }, results: { meals: 10 }, today: { bad: [], good: [] } },
 };
 

@@ -133,8 +133,12 @@ export interface Op {
   once?: true;
   /** One of the objects a call's receiver can be (`(x ? a : b).acquire()`): the others are alternatives. */
   alternative?: true;
-  /** The value put or sent is what another operation returned (a received item passed on). */
-  argFrom?: { source: Op; path: readonly string[] };
+  /**
+   * The value put or sent is what another operation returned (a received item passed on), or
+   * `map` of it (`item + 1`): the checker follows what it carries from what came in. `sources`:
+   * several operations whose latest result it is (the same variable set by each).
+   */
+  argFrom?: { source: Op; path: readonly string[]; map?: ValueMap; sources?: readonly Op[] };
   /** The entry's top-level statement whose execution performed the operation (main only). */
   top?: ts.Statement;
   /** `result` ops of `res.get()`/`res.wait()`: the submit calls (`applyAsync`…) whose result is read. */

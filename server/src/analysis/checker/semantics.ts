@@ -142,6 +142,11 @@ export class Semantics {
   private readonly guardIndex = new Map<string, number>();
   private readonly guardList: BranchGuard[] = [];
   private readonly argTokens = new Map<Op, number>();
+  /** Per channel (`channelKey`), the constants it may hold, or 'top' when it may hold others. */
+  private readonly channelValues: Map<string, ConstValue[] | 'top'>;
+  private readonly opIds = new Map<Op, number>();
+  /** `mappedToken` by operation and received token. */
+  private readonly mapped = new Map<string, number | undefined>();
   readonly procSites: ObjectSite[] = [];
   readonly siteIndex = new Map<ObjectSite, number>();
   /** Instances of each process site, by site index. */
@@ -205,6 +210,7 @@ export class Semantics {
     this.tokens.set(this.guardList.map(() => '2').join(''), MAYBE);
     this.tokenAnswers.push(new Uint8Array(this.guardList.length).fill(2));
     for (const op of ops) if (op.kind === 'put' || op.kind === 'send') this.argToken(op);
+    this.channelValues = channelValues(ops);
     for (const inst of instances) {
       if (inst.proc.kind !== 'main' && !this.siteIndex.has(inst.proc)) {
         this.siteIndex.set(inst.proc, this.procSites.length);
@@ -286,9 +292,14 @@ export class Semantics {
           if (slot === undefined) slot = size++;
           for (const o of group) env.set(o, slot);
         }
-        // A put that passes on what it received carries that value's token.
+        // A put that passes on what it received (or a function of it) carries that value's token.
         const from = n.op?.argFrom;
-        if (from && from.path.length === 0 && !env.has(from.source)) env.set(from.source, size++);
+        if (from && from.path.length === 0) {
+          const group = from.sources ?? [from.source];
+          let slot = group.map((o) => env.get(o)).find((x) => x !== undefined);
+          if (slot === undefined) slot = size++;
+          for (const o of group) env.set(o, slot);
+        }
       }
       const results = new Map<string, number>();
       for (const n of aut.nodes) {
@@ -367,9 +378,47 @@ export class Semantics {
     return t;
   }
 
-  /** Whether what a put or send carries depends on the state (a received value passed on). */
+  /** Whether what a put or send carries depends on the state (a received value, or a function of it, passed on). */
   carries(op: Op): boolean {
     return op.argFrom !== undefined && op.argFrom.path.length === 0;
+  }
+
+  /**
+   * The token of `map` of a received value (`item + 1`), the received value having token `t`:
+   * the map applied to each constant its channel may hold that `t` stands for, when they all
+   * answer a test alike; else that test is answered as the put's own value says (undefined: no
+   * better than that).
+   */
+  private mappedToken(op: Op, t: number): number | undefined {
+    const key = `${this.opIds.get(op) ?? this.opIds.set(op, this.opIds.size).get(op)}|${t}`;
+    if (this.mapped.has(key)) return this.mapped.get(key);
+    let out: number | undefined;
+    const from = op.argFrom!;
+    const held: ConstValue[] | 'top' = (from.sources ?? [from.source]).reduce<ConstValue[] | 'top'>((acc, source) => {
+      const got = this.channelValues.get(channelKey(source) ?? '');
+      return acc === 'top' || got === undefined || got === 'top' ? 'top' : [...acc, ...got];
+    }, []);
+    if (held !== 'top') {
+      const answers = this.tokenAnswers[t]!;
+      // The constants the received token may stand for: those that answer every test as it does.
+      const could = held.filter((c) => this.guardList.every((g, k) => {
+        const a = answers[k];
+        if (a === undefined || a === 2) return true;
+        const x = guardAnswer(g, { t: 'const', v: c });
+        return x === undefined || x === (a === 1);
+      }));
+      const images = could.map((c) => (from.map ? from.map.f(c) : { v: c }));
+      if (could.length > 0 && images.every((m) => m !== undefined && m !== 'object')) {
+        const own = this.tokenAnswers[this.argToken(op)]!;
+        out = this.token(this.guardList.map((g, k) => {
+          const xs = images.map((m) => guardAnswer(g, { t: 'const', v: (m as { v: ConstValue }).v }));
+          if (xs.every((x) => x !== undefined && x === xs[0])) return xs[0];
+          return own[k] === 2 ? undefined : own[k] === 1;
+        }));
+      }
+    }
+    this.mapped.set(key, out);
+    return out;
   }
 
   /** The token of a constant an operation returns (an acquire's true or false). */
@@ -394,7 +443,8 @@ export class Semantics {
     if (this.carries(op)) {
       const slot = this.layoutOf[i]!.env.get(op.argFrom!.source);
       const t = slot === undefined ? 0 : s[this.base[i]! + slot]!;
-      if (t > 0) return t - 1;
+      if (t > 0 && !op.argFrom!.map) return t - 1;
+      if (t > 0) return this.mappedToken(op, t - 1) ?? this.argToken(op);
     }
     return this.argToken(op);
   }
@@ -1201,6 +1251,74 @@ function unboundedChannels(instances: readonly Instance[]): Set<ObjectSite> {
     }
   }
   return new Set([...channels].filter((c) => !bounded.has(c)));
+}
+
+/** A channel: a queue, or one direction of a pipe (what is sent from end e arrives at end 1 - e). */
+function channelKey(op: Op): string | undefined {
+  let id = siteIds.get(op.obj);
+  if (id === undefined) siteIds.set(op.obj, (id = nextSiteId++));
+  if (op.obj.kind === 'queue' && (op.kind === 'put' || op.kind === 'get')) return `${id}|0`;
+  if (op.obj.kind !== 'pipe' || op.end === undefined) return undefined;
+  if (op.kind === 'send') return `${id}|${1 - op.end}`;
+  if (op.kind === 'recv') return `${id}|${op.end}`;
+  return undefined;
+}
+const siteIds = new WeakMap<ObjectSite, number>();
+let nextSiteId = 0;
+
+/** Distinct constants a channel is followed with at most; past that it may hold anything. */
+const MAX_CHANNEL_VALUES = 32;
+
+/**
+ * The constants each channel may hold: what its puts put, where a put passes on a received value
+ * (or a function of it) what the channel it came from may hold, mapped (a least fixpoint: items
+ * that go round a ring of processes, changed each time, soon hold too many to follow).
+ */
+function channelValues(ops: readonly Op[]): Map<string, ConstValue[] | 'top'> {
+  const out = new Map<string, ConstValue[] | 'top'>();
+  const puts = ops.filter((op) => op.kind === 'put' || op.kind === 'send');
+  const valuesOf = (op: Op): ConstValue[] | 'top' => {
+    const from = op.argFrom;
+    if (from) {
+      if (from.path.length > 0) return 'top';
+      const held: ConstValue[] = [];
+      for (const source of from.sources ?? [from.source]) {
+        const key = channelKey(source);
+        const got = key === undefined ? 'top' : out.get(key) ?? [];
+        if (got === 'top') return 'top';
+        held.push(...got);
+      }
+      const images: ConstValue[] = [];
+      for (const c of held) {
+        const m = from.map ? from.map.f(c) : { v: c };
+        if (m === undefined || m === 'object') return 'top';
+        images.push(m.v);
+      }
+      return images;
+    }
+    const a = op.arg;
+    if (a?.t === 'const') return [a.v];
+    if (a?.t === 'union' && a.alts.every((x) => x.t === 'const')) return a.alts.map((x) => (x as { v: ConstValue }).v);
+    return 'top';
+  };
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const op of puts) {
+      const key = channelKey(op);
+      if (key === undefined) continue;
+      const cur = out.get(key) ?? [];
+      if (cur === 'top') continue;
+      const add = valuesOf(op);
+      let next: ConstValue[] | 'top' = cur;
+      if (add === 'top') next = 'top';
+      else {
+        const fresh = add.filter((v) => !cur.some((c) => Object.is(c, v)));
+        if (fresh.length > 0) next = cur.length + fresh.length > MAX_CHANNEL_VALUES ? 'top' : [...cur, ...fresh];
+      }
+      if (next !== cur || !out.has(key)) { out.set(key, next); if (next !== cur) changed = true; }
+    }
+  }
+  return out;
 }
 
 /** A condition's own lock is reentrant (Python's default RLock); one made on a Lock is not. */

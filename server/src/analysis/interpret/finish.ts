@@ -69,7 +69,7 @@ export function finish(r: Recorded): Extraction {
   const opKey = (op: OpWithValue): string => {
     let arg = '';
     if (op.kind === 'put' || op.kind === 'send') {
-      if (op.argFrom) arg = `<${nodeKey(op.argFrom.source.call)}${op.argFrom.path.join('.')}`;
+      if (op.argFrom) arg = `<${(op.argFrom.sources ?? [op.argFrom.source]).map((o) => nodeKey(o.call)).join('+')}${op.argFrom.path.join('.')}${op.argFrom.map ? `~${op.argFrom.map.key}` : ''}`;
       else {
         const a = argOf(op);
         arg = `${coarse(a, (s) => sid(repOf(s)))}:${guardList.map((g) => { const x = guardAnswer(g, a); return x === undefined ? '?' : x ? '1' : '0'; }).join('')}`;

@@ -2738,7 +2738,8 @@ export class Interpreter {
       const arg = args[0] ?? UNDEFINED;
       (op as Op & { argValue?: Value }).argValue = arg;
       if (e.arguments[0]) op.argNode = e.arguments[0];
-      if (arg.t === 'recv' && !arg.map && !arg.typeOf) op.argFrom = { source: arg.source, path: arg.path };
+      const from = received(arg);
+      if (from && !from.typeOf) op.argFrom = { source: from.source, path: from.path, ...(from.map ? { map: from.map } : {}), ...(from.sources ? { sources: from.sources } : {}) };
     }
     if (kind === 'start') this.start(site);
     if (kind === 'wait' && site.kind === 'condition' && method === 'waitFor' && args[0]?.t === 'fn') this.invoke(args[0], [], undefined, e);
