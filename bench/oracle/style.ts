@@ -155,6 +155,11 @@ export class Module {
     return 'pause';
   }
 
+  /** Module-level helper declarations (a loop's type guard), once each however often they are asked for. */
+  helper(lines: string[]): void {
+    if (lines.length > 0) this.prelude.add(lines.join('\n').trimEnd());
+  }
+
   add(...lines: (string | string[])[]): void {
     for (const l of lines) {
       if (Array.isArray(l)) this.body.push(...l);

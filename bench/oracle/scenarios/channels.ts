@@ -27,7 +27,7 @@ export const pipeline: Scenario = {
     const Q = targets.t('Queue', 'number | null');
     const loop = consumeLoop(g, 'await inbox.get()', 'number', ['await outbox.put(item + index + 1);'], { canReturn: false, numeric: true });
     const forward = bug === 'last-keeps-sentinel' ? ['if (index < stages - 1) await outbox.put(null);'] : ['await outbox.put(null);'];
-    targets.add(...loop.pre);
+    targets.helper(loop.pre);
     if (argStyle === 'array') {
       targets.add(...exportAsync(form, 'stage', `index: number, queues: ${Q}[]`, [
         'const inbox = queues[index]!;', 'const outbox = queues[index + 1]!;',
@@ -55,7 +55,7 @@ export const pipeline: Scenario = {
     const last = g.pick('output-ref', [['index', 1], ['at', 1]]);
     lines.push(last === 'index' ? 'const output = queues[STAGES]!;' : 'const output = queues.at(-1)!;');
     const sumLoop = consumeLoop(g, 'await output.get()', 'number', ['sum += item;'], { canReturn: false, numeric: true });
-    main.add(...sumLoop.pre);
+    main.helper(sumLoop.pre);
     lines.push('let sum = 0;', ...sumLoop.lines, ...joinAll(g, c.list), 'console.log(`RESULT sum ${sum}`);');
     main.add(...top, '', ...guard(g, main, lines));
     if (bug) return hangs(c.count);
@@ -203,7 +203,7 @@ export const pingpong: Scenario = {
     if (duplex) {
       const C = targets.t('Connection', 'number | string | null');
       const loop = consumeLoop(g, 'await conn.recv()', 'number | string', ['await conn.send(Number(item) * 2);'], { canReturn: true, numeric: false });
-      targets.add(...loop.pre);
+      targets.helper(loop.pre);
       targets.add(...exportAsync(form, 'echo', `conn: ${C}`, [...(bug === 'no-greeting' ? [] : ["await conn.send('ready');"]), ...loop.lines]), '');
       main.use(targets, 'echo');
       lines.push(
@@ -231,7 +231,7 @@ export const pingpong: Scenario = {
       'let total = 0;',
     );
     const loop = consumeLoop(g, 'await reader.recv()', 'number', ['total += item;'], { canReturn: false, numeric: true });
-    main.add(...loop.pre);
+    main.helper(loop.pre);
     lines.push(...loop.lines, 'await child.join();', 'console.log(`RESULT total ${total}`);');
     main.add(...top, '', ...guard(g, main, lines));
     if (bug) return { expect: { effect: 'error', message: 'connection is (read|write)-only' }, processes: 1 };

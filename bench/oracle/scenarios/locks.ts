@@ -279,7 +279,7 @@ export const skipRelease: Scenario = {
     }
     targets.add(...pre);
     const loop = consumeLoop(g, 'await jobs.get()', 'number', body, { canReturn: false, numeric: true });
-    targets.add(...loop.pre);
+    targets.helper(loop.pre);
     targets.add(...exportAsync(form, 'tally', `jobs: ${targets.t('Queue', 'number | null')}, guard: ${G}, total: ${V}, done: ${V}`, [
       ...loop.lines,
       '// sign off under the guard',

@@ -78,7 +78,7 @@ export const workqueue: Scenario = {
       targets.add(`async function next(q: ${jobT}): Promise<number | null> {`, '  return q.get();', '}', '');
     }
     const loop = consumeLoop(g, useHelper ? 'await next(jobs)' : 'await jobs.get()', 'number', body, { canReturn: true, numeric: true });
-    targets.add(...loop.pre);
+    targets.helper(loop.pre);
     targets.add(...exportAsync(form, 'worker', `jobs: ${jobT}, results: ${resT}, id: number`, loop.lines), '');
     const workerRef = main.use(targets, 'worker');
 
