@@ -200,15 +200,39 @@ function build(req: NodeJS.Require, dir: string, mainFile: string, manifestFile:
   const program: CompiledProgram = { main, modules };
   const manifest: Manifest = { inputs, program };
   fs.writeFileSync(path.join(tmp, 'manifest.json'), JSON.stringify(manifest));
-  // Another process may have built the same copy meanwhile: either one will do.
-  fs.rmSync(dir, { recursive: true, force: true });
+  // Another process (a program run at the same time) may have put the same copy in place meanwhile:
+  // keep theirs, whose children may be loading it right now (it has the same files at the same
+  // paths). Only a copy of older sources is replaced, moved aside first so that `dir` is never
+  // half there.
+  if (validBuild(manifestFile)) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    return program;
+  }
+  if (fs.existsSync(dir)) {
+    const old = `${dir}.old-${process.pid}-${Date.now().toString(36)}`;
+    try {
+      fs.renameSync(dir, old);
+      fs.rmSync(old, { recursive: true, force: true });
+    } catch {
+      // another process moved it first
+    }
+  }
   try {
     fs.renameSync(tmp, dir);
   } catch {
     fs.rmSync(tmp, { recursive: true, force: true });
-    if (!fs.existsSync(manifestFile)) return null;
+    if (!validBuild(manifestFile)) return null;
   }
   return program;
+}
+
+/** Whether `manifestFile` names a copy whose sources are unchanged since it was built. */
+function validBuild(manifestFile: string): boolean {
+  try {
+    return unchanged((JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as Manifest).inputs);
+  } catch {
+    return false;
+  }
 }
 
 function commonDir(files: string[]): string {

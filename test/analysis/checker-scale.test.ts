@@ -32,15 +32,19 @@ function analyze(name: string, text: string) {
   return { model, stats, file };
 }
 
-/** The checker's model of a program text, to explore and replay traces in. */
-function modelOf(name: string, text: string) {
+/** The checker's model of a program text (to explore and replay traces in), and its extraction. */
+function checkerOf(name: string, text: string) {
   const file = path.join(DIR, `.scale-${name}.ts`);
   const program = createProgram({ rootNames: [file], overlay: new Map([[file, text]]) });
   const [r] = analyzePrograms(program, { rootDir: ROOT, files: [file] });
   assert.ok(r);
   const m = checkerModel({ extraction: r.extraction, checker: program.getTypeChecker() });
   assert.ok(m, `${name} is checked`);
-  return m;
+  return { m, ex: r.extraction };
+}
+
+function modelOf(name: string, text: string) {
+  return checkerOf(name, text).m;
 }
 
 const CORRECT: [string, (n: number) => string, number[]][] = [
@@ -156,13 +160,8 @@ describe('deadlock checker: instances with objects of their own', () => {
     // and explores what it explores for the pipeline written with 24 stage functions.
     for (const [bug, items] of [[false, 5], [true, 60]] as const) {
       const explore = (name: string, text: string) => {
-        const file = path.join(DIR, `.scale-${name}.ts`);
-        const program = createProgram({ rootNames: [file], overlay: new Map([[file, text]]) });
-        const [r] = analyzePrograms(program, { rootDir: ROOT, files: [file] });
-        assert.ok(r);
-        const m = checkerModel({ extraction: r.extraction, checker: program.getTypeChecker() });
-        assert.ok(m, `${name} is checked`);
-        return { m, result: m.explorer.explore({ maxStates: DEFAULT_STATE_BUDGET }), ex: r.extraction };
+        const { m, ex } = checkerOf(name, text);
+        return { m, result: m.explorer.explore({ maxStates: DEFAULT_STATE_BUDGET }), ex };
       };
       const loop = explore('instance-flows', pipelineLoop(24, { bug, items }));
       const distinct = explore('distinct-stages', pipeline(24, { bug, items }));

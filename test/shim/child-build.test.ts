@@ -3,6 +3,7 @@
 // the main module's top level as under tsx, and their errors still name the .ts sources.
 // PT_MP_CHILD_TSX=1 (and anything the copy cannot stand for) keeps tsx in the child.
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { FIXTURES, result, startCase } from './helpers';
@@ -52,5 +53,26 @@ describe('children of a tsx program', { concurrency: true }, () => {
     const exit = await p.exited;
     assert.equal(exit.code, 0, p.stderr());
     assert.deepEqual(result<{ got: string[]; codes: number[] }>(p.stdout()), { got: ['function', 'function'], codes: [0, 0] });
+  });
+
+  it('programs started at the same time build their first copy once between them: every child finds its files', { timeout: 180_000 }, async () => {
+    // A copy of the cases in a folder of their own: a build nobody has made yet, as in a fresh
+    // clone whose test files start together (one run's children were loading a copy another run
+    // had just removed to put its own in place).
+    const dir = fs.mkdtempSync(path.join(FIXTURES, '.first-build-'));
+    try {
+      for (const f of ['child-build-cases.ts', 'child-build-targets.ts']) fs.copyFileSync(path.join(FIXTURES, f), path.join(dir, f));
+      const runs = await Promise.all(Array.from({ length: 6 }, async () => {
+        const p = startCase(path.join(dir, 'child-build-cases.ts'), ['where'], { PT_MP_CHILD_TSX: '' });
+        const exit = await p.exited;
+        return { code: exit.code, stdout: p.stdout(), stderr: p.stderr() };
+      }));
+      for (const run of runs) {
+        assert.equal(run.code, 0, run.stderr);
+        assert.deepEqual(result<{ codes: number[] }>(run.stdout).codes, [0, 0], run.stderr);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -46,6 +46,25 @@ export async function runCaseOf<T = Record<string, unknown>>(file: string, name:
 }
 
 /** What a case records of an error it caught: its class name and message (and more, per file). */
+/**
+ * A case runner that runs each case of `file` once, however many tests read it; a case whose
+ * program fails fails every test that reads it.
+ */
+export function casesOnce(file: string, limit = 120): <T>(name: string) => Promise<T> {
+  const runs = new Map<string, Promise<unknown>>();
+  return <T>(name: string): Promise<T> => {
+    let run = runs.get(name);
+    if (!run) {
+      run = runToEnd(file, [name], limit).then((r) => {
+        assert.equal(r.code, 0, `case ${name} failed:\n${r.stderr}`);
+        return result(r.stdout);
+      });
+      runs.set(name, run);
+    }
+    return run as Promise<T>;
+  };
+}
+
 export interface CaughtError {
   name: string;
   message: string;

@@ -23,7 +23,7 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { FIXTURES, isRunning, killGroup, result, runToEnd, startCase, waitUntil } from './helpers';
+import { casesOnce, FIXTURES, isRunning, killGroup, result, runToEnd, startCase, waitUntil } from './helpers';
 
 const CASES = path.join(FIXTURES, 'pool-cases.ts');
 
@@ -39,20 +39,8 @@ interface Failure {
   code?: unknown;
 }
 
-const runs = new Map<string, Promise<unknown>>();
-
-/** Runs a case once (several tests read the same run); fails if the program fails. */
-function runCase<T>(name: string): Promise<T> {
-  let run = runs.get(name);
-  if (!run) {
-    run = runToEnd(CASES, [name], 120).then((r) => {
-      assert.equal(r.code, 0, `case ${name} failed:\n${r.stderr}`);
-      return result(r.stdout);
-    });
-    runs.set(name, run);
-  }
-  return run as Promise<T>;
-}
+/** Each case runs once (several tests read the same run); fails if the program fails. */
+const runCase = casesOnce(CASES);
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 const squares = (n: number) => range(n).map((i) => i * i);
