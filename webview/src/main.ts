@@ -491,6 +491,17 @@ function startInVsCode(page: Page, vscode: VsCodeApi, workerUrl: string | undefi
   if (workerUrl) page.layout = createLayoutClient({ url: workerUrl });
   let current: { model: TopologyModel; title: string } | undefined;
   let persistTimer: ReturnType<typeof setTimeout> | undefined;
+  /** What the last 'rendered' told the host. */
+  let lastRendered: string | undefined;
+  const drawn = (): FromWebview => {
+    const programs = [...page.graph.querySelectorAll('.program-title')].map((t) => t.textContent ?? '');
+    return {
+      type: 'rendered',
+      nodes: page.graph.querySelectorAll('.node').length,
+      edges: page.graph.querySelectorAll('.edge').length,
+      ...(programs.length > 0 ? { programs } : {}),
+    };
+  };
   const persist = (): void => {
     if (!current) return;
     vscode.setState({ model: current.model, title: current.title, ...(page.view ? { view: page.view.state() } : {}) });
@@ -504,18 +515,24 @@ function startInVsCode(page: Page, vscode: VsCodeApi, workerUrl: string | undefi
       persistTimer = setTimeout(persist, 150);
     },
     rendered: () => {
-      const programs = [...page.graph.querySelectorAll('.program-title')].map((t) => t.textContent ?? '');
-      vscode.postMessage({
-        type: 'rendered',
-        nodes: page.graph.querySelectorAll('.node').length,
-        edges: page.graph.querySelectorAll('.edge').length,
-        ...(programs.length > 0 ? { programs } : {}),
-      });
+      lastRendered = JSON.stringify(drawn());
+      vscode.postMessage(drawn());
     },
     reproduce: (finding) => vscode.postMessage({ type: 'reproduce', finding }),
     showReport: () => vscode.postMessage({ type: 'showRunReport' }),
     liveSummary: (live) => vscode.postMessage({ type: 'live', live }),
   };
+  // What was drawn changes again when a layout settles (frames of programs are drawn then): the
+  // host hears of it then too, not only when a model arrives.
+  // (Only a change of what was told: a drawing restored after a reload is not news.)
+  let settledFrame: number | undefined;
+  new MutationObserver((records) => {
+    if (settledFrame !== undefined || !records.some((r) => (r.target as Element).getAttribute('data-layout-state') === 'settled')) return;
+    settledFrame = requestAnimationFrame(() => {
+      settledFrame = undefined;
+      if (lastRendered !== undefined && JSON.stringify(drawn()) !== lastRendered) page.host.rendered?.();
+    });
+  }).observe(page.graph, { subtree: true, attributes: true, attributeFilter: ['data-layout-state'] });
   const saved = vscode.getState();
   if (isSavedState(saved)) {
     current = { model: saved.model, title: saved.title };

@@ -298,6 +298,8 @@ export function moveTo(st: GraphState, nextPos: Map<string, Point>, nextWay: Map
   st.edgeEnds = new Map(view.edges.map((e) => [e.id, `${e.from}\u0000${e.to}`]));
   st.frames = framesAt(st, st.positions, st.waypoints);
   st.bounds = boundsWith(drawingBounds(st.positions, st.geoms, st.waypoints), st.frames);
+  // A model of one program after one of several: the old frames go now, not after the animation.
+  if (st.programs.clusters.length === 0) drawFrames(st, st.frames);
   const finish = (): void => {
     st.animation = undefined;
     drawGeometry(st);
