@@ -42,12 +42,7 @@ function sample(): Program[] {
  * names the missing piece of meaning; test/fixtures/oracle-disagreements/ has a minimal program
  * for each class.
  */
-const KNOWN: Record<string, { is: string[]; why: string }> = {
-  's11-0023-bug': {
-    is: ['miss:blocking'],
-    why: 'one notify() for several waiters that loop on a flag kept in a SharedArray, whose values the checker does not follow: condition-notify-one',
-  },
-};
+const KNOWN: Record<string, { is: string[]; why: string }> = {};
 
 describe('oracle: the generator', () => {
   it('is deterministic, and a program and its twin differ by the bug only', () => {

@@ -45,6 +45,11 @@ export interface ObjectSite {
   madeTop?: ts.Statement;
   /** `file` sites: the path read or written. */
   path?: string;
+  /**
+   * `value` and `array` sites: what each cell holds when made (`Value('i', 3)`: [3];
+   * `SharedArray('i', 2)`: [0, 0]), when the analysis knows it exactly. Absent: unknown.
+   */
+  initial?: ConstValue[];
 }
 
 /** The main program of an entry file: the process that runs its top-level code. */
@@ -117,6 +122,14 @@ export interface Op {
   count: EdgeCount;
   /** Can wait forever (no timeout, `block` not false). */
   blocking: boolean;
+  /**
+   * A `waitFor(predicate)` written out as `while (!predicate()) wait()`: the flow around it tests
+   * the predicate before it and after each wake, so it waits like `wait()`. Absent on a waitFor
+   * whose predicate the analysis cannot test (it may return at once).
+   */
+  retest?: true;
+  /** `notify(n)`: how many waiters it wakes ('all': an n the analysis cannot tell). Absent: one. */
+  wakes?: number | 'all';
   /** Runs under the `isMainProcess()` guard (or in a child). */
   guarded: boolean;
   /** The value put or sent. */

@@ -14,7 +14,7 @@
 // vector only until it is expanded, except one in ANCHOR_EVERY along each path; the others are
 // rebuilt from their anchor when needed.
 import { performance } from 'node:perf_hooks';
-import type { BranchGuard, Op } from '../facts';
+import type { BranchGuard, ObjectSite, Op } from '../facts';
 import { guardAnswer } from '../guards';
 import { Semantics, type Instance, type PoolModel } from './semantics';
 import { Stubborn } from './stubborn';
@@ -106,8 +106,10 @@ export class Explorer {
     reductions: Reductions = {},
     /** The pools whose workers run their tasks (see semantics.ts). */
     pools: readonly PoolModel[] = [],
+    /** Shared Values and SharedArrays whose cells the checker follows (see semantics.ts). */
+    cells: ReadonlySet<ObjectSite> = new Set(),
   ) {
-    this.sem = new Semantics(instances, ops, answer, reductions.sections !== false, pools);
+    this.sem = new Semantics(instances, ops, answer, reductions.sections !== false, pools, cells);
     this.stubborn = reductions.partialOrder === false ? undefined : new Stubborn(this.sem);
     this.symmetry = reductions.symmetry === false ? undefined : new Symmetry(this.sem);
     this.classes = new Int32Array(instances.length);

@@ -11,7 +11,8 @@
 // - a taint flag: 1 once the path took a choice the analysis cannot see;
 // - per shared object its state: queues and each direction of a pipe are FIFO channels of runs
 //   (token, count), a lock its owner and hold count (a condition too: its own lock, unless it was
-//   made on one), a semaphore its value, an event its flag.
+//   made on one), a semaphore its value, an event its flag, each followed cell of a Value or
+//   SharedArray the token of what it holds (exact: see `exactToken`).
 // A token stands for a value by its answers to the tests the program's branches make of received
 // values (`item === null`, `msg.kind === 'add'`, `!ok`, `typeof x === 'number'`): two values that
 // every test answers alike are one token.
@@ -66,6 +67,8 @@ export interface Successor {
 export const ITEM = 0;
 /** Token of a value the analysis cannot tell: every test's answer unknown. */
 export const MAYBE = 1;
+/** Distinct values the cells of shared memory are followed with at most (see `exactToken`). */
+const MAX_EXACT = 64;
 /** Runs (token, count) a channel keeps in order; past that the last run's values are forgotten. */
 const RUNS = 8;
 /** Slots of one channel: the number of runs, then token and count of each. */
@@ -147,6 +150,9 @@ export class Semantics {
   private readonly opIds = new Map<Op, number>();
   /** `mappedToken` by operation and received token. */
   private readonly mapped = new Map<string, number | undefined>();
+  /** Exact tokens (see `exactToken`) by their constant, and their constants. */
+  private readonly exactTokens = new Map<string, number>();
+  private readonly exactValue = new Map<number, ConstValue>();
   readonly procSites: ObjectSite[] = [];
   readonly siteIndex = new Map<ObjectSite, number>();
   /** Instances of each process site, by site index. */
@@ -185,6 +191,12 @@ export class Semantics {
     /** Whether critical sections with nothing inside are one step (off only to compare in tests). */
     atomicSections = true,
     pools: readonly PoolModel[] = [],
+    /**
+     * Shared Values and SharedArrays whose cells the checker follows exactly (each cell's value is
+     * in the state): made with known contents, changed only by `set`s at known indices, out of
+     * reach of code the analysis cannot see. Reads of other cells are values no test can answer.
+     */
+    cells: ReadonlySet<ObjectSite> = new Set(),
   ) {
     // The operations: those given, and those the automata run (instances with their own flows may
     // run operations of their own objects).
@@ -227,6 +239,11 @@ export class Semantics {
     for (const model of pools) isModelled.add(model.pool);
     for (const op of ops) {
       const site = op.obj;
+      if (!isModelled.has(site) && cells.has(site) && site.initial) {
+        isModelled.add(site);
+        modelled.push({ site, slots: site.initial.length });
+        continue;
+      }
       if (isModelled.has(site) || !MODELLED_KINDS.has(site.kind)) continue;
       // What nobody can observe need not be in the state: its operations are steps that never wait.
       if (unobserved.has(site)) continue;
@@ -421,6 +438,50 @@ export class Semantics {
     return out;
   }
 
+  /**
+   * The token of a value known exactly (what a followed cell holds): its answers are those of the
+   * constant, and a function of it (`x + 1`) is computed, not guessed. Past `MAX_EXACT` distinct
+   * values (a counter that keeps counting) values are no longer told apart: MAYBE.
+   */
+  exactToken(v: ConstValue): number {
+    const key = `${typeof v}:${String(v)}`;
+    let t = this.exactTokens.get(key);
+    if (t === undefined) {
+      if (this.exactTokens.size >= MAX_EXACT) return MAYBE;
+      t = this.tokenAnswers.length;
+      this.tokenAnswers.push(Uint8Array.from(this.guardList.map((g) => { const a = guardAnswer(g, { t: 'const', v }); return a === undefined ? 2 : a ? 1 : 0; })));
+      this.exactTokens.set(key, t);
+      this.exactValue.set(t, v);
+    }
+    return t;
+  }
+
+  /**
+   * The token a `set` of a followed cell stores: a constant exactly; what was read or received
+   * (or a function of it) as its token says, computed exactly when that token is exact; else MAYBE.
+   */
+  private stored(s: Int32Array, i: number, op: Op): number {
+    const from = op.argFrom;
+    if (from) {
+      if (from.path.length > 0) return MAYBE;
+      const slot = this.layoutOf[i]!.env.get(from.source);
+      const t = slot === undefined ? 0 : s[this.base[i]! + slot]!;
+      if (t <= 0) return MAYBE;
+      const v = this.exactValue.get(t - 1);
+      if (v === undefined && !this.exactValue.has(t - 1)) return from.map ? MAYBE : t - 1;
+      if (!from.map) return t - 1;
+      const m = from.map.f(v);
+      return m === undefined || m === 'object' ? MAYBE : this.exactToken(m.v);
+    }
+    if (op.arg?.t === 'const') return this.exactToken(op.arg.v);
+    return MAYBE;
+  }
+
+  /** Whether the checker follows what a read returns (a cell of a followed Value or SharedArray). */
+  private follows(read: Op): boolean {
+    return this.objects.has(read.obj) && (read.obj.kind === 'value' || read.obj.kind === 'array') && cellIndex(read) !== undefined;
+  }
+
   /** The token of a constant an operation returns (an acquire's true or false). */
   constToken(v: ConstValue): number {
     return this.token(this.guardList.map((g) => guardAnswer(g, { t: 'const', v })));
@@ -444,6 +505,11 @@ export class Semantics {
       const slot = this.layoutOf[i]!.env.get(op.argFrom!.source);
       const t = slot === undefined ? 0 : s[this.base[i]! + slot]!;
       if (t > 0 && !op.argFrom!.map) return t - 1;
+      if (t > 0 && this.exactValue.has(t - 1)) {
+        // A function of a value known exactly (read from a followed cell): computed.
+        const m = op.argFrom!.map!.f(this.exactValue.get(t - 1));
+        return m === undefined || m === 'object' ? this.argToken(op) : this.exactToken(m.v);
+      }
       if (t > 0) return this.mappedToken(op, t - 1) ?? this.argToken(op);
     }
     return this.argToken(op);
@@ -459,6 +525,7 @@ export class Semantics {
     this.auts.forEach((aut, i) => { s[this.base[i]! + PC] = aut.start; });
     for (const { site, offset } of this.objects.values()) {
       if (site.kind === 'semaphore') s[offset] = typeof site.size === 'number' ? site.size : 1;
+      if ((site.kind === 'value' || site.kind === 'array') && site.initial) site.initial.forEach((v, k) => { s[offset + k] = this.exactToken(v) + 1; });
     }
     // A pool's workers run from its creation (waiting for tasks).
     for (const p of this.pools.values()) {
@@ -564,7 +631,7 @@ export class Semantics {
       case 'wait': {
         if (!obj || !op.blocking) return true;
         if (op.obj.kind === 'event') return s[obj.offset] === 1;
-        if (op.obj.kind === 'condition' && op.method === 'waitFor') return true;
+        if (op.obj.kind === 'condition' && op.method === 'waitFor' && !op.retest) return true;
         // A condition's waiter, once notified, needs its lock free to take it back.
         if (op.obj.kind === 'condition' && s[b + PHASE] === 2) return s[this.conditionLock(op.obj)] === 0;
         if (op.obj.kind === 'condition' || op.obj.kind === 'barrier') return s[b + PHASE] !== 1;
@@ -646,7 +713,11 @@ export class Semantics {
       if (node.guard) {
         const slot = layout.env.get(node.guard.source);
         const t = slot === undefined ? -1 : s[b + slot]! - 1;
-        if (t >= 0) {
+        if ((node.guard.sources ?? [node.guard.source]).some((o) => o.kind === 'read' && !this.follows(o))) {
+          // A read of shared memory the checker does not follow: what it returned is the
+          // program's data, which a reported deadlock must not depend on.
+          choices = node.next.map((c) => ({ ...c, unknown: true }));
+        } else if (t >= 0) {
           const answer = this.answerOf(t, node.guard);
           if (answer !== 2) {
             choices = node.next.filter((c) => c.when === undefined || c.when === (answer === 1));
@@ -830,6 +901,22 @@ export class Semantics {
         });
         return out;
       }
+      case 'read': {
+        // A followed cell: what it holds now. Any other read is left out of the automaton.
+        if (!obj) return advance(), out;
+        const cell = cellIndex(op);
+        if (cell === undefined) return advance((n) => setEnv(n, MAYBE)), out;
+        advance((n) => setEnv(n, s[obj.offset + cell]! - 1));
+        return out;
+      }
+      case 'write': {
+        if (!obj) return advance(), out;
+        const cell = cellIndex(op);
+        if (cell === undefined) return advance(), out;
+        const token = this.stored(s, i, op);
+        advance((n) => { n[obj.offset + cell] = token + 1; });
+        return out;
+      }
       case 'set':
         if (obj) advance((n) => { n[obj.offset] = 1; });
         else advance();
@@ -852,8 +939,9 @@ export class Semantics {
           return out;
         }
         const phase = s[b + PHASE]!;
-        // waitFor(predicate) returns as soon as the predicate holds: shared state not modelled.
-        if (op.obj.kind === 'condition' && op.method === 'waitFor') return advance(), out;
+        // waitFor(predicate) returns as soon as the predicate holds; written out as a loop that
+        // tests it (`retest`), it waits like wait(), else the checker cannot tell: it returns.
+        if (op.obj.kind === 'condition' && op.method === 'waitFor' && !op.retest) return advance(), out;
         if (op.obj.kind === 'condition') {
           // Give up the lock and enter the waiting set at once; leave only once a notify took us
           // out of it (phase 2) and the lock is free again, taking it back.
@@ -881,12 +969,11 @@ export class Semantics {
       case 'notify': {
         if (!obj) return skip();
         const waiting = this.waitersOf(s, op.obj);
-        if (op.method === 'notifyAll' || waiting.length <= 1) {
-          advance((n) => { for (const j of waiting) n[this.base[j]! + PHASE] = 2; });
-        } else {
-          // notify(): any one waiter.
-          for (const j of waiting) advance((n) => { n[this.base[j]! + PHASE] = 2; });
-        }
+        const wakes = op.method === 'notifyAll' || op.wakes === 'all' ? Infinity : op.wakes ?? 1;
+        const ways = wakes >= waiting.length ? [waiting] : subsets(waiting, wakes);
+        // notify(n): any n of the waiters (too many ways to choose: all of them, which can only
+        // hide a deadlock, never make one up).
+        for (const woken of ways ?? [waiting]) advance((n) => { for (const j of woken) n[this.base[j]! + PHASE] = 2; });
         return out;
       }
       case 'abort':
@@ -1319,6 +1406,31 @@ function channelValues(ops: readonly Op[]): Map<string, ConstValue[] | 'top'> {
     }
   }
   return out;
+}
+
+/** The cell of a followed Value (0) or SharedArray (its constant index) an operation reads or sets. */
+export function cellIndex(op: Op): number | undefined {
+  const n = op.obj.initial?.length ?? 0;
+  if (op.obj.kind === 'value') return n === 1 ? 0 : undefined;
+  const k = op.slot?.t === 'const' ? op.slot.v : undefined;
+  return typeof k === 'number' && Number.isInteger(k) && k >= 0 && k < n ? k : undefined;
+}
+
+/** The ways to choose k of the items (undefined: more than a checker's step should list). */
+function subsets<T>(items: readonly T[], k: number): T[][] | undefined {
+  if (k <= 0) return [[]];
+  const out: T[][] = [];
+  const pick = (from: number, chosen: T[]): boolean => {
+    if (chosen.length === k) { out.push([...chosen]); return out.length <= 64; }
+    for (let x = from; x < items.length; x++) {
+      chosen.push(items[x]!);
+      const ok = pick(x + 1, chosen);
+      chosen.pop();
+      if (!ok) return false;
+    }
+    return true;
+  };
+  return pick(0, []) ? out : undefined;
 }
 
 /** A condition's own lock is reentrant (Python's default RLock); one made on a Lock is not. */

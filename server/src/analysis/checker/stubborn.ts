@@ -33,6 +33,8 @@ const enum C {
   Wait = 0, Abort = 1,
   // process sites
   Start = 0, Terminate = 1,
+  // followed cells of a Value or SharedArray (reads and sets, all dependent)
+  Cell = 0,
   // pools (Take and Done: a worker's own steps; terminate() is its worker site's Terminate)
   Submit = 0, Take = 1, Done = 2, Result = 3, Close = 4, JoinPool = 5,
 }
@@ -178,10 +180,12 @@ export class Stubborn {
       case 'wait':
         if (!op.blocking) return site.kind === 'event' ? base + C.EvWaitNb : -1;
         if (site.kind === 'event') return base + C.EvWait;
-        if (site.kind === 'condition') return op.method === 'waitFor' ? -1 : this.conditionTag(site);
+        if (site.kind === 'condition') return op.method === 'waitFor' && !op.retest ? -1 : this.conditionTag(site);
         if (site.kind === 'barrier') return base + C.Wait;
         return -1;
       case 'notify': return site.kind === 'condition' ? this.conditionTag(site) : -1;
+      // Followed cells of shared memory: a read sees what a set stores.
+      case 'read': case 'write': return site.kind === 'value' || site.kind === 'array' ? base + C.Cell : -1;
       case 'abort': return site.kind === 'barrier' ? base + C.Abort : -1;
       case 'start': return site.kind === 'process' ? base + C.Start : -1;
       case 'terminate': return site.kind === 'process' ? base + C.Terminate : -1;
@@ -482,6 +486,9 @@ function dependent(info: ObjInfo, a: number, b: number): boolean {
       return (x === C.Set && y === C.Clear) || (x === C.Clear && y === C.EvWait) || ((x === C.Set || x === C.Clear) && y === C.EvWaitNb);
     case 'condition':
       // Only CondAny happens on a condition (its own lock and its waiters).
+      return true;
+    case 'value':
+    case 'array':
       return true;
     case 'barrier':
       return (x === C.Wait && y === C.Wait) || (x === C.Wait && y === C.Abort);

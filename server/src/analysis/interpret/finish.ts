@@ -20,7 +20,7 @@ interface Recorded {
   mainFlow: RFlow | undefined;
 }
 
-/** Ops carry the interpreter's value of what they put or send until the facts' value is made. */
+/** Ops carry the interpreter's value of what they put, send or set a cell to until the facts' value is made. */
 type OpWithValue = Op & { argValue?: Value };
 
 export function finish(r: Recorded): Extraction {
@@ -68,7 +68,7 @@ export function finish(r: Recorded): Extraction {
   const keyCache = new Map<RFlow, string>();
   const opKey = (op: OpWithValue): string => {
     let arg = '';
-    if (op.kind === 'put' || op.kind === 'send') {
+    if (op.kind === 'put' || op.kind === 'send' || (op.kind === 'write' && op.argValue)) {
       if (op.argFrom) arg = `<${(op.argFrom.sources ?? [op.argFrom.source]).map((o) => nodeKey(o.call)).join('+')}${op.argFrom.path.join('.')}${op.argFrom.map ? `~${op.argFrom.map.key}` : ''}`;
       else {
         const a = argOf(op);
@@ -238,7 +238,7 @@ export function finish(r: Recorded): Extraction {
       if (op.proc.kind !== 'main') op.proc = repOf(op.proc);
       if (proc.kind !== 'main' && proc.role === 'pool-worker') op.proc = proc;
       const withValue = op as OpWithValue & { slotValue?: Value };
-      if (op.kind === 'put' || op.kind === 'send') op.arg = argOf(withValue);
+      if (op.kind === 'put' || op.kind === 'send' || (op.kind === 'write' && withValue.argValue)) op.arg = argOf(withValue);
       if (op.tasks) op.tasks = [...new Set(op.tasks.map((id) => sameSubmission.get(id) ?? id))];
       if (withValue.slotValue) op.slot = toFacts(withValue.slotValue);
       delete withValue.argValue;

@@ -2487,6 +2487,15 @@ export class Interpreter {
         const init = args[1];
         const list = init ? this.listOf(init) : undefined;
         s.size = list ? list.length : num(init, 0) ?? 'several';
+        // Zeros, or the given numbers, when every one is known (a checker cell each).
+        const items = list?.map((x) => (x.t === 'const' && typeof x.v === 'number' ? x.v : undefined));
+        if (items && items.every((x) => x !== undefined)) s.initial = items as number[];
+        else if (!list && typeof s.size === 'number' && s.size <= 64 && init?.t === 'const') s.initial = new Array<number>(s.size).fill(0);
+      }
+      if (spec.kind === 'value') {
+        const init = args[1];
+        if (init === undefined || (init.t === 'const' && init.v === undefined)) s.initial = [0];
+        else if (init.t === 'const' && typeof init.v === 'number') s.initial = [init.v];
       }
       return s;
     });
@@ -2707,6 +2716,9 @@ export class Interpreter {
       if (method === 'start') return { t: 'obj', site };
       return UNKNOWN;
     }
+    // A cell changed by a method the analysis does not follow (setSlice, a raw view's writes…):
+    // what it holds is no longer known.
+    if ((site.kind === 'value' || site.kind === 'array') && !['get', 'set', 'getLock', 'acquire', 'release', 'slice', 'toArray', 'toString'].includes(method)) delete site.initial;
     if ((site.kind === 'value' || site.kind === 'array' || site.kind === 'condition') && method === 'getLock') {
       const lock = this.implicitSite(site, 'lock', () => ({
         kind: 'lock', variant: 'RLock', node: site.node, label: `${site.label}.lock`, multiplicity: site.multiplicity, owner: site,
@@ -2732,6 +2744,25 @@ export class Interpreter {
       return UNKNOWN;
     }
     const b = blockingOf(site, kind, method, args, (v, k) => this.getProp(v, k));
+    // `cond.waitFor(predicate)` is `while (!predicate()) await cond.wait()`: when the predicate
+    // is a test of values the checker follows (shared memory read, a received value), it is
+    // written out as that loop, so that the checker tests it before waiting and after each wake.
+    if (kind === 'wait' && site.kind === 'condition' && method === 'waitFor' && b.blocking && args[0]?.t === 'fn') {
+      const fn = args[0];
+      let pred: Value = UNKNOWN;
+      const probe = this.collect(() => { pred = this.invoke(fn, [], undefined, e); });
+      const test = probe.abrupt ? undefined : asTest(pred);
+      if (test) {
+        this.loop(() => { const v = asTest(this.invoke(fn, [], undefined, e)); return v ? not(v) : UNKNOWN; }, () => {
+          this.record(kind, site, e, method, b, end).retest = true;
+        }, { node: e });
+        return TRUE;
+      }
+      this.record(kind, site, e, method, b, end);
+      this.ctx.out.push(probe.flow);
+      if (probe.abrupt) throw probe.abrupt;
+      return TRUE;
+    }
     const op = this.record(kind, site, e, method, b, end);
     if ((kind === 'read' || kind === 'write') && site.kind !== 'value' && args[0]) (op as Op & { slotValue?: Value }).slotValue = args[0];
     if (kind === 'put' || kind === 'send') {
@@ -2742,6 +2773,20 @@ export class Interpreter {
       if (from && !from.typeOf) op.argFrom = { source: from.source, path: from.path, ...(from.map ? { map: from.map } : {}), ...(from.sources ? { sources: from.sources } : {}) };
     }
     if (kind === 'start') this.start(site);
+    if (kind === 'write' && method === 'set' && (site.kind === 'value' || site.kind === 'array')) {
+      // What a shared Value or SharedArray cell is set to: a constant, or a function of a value read
+      // or received (`state.get(0) + 1`), followed by the checker like what a put carries.
+      const arg = (site.kind === 'value' ? args[0] : args[1]) ?? UNDEFINED;
+      (op as Op & { argValue?: Value }).argValue = arg;
+      const from = received(arg);
+      if (from && !from.typeOf) op.argFrom = { source: from.source, path: from.path, ...(from.map ? { map: from.map } : {}), ...(from.sources ? { sources: from.sources } : {}) };
+    }
+    if (kind === 'notify' && method === 'notify' && args[0] !== undefined) {
+      // notify(n) wakes n waiters; an n the analysis cannot tell is taken as all of them (fewer
+      // woken could only make waiters wait: never claimed without knowing it).
+      const n = args[0];
+      op.wakes = n.t === 'const' && n.v === undefined ? 1 : n.t === 'const' && typeof n.v === 'number' ? Math.max(0, Math.floor(n.v)) : 'all';
+    }
     if (kind === 'wait' && site.kind === 'condition' && method === 'waitFor' && args[0]?.t === 'fn') this.invoke(args[0], [], undefined, e);
     if (kind === 'get' || kind === 'recv') return { t: 'recv', source: op, path: [] };
     if (kind === 'acquire') return b.blocking ? TRUE : { t: 'recv', source: op, path: [] };
@@ -2749,7 +2794,8 @@ export class Interpreter {
       if (site.kind === 'barrier') return { t: 'recv', source: op, path: [] };
       return b.blocking ? TRUE : { t: 'recv', source: op, path: [] };
     }
-    if (kind === 'read') return UNKNOWN;
+    // What a shared Value or SharedArray cell holds: a value branches can test, like a received one.
+    if (kind === 'read') return method === 'get' && (site.kind === 'value' || site.kind === 'array') ? { t: 'recv', source: op, path: [] } : UNKNOWN;
     return UNDEFINED;
   }
 
@@ -3041,6 +3087,14 @@ function nullishOf(v: Value): boolean | undefined {
 
 function mayBeUndefined(v: Value): boolean {
   return alts(v).some((a) => (a.t === 'const' && a.v === undefined) || a.t === 'unknown' || a.t === 'recv');
+}
+
+/** A value a branch can test as a guard: a test, or a received (read) value taken for its truth. */
+function asTest(v: Value): Extract<Value, { t: 'test' }> | undefined {
+  if (v.t === 'test') return v;
+  const r = received(v);
+  if (!r || r.typeOf) return undefined;
+  return { t: 'test', guard: { source: r.source, path: r.path, ...(r.sources ? { sources: r.sources } : {}), ...(r.map ? { map: r.map } : {}), test: 'truthy' }, negated: false };
 }
 
 function not(v: Value): Value {

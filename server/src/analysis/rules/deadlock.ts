@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import type { Finding } from '../../../../common/model';
 import { compile, compilePoolWorker, TooLarge, type Automaton } from '../checker/automaton';
 import { Explorer, type Instance, type Reductions } from '../checker/explore';
-import type { PoolModel } from '../checker/semantics';
+import { cellIndex, type PoolModel } from '../checker/semantics';
 import type { BranchGuard, Extraction, Flow, ObjectSite, Op, ProcessRef } from '../facts';
 import { guardAnswer } from '../guards';
 import { GaveUp, PathWalker } from '../passes/flow-paths';
@@ -119,7 +119,7 @@ export function checkerModel(ctx: Pick<RuleContext, 'extraction' | 'checker' | '
     const value = g.test === 'nullish' ? null : g.value;
     return valueMatches(op, value ?? null, ctx.checker) === 'no' && (g.test !== 'eq' || g.value !== undefined || valueMatches(op, undefined, ctx.checker) === 'no') ? false : undefined;
   };
-  const explorer = new Explorer(instances, relevant, answer, reductions, [...pools.values()]);
+  const explorer = new Explorer(instances, relevant, answer, reductions, [...pools.values()], followedCells(ex));
   // Tasks submitted in a loop of unknown count: their results cannot be counted exactly.
   if ([...explorer.sem.pools.values()].some((p) => p.saturate !== Infinity)) return undefined;
   return { instances, explorer };
@@ -255,4 +255,45 @@ function abandonedResults(ctx: RuleContext, checked: ReadonlySet<ObjectSite>): F
     sites: [read.obj, read.proc],
     ops: [read, terminate],
   }));
+}
+
+/**
+ * The shared Values and SharedArrays whose cells the checker can follow exactly: one object made
+ * with known contents, that no code the analysis cannot see may touch, read and set only by
+ * `get` and `set` at constant indices (anything else could change a cell behind the checker's back).
+ */
+function followedCells(ex: Extraction): Set<ObjectSite> {
+  const out = new Set<ObjectSite>();
+  const bad = new Set<ObjectSite>();
+  // A write to an object the analysis lost track of could be to any of them.
+  if (ex.ops.some((o) => o.kind === 'write' && o.obj.unknown)) return out;
+  // Only what some branch tests matters to who waits: a counter no branch reads stays out of the
+  // state (following it would only multiply states, and break the atomic sections around it).
+  const tested = new Set<ObjectSite>();
+  const visit = (f: Flow): void => {
+    switch (f.k) {
+      case 'seq': f.items.forEach(visit); return;
+      case 'branch':
+        if (f.guard) for (const o of f.guard.sources ?? [f.guard.source]) if (o.kind === 'read') tested.add(o.obj);
+        f.alts.forEach(visit);
+        return;
+      case 'loop': visit(f.body); return;
+      case 'try': visit(f.body); if (f.handler) visit(f.handler); if (f.finalizer) visit(f.finalizer); return;
+      case 'call': visit(f.body); return;
+      default: return;
+    }
+  };
+  for (const f of ex.flows.values()) visit(f);
+  for (const op of ex.ops) {
+    const site = op.obj;
+    if (site.kind !== 'value' && site.kind !== 'array') continue;
+    if (!tested.has(site)) continue;
+    if (op.kind !== 'read' && op.kind !== 'write') continue;
+    const ok = site.initial !== undefined && site.multiplicity === 1 && !site.unknown && !ex.escaped?.has(site)
+      && (op.kind === 'read' ? op.method === 'get' : op.method === 'set') && cellIndex(op) !== undefined;
+    if (ok) out.add(site);
+    else bad.add(site);
+  }
+  for (const site of bad) out.delete(site);
+  return out;
 }
