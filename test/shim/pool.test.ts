@@ -242,7 +242,9 @@ describe('Pool', { concurrency: 4 }, () => {
   it('MP-53: the initializer runs once in each worker, before its tasks', async () => {
     const out = await runCase<{ testAfterOne: number; test: number; tag: string; tags: string[]; records: string[] }>('initializer');
     assert.equal(out.testAfterOne, 1, 'Pool(1): ns.test incremented once');
-    assert.equal(out.test, 3, 'then Pool(2): once per worker');
+    // Pool(2)'s two initializers add to the namespace at once, a read-modify-write race (as in
+    // CPython's test): 2 or 3. Once per worker is read from the queue's records below.
+    assert.ok(out.test === 2 || out.test === 3, `then Pool(2): ${out.test}`);
     assert.equal(out.tag, 'one');
     assert.deepEqual(out.tags, ['two', 'two', 'two', 'two']);
     assert.deepEqual(out.records, ['one', 'two', 'two']);
