@@ -70,6 +70,10 @@ const CASES: Case[] = [
   { idiom: 'the main guard in a helper', name: 'guard-helper', rule: 'unguarded-start', anchor: 'p.start()', truth: UNGUARDED },
   { idiom: 'isMainProcess destructured from the shim namespace', name: 'guard-destructured', rule: 'unguarded-start', anchor: 'new Pool(2)', truth: UNGUARDED },
   { idiom: 'shim names re-exported by a facade and destructured', name: 'reexport', rule: 'missing-sentinel', anchor: 'ch.get()', truth: HANGS },
+  { idiom: 'a stop flag cleared on the sentinel, then continue', name: 'stop-flag', rule: 'missing-sentinel', anchor: 'q.get()', truth: HANGS },
+  { idiom: 'a done flag (while (!done)) set when a falsy item comes', name: 'done-flag', rule: 'missing-sentinel', anchor: 'q.get()', truth: HANGS },
+  { idiom: "a class's running field cleared by a 'stop' message in a switch", name: 'field-flag', rule: 'missing-sentinel', anchor: 'this.inbox.get()', truth: HANGS },
+  { idiom: 'a for loop whose condition is a flag', name: 'for-flag', rule: 'deadlock', anchor: 'q.get()', truth: HANGS },
   // Semantics of the primitives.
   { idiom: 'notify() wakes one of three waiters', name: 'notify-one', rule: 'deadlock', anchor: 'start.wait()', truth: HANGS },
   { idiom: 'a barrier whose parties include main', name: 'barrier-main', rule: 'barrier-parties-mismatch', anchor: 'phase.wait()', truth: HANGS },

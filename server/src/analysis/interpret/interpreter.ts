@@ -424,7 +424,18 @@ export class Interpreter {
       ctx.fork--;
       this.store.close(m);
     }
-    this.store.joinDiffs(m, diffs);
+    // The two ways of a test of what another process sent: a boolean set to a different constant
+    // on each side (a stop flag, `open = false` when the sentinel came) is that test, so the
+    // checker still knows which messages end a `while (open)` loop.
+    const byTest = guard && alternatives.length === 2
+      ? (vs: readonly Value[]): Value | undefined => {
+        const [a, b] = vs as [Value, Value];
+        return a.t === 'const' && b.t === 'const' && typeof a.v === 'boolean' && typeof b.v === 'boolean' && a.v !== b.v
+          ? { t: 'test', guard, negated: !a.v }
+          : undefined;
+      }
+      : undefined;
+    this.store.joinDiffs(m, diffs, byTest);
     // Without `record`, only the states join (the caller places the flows itself).
     if (record) {
       const b: RFlow = { k: 'branch', alts: flows };
@@ -751,7 +762,28 @@ export class Interpreter {
       }
     }
     const v = this.expr(e);
-    this.branchOnValue(v, whenTrue, whenFalse, e);
+    if (truthy(v) !== undefined) {
+      this.branchOnValue(v, whenTrue, whenFalse, e);
+      return;
+    }
+    this.branchOnValue(v, () => { this.refine(e, true); whenTrue(); }, () => { this.refine(e, false); whenFalse(); }, e);
+  }
+
+  /**
+   * On the way a condition took, a boolean variable it tested is known (`while (open)` runs its
+   * body with `open` true, `if (!done)` its block with `done` false): a flag set again on one side
+   * of a later test is then exact on both.
+   */
+  private refine(cond: ts.Expression, outcome: boolean): void {
+    let e = skipParens(cond);
+    while (ts.isPrefixUnaryExpression(e) && e.operator === ts.SyntaxKind.ExclamationToken) {
+      e = skipParens(e.operand);
+      outcome = !outcome;
+    }
+    // A variable, or a field of `this` or of a variable (`this.running`): reading them runs nothing.
+    if (!ts.isIdentifier(e) && !(ts.isPropertyAccessExpression(e) && (ts.isIdentifier(e.expression) || e.expression.kind === ts.SyntaxKind.ThisKeyword))) return;
+    const v = this.expr(e);
+    if (alts(v).every((a) => a.t === 'test' || (a.t === 'const' && typeof a.v === 'boolean')) && truthy(v) === undefined) this.assignTo(e, konst(outcome));
   }
 
   branchOnValue(v: Value, whenTrue: () => void, whenFalse: () => void, cond?: ts.Expression): void {
@@ -830,7 +862,7 @@ export class Interpreter {
   loop(
     test: (() => Value) | undefined,
     iterate: () => void,
-    opts: { count?: EdgeCount; endless?: boolean; testFirst?: boolean; node?: ts.Node; over?: Value } = {},
+    opts: { count?: EdgeCount; endless?: boolean; testFirst?: boolean; node?: ts.Node; over?: Value; cond?: ts.Expression } = {},
   ): void {
     const ctx = this.ctx;
     const target = this.loopTarget(opts.node);
@@ -872,7 +904,7 @@ export class Interpreter {
           // another process sent (`x !== null`) is kept as the loop's way out: the loop runs until
           // the test fails, and the checker knows which messages end it.
           const symbolic = (v as Value).t === 'test' || (v as Value).t === 'recv';
-          const tail = this.summarizedFlow(target, test, iterate, symbolic ? 'loop' : 'several', true, symbolic);
+          const tail = this.summarizedFlow(target, test, iterate, symbolic ? 'loop' : 'several', true, symbolic ? opts.cond ?? true : false);
           ctx.out.push(iterations.length === 0 ? tail : { k: 'unrolled', iterations, id: target.id, tail });
           return;
         }
@@ -893,7 +925,10 @@ export class Interpreter {
    * A loop run on a summary: the body runs from the join of the states at the loop's head until
    * that join stops changing (what keeps changing becomes unknown), then once more to record it.
    */
-  private summarizedFlow(target: Target, test: (() => Value) | undefined, iterate: () => void, count: EdgeCount, testFirst: boolean, guardedTest = false): RFlow {
+  private summarizedFlow(
+    target: Target, test: (() => Value) | undefined, iterate: () => void, count: EdgeCount, testFirst: boolean,
+    guardedTest: boolean | ts.Expression = false,
+  ): RFlow {
     const ctx = this.ctx;
     const savedMult = ctx.mult;
     const savedKey = ctx.actKey;
@@ -917,7 +952,13 @@ export class Interpreter {
               if (test && (testFirst || round > 0)) {
                 const v = test();
                 if (truthy(v) === false) return;
-                if (guardedTest) {
+                if (guardedTest && v.t === 'test') {
+                  // Leaving at the head takes the head's state out of the loop as it is, so only
+                  // the way that stays is run on: with the variable tested known true there.
+                  const leave: RFlow = { k: 'exit', how: 'break', target: target.id };
+                  ctx.out.push({ k: 'branch', alts: v.negated ? [leave, EMPTY] : [EMPTY, leave], guard: v.guard });
+                  if (guardedTest !== true) this.refine(guardedTest, true);
+                } else if (guardedTest) {
                   this.branchOnValue(v, () => undefined, () => {
                     ctx.out.push({ k: 'exit', how: 'break', target: target.id });
                     throw new Abrupt(new Set([`b${target.id}`]));
@@ -1022,7 +1063,7 @@ export class Interpreter {
             ctx.scope = scope;
           }
         },
-        { ...(count !== undefined ? { count } : {}), endless, node: s },
+        { ...(count !== undefined ? { count } : {}), ...(s.condition ? { cond: s.condition } : {}), endless, node: s },
       );
     } finally {
       ctx.scope = outer;
@@ -1069,12 +1110,12 @@ export class Interpreter {
 
   private whileStatement(s: ts.WhileStatement): void {
     const endless = s.expression.kind === ts.SyntaxKind.TrueKeyword;
-    this.loop(() => this.expr(s.expression), () => this.loopBody(s.statement), { endless, node: s });
+    this.loop(() => this.expr(s.expression), () => this.loopBody(s.statement), { endless, node: s, cond: s.expression });
   }
 
   private doStatement(s: ts.DoStatement): void {
     const endless = s.expression.kind === ts.SyntaxKind.TrueKeyword;
-    this.loop(() => this.expr(s.expression), () => this.loopBody(s.statement), { endless, testFirst: false, node: s });
+    this.loop(() => this.expr(s.expression), () => this.loopBody(s.statement), { endless, testFirst: false, node: s, cond: s.expression });
   }
 
   /** A loop body with a scope of its own per iteration. */

@@ -98,7 +98,7 @@ export class Store {
    * changed gets the join of its values (a place one alternative did not touch keeps its value
    * there; an object made by one alternative only takes that one's values).
    */
-  joinDiffs(m: Mark, diffs: readonly Diff[]): void {
+  joinDiffs(m: Mark, diffs: readonly Diff[], combine?: (perAlternative: readonly Value[]) => Value | undefined): void {
     const places = new Map<Map<unknown, Value>, Set<unknown>>();
     for (const d of diffs) {
       for (const [map, keys] of d) {
@@ -124,6 +124,13 @@ export class Store {
         }
         if (vals.length === 0) {
           this.delete(map, key);
+          continue;
+        }
+        // Every alternative has a value: the caller may know what their choice means (a flag
+        // set one way on each side of a test of a received value is that test).
+        const combined = combine && !absent && vals.length === diffs.length ? combine(vals) : undefined;
+        if (combined) {
+          this.set(map, key, combined);
           continue;
         }
         // A property one alternative added and another did not is undefined there.

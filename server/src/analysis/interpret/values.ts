@@ -128,7 +128,7 @@ export function sameValue(a: Value, b: Value): boolean {
       && a.map?.key === (b as typeof a).map?.key;
     case 'test': {
       const x = b as typeof a;
-      return a.negated === x.negated && a.guard.source === x.guard.source && a.guard.test === x.guard.test
+      return a.negated === x.negated && a.guard.source === x.guard.source && sameOps(a.guard.sources, x.guard.sources) && a.guard.test === x.guard.test
         && Object.is(a.guard.value, x.guard.value) && samePath(a.guard.path, x.guard.path) && a.guard.map?.key === x.guard.map?.key;
     }
     case 'opaque': return a.key === (b as typeof a).key;
@@ -138,6 +138,10 @@ export function sameValue(a: Value, b: Value): boolean {
     }
     case 'unknown': return true;
   }
+}
+
+function sameOps(a: readonly Op[] | undefined, b: readonly Op[] | undefined): boolean {
+  return (a?.length ?? 0) === (b?.length ?? 0) && (a ?? []).every((o) => b!.includes(o));
 }
 
 function sameOpt(a: Value | undefined, b: Value | undefined): boolean {
@@ -170,6 +174,8 @@ export function join(values: readonly Value[]): Value {
   }
   if (flat.length === 0) return UNKNOWN;
   if (flat.length === 1) return flat[0]!;
+  const same = sameTestOfOneCall(flat);
+  if (same) return same;
   let consts = 0;
   for (const x of flat) if (x.t === 'const' || x.t === 'opaque' || x.t === 'recv' || x.t === 'test') consts++;
   let out = flat;
@@ -179,6 +185,28 @@ export function join(values: readonly Value[]): Value {
   }
   if (out.length > MAX_ALTS) return UNKNOWN;
   return out.length === 1 ? out[0]! : { t: 'union', alts: out };
+}
+
+/**
+ * Tests that differ only in which execution of one call they test (a loop's first pass, run on its
+ * own, and the rest, run on a summary: `open = item !== null` from each) are one test of the
+ * call's latest result.
+ */
+function sameTestOfOneCall(flat: readonly Value[]): Value | undefined {
+  const first = flat[0]!;
+  if (first.t !== 'test') return undefined;
+  const g = first.guard;
+  const sources: Op[] = [];
+  for (const x of flat) {
+    if (x.t !== 'test' || x.negated !== first.negated) return undefined;
+    const h = x.guard;
+    if (h.test !== g.test || !Object.is(h.value, g.value) || !samePath(h.path, g.path) || h.map?.key !== g.map?.key) return undefined;
+    for (const o of h.sources ?? [h.source]) {
+      if (o.call !== g.source.call) return undefined;
+      if (!sources.includes(o)) sources.push(o);
+    }
+  }
+  return { t: 'test', guard: { ...g, sources }, negated: first.negated };
 }
 
 export function join2(a: Value, b: Value): Value {
