@@ -1,7 +1,9 @@
 // Edit-to-diagnostics latency of the language server on the 2,000-line synthetic file, over the
 // real LSP connection (dist/server.js over stdio), against the TypeScript check of the same file
 // measured in the same run (the machine is shared and noisy: only ratios within a run mean much).
-//   node scripts/build.mjs && npx tsx bench/lsp-latency.ts [--edits N] [--debounce MS] [--profile] [--keep]
+//   node scripts/build.mjs && npx tsx bench/lsp-latency.ts [--edits N] [--phases N] [--debounce MS] [--profile] [--keep]
+// --phases N: main runs only the first N blocks (5 processes each), a program the deadlock checker
+// models (its 52 blocks, 260 processes, are more than it does); the edits are in block N - 1.
 // Latency: from sending a didChange to the response of the diagnostic request sent right after
 // it, checked to be the diagnostics of the new text. Goal: p95 <= 150 ms and <= 0.5 x the check.
 // Two kinds of edits: a comment line typed at the top and deleted again (the analysis sees the
@@ -21,7 +23,7 @@ import { RULES } from '../server/src/analysis/rule-registry';
 import { createProgram, readTsconfig } from '../server/src/analysis/program';
 import { AnalysisSession } from '../server/src/lsp/session';
 import { startServer } from '../test/helpers/lsp-client';
-import { bigFile, writeWorkspace } from './analysis/generate';
+import { bigFile, phasedFile, writeWorkspace } from './analysis/generate';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const arg = (name: string, fallback: number): number => {
@@ -33,6 +35,7 @@ const EDITS = arg('--edits', 20);
 const DEBOUNCE = process.argv.includes('--debounce') ? arg('--debounce', 20) : undefined;
 const PROFILE = process.argv.includes('--profile');
 const KEEP = process.argv.includes('--keep');
+const PHASES = process.argv.includes('--phases') ? arg('--phases', 12) : undefined;
 
 function percentile(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -45,11 +48,11 @@ async function main(): Promise<void> {
     throw new Error('run `node scripts/build.mjs` first');
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pt-latency-'));
-  const original = bigFile(2000);
+  const original = PHASES === undefined ? bigFile(2000) : phasedFile(PHASES);
   writeWorkspace(dir, new Map([['big.ts', original]]), path.join(ROOT, 'shim'));
   const file = path.join(dir, 'src', 'big.ts');
   const lines = original.split('\n');
-  console.log(`LSP edit-to-diagnostics latency, ${lines.length}-line file, ${EDITS} edits${DEBOUNCE === undefined ? '' : `, debounce ${DEBOUNCE} ms`} (${os.cpus().length} cores, load ${os.loadavg()[0]!.toFixed(1)})\n`);
+  console.log(`LSP edit-to-diagnostics latency, ${lines.length}-line file${PHASES === undefined ? '' : ` whose main runs ${PHASES} blocks (${PHASES * 5} processes)`}, ${EDITS} edits${DEBOUNCE === undefined ? '' : `, debounce ${DEBOUNCE} ms`} (${os.cpus().length} cores, load ${os.loadavg()[0]!.toFixed(1)})\n`);
 
   // ---- the TypeScript check, in this process, on fresh programs ------------------------------------
   const { options, fileNames } = readTsconfig(path.join(dir, 'tsconfig.json'));
@@ -67,9 +70,10 @@ async function main(): Promise<void> {
   // line tells which text the diagnostics were computed from. Edits alternate between typing a
   // comment line at the top (the finding moves down one line) and deleting it again.
   const sentinel = '  for (const _ of consumers) await q.put(null);';
-  const lastSentinel = lines.lastIndexOf(sentinel);
+  const lastBlock = PHASES === undefined ? (original.match(/^async function run\d+\(/gm) ?? []).length - 1 : PHASES - 1;
+  const lastRun = lines.findIndex((l) => l.startsWith(`async function run${lastBlock}(`));
+  const lastSentinel = lastRun + lines.slice(lastRun).indexOf(sentinel);
   const start = [...lines.slice(0, lastSentinel), ...lines.slice(lastSentinel + 1)].join('\n');
-  const lastBlock = (original.match(/^async function run\d+\(/gm) ?? []).length - 1;
   /** The missing-sentinel finding sits on the last consumer's `await q.get()`, two lines into it. */
   const findingLine = (text: string): number => text.split('\n').findIndex((l) => l.startsWith(`export async function consumer${lastBlock}(`)) + 2;
 

@@ -45,6 +45,16 @@ async function run${i}() {
 `;
 }
 
+/**
+ * The 2,000-line file whose main runs only the first `phases` blocks (5 processes each, joined
+ * before the next block starts): the same text to parse and check, a program the deadlock checker
+ * models (12 phases: 60 processes).
+ */
+export function phasedFile(phases: number, lines = 2000): string {
+  let kept = 0;
+  return bigFile(lines).split('\n').filter((l) => !/^ {2}await run\d+\(\);$/.test(l) || kept++ < phases).join('\n');
+}
+
 export function bigFile(lines = 2000): string {
   let out = `import { Event, Lock, Process, Queue, isMainProcess } from ${SHIM};\n`;
   let i = 0;

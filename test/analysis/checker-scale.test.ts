@@ -20,7 +20,7 @@ import { startServer } from '../helpers/lsp-client';
 import { DIST, ROOT } from '../helpers/paths';
 import { GROUND_TRUTH_ENV, HANG_MS } from '../helpers/rule-tester';
 import { runProgram } from '../helpers/run-program';
-import { lockedRequests, pipeline, pipelineLoop, poolTasks, workerArray } from '../helpers/process-shapes';
+import { lockedRequests, phases, pipeline, pipelineLoop, poolTasks, workerArray } from '../helpers/process-shapes';
 
 // Overlay files beside the fixtures, so that the shim resolves as in a real project.
 const DIR = path.join(ROOT, 'test/fixtures/rules/deadlock');
@@ -148,6 +148,48 @@ describe('deadlock checker at scale', () => {
       }
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('deadlock checker: programs in phases', () => {
+  // Twelve groups of five processes, each joined before the next starts: about 2,500 states a
+  // phase, 29,000 in all, more than one budget. The budget counts states per phase (it starts
+  // again where only main runs), so the program is checked to its end.
+  it('checks 12 phases of 5 processes one after another to the end, and finds the deadlock of the last', () => {
+    const good = analyze('phases-12', phases(12));
+    assert.equal(good.model.notes, undefined, JSON.stringify(good.model.notes));
+    assert.equal(good.stats.budgetExhausted, 0);
+    assert.ok(good.stats.deadlockStates > DEFAULT_STATE_BUDGET, `${good.stats.deadlockStates} states: more than one budget in all`);
+    assert.deepEqual(good.model.findings, []);
+    const text = phases(12, { bug: true });
+    const bad = analyze('phases-12-bug', text);
+    assert.deepEqual(bad.model.findings.map((f) => f.message), [
+      'Deadlock: consumer11#1 waits in get() on q, consumer11#2 waits in get() on q, main waits in join() on consumer11, and nothing left can wake them',
+    ]);
+    const m = modelOf('phases-12-bug', text);
+    const r = m.explorer.explore({ maxStates: DEFAULT_STATE_BUDGET });
+    assert.equal(r.exhausted, false);
+    assert.ok(r.deadlocks.length === 1 && m.explorer.replays(r.deadlocks[0]!), 'the trace runs in the model');
+    // One phase too big for the budget still stops at it: the budget is per phase, not per program.
+    const small = m.explorer.explore({ maxStates: 1000 });
+    assert.equal(small.exhausted, 'states');
+  });
+
+  it('ground truth: the 12-phase program with the late sentinels hangs under the shim, its twin completes', async () => {
+    const bad = path.join(DIR, '.scale-phases-bad.ts');
+    const good = path.join(DIR, '.scale-phases-good.ts');
+    fs.writeFileSync(bad, phases(12, { bug: true }));
+    fs.writeFileSync(good, phases(12));
+    try {
+      const g = await runProgram(good, { hangAfterMs: 240_000, env: GROUND_TRUTH_ENV });
+      assert.equal(g.outcome, 'exited', 'the fixed twin finished');
+      assert.equal(g.code, 0, g.stderr);
+      const b = await runProgram(bad, { hangAfterMs: Math.max(HANG_MS, 2 * g.ms), env: GROUND_TRUTH_ENV });
+      assert.equal(b.outcome, 'hung', `the buggy program exited (code ${b.code}) after ${b.ms} ms: ${b.stderr}`);
+    } finally {
+      fs.rmSync(bad, { force: true });
+      fs.rmSync(good, { force: true });
     }
   });
 });

@@ -178,3 +178,45 @@ if (isMainProcess()) {
 }
 `;
 }
+
+/**
+ * A program in `count` phases run one after another: each its own functions, lock and bounded
+ * queue, three producers putting ten items each under the lock and two consumers taking them until
+ * a null sentinel, all joined before the next phase starts. Each phase alone is about 2,500 states
+ * of the checker; 12 of them add up past the default budget. With `bug` the last phase joins its
+ * consumers before it puts their sentinels: they wait in get, main waits in join.
+ */
+export function phases(count: number, opts: ShapeOptions = {}): string {
+  const blocks: string[] = [];
+  for (let k = 0; k < count; k++) {
+    const late = opts.bug && k === count - 1;
+    blocks.push(`
+export async function producer${k}(q: Queue<number | null>, lock: Lock, base: number) {
+  for (let i = 0; i < 10; i++) await lock.withLock(async () => { await q.put(base + i); });
+}
+
+export async function consumer${k}(q: Queue<number | null>) {
+  for (;;) {
+    const item = await q.get();
+    if (item === null) break;
+  }
+}
+
+async function phase${k}() {
+  const q = new Queue<number | null>(${(k % 5) + 1});
+  const lock = new Lock();
+  const producers = [1, 2, 3].map((n) => new Process({ target: producer${k}, args: [q, lock, n * 100] }));
+  const consumers = [0, 1].map(() => new Process({ target: consumer${k}, args: [q] }));
+  for (const p of [...producers, ...consumers]) p.start();
+  for (const p of producers) await p.join();
+${late ? '  for (const c of consumers) await c.join();\n  for (const _ of consumers) await q.put(null);' : '  for (const _ of consumers) await q.put(null);\n  for (const c of consumers) await c.join();'}
+}
+`);
+  }
+  return `${SHIM}
+${blocks.join('')}
+if (isMainProcess()) {
+${Array.from({ length: count }, (_, k) => `  await phase${k}();`).join('\n')}
+}
+`;
+}

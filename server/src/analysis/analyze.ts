@@ -23,7 +23,7 @@ export interface AnalyzeOptions {
   files?: readonly string[];
   /** Module names that count as the shim besides `@process-topology/multiprocessing`. */
   shimModules?: readonly string[];
-  /** States the deadlock checker may explore per program. */
+  /** States the deadlock checker may explore per program (per phase of a phased one: explore.ts). */
   stateBudget?: number;
   /** Filled with what the rules cost, when given. */
   stats?: AnalysisStats;

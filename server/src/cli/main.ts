@@ -47,7 +47,7 @@ const USAGE = `Usage:
 Options:
   --project <tsconfig.json or folder>  the compiler options (and, with no paths, the files) of a project
   --shim-module <name>                 a module that counts as the shim besides @process-topology/multiprocessing (repeatable)
-  --state-budget <n>                   states the deadlock checker may explore per program (default 20000)
+  --state-budget <n>                   states the deadlock checker may explore per program, or per phase (default 20000)
 With no paths, the files of ./tsconfig.json (or of --project) are analyzed. ./${CONFIG_FILE}, when
 there, gives shimModules and stateBudget too; the options win (shim modules add up).
 run exits 0 (completed), 1 (failed), 2 (could not run), 3 (deadlock), 4 (--reproduce diverged).`;

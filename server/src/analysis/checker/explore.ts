@@ -42,7 +42,12 @@ export interface ExploreResult {
 }
 
 export interface ExploreLimits {
-  /** States to visit at most. */
+  /**
+   * States to visit at most per phase: the count starts again at each state where only main runs
+   * (its processes so far all finished, the next not started), up to PHASED_BUDGETS times this in
+   * all. A program that runs several groups of processes one after another is checked group by
+   * group, each within the budget a program of one group has.
+   */
   maxStates: number;
   /** Deadlocks to report at most. */
   maxDeadlocks?: number;
@@ -51,6 +56,9 @@ export interface ExploreLimits {
   /** Polled now and then: true stops the search (the analysis is no longer wanted). */
   shouldStop?: () => boolean;
 }
+
+/** A phased program may explore this many budgets in all. */
+export const PHASED_BUDGETS = 3;
 
 /** Which reductions the search uses (both by default; off only to compare with the full search in tests). */
 export interface Reductions {
@@ -222,17 +230,21 @@ export class Explorer {
     const seenDeadlocks = new Set<string>();
     let exhausted: ExploreResult['exhausted'] = false;
     let explored = 0;
+    /** States explored when the current phase began. */
+    let phaseFrom = 0;
     while (heap.size > 0) {
       const id = heap.pop();
       if (expanded[id]) continue;
-      if (explored >= maxStates) { explored++; exhausted = 'states'; break; }
+      if (explored - phaseFrom >= maxStates || explored >= maxStates * PHASED_BUDGETS) { explored++; exhausted = 'states'; break; }
       if (explored % POLL_EVERY === POLL_EVERY - 1) {
         if (shouldStop?.()) { exhausted = 'cancelled'; break; }
         if (performance.now() - started > maxMs) { exhausted = 'time'; break; }
       }
+      const s = vectors[id]!;
+      // A state where only main runs begins a phase (it counts as the phase's first).
+      if (this.sem.quiescent(s)) phaseFrom = explored;
       explored++;
       expanded[id] = true;
-      const s = vectors[id]!;
       // Expanded: only anchors keep their vector (the others are rebuilt when compared).
       if (anchorDist[id] !== 0) vectors[id] = undefined;
       const moves = this.moves(s, via[id]!);

@@ -558,6 +558,17 @@ export class Semantics {
     return s[this.base[i]! + PC] === this.auts[i]!.end;
   }
 
+  /**
+   * Only main runs: every other process has not started yet or has finished (between the phases
+   * of a program that joins one group of processes before it starts the next).
+   */
+  quiescent(s: Int32Array): boolean {
+    for (let i = 0; i < this.instances.length; i++) {
+      if (i !== this.mainIdx && this.started(s, i) && !this.finished(s, i)) return false;
+    }
+    return true;
+  }
+
   /** The operation instance i is at (undefined at a silent node or at the end). */
   opAt(s: Int32Array, i: number): Op | undefined {
     return this.auts[i]!.nodes[this.pc(s, i)]!.op;
