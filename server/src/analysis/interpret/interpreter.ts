@@ -783,7 +783,9 @@ export class Interpreter {
     // A variable, or a field of `this` or of a variable (`this.running`): reading them runs nothing.
     if (!ts.isIdentifier(e) && !(ts.isPropertyAccessExpression(e) && (ts.isIdentifier(e.expression) || e.expression.kind === ts.SyntaxKind.ThisKeyword))) return;
     const v = this.expr(e);
-    if (alts(v).every((a) => a.t === 'test' || (a.t === 'const' && typeof a.v === 'boolean')) && truthy(v) === undefined) this.assignTo(e, konst(outcome));
+    // Only a test itself: its two ways join back into it (a value that is one of a few would
+    // come out of the join as "true or false", less than it was).
+    if (v.t === 'test') this.assignTo(e, konst(outcome));
   }
 
   branchOnValue(v: Value, whenTrue: () => void, whenFalse: () => void, cond?: ts.Expression): void {
