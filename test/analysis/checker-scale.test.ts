@@ -176,6 +176,33 @@ describe('deadlock checker: programs in phases', () => {
     assert.equal(small.exhausted, 'states');
   });
 
+  it('in the editor a phased program gets one budget in all: it says "no claim" there, while typing stays fast', async () => {
+    const note = /^deadlock: explored 20001 states of phases\.ts without finishing \(budget\); no claim either way$/;
+    const one = analyzeFiles([path.join(DIR, '.scale-one.ts')], { rootDir: ROOT, overlay: new Map([[path.join(DIR, '.scale-one.ts'), phases(12)]]), phaseBudgets: 1 });
+    assert.ok(one.notes?.some((n) => /explored 20001 states .* no claim either way/.test(n)), JSON.stringify(one.notes));
+    const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'pt-phases-')));
+    try {
+      fs.mkdirSync(path.join(dir, 'node_modules', '@process-topology'), { recursive: true });
+      fs.symlinkSync(path.join(ROOT, 'shim'), path.join(dir, 'node_modules', '@process-topology', 'multiprocessing'), 'dir');
+      const file = path.join(dir, 'phases.ts');
+      fs.writeFileSync(file, phases(12));
+      const cli = spawnSync(process.execPath, [path.join(DIST, 'cli.js'), 'check', 'phases.ts'], { cwd: dir, encoding: 'utf8' });
+      assert.equal(cli.status, 0, cli.stderr);
+      assert.doesNotMatch(cli.stderr, /no claim/, 'the command line checks it to its end');
+      const s = await startServer(dir);
+      try {
+        const uri = pathToFileURL(file).href;
+        s.connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'typescript', version: 1, text: fs.readFileSync(file, 'utf8') } });
+        await s.connection.sendRequest('textDocument/diagnostic', { textDocument: { uri } });
+        assert.ok(s.statuses.at(-1)?.notes?.some((n) => note.test(n)), JSON.stringify(s.statuses.at(-1)));
+      } finally {
+        await s.close();
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('ground truth: the 12-phase program with the late sentinels hangs under the shim, its twin completes', async () => {
     const bad = path.join(DIR, '.scale-phases-bad.ts');
     const good = path.join(DIR, '.scale-phases-good.ts');

@@ -25,6 +25,12 @@ export interface AnalyzeOptions {
   shimModules?: readonly string[];
   /** States the deadlock checker may explore per program (per phase of a phased one: explore.ts). */
   stateBudget?: number;
+  /**
+   * Budgets a program in phases may explore in all (default 3, see explore.ts). The language
+   * server gives 1: while the user types, a long phased program says "no claim" instead of
+   * taking seconds; the command line checks it to its end.
+   */
+  phaseBudgets?: number;
   /** Filled with what the rules cost, when given. */
   stats?: AnalysisStats;
   /**
@@ -92,7 +98,8 @@ export function analyzePrograms(program: ts.Program, opts: AnalyzeOptions): Prog
     annotateSentinels(extraction, topology, checker);
     const ctx: RuleContext = {
       checker, extraction, topology, locator, notes, passes: new Passes(extraction, checker),
-      ...(opts.stateBudget ? { stateBudget: opts.stateBudget } : {}), ...(opts.stats ? { stats: opts.stats } : {}),
+      ...(opts.stateBudget ? { stateBudget: opts.stateBudget } : {}), ...(opts.phaseBudgets ? { phaseBudgets: opts.phaseBudgets } : {}),
+      ...(opts.stats ? { stats: opts.stats } : {}),
       ...(opts.shouldStop ? { shouldStop: opts.shouldStop } : {}),
     };
     const ruleMs = stats ? (stats.ruleMs ??= {}) : undefined;

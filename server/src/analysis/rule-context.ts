@@ -20,8 +20,10 @@ export interface RuleContext {
   passes: Passes;
   /** Things the model should say about its own limits (a budget that ran out). */
   notes?: string[];
-  /** States the deadlock checker may explore. */
+  /** States the deadlock checker may explore (per phase). */
   stateBudget?: number;
+  /** Budgets a program in phases may explore in all (explore.ts; default 3). */
+  phaseBudgets?: number;
   /** Where rules add up what they cost (benchmarks read it). */
   stats?: AnalysisStats;
   /** Polled by long computations (the deadlock checker): true once the analysis is no longer wanted. */

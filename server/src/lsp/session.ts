@@ -293,6 +293,8 @@ export class AnalysisSession {
   private analyzeOptions(root: string, entries: readonly string[], key: string): AnalyzeOptions {
     return {
       rootDir: root, files: entries, ...this.effectiveSettings(root),
+      // Typing stays fast: a program in phases gets one budget in all here (the CLI gives it three).
+      phaseBudgets: 1,
       ...(this.isCancelled ? { shouldStop: this.isCancelled } : {}),
       // A package.json the shim's recognition could not read counts with the files its program could not.
       skipped: this.unread.get(key) ?? new Map(),

@@ -49,6 +49,8 @@ export interface ExploreLimits {
    * group, each within the budget a program of one group has.
    */
   maxStates: number;
+  /** Budgets a program in phases may explore in all (default PHASED_BUDGETS; 1: one per program). */
+  phaseBudgets?: number;
   /** Deadlocks to report at most. */
   maxDeadlocks?: number;
   /** Milliseconds the search may take. */
@@ -174,7 +176,7 @@ export class Explorer {
   }
 
   explore(limits: ExploreLimits): ExploreResult {
-    const { maxStates, maxDeadlocks = 5, maxMs = Infinity, shouldStop } = limits;
+    const { maxStates, phaseBudgets = PHASED_BUDGETS, maxDeadlocks = 5, maxMs = Infinity, shouldStop } = limits;
     const started = performance.now();
     // Per state (by number): its vector while it waits to be expanded (and for good if it is an
     // anchor), its depth (steps from the start), where it was reached from, the steps of that
@@ -235,7 +237,7 @@ export class Explorer {
     while (heap.size > 0) {
       const id = heap.pop();
       if (expanded[id]) continue;
-      if (explored - phaseFrom >= maxStates || explored >= maxStates * PHASED_BUDGETS) { explored++; exhausted = 'states'; break; }
+      if (explored - phaseFrom >= maxStates || explored >= maxStates * phaseBudgets) { explored++; exhausted = 'states'; break; }
       if (explored % POLL_EVERY === POLL_EVERY - 1) {
         if (shouldStop?.()) { exhausted = 'cancelled'; break; }
         if (performance.now() - started > maxMs) { exhausted = 'time'; break; }

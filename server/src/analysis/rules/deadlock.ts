@@ -157,6 +157,7 @@ function deadlock(ctx: RuleContext): Finding[] {
   const started = performance.now();
   const result = model.explorer.explore({
     maxStates: ctx.stateBudget ?? DEFAULT_STATE_BUDGET,
+    ...(ctx.phaseBudgets ? { phaseBudgets: ctx.phaseBudgets } : {}),
     maxMs: DEFAULT_TIME_BUDGET_MS,
     ...(ctx.shouldStop ? { shouldStop: ctx.shouldStop } : {}),
   });
