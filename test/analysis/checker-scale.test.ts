@@ -203,12 +203,15 @@ describe('deadlock checker: programs in phases', () => {
     }
   });
 
-  it('ground truth: the 12-phase program with the late sentinels hangs under the shim, its twin completes', async () => {
+  it('ground truth: a 4-phase program with the late sentinels is reported, and hangs under the shim; its twin completes', async () => {
+    // Four phases, not twelve: the same shape, and a third of the processes to run.
     const bad = path.join(DIR, '.scale-phases-bad.ts');
     const good = path.join(DIR, '.scale-phases-good.ts');
-    fs.writeFileSync(bad, phases(12, { bug: true }));
-    fs.writeFileSync(good, phases(12));
+    fs.writeFileSync(bad, phases(4, { bug: true }));
+    fs.writeFileSync(good, phases(4));
     try {
+      assert.deepEqual(analyzeFiles([bad], { rootDir: ROOT }).findings.map((f) => f.rule), ['deadlock']);
+      assert.deepEqual(analyzeFiles([good], { rootDir: ROOT }).findings, []);
       const g = await runProgram(good, { hangAfterMs: 240_000, env: GROUND_TRUTH_ENV });
       assert.equal(g.outcome, 'exited', 'the fixed twin finished');
       assert.equal(g.code, 0, g.stderr);
