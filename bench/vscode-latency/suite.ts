@@ -54,8 +54,12 @@ export async function run(): Promise<void> {
     edit.replace(uri, new vscode.Range(plan.testLine, at, plan.testLine, at + from.length), to);
     if (!(await vscode.workspace.applyEdit(edit))) throw new Error('the edit was not applied');
   };
+  const server = async (): Promise<{ analyses: number; cancelledAnalyses: number } | undefined> =>
+    (await vscode.extensions.getExtension<{ server(): Promise<{ info?: { analyses: number; cancelledAnalyses: number } }> }>('process-topology.process-topology')?.exports.server())?.info;
+  let before: { analyses: number; cancelledAnalyses: number } | undefined;
   // Two rounds to warm up (the first starts the language server and analyses the whole file).
   for (let i = 0; i < plan.edits + 2; i++) {
+    if (i === 2) before = await server();
     const warm = i < 2;
     let t0 = performance.now();
     await replace('item === null', 'item === undefined');
@@ -67,5 +71,8 @@ export async function run(): Promise<void> {
     const removes = await until(() => !found(), t0, warm ? 120_000 : 30_000);
     if (!warm) console.log(`LATENCY ${JSON.stringify({ adds, removes, applied })}`);
   }
+  const after = await server();
+  // How many analyses the server ran for the timed edits (one per edit would be 2 x edits).
+  if (before && after) console.log(`ANALYSES ${JSON.stringify({ analyses: after.analyses - before.analyses, cancelled: after.cancelledAnalyses - before.cancelledAnalyses, edits: 2 * plan.edits })}`);
   await vscode.commands.executeCommand('workbench.action.files.revert');
 }
