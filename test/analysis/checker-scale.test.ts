@@ -43,6 +43,18 @@ function checkerOf(name: string, text: string) {
   return { m, ex: r.extraction };
 }
 
+/**
+ * Ground truth for programs of many processes: the fixed twin runs to its end first, then the buggy
+ * program must still be waiting after twice that time (they take a while to start on a busy machine).
+ */
+async function hangsWhileTwinCompletes(bad: string, good: string): Promise<void> {
+  const g = await runProgram(good, { hangAfterMs: 240_000, env: GROUND_TRUTH_ENV });
+  assert.equal(g.outcome, 'exited', 'the fixed twin finished');
+  assert.equal(g.code, 0, g.stderr);
+  const b = await runProgram(bad, { hangAfterMs: Math.max(HANG_MS, 2 * g.ms), env: GROUND_TRUTH_ENV });
+  assert.equal(b.outcome, 'hung', `the buggy program exited (code ${b.code}) after ${b.ms} ms: ${b.stderr}`);
+}
+
 function modelOf(name: string, text: string) {
   return checkerOf(name, text).m;
 }
@@ -212,11 +224,7 @@ describe('deadlock checker: programs in phases', () => {
     try {
       assert.deepEqual(analyzeFiles([bad], { rootDir: ROOT }).findings.map((f) => f.rule), ['deadlock']);
       assert.deepEqual(analyzeFiles([good], { rootDir: ROOT }).findings, []);
-      const g = await runProgram(good, { hangAfterMs: 240_000, env: GROUND_TRUTH_ENV });
-      assert.equal(g.outcome, 'exited', 'the fixed twin finished');
-      assert.equal(g.code, 0, g.stderr);
-      const b = await runProgram(bad, { hangAfterMs: Math.max(HANG_MS, 2 * g.ms), env: GROUND_TRUTH_ENV });
-      assert.equal(b.outcome, 'hung', `the buggy program exited (code ${b.code}) after ${b.ms} ms: ${b.stderr}`);
+      await hangsWhileTwinCompletes(bad, good);
     } finally {
       fs.rmSync(bad, { force: true });
       fs.rmSync(good, { force: true });
@@ -265,11 +273,7 @@ describe('deadlock checker at scale: ground truth under the shim', () => {
       assert.deepEqual(findings.map((f) => f.rule), ['deadlock']);
       assert.match(findings[0]!.message, message);
       assert.deepEqual(analyzeFiles([good], { rootDir: ROOT }).findings, []);
-      const g = await runProgram(good, { hangAfterMs: 240_000, env: GROUND_TRUTH_ENV });
-      assert.equal(g.outcome, 'exited', 'the fixed twin finished');
-      assert.equal(g.code, 0, g.stderr);
-      const b = await runProgram(bad, { hangAfterMs: Math.max(HANG_MS, 2 * g.ms), env: GROUND_TRUTH_ENV });
-      assert.equal(b.outcome, 'hung', `the buggy program exited (code ${b.code}) after ${b.ms} ms: ${b.stderr}`);
+      await hangsWhileTwinCompletes(bad, good);
     });
   }
 });
