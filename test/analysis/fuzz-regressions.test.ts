@@ -56,4 +56,30 @@ describe('inputs found by fuzzing', () => {
     assert.ok(model.notes?.some((n) => /\d{9,} processes are more than the deadlock checker models \(256\)/.test(n)), JSON.stringify(model.notes));
     assert.deepEqual(model.findings.map((f) => f.rule), []);
   });
+
+  it('huge constant lengths (Array.from({ length: 1e9 }), new Array, repeat, padStart, a length set): an answer within the memory, no claim on the count', () => {
+    const before = process.memoryUsage().rss;
+    const t = Date.now();
+    const model = analyze([
+      IMPORT,
+      'const WORKERS = 1_000_000_000;',
+      'export async function worker(id: number, jobs: Queue<string | null>) {',
+      '  for (;;) { const job = await jobs.get(); if (job === null) return; console.log(id, job); }',
+      '}',
+      'if (isMainProcess()) {',
+      '  const jobs = new Queue<string | null>();',
+      '  const pad = "x".repeat(WORKERS) + "y".padStart(WORKERS);',
+      '  const slots = new Array(WORKERS);',
+      '  const more: number[] = []; more.length = WORKERS; const keys = [...more.keys(), ...slots, ...pad];',
+      '  const workers = Array.from({ length: WORKERS + 1 }, (_, id) => new Process({ target: worker, args: [id, jobs] }));',
+      '  workers.forEach((w) => w.start());',
+      '  for (let i = 0; i < workers.length; i++) await jobs.put(null);',
+      '  for (const w of workers) await w.join();',
+      '  console.log(keys.length);',
+      '}',
+    ]);
+    assert.deepEqual(model.findings.map((f) => f.rule), [], 'one sentinel per worker: nothing to report');
+    assert.ok(process.memoryUsage().rss - before < 512 * 1024 * 1024, 'well within the memory');
+    assert.ok(Date.now() - t < 30_000, `${Date.now() - t} ms`);
+  });
 });

@@ -129,6 +129,20 @@ function num(v: Value | undefined): number | undefined {
   return v && v.t === 'const' && typeof v.v === 'number' ? v.v : undefined;
 }
 
+/**
+ * Arrays longer than this are not listed element by element (`Array.from({ length: 1e9 })` would
+ * take the server's memory): they are one summary element. Far above the 256 processes the
+ * checker models, and above the data a program of this kind lists.
+ */
+export const MAX_LISTED = 10_000;
+/** Strings longer than this are not computed (`'x'.repeat(1e9)`): unknown. */
+const MAX_STRING = 1_000_000;
+
+/** A length the interpreter lists element by element: a whole number up to MAX_LISTED. */
+export function listedLength(n: number | undefined): number | undefined {
+  return n !== undefined && Number.isInteger(n) && n >= 0 && n <= MAX_LISTED ? n : undefined;
+}
+
 export function callHost(I: HostEnv, f: HostVal, args: Value[], e: ts.CallExpression | ts.NewExpression | undefined): Value {
   const name = f.name;
   const self = f.self;
@@ -159,6 +173,10 @@ export function callHost(I: HostEnv, f: HostVal, args: Value[], e: ts.CallExpres
             return UNKNOWN;
           }
           if (STRING_METHODS.has(method)) {
+            // A result too long to compute is unknown, not a string of a gigabyte.
+            const grows = method === 'repeat' ? String(self.v).length * (typeof p[0] === 'number' ? p[0] : 0)
+              : method === 'padStart' || method === 'padEnd' ? (typeof p[0] === 'number' ? p[0] : 0) : 0;
+            if (!(grows <= MAX_STRING)) return UNKNOWN;
             try {
               return konst((self.v as unknown as Record<string, (...a: Prim[]) => Prim>)[method]!(...p));
             } catch {
@@ -295,7 +313,9 @@ export function callHost(I: HostEnv, f: HostVal, args: Value[], e: ts.CallExpres
     case 'Array.of': return I.newArray(args);
     case 'Array': case 'new Array': {
       const n = num(args[0]);
-      if (args.length === 1 && n !== undefined) return I.newArray(Array.from({ length: n }, () => UNDEFINED));
+      const listed = listedLength(n);
+      if (args.length === 1 && listed !== undefined) return I.newArray(Array.from({ length: listed }, () => UNDEFINED));
+      if (args.length === 1 && n !== undefined) return I.newArray([], UNDEFINED);
       if (args.length === 1 && args[0]!.t !== 'const') return I.newArray([], UNDEFINED);
       return I.newArray(args);
     }
@@ -304,7 +324,7 @@ export function callHost(I: HostEnv, f: HostVal, args: Value[], e: ts.CallExpres
       const fn = args[1];
       let list = I.listOf(src);
       if (!list) {
-        const len = num(I.getProp(src, 'length'));
+        const len = listedLength(num(I.getProp(src, 'length')));
         if (len !== undefined && src.t === 'ref' && src.o.kind !== 'array') list = Array.from({ length: len }, () => UNDEFINED);
       }
       if (!fn || (fn.t !== 'fn' && fn.t !== 'host')) return list ? I.newArray(list) : I.newArray([], I.elementOf(src));

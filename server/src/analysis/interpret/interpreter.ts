@@ -15,7 +15,7 @@ import type { ShimResolver } from '../shim';
 import { symbolAt } from '../symbols';
 import { constOf, functionName, nameOf, pipeName, propertyName, skipOuter } from './ast';
 import { EMPTY, rseq, type RFlow } from './flow';
-import { callHost, hostGlobal, hostModuleMember, hostModuleName, hostProp, isThrowingHost } from './host';
+import { callHost, hostGlobal, hostModuleMember, hostModuleName, hostProp, isThrowingHost, listedLength } from './host';
 import { ALLOCATES, blockingOf, classKind, MANAGER_FACTORIES, opKind, POOL_SUBMIT } from './shim-model';
 import { Store, type Diff } from './store';
 import {
@@ -1204,16 +1204,17 @@ export class Interpreter {
 
   /** The items of an array (or string, Map, Set) whose length the interpreter knows. */
   listOf(v: Value): Value[] | undefined {
-    if (v.t === 'const' && typeof v.v === 'string') return [...v.v].map((c) => konst(c));
+    if (v.t === 'const' && typeof v.v === 'string') return listedLength(v.v.length) === undefined ? undefined : [...v.v].map((c) => konst(c));
     if (v.t !== 'ref') return undefined;
     const o = v.o;
     // A summary object (made in a summarized loop) is read as the join of its instances.
     if (o.props.has(REST)) return undefined;
     if (o.kind === 'array') {
       const len = o.props.get('length');
-      if (!len || len.t !== 'const' || typeof len.v !== 'number') return undefined;
+      const n = len && len.t === 'const' && typeof len.v === 'number' ? listedLength(len.v) : undefined;
+      if (n === undefined) return undefined;
       const out: Value[] = [];
-      for (let i = 0; i < len.v; i++) out.push(o.props.get(String(i)) ?? UNDEFINED);
+      for (let i = 0; i < n; i++) out.push(o.props.get(String(i)) ?? UNDEFINED);
       return out;
     }
     if (o.kind === 'map') {
@@ -1920,8 +1921,9 @@ export class Interpreter {
     const o = v.o;
     if (o.kind === 'array') {
       const len = o.props.get('length');
-      if (!len || len.t !== 'const' || typeof len.v !== 'number') return undefined;
-      return Array.from({ length: len.v }, (_, i) => String(i));
+      const n = len && len.t === 'const' && typeof len.v === 'number' ? listedLength(len.v) : undefined;
+      if (n === undefined) return undefined;
+      return Array.from({ length: n }, (_, i) => String(i));
     }
     if (o.kind === 'map' || o.kind === 'set') return undefined;
     return [...o.props.keys()].filter((k) => !k.startsWith('get:') && !k.startsWith('set:'));
