@@ -82,4 +82,19 @@ describe('inputs found by fuzzing', () => {
     assert.ok(process.memoryUsage().rss - before < 512 * 1024 * 1024, 'well within the memory');
     assert.ok(Date.now() - t < 30_000, `${Date.now() - t} ms`);
   });
+
+  it('endless loops nested 80 deep around a receive (the 10,000-mutation run\'s slowest input): given up on with a note naming the code, nothing claimed', () => {
+    const depth = 80;
+    const t = Date.now();
+    const model = analyze([
+      IMPORT,
+      'export async function worker(q: Queue<number>) { await q.get(); }',
+      'let n = 0;',
+      'for (;;) { '.repeat(depth) + 'n = n + 1; const q = new Queue<number>(); await q.get(); ' + '} '.repeat(depth),
+      'if (isMainProcess()) { const q = new Queue<number>(); const p = new Process({ target: worker, args: [q] }); p.start(); await p.join(); }',
+    ]);
+    assert.deepEqual(model.findings.map((f) => f.rule), [], 'code not followed: no claim');
+    assert.ok(model.notes?.some((n) => /the main code of __fuzz_regression__\.ts is too costly to follow/.test(n)), JSON.stringify(model.notes));
+    assert.ok(Date.now() - t < 30_000, `${Date.now() - t} ms`);
+  });
 });

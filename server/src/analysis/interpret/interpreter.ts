@@ -30,8 +30,15 @@ const MAX_REENTRY = 6;
 const MAX_ITERATIONS = 256;
 /** Passes of a summarized loop before what still changes becomes unknown. */
 const MAX_ROUNDS = 4;
-/** Interpretation steps per program: beyond, a process's code is given up on (rules stay silent). */
-const MAX_STEPS = 3_000_000;
+/**
+ * Interpretation steps per program: beyond, a process's code is given up on (rules stay silent).
+ * The largest programs measured need far fewer (the 2,000-line benchmark file: 56,000; the test
+ * fixtures: under 3,000), and a pathological file spends about 2.5 µs a step, so this bounds
+ * the time to "no claim" at a few seconds.
+ */
+const MAX_STEPS = 2_000_000;
+/** Steps of the dry run (the entry re-imported by a child): its own, so that main's are not taken. */
+const MAX_DRY_STEPS = 200_000;
 /** Process instances made from one allocation along a chain of processes making processes. */
 const MAX_PROCESS_NESTING = 3;
 
@@ -152,6 +159,7 @@ export class Interpreter {
    * again (a field `c = new Counter()`) never finishes at run time either. */
   private readonly constructing = new Map<ts.ClassLikeDeclaration, number>();
   private steps = 0;
+  private stepLimit = MAX_STEPS;
   private opaqueSeq = 0;
   readonly procs: Proc[] = [];
   ctx!: Ctx;
@@ -231,8 +239,12 @@ export class Interpreter {
   dryRun(main: MainProcess, entry: ts.SourceFile): void {
     const sites = this.sites.length;
     const queue = this.queue.length;
+    // The dry run has a smaller budget of its own: a file whose top level is costly for main is as
+    // costly here, and a full second budget doubled the time to "no claim" (the fuzz benchmark's
+    // slowest input, 98 nested endless loops: 10 s).
     const steps = this.steps;
     this.steps = 0;
+    this.stepLimit = MAX_DRY_STEPS;
     try {
       this.runEntry(this.newProc(main, true), entry);
     } finally {
@@ -243,6 +255,7 @@ export class Interpreter {
       this.sites.length = sites;
       this.queue.length = queue;
       this.steps = steps;
+      this.stepLimit = MAX_STEPS;
     }
   }
 
@@ -363,7 +376,7 @@ export class Interpreter {
   }
 
   step(): void {
-    if (++this.steps > MAX_STEPS) throw new BudgetExceeded();
+    if (++this.steps > this.stepLimit) throw new BudgetExceeded();
   }
 
   // ---- flow recording ----
@@ -885,7 +898,7 @@ export class Interpreter {
     }
     for (let k = 0; ; k++) {
       // One pass past the cap: a loop of exactly MAX_ITERATIONS passes still ends on its test.
-      if (k > MAX_ITERATIONS || this.steps > MAX_STEPS / 2) {
+      if (k > MAX_ITERATIONS || this.steps > this.stepLimit / 2) {
         finish(this.summarizedFlow(target, test, iterate, 'several', true));
         return;
       }

@@ -52,7 +52,14 @@ export interface CheckerModel {
  */
 export function checkerModel(ctx: Pick<RuleContext, 'extraction' | 'checker' | 'notes'>, reductions: Reductions = {}): CheckerModel | undefined {
   const ex = ctx.extraction;
-  if (!ex.isEntry || ex.opaque.size > 0) return undefined;
+  if (!ex.isEntry) return undefined;
+  if (ex.opaque.size > 0) {
+    // The interpreter gave up on some process's code (its step budget ran out): what it does is
+    // not known, so nothing is claimed, and the user is told which code was too costly.
+    const names = [...ex.opaque].map((p) => (p.kind === 'main' ? `the main code of ${ex.entry.fileName.split('/').pop()}` : p.targetName ?? p.label));
+    ctx.notes?.push(`deadlock: ${[...new Set(names)].join(', ')} is too costly to follow (the interpreter's step budget ran out); this program is not checked for deadlocks`);
+    return undefined;
+  }
   if (ex.ops.some((o) => o.obj.unknown && o.kind !== 'read' && o.kind !== 'write')) return undefined;
   // A pool's workers run its tasks: modelled when the checker knows what each submit runs and how
   // many tasks it makes. Otherwise they run whatever is submitted, whenever: a program whose pool
