@@ -48,6 +48,7 @@ async function main(): Promise<void> {
   const adds: number[] = [];
   const removes: number[] = [];
   const applied: number[] = [];
+  const analysis: number[] = [];
   let analyses: { analyses: number; cancelled: number; edits: number } | undefined;
   try {
     const r = await runExtensionTests({
@@ -61,7 +62,8 @@ async function main(): Promise<void> {
         if (a) analyses = JSON.parse(a[1]!) as typeof analyses;
         const m = /LATENCY (\{.*\})/.exec(line);
         if (!m) return;
-        const x = JSON.parse(m[1]!) as { adds: number; removes: number; applied: number };
+        const x = JSON.parse(m[1]!) as { adds: number; removes: number; applied: number; analysis?: number };
+        if (x.analysis !== undefined) analysis.push(x.analysis);
         adds.push(x.adds);
         removes.push(x.removes);
         applied.push(x.applied);
@@ -72,7 +74,8 @@ async function main(): Promise<void> {
     fs.rmSync(ws, { recursive: true, force: true });
   }
   console.log(`edit -> diagnostics shown in VS Code (code-server), ${lines.length}-line file${PHASES === undefined ? '' : ` whose main runs ${PHASES} blocks (${PHASES * 5} processes)`}, ${adds.length} edits of each kind (${os.cpus().length} cores, load ${os.loadavg()[0]!.toFixed(1)})`);
-  for (const [what, xs] of [['adds a finding  ', adds], ['removes it      ', removes], ['  of which applyEdit', applied]] as const) {
+  for (const [what, xs] of [['adds a finding  ', adds], ['removes it      ', removes], ['  of which applyEdit', applied], ['  of which the analysis thread', analysis]] as const) {
+    if (xs.length === 0) continue;
     console.log(`  ${what} p50 ${percentile(xs, 50).toFixed(0)} ms   p95 ${percentile(xs, 95).toFixed(0)} ms   max ${Math.max(...xs).toFixed(0)} ms`);
   }
   if (analyses) console.log(`  the server ran ${analyses.analyses} analyses for ${analyses.edits} edits (${analyses.cancelled} given up for newer text)`);

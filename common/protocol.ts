@@ -110,6 +110,8 @@ export interface ServerInfo {
   analyses: number;
   /** Analyses given up because a newer edit replaced the text they were analyzing. */
   cancelledAnalyses: number;
+  /** Time the analysis thread spent on analyses, in ms, summed (the rest of an edit's latency is elsewhere). */
+  analysisMs: number;
   /** Analysis threads started: 1, plus one per replacement after a timeout or crash. */
   workersStarted: number;
   /** Analysis threads not ended: the live one, and those told to stop that have not yet (blocked in a system call). */

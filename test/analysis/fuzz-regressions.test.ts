@@ -97,4 +97,37 @@ describe('inputs found by fuzzing', () => {
     assert.ok(model.notes?.some((n) => /the main code of __fuzz_regression__\.ts is too costly to follow/.test(n)), JSON.stringify(model.notes));
     assert.ok(Date.now() - t < 30_000, `${Date.now() - t} ms`);
   });
+
+  it('5,000 puts in the body of two consumers\' loop (the run\'s out-of-memory input): an answer within the memory, no claim', () => {
+    const before = process.memoryUsage().rss;
+    const t = Date.now();
+    const model = analyze([
+      IMPORT,
+      'export async function drain(q: Queue<number>, results: Queue<number>) {',
+      '  let total = 0;',
+      '  for (let more = true; more; ) {',
+      '    ' + 'await q.put(1); '.repeat(5000),
+      '    const n = await q.get();',
+      '    if (n < 0) more = false;',
+      '    else total += n;',
+      '  }',
+      '  await results.put(total);',
+      '}',
+      'if (isMainProcess()) {',
+      '  const q = new Queue<number>();',
+      '  const results = new Queue<number>();',
+      '  const a = new Process({ target: drain, args: [q, results] });',
+      '  const b = new Process({ target: drain, args: [q, results] });',
+      '  a.start(); b.start();',
+      '  await q.put(-1);',
+      '  console.log(await results.get(), await results.get());',
+      '  await a.join(); await b.join();',
+      '}',
+    ]);
+    // Each consumer puts more than it takes: the checker's search does not end within its budget.
+    assert.deepEqual(model.findings.filter((f) => f.rule === 'deadlock').map((f) => f.rule), []);
+    assert.ok(model.notes?.some((n) => /without finishing/.test(n)), JSON.stringify(model.notes));
+    assert.ok(process.memoryUsage().rss - before < 512 * 1024 * 1024, `${Math.round((process.memoryUsage().rss - before) / 1048576)} MB more`);
+    assert.ok(Date.now() - t < 60_000, `${Date.now() - t} ms`);
+  });
 });

@@ -669,7 +669,7 @@ export function startServer(connection: Connection): ServerHandle {
     refuseAfterShutdown();
     const mem = process.memoryUsage();
     return {
-      pid: process.pid, analyses: analyzer?.analyses ?? 0, cancelledAnalyses: analyzer?.cancelled ?? 0, workersStarted: analyzer?.workersStarted ?? 0, analysisThreads: analyzer?.threads ?? 0, generation,
+      pid: process.pid, analyses: analyzer?.analyses ?? 0, cancelledAnalyses: analyzer?.cancelled ?? 0, analysisMs: analyzer?.analysisMs ?? 0, workersStarted: analyzer?.workersStarted ?? 0, analysisThreads: analyzer?.threads ?? 0, generation,
       rssMb: Math.round(mem.rss / 1048576), mainHeapMb: Math.round(mem.heapUsed / 1048576), workerHeapMb: analyzer?.workerHeapMb ?? 0,
     };
   });

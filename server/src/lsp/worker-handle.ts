@@ -64,6 +64,8 @@ export class WorkerHandle {
   workersStarted = 0;
   analyses = 0;
   cancelled = 0;
+  /** Wall time, in ms, from handing the thread an analysis to its answer (or its end), summed. */
+  analysisMs = 0;
   /** The current worker's cancellation cell (see WorkerInit.cancel). */
   private cancelCell: Int32Array | undefined;
   /** The analysis thread's heap in use after its last analysis, in MB. */
@@ -204,6 +206,7 @@ export class WorkerHandle {
     if (!job || job.id !== id) return;
     clearTimeout(job.timer);
     this.job = undefined;
+    this.analysisMs += Date.now() - job.started;
     job.resolve(result);
   }
 

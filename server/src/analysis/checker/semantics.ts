@@ -1299,7 +1299,9 @@ function deadVariables(aut: Automaton, env: ReadonlyMap<Op, number>): (number[] 
  * round a ring of processes count as unbounded.
  */
 function unboundedChannels(instances: readonly Instance[]): Set<ObjectSite> {
-  interface Put { aut: Automaton; node: number; scc: ReadonlySet<number> | undefined; obj: ObjectSite }
+  // A put's cycle is its strongly connected component, told by the component numbers (a set of
+  // members per put took memory quadratic in a loop of thousands of puts).
+  interface Put { aut: Automaton; node: number; comp: ArrayLike<number>; cyclic: boolean; obj: ObjectSite }
   const puts: Put[] = [];
   const seen = new Set<Automaton>();
   for (const inst of instances) {
@@ -1311,7 +1313,7 @@ function unboundedChannels(instances: readonly Instance[]): Set<ObjectSite> {
       if (n.op?.kind !== 'put' && n.op?.kind !== 'send' && n.op?.kind !== 'submit') return;
       const members = order[comp[v]!]!;
       const cyclic = members.length > 1 || n.next.some((e) => e.to === v);
-      puts.push({ aut, node: v, scc: cyclic ? new Set(members) : undefined, obj: n.op.obj });
+      puts.push({ aut, node: v, comp, cyclic, obj: n.op.obj });
     });
   }
   const channels = new Set(puts.map((p) => p.obj));
@@ -1331,7 +1333,7 @@ function unboundedChannels(instances: readonly Instance[]): Set<ObjectSite> {
       const v = stack.pop()!;
       for (const e of p.aut.nodes[v]!.next) {
         if (e.to === p.node) return true;
-        if (!p.scc!.has(e.to) || visited.has(e.to) || cut(p.aut, e.to)) continue;
+        if (p.comp[e.to] !== p.comp[p.node] || visited.has(e.to) || cut(p.aut, e.to)) continue;
         visited.add(e.to);
         stack.push(e.to);
       }
@@ -1342,7 +1344,7 @@ function unboundedChannels(instances: readonly Instance[]): Set<ObjectSite> {
     changed = false;
     for (const c of channels) {
       if (bounded.has(c)) continue;
-      if (puts.every((p) => p.obj !== c || !p.scc || cut(p.aut, p.node) || !loops(p))) {
+      if (puts.every((p) => p.obj !== c || !p.cyclic || cut(p.aut, p.node) || !loops(p))) {
         bounded.add(c);
         changed = true;
       }

@@ -61,9 +61,25 @@ function unsendableValue(ctx: RuleContext): Finding[] {
       }
     }
   }
+  // The receiving operations by object, gathered once: a program can have thousands of puts
+  // (the fuzz benchmark's 5,000 in a loop), and a search of every operation per put was quadratic.
+  const reads = new Map<ObjectSite, Op[]>();
+  for (const o of ex.ops) {
+    if (o.kind !== 'get' && o.kind !== 'recv') continue;
+    const list = reads.get(o.obj);
+    if (list) list.push(o);
+    else reads.set(o.obj, [o]);
+  }
+  const receiversOf = new Map<ObjectSite, Map<number | undefined, ProcessRef[]>>();
   for (const op of ex.ops) {
     if ((op.kind === 'put' || op.kind === 'send') && op.argNode && !op.obj.unknown) {
-      const receivers = [...new Set(ex.ops.filter((o) => o.obj === op.obj && (o.kind === 'get' || o.kind === 'recv') && (op.end === undefined || o.end !== op.end)).map((o) => o.proc))];
+      let byEnd = receiversOf.get(op.obj);
+      if (!byEnd) receiversOf.set(op.obj, (byEnd = new Map()));
+      let receivers = byEnd.get(op.end);
+      if (!receivers) {
+        receivers = [...new Set((reads.get(op.obj) ?? []).filter((o) => op.end === undefined || o.end !== op.end).map((o) => o.proc))];
+        byEnd.set(op.end, receivers);
+      }
       checkArg(op.argNode, op.arg, `The value ${op.kind === 'put' ? 'put on' : 'sent through'} ${op.obj.label}`, receivers, [op.obj, op.proc], [op]);
     } else if (op.kind === 'submit' && (op.method === 'apply' || op.method === 'applyAsync') && !op.obj.unknown) {
       const args = op.call.arguments[1] ? skipOuter(op.call.arguments[1]) : undefined;
