@@ -85,6 +85,7 @@ const CASES: Case[] = [
   { idiom: 'a get with a timeout that ends the consumer', name: 'get-timeout', rule: 'deadlock', anchor: 'q.get()', truth: HANGS },
   // Message contents.
   { idiom: 'a switch on the message kind with a missing case', name: 'switch-missing-case', rule: 'deadlock', anchor: 'requests.get()', truth: HANGS },
+  { idiom: 'replies by kind computed with loops over the message (reduce), one kind unanswered', name: 'reply-by-kind', rule: 'deadlock', anchor: 'conn.recv()', truth: HANGS },
   // Pool tasks and file paths.
   { idiom: 'pool tasks updating a manager dict', name: 'pool-dict-race', rule: 'unsynchronized-update', anchor: 'counts.set(word, n + 1)',
     truth: { races: /red counted (\d+) times/, exact: 5, runs: 3 } },
@@ -201,5 +202,11 @@ describe('idioms: variants keep the verdict', () => {
     }
     switch (req.kind) {`]];
     assert.deepEqual(variant(f('switch-missing-case'), edits), ['deadlock']);
+  });
+
+  it('an answer computed with a for loop over the message instead of reduce', () => {
+    const edits: [string, string][] = [['await conn.send(job.values.reduce((a, b) => a + b, 0));', 'let sum = 0;\n        for (const v of job.values) sum += v;\n        await conn.send(sum);']];
+    assert.deepEqual(variant(f('reply-by-kind'), edits), ['deadlock']);
+    assert.deepEqual(variant(f('reply-by-kind', true), edits), []);
   });
 });

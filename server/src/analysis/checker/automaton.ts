@@ -89,6 +89,10 @@ class Builder {
           for (let i = 0; i < f.count; i++) entry = this.build(f.body, entry, { ...t, brk: next, cont: entry });
           return entry;
         }
+        // A loop of unknown count that does nothing the checker sees (`values.reduce((a, b) => a + b)`,
+        // a loop of arithmetic) ends as if it was not there: how often it runs changes nothing, so
+        // it is no choice a deadlock could depend on (it made every state after it "unseen").
+        if (f.count !== 'loop' && inert(f.body)) return next;
         // A head that may enter the body again or (unless endless) leave.
         const head = this.add({ next: [] });
         const body = this.build(f.body, head, { ...t, brk: next, cont: head });
@@ -116,6 +120,23 @@ class Builder {
         return this.jump(to);
       }
     }
+  }
+}
+
+/**
+ * Whether a loop body does nothing the checker sees and cannot leave the loop other than by its
+ * end: no operations, and no return, throw or labeled jump (an unlabeled break or continue stays
+ * within this loop or one inside it).
+ */
+function inert(f: Flow): boolean {
+  switch (f.k) {
+    case 'op': return false;
+    case 'seq': return f.items.every(inert);
+    case 'branch': return f.alts.every(inert);
+    case 'loop': return f.count !== 'loop' && inert(f.body);
+    case 'try': return inert(f.body) && (!f.handler || inert(f.handler)) && (!f.finalizer || inert(f.finalizer));
+    case 'call': return inert(f.body);
+    case 'exit': return (f.how === 'break' || f.how === 'continue') && f.label === undefined;
   }
 }
 
