@@ -85,6 +85,7 @@ const CASES: Case[] = [
   { idiom: 'a get with a timeout that ends the consumer', name: 'get-timeout', rule: 'deadlock', anchor: 'q.get()', truth: HANGS },
   // Message contents.
   { idiom: 'a switch on the message kind with a missing case', name: 'switch-missing-case', rule: 'deadlock', anchor: 'requests.get()', truth: HANGS },
+  { idiom: 'a child keeps its copy of the sending end, so the reader never sees EOF', name: 'kept-pipe-end', rule: 'deadlock', anchor: 'rx.recv()', truth: HANGS },
   { idiom: 'replies by kind computed with loops over the message (reduce), one kind unanswered', name: 'reply-by-kind', rule: 'deadlock', anchor: 'conn.recv()', truth: HANGS },
   // Pool tasks and file paths.
   { idiom: 'pool tasks updating a manager dict', name: 'pool-dict-race', rule: 'unsynchronized-update', anchor: 'counts.set(word, n + 1)',
@@ -202,6 +203,22 @@ describe('idioms: variants keep the verdict', () => {
     }
     switch (req.kind) {`]];
     assert.deepEqual(variant(f('switch-missing-case'), edits), ['deadlock']);
+  });
+
+  it('pipe copies: a second reader still waiting with its copy of the sending end; a reader that keeps its own; one that ends without closing it', () => {
+    // The second reader waits for an event main sets only after the first reader ended, which
+    // needs EOF, which needs the second reader's copy closed.
+    const waiting: [string, string][] = [
+      ["import { Pipe, Process, EOFError, isMainProcess, type Connection } from '@process-topology/multiprocessing';", "import { Event, Pipe, Process, EOFError, isMainProcess, type Connection } from '@process-topology/multiprocessing';"],
+      ['export async function reader(rx: Connection<string>, tx: Connection<string>): Promise<void> {\n  tx.close();', 'export async function reader(rx: Connection<string>, tx: Connection<string>, go?: Event): Promise<void> {\n  if (go) await go.wait();\n  tx.close();'],
+      ['  const p = new Process({ target: reader, args: [rx, tx] });\n  p.start();', '  const go = new Event();\n  const p = new Process({ target: reader, args: [rx, tx] });\n  p.start();\n  const q = new Process({ target: reader, args: [rx, tx, go] });\n  q.start();'],
+      ['  await p.join();', '  await p.join();\n  await go.set();\n  await q.join();'],
+    ];
+    assert.deepEqual(variant(f('kept-pipe-end', true), waiting), ['deadlock']);
+    // The reader waits for EOF while it holds a copy itself; one that reads the three lines it is
+    // sent and ends needs no EOF, and its copy closes with it.
+    assert.deepEqual(variant(f('kept-pipe-end', true), [['  tx.close();\n  let lines', '  let lines']]), ['deadlock']);
+    assert.deepEqual(variant(f('kept-pipe-end', true), [['  tx.close();\n  let lines', '  let lines'], ['for (;;) {\n      await rx.recv();', 'for (let k = 0; k < 3; k++) {\n      await rx.recv();']]), []);
   });
 
   it('an answer computed with a for loop over the message instead of reduce', () => {

@@ -14,7 +14,7 @@
 // vector only until it is expanded, except one in ANCHOR_EVERY along each path; the others are
 // rebuilt from their anchor when needed.
 import { performance } from 'node:perf_hooks';
-import type { BranchGuard, ObjectSite, Op } from '../facts';
+import type { BranchGuard, ObjectSite, Op, ProcessRef } from '../facts';
 import { guardAnswer } from '../guards';
 import { Semantics, type Instance, type PoolModel } from './semantics';
 import { Stubborn } from './stubborn';
@@ -118,8 +118,10 @@ export class Explorer {
     pools: readonly PoolModel[] = [],
     /** Shared Values and SharedArrays whose cells the checker follows (see semantics.ts). */
     cells: ReadonlySet<ObjectSite> = new Set(),
+    /** Pipes whose copies of each end are counted (see semantics.ts). */
+    copies: ReadonlyMap<ObjectSite, readonly [readonly ProcessRef[], readonly ProcessRef[]]> = new Map(),
   ) {
-    this.sem = new Semantics(instances, ops, answer, reductions.sections !== false, pools, cells);
+    this.sem = new Semantics(instances, ops, answer, reductions.sections !== false, pools, cells, copies);
     this.stubborn = reductions.partialOrder === false ? undefined : new Stubborn(this.sem);
     this.symmetry = reductions.symmetry === false ? undefined : new Symmetry(this.sem);
     this.classes = new Int32Array(instances.length);

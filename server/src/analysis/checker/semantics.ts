@@ -112,6 +112,11 @@ export interface AutLayout {
    * is the same state as one that never took anything (a worker pool's workers stay alike).
    */
   deadAt: (number[] | undefined)[];
+  /**
+   * Per counted pipe end this process holds a copy of ("pipe index|end"): the block slot that is 1
+   * once it closed its copy (its copies also close when it ends).
+   */
+  closed: Map<string, number>;
   /** Process site index -> slot in the block. */
   joins: Map<number, number>;
   /** `pool index|task` -> slot in the block: how many results of the task this instance read. */
@@ -137,6 +142,8 @@ const NONE_PROBE: Successor = { next: new Int32Array(0), op: undefined };
 
 export class Semantics {
   readonly objects = new Map<ObjectSite, ObjLayout>();
+  /** Counted pipes (see the constructor's `copies`): a number, and per end the instances holding a copy. */
+  readonly copyHolders = new Map<ObjectSite, { index: number; holders: [number[], number[]] }>();
   /** Tokens by their answers (one character per guard: 0 fails, 1 holds, 2 unknown). */
   private readonly tokens = new Map<string, number>();
   /** Per token, per guard: 0 the test fails, 1 it holds, 2 unknown. */
@@ -197,6 +204,12 @@ export class Semantics {
      * reach of code the analysis cannot see. Reads of other cells are values no test can answer.
      */
     cells: ReadonlySet<ObjectSite> = new Set(),
+    /**
+     * Pipes whose copies of each end are counted: per end, the processes holding a copy. recv()
+     * ends with EOF once every holder of the other end closed its copy, ended, or (a child) was
+     * never started. Other pipes: once anyone closed the other end.
+     */
+    copies: ReadonlyMap<ObjectSite, readonly [readonly ProcessRef[], readonly ProcessRef[]]> = new Map(),
   ) {
     // The operations: those given, and those the automata run (instances with their own flows may
     // run operations of their own objects).
@@ -294,6 +307,11 @@ export class Semantics {
       });
     }
     for (const l of locks) if (!illNested.has(l)) this.wellNested.add(l);
+    // Counted pipes: the instances holding a copy of each end.
+    for (const [pipe, [h0, h1]] of copies) {
+      const of = (hs: readonly ProcessRef[]): number[] => instances.flatMap((inst, i) => (hs.includes(inst.proc) ? [i] : []));
+      this.copyHolders.set(pipe, { index: this.copyHolders.size, holders: [of(h0), of(h1)] });
+    }
     const byAut = new Map<Automaton, AutLayout>();
     for (const inst of instances) {
       if (byAut.has(inst.aut)) continue;
@@ -349,7 +367,12 @@ export class Semantics {
           sectionBody[v] = body;
         }
       });
-      const layout = { aut, env, joins, results, size, sections, sectionBody, deadAt: deadVariables(aut, env) };
+      const deadAt = deadVariables(aut, env);
+      const closed = new Map<string, number>();
+      for (const [pipe, c] of this.copyHolders) {
+        for (const end of [0, 1] as const) if (copies.get(pipe)![end].includes(inst.proc)) closed.set(`${c.index}|${end}`, size++);
+      }
+      const layout = { aut, env, joins, results, size, sections, sectionBody, deadAt, closed };
       byAut.set(inst.aut, layout);
       this.layouts.push(layout);
     }
@@ -541,6 +564,22 @@ export class Semantics {
     return made ? made.offset : this.objects.get(cond)!.offset;
   }
 
+  /**
+   * Whether a pipe's end is closed for its readers: someone closed it and, for a counted pipe,
+   * every copy is gone (closed by its holder, the holder ended, or a child holder never started).
+   */
+  endGone(s: Int32Array, site: ObjectSite, offset: number, end: number): boolean {
+    if (s[offset + 2 * CHANNEL + end] !== 1) return false;
+    const counted = this.copyHolders.get(site);
+    if (!counted) return true;
+    for (const h of counted.holders[end]!) {
+      if (this.finished(s, h) || !this.started(s, h)) continue;
+      const slot = this.layoutOf[h]!.closed.get(`${counted.index}|${end}`);
+      if (slot === undefined || s[this.base[h]! + slot] !== 1) return false;
+    }
+    return true;
+  }
+
   pc(s: Int32Array, i: number): number {
     return s[this.base[i]! + PC]!;
   }
@@ -626,7 +665,7 @@ export class Semantics {
         return !obj || s[obj.offset + CHANNEL] === 0 || !op.blocking;
       case 'recv':
         if (!obj || op.end === undefined) return true;
-        return s[obj.offset + op.end * CHANNEL]! > 0 || s[obj.offset + 2 * CHANNEL + (1 - op.end)] === 1;
+        return s[obj.offset + op.end * CHANNEL]! > 0 || this.endGone(s, op.obj, obj.offset, 1 - op.end);
       case 'acquire': {
         if (!obj) return true;
         const o = obj.offset;
@@ -835,14 +874,19 @@ export class Semantics {
       case 'recv': {
         if (!obj || op.end === undefined) return skip();
         this.takeWays(s, obj.offset + op.end * CHANNEL, obj.saturate, (token, apply) => advance((n) => { apply(n); setEnv(n, token); }));
-        // Once the other end was closed (by anyone: copies are not tracked), recv() can end
-        // with EOFError instead of waiting.
-        if (out.length === 0 && s[obj.offset + 2 * CHANNEL + (1 - op.end)] === 1) advance();
+        // Once the other end is closed, recv() can end with EOFError instead of waiting.
+        if (out.length === 0 && this.endGone(s, op.obj, obj.offset, 1 - op.end)) advance();
         return out;
       }
       case 'closeEnd':
-        if (obj && op.end !== undefined) advance((n) => { n[obj.offset + 2 * CHANNEL + op.end!] = 1; });
-        else advance();
+        if (obj && op.end !== undefined) {
+          const counted = this.copyHolders.get(op.obj);
+          const mine = counted ? layout.closed.get(`${counted.index}|${op.end}`) : undefined;
+          advance((n) => {
+            n[obj.offset + 2 * CHANNEL + op.end!] = 1;
+            if (mine !== undefined) n[b + mine] = 1;
+          });
+        } else advance();
         return out;
       case 'acquire': {
         if (!obj) return skip();

@@ -417,7 +417,14 @@ export class Stubborn {
       case 'get': return { tags: [base + C.Put, base + C.PutNb], instances: [] };
       case 'put': return { tags: [base + C.Get, base + C.GetNb], instances: [] };
       case 'joinQueue': return { tags: [base + C.TaskDone], instances: [] };
-      case 'recv': return op.end === 0 ? { tags: [base + C.Send0, base + C.Close1], instances: [] } : { tags: [base + C.Send1, base + C.Close0], instances: [] };
+      case 'recv': {
+        // A counted pipe's other end is gone once each of its holders closed it or ended: the
+        // holders still running can end it (see Semantics.endGone).
+        const counted = this.sem.copyHolders.get(site);
+        const other = op.end === 0 ? 1 : 0;
+        const running = counted && op.end !== undefined ? counted.holders[other].filter((j) => this.sem.started(s, j) && !this.sem.finished(s, j)) : [];
+        return op.end === 0 ? { tags: [base + C.Send0, base + C.Close1], instances: running } : { tags: [base + C.Send1, base + C.Close0], instances: running };
+      }
       case 'acquire':
         // A lock is freed by a release, or by a condition made on it (its release, or a wait).
         if (site.kind === 'condition') return { tags: [base + C.CondAny, base + C.Rel], instances: [] };

@@ -8,7 +8,7 @@ import type { Finding } from '../../../../common/model';
 import { compile, compilePoolWorker, TooLarge, type Automaton } from '../checker/automaton';
 import { Explorer, type Instance, type Reductions } from '../checker/explore';
 import { cellIndex, type PoolModel } from '../checker/semantics';
-import type { BranchGuard, Extraction, Flow, ObjectSite, Op, ProcessRef } from '../facts';
+import type { AbsValue, BranchGuard, Extraction, Flow, ObjectSite, Op, ProcessRef } from '../facts';
 import { guardAnswer } from '../guards';
 import { GaveUp, PathWalker } from '../passes/flow-paths';
 import { defineRule, type RuleContext } from '../rule-context';
@@ -126,7 +126,7 @@ export function checkerModel(ctx: Pick<RuleContext, 'extraction' | 'checker' | '
     const value = g.test === 'nullish' ? null : g.value;
     return valueMatches(op, value ?? null, ctx.checker) === 'no' && (g.test !== 'eq' || g.value !== undefined || valueMatches(op, undefined, ctx.checker) === 'no') ? false : undefined;
   };
-  const explorer = new Explorer(instances, relevant, answer, reductions, [...pools.values()], followedCells(ex));
+  const explorer = new Explorer(instances, relevant, answer, reductions, [...pools.values()], followedCells(ex), pipeCopies(ex, procs));
   // Tasks submitted in a loop of unknown count: their results cannot be counted exactly.
   if ([...explorer.sem.pools.values()].some((p) => p.saturate !== Infinity)) return undefined;
   return { instances, explorer };
@@ -190,8 +190,18 @@ function deadlock(ctx: RuleContext): Finding[] {
       return count === 1 ? siteName(inst.proc) : `${siteName(inst.proc)}#${inst.index + 1}`;
     };
     const what = (op: Op): string => `${DESCRIBE[op.kind] ?? op.method + '()'} on ${siteName(op.obj)}`;
+    // A recv that waits although its other end was closed: say who still holds a copy of it.
+    const copies = (op: Op): string => {
+      const counted = op.kind === 'recv' && op.end !== undefined ? model.explorer.sem.copyHolders.get(op.obj) : undefined;
+      if (!counted || op.end === undefined) return '';
+      const other = 1 - op.end;
+      const closers = new Set(d.trace.filter((s) => s.op.kind === 'closeEnd' && s.op.obj === op.obj && s.op.end === other).map((s) => s.instance));
+      const keep = counted.holders[other]!.filter((h) => !closers.has(h) && d.blocked.some((x) => x.instance === h));
+      if (closers.size === 0 || keep.length === 0) return '';
+      return ` (its other end was closed, but ${keep.map(name).join(' and ')} still ${keep.length === 1 ? 'holds' : 'hold'} a copy of it: recv() ends with EOF only once every copy is closed)`;
+    };
     const [first, ...rest] = d.blocked;
-    const waits = d.blocked.map((b) => `${name(b.instance)} waits in ${what(b.op)}`).join(', ');
+    const waits = d.blocked.map((b) => `${name(b.instance)} waits in ${what(b.op)}${copies(b.op)}`).join(', ');
     const f = finding(ctx, {
       rule: 'deadlock',
       severity: 'error',
@@ -270,6 +280,58 @@ function abandonedResults(ctx: RuleContext, checked: ReadonlySet<ObjectSite>): F
  * with known contents, that no code the analysis cannot see may touch, read and set only by
  * `get` and `set` at constant indices (anything else could change a cell behind the checker's back).
  */
+/**
+ * Pipes whose copies of each end the checker counts: per end, the processes that hold a copy (the
+ * one that made the pipe, and each process given the end in its arguments). As in Python, recv()
+ * ends with EOFError only once every copy of the other end is closed or its process has ended;
+ * a child that keeps the end it was given and never closes it keeps the reader waiting. Left out
+ * (any close of the other end then counts, as before) when that is not known for certain: a pipe
+ * made more than once, an end sent in a message or handed to code the analysis cannot see, or an
+ * end used by a process that is not seen holding it.
+ */
+function pipeCopies(ex: Extraction, procs: ReadonlySet<ProcessRef>): Map<ObjectSite, [ProcessRef[], ProcessRef[]]> {
+  const out = new Map<ObjectSite, [ProcessRef[], ProcessRef[]]>();
+  const pipes = new Set(ex.ops.filter((o) => o.obj.kind === 'pipe').map((o) => o.obj));
+  if (pipes.size === 0) return out;
+  const holders = new Map<ObjectSite, [Set<ProcessRef>, Set<ProcessRef>]>();
+  const bad = new Set<ObjectSite>();
+  const ends = (v: AbsValue, found: (site: ObjectSite, end: 0 | 1 | undefined) => void, depth = 0): void => {
+    if (depth > 6) return;
+    switch (v.t) {
+      case 'obj': found(v.site, v.end); return;
+      case 'coll': v.items.forEach((x) => ends(x, found, depth + 1)); return;
+      case 'union': v.alts.forEach((x) => ends(x, found, depth + 1)); return;
+      case 'record': for (const x of v.fields.values()) ends(x, found, depth + 1); return;
+      default: return;
+    }
+  };
+  for (const pipe of pipes) {
+    const made = pipe.madeBy;
+    if (pipe.unknown || pipe.multiplicity !== 1 || !made || !procs.has(made) || (made.kind !== 'main' && made.multiplicity !== 1) || ex.escaped?.has(pipe)) bad.add(pipe);
+    else holders.set(pipe, [new Set([made]), new Set([made])]);
+  }
+  for (const p of ex.flows.keys()) {
+    if (p.kind === 'main') continue;
+    for (const v of [...(p.args ?? []), ...(p.kwargs ? [p.kwargs] : [])]) {
+      ends(v, (site, end) => {
+        const h = holders.get(site);
+        if (!h) return;
+        // A holder the checker does not run as instances of its own, or a copy of an unknown end.
+        if (end === undefined || !procs.has(p) || p.multiplicity === 'several') bad.add(site);
+        else h[end].add(p);
+      });
+    }
+  }
+  for (const op of ex.ops) {
+    // An end sent in a message (or to a pool task): its copies travel where this does not follow.
+    if (op.arg && op.kind !== 'closeEnd') ends(op.arg, (site) => { if (holders.has(site)) bad.add(site); });
+    const h = holders.get(op.obj);
+    if (h && (op.end === undefined || !h[op.end].has(op.proc))) bad.add(op.obj);
+  }
+  for (const [pipe, [a, b]] of holders) if (!bad.has(pipe)) out.set(pipe, [[...a], [...b]]);
+  return out;
+}
+
 function followedCells(ex: Extraction): Set<ObjectSite> {
   const out = new Set<ObjectSite>();
   const bad = new Set<ObjectSite>();
