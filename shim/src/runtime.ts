@@ -384,7 +384,10 @@ export function post(ref: ObjectRef, op: string, args: Header = {}, payload: Buf
   } catch (err) {
     return Promise.reject(err);
   }
-  if (p.post === undefined) {
+  // Under controlled scheduling a post is a call too: the process waits for the gate to run it, so
+  // it cannot end while its operation is still held (the hub would then run what it held at the
+  // close, outside the schedule, and a recorded schedule would not replay).
+  if (p.post === undefined || controlled) {
     if (tracing || controlled) siteForCall = eagerSite(post, CALLER_FRAMES);
     return call(ref, op, args, payload).then(() => undefined);
   }
@@ -408,7 +411,7 @@ export function send(ref: ObjectRef, op: string, args: Header = {}): Promise<voi
   } catch (err) {
     return Promise.reject(err);
   }
-  if (p.send === undefined) {
+  if (p.send === undefined || controlled) { // (controlled: as in post())
     if (tracing || controlled) siteForCall = eagerSite(send, CALLER_FRAMES);
     return call(ref, op, args).then(() => undefined);
   }

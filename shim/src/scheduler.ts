@@ -31,6 +31,12 @@ function envMs(name: string, dflt: number): number {
 export const GRACE_MS = envMs('PT_MP_SCHEDULE_GRACE_MS', 1000);
 /** A process being started is waited for this long before it connects. */
 export const STARTUP_MS = envMs('PT_MP_SCHEDULE_STARTUP_MS', 30_000);
+/**
+ * A replay waits this long for the recorded process's next operation while that process is still
+ * connected: on a loaded machine a process can stay quiet for more than a grace period between
+ * two operations, and going on without it would make the replay diverge for no reason.
+ */
+export const REPLAY_WAIT_MS = envMs('PT_MP_SCHEDULE_REPLAY_WAIT_MS', 20_000);
 
 interface Held {
   header: Header;
@@ -233,7 +239,8 @@ export function rng(seed: number): () => number {
 }
 
 export interface Strategy {
-  choose(candidates: ProcInfo[], step: number): ProcInfo | null;
+  /** `connected`: the keys of every process the gate knows (connected, not yet closed). */
+  choose(candidates: ProcInfo[], step: number, connected: ReadonlySet<string>): ProcInfo | null;
 }
 
 export class RandomStrategy implements Strategy {
@@ -291,17 +298,19 @@ export class ReplayStrategy implements Strategy {
 
   constructor(private readonly decisions: Decision[]) {}
 
-  choose(candidates: ProcInfo[], step: number): ProcInfo | null {
+  choose(candidates: ProcInfo[], step: number, connected: ReadonlySet<string>): ProcInfo | null {
     const want = this.decisions[step];
     if (!want || this.diverged) return candidates[0]!;
     const c = candidates.find((x) => x.key === want.key);
     if (c) return c;
-    // Its operation may not be here yet: wait a grace period for it, then go on without it.
+    // Its operation may not be here yet: wait for it (long while the process is connected, since
+    // it may only be slow; a grace period when it is not: it may be about to be started), then go
+    // on without it.
     if (this.waitedFor !== step) {
       this.waitedFor = step;
       this.waitedSince = Date.now();
     }
-    if (Date.now() - this.waitedSince < GRACE_MS) return null;
+    if (Date.now() - this.waitedSince < (connected.has(want.key) ? REPLAY_WAIT_MS : GRACE_MS)) return null;
     this.diverged = `step ${step}: process ${want.key || 'MainProcess'} had no operation waiting (${want.op} was recorded)`;
     return candidates[0]!;
   }
@@ -335,7 +344,7 @@ export class Scheduler extends ControlledGate {
   }
 
   protected pick(candidates: ProcInfo[]): ProcInfo | null {
-    return this.strategy.choose(candidates, this.step);
+    return this.strategy.choose(candidates, this.step, new Set([...this.procs.values()].map((p) => p.key)));
   }
 
   protected decided(p: ProcInfo, header: Header, of: number): void {

@@ -65,4 +65,27 @@ describe('controlled scheduling', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('a replay waits for a process that is slower than when the schedule was recorded, and each operation is one decision', async () => {
+    // replay-slow.ts: worker 1 pauses REPLAY_SLOW_MS before its third turn. Recorded without the
+    // pause, replayed with 800 ms of it against a 100 ms grace period: a replay that went on without
+    // the slow process diverged here (7 runs in 8); a release posted just before a process ended
+    // ran at its close, outside the schedule, and went missing from the replayed order.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pt-sched-'));
+    try {
+      const slowProgram = path.join(RUNTIME_FIXTURES, 'replay-slow.ts');
+      const schedule = path.join(dir, 'schedule.jsonl');
+      const env = { PT_MP_SCHEDULE_GRACE_MS: '100' };
+      const first = await run(slowProgram, { env: { ...env, PT_MP_SCHEDULE: 'random-4', PT_MP_SCHEDULE_RECORD: schedule, PT_MP_TRACE: path.join(dir, 'a.jsonl') } });
+      assert.equal(first.code, 0, first.stderr);
+      const again = await run(slowProgram, { env: { ...env, REPLAY_SLOW_MS: '800', PT_MP_SCHEDULE: `replay:${schedule}`, PT_MP_TRACE: path.join(dir, 'b.jsonl') } });
+      assert.equal(again.code, 0, again.stderr);
+      const order = (file: string) => parseTrace(fs.readFileSync(file, 'utf8')).sched.map((s) => `${String(s.key)} ${String(s.op)}`);
+      // Two workers, four turns each, an acquire and a release a turn: 16 decisions, in the same order.
+      assert.equal(order(path.join(dir, 'a.jsonl')).length, 16);
+      assert.deepEqual(order(path.join(dir, 'b.jsonl')), order(path.join(dir, 'a.jsonl')));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
