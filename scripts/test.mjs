@@ -57,6 +57,11 @@ try {
 } catch {
   console.log('the test runner wrote no counts');
 }
+const slowest = Object.entries(summary.files ?? {}).sort((a, b) => b[1] - a[1]).slice(0, 12);
+if (slowest.length > 0) {
+  console.log('\nslowest test files (seconds, three run at a time):');
+  for (const [file, ms] of slowest) console.log(`  ${(ms / 1000).toFixed(1).padStart(6)}  ${path.relative(root, file)}`);
+}
 const failed = summary.failed + (r.status !== 0 && summary.failed === 0 ? 1 : 0);
 console.log(`${summary.passed} passed, ${failed} failed`);
 process.exit(failed > 0 ? 1 : 0);

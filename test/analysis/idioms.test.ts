@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { ROOT } from '../helpers/paths';
 import {
-  assertFailsAndTwinCompletes, assertHangsAndTwinCompletes, assertRacyLosesAndTwinExact, at, COMPLETE_MS, findingsOf, GROUND_TRUTH_ENV, HANG_MS, where, withText,
+  assertFailsAndTwinCompletes, assertHangsAndTwinCompletes, assertRacyLosesAndTwinExact, at, COMPLETE_MS, findingsOf, GROUND_TRUTH_ENV, HANG_MS, modelOf, where, withText,
 } from '../helpers/rule-tester';
 import { runProgram } from '../helpers/run-program';
 
@@ -42,6 +42,7 @@ const CASES: Case[] = [
   // Class fields and methods.
   { idiom: 'a queue and workers held in class fields, stopped by a method', name: 'class-fields', rule: 'missing-sentinel', anchor: 'jobs.get()', truth: HANGS },
   { idiom: 'locks destructured from this.store in two methods', name: 'destructure-this', rule: 'lock-order-inversion', anchor: 'audit.acquire();', truth: HANGS },
+  { idiom: 'a barrier sized by a constructor parameter property (private readonly size)', name: 'param-property', rule: 'deadlock', anchor: 'checkpoint.wait()', truth: HANGS },
   // Elements of arrays and records.
   { idiom: 'philosophers with forks[i] and forks[(i + 1) % N] (twin: forks[Math.min(a, b)] first)', name: 'philosophers', rule: 'deadlock', anchor: 'second.acquire()', truth: HANGS },
   { idiom: 'a token ring over links[(id + 1) % n]', name: 'ring', rule: 'get-without-producer', anchor: 'inbox.get()', truth: HANGS },
@@ -51,10 +52,13 @@ const CASES: Case[] = [
   { idiom: 'a pair of locks ordered by a condition on ids', name: 'ordered-pair', rule: 'lock-order-inversion', anchor: 'second.lock.acquire()', truth: HANGS },
   { idiom: 'a counter chosen by a condition on received data, with its own lock', name: 'counter-choice', rule: 'unsynchronized-update', anchor: 'counter.value.set(v + 1)',
     truth: { races: /counted (\d+)/, exact: 100, runs: 3 } },
+  { idiom: 'workers that each count in their own slot of a shared array, the slot worked out from their number', name: 'own-slot', rule: 'unsynchronized-update', anchor: 'tally.set(slot, seen + 1)',
+    truth: { races: /tallied (\d+)/, exact: 100, runs: 3 } },
   // Counts that come from data.
   { idiom: 'roles selected with filter', name: 'filter-count', rule: 'missing-sentinel', anchor: 'q.get()) console', truth: HANGS },
   { idiom: 'a team taken with slice', name: 'slice-count', rule: 'missing-sentinel', anchor: 'tasks.get()', truth: HANGS },
   { idiom: 'Array.from({ length: WORKERS + 1 })', name: 'spare-worker', rule: 'missing-sentinel', anchor: 'jobs.get()', truth: HANGS },
+  { idiom: 'work items and stop messages made by generator functions', name: 'generator-stops', rule: 'missing-sentinel', anchor: 'jobs.get()', truth: HANGS },
   { idiom: 'a consumer pushed when an option is set', name: 'conditional-push', rule: 'missing-sentinel', anchor: 'events.get()', truth: HANGS },
   { idiom: 'workers numbered by a <= loop', name: 'inclusive-loop', rule: 'missing-sentinel', anchor: 'q.get()', truth: HANGS },
   { idiom: 'forEach over an array literal of processes', name: 'foreach-literal', rule: 'start-twice', anchor: 'p.start()',
@@ -153,6 +157,42 @@ function variant(file: string, edits: [string | RegExp, string][]): string[] {
 
 describe('idioms: variants keep the verdict', () => {
   const f = (name: string, twin = false): string => files({ name } as Case)[twin ? 'good' : 'bad'];
+
+  it('generators: spread into an array, delegated with yield*, or taking the count from a loop variable', () => {
+    const loop = 'for (const stop of stops(workers.length)) await jobs.put(stop);';
+    const spread = 'for (const stop of [...stops(workers.length)]) await jobs.put(stop);';
+    assert.deepEqual(variant(f('generator-stops'), [[loop, spread]]), ['missing-sentinel']);
+    assert.deepEqual(variant(f('generator-stops', true), [[loop, spread]]), []);
+    const delegated: [string, string] = ['function* stops(n: number): Generator<Msg> {', 'function* stops(n: number): Generator<Msg> {\n  yield* stopsFrom(0, n);\n}\n\nfunction* stopsFrom(first: number, n: number): Generator<Msg> {'];
+    assert.deepEqual(variant(f('generator-stops', true), [delegated, ['for (let i = 0; i < n; i++) yield', 'for (let i = first; i < n; i++) yield']]), []);
+    assert.deepEqual(variant(f('generator-stops', true), [delegated, ['for (let i = 0; i < n; i++) yield', 'for (let i = first + 1; i < n; i++) yield']]), ['missing-sentinel']);
+  });
+
+  it('an async generator that takes results from a queue, drained with for await: no deadlock is claimed, and the note says why', () => {
+    const file = path.join(DIR, 'good-generator-stops.ts');
+    const text = [
+      "import { Process, Queue, isMainProcess } from '@process-topology/multiprocessing';",
+      'export async function stage(out: Queue<number>) {',
+      '  for (let i = 0; i < 5; i++) await out.put(i);',
+      '}',
+      'async function* take(q: Queue<number>, n: number): AsyncGenerator<number> {',
+      '  for (let i = 0; i < n; i++) yield await q.get();',
+      '}',
+      'if (isMainProcess()) {',
+      '  const out = new Queue<number>(2);',
+      '  const p = new Process({ target: stage, args: [out] });',
+      '  p.start();',
+      '  let sum = 0;',
+      '  for await (const n of take(out, 5)) sum += n;',
+      '  await p.join();',
+      '  console.log(`sum ${sum}`);',
+      '}',
+      '',
+    ].join('\n');
+    const model = modelOf(file, withText(file, text));
+    assert.deepEqual(model.findings.map((x) => `${x.rule} ${at(x)}`), []);
+    assert.ok((model.notes ?? []).some((n) => /runs operations inside a generator/.test(n)), JSON.stringify(model.notes));
+  });
 
   it('a 60-stage pipeline: the stage that drops the sentinel is still found, and its twin is still clean', () => {
     assert.deepEqual(variant(f('pipeline'), [['const STAGES = 8;', 'const STAGES = 60;'], ['k !== 3', 'k !== 37']]), ['missing-sentinel']);

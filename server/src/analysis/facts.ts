@@ -221,6 +221,13 @@ export interface PoolTask {
   flow: Flow;
 }
 
+/**
+ * Why a process's code is not followed exactly: the interpreter's step budget ran out; it runs code
+ * made at run time; a generator it consumes runs operations (their order against the consuming
+ * loop is not modelled).
+ */
+export type OpaqueWhy = 'budget' | 'eval' | 'generator';
+
 export interface Extraction {
   entry: ts.SourceFile;
   main: MainProcess;
@@ -231,8 +238,8 @@ export interface Extraction {
   sites: ObjectSite[];
   ops: Op[];
   flows: Map<ProcessRef, Flow>;
-  /** Processes whose code the analysis cannot see through (`eval`, `new Function`). */
-  opaque: ReadonlySet<ProcessRef>;
+  /** Processes whose code the analysis cannot follow exactly, and why. */
+  opaque: ReadonlyMap<ProcessRef, OpaqueWhy>;
   /** The functions each process runs (its target and everything it calls), for rules that read code. */
   functionsRun: ReadonlyMap<ProcessRef, ReadonlySet<ts.Node>>;
   /**

@@ -6,7 +6,7 @@
 // objects and processes get names (`forks[2]`, `philosopher#3`).
 import ts from 'typescript';
 import type { Multiplicity } from '../../../../common/model';
-import type { AbsValue, BranchGuard, Extraction, Flow, FnValue, MainProcess, ObjectSite, Op, PoolTask, ProcessRef } from '../facts';
+import type { AbsValue, BranchGuard, Extraction, Flow, FnValue, MainProcess, ObjectSite, OpaqueWhy, Op, PoolTask, ProcessRef } from '../facts';
 import { guardAnswer, guardText } from '../guards';
 import { assignCounts, lower, type RFlow } from './flow';
 import { nodeKey, type Interpreter, type RecordedTask } from './interpreter';
@@ -76,7 +76,11 @@ export function finish(r: Recorded): Extraction {
       }
     }
     const submits = op.submits ? `${op.submits.map((x) => nodeKey(x)).join('+')}/${(op.tasks ?? []).join('+')}` : '';
-    return `${nodeKey(op.call)}.${op.kind}.${op.method}.${sid(repOf(op.obj))}.${op.end ?? ''}.${op.blocking ? 1 : 0}.${op.fails ?? ''}.${arg}.${submits}`;
+    // The slot of a shared array, dict or list an operation reads or writes: instances that each
+    // update their own slot (`counts[slot]`, slot their argument) do not do the same thing.
+    const slotValue = (op as OpWithValue & { slotValue?: Value }).slotValue;
+    const slot = slotValue?.t === 'const' ? JSON.stringify(slotValue.v) : '';
+    return `${nodeKey(op.call)}.${op.kind}.${op.method}.${sid(repOf(op.obj))}.${op.end ?? ''}.${op.blocking ? 1 : 0}.${op.fails ?? ''}.${arg}.${submits}.${slot}`;
   };
   const key = (f: RFlow): string => {
     let k = keyCache.get(f);
@@ -276,8 +280,8 @@ export function finish(r: Recorded): Extraction {
   }
   const escaped = new Set<ObjectSite>();
   for (const s of I.escaped) escaped.add(repOf(s));
-  const opaque = new Set<ProcessRef>();
-  for (const p of I.opaque) opaque.add(p.kind === 'main' ? r.main : repOf(p));
+  const opaque = new Map<ProcessRef, OpaqueWhy>();
+  for (const [p, why] of I.opaque) opaque.set(p.kind === 'main' ? r.main : repOf(p), why);
   const functionsRun = new Map<ProcessRef, Set<ts.Node>>();
   for (const [p, fns] of I.functionsRun) {
     const key0: ProcessRef = p.kind === 'main' ? r.main : repOf(p);

@@ -36,6 +36,19 @@ export function rseq(items: RFlow[]): RFlow {
   return flat.length === 1 ? flat[0]! : { k: 'seq', items: flat };
 }
 
+/** Does `f` contain an operation? */
+export function hasOps(f: RFlow): boolean {
+  switch (f.k) {
+    case 'op': return true;
+    case 'seq': return f.items.some(hasOps);
+    case 'branch': return f.alts.some(hasOps);
+    case 'loop': case 'block': case 'call': return hasOps(f.body);
+    case 'unrolled': return f.iterations.some(hasOps) || (f.tail !== undefined && hasOps(f.tail));
+    case 'try': return hasOps(f.body) || (f.handler !== undefined && hasOps(f.handler)) || (f.finalizer !== undefined && hasOps(f.finalizer));
+    case 'exit': return false;
+  }
+}
+
 /** Does `f` contain an exit to target `id` of kind `how` (not counting nested functions' returns)? */
 function exitsTo(f: RFlow, how: 'break' | 'continue', id: number): boolean {
   switch (f.k) {

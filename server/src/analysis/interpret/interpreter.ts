@@ -10,11 +10,11 @@
 // groups interchangeable instances and lowers the flows to the facts the rules and the checker read.
 import ts from 'typescript';
 import type { EdgeCount, Multiplicity } from '../../../../common/model';
-import type { ConstValue, MainProcess, ObjectSite, Op, OpKind, ProcessRef, ValueMap } from '../facts';
+import type { ConstValue, MainProcess, ObjectSite, Op, OpaqueWhy, OpKind, ProcessRef, ValueMap } from '../facts';
 import type { ShimResolver } from '../shim';
 import { symbolAt } from '../symbols';
 import { constOf, functionName, nameOf, pipeName, propertyName, skipOuter } from './ast';
-import { EMPTY, rseq, type RFlow } from './flow';
+import { EMPTY, hasOps, rseq, type RFlow } from './flow';
 import { callHost, hostGlobal, hostModuleMember, hostModuleName, hostProp, isThrowingHost, listedLength } from './host';
 import { ALLOCATES, blockingOf, classKind, MANAGER_FACTORIES, opKind, POOL_SUBMIT } from './shim-model';
 import { Store, type Diff } from './store';
@@ -82,6 +82,8 @@ interface Ctx {
   thrown: Value[];
   /** Statement labels waiting for the loop they name. */
   pendingLabel?: string;
+  /** In a generator's body: what it yields, and whether that list is exact (see generate()). */
+  yields?: { items: Value[]; exact: boolean; fork: number; decl: ts.Node; entered: boolean };
   /** `await using` resources of the blocks being run. */
 }
 
@@ -134,7 +136,10 @@ export class Interpreter {
   readonly queue: Started[] = [];
   readonly flows = new Map<ObjectSite | MainProcess, RFlow>();
   readonly poolTasks = new Map<ObjectSite, RecordedTask[]>();
-  readonly opaque = new Set<ProcessRef>();
+  /** Arrays made of what a generator yielded (a `for await` over one reads its items). */
+  private readonly generated = new WeakSet<HeapObj>();
+  /** Processes whose code the analysis could not follow, and why (facts.ts `OpaqueWhy`). */
+  readonly opaque = new Map<ProcessRef, OpaqueWhy>();
   readonly escaped = new Set<ObjectSite>();
   readonly escapedResults = new Set<ts.CallExpression>();
   readonly functionsRun = new Map<ProcessRef, Set<ts.Node>>();
@@ -204,7 +209,7 @@ export class Interpreter {
         this.statement(s);
       }
     } catch (err) {
-      if (err instanceof BudgetExceeded) this.opaque.add(proc.ref);
+      if (err instanceof BudgetExceeded) this.markOpaque(proc.ref, 'budget');
       else if (!(err instanceof Abrupt)) throw err;
     }
     delete ctx.top;
@@ -226,7 +231,7 @@ export class Interpreter {
         this.escape(args);
       }
     } catch (err) {
-      if (err instanceof BudgetExceeded) this.opaque.add(proc.ref);
+      if (err instanceof BudgetExceeded) this.markOpaque(proc.ref, 'budget');
       else if (!(err instanceof Abrupt)) throw err;
     }
     return rseq(ctx.out);
@@ -362,7 +367,7 @@ export class Interpreter {
       const same = memo !== undefined ? this.pure.get(memo) : undefined;
       if (same && this.flows.has(same)) {
         this.flows.set(job.site, this.flows.get(same)!);
-        if (this.opaque.has(same)) this.opaque.add(job.site);
+        if (this.opaque.has(same)) this.markOpaque(job.site, this.opaque.get(same)!);
         const run = this.functionsRun.get(same);
         if (run) this.functionsRun.set(job.site, run);
         continue;
@@ -715,6 +720,12 @@ export class Interpreter {
     if (ts.isIdentifier(name)) {
       const sym = symbolAt(this.checker, name);
       if (sym) set(sym, value);
+      // A parameter property (`constructor(private size: number)`) names two symbols: the
+      // property's (what its name resolves to) and the parameter's (what `size` in the body does).
+      const param = name.parent;
+      if (ts.isParameter(param) && ts.isConstructorDeclaration(param.parent) && ts.isParameterPropertyDeclaration(param, param.parent)) {
+        for (const other of this.checker.getSymbolsOfParameterPropertyDeclaration(param, name.text)) if (other !== sym) set(other, value);
+      }
       if (value.t === 'ref' && !value.o.home) value.o.home = name.text;
       return;
     }
@@ -1191,7 +1202,7 @@ export class Interpreter {
    */
   eachElement(iterable: Value, body: (item: Value, index: Value) => void, isAwait: boolean, node?: ts.Node): void {
     const list = this.listOf(iterable);
-    if (list && !isAwait) {
+    if (list && (!isAwait || (iterable.t === 'ref' && this.generated.has(iterable.o)))) {
       let i = 0;
       // An array is read as it is at each step (a push while iterating is seen, as in JavaScript).
       const live = iterable.t === 'ref' && iterable.o.kind === 'array' ? iterable.o : undefined;
@@ -1435,7 +1446,24 @@ export class Interpreter {
     on([ts.SyntaxKind.RegularExpressionLiteral], (I, _e) => I.newObject('object'));
     on([ts.SyntaxKind.YieldExpression], (I, e) => {
       const y = e as ts.YieldExpression;
-      if (y.expression) I.expr(y.expression);
+      const v = y.expression ? I.expr(y.expression) : UNDEFINED;
+      const g = I.ctx.yields;
+      if (g) {
+        // Under a condition the analysis cannot decide, or in a loop run on a summary, a yield may
+        // happen or not, or any number of times: the list is then a summary of what is yielded.
+        if (I.ctx.fork > g.fork) g.exact = false;
+        if (y.asteriskToken) {
+          const list = I.listOf(v);
+          if (list) g.items.push(...list);
+          else {
+            g.exact = false;
+            g.items.push(I.elementOf(v));
+          }
+        } else {
+          g.items.push(v);
+        }
+      }
+      // What the consumer passes to next(): not followed.
       return UNKNOWN;
     });
     on([ts.SyntaxKind.MetaProperty], (_I, _e) => UNKNOWN);
@@ -2259,7 +2287,7 @@ export class Interpreter {
     }
     if (e && ts.isCallExpression(e)) {
       const callee = skipOuter(e.expression);
-      if (ts.isIdentifier(callee) && (callee.text === 'eval' || callee.text === 'Function')) this.opaque.add(this.ctx.proc.ref);
+      if (ts.isIdentifier(callee) && (callee.text === 'eval' || callee.text === 'Function')) this.markOpaque(this.ctx.proc.ref, 'eval');
       if (ts.isPropertyAccessExpression(callee)) this.unknownReceiver(e, callee.name.text, args);
     }
     this.callbacks(args);
@@ -2295,7 +2323,12 @@ export class Interpreter {
     const ctx = this.ctx;
     const decl = fn.decl;
     const body = decl.body;
-    if (!body || (decl as ts.FunctionLikeDeclaration).asteriskToken) {
+    if (body && (decl as ts.FunctionLikeDeclaration).asteriskToken) {
+      // generate() runs the body through here once; any other call of a generator goes to it.
+      if (ctx.yields?.decl !== decl || ctx.yields.entered) return this.generate(fn, args, self, e);
+      ctx.yields.entered = true;
+    }
+    if (!body) {
       this.escape(self ? [...args, self] : args);
       this.callbacks(args);
       return UNKNOWN;
@@ -2371,6 +2404,36 @@ export class Interpreter {
     }
     if (normal && ts.isBlock(body)) returns.push(UNDEFINED);
     return returns.length === 0 ? UNDEFINED : join(returns);
+  }
+
+  /**
+   * A generator call: its body runs at once, to the end, and what it yields becomes an array (a
+   * summary of one, when a yield depends on what the analysis cannot decide), which `for…of`,
+   * spreads and Array.from read as any array. Read lazily, a generator interleaves its body with
+   * the loop that consumes it; run at once, the two keep their own order. That is exact when the
+   * body does no operation of the shim (it computes work items, stop messages, ids); when it does
+   * (an async generator that yields what it gets from a queue), its operations are kept but the
+   * process is marked as not followed exactly, so the deadlock check makes no claim on it.
+   */
+  private generate(fn: FnVal, args: Value[], self: Value | undefined, e: ts.Node | undefined): Value {
+    const ctx = this.ctx;
+    const saved = ctx.yields;
+    const y = { items: [] as Value[], exact: true, fork: ctx.fork, decl: fn.decl as ts.Node, entered: false };
+    ctx.yields = y;
+    let r: { flow: RFlow; abrupt?: Abrupt };
+    try {
+      r = this.collect(() => { this.invoke(fn, args, self, e); });
+    } finally {
+      ctx.yields = saved;
+    }
+    if (hasOps(r.flow)) {
+      ctx.out.push(r.flow);
+      this.markOpaque(ctx.proc.ref, 'generator');
+    }
+    if (r.abrupt) throw r.abrupt;
+    const made = y.exact ? this.newArray(y.items) : this.newArray([], y.items.length > 0 ? join(y.items) : UNKNOWN);
+    if (made.t === 'ref') this.generated.add(made.o);
+    return made;
   }
 
   private superCall(e: ts.CallExpression): Value {
@@ -2519,7 +2582,7 @@ export class Interpreter {
       const cs = ctor.alts.filter((a): a is ClassVal => a.t === 'class');
       if (cs.length === ctor.alts.length) return join(this.fork(cs.map((c) => () => this.construct(c, args, e))).filter((x): x is Value => !!x));
     }
-    if (ts.isIdentifier(e.expression) && e.expression.text === 'Function') this.opaque.add(this.ctx.proc.ref);
+    if (ts.isIdentifier(e.expression) && e.expression.text === 'Function') this.markOpaque(this.ctx.proc.ref, 'eval');
     this.callbacks(args);
     this.escape(args);
     return UNKNOWN;
@@ -3028,6 +3091,11 @@ export class Interpreter {
     const target = sym && sym.flags & ts.SymbolFlags.Alias ? this.checker.getAliasedSymbol(sym) : sym;
     const d = target?.declarations?.[0];
     return d && ts.isVariableDeclaration(d) && d.initializer && ts.getCombinedNodeFlags(d) & ts.NodeFlags.Const ? d.initializer : undefined;
+  }
+
+  /** The code of `ref` is not followed exactly (the first reason is kept). */
+  markOpaque(ref: ProcessRef, why: OpaqueWhy): void {
+    if (!this.opaque.has(ref)) this.opaque.set(ref, why);
   }
 
   opaqueValue(label: string): Value {

@@ -8,7 +8,7 @@ import type { Finding } from '../../../../common/model';
 import { compile, compilePoolWorker, TooLarge, type Automaton } from '../checker/automaton';
 import { Explorer, type Instance, type Reductions } from '../checker/explore';
 import { cellIndex, type PoolModel } from '../checker/semantics';
-import type { AbsValue, BranchGuard, Extraction, Flow, ObjectSite, Op, ProcessRef } from '../facts';
+import type { AbsValue, BranchGuard, Extraction, Flow, ObjectSite, Op, OpaqueWhy, ProcessRef } from '../facts';
 import { guardAnswer } from '../guards';
 import { GaveUp, PathWalker } from '../passes/flow-paths';
 import { defineRule, type RuleContext } from '../rule-context';
@@ -50,14 +50,26 @@ export interface CheckerModel {
  * Builds the checker's model of a program, or undefined when the program is not checked (with a
  * note saying why, where that is a limit of the checker rather than a reason to stay silent).
  */
+const OPAQUE_REASON: Record<OpaqueWhy, string> = {
+  budget: "is too costly to follow (the interpreter's step budget ran out)",
+  eval: 'runs code made at run time (eval, new Function)',
+  generator: 'runs operations inside a generator, and the order of those against the loop that consumes it is not followed',
+};
+
 export function checkerModel(ctx: Pick<RuleContext, 'extraction' | 'checker' | 'notes'>, reductions: Reductions = {}): CheckerModel | undefined {
   const ex = ctx.extraction;
   if (!ex.isEntry) return undefined;
   if (ex.opaque.size > 0) {
-    // The interpreter gave up on some process's code (its step budget ran out): what it does is
-    // not known, so nothing is claimed, and the user is told which code was too costly.
-    const names = [...ex.opaque].map((p) => (p.kind === 'main' ? `the main code of ${ex.entry.fileName.split('/').pop()}` : p.targetName ?? p.label));
-    ctx.notes?.push(`deadlock: ${[...new Set(names)].join(', ')} is too costly to follow (the interpreter's step budget ran out); this program is not checked for deadlocks`);
+    // The interpreter could not follow some process's code exactly: what it does is not known, so
+    // nothing is claimed, and the user is told which code and why.
+    const byWhy = new Map<OpaqueWhy, Set<string>>();
+    for (const [p, why] of ex.opaque) {
+      const names = byWhy.get(why) ?? new Set<string>();
+      names.add(p.kind === 'main' ? `the main code of ${ex.entry.fileName.split('/').pop()}` : p.targetName ?? p.label);
+      byWhy.set(why, names);
+    }
+    const reasons = [...byWhy].map(([why, names]) => `${[...names].join(', ')} ${OPAQUE_REASON[why]}`);
+    ctx.notes?.push(`deadlock: ${reasons.join('; ')}; this program is not checked for deadlocks`);
     return undefined;
   }
   if (ex.ops.some((o) => o.obj.unknown && o.kind !== 'read' && o.kind !== 'write')) return undefined;
