@@ -80,6 +80,7 @@ const CASES: Case[] = [
   { idiom: 'a for loop whose condition is a flag', name: 'for-flag', rule: 'deadlock', anchor: 'q.get()', truth: HANGS },
   // Semantics of the primitives.
   { idiom: 'notify() wakes one of three waiters', name: 'notify-one', rule: 'deadlock', anchor: 'start.wait()', truth: HANGS },
+  { idiom: 'a barrier broken by abort() and by a wait that times out lets every party go', name: 'barrier-breaks', rule: 'barrier-parties-mismatch', anchor: 'start.wait()', truth: HANGS },
   { idiom: 'a barrier whose parties include main', name: 'barrier-main', rule: 'barrier-parties-mismatch', anchor: 'phase.wait()', truth: HANGS },
   { idiom: 'await using ends a manager while its dict is still used', name: 'await-using', rule: 'use-after-close', anchor: "stats.set('runs', 1)",
     truth: { fails: /shut ?down|closed|not running|ECONNREFUSED|manager/i, failCode: true } },

@@ -20,6 +20,8 @@ export interface ObjectSite {
   duplex?: boolean;
   /** Barrier parties, semaphore initial value, pool size. */
   size?: Multiplicity;
+  /** A barrier made with a default timeout (`new Barrier(n, action, timeout)`): its waits time out. */
+  timed?: boolean;
   /** Stands for objects the analysis could not follow (from `any`, a library callback…). */
   unknown?: boolean;
   /** The manager that hosts a proxy, the value that carries a lock, the pool of a pool worker. */

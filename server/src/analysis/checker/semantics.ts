@@ -264,7 +264,7 @@ export class Semantics {
       modelled.push({
         site,
         slots: site.kind === 'queue' ? CHANNEL + 1 : site.kind === 'pipe' ? 2 * CHANNEL + 2 : site.kind === 'lock' || site.kind === 'condition' ? 2
-          : site.kind === 'semaphore' || site.kind === 'event' ? 1 : 0,
+          : site.kind === 'semaphore' || site.kind === 'event' || site.kind === 'barrier' ? 1 : 0,
       });
     }
     // A condition made on a lock takes that lock: it is in the state even if nobody names it.
@@ -985,7 +985,20 @@ export class Semantics {
         if (!op.blocking) {
           // A wait with a timeout returns (true when the event is set); a barrier's may reject.
           if (op.obj.kind === 'event') advance((n) => setEnv(n, this.constToken(s[obj.offset] === 1)));
-          else advance((n) => setEnv(n, MAYBE));
+          else if (op.obj.kind === 'barrier') {
+            // A barrier's wait that times out breaks it (Python): every party waiting is let go
+            // with BrokenBarrierError, and every later wait fails at once. Taken as always timing
+            // out (returning, or rejecting to the handler), which can only hide a deadlock.
+            const waiting = this.waitersOf(s, op.obj);
+            const breaks = (n: Int32Array): void => { n[obj.offset] = 1; for (const j of waiting) n[this.base[j]! + PHASE] = 2; };
+            advance((n) => { setEnv(n, MAYBE); breaks(n); });
+            if (op.fails === 'throws' && thrown !== undefined && !probe) {
+              const n = goto(thrown);
+              breaks(n);
+              out.push({ next: n, op });
+            }
+            return out;
+          } else advance((n) => setEnv(n, MAYBE));
           if (op.obj.kind !== 'event' && op.fails === 'throws' && thrown !== undefined && !probe) out.push({ next: goto(thrown), op });
           return out;
         }
@@ -1006,7 +1019,12 @@ export class Semantics {
           return out;
         }
         if (op.obj.kind === 'barrier') {
-          if (phase === 0) {
+          if (phase === 0 && s[obj.offset] === 1) {
+            // A broken barrier (aborted, or a wait timed out): wait() fails at once (to the
+            // handler, or, where the checker sees none, it goes on).
+            if (thrown !== undefined && !probe) out.push({ next: goto(thrown), op });
+            else advance();
+          } else if (phase === 0) {
             enter((n) => {
               n[b + PHASE] = 1;
               const parties = typeof op.obj.size === 'number' ? op.obj.size : Infinity;
@@ -1033,8 +1051,11 @@ export class Semantics {
       }
       case 'abort':
         if (obj && op.obj.kind === 'barrier') {
+          // abort() breaks the barrier for its waiters and every later one; reset() lets its
+          // waiters go (with BrokenBarrierError) and leaves it whole.
           const waiting = this.waitersOf(s, op.obj);
-          advance((n) => { for (const j of waiting) n[this.base[j]! + PHASE] = 2; });
+          const breaks = op.method !== 'reset';
+          advance((n) => { for (const j of waiting) n[this.base[j]! + PHASE] = 2; if (breaks) n[obj.offset] = 1; });
         } else {
           advance();
         }

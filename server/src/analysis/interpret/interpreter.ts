@@ -2603,6 +2603,7 @@ export class Interpreter {
       if (spec.kind === 'queue') s.maxsize = num(args[0], 0) ?? 0;
       if (spec.kind === 'semaphore') s.size = num(args[0], 1) ?? 'several';
       if (spec.kind === 'barrier') s.size = num(args[0], 0) ?? 'several';
+      if (spec.kind === 'barrier' && timeoutGiven(args[2])) s.timed = true;
       // SharedArray(typecode, sizeOrInit): its length.
       if (spec.kind === 'array') {
         const init = args[1];
@@ -2829,6 +2830,7 @@ export class Interpreter {
           if (factory.kind === 'barrier' || factory.kind === 'semaphore') {
             s.size = first?.t === 'const' && typeof first.v === 'number' ? first.v : factory.kind === 'semaphore' ? 1 : 'several';
           }
+          if (factory.kind === 'barrier' && timeoutGiven(args[2])) s.timed = true;
           return s;
         });
         return { t: 'obj', site: proxy };
@@ -3308,6 +3310,11 @@ export function arith(op: ts.SyntaxKind, a: Value, b: Value): Value {
     }
   }
   return join(out);
+}
+
+/** A timeout argument that is there (not missing, undefined or null, which mean "no timeout"). */
+function timeoutGiven(v: Value | undefined): boolean {
+  return v !== undefined && !(v.t === 'const' && (v.v === undefined || v.v === null));
 }
 
 /** `dir + '/db.json'` with an opaque `dir`: an opaque value too (the same in every process). */

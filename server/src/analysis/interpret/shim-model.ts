@@ -147,7 +147,7 @@ export function blockingOf(site: ObjectSite, kind: OpKind, method: string, args:
       return timed ? { blocking: false, fails: 'returns' } : { blocking: true };
     }
     case 'wait': {
-      const timed = site.kind === 'condition' && method === 'waitFor' ? given(args, 1) : given(args, 0) || optionTimeout(args, 0, field);
+      const timed = site.kind === 'condition' && method === 'waitFor' ? given(args, 1) : given(args, 0) || optionTimeout(args, 0, field) || site.timed === true;
       if (!timed) return { blocking: true };
       return { blocking: false, fails: site.kind === 'barrier' ? 'throws' : 'returns' };
     }
