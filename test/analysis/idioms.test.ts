@@ -92,6 +92,7 @@ const CASES: Case[] = [
   { idiom: 'a switch on the message kind with a missing case', name: 'switch-missing-case', rule: 'deadlock', anchor: 'requests.get()', truth: HANGS },
   { idiom: 'a child keeps its copy of the sending end, so the reader never sees EOF', name: 'kept-pipe-end', rule: 'deadlock', anchor: 'rx.recv()', truth: HANGS },
   { idiom: 'replies by kind computed with loops over the message (reduce), one kind unanswered', name: 'reply-by-kind', rule: 'deadlock', anchor: 'conn.recv()', truth: HANGS },
+  { idiom: "a pool task's callback that tests the task's result", name: 'callback-result', rule: 'event-never-set', anchor: 'found.wait()', truth: HANGS },
   // Pool tasks and file paths.
   { idiom: 'pool tasks updating a manager dict', name: 'pool-dict-race', rule: 'unsynchronized-update', anchor: 'counts.set(word, n + 1)',
     truth: { races: /red counted (\d+) times/, exact: 5, runs: 3 } },

@@ -2992,13 +2992,47 @@ export class Interpreter {
       const opts = args[2];
       for (const key of ['callback', 'errorCallback']) {
         const cb = opts ? this.getProp(opts, key) : UNKNOWN;
-        if (cb.t === 'fn') this.invoke(cb, [UNKNOWN], undefined, e);
+        if (cb.t !== 'fn') continue;
+        // The callback gets the task's result (the list of results, for mapAsync): what the
+        // task's function returns, where it computes it without operations of its own.
+        let result: Value = UNKNOWN;
+        if (key === 'callback' && fn?.t === 'fn') {
+          const items = method === 'applyAsync' ? undefined : this.listOf(args[1] ?? UNKNOWN);
+          if (method === 'applyAsync') result = this.returnOf(fn, this.listOf(args[1] ?? UNDEFINED) ?? []);
+          else if (items && items.length <= 64) {
+            result = this.newArray(items.map((item) => this.returnOf(fn, method.startsWith('starmap') ? this.listOf(item) ?? [UNKNOWN] : [item])));
+          }
+        }
+        this.invoke(cb, [result], undefined, e);
       }
       return { t: 'pending', pool, submit: e, task: id };
     }
     // apply/map/starmap wait for their results; imap yields them as they come.
     if (!method.startsWith('imap')) this.record('result', pool, e, method, { blocking: true }).tasks = [id];
     return method.startsWith('map') || method.startsWith('starmap') || method.startsWith('imap') ? this.newArray([], UNKNOWN) : UNKNOWN;
+  }
+
+  /**
+   * What `fn(args)` returns, computed aside (its effects undone, its flow dropped): known only when
+   * it runs no shim operation, makes no object and returns normally; unknown otherwise. For what a
+   * pool task hands its callback, which runs in another process.
+   */
+  private returnOf(fn: FnVal, args: Value[]): Value {
+    if ((fn.decl as ts.FunctionLikeDeclaration).asteriskToken) return UNKNOWN;
+    const m = this.store.mark();
+    const sites = this.sites.length;
+    let v: Value = UNKNOWN;
+    let r: { flow: RFlow; abrupt?: Abrupt };
+    try {
+      r = this.collect(() => { v = this.invoke(fn, args.map((a) => this.copy(a)), undefined, undefined); });
+      this.store.undo(m);
+    } finally {
+      this.store.close(m);
+    }
+    if (r.abrupt || hasOps(r.flow) || this.sites.length !== sites) return UNKNOWN;
+    v = plain(v);
+    // Only plain data crosses to the callback (objects and functions of the task stay there).
+    return v.t === 'const' ? v : UNKNOWN;
   }
 
   /** An operation on a shim object the analysis could not follow: recorded on an unknown site. */
