@@ -4,9 +4,10 @@
 // forever), the twins complete. The quick fixes (try/finally, withLock) remove the finding, and
 // the program they produce completes under the shim.
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import { describe, it } from 'node:test';
 import {
-  assertCompleted, COMPLETE_MS, describeRule, findingsOf, fixedText, fixture, runText, withText, type RuleCase, type Site,
+  assertCompleted, COMPLETE_MS, describeRule, findingsOf, fixedText, fixture, HANG_MS, runText, withText, type RuleCase, type Site,
 } from '../helpers/rule-tester';
 
 const ID = 'lock-not-released';
@@ -38,6 +39,29 @@ const CASES: Case[] = [
 ];
 
 describeRule(ID, CASES, () => {
+  describe('held to the end by main once every user of it has ended', () => {
+    const good = fixture(ID, 'good-drain-at-end.ts');
+
+    it('is not a leak: silent, and the program completes under the shim', async () => {
+      assert.deepEqual(findingsOf(good).map((f) => `${f.rule}: ${f.message}`), []);
+      const r = await runText(good, fs.readFileSync(good, 'utf8'), COMPLETE_MS);
+      assertCompleted(r, 'the drain');
+      assert.match(r.stdout, /drained: every slot is free/);
+    });
+
+    it('is a leak when an uploader is still running or starts after it: reported, and the program hangs', async () => {
+      const text = fs.readFileSync(good, 'utf8');
+      const late = text.replace('  for (let i = 0; i < SLOTS; i++) await slots.acquire();\n', '  for (let i = 0; i < SLOTS; i++) await slots.acquire();\n  const late = new Process({ target: uploader, args: [4, slots] });\n  late.start();\n  await late.join();\n');
+      assert.notEqual(late, text);
+      assert.deepEqual(findingsOf(good, withText(good, late)).map((f) => f.rule).filter((r) => r === ID), [ID]);
+      const running = text.replace('  for (const u of uploaders) await u.join();\n  for (let i = 0; i < SLOTS; i++) await slots.acquire();\n', '  for (let i = 0; i < SLOTS; i++) await slots.acquire();\n  for (const u of uploaders) await u.join();\n');
+      assert.notEqual(running, text);
+      assert.deepEqual(findingsOf(good, withText(good, running)).map((f) => f.rule).filter((r) => r === ID), [ID]);
+      const r = await runText(good, late, HANG_MS);
+      assert.equal(r.outcome, 'hung', `the program with a late uploader: ${r.stdout}${r.stderr}`);
+    });
+  });
+
   describe('quick fixes', () => {
     for (const c of CASES) {
       const bad = fixture(ID, c.bad);

@@ -16,6 +16,11 @@ export interface Hold {
   maybe: boolean;
   /** The first `return`/`break`/`continue`/`throw` taken while it was held. */
   exit?: ts.Statement;
+  /**
+   * Taken by main while no other process that acquires the lock runs, and none started since:
+   * nobody can be left waiting for it (a drain at the end, after every user was joined).
+   */
+  quiet?: boolean;
 }
 
 interface ReadMark {
@@ -35,7 +40,7 @@ interface PState {
 
 export interface DoubleAcquire { proc: ProcessRef; second: Op; first: Op }
 export interface LockPair { proc: ProcessRef; outer: Op; inner: Op; held: ObjectSite; wanted: ObjectSite; gate: ObjectSite[]; live: ObjectSite[] }
-export interface Leak { proc: ProcessRef; acq: Op; exit?: ts.Statement }
+export interface Leak { proc: ProcessRef; acq: Op; exit?: ts.Statement; quiet?: boolean }
 export interface Rmw { proc: ProcessRef; read: Op; write: Op; site: ObjectSite; key: string; protect: ObjectSite[]; live: ObjectSite[] }
 
 export interface ProcessPaths {
@@ -135,7 +140,23 @@ export function computeProcessPaths(ex: Extraction, checker: ts.TypeChecker, mem
       return k;
     };
   };
-  const holdsKey = cached<readonly Hold[]>((hs) => hs.map((h) => `${holdId(h)}${h.maybe ? '?' : ''}${h.exit ? `@${h.exit.pos}` : ''}`).join(','));
+  const holdsKey = cached<readonly Hold[]>((hs) => hs.map((h) => `${holdId(h)}${h.maybe ? '?' : ''}${h.quiet ? 'q' : ''}${h.exit ? `@${h.exit.pos}` : ''}`).join(','));
+  // The processes that acquire each lock (a pool's workers or unknown code: every lock, for safety).
+  const acquirers = new Map<ObjectSite, Set<ProcessRef>>();
+  for (const o of ex.ops) {
+    if (o.kind !== 'acquire') continue;
+    const set = acquirers.get(o.obj) ?? new Set<ProcessRef>();
+    set.add(o.proc);
+    acquirers.set(o.obj, set);
+  }
+  const quietAcquire = (s: PState, proc: ProcessRef, lock: ObjectSite): boolean => {
+    if (proc.kind !== 'main' || escaped(ex, lock) || lock.unknown) return false;
+    for (const p of acquirers.get(lock) ?? []) {
+      if (p === proc) continue;
+      if (p.kind === 'main' || p.role !== 'child' || s.live.includes(p)) return false;
+    }
+    return true;
+  };
   type Started = PState['started'];
   const startedEntry = (p: ObjectSite, v: { op?: Op; maybe: boolean }): string => `${sid(p)}${v.maybe ? '?' : ''}${v.op ? oid(v.op) : ''}`;
   // Main's map of started processes grows by one entry per start: its sorted entries are kept per
@@ -257,7 +278,9 @@ export function computeProcessPaths(ex: Extraction, checker: ts.TypeChecker, mem
             const gaveUp = new Map(s.outcomes).set(op, false);
             return [{ ...s, holds: [...s.holds, { lock: obj, acq: op, maybe: false }], outcomes: took }, { ...s, outcomes: gaveUp }];
           }
-          return [{ ...s, holds: [...s.holds, { lock: obj, acq: op, maybe: !op.blocking }] }];
+          const hold: Hold = { lock: obj, acq: op, maybe: !op.blocking };
+          if (quietAcquire(s, proc, obj)) hold.quiet = true;
+          return [{ ...s, holds: [...s.holds, hold] }];
         }
         case 'release': {
           if (!isLockish(obj)) return [s];
@@ -283,7 +306,9 @@ export function computeProcessPaths(ex: Extraction, checker: ts.TypeChecker, mem
           }
           for (const x of s.live) out.coLive.add(pairKey(sid(x), sid(obj)));
           const started = withStarted(s.started, obj, { op: st?.op ?? op, maybe: false });
-          return [{ ...s, started, live: s.live.includes(obj) ? s.live : [...s.live, obj] }];
+          // A process started while a lock is held quietly may wait for it.
+          const holds = s.holds.some((h) => h.quiet && acquirers.get(h.lock)?.has(obj)) ? s.holds.map((h) => (h.quiet && acquirers.get(h.lock)?.has(obj) ? { ...h, quiet: false } : h)) : s.holds;
+          return [{ ...s, holds, started, live: s.live.includes(obj) ? s.live : [...s.live, obj] }];
         }
         case 'join': {
           if (obj.kind !== 'process') return [s];
@@ -324,7 +349,7 @@ export function computeProcessPaths(ex: Extraction, checker: ts.TypeChecker, mem
           if (h.maybe) continue;
           const acq = h.acq;
           const exit = h.exit;
-          if (once(`leak|${oid(acq)}|${exit?.pos ?? -1}`)) events.push(() => out.leaks.push({ proc, acq, ...(exit ? { exit } : {}) }));
+          if (once(`leak|${oid(acq)}|${exit?.pos ?? -1}|${h.quiet ? 1 : 0}`)) events.push(() => out.leaks.push({ proc, acq, ...(exit ? { exit } : {}), ...(h.quiet ? { quiet: true } : {}) }));
         }
       }
       for (const e of events) e();

@@ -28,6 +28,8 @@ function lockNotReleased(ctx: RuleContext): Finding[] {
   for (const leak of pp.leaks) {
     const lock = leak.acq.obj;
     if (!pp.done.has(leak.proc) || lock.unknown || leak.acq.method === 'withLock' || selfBlocked.has(leak.acq.call)) continue;
+    // Held to the end by main once every other user of the lock has ended: nobody waits for it.
+    if (leak.quiet) continue;
     // An acquire that may give up (a timeout): its holder's paths are the program's business.
     if (leak.acq.fails === 'returns') continue;
     if (foreignReleasers(ex, lock, leak.proc) || escaped(ex, lock)) continue;
