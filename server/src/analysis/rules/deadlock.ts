@@ -4,6 +4,7 @@
 // objects it lost track of, or pools whose tasks it does not model make it stay silent; a budget
 // that runs out is said in the model's notes, never taken for safety.
 import { performance } from 'node:perf_hooks';
+import type ts from 'typescript';
 import type { Finding } from '../../../../common/model';
 import { compile, compilePoolWorker, TooLarge, type Automaton } from '../checker/automaton';
 import { Explorer, type Instance, type Reductions } from '../checker/explore';
@@ -189,7 +190,16 @@ function deadlock(ctx: RuleContext): Finding[] {
     const why = result.exhausted === 'states' ? 'budget' : result.exhausted === 'time' ? 'time budget' : 'cancelled';
     ctx.notes?.push(`deadlock: explored ${result.states} states of ${ex.entry.fileName.split('/').pop()} without finishing (${why}); no claim either way`);
   }
-  return [...abandoned, ...result.deadlocks.map((d) => {
+  // One finding per blocked operation it is anchored at: the states that block there (more or
+  // fewer of the same processes waiting with it) are one cause, shown by its shortest trace.
+  const anchored = new Set<ts.Node>();
+  const deadlocks = result.deadlocks.filter((d) => {
+    const at = d.blocked[0]?.op.call;
+    if (!at || anchored.has(at)) return false;
+    anchored.add(at);
+    return true;
+  });
+  return [...abandoned, ...deadlocks.map((d) => {
     // Two sites running the same target are told apart by the variable that holds them.
     const siteName = (site: ObjectSite): string => {
       const shared = instances.some((x) => x.proc !== site && x.proc.kind !== 'main' && x.proc.label === site.label);
