@@ -155,7 +155,8 @@ function classify(body: Flow, out: Map<Op, SentinelLoop>): void {
     found = stop;
   }
   if (!found) return;
-  const value = found.stop.test === 'eq' && found.when ? found.stop.value ?? null : null;
+  // (`undefined` is a sentinel of its own: `m !== undefined` does not stop on null.)
+  const value = found.stop.test === 'eq' && found.when && 'value' in found.stop ? found.stop.value : null;
   // `if (item !== null) { … } else break`-style tests that end on a non-constant are not sentinels.
   if (found.stop.test === 'eq' && !found.when) return;
   if (found.stop.test === 'truthy' && found.when) return;

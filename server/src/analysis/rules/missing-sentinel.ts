@@ -63,7 +63,7 @@ function missingSentinel(ctx: RuleContext): Finding[] {
       findings.push(finding(ctx, {
         rule: 'missing-sentinel',
         severity: 'error',
-        message: `${who} for a ${what} on ${queue.label}, but ${got}: the extra consumers block in get() forever once the producers finish`,
+        message: `${who} for ${/^[aeiou]/i.test(what) ? 'an' : 'a'} ${what} on ${queue.label}, but ${got}: the extra consumers block in get() forever once the producers finish`,
         at: call,
         related: [
           ...puts.map((p) => ({ message: `${queue.label} is put here (${processName(p.proc)})`, at: p.call })),
