@@ -32,8 +32,12 @@ interface Verdict {
 function unsendableValue(ctx: RuleContext): Finding[] {
   const ex = ctx.extraction;
   const findings: Finding[] = [];
+  // Asking TypeScript for a value's type can cost a great deal on broken or generated code (an
+  // args list of thousands of nested literals while typing: seconds per question), so the rule
+  // asks about values of a reasonable size only, and at most TYPE_QUESTIONS times per program.
+  const budget = { left: TYPE_QUESTIONS };
   const checkArg = (node: ts.Expression, value: AbsValue | undefined, where: string, receivers: ProcessRef[], sites: (ObjectSite | ProcessRef)[], ops: Op[]): void => {
-    const v = verdict(node, value, ctx.checker);
+    const v = verdict(node, value, ctx.checker, budget);
     if (!v) return;
     if (v.methodsOf && !receiverCalls(ctx, receivers, v.methodsOf)) return;
     const fails = v.methodsOf
@@ -95,7 +99,32 @@ function unsendableValue(ctx: RuleContext): Finding[] {
 }
 
 /** What makes a value unsendable, from its abstract value or its type; undefined when it may be sendable. */
-function verdict(node: ts.Expression, value: AbsValue | undefined, checker: ts.TypeChecker): Verdict | undefined {
+/** Questions to TypeScript about argument types per program, and the largest value asked about. */
+const TYPE_QUESTIONS = 1000;
+const TYPE_QUESTION_MAX_CHARS = 20_000;
+const TYPE_QUESTION_MAX_DEPTH = 64;
+
+/** Code nested deeper than this (ancestors of the value) is not asked about: TypeScript types it through every level. */
+const TYPE_QUESTION_MAX_NESTING = 200;
+const TYPE_QUESTION_MAX_ELEMENTS = 256;
+
+function nestedDeeperThan(node: ts.Node, limit: number): boolean {
+  let n = 0;
+  for (let p = node.parent; p; p = p.parent) {
+    if (++n > limit) return true;
+    // An element of a long list literal: typing one element types them all.
+    if (ts.isArrayLiteralExpression(p) && p.elements.length > TYPE_QUESTION_MAX_ELEMENTS) return true;
+  }
+  return false;
+}
+
+/** Whether the syntax under `node` nests more than `limit` levels (stops looking past the limit). */
+function deeperThan(node: ts.Node, limit: number): boolean {
+  if (limit <= 0) return true;
+  return ts.forEachChild(node, (c) => (deeperThan(c, limit - 1) ? true : undefined)) === true;
+}
+
+function verdict(node: ts.Expression, value: AbsValue | undefined, checker: ts.TypeChecker, budget: { left: number }): Verdict | undefined {
   if (value?.t === 'fn') return { what: 'a function' };
   if (value?.t === 'obj' && value.site.kind === 'process') return { what: 'a Process object, which stays with the process that made it' };
   if (value?.t === 'obj' && (value.site.kind === 'pool' || value.site.kind === 'manager')) return { what: `a ${value.site.kind === 'pool' ? 'Pool' : 'Manager'} object, which stays with the process that made it` };
@@ -105,6 +134,8 @@ function verdict(node: ts.Expression, value: AbsValue | undefined, checker: ts.T
   const e = skipOuter(node);
   if (ts.isTemplateExpression(e) || ts.isStringLiteralLike(e) || ts.isNumericLiteral(e)
     || (ts.isBinaryExpression(e) && ARITHMETIC.has(e.operatorToken.kind))) return undefined;
+  if (budget.left <= 0 || node.end - node.pos > TYPE_QUESTION_MAX_CHARS || deeperThan(node, TYPE_QUESTION_MAX_DEPTH) || nestedDeeperThan(node, TYPE_QUESTION_MAX_NESTING)) return undefined;
+  budget.left--;
   return typeVerdict(checker.getTypeAtLocation(node), checker, 0);
 }
 
