@@ -147,6 +147,32 @@ for (const races of [false, true]) {
   });
 }
 
+// Correct programs written outside the project that once got a false deadlock: silent now, and
+// each completes under the shim.
+describe('idioms: correct programs stay silent, and complete under the shim', { concurrency: 3 }, () => {
+  const dir = path.join(DIR, 'correct');
+  for (const name of fs.readdirSync(dir).filter((f) => f.endsWith('.ts')).sort()) {
+    const file = path.join(dir, name);
+    it(`${name}: no finding; it completes`, async () => {
+      assert.deepEqual(findingsOf(file).map((f) => `${f.rule} ${at(f)}: ${f.message}`), []);
+      const r = await runProgram(file, { hangAfterMs: COMPLETE_MS, env: GROUND_TRUTH_ENV });
+      assert.equal(r.outcome, 'exited', `${name} finished`);
+      assert.equal(r.code, 0, r.stderr);
+    });
+  }
+  it('the deadlocks those programs would have if written otherwise are still found', () => {
+    // The Promise.all helpers awaited one after the other: a real deadlock on the one-slot queues.
+    const file = path.join(dir, 'promise-all-async-helpers.ts');
+    const text = fs.readFileSync(file, 'utf8').replace('await Promise.all([feed(), collect()]);', 'await feed();\n  await collect();');
+    assert.deepEqual(findingsOf(file, withText(file, text)).map((f) => f.rule), ['deadlock']);
+    // The wait awaited on its own, with the event never set.
+    const raced = path.join(dir, 'wait-raced-with-timer.ts');
+    const plain = fs.readFileSync(raced, 'utf8').replace("args: [ready, process.env.COLD !== '1']", 'args: [ready, false]')
+      .replace('console.log(await Promise.race([ready.wait().then(() => true), timer]));', 'void timer;\n  await ready.wait();');
+    assert.deepEqual(findingsOf(raced, withText(raced, plain)).map((f) => f.rule), ['event-never-set']);
+  });
+});
+
 /** A fixture's text with replacements applied (each must occur), analyzed as an unsaved edit. */
 function variant(file: string, edits: [string | RegExp, string][]): string[] {
   let text = fs.readFileSync(file, 'utf8');

@@ -226,9 +226,10 @@ export interface PoolTask {
 /**
  * Why a process's code is not followed exactly: the interpreter's step budget ran out; it runs code
  * made at run time; a generator it consumes runs operations (their order against the consuming
- * loop is not modelled).
+ * loop is not modelled); it runs waits side by side (async functions not awaited one at a time, a
+ * wait raced against a timer).
  */
-export type OpaqueWhy = 'budget' | 'eval' | 'generator';
+export type OpaqueWhy = 'budget' | 'eval' | 'generator' | 'concurrent';
 
 export interface Extraction {
   entry: ts.SourceFile;

@@ -2,6 +2,7 @@
 // operations: nodes are operations or silent steps, edges are the ways control can go. Counted
 // loops are unrolled (up to a bound), endless loops become cycles, loops of unknown count may stop
 // at any iteration, and `break`/`continue`/`return`/`throw` jump where the language says.
+import ts from 'typescript';
 import type { BranchGuard, Flow, ObjectSite, Op } from '../facts';
 
 export interface AutNode {
@@ -80,6 +81,9 @@ class Builder {
         if (f.guard && entries.length === 2) {
           return this.add({ next: [{ to: entries[0]!, when: true }, { to: entries[1]!, when: false }], guard: f.guard });
         }
+        // A test of the error a `catch` caught (`e instanceof Empty`, `e.code === …`): which error
+        // it was is not modelled, so neither way is something a deadlock may depend on.
+        if (f.cond && testsCaughtError(f.cond)) return this.add({ next: entries.map((to) => ({ to, unknown: true })) });
         return this.add({ next: entries.map((to) => ({ to })) });
       }
       case 'loop': {
@@ -138,6 +142,19 @@ function inert(f: Flow): boolean {
     case 'call': return inert(f.body);
     case 'exit': return (f.how === 'break' || f.how === 'continue') && f.label === undefined;
   }
+}
+
+/** Whether `cond` reads the variable of a `catch` clause around it (the caught error). */
+export function testsCaughtError(cond: ts.Expression): boolean {
+  const caught = new Set<string>();
+  for (let p: ts.Node | undefined = cond.parent; p; p = p.parent) {
+    if (ts.isCatchClause(p) && p.variableDeclaration && ts.isIdentifier(p.variableDeclaration.name)) caught.add(p.variableDeclaration.name.text);
+    if (ts.isFunctionLike(p)) break;
+  }
+  if (caught.size === 0) return false;
+  const reads = (n: ts.Node): boolean => (ts.isIdentifier(n) && caught.has(n.text) && !(ts.isPropertyAccessExpression(n.parent) && n.parent.name === n))
+    || ts.forEachChild(n, (c) => (reads(c) ? true : undefined)) === true;
+  return reads(cond);
 }
 
 export function compile(flow: Flow): Automaton {

@@ -36,6 +36,19 @@ export function rseq(items: RFlow[]): RFlow {
   return flat.length === 1 ? flat[0]! : { k: 'seq', items: flat };
 }
 
+/** Does `f` contain an operation that can wait? */
+export function hasBlockingOps(f: RFlow): boolean {
+  switch (f.k) {
+    case 'op': return f.op.blocking;
+    case 'seq': return f.items.some(hasBlockingOps);
+    case 'branch': return f.alts.some(hasBlockingOps);
+    case 'loop': case 'block': case 'call': return hasBlockingOps(f.body);
+    case 'unrolled': return f.iterations.some(hasBlockingOps) || (f.tail !== undefined && hasBlockingOps(f.tail));
+    case 'try': return hasBlockingOps(f.body) || (f.handler !== undefined && hasBlockingOps(f.handler)) || (f.finalizer !== undefined && hasBlockingOps(f.finalizer));
+    case 'exit': return false;
+  }
+}
+
 /** Does `f` contain an operation? */
 export function hasOps(f: RFlow): boolean {
   switch (f.k) {

@@ -844,6 +844,15 @@ function collectionMethod(I: HostEnv, self: Value, kind: 'map' | 'set', method: 
       if (text !== undefined) {
         I.store.delete(o.props as Map<unknown, Value>, `v:${text}`);
         I.store.delete(o.props as Map<unknown, Value>, `k:${text}`);
+      } else {
+        // A key the analysis does not know (a received value): any one entry may be gone, so what
+        // is left, and how many, is no longer known exactly (`while (pending.size > 0)
+        // pending.delete(await q.get())` runs as often as the messages say, not for ever).
+        const entries = [...o.props].filter(([key]) => key.startsWith('v:'));
+        if (entries.length > 0) {
+          I.store.set(o.props as Map<unknown, Value>, REST, join([...(rest ? [rest] : []), ...entries.map(([, v]) => v)]));
+          for (const [key] of [...o.props]) if (key.startsWith('v:') || key.startsWith('k:')) I.store.delete(o.props as Map<unknown, Value>, key);
+        }
       }
       return UNKNOWN;
     }

@@ -14,7 +14,7 @@ import type { ConstValue, MainProcess, ObjectSite, Op, OpaqueWhy, OpKind, Proces
 import type { ShimResolver } from '../shim';
 import { symbolAt } from '../symbols';
 import { constOf, functionName, nameOf, pipeName, propertyName, skipOuter } from './ast';
-import { EMPTY, hasOps, rseq, type RFlow } from './flow';
+import { EMPTY, hasBlockingOps, hasOps, rseq, type RFlow } from './flow';
 import { callHost, hostGlobal, hostModuleMember, hostModuleName, hostProp, isThrowingHost, listedLength } from './host';
 import { ALLOCATES, blockingOf, classKind, MANAGER_FACTORIES, opKind, POOL_SUBMIT } from './shim-model';
 import { Store, type Diff } from './store';
@@ -2397,6 +2397,12 @@ export class Interpreter {
       ctx.stack.pop();
       ctx.out.push({ k: 'call', body: flow });
     }
+    // An async function called and not awaited at once (two of them in Promise.all, one raced, one
+    // left running): its waits and the caller's interleave, which the flow cannot say.
+    if (e && ts.isCallExpression(e) && isAsync(decl) && !ctx.detached && racedOrLeft(e) !== 'awaited') {
+      const last = ctx.out[ctx.out.length - 1];
+      if (last && last.k === 'call' && hasBlockingOps(last.body)) this.markOpaque(ctx.proc.ref, 'concurrent');
+    }
     if (abrupt) {
       // Only a throw leaves a function (a break cannot).
       if (abrupt.exits.has('t')) throw new Abrupt(new Set(['t']));
@@ -2784,6 +2790,9 @@ export class Interpreter {
   /** Records an operation of the current process. */
   record(kind: OpKind, obj: ObjectSite, call: ts.CallExpression, method: string, b: { blocking: boolean; fails?: 'returns' | 'throws' }, end?: 0 | 1): Op {
     const ctx = this.ctx;
+    // A wait raced against something else (`Promise.race([ready.wait(), timer])`): the process
+    // may go on without it, which the flow (one operation after another) cannot say.
+    if (b.blocking && !ctx.detached && racedOrLeft(call) === 'raced') this.markOpaque(ctx.proc.ref, 'concurrent');
     const fresh: Op = {
       proc: ctx.proc.ref, kind, obj, call, method, count: 0,
       blocking: ctx.detached ? false : b.blocking, guarded: true,
@@ -3344,6 +3353,67 @@ export function arith(op: ts.SyntaxKind, a: Value, b: Value): Value {
     }
   }
   return join(out);
+}
+
+/** Whether no statement runs after `s` in its function or module (declarations aside). */
+function lastToRun(s: ts.Statement): boolean {
+  let n: ts.Node = s;
+  for (;;) {
+    const p = n.parent;
+    if (!p || ts.isFunctionLike(p)) return true;
+    if (ts.isSourceFile(p) || ts.isBlock(p) || ts.isModuleBlock(p)) {
+      const list = p.statements;
+      const after = list.slice(list.indexOf(n as ts.Statement) + 1);
+      if (after.some((x) => !(ts.isFunctionDeclaration(x) || ts.isClassDeclaration(x) || ts.isInterfaceDeclaration(x) || ts.isTypeAliasDeclaration(x)
+        || ts.isImportDeclaration(x) || ts.isEmptyStatement(x) || (ts.isExportDeclaration(x))))) return false;
+      if (ts.isSourceFile(p)) return true;
+    } else if (!(ts.isIfStatement(p) || ts.isTryStatement(p) || ts.isLabeledStatement(p))) {
+      // In a loop (it runs again) or elsewhere: not the last.
+      return false;
+    }
+    n = p;
+  }
+}
+
+function isAsync(decl: ts.Node): boolean {
+  return ts.canHaveModifiers(decl) && (ts.getModifiers(decl) ?? []).some((m) => m.kind === ts.SyntaxKind.AsyncKeyword);
+}
+
+/**
+ * How the promise of a call is waited for: 'awaited' (at once: `await f()`, `return f()`, the body
+ * of an arrow, the only element of Promise.all), 'raced' (an argument of Promise.race or
+ * Promise.any), 'left' (anything else: a statement of its own, one of several in Promise.all, kept
+ * in a variable, chained with then).
+ */
+function racedOrLeft(call: ts.Expression): 'awaited' | 'raced' | 'left' {
+  let n: ts.Node = call;
+  while (ts.isParenthesizedExpression(n.parent) || ts.isAsExpression(n.parent) || ts.isNonNullExpression(n.parent)) n = n.parent;
+  const p = n.parent;
+  if (ts.isAwaitExpression(p) || ts.isReturnStatement(p) || (ts.isArrowFunction(p) && p.body === n)) return 'awaited';
+  // `main();` (or `void main()`) with nothing after it in its function or module: nothing runs beside it.
+  if (ts.isVoidExpression(p) && ts.isExpressionStatement(p.parent) && lastToRun(p.parent)) return 'awaited';
+  if (ts.isExpressionStatement(p) && lastToRun(p)) return 'awaited';
+  // `const served = serve(); await served;`: kept in a variable that the next statement awaits.
+  if (ts.isVariableDeclaration(p) && p.initializer === n && ts.isIdentifier(p.name) && ts.isVariableDeclarationList(p.parent)
+    && ts.isVariableStatement(p.parent.parent) && p.parent.declarations.length === 1) {
+    const stmt = p.parent.parent;
+    const list = ts.isBlock(stmt.parent) || ts.isSourceFile(stmt.parent) ? stmt.parent.statements : undefined;
+    const next = list?.[list.indexOf(stmt) + 1];
+    const name = p.name.text;
+    if (next && ts.isExpressionStatement(next) && ts.isAwaitExpression(next.expression) && ts.isIdentifier(next.expression.expression) && next.expression.expression.text === name) return 'awaited';
+  }
+  // `.then(…)`/`.catch(…)` on it: what the chain's promise does.
+  if (ts.isPropertyAccessExpression(p) && p.expression === n && ts.isCallExpression(p.parent) && ['then', 'catch', 'finally'].includes(p.name.text)) {
+    return racedOrLeft(p.parent);
+  }
+  if (ts.isArrayLiteralExpression(p) && ts.isCallExpression(p.parent) && ts.isPropertyAccessExpression(p.parent.expression)
+    && ts.isIdentifier(p.parent.expression.expression) && p.parent.expression.expression.text === 'Promise') {
+    const how = p.parent.expression.name.text;
+    if (how === 'race' || how === 'any') return 'raced';
+    if (p.elements.length === 1) return racedOrLeft(p.parent) === 'raced' ? 'raced' : 'awaited';
+    return racedOrLeft(p.parent) === 'raced' ? 'raced' : 'left';
+  }
+  return 'left';
 }
 
 /** A timeout argument that is there (not missing, undefined or null, which mean "no timeout"). */

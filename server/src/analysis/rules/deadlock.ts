@@ -55,6 +55,7 @@ const OPAQUE_REASON: Record<OpaqueWhy, string> = {
   budget: "is too costly to follow (the interpreter's step budget ran out)",
   eval: 'runs code made at run time (eval, new Function)',
   generator: 'runs operations inside a generator, and the order of those against the loop that consumes it is not followed',
+  concurrent: 'runs waits side by side (async functions not awaited one at a time, or a wait raced against something else), which is not followed',
 };
 
 export function checkerModel(ctx: Pick<RuleContext, 'extraction' | 'checker' | 'notes'>, reductions: Reductions = {}): CheckerModel | undefined {
