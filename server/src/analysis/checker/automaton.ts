@@ -84,6 +84,10 @@ class Builder {
         // A test of the error a `catch` caught (`e instanceof Empty`, `e.code === …`): which error
         // it was is not modelled, so neither way is something a deadlock may depend on.
         if (f.cond && testsCaughtError(f.cond)) return this.add({ next: entries.map((to) => ({ to, unknown: true })) });
+        // A check the analysis cannot decide whose one way is to throw (`if (!Number.isInteger(x))
+        // throw new Error(…)`): a program's own guard against the impossible. A deadlock reached
+        // only through it is not claimed.
+        if (f.alts.some(throwsAtOnce)) return this.add({ next: entries.map((to) => ({ to, unknown: true })) });
         return this.add({ next: entries.map((to) => ({ to })) });
       }
       case 'loop': {
@@ -141,6 +145,22 @@ function inert(f: Flow): boolean {
     case 'try': return inert(f.body) && (!f.handler || inert(f.handler)) && (!f.finalizer || inert(f.finalizer));
     case 'call': return inert(f.body);
     case 'exit': return (f.how === 'break' || f.how === 'continue') && f.label === undefined;
+  }
+}
+
+/** A branch way that throws before doing anything the checker follows. */
+function throwsAtOnce(f: Flow): boolean {
+  switch (f.k) {
+    case 'exit': return f.how === 'throw';
+    case 'seq': {
+      for (const x of f.items) {
+        if (throwsAtOnce(x)) return true;
+        if (!inert(x)) return false;
+      }
+      return false;
+    }
+    case 'call': return throwsAtOnce(f.body);
+    default: return false;
   }
 }
 

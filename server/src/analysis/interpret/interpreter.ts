@@ -2399,7 +2399,7 @@ export class Interpreter {
     }
     // An async function called and not awaited at once (two of them in Promise.all, one raced, one
     // left running): its waits and the caller's interleave, which the flow cannot say.
-    if (e && ts.isCallExpression(e) && isAsync(decl) && !ctx.detached && racedOrLeft(e) !== 'awaited') {
+    if (e && ts.isCallExpression(e) && isAsync(decl) && !(decl as ts.FunctionLikeDeclaration).asteriskToken && !ctx.detached && racedOrLeft(e) !== 'awaited') {
       const last = ctx.out[ctx.out.length - 1];
       if (last && last.k === 'call' && hasBlockingOps(last.body)) this.markOpaque(ctx.proc.ref, 'concurrent');
     }
