@@ -36,28 +36,16 @@ export function rseq(items: RFlow[]): RFlow {
   return flat.length === 1 ? flat[0]! : { k: 'seq', items: flat };
 }
 
-/** Does `f` contain an operation that can wait? */
-export function hasBlockingOps(f: RFlow): boolean {
+/** Does `f` contain an operation (one that `which` accepts: any, by default)? */
+export function hasOps(f: RFlow, which: (op: Op) => boolean = () => true): boolean {
+  const has = (x: RFlow): boolean => hasOps(x, which);
   switch (f.k) {
-    case 'op': return f.op.blocking;
-    case 'seq': return f.items.some(hasBlockingOps);
-    case 'branch': return f.alts.some(hasBlockingOps);
-    case 'loop': case 'block': case 'call': return hasBlockingOps(f.body);
-    case 'unrolled': return f.iterations.some(hasBlockingOps) || (f.tail !== undefined && hasBlockingOps(f.tail));
-    case 'try': return hasBlockingOps(f.body) || (f.handler !== undefined && hasBlockingOps(f.handler)) || (f.finalizer !== undefined && hasBlockingOps(f.finalizer));
-    case 'exit': return false;
-  }
-}
-
-/** Does `f` contain an operation? */
-export function hasOps(f: RFlow): boolean {
-  switch (f.k) {
-    case 'op': return true;
-    case 'seq': return f.items.some(hasOps);
-    case 'branch': return f.alts.some(hasOps);
-    case 'loop': case 'block': case 'call': return hasOps(f.body);
-    case 'unrolled': return f.iterations.some(hasOps) || (f.tail !== undefined && hasOps(f.tail));
-    case 'try': return hasOps(f.body) || (f.handler !== undefined && hasOps(f.handler)) || (f.finalizer !== undefined && hasOps(f.finalizer));
+    case 'op': return which(f.op);
+    case 'seq': return f.items.some(has);
+    case 'branch': return f.alts.some(has);
+    case 'loop': case 'block': case 'call': return has(f.body);
+    case 'unrolled': return f.iterations.some(has) || (f.tail !== undefined && has(f.tail));
+    case 'try': return has(f.body) || (f.handler !== undefined && has(f.handler)) || (f.finalizer !== undefined && has(f.finalizer));
     case 'exit': return false;
   }
 }

@@ -14,9 +14,9 @@ import type { ConstValue, MainProcess, ObjectSite, Op, OpaqueWhy, OpKind, Proces
 import type { ShimResolver } from '../shim';
 import { symbolAt } from '../symbols';
 import { constOf, functionName, nameOf, pipeName, propertyName, skipOuter } from './ast';
-import { EMPTY, hasBlockingOps, hasOps, rseq, type RFlow } from './flow';
+import { EMPTY, hasOps, rseq, type RFlow } from './flow';
 import { callHost, hostGlobal, hostModuleMember, hostModuleName, hostProp, isThrowingHost, listedLength } from './host';
-import { ALLOCATES, blockingOf, classKind, MANAGER_FACTORIES, opKind, POOL_SUBMIT } from './shim-model';
+import { ALLOCATES, blockingOf, classKind, given, MANAGER_FACTORIES, opKind, POOL_SUBMIT } from './shim-model';
 import { Store, type Diff } from './store';
 import {
   alts, FALSE, join, join2, konst, plain, REST, sameValue, sitesOf, TRUE, truthy, UNDEFINED, UNKNOWN, widen,
@@ -2401,7 +2401,7 @@ export class Interpreter {
     // left running): its waits and the caller's interleave, which the flow cannot say.
     if (e && ts.isCallExpression(e) && isAsync(decl) && !(decl as ts.FunctionLikeDeclaration).asteriskToken && !ctx.detached && racedOrLeft(e) !== 'awaited') {
       const last = ctx.out[ctx.out.length - 1];
-      if (last && last.k === 'call' && hasBlockingOps(last.body)) this.markOpaque(ctx.proc.ref, 'concurrent');
+      if (last && last.k === 'call' && hasOps(last.body, (op) => op.blocking)) this.markOpaque(ctx.proc.ref, 'concurrent');
     }
     if (abrupt) {
       // Only a throw leaves a function (a break cannot).
@@ -2609,7 +2609,7 @@ export class Interpreter {
       if (spec.kind === 'queue') s.maxsize = num(args[0], 0) ?? 0;
       if (spec.kind === 'semaphore') s.size = num(args[0], 1) ?? 'several';
       if (spec.kind === 'barrier') s.size = num(args[0], 0) ?? 'several';
-      if (spec.kind === 'barrier' && timeoutGiven(args[2])) s.timed = true;
+      if (spec.kind === 'barrier' && given(args, 2)) s.timed = true;
       // SharedArray(typecode, sizeOrInit): its length.
       if (spec.kind === 'array') {
         const init = args[1];
@@ -2839,7 +2839,7 @@ export class Interpreter {
           if (factory.kind === 'barrier' || factory.kind === 'semaphore') {
             s.size = first?.t === 'const' && typeof first.v === 'number' ? first.v : factory.kind === 'semaphore' ? 1 : 'several';
           }
-          if (factory.kind === 'barrier' && timeoutGiven(args[2])) s.timed = true;
+          if (factory.kind === 'barrier' && given(args, 2)) s.timed = true;
           return s;
         });
         return { t: 'obj', site: proxy };
@@ -3414,11 +3414,6 @@ function racedOrLeft(call: ts.Expression): 'awaited' | 'raced' | 'left' {
     return racedOrLeft(p.parent) === 'raced' ? 'raced' : 'left';
   }
   return 'left';
-}
-
-/** A timeout argument that is there (not missing, undefined or null, which mean "no timeout"). */
-function timeoutGiven(v: Value | undefined): boolean {
-  return v !== undefined && !(v.t === 'const' && (v.v === undefined || v.v === null));
 }
 
 /** `dir + '/db.json'` with an opaque `dir`: an opaque value too (the same in every process). */

@@ -110,7 +110,7 @@ function isFalse(v: Value | undefined): boolean {
 }
 
 /** Whether the argument at `i` is given (and not `undefined`/`null`, which mean "wait forever"). */
-function given(args: readonly Value[], i: number): boolean {
+export function given(args: readonly Value[], i: number): boolean {
   const a = args[i];
   return a !== undefined && !(a.t === 'const' && (a.v === undefined || a.v === null));
 }
