@@ -84,6 +84,8 @@ export interface StatusParams {
   /** The time budget it is measured against. */
   budgetMs: number;
   file: string;
+  /** The analyzed document's URI; absent for the analysis of the whole workspace. The status item shows the active editor's. */
+  uri?: string;
   findings: number;
   message?: string;
   /** What the analysis left out or could not decide: files it skipped, a tsconfig.json it could not use, a budget that ran out, a program not checked for deadlocks. */

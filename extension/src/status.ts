@@ -1,5 +1,7 @@
-// The language status item: the last analysis (time, findings), slow analyses against the time
-// budget, and the server's state (restarting after a crash, and that it did restart).
+// The language status item: the analysis of the document in the active editor (time, findings,
+// or why it was not analyzed), slow analyses against the time budget, and the server's state
+// (restarting after a crash, and that it did restart). Analyses of other documents (a refresh, a
+// file open beside) are kept per document, so switching editors shows each one's own.
 import * as vscode from 'vscode';
 import { COMMANDS, type StatusParams } from '../../common/protocol';
 import { DOCUMENT_SELECTOR } from './client';
@@ -11,17 +13,26 @@ export interface StatusSnapshot {
   severity: vscode.LanguageStatusSeverity;
 }
 
+/** Documents whose last status is kept. */
+const MAX_KEPT = 200;
+
 export class Status implements vscode.Disposable {
   private readonly item = vscode.languages.createLanguageStatusItem('processTopology.status', DOCUMENT_SELECTOR);
   /** Times the server stopped unexpectedly and was restarted, and when it last did. */
   private crashes = 0;
   private lastCrash: Date | undefined;
+  /** The last status of each analyzed document (a bounded number, the oldest dropped first). */
+  private readonly byUri = new Map<string, StatusParams>();
+  /** The last status received, shown when the active editor's document has none. */
+  private last: StatusParams | undefined;
+  private readonly subscriptions: vscode.Disposable[] = [];
 
   constructor() {
     this.item.name = 'Process Topology';
     this.item.text = '$(sync~spin) Topology';
     this.item.detail = 'starting the analysis server';
     this.item.command = { title: 'Show Output', command: COMMANDS.showOutput };
+    this.subscriptions.push(vscode.window.onDidChangeActiveTextEditor(() => this.show()));
   }
 
   get snapshot(): StatusSnapshot {
@@ -29,6 +40,23 @@ export class Status implements vscode.Disposable {
   }
 
   analysis(s: StatusParams): void {
+    if (s.uri !== undefined) {
+      this.byUri.delete(s.uri);
+      this.byUri.set(s.uri, s);
+      if (this.byUri.size > MAX_KEPT) this.byUri.delete(this.byUri.keys().next().value!);
+    }
+    this.last = s;
+    this.show();
+  }
+
+  /** Shows the active editor's document's status, or else the last one received. */
+  private show(): void {
+    const active = vscode.window.activeTextEditor?.document.uri.toString();
+    const s = (active !== undefined ? this.byUri.get(active) : undefined) ?? this.last;
+    if (s) this.render(s);
+  }
+
+  private render(s: StatusParams): void {
     const findings = s.findings === 1 ? '1 finding' : `${s.findings} findings`;
     if (s.state === 'skipped') {
       this.item.severity = vscode.LanguageStatusSeverity.Warning;
@@ -81,6 +109,7 @@ export class Status implements vscode.Disposable {
   }
 
   dispose(): void {
+    for (const d of this.subscriptions) d.dispose();
     this.item.dispose();
   }
 }

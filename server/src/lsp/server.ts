@@ -455,7 +455,7 @@ export function startServer(connection: Connection): ServerHandle {
       // The analysis thread could not even be started: answer, say so, and try again next edit.
       const message = err instanceof Error ? err.message : String(err);
       connection.console.error(`analysis of ${file} failed: ${message}`);
-      status({ state: 'error', ms: 0, budgetMs: settings.timeBudgetMs, file: path.basename(file), findings: 0, message });
+      status({ state: 'error', ms: 0, budgetMs: settings.timeBudgetMs, file: path.basename(file), uri: doc.uri, findings: 0, message });
       result = { model: emptyModel(pathToFileURL(rootFor(file)).href) };
     } finally {
       current = undefined;
@@ -535,11 +535,11 @@ export function startServer(connection: Connection): ServerHandle {
     if (chars > MAX_FILE_CHARS) {
       const message = `it has ${chars.toLocaleString('en-US')} characters, more than the ${MAX_FILE_CHARS.toLocaleString('en-US')} the analysis reads (generated code?)`;
       connection.console.log(`${file} is not analyzed: ${message}`);
-      status({ ms: 0, budgetMs: settings.timeBudgetMs, file: path.basename(file), state: 'skipped', findings: 0, message });
+      status({ ms: 0, budgetMs: settings.timeBudgetMs, file: path.basename(file), uri: doc.uri, state: 'skipped', findings: 0, message });
       return empty;
     }
     const result = await analyzer.run(file, snapshots());
-    const base = { ms: result.ms, budgetMs: settings.timeBudgetMs, file: path.basename(file) };
+    const base = { ms: result.ms, budgetMs: settings.timeBudgetMs, file: path.basename(file), uri: doc.uri };
     if (!result.ok && result.reason === 'cancelled') return undefined;
     if (!result.ok) {
       // Never let one bad input take the server down: log it and serve an empty model.
