@@ -20,6 +20,8 @@ const CASES: RuleCase[] = [
     [['bad-helper-loop.ts', 'first.acquire()', 1]]),
   cycle('across two files', 'bad-two-files/main.ts', 'good-two-files/main.ts', ['bad-two-files/inventory.ts', 'warehouse.acquire()', 1],
     [['bad-two-files/inventory.ts', 'shelf.acquire()', 1], ['bad-two-files/main.ts', 'warehouse.acquire()', 1], ['bad-two-files/main.ts', 'shelf.acquire()', 1]]),
+  cycle('a token through a queue orders the two only when it is handed over after the locks are released', 'bad-token-held.ts', 'good-token-held.ts',
+    ['bad-token-held.ts', 'ledger.acquire()', 1], [['bad-token-held.ts', 'journal.acquire()', 1], ['bad-token-held.ts', 'ledger.acquire()', 2], ['bad-token-held.ts', 'journal.acquire()', 2]]),
 ];
 
 describeRule('lock-order-inversion', CASES);

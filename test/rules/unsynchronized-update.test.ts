@@ -15,6 +15,8 @@ const CASES: RuleCase[] = [
   { name: 'a SharedArray element, by a child and main, across two files', bad: 'bad-two-files/main.ts', good: 'good-two-files/main.ts',
     anchor: ['bad-two-files/stats.ts', 'hits.set(0'], related: [{ at: ['bad-two-files/stats.ts', 'hits.get(0)'] }], node: SHARED,
     verdict: { races: /hits (\d+)/, exact: 40 } },
+  { name: 'main signals an event before its own updates, not after (the event orders only what comes before set())', bad: 'bad-signal-first.ts', good: 'good-signal-after.ts',
+    anchor: 'balance.set(b - 1', related: [{ at: 'balance.get()' }], node: SHARED, verdict: { races: /balance (-?\d+)/, exact: 80 } },
 ];
 
 describeRule('unsynchronized-update', CASES);

@@ -16,6 +16,8 @@ export interface Hold {
   maybe: boolean;
   /** The first `return`/`break`/`continue`/`throw` taken while it was held. */
   exit?: ts.Statement;
+  /** The signals sent and waits passed before it was taken (see `Sync`). */
+  sync: Sync;
   /**
    * Taken by main while no other process that acquires the lock runs, and none started since:
    * nobody can be left waiting for it (a drain at the end, after every user was joined).
@@ -26,6 +28,26 @@ export interface Hold {
 interface ReadMark {
   op: Op;
   holds: Hold[];
+  sync: Sync;
+}
+
+/**
+ * The signals a process has sent and the waits it has passed on a path, on the objects that order
+ * two processes (see `SyncObjects`): `s3` its process set or put to site 3, `w3` this process
+ * returned from a blocking wait or get on site 3, which only that signal can end.
+ */
+export type Sync = readonly string[];
+
+/**
+ * Events and queues that one process alone signals (sets, puts to), which other processes wait on
+ * without a timeout: whatever that process did before its first signal happens before whatever a
+ * waiter does after its wait (a happens-before edge, as a token passed through a queue is). The
+ * signalling process of each, and the objects some of whose signals are sent while a lock is held
+ * (their waiters may take locks while the signaller still holds one).
+ */
+export interface SyncObjects {
+  by: Map<ObjectSite, ProcessRef>;
+  underLock: Set<ObjectSite>;
 }
 
 interface PState {
@@ -36,12 +58,14 @@ interface PState {
   decisions: readonly { key: string; value: boolean; depth: number }[];
   /** Acquires with a timeout on this path: whether the last run of each took the lock. */
   outcomes: ReadonlyMap<Op, boolean>;
+  sync: Sync;
 }
 
 export interface DoubleAcquire { proc: ProcessRef; second: Op; first: Op }
-export interface LockPair { proc: ProcessRef; outer: Op; inner: Op; held: ObjectSite; wanted: ObjectSite; gate: ObjectSite[]; live: ObjectSite[] }
+export interface LockPair { proc: ProcessRef; outer: Op; inner: Op; held: ObjectSite; wanted: ObjectSite; gate: ObjectSite[]; live: ObjectSite[]; sync: Sync }
 export interface Leak { proc: ProcessRef; acq: Op; exit?: ts.Statement; quiet?: boolean }
-export interface Rmw { proc: ProcessRef; read: Op; write: Op; site: ObjectSite; key: string; protect: ObjectSite[]; live: ObjectSite[] }
+/** `readSync`: the waits passed before the read; `writeSync`: the signals sent before the write. */
+export interface Rmw { proc: ProcessRef; read: Op; write: Op; site: ObjectSite; key: string; protect: ObjectSite[]; live: ObjectSite[]; readSync: Sync; writeSync: Sync }
 
 export interface ProcessPaths {
   /** Processes whose every path was followed. */
@@ -58,6 +82,7 @@ export interface ProcessPaths {
   rmw: Rmw[];
   /** Child processes that can run at the same time as each other (`a|b` by site index). */
   coLive: Set<string>;
+  syncObjects: SyncObjects;
   siteIndex: Map<ObjectSite, number>;
 }
 
@@ -74,8 +99,8 @@ export function escaped(ex: Extraction, site: ObjectSite): boolean {
   return ex.escaped?.has(site) ?? false;
 }
 
-/** A lock that is one object for the whole program, so two holds of it are holds of the same lock. */
-export function singleLock(lock: ObjectSite): boolean {
+/** An object (a lock, an event, a value) that is one for the whole program: two uses of it are uses of the same object. */
+export function singleObject(lock: ObjectSite): boolean {
   if (lock.unknown || lock.multiplicity !== 1) return false;
   const maker = lock.owner?.madeBy ?? lock.madeBy;
   return !maker || maker.kind === 'main' || maker.multiplicity === 1;
@@ -83,7 +108,7 @@ export function singleLock(lock: ObjectSite): boolean {
 
 /** Whether a blocking acquire of `lock` by a process that already holds `held` units never returns. */
 function selfBlocks(ex: Extraction, lock: ObjectSite, proc: ProcessRef, held: number): boolean {
-  if (!singleLock(lock) || foreignReleasers(ex, lock, proc) || escaped(ex, lock)) return false;
+  if (!singleObject(lock) || foreignReleasers(ex, lock, proc) || escaped(ex, lock)) return false;
   if (lock.kind === 'lock') return lock.variant !== 'RLock' && held > 0;
   if (lock.kind === 'semaphore') return typeof lock.size === 'number' && held > 0 && held >= lock.size;
   return false;
@@ -97,7 +122,22 @@ export function computeProcessPaths(ex: Extraction, checker: ts.TypeChecker, mem
   const oid = (o: Op): number => opIndex.get(o) ?? -1;
   const out: ProcessPaths = {
     done: new Set(), doubleAcquires: [], pairs: [], unheldReleases: [], leaks: [], released: new Set(),
-    joinUnstarted: [], startTwice: [], rmw: [], coLive: new Set(), siteIndex,
+    joinUnstarted: [], startTwice: [], rmw: [], coLive: new Set(), siteIndex, syncObjects: syncObjectsOf(ex),
+  };
+  const syncBy = out.syncObjects.by;
+  /** The state after `op`, when it signals or passes a wait on an object that orders processes. */
+  const synced = (s: PState, op: Op): PState => {
+    const by = syncBy.get(op.obj);
+    if (!by) return s;
+    let token: string | undefined;
+    if (op.proc === by && isSignal(op)) {
+      token = `s${sid(op.obj)}`;
+      if (s.holds.length > 0) out.syncObjects.underLock.add(op.obj);
+    } else if (op.proc !== by && isPassedWait(op) && !op.alternative) {
+      token = `w${sid(op.obj)}`;
+    }
+    if (token === undefined || s.sync.includes(token)) return s;
+    return { ...s, sync: [...s.sync, token].sort() };
   };
   const seen = new Set<string>();
   const once = (key: string): boolean => {
@@ -140,7 +180,7 @@ export function computeProcessPaths(ex: Extraction, checker: ts.TypeChecker, mem
       return k;
     };
   };
-  const holdsKey = cached<readonly Hold[]>((hs) => hs.map((h) => `${holdId(h)}${h.maybe ? '?' : ''}${h.quiet ? 'q' : ''}${h.exit ? `@${h.exit.pos}` : ''}`).join(','));
+  const holdsKey = cached<readonly Hold[]>((hs) => hs.map((h) => `${holdId(h)}${h.maybe ? '?' : ''}${h.quiet ? 'q' : ''}${h.exit ? `@${h.exit.pos}` : ''}${h.sync.length > 0 ? `/${h.sync.join('.')}` : ''}`).join(','));
   // The processes that acquire each lock (a pool's workers or unknown code: every lock, for safety).
   const acquirers = new Map<ObjectSite, Set<ProcessRef>>();
   for (const o of ex.ops) {
@@ -187,14 +227,14 @@ export function computeProcessPaths(ex: Extraction, checker: ts.TypeChecker, mem
     return next;
   };
   const liveKey = cached<readonly ObjectSite[]>((l) => l.map(sid).sort().join(','));
-  const readsKey = cached<PState['reads']>((r) => [...r].map(([k, m]) => `${k}=${oid(m.op)}:${m.holds.map(holdId).join('+')}`).sort().join(','));
+  const readsKey = cached<PState['reads']>((r) => [...r].map(([k, m]) => `${k}=${oid(m.op)}:${m.holds.map(holdId).join('+')}/${m.sync.join('.')}`).sort().join(','));
   const decisionsKey = cached<PState['decisions']>((ds) => ds.map((d) => `${d.key}${d.value ? 1 : 0}`).join(','));
   const outcomesKey = cached<PState['outcomes']>((os) => [...os].map(([o, v]) => `${oid(o)}${v ? 1 : 0}`).sort().join(','));
   const stateKeys = new WeakMap<PState, string>();
   const stateKey = (s: PState): string => {
     let k = stateKeys.get(s);
     if (k === undefined) {
-      k = `${holdsKey(s.holds)}|${startedKey(s.started)}|${liveKey(s.live)}|${readsKey(s.reads)}|${decisionsKey(s.decisions)}|${outcomesKey(s.outcomes)}`;
+      k = `${holdsKey(s.holds)}|${startedKey(s.started)}|${liveKey(s.live)}|${readsKey(s.reads)}|${decisionsKey(s.decisions)}|${outcomesKey(s.outcomes)}|${s.sync.join('.')}`;
       stateKeys.set(s, k);
     }
     return k;
@@ -207,9 +247,10 @@ export function computeProcessPaths(ex: Extraction, checker: ts.TypeChecker, mem
     const events: (() => void)[] = [];
     const t: Transfer<PState> = {
       key: stateKey,
-      op: (s, op) => transfer(s, op),
+      op: (s, op) => transfer(synced(s, op), op),
       // Exactly the operations `transfer` does not return unchanged for (most are queue traffic).
       changes: (op) => {
+        if (syncBy.has(op.obj)) return true;
         switch (op.kind) {
           case 'acquire': case 'release': return isLockish(op.obj);
           case 'start': case 'join': return op.obj.kind === 'process';
@@ -226,7 +267,7 @@ export function computeProcessPaths(ex: Extraction, checker: ts.TypeChecker, mem
         let next = s;
         for (const op of opsIn(body)) {
           if (op.kind === 'acquire' && isLockish(op.obj) && !next.holds.some((h) => h.lock === op.obj)) {
-            next = { ...next, holds: [...next.holds, { lock: op.obj, acq: op, maybe: true }] };
+            next = { ...next, holds: [...next.holds, { lock: op.obj, acq: op, maybe: true, sync: next.sync }] };
           } else if (op.kind === 'release' && next.holds.some((h) => h.lock === op.obj && !h.maybe)) {
             next = { ...next, holds: next.holds.map((h) => (h.lock === op.obj ? { ...h, maybe: true } : h)) };
           } else if (op.kind === 'start' && op.obj.kind === 'process' && !next.started.has(op.obj)) {
@@ -256,14 +297,14 @@ export function computeProcessPaths(ex: Extraction, checker: ts.TypeChecker, mem
         case 'acquire': {
           if (!isLockish(obj)) return [s];
           const mine = s.holds.filter((h) => h.lock === obj && !h.maybe);
-          if (ambiguous(op)) return [{ ...s, holds: [...s.holds, { lock: obj, acq: op, maybe: true }] }];
+          if (ambiguous(op)) return [{ ...s, holds: [...s.holds, { lock: obj, acq: op, maybe: true, sync: s.sync }] }];
           if (op.blocking) {
             for (const h of s.holds) {
               if (h.maybe || h.lock === obj || h.lock.kind !== 'lock' || obj.kind !== 'lock') continue;
               const gate = s.holds.filter((g) => !g.maybe && g.lock !== obj && g.lock !== h.lock).map((g) => g.lock);
               const live = [...s.live];
-              if (once(`pair|${oid(h.acq)}|${oid(op)}|${gate.map(sid).sort()}|${live.map(sid).sort()}`)) {
-                events.push(() => out.pairs.push({ proc, outer: h.acq, inner: op, held: h.lock, wanted: obj, gate, live }));
+              if (once(`pair|${oid(h.acq)}|${oid(op)}|${gate.map(sid).sort()}|${live.map(sid).sort()}|${h.sync.join('.')}`)) {
+                events.push(() => out.pairs.push({ proc, outer: h.acq, inner: op, held: h.lock, wanted: obj, gate, live, sync: h.sync }));
               }
             }
             if (mine.length > 0 && selfBlocks(ex, obj, proc, mine.length)) {
@@ -276,9 +317,9 @@ export function computeProcessPaths(ex: Extraction, checker: ts.TypeChecker, mem
             // A timed acquire: on one path it took the lock, on the other it gave up.
             const took = new Map(s.outcomes).set(op, true);
             const gaveUp = new Map(s.outcomes).set(op, false);
-            return [{ ...s, holds: [...s.holds, { lock: obj, acq: op, maybe: false }], outcomes: took }, { ...s, outcomes: gaveUp }];
+            return [{ ...s, holds: [...s.holds, { lock: obj, acq: op, maybe: false, sync: s.sync }], outcomes: took }, { ...s, outcomes: gaveUp }];
           }
-          const hold: Hold = { lock: obj, acq: op, maybe: !op.blocking };
+          const hold: Hold = { lock: obj, acq: op, maybe: !op.blocking, sync: s.sync };
           if (quietAcquire(s, proc, obj)) hold.quiet = true;
           return [{ ...s, holds: [...s.holds, hold] }];
         }
@@ -318,7 +359,7 @@ export function computeProcessPaths(ex: Extraction, checker: ts.TypeChecker, mem
         case 'read': {
           if (!SHARED_KINDS.has(obj.kind) || !isPlainRead(op)) return [s];
           const reads = new Map(s.reads);
-          reads.set(`${sid(obj)}:${keyOf(op, checker)}`, { op, holds: s.holds.filter((h) => !h.maybe) });
+          reads.set(`${sid(obj)}:${keyOf(op, checker)}`, { op, holds: s.holds.filter((h) => !h.maybe), sync: s.sync });
           return [{ ...s, reads }];
         }
         case 'write': {
@@ -329,8 +370,8 @@ export function computeProcessPaths(ex: Extraction, checker: ts.TypeChecker, mem
             const now = s.holds.filter((h) => !h.maybe);
             const protect = [...new Set(mark.holds.filter((h) => now.some((n) => n.lock === h.lock && n.acq === h.acq)).map((h) => h.lock))];
             const live = [...s.live];
-            if (once(`rmw|${oid(mark.op)}|${oid(op)}|${protect.map(sid).sort()}|${live.map(sid).sort()}`)) {
-              events.push(() => out.rmw.push({ proc, read: mark.op, write: op, site: obj, key, protect, live }));
+            if (once(`rmw|${oid(mark.op)}|${oid(op)}|${protect.map(sid).sort()}|${live.map(sid).sort()}|${mark.sync.join('.')}|${s.sync.join('.')}`)) {
+              events.push(() => out.rmw.push({ proc, read: mark.op, write: op, site: obj, key, protect, live, readSync: mark.sync, writeSync: s.sync }));
             }
           }
           return [s];
@@ -343,7 +384,7 @@ export function computeProcessPaths(ex: Extraction, checker: ts.TypeChecker, mem
     const walker = new FlowWalker<PState>(t, checker, memo);
     const savedCoLive = new Set(out.coLive);
     try {
-      const ends = walker.ends(flow, { holds: [], started: new Map(), live: [], reads: new Map(), decisions: [], outcomes: new Map() });
+      const ends = walker.ends(flow, { holds: [], started: new Map(), live: [], reads: new Map(), decisions: [], outcomes: new Map(), sync: [] });
       for (const s of ends) {
         for (const h of s.holds) {
           if (h.maybe) continue;
@@ -392,6 +433,56 @@ export function keyOf(op: Op, checker: ts.TypeChecker): string {
   const type = checker.getTypeAtLocation(arg);
   if (type.isStringLiteral() || type.isNumberLiteral()) return JSON.stringify(String(type.value));
   return '?';
+}
+
+/** Setting an event, putting to a queue: what lets a waiter on it go on. */
+function isSignal(op: Op): boolean {
+  return (op.obj.kind === 'event' && op.kind === 'set') || (op.obj.kind === 'queue' && op.kind === 'put');
+}
+
+/** A wait on an event, a get from a queue, with no timeout: it returns only after a signal. */
+function isPassedWait(op: Op): boolean {
+  return op.blocking && ((op.obj.kind === 'event' && op.kind === 'wait') || (op.obj.kind === 'queue' && op.kind === 'get'));
+}
+
+/**
+ * The events and queues that order processes (see `SyncObjects`): one object for the whole
+ * program, not handed to code the analysis cannot see, signalled by one process that runs once,
+ * and waited on by another.
+ */
+function syncObjectsOf(ex: Extraction): SyncObjects {
+  const by = new Map<ObjectSite, ProcessRef>();
+  const mixed = new Set<ObjectSite>();
+  for (const op of ex.ops) {
+    const o = op.obj;
+    if ((o.kind !== 'event' && o.kind !== 'queue') || !isSignal(op)) continue;
+    const was = by.get(o);
+    if (was !== undefined && was !== op.proc) mixed.add(o);
+    by.set(o, op.proc);
+  }
+  // A signal whose object the analysis could not name may be a signal of any of them.
+  if (ex.ops.some((op) => op.obj.unknown && isSignal(op))) by.clear();
+  for (const [o, p] of [...by]) {
+    const once = p.kind === 'main' || p.multiplicity === 1;
+    const waited = ex.ops.some((w) => w.obj === o && w.proc !== p && isPassedWait(w));
+    if (mixed.has(o) || !once || !waited || !singleObject(o) || escaped(ex, o)) by.delete(o);
+  }
+  return { by, underLock: new Set() };
+}
+
+/**
+ * Whether one event happens before the other through an object that orders them: the first's
+ * process signals it only after the event (`before` holds no signal of it), and the second's
+ * waited on it before its event. `locks`: the events are lock holds, which last until a release
+ * the path does not record; then no signal of the object may be sent while a lock is held.
+ */
+export function ordered(pp: ProcessPaths, first: { proc: ProcessRef; before: Sync }, second: { proc: ProcessRef; after: Sync }, locks: boolean): boolean {
+  for (const [o, p] of pp.syncObjects.by) {
+    if (p !== first.proc || second.proc === p || (locks && pp.syncObjects.underLock.has(o))) continue;
+    const i = pp.siteIndex.get(o);
+    if (!first.before.includes(`s${i}`) && second.after.includes(`w${i}`)) return true;
+  }
+  return false;
 }
 
 /** Whether two events (a process with the children it had running then) can happen at the same time. */

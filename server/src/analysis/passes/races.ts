@@ -7,14 +7,14 @@ import type ts from 'typescript';
 import type { Finding } from '../../../../common/model';
 import type { ObjectSite, ProcessRef } from '../facts';
 import type { RuleContext } from '../rule-context';
-import { concurrent, singleLock, type Rmw } from './process-paths';
+import { concurrent, ordered, singleObject, type Rmw } from './process-paths';
 import { finding, hasOpaqueCode, processName } from '../rule-helpers';
 
 export function raceFindings(ctx: RuleContext, rule: 'unsynchronized-update' | 'shared-file-race', files: boolean): Finding[] {
   if (hasOpaqueCode(ctx)) return [];
   const pp = ctx.passes.processPaths;
   const events = pp.rmw.filter((e) => pp.done.has(e.proc) && (e.site.kind === 'file') === files && e.key !== '?'
-    && (files || singleLock(e.site)));
+    && (files || singleObject(e.site)));
   const bySlot = new Map<string, Rmw[]>();
   for (const e of events) {
     const key = `${pp.siteIndex.get(e.site)}:${e.key}`;
@@ -32,7 +32,8 @@ export function raceFindings(ctx: RuleContext, rule: 'unsynchronized-update' | '
         if (a.protect.some((l) => b.protect.includes(l))) continue;
         // A pool task submitted once runs once: it does not race with itself.
         if (a === b && a.read.once) continue;
-        if (concurrent(pp, a, b)) race = [a, b];
+        if (concurrent(pp, a, b) && !ordered(pp, { proc: a.proc, before: a.writeSync }, { proc: b.proc, after: b.readSync }, false)
+          && !ordered(pp, { proc: b.proc, before: b.writeSync }, { proc: a.proc, after: a.readSync }, false)) race = [a, b];
       }
     }
     if (!race) continue;

@@ -7,7 +7,7 @@ import type ts from 'typescript';
 import type { Finding } from '../../../../common/model';
 import type { ObjectSite } from '../facts';
 import { defineRule, type RuleContext } from '../rule-context';
-import { concurrent, escaped, singleLock, type LockPair } from '../passes/process-paths';
+import { concurrent, escaped, ordered, singleObject, type LockPair } from '../passes/process-paths';
 import { finding, hasOpaqueCode, processName } from '../rule-helpers';
 
 export default defineRule({
@@ -24,7 +24,7 @@ function lockOrderInversion(ctx: RuleContext): Finding[] {
   if (hasOpaqueCode(ctx)) return [];
   const pp = ctx.passes.processPaths;
   const ex = ctx.extraction;
-  const pairs = pp.pairs.filter((p) => pp.done.has(p.proc) && p.inner.blocking && singleLock(p.held) && singleLock(p.wanted)
+  const pairs = pp.pairs.filter((p) => pp.done.has(p.proc) && p.inner.blocking && singleObject(p.held) && singleObject(p.wanted)
     && !escaped(ex, p.held) && !escaped(ex, p.wanted));
   const from = new Map<ObjectSite, LockPair[]>();
   for (const p of pairs) {
@@ -34,7 +34,10 @@ function lockOrderInversion(ctx: RuleContext): Finding[] {
   }
   const index = (s: ObjectSite): number => pp.siteIndex.get(s) ?? -1;
   const compatible = (a: LockPair, b: LockPair): boolean =>
-    a !== b && concurrent(pp, a, b) && !a.gate.some((g) => b.gate.includes(g));
+    a !== b && concurrent(pp, a, b) && !a.gate.some((g) => b.gate.includes(g))
+    // One takes its locks only after the other has released its own and signalled it to go on.
+    && !ordered(pp, { proc: a.proc, before: a.sync }, { proc: b.proc, after: b.sync }, true)
+    && !ordered(pp, { proc: b.proc, before: b.sync }, { proc: a.proc, after: a.sync }, true);
   const cycles = new Map<string, LockPair[]>();
   const search = (start: ObjectSite, at: ObjectSite, path: LockPair[]): void => {
     for (const p of from.get(at) ?? []) {
