@@ -170,6 +170,18 @@ describe('idioms: correct programs stay silent, and complete under the shim', { 
     const plain = fs.readFileSync(raced, 'utf8').replace("args: [ready, process.env.COLD !== '1']", 'args: [ready, false]')
       .replace('console.log(await Promise.race([ready.wait().then(() => true), timer]));', 'void timer;\n  await ready.wait();');
     assert.deepEqual(findingsOf(raced, withText(raced, plain)).map((f) => f.rule), ['event-never-set']);
+    // Main sends the loader its turn before its own updates: they overlap.
+    const chain = path.join(dir, 'updates-ordered-by-pipe-and-barrier.ts');
+    assert.deepEqual(variant(chain, [["  await bump(tally, 1, 5);\n  await toLoader.send('your turn');", "  await toLoader.send('your turn');\n  await bump(tally, 1, 5);"]]), ['unsynchronized-update']);
+    // Main lets the archiver go while it still holds the index lock.
+    const sem = path.join(dir, 'locks-ordered-by-semaphore.ts');
+    assert.deepEqual(variant(sem, [['  store.release();\n  index.release();\n  go.release();', '  go.release();\n  store.release();\n  index.release();']]), ['lock-order-inversion']);
+    // Joined whether or not it was started.
+    const flag = path.join(dir, 'start-join-same-flag.ts');
+    assert.deepEqual(variant(flag, [['  if (started) await single.join();', '  await single.join();']]), ['join-unstarted']);
+    // Read when it was not started: a real deadlock.
+    const twice = path.join(dir, 'same-const-tested-twice.ts');
+    assert.deepEqual(variant(twice, [['  if (parallel) {\n    console.log(`index', '  if (!parallel) {\n    console.log(`index']]), ['deadlock']);
   });
 });
 

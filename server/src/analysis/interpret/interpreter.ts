@@ -156,6 +156,12 @@ export class Interpreter {
   private readonly summaryAct = new Map<ObjectSite, string>();
   readonly files = new Map<string, ObjectSite>();
   private readonly started = new Set<ObjectSite>();
+  /**
+   * Whether each process object was started on the path being run (a place of the store, so that
+   * the ways of an unknown condition join): before its start a process's `pid` and `exitcode`
+   * are null and `isAlive()` is false, as in Python.
+   */
+  private readonly lifecycle = new Map<unknown, Value>();
   /** Calls and allocations the entry's top-level code reaches surely when a child re-imports it. */
   readonly dryReached = new Set<ts.Node>();
   private readonly classCache = new WeakMap<Proc, Map<ts.ClassLikeDeclaration, ClassVal>>();
@@ -486,6 +492,8 @@ export class Interpreter {
 
   /** Splits (values chosen by a condition, run apart) nested in the current code. */
   private splits = 0;
+  /** Early exits (`if (…) return;` with the rest run on the other way) nested in the current code. */
+  private earlyExits = 0;
 
   /**
    * Runs the statements of a block from `i`. A declaration whose value is one of a few objects
@@ -496,6 +504,30 @@ export class Interpreter {
   private runFrom(list: readonly ts.Statement[], i: number): void {
     for (; i < list.length; i++) {
       const s = list[i]!;
+      if (ts.isIfStatement(s) && i + 1 < list.length && this.earlyExits < MAX_EARLY_EXITS) {
+        // `if (!enabled) return;` then the rest: the rest runs on the way that does not leave, so
+        // what it changes joins with the state the early exit left (at the function's end, after
+        // the loop pass), and its operations are on that way only.
+        const thenLeaves = leavesAlways(s.thenStatement);
+        const elseLeaves = s.elseStatement !== undefined && leavesAlways(s.elseStatement);
+        if (thenLeaves !== elseLeaves && armRuns(s.expression, elseLeaves) <= 2) {
+          this.step();
+          const rest = (): void => this.runFrom(list, i + 1);
+          this.earlyExits++;
+          try {
+            this.branchOn(s.expression, () => {
+              this.statement(s.thenStatement);
+              if (!thenLeaves) rest();
+            }, () => {
+              if (s.elseStatement) this.statement(s.elseStatement);
+              if (!elseLeaves) rest();
+            });
+          } finally {
+            this.earlyExits--;
+          }
+          return;
+        }
+      }
       if (ts.isVariableStatement(s) && (s.declarationList.flags & ts.NodeFlags.Using) === 0 && this.splits < MAX_SPLITS) {
         this.step();
         const decls = s.declarationList.declarations;
@@ -1758,6 +1790,7 @@ export class Interpreter {
       case 'obj': {
         if (v.site.kind === 'barrier' && key === 'parties') return typeof v.site.size === 'number' ? konst(v.site.size) : UNKNOWN;
         if (v.site.kind === 'array' && key === 'length') return typeof v.site.size === 'number' ? konst(v.site.size) : UNKNOWN;
+        if ((key === 'pid' || key === 'exitcode') && this.unstarted(v.site)) return konst(null);
         return { t: 'host', name: `site.${key}`, self: v };
       }
       case 'recv':
@@ -2042,6 +2075,12 @@ export class Interpreter {
       case ts.SyntaxKind.InstanceOfKeyword: return this.instanceOf(left, right);
       case ts.SyntaxKind.InKeyword: {
         if (left.t === 'const' && right.t === 'ref' && !right.o.summary && !right.o.props.has(REST)) return konst(right.o.props.has(String(left.v)));
+        // `'eos' in msg` of a received message: whether it carries that field (taken as the field
+        // being set: a message that carries it as undefined is not told apart).
+        const r = received(right);
+        if (left.t === 'const' && (typeof left.v === 'string' || typeof left.v === 'number') && r && !r.typeOf && !r.map) {
+          return { t: 'test', guard: { source: r.source, path: [...r.path, String(left.v)], ...(r.sources ? { sources: r.sources } : {}), test: 'nullish' }, negated: true };
+        }
         return UNKNOWN;
       }
       default: return arith(op, left, right);
@@ -2739,6 +2778,7 @@ export class Interpreter {
       known.args = known.args.map((a, i) => join2(a, info.args[i] ?? UNDEFINED));
     } else {
       this.processInfo.set(site, info);
+      this.store.set(this.lifecycle, site, FALSE);
     }
     if (!argList && argsV.t !== 'const') this.escape([argsV]);
     return { t: 'obj', site };
@@ -2757,6 +2797,7 @@ export class Interpreter {
     const run = this.classMember(cls, 'run', false);
     const fns = run && run.t === 'fn' ? [run] : [];
     this.processInfo.set(site, { fns, args: [], self, nesting: 0 });
+    this.store.set(this.lifecycle, site, FALSE);
     // The process object is the instance: its fields and methods, and start/join through the site.
     self.o.props.set('[[site]]', { t: 'obj', site });
     return { t: 'obj', site };
@@ -2872,7 +2913,7 @@ export class Interpreter {
     }
     const kind = opKind(site, method);
     if (!kind) {
-      if (method === 'isAlive' || method === 'empty' || method === 'full' || method === 'qsize' || method === 'poll' || method === 'ready') return UNKNOWN;
+      if (method === 'isAlive' && this.unstarted(site)) return FALSE;
       return UNKNOWN;
     }
     const b = blockingOf(site, kind, method, args, (v, k) => this.getProp(v, k));
@@ -2904,7 +2945,15 @@ export class Interpreter {
       const from = received(arg);
       if (from && !from.typeOf) op.argFrom = { source: from.source, path: from.path, ...(from.map ? { map: from.map } : {}), ...(from.sources ? { sources: from.sources } : {}) };
     }
-    if (kind === 'start') this.start(site);
+    if (kind === 'start') {
+      this.store.set(this.lifecycle, site, TRUE);
+      this.start(site);
+    }
+    if (kind === 'write' && method === 'set' && (site.kind === 'dict' || site.kind === 'list')) {
+      // What a manager dict key or list item is set to, when the analysis knows it: a constant
+      // written is no update of what was read (a cache filled on a miss with the key's value).
+      (op as Op & { argValue?: Value }).argValue = args[1] ?? UNDEFINED;
+    }
     if (kind === 'write' && method === 'set' && (site.kind === 'value' || site.kind === 'array')) {
       // What a shared Value or SharedArray cell is set to: a constant, or a function of a value read
       // or received (`state.get(0) + 1`), followed by the checker like what a put carries.
@@ -2942,6 +2991,12 @@ export class Interpreter {
   }
 
   /** `p.start()`: the child will run its target with copies of its arguments (after this process). */
+  /** A process object not started on this path, and not handed to code that could start it. */
+  private unstarted(site: ObjectSite): boolean {
+    const v = this.lifecycle.get(site);
+    return site.kind === 'process' && v?.t === 'const' && v.v === false && !this.escaped.has(site);
+  }
+
   private start(site: ObjectSite): void {
     const ctx = this.ctx;
     if (ctx.proc.dry) return;
@@ -3206,6 +3261,36 @@ function derived(op: ts.SyntaxKind, a: Value, b: Value): Value | undefined {
 
 /** Values chosen by a condition worth running the rest of a block apart for: a few distinct objects. */
 const MAX_SPLITS = 3;
+/** Nested early exits whose rest runs on the way that stays (guard clauses one after another). */
+const MAX_EARLY_EXITS = 12;
+
+/** A statement that always leaves its block: `return`, `throw`, `break`, `continue`, or a block or `if`/`else` that does. */
+function leavesAlways(s: ts.Statement): boolean {
+  if (ts.isReturnStatement(s) || ts.isThrowStatement(s) || ts.isBreakStatement(s) || ts.isContinueStatement(s)) return true;
+  if (ts.isBlock(s)) return s.statements.some(leavesAlways);
+  if (ts.isIfStatement(s)) return s.elseStatement !== undefined && leavesAlways(s.thenStatement) && leavesAlways(s.elseStatement);
+  return false;
+}
+
+/**
+ * How many times a branch on `cond` can run the code of its `side` way: once, except that
+ * `a && b` and `a || b` reach one of their ways from two places (the code after an early exit
+ * runs once per place).
+ */
+function armRuns(cond: ts.Expression, side: boolean): number {
+  const e = skipParens(cond);
+  if (ts.isPrefixUnaryExpression(e) && e.operator === ts.SyntaxKind.ExclamationToken) return armRuns(e.operand, !side);
+  if (ts.isBinaryExpression(e)) {
+    const op = e.operatorToken.kind;
+    if (op === ts.SyntaxKind.AmpersandAmpersandToken) {
+      return side ? armRuns(e.left, true) * armRuns(e.right, true) : armRuns(e.left, false) + armRuns(e.left, true) * armRuns(e.right, false);
+    }
+    if (op === ts.SyntaxKind.BarBarToken) {
+      return side ? armRuns(e.left, true) + armRuns(e.left, false) * armRuns(e.right, true) : armRuns(e.left, false) * armRuns(e.right, false);
+    }
+  }
+  return 1;
+}
 function splittable(v: Value): Value[] | undefined {
   if (v.t !== 'union' || v.alts.length > 4) return undefined;
   const objects = v.alts.filter((a) => a.t === 'ref' || a.t === 'obj');

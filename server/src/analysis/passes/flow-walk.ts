@@ -281,59 +281,66 @@ export class FlowWalker<S> {
     return { normal: this.uniq(o.normal), brk: this.uniq(o.brk), cont: this.uniq(o.cont), ret: this.uniq(o.ret), thr: this.uniq(o.thr) };
   }
 
-  /**
-   * A branch whose outcome is fixed on a path once taken: an equality test of a variable with a
-   * constant, or an `if` over constants and parameters only (`if (useLock)`, `if (!opts.lock)`).
-   */
   private condOf(f: BranchFlow): { key: string; flip: boolean } | undefined {
-    if (f.alts.length !== 2) return undefined;
-    const cached = this.memo.condKeys.get(f);
-    if (cached !== undefined) return cached ?? undefined;
-    let result: { key: string; flip: boolean } | null = null;
-    if (f.guard) {
-      result = { key: `g${this.memo.symbolId(f.guard.source)}=${guardText(f.guard)}`, flip: false };
-    } else if (f.cond) {
-      let e: ts.Expression = f.cond;
-      let flip = false;
-      for (;;) {
-        if (ts.isParenthesizedExpression(e)) e = e.expression;
-        else if (ts.isPrefixUnaryExpression(e) && e.operator === ts.SyntaxKind.ExclamationToken) { flip = !flip; e = e.operand; }
-        else break;
-      }
-      const ids: ts.Symbol[] = [];
-      if (this.stable(e, ids) && ids.length > 0) result = { key: `c${ids.map((s) => this.memo.symbolId(s)).join(',')}:${e.getText()}`, flip };
-    }
-    this.memo.condKeys.set(f, result);
-    return result ?? undefined;
+    return branchKey(f, this.checker, this.memo);
   }
+}
 
-  /** An expression of constants, `const` variables and parameters: it means the same each time. */
-  private stable(e: ts.Expression, ids: ts.Symbol[]): boolean {
-    if (ts.isParenthesizedExpression(e)) return this.stable(e.expression, ids);
-    if (ts.isPrefixUnaryExpression(e) && e.operator === ts.SyntaxKind.ExclamationToken) return this.stable(e.operand, ids);
-    if (ts.isStringLiteral(e) || ts.isNumericLiteral(e) || e.kind === ts.SyntaxKind.NullKeyword
-      || e.kind === ts.SyntaxKind.TrueKeyword || e.kind === ts.SyntaxKind.FalseKeyword) return true;
-    if (ts.isPropertyAccessExpression(e)) return this.stable(e.expression, ids);
-    if (ts.isBinaryExpression(e)) {
-      const op = e.operatorToken.kind;
-      const ok = [ts.SyntaxKind.EqualsEqualsEqualsToken, ts.SyntaxKind.ExclamationEqualsEqualsToken, ts.SyntaxKind.EqualsEqualsToken,
-        ts.SyntaxKind.ExclamationEqualsToken, ts.SyntaxKind.LessThanToken, ts.SyntaxKind.GreaterThanToken, ts.SyntaxKind.LessThanEqualsToken,
-        ts.SyntaxKind.GreaterThanEqualsToken, ts.SyntaxKind.AmpersandAmpersandToken, ts.SyntaxKind.BarBarToken].includes(op);
-      return ok && this.stable(e.left, ids) && this.stable(e.right, ids);
+/**
+ * What a branch tests, when its outcome is fixed on a path once taken: an equality test of a
+ * variable with a constant, or an `if` over constants and parameters only (`if (useLock)`,
+ * `if (!opts.lock)`), or what an operation returned (a guard). Two branches with one key go the
+ * same way (`flip`: the first way is taken when the key is false). Shared with the deadlock
+ * checker's automata (checker/correlate.ts).
+ */
+export function branchKey(f: BranchFlow, checker: ts.TypeChecker, memo: FlowWalkMemo): { key: string; flip: boolean } | undefined {
+  if (f.alts.length !== 2) return undefined;
+  const cached = memo.condKeys.get(f);
+  if (cached !== undefined) return cached ?? undefined;
+  let result: { key: string; flip: boolean } | null = null;
+  if (f.guard) {
+    result = { key: `g${memo.symbolId(f.guard.source)}=${guardText(f.guard)}`, flip: false };
+  } else if (f.cond) {
+    let e: ts.Expression = f.cond;
+    let flip = false;
+    for (;;) {
+      if (ts.isParenthesizedExpression(e)) e = e.expression;
+      else if (ts.isPrefixUnaryExpression(e) && e.operator === ts.SyntaxKind.ExclamationToken) { flip = !flip; e = e.operand; }
+      else break;
     }
-    if (ts.isIdentifier(e)) {
-      if (e.text === 'undefined') return true;
-      const sym = this.checker.getSymbolAtLocation(e);
-      const d = sym?.valueDeclaration ?? sym?.declarations?.[0];
-      if (!sym || !d) return false;
-      const isConst = ts.isVariableDeclaration(d) && (ts.getCombinedNodeFlags(d) & ts.NodeFlags.Const) !== 0;
-      const isParam = ts.isParameter(d) && !isAssigned(sym, d, this.checker, this.memo);
-      if (!isConst && !isParam) return false;
-      ids.push(sym);
-      return true;
-    }
-    return false;
+    const ids: ts.Symbol[] = [];
+    if (stable(e, ids, checker, memo) && ids.length > 0) result = { key: `c${ids.map((x) => memo.symbolId(x)).join(',')}:${e.getText()}`, flip };
   }
+  memo.condKeys.set(f, result);
+  return result ?? undefined;
+}
+
+/** An expression of constants, `const` variables and parameters: it means the same each time. */
+function stable(e: ts.Expression, ids: ts.Symbol[], checker: ts.TypeChecker, memo: FlowWalkMemo): boolean {
+  if (ts.isParenthesizedExpression(e)) return stable(e.expression, ids, checker, memo);
+  if (ts.isPrefixUnaryExpression(e) && e.operator === ts.SyntaxKind.ExclamationToken) return stable(e.operand, ids, checker, memo);
+  if (ts.isStringLiteral(e) || ts.isNumericLiteral(e) || e.kind === ts.SyntaxKind.NullKeyword
+    || e.kind === ts.SyntaxKind.TrueKeyword || e.kind === ts.SyntaxKind.FalseKeyword) return true;
+  if (ts.isPropertyAccessExpression(e)) return stable(e.expression, ids, checker, memo);
+  if (ts.isBinaryExpression(e)) {
+    const op = e.operatorToken.kind;
+    const ok = [ts.SyntaxKind.EqualsEqualsEqualsToken, ts.SyntaxKind.ExclamationEqualsEqualsToken, ts.SyntaxKind.EqualsEqualsToken,
+      ts.SyntaxKind.ExclamationEqualsToken, ts.SyntaxKind.LessThanToken, ts.SyntaxKind.GreaterThanToken, ts.SyntaxKind.LessThanEqualsToken,
+      ts.SyntaxKind.GreaterThanEqualsToken, ts.SyntaxKind.AmpersandAmpersandToken, ts.SyntaxKind.BarBarToken].includes(op);
+    return ok && stable(e.left, ids, checker, memo) && stable(e.right, ids, checker, memo);
+  }
+  if (ts.isIdentifier(e)) {
+    if (e.text === 'undefined') return true;
+    const sym = checker.getSymbolAtLocation(e);
+    const d = sym?.valueDeclaration ?? sym?.declarations?.[0];
+    if (!sym || !d) return false;
+    const isConst = ts.isVariableDeclaration(d) && (ts.getCombinedNodeFlags(d) & ts.NodeFlags.Const) !== 0;
+    const isParam = ts.isParameter(d) && !isAssigned(sym, d, checker, memo);
+    if (!isConst && !isParam) return false;
+    ids.push(sym);
+    return true;
+  }
+  return false;
 }
 
 /** Whether a parameter is assigned anywhere in its function. */

@@ -32,22 +32,30 @@ interface ReadMark {
 }
 
 /**
- * The signals a process has sent and the waits it has passed on a path, on the objects that order
- * two processes (see `SyncObjects`): `s3` its process set or put to site 3, `w3` this process
- * returned from a blocking wait or get on site 3, which only that signal can end.
+ * The signals a process has sent and the waits it has passed on a path, on the channels that
+ * order two processes (see `SyncObjects`): `s<channel>` it signalled the channel (set an event,
+ * put to a queue, sent on a pipe end, released a semaphore of no units, arrived at a barrier),
+ * `w<channel>` it returned from a wait on it without a timeout, which only a signal can end.
  */
 export type Sync = readonly string[];
 
 /**
- * Events and queues that one process alone signals (sets, puts to), which other processes wait on
- * without a timeout: whatever that process did before its first signal happens before whatever a
- * waiter does after its wait (a happens-before edge, as a token passed through a queue is). The
- * signalling process of each, and the objects some of whose signals are sent while a lock is held
- * (their waiters may take locks while the signaller still holds one).
+ * The channels that order processes: whatever the signalling process did before its first signal
+ * on one happens before whatever a waiter does after its wait (a happens-before edge, as a token
+ * passed through a queue is). A channel is one object for the whole program, not handed to code
+ * the analysis cannot see, and signalled by one process that runs once (`proc`); or a barrier
+ * whose every party is a process instance that waits on it (`parties`: the first round takes each
+ * one's first arrival, so what any did before arriving comes before what any does after).
+ * `underLock`: channels signalled while a lock was held (then lock holds are not ordered by them).
  */
 export interface SyncObjects {
-  by: Map<ObjectSite, ProcessRef>;
-  underLock: Set<ObjectSite>;
+  by: Map<string, { site: ObjectSite; proc: ProcessRef | 'parties'; parties?: ReadonlySet<ProcessRef> }>;
+  underLock: Set<string>;
+  /**
+   * Per channel and signalling process: the waits it had passed at every one of its signals on
+   * the channel (so a waiter on the channel comes after what those waits came after: orders chain).
+   */
+  carried: Map<string, Map<ProcessRef, Set<string>>>;
 }
 
 interface PState {
@@ -78,6 +86,12 @@ export interface ProcessPaths {
   /** Acquires whose hold some path releases. */
   released: Set<Op>;
   joinUnstarted: { proc: ProcessRef; op: Op }[];
+  /**
+   * Operations that run only on some ways of a branch the analysis could not decide (inside one
+   * alternative of it, at any depth): two of them may depend on the same fact (`if (on) start()`
+   * … `if (on) join()`, through a flag, a list or a field) in a way the paths do not record.
+   */
+  conditional: Set<Op>;
   startTwice: { proc: ProcessRef; op: Op; first: Op }[];
   rmw: Rmw[];
   /** Child processes that can run at the same time as each other (`a|b` by site index). */
@@ -122,22 +136,30 @@ export function computeProcessPaths(ex: Extraction, checker: ts.TypeChecker, mem
   const oid = (o: Op): number => opIndex.get(o) ?? -1;
   const out: ProcessPaths = {
     done: new Set(), doubleAcquires: [], pairs: [], unheldReleases: [], leaks: [], released: new Set(),
-    joinUnstarted: [], startTwice: [], rmw: [], coLive: new Set(), siteIndex, syncObjects: syncObjectsOf(ex),
+    joinUnstarted: [], conditional: new Set(), startTwice: [], rmw: [], coLive: new Set(), siteIndex, syncObjects: syncObjectsOf(ex, sid),
   };
   const syncBy = out.syncObjects.by;
-  /** The state after `op`, when it signals or passes a wait on an object that orders processes. */
+  const syncSites = new Set([...syncBy.values()].map((c) => c.site));
+  /** The state after `op`, when it signals or passes a wait on a channel that orders processes. */
   const synced = (s: PState, op: Op): PState => {
-    const by = syncBy.get(op.obj);
-    if (!by) return s;
-    let token: string | undefined;
-    if (op.proc === by && isSignal(op)) {
-      token = `s${sid(op.obj)}`;
-      if (s.holds.length > 0) out.syncObjects.underLock.add(op.obj);
-    } else if (op.proc !== by && isPassedWait(op) && !op.alternative) {
-      token = `w${sid(op.obj)}`;
+    if (!syncSites.has(op.obj)) return s;
+    const tokens: string[] = [];
+    const sent = signalChannel(op, sid);
+    const by = sent !== undefined ? syncBy.get(sent) : undefined;
+    if (sent !== undefined && by && (by.proc === 'parties' || by.proc === op.proc)) {
+      tokens.push(`s${sent}`);
+      if (s.holds.length > 0) out.syncObjects.underLock.add(sent);
+      const perProc = out.syncObjects.carried.get(sent) ?? new Map<ProcessRef, Set<string>>();
+      out.syncObjects.carried.set(sent, perProc);
+      const passed = s.sync.filter((t) => t.startsWith('w'));
+      const was = perProc.get(op.proc);
+      perProc.set(op.proc, was ? new Set(passed.filter((t) => was.has(t))) : new Set(passed));
     }
-    if (token === undefined || s.sync.includes(token)) return s;
-    return { ...s, sync: [...s.sync, token].sort() };
+    const waited = op.alternative ? undefined : waitChannel(op, sid);
+    const from = waited !== undefined ? syncBy.get(waited) : undefined;
+    if (waited !== undefined && from && (from.proc === 'parties' || from.proc !== op.proc)) tokens.push(`w${waited}`);
+    const add = tokens.filter((t) => !s.sync.includes(t));
+    return add.length === 0 ? s : { ...s, sync: [...s.sync, ...add].sort() };
   };
   const seen = new Set<string>();
   const once = (key: string): boolean => {
@@ -240,6 +262,8 @@ export function computeProcessPaths(ex: Extraction, checker: ts.TypeChecker, mem
     return k;
   };
 
+  for (const flow of ex.flows.values()) markConditional(flow, false, out.conditional);
+
   for (const [proc, flow0] of ex.flows) {
     // A pool worker runs its tasks one after another, any number of them.
     const flow: Flow = proc.kind !== 'main' && proc.role === 'pool-worker' && flow0.k === 'loop'
@@ -250,7 +274,7 @@ export function computeProcessPaths(ex: Extraction, checker: ts.TypeChecker, mem
       op: (s, op) => transfer(synced(s, op), op),
       // Exactly the operations `transfer` does not return unchanged for (most are queue traffic).
       changes: (op) => {
-        if (syncBy.has(op.obj)) return true;
+        if (syncSites.has(op.obj)) return true;
         switch (op.kind) {
           case 'acquire': case 'release': return isLockish(op.obj);
           case 'start': case 'join': return op.obj.kind === 'process';
@@ -301,7 +325,7 @@ export function computeProcessPaths(ex: Extraction, checker: ts.TypeChecker, mem
           if (op.blocking) {
             for (const h of s.holds) {
               if (h.maybe || h.lock === obj || h.lock.kind !== 'lock' || obj.kind !== 'lock') continue;
-              const gate = s.holds.filter((g) => !g.maybe && g.lock !== obj && g.lock !== h.lock).map((g) => g.lock);
+              const gate = s.holds.filter((g) => !g.maybe && g.lock !== obj && g.lock !== h.lock && excludes(g.lock)).map((g) => g.lock);
               const live = [...s.live];
               if (once(`pair|${oid(h.acq)}|${oid(op)}|${gate.map(sid).sort()}|${live.map(sid).sort()}|${h.sync.join('.')}`)) {
                 events.push(() => out.pairs.push({ proc, outer: h.acq, inner: op, held: h.lock, wanted: obj, gate, live, sync: h.sync }));
@@ -368,7 +392,7 @@ export function computeProcessPaths(ex: Extraction, checker: ts.TypeChecker, mem
           const mark = s.reads.get(`${sid(obj)}:${key}`);
           if (mark) {
             const now = s.holds.filter((h) => !h.maybe);
-            const protect = [...new Set(mark.holds.filter((h) => now.some((n) => n.lock === h.lock && n.acq === h.acq)).map((h) => h.lock))];
+            const protect = [...new Set(mark.holds.filter((h) => excludes(h.lock) && now.some((n) => n.lock === h.lock && n.acq === h.acq)).map((h) => h.lock))];
             const live = [...s.live];
             if (once(`rmw|${oid(mark.op)}|${oid(op)}|${protect.map(sid).sort()}|${live.map(sid).sort()}|${mark.sync.join('.')}|${s.sync.join('.')}`)) {
               events.push(() => out.rmw.push({ proc, read: mark.op, write: op, site: obj, key, protect, live, readSync: mark.sync, writeSync: s.sync }));
@@ -413,10 +437,12 @@ function isPlainRead(op: Op): boolean {
   return op.obj.kind === 'file' || op.method === 'get';
 }
 
-/** `v.set(x + 1)`, `writeFileSync(p, data)`: a write of a value that is not a constant. */
+/** `v.set(x + 1)`, `writeFileSync(p, data)`: a write of a value that is not a constant (as written, or as computed). */
 export function isModifyingWrite(op: Op): boolean {
   const index = op.obj.kind === 'value' ? 0 : 1;
   if (op.obj.kind !== 'file' && op.method !== 'set') return false;
+  // A value the analysis computed to a constant (`key.length * 10`): the same in every process.
+  if (op.arg?.t === 'const') return false;
   const arg = op.call.arguments[index];
   return arg !== undefined && !constOf(skipOuter(arg));
 }
@@ -435,52 +461,173 @@ export function keyOf(op: Op, checker: ts.TypeChecker): string {
   return '?';
 }
 
-/** Setting an event, putting to a queue: what lets a waiter on it go on. */
-function isSignal(op: Op): boolean {
-  return (op.obj.kind === 'event' && op.kind === 'set') || (op.obj.kind === 'queue' && op.kind === 'put');
-}
-
-/** A wait on an event, a get from a queue, with no timeout: it returns only after a signal. */
-function isPassedWait(op: Op): boolean {
-  return op.blocking && ((op.obj.kind === 'event' && op.kind === 'wait') || (op.obj.kind === 'queue' && op.kind === 'get'));
-}
+type ExitKind = ExitFlow['how'];
 
 /**
- * The events and queues that order processes (see `SyncObjects`): one object for the whole
- * program, not handed to code the analysis cannot see, signalled by one process that runs once,
- * and waited on by another.
+ * Adds to `into` the operations of `f` that run only on some of its ways (`under`: `f` itself
+ * runs only on some): those inside one alternative of an undecided branch, and those after
+ * something that may leave early (`if (!enabled) return;` before a start). Returns the ways
+ * out of `f` that it may take.
  */
-function syncObjectsOf(ex: Extraction): SyncObjects {
-  const by = new Map<ObjectSite, ProcessRef>();
-  const mixed = new Set<ObjectSite>();
-  for (const op of ex.ops) {
-    const o = op.obj;
-    if ((o.kind !== 'event' && o.kind !== 'queue') || !isSignal(op)) continue;
-    const was = by.get(o);
-    if (was !== undefined && was !== op.proc) mixed.add(o);
-    by.set(o, op.proc);
+function markConditional(f: Flow, under: boolean, into: Set<Op>): Set<ExitKind> {
+  switch (f.k) {
+    case 'op':
+      if (under) into.add(f.op);
+      return new Set();
+    case 'exit':
+      return new Set([f.how]);
+    case 'seq': {
+      const out = new Set<ExitKind>();
+      let u = under;
+      for (const x of f.items) {
+        const exits = markConditional(x, u, into);
+        for (const e of exits) out.add(e);
+        if (exits.size > 0) u = true;
+      }
+      return out;
+    }
+    case 'branch': {
+      const out = new Set<ExitKind>();
+      for (const x of f.alts) for (const e of markConditional(x, under || f.alts.length > 1, into)) out.add(e);
+      return out;
+    }
+    case 'loop': {
+      const out = markConditional(f.body, under, into);
+      out.delete('break');
+      out.delete('continue');
+      return out;
+    }
+    case 'call': {
+      const out = markConditional(f.body, under, into);
+      out.delete('return');
+      return out;
+    }
+    case 'try': {
+      const out = markConditional(f.body, under, into);
+      if (f.handler) {
+        out.delete('throw');
+        for (const e of markConditional(f.handler, true, into)) out.add(e);
+      }
+      if (f.finalizer) for (const e of markConditional(f.finalizer, under, into)) out.add(e);
+      return out;
+    }
+    default:
+      return new Set();
   }
-  // A signal whose object the analysis could not name may be a signal of any of them.
-  if (ex.ops.some((op) => op.obj.unknown && isSignal(op))) by.clear();
-  for (const [o, p] of [...by]) {
-    const once = p.kind === 'main' || p.multiplicity === 1;
-    const waited = ex.ops.some((w) => w.obj === o && w.proc !== p && isPassedWait(w));
-    if (mixed.has(o) || !once || !waited || !singleObject(o) || escaped(ex, o)) by.delete(o);
-  }
-  return { by, underLock: new Set() };
 }
 
 /**
- * Whether one event happens before the other through an object that orders them: the first's
- * process signals it only after the event (`before` holds no signal of it), and the second's
+ * Whether holding it keeps every other holder out: a lock, a condition (its lock), a semaphore
+ * of one unit; not a semaphore of several (two processes can hold one at once).
+ */
+function excludes(lock: ObjectSite): boolean {
+  return lock.kind !== 'semaphore' || lock.size === 1;
+}
+
+/**
+ * The channel an operation signals: an event set, a put to a queue, a send on a pipe end (the
+ * channel is the other end, where it is received), a release of a semaphore made with no units,
+ * an arrival at a barrier.
+ */
+function signalChannel(op: Op, sid: (s: ObjectSite) => number): string | undefined {
+  const o = op.obj;
+  if (o.kind === 'event' && op.kind === 'set') return `e${sid(o)}`;
+  if (o.kind === 'queue' && op.kind === 'put') return `q${sid(o)}`;
+  if (o.kind === 'pipe' && op.kind === 'send' && op.end !== undefined) return `p${sid(o)}>${1 - op.end}`;
+  if (o.kind === 'semaphore' && o.size === 0 && op.kind === 'release') return `m${sid(o)}`;
+  if (o.kind === 'barrier' && op.kind === 'wait') return `b${sid(o)}`;
+  return undefined;
+}
+
+/** The channel a wait without a timeout passes: it returns only after a signal on it. */
+function waitChannel(op: Op, sid: (s: ObjectSite) => number): string | undefined {
+  if (!op.blocking) return undefined;
+  const o = op.obj;
+  if (o.kind === 'event' && op.kind === 'wait') return `e${sid(o)}`;
+  if (o.kind === 'queue' && op.kind === 'get') return `q${sid(o)}`;
+  if (o.kind === 'pipe' && op.kind === 'recv' && op.end !== undefined) return `p${sid(o)}>${op.end}`;
+  if (o.kind === 'semaphore' && o.size === 0 && op.kind === 'acquire') return `m${sid(o)}`;
+  if (o.kind === 'barrier' && op.kind === 'wait') return `b${sid(o)}`;
+  return undefined;
+}
+
+/** The channels that order processes (see `SyncObjects`). */
+function syncObjectsOf(ex: Extraction, sid: (s: ObjectSite) => number): SyncObjects {
+  const by: SyncObjects['by'] = new Map();
+  const mixed = new Set<string>();
+  const waited = new Map<string, Set<ProcessRef>>();
+  const barriers = new Map<string, Set<ProcessRef>>();
+  for (const op of ex.ops) {
+    // A signal whose object the analysis could not name may be a signal of any channel.
+    if (op.obj.unknown && (op.kind === 'set' || op.kind === 'put' || op.kind === 'send' || op.kind === 'release' || op.kind === 'wait')) return { by: new Map(), underLock: new Set(), carried: new Map() };
+    if (op.obj.kind === 'barrier') {
+      if (op.kind !== 'wait' && op.kind !== 'abort') continue;
+      const c = `b${sid(op.obj)}`;
+      // Aborted, or a wait that can time out: a round can end without every party.
+      if (op.kind === 'abort' || !op.blocking || op.obj.timed) mixed.add(c);
+      const set = barriers.get(c) ?? new Set<ProcessRef>();
+      set.add(op.proc);
+      barriers.set(c, set);
+      by.set(c, { site: op.obj, proc: 'parties', parties: set });
+      continue;
+    }
+    const sent = signalChannel(op, sid);
+    if (sent !== undefined) {
+      const was = by.get(sent);
+      if (was !== undefined && was.proc !== op.proc) mixed.add(sent);
+      by.set(sent, { site: op.obj, proc: op.proc });
+    }
+    const w = waitChannel(op, sid);
+    if (w !== undefined) {
+      const set = waited.get(w) ?? new Set<ProcessRef>();
+      set.add(op.proc);
+      waited.set(w, set);
+    }
+  }
+  for (const [c, { site, proc }] of [...by]) {
+    let ok = !mixed.has(c) && singleObject(site) && !escaped(ex, site);
+    if (proc === 'parties') {
+      // Every party is one waiting instance: the parties are exactly the waiting instances.
+      let instances = 0;
+      for (const p of barriers.get(c) ?? []) instances += p.kind === 'main' ? 1 : typeof p.multiplicity === 'number' ? p.multiplicity : Infinity;
+      ok &&= typeof site.size === 'number' && site.size === instances;
+    } else {
+      ok &&= (proc.kind === 'main' || proc.multiplicity === 1) && [...waited.get(c) ?? []].some((p) => p !== proc);
+    }
+    if (!ok) by.delete(c);
+  }
+  return { by, underLock: new Set(), carried: new Map() };
+}
+
+/**
+ * Whether one event happens before the other through a channel that orders them: the first's
+ * process signals it only after the event (`before` holds no signal on it), and the second's
  * waited on it before its event. `locks`: the events are lock holds, which last until a release
- * the path does not record; then no signal of the object may be sent while a lock is held.
+ * the path does not record; then no signal on the channel may be sent while a lock is held.
  */
 export function ordered(pp: ProcessPaths, first: { proc: ProcessRef; before: Sync }, second: { proc: ProcessRef; after: Sync }, locks: boolean): boolean {
-  for (const [o, p] of pp.syncObjects.by) {
-    if (p !== first.proc || second.proc === p || (locks && pp.syncObjects.underLock.has(o))) continue;
-    const i = pp.siteIndex.get(o);
-    if (!first.before.includes(`s${i}`) && second.after.includes(`w${i}`)) return true;
+  const { by, underLock, carried } = pp.syncObjects;
+  // The waits the second event comes after: its own, then those its channels' signallers had
+  // passed before signalling (what came before them comes before the second event too).
+  const passed = new Set(second.after.filter((t) => t.startsWith('w')).map((t) => t.slice(1)));
+  const queue = [...passed];
+  while (queue.length > 0) {
+    const c = queue.pop()!;
+    const channel = by.get(c);
+    if (!channel || (locks && underLock.has(c))) continue;
+    const signallers = channel.proc === 'parties' ? [...channel.parties ?? []] : [channel.proc];
+    // A signaller whose paths were not all followed may have signalled elsewhere.
+    if (!signallers.every((p) => pp.done.has(p))) continue;
+    if (signallers.includes(first.proc) && (channel.proc === 'parties' || second.proc !== channel.proc) && !first.before.includes(`s${c}`)) return true;
+    for (const p of signallers) {
+      for (const t of carried.get(c)?.get(p) ?? []) {
+        const d = t.slice(1);
+        if (!passed.has(d)) {
+          passed.add(d);
+          queue.push(d);
+        }
+      }
+    }
   }
   return false;
 }

@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import type ts from 'typescript';
 import type { Finding } from '../../../../common/model';
 import { compile, compilePoolWorker, TooLarge, type Automaton } from '../checker/automaton';
+import { correlateBranches } from '../checker/correlate';
 import { Explorer, type Instance, type Reductions } from '../checker/explore';
 import { cellIndex, type PoolModel } from '../checker/semantics';
 import type { AbsValue, BranchGuard, Extraction, Flow, ObjectSite, Op, OpaqueWhy, ProcessRef } from '../facts';
@@ -116,7 +117,8 @@ export function checkerModel(ctx: Pick<RuleContext, 'extraction' | 'checker' | '
     // (see checker/symmetry.ts).
     let aut: Automaton;
     try {
-      aut = pool ? compilePoolWorker(pool.pool, pool.initializers, pool.tasks) : compile(flow);
+      const correlated = (f: Flow): Flow => correlateBranches(f, ctx.checker);
+      aut = pool ? compilePoolWorker(pool.pool, pool.initializers.map(correlated), pool.tasks.map(correlated)) : compile(correlated(flow));
     } catch (err) {
       if (err instanceof TooLarge) { ctx.notes?.push('deadlock: a process is too large to model; no deadlock check for this program'); return undefined; }
       throw err;

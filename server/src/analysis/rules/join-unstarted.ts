@@ -1,7 +1,8 @@
 // join-unstarted (docs/rules/join-unstarted.md): `join()` on a process that is not started on some path to it: the
 // shim throws "can only join a started process". Decided on the joining process's paths
-// (process-paths.ts); a loop of unknown count that starts it, or code the analysis cannot see
-// that could start it, keeps the rule silent.
+// (process-paths.ts); a loop of unknown count that starts it, code the analysis cannot see
+// that could start it, or a start and a join each under a branch it cannot decide (the same
+// condition, tested twice, perhaps through a flag), keeps the rule silent.
 import type { Finding } from '../../../../common/model';
 import { defineRule, type RuleContext } from '../rule-context';
 import { escaped } from '../passes/process-paths';
@@ -24,8 +25,11 @@ function joinUnstarted(ctx: RuleContext): Finding[] {
   for (const { proc, op } of pp.joinUnstarted) {
     const child = op.obj;
     if (!pp.done.has(proc) || child.unknown || escaped(ex, child) || reported.has(op.call)) continue;
-    reported.add(op.call);
     const starts = ex.ops.filter((o) => o.obj === child && o.kind === 'start');
+    // Started on one way of an undecided branch, joined on one way of another: the two tests may
+    // be of the same fact (a flag set where it starts, the same list filtered twice).
+    if (pp.conditional.has(op) && starts.some((s) => s.proc === proc && pp.conditional.has(s))) continue;
+    reported.add(op.call);
     findings.push(finding(ctx, {
       rule: 'join-unstarted',
       severity: 'error',
