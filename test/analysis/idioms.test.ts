@@ -69,6 +69,7 @@ const CASES: Case[] = [
   { idiom: 'continue that skips a release', name: 'continue-release', rule: 'double-acquire', anchor: 'lock.acquire()', truth: HANGS },
   { idiom: 'recursion that takes a non-reentrant lock again', name: 'recursion-relock', rule: 'double-acquire', anchor: 'lock.acquire()', truth: HANGS },
   // What conditions mean.
+  { idiom: 'a while (open) flag cleared in an else if after a test of another kind', name: 'flag-else-if', rule: 'missing-sentinel', anchor: 'lines.get()', truth: HANGS },
   { idiom: 'the main guard kept in a variable', name: 'guard-variable', rule: 'unguarded-start', anchor: 'p.start()', truth: UNGUARDED },
   { idiom: 'an early return in an async main', name: 'guard-early-return', rule: 'unguarded-start', anchor: 'w.start()', truth: UNGUARDED },
   { idiom: 'the main guard in a helper', name: 'guard-helper', rule: 'unguarded-start', anchor: 'p.start()', truth: UNGUARDED },

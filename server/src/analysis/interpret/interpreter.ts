@@ -454,9 +454,20 @@ export class Interpreter {
     const byTest = guard && alternatives.length === 2
       ? (vs: readonly Value[]): Value | undefined => {
         const [a, b] = vs as [Value, Value];
-        return a.t === 'const' && b.t === 'const' && typeof a.v === 'boolean' && typeof b.v === 'boolean' && a.v !== b.v
-          ? { t: 'test', guard, negated: !a.v }
-          : undefined;
+        const bool = (v: Value): v is { t: 'const'; v: boolean } => v.t === 'const' && typeof v.v === 'boolean';
+        if (bool(a) && bool(b)) return a.v !== b.v ? { t: 'test', guard, negated: !a.v } : undefined;
+        // A flag set by a nested test of the same message (`if (item === 'a') … else if (item ===
+        // null) open = false`): where this test holds, the nested one is decided (an item that is
+        // 'a' is not null), so the flag is one test of the message or the other.
+        if (bool(a) && b.t === 'test') {
+          const k = decidedBy(guard, b.guard);
+          if (k !== undefined && (k !== b.negated) === a.v) return b;
+        }
+        if (a.t === 'test' && bool(b)) {
+          const k = decidedBy(guard, a.guard);
+          if (k !== undefined) return (k !== a.negated) === b.v ? b : { t: 'test', guard, negated: b.v };
+        }
+        return undefined;
       }
       : undefined;
     this.store.joinDiffs(m, diffs, byTest);
@@ -3263,6 +3274,44 @@ function derived(op: ts.SyntaxKind, a: Value, b: Value): Value | undefined {
 const MAX_SPLITS = 3;
 /** Nested early exits whose rest runs on the way that stays (guard clauses one after another). */
 const MAX_EARLY_EXITS = 12;
+
+/**
+ * What test `inner` says of a message where test `outer` holds, when that decides it: both test
+ * the same value of the same operation (no function of it), and `outer` says it is a constant.
+ */
+function decidedBy(outer: Guard, inner: Guard): boolean | undefined {
+  if (outer.map || inner.map || outer.source !== inner.source || outer.sources || inner.sources) return undefined;
+  if (outer.path.length !== inner.path.length || outer.path.some((p, i) => p !== inner.path[i])) return undefined;
+  const typeOf = (v: unknown): string => (v === null ? 'object' : typeof v);
+  const nullish = (v: unknown): boolean => v === null || v === undefined;
+  switch (outer.test) {
+    case 'eq': {
+      const v = outer.value;
+      if (inner.test === 'eq') return v === inner.value;
+      if (inner.test === 'nullish') return nullish(v);
+      if (inner.test === 'truthy') return Boolean(v);
+      return typeOf(v) === inner.value;
+    }
+    case 'typeof': {
+      const t = outer.value;
+      const neverNullish = t !== 'undefined' && t !== 'object';
+      if (inner.test === 'typeof') return t === inner.value;
+      if (inner.test === 'nullish') return t === 'undefined' ? true : neverNullish ? false : undefined;
+      if (inner.test === 'eq') return typeOf(inner.value) !== t ? false : undefined;
+      return t === 'undefined' ? false : undefined;
+    }
+    case 'nullish': {
+      if (inner.test === 'nullish') return true;
+      if (inner.test === 'truthy') return false;
+      if (inner.test === 'eq') return nullish(inner.value) ? undefined : false;
+      return inner.value === 'undefined' || inner.value === 'object' ? undefined : false;
+    }
+    case 'truthy':
+      return inner.test === 'nullish' ? false : undefined;
+    default:
+      return undefined;
+  }
+}
 
 /** A statement that always leaves its block: `return`, `throw`, `break`, `continue`, or a block or `if`/`else` that does. */
 function leavesAlways(s: ts.Statement): boolean {
