@@ -174,6 +174,9 @@ describe('idioms: correct programs stay silent, and complete under the shim', { 
     // Main sends the loader its turn before its own updates: they overlap.
     const chain = path.join(dir, 'updates-ordered-by-pipe-and-barrier.ts');
     assert.deepEqual(variant(chain, [["  await bump(tally, 1, 5);\n  await toLoader.send('your turn');", "  await toLoader.send('your turn');\n  await bump(tally, 1, 5);"]]), ['unsynchronized-update']);
+    // The reporter let go before the importer is joined.
+    const joined = path.join(dir, 'updates-ordered-by-join-then-event.ts');
+    assert.deepEqual(variant(joined, [['  await importer.join();\n  imported.set();', '  imported.set();\n  await importer.join();']]), ['unsynchronized-update']);
     // Main lets the archiver go while it still holds the index lock.
     const sem = path.join(dir, 'locks-ordered-by-semaphore.ts');
     assert.deepEqual(variant(sem, [['  store.release();\n  index.release();\n  go.release();', '  go.release();\n  store.release();\n  index.release();']]), ['lock-order-inversion']);

@@ -409,6 +409,13 @@ export function computeProcessPaths(ex: Extraction, checker: ts.TypeChecker, mem
     const savedCoLive = new Set(out.coLive);
     try {
       const ends = walker.ends(flow, { holds: [], started: new Map(), live: [], reads: new Map(), decisions: [], outcomes: new Map(), sync: [] });
+      // A joiner of this process comes after the waits it had passed at its end (see `ordered`).
+      const self = proc.kind === 'main' ? undefined : proc;
+      if (self && syncBy.has(`j${sid(self)}`)) {
+        const passed = ends.map((s) => s.sync.filter((t) => t.startsWith('w')));
+        const all = passed.reduce<string[] | undefined>((acc, list) => (acc === undefined ? list : acc.filter((t) => list.includes(t))), undefined) ?? [];
+        out.syncObjects.carried.set(`j${sid(self)}`, new Map([[proc, new Set(all)]]));
+      }
       for (const s of ends) {
         for (const h of s.holds) {
           if (h.maybe) continue;
@@ -548,6 +555,8 @@ function waitChannel(op: Op, sid: (s: ObjectSite) => number): string | undefined
   if (o.kind === 'pipe' && op.kind === 'recv' && op.end !== undefined) return `p${sid(o)}>${op.end}`;
   if (o.kind === 'semaphore' && o.size === 0 && op.kind === 'acquire') return `m${sid(o)}`;
   if (o.kind === 'barrier' && op.kind === 'wait') return `b${sid(o)}`;
+  // A join returns when the process has ended: after everything it did.
+  if (o.kind === 'process' && op.kind === 'join') return `j${sid(o)}`;
   return undefined;
 }
 
@@ -583,6 +592,11 @@ function syncObjectsOf(ex: Extraction, sid: (s: ObjectSite) => number): SyncObje
       set.add(op.proc);
       waited.set(w, set);
     }
+  }
+  // Each process joined without a timeout is a channel it signals by ending.
+  for (const op of ex.ops) {
+    const c = waitChannel(op, sid);
+    if (c?.startsWith('j') && op.obj.kind === 'process' && op.obj !== op.proc) by.set(c, { site: op.obj, proc: op.obj as ProcessRef });
   }
   for (const [c, { site, proc }] of [...by]) {
     let ok = !mixed.has(c) && singleObject(site) && !escaped(ex, site);
