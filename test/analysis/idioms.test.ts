@@ -52,6 +52,8 @@ const CASES: Case[] = [
   { idiom: 'a pair of locks ordered by a condition on ids', name: 'ordered-pair', rule: 'lock-order-inversion', anchor: 'second.lock.acquire()', truth: HANGS },
   { idiom: 'a counter chosen by a condition on received data, with its own lock', name: 'counter-choice', rule: 'unsynchronized-update', anchor: 'counter.value.set(v + 1)',
     truth: { races: /counted (\d+)/, exact: 100, runs: 3 } },
+  { idiom: 'an acquire() whose promise is dropped (not awaited): the worker goes on without the lock', name: 'acquire-not-awaited', rule: 'unsynchronized-update', anchor: 'reading.set(n + 1)',
+    truth: { races: /metered (\d+)/, exact: 60, runs: 3 } },
   { idiom: 'workers that each count in their own slot of a shared array, the slot worked out from their number', name: 'own-slot', rule: 'unsynchronized-update', anchor: 'tally.set(slot, seen + 1)',
     truth: { races: /tallied (\d+)/, exact: 100, runs: 3 } },
   // Counts that come from data.

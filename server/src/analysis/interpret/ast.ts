@@ -66,3 +66,10 @@ export function pipeName(e: ts.Node): string | undefined {
 export function isFunctionLikeWithBody(n: ts.Node): n is ts.FunctionLikeDeclaration {
   return ts.isFunctionLike(n) && 'body' in n && !!(n as ts.FunctionLikeDeclaration).body;
 }
+
+/** A call whose promise nobody awaits or keeps: the whole statement (`x.acquire();`, `void x.acquire();`). */
+export function droppedPromise(call: ts.CallExpression): boolean {
+  let n: ts.Node = call;
+  while (ts.isParenthesizedExpression(n.parent) || ts.isVoidExpression(n.parent)) n = n.parent;
+  return ts.isExpressionStatement(n.parent);
+}

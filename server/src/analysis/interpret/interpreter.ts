@@ -13,7 +13,7 @@ import type { EdgeCount, Multiplicity } from '../../../../common/model';
 import type { ConstValue, MainProcess, ObjectSite, Op, OpaqueWhy, OpKind, ProcessRef, ValueMap } from '../facts';
 import type { ShimResolver } from '../shim';
 import { symbolAt } from '../symbols';
-import { constOf, functionName, nameOf, pipeName, propertyName, skipOuter } from './ast';
+import { constOf, droppedPromise, functionName, nameOf, pipeName, propertyName, skipOuter } from './ast';
 import { EMPTY, hasOps, rseq, type RFlow } from './flow';
 import { callHost, hostGlobal, hostModuleMember, hostModuleName, hostProp, isThrowingHost, listedLength } from './host';
 import { ALLOCATES, blockingOf, classKind, given, MANAGER_FACTORIES, opKind, POOL_SUBMIT } from './shim-model';
@@ -2845,6 +2845,9 @@ export class Interpreter {
     // A wait raced against something else (`Promise.race([ready.wait(), timer])`): the process
     // may go on without it, which the flow (one operation after another) cannot say.
     if (b.blocking && !ctx.detached && racedOrLeft(call) === 'raced') this.markOpaque(ctx.proc.ref, 'concurrent');
+    // `lock.acquire();` with its promise dropped: the process goes on at once, without the lock
+    // (it is taken some time later, or never): an acquire that may not have taken it.
+    if (kind === 'acquire' && b.blocking && droppedPromise(call)) b = { blocking: false, fails: 'returns' };
     const fresh: Op = {
       proc: ctx.proc.ref, kind, obj, call, method, count: 0,
       blocking: ctx.detached ? false : b.blocking, guarded: true,

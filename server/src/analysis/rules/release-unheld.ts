@@ -5,6 +5,7 @@ import type { Finding } from '../../../../common/model';
 import { defineRule, type RuleContext } from '../rule-context';
 import { escaped } from '../passes/process-paths';
 import { finding, hasOpaqueCode, processName } from '../rule-helpers';
+import { droppedPromise } from '../interpret/ast';
 
 export default defineRule({
   id: 'release-unheld',
@@ -27,6 +28,9 @@ function releaseUnheld(ctx: RuleContext): Finding[] {
     // Another process may hold a Lock, and then this release is legal; not after this process's
     // own acquire gave up (a timeout): then it releases a lock it does not hold, whoever holds it.
     if (!gaveUp && lock.variant !== 'RLock' && acquires.some((a) => a.proc !== proc)) continue;
+    // An acquire whose promise is dropped (`lock.acquire();`) is still queued before the release:
+    // the release frees some hold rather than failing; the race it opens is unsynchronized-update's.
+    if (gaveUp && droppedPromise(gaveUp.call)) continue;
     reported.add(op.call);
     const mine = acquires.filter((a) => a.proc === proc);
     findings.push(finding(ctx, {
