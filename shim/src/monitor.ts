@@ -353,7 +353,9 @@ export class Monitor {
       this.nextProbeAt = now + TICK_MS;
       return;
     }
-    if (this.options.watchdog > 0 && this.watchdogAt !== act && now - this.quietSince >= this.options.watchdog * 1000 && !this.round) {
+    // Only while some process can be blocked in a shim call (main waiting, or children connected):
+    // a main that polls a timer while its children are still starting up is not stalled.
+    if (this.options.watchdog > 0 && this.watchdogAt !== act && now - this.quietSince >= this.options.watchdog * 1000 && !this.round && this.anyWaits()) {
       this.watchdogAt = act;
       void this.noProgress();
       return;
