@@ -81,6 +81,8 @@ const CASES: Case[] = [
   { idiom: 'a done flag (while (!done)) set when a falsy item comes', name: 'done-flag', rule: 'missing-sentinel', anchor: 'q.get()', truth: HANGS },
   { idiom: "a class's running field cleared by a 'stop' message in a switch", name: 'field-flag', rule: 'missing-sentinel', anchor: 'this.inbox.get()', truth: HANGS },
   { idiom: 'a for loop whose condition is a flag', name: 'for-flag', rule: 'deadlock', anchor: 'q.get()', truth: HANGS },
+  { idiom: "a class field counting the workers' 'done' messages, one expected per shard (some shards get no worker)", name: 'counted-done', rule: 'deadlock', anchor: 'this.inbox.get()', truth: HANGS },
+  { idiom: 'a count of producers left, decremented on each null, set from the producers configured (not started)', name: 'counted-sentinels', rule: 'deadlock', anchor: 'q.get()', truth: HANGS },
   // Semantics of the primitives.
   { idiom: 'notify() wakes one of three waiters', name: 'notify-one', rule: 'deadlock', anchor: 'start.wait()', truth: HANGS },
   { idiom: 'a barrier broken by abort() and by a wait that times out lets every party go', name: 'barrier-breaks', rule: 'barrier-parties-mismatch', anchor: 'start.wait()', truth: HANGS },

@@ -11,7 +11,8 @@ import type { BranchGuard, Flow, ObjectSite, Op } from '../facts';
 export type RFlow =
   | { k: 'op'; op: Op }
   | { k: 'seq'; items: RFlow[] }
-  | { k: 'branch'; alts: RFlow[]; guard?: BranchGuard; cond?: import('typescript').Expression }
+  /** `tag`: the branch's identity through copies (a watched test of a counted loop, see the interpreter). */
+  | { k: 'branch'; alts: RFlow[]; guard?: BranchGuard; cond?: import('typescript').Expression; tag?: object }
   /**
    * A loop the interpreter ran on a summary of its iterations (unknown count, or too many); `over`:
    * the objects it iterates over (one per iteration: an operation on them runs once per object).

@@ -14,10 +14,10 @@ import type { ConstValue, MainProcess, ObjectSite, Op, OpaqueWhy, OpKind, Proces
 import type { ShimResolver } from '../shim';
 import { symbolAt } from '../symbols';
 import { constOf, droppedPromise, functionName, nameOf, pipeName, propertyName, skipOuter } from './ast';
-import { EMPTY, hasOps, rseq, type RFlow } from './flow';
+import { absorb, EMPTY, hasOps, rseq, type RFlow } from './flow';
 import { callHost, hostGlobal, hostModuleMember, hostModuleName, hostProp, isThrowingHost, listedLength } from './host';
 import { ALLOCATES, blockingOf, classKind, given, MANAGER_FACTORIES, opKind, POOL_SUBMIT } from './shim-model';
-import { Store, type Diff } from './store';
+import { ABSENT, Store, type Diff } from './store';
 import {
   alts, FALSE, join, join2, konst, plain, REST, sameValue, sitesOf, TRUE, truthy, UNDEFINED, UNKNOWN, widen,
   type ClassVal, type FnVal, type Guard, type HeapObj, type Prim, type Scope, type Value,
@@ -86,6 +86,44 @@ interface Ctx {
   yields?: { items: Value[]; exact: boolean; fork: number; decl: ts.Node; entered: boolean };
   /** `await using` resources of the blocks being run. */
 }
+
+/**
+ * A loop iteration watched for a counter of messages (`while (open > 0) { if ((await q.get()) ===
+ * null) open--; }`): the tests of received values made right in it (not under another fork), with
+ * what each way of the test changed and each place's value before.
+ */
+interface Watch {
+  readonly depth: number;
+  readonly events: {
+    branch: RFlow;
+    diffs: readonly Diff[];
+    exits: readonly Set<string>[];
+    before: Map<Map<unknown, Value>, Map<unknown, Value | undefined>>;
+  }[];
+}
+
+/** A place one way of a watched test moves from a constant to another while the others keep it. */
+interface Move {
+  map: Map<unknown, Value>;
+  key: unknown;
+  from: Value;
+  to: Value;
+  branch: RFlow;
+  arm: number;
+}
+
+/** A loop run in stages (see `stages`): the place that counts, and its value in the stage being run. */
+interface Pin {
+  map: Map<unknown, Value>;
+  key: unknown;
+  value: Value;
+  act: string;
+  move?: Move;
+  failed?: boolean;
+}
+
+/** Stages of one counted loop, at most (a counter of messages beyond this runs on a summary). */
+const MAX_STAGES = 64;
 
 /** Control leaving the code being run: break/continue to a target, return, throw. */
 export class Abrupt {
@@ -424,19 +462,24 @@ export class Interpreter {
     const diffs: Diff[] = [];
     const results: (T | undefined)[] = [];
     const exits = new Set<string>();
+    const altExits: Set<string>[] = [];
+    // A test of a received value in a watched loop's iteration.
+    const watch = this.watch !== undefined && guard !== undefined && record && ctx.fork >= this.watch.depth ? this.watch : undefined;
     let normal = false;
     ctx.fork++;
     try {
       for (const alt of alternatives) {
         const saved = ctx.out;
         ctx.out = [];
+        const own = new Set<string>();
+        altExits.push(own);
         try {
           results.push(alt());
           normal = true;
         } catch (err) {
           if (!(err instanceof Abrupt)) throw err;
           results.push(undefined);
-          for (const x of err.exits) exits.add(x);
+          for (const x of err.exits) { exits.add(x); own.add(x); }
         } finally {
           flows.push(rseq(ctx.out));
           ctx.out = saved;
@@ -470,6 +513,18 @@ export class Interpreter {
         return undefined;
       }
       : undefined;
+    // What each place was before the alternatives ran (for a watched loop: see `moves`).
+    let before: Map<Map<unknown, Value>, Map<unknown, Value | undefined>> | undefined;
+    if (watch) {
+      before = new Map();
+      for (const d of diffs) {
+        for (const [map, keys] of d) {
+          let b = before.get(map);
+          if (!b) before.set(map, (b = new Map()));
+          for (const k of keys.keys()) b.set(k, map.get(k));
+        }
+      }
+    }
     this.store.joinDiffs(m, diffs, byTest);
     // Without `record`, only the states join (the caller places the flows itself).
     if (record) {
@@ -477,6 +532,10 @@ export class Interpreter {
       if (guard) b.guard = guard;
       if (cond) b.cond = cond;
       ctx.out.push(b);
+      if (watch && before) {
+        b.tag = {};
+        watch.events.push({ branch: b, diffs, exits: altExits, before });
+      }
     }
     if (!normal) throw new Abrupt(exits);
     return results;
@@ -891,6 +950,11 @@ export class Interpreter {
     return { id, loop: true, ...(label !== undefined ? { label } : {}) };
   }
 
+  /** The loop iteration being watched for a counter of messages, if any. */
+  private watch: Watch | undefined;
+  /** Counted loops being run in stages, nested. */
+  private staging = 0;
+
   /** Operations of summarized loops by where they run, reused from pass to pass. */
   private readonly stableOps = new Map<string, Op>();
   /** How often each such operation ran in the current pass. */
@@ -983,7 +1047,14 @@ export class Interpreter {
         finish();
         return;
       }
-      const it = this.iteration(target, iterate);
+      const run = test && opts.testFirst !== false ? this.watchedIteration(target, test, iterate) : { it: this.iteration(target, iterate) };
+      if ('stages' in run) {
+        if (!isEmptyFlow(testFlow)) iterations.push(testFlow);
+        finish();
+        ctx.out.push(...run.stages);
+        return;
+      }
+      const it = run.it;
       iterations.push(rseq([testFlow, it.flow]));
       if (it.ended === 'break') { finish(); return; }
       if (it.ended === 'leave') { finish(); throw it.abrupt!; }
@@ -991,12 +1062,115 @@ export class Interpreter {
   }
 
   /**
+   * One iteration of a loop run one by one, watched for a counter of messages: a place the loop's
+   * test reads that one way of a test of a received value moves to another constant (`open--`
+   * when a sentinel came) while the other ways keep it. Such a loop runs as often as messages
+   * come until the counter has moved far enough, so it runs in stages (`stages`). Otherwise the
+   * iteration stands as it ran.
+   */
+  private watchedIteration(
+    target: Target, test: () => Value, iterate: () => void,
+  ): { it: ReturnType<Interpreter['iteration']> } | { stages: RFlow[] } {
+    const ctx = this.ctx;
+    if (this.staging > 0 || ctx.proc.dry) return { it: this.iteration(target, iterate) };
+    const m0 = this.store.mark();
+    try {
+      const watch: Watch = { depth: ctx.fork, events: [] };
+      const saved = this.watch;
+      this.watch = watch;
+      let it: ReturnType<Interpreter['iteration']>;
+      try {
+        it = this.iteration(target, iterate);
+      } finally {
+        this.watch = saved;
+      }
+      if (it.ended !== 'normal' || it.maybeBreak || watch.events.length === 0) return { it };
+      // An iteration that makes objects or processes is no counter of messages.
+      if (this.sites.length !== m0.lists[0] || this.queue.length !== m0.lists[1]) return { it };
+      const d = this.store.diff(m0);
+      const counters: Move[] = [];
+      for (const mv of moves(watch, target.id)) {
+        const map = headPlace(d, mv.map, mv.key);
+        if (!map) continue;
+        // A counter only if the loop's test reads it: with it unknown, the test is.
+        const mt = this.store.mark();
+        let v: Value = UNKNOWN;
+        let r: { flow: RFlow; abrupt?: Abrupt };
+        try {
+          this.store.set(map, mv.key, UNKNOWN);
+          r = this.collect(() => { v = test(); });
+        } finally {
+          this.store.undo(mt);
+          this.store.close(mt);
+        }
+        if (!r.abrupt && !hasOps(r.flow) && truthy(v) === undefined) counters.push({ ...mv, map });
+      }
+      if (counters.length === 0) return { it };
+      this.store.undo(m0);
+      for (const c of counters) {
+        const st = this.stages(target, test, iterate, c);
+        if (st) return { stages: st };
+      }
+      // No stages after all: the iteration runs again, as it is.
+      return { it: this.iteration(target, iterate) };
+    } finally {
+      this.store.close(m0);
+    }
+  }
+
+  /**
+   * A loop that counts messages, in stages: one per value of the counter, each a loop run on a
+   * summary with the counter at that value, which the way that moves it leaves (to the next
+   * stage). The stages end where the loop's test turns false (`open` reaches 0): the checker then
+   * knows that the loop takes exactly so many sentinels, and which messages those are. Undefined
+   * (and nothing changed) when the loop is no such thing after all.
+   */
+  private stages(target: Target, test: () => Value, iterate: () => void, counter: Move): RFlow[] | undefined {
+    const m = this.store.mark();
+    const out: RFlow[] = [];
+    let done = false;
+    this.staging++;
+    try {
+      let value = counter.from;
+      const now = counter.map.get(counter.key);
+      if (!now || !sameValue(now, value)) return undefined;
+      for (let s = 0; s < MAX_STAGES; s++) {
+        const pin: Pin = { map: counter.map, key: counter.key, value, act: `s${s}` };
+        const f = this.summarizedFlow(target, test, iterate, 'loop', true, false, pin);
+        if (pin.failed || !pin.move || f.k !== 'loop' || flowExits(f.body, 'break', target.id)) return undefined;
+        const id = nextId++;
+        const body = moveOut(f.body, pin.move.branch, pin.move.arm, target.id, id, EMPTY);
+        if (!body) return undefined;
+        out.push({ ...f, id, body });
+        value = pin.move.to;
+        this.store.set(counter.map, counter.key, value);
+        let v: Value = UNKNOWN;
+        const r = this.collect(() => { v = test(); });
+        if (r.abrupt || hasOps(r.flow)) return undefined;
+        const go = truthy(v);
+        if (go === false) {
+          done = true;
+          return out;
+        }
+        if (go === undefined) return undefined;
+      }
+      return undefined;
+    } finally {
+      this.staging--;
+      if (!done) this.store.undo(m);
+      this.store.close(m);
+    }
+  }
+
+  /**
    * A loop run on a summary: the body runs from the join of the states at the loop's head until
    * that join stops changing (what keeps changing becomes unknown), then once more to record it.
+   * With `pin`, one stage of a counted loop: the counter keeps the pinned value on every way that
+   * does not move it, and the way that moves it is noted (it leaves the stage).
    */
   private summarizedFlow(
     target: Target, test: (() => Value) | undefined, iterate: () => void, count: EdgeCount, testFirst: boolean,
-    guardedTest: boolean | ts.Expression = false,
+    guardedTest: boolean | ts.Expression = false, pin?: Pin,
   ): RFlow {
     const ctx = this.ctx;
     const savedMult = ctx.mult;
@@ -1004,7 +1178,7 @@ export class Interpreter {
     ctx.mult = mulCount(ctx.mult, count === 'loop' ? 'several' : count);
     // Keyed by the loop's statement, so that a loop run again (in a later pass of a loop around it)
     // makes the same summary objects and operations.
-    const act = `${savedKey}/${this.targetKeys.has(target.id) ? `n${this.targetKeys.get(target.id)}` : target.id}`;
+    const act = `${savedKey}/${this.targetKeys.has(target.id) ? `n${this.targetKeys.get(target.id)}` : target.id}${pin ? pin.act : ''}`;
     ctx.actKey = act;
     ctx.fork++;
     let body: RFlow = EMPTY;
@@ -1015,11 +1189,17 @@ export class Interpreter {
         const savedOcc = this.occurrences;
         this.occurrences = new Map();
         try {
+          const watch: Watch | undefined = pin ? { depth: ctx.fork, events: [] } : undefined;
+          const savedWatch = this.watch;
           const r = this.collect(() => {
             ctx.targets.push(target);
             try {
               if (test && (testFirst || round > 0)) {
                 const v = test();
+                if (pin && truthy(v) !== true) {
+                  pin.failed = true;
+                  return;
+                }
                 if (truthy(v) === false) return;
                 if (guardedTest && v.t === 'test') {
                   // Leaving at the head takes the head's state out of the loop as it is, so only
@@ -1034,21 +1214,25 @@ export class Interpreter {
                   });
                 }
               }
+              if (watch) this.watch = watch;
               iterate();
             } catch (err) {
               if (!(err instanceof Abrupt)) throw err;
               // A path that leaves the loop: its state joins the head's too.
             } finally {
+              this.watch = savedWatch;
               ctx.targets.pop();
             }
           });
           body = r.flow;
           diff = this.store.diff(m);
+          if (pin && watch && !pin.failed) pinCounter(pin, watch, diff, target.id);
           this.store.undo(m);
         } finally {
           this.store.close(m);
           this.occurrences = savedOcc;
         }
+        if (pin?.failed) break;
         if (!this.applyWidened(diff, round >= MAX_ROUNDS)) break;
         if (round > MAX_ROUNDS + 1) break;
       }
@@ -3618,6 +3802,114 @@ function flowExits(f: RFlow, how: 'break' | 'continue', id: number): boolean {
     case 'unrolled': return f.iterations.some((x) => flowExits(x, how, id));
     case 'try': return flowExits(f.body, how, id) || (!!f.handler && flowExits(f.handler, how, id)) || (!!f.finalizer && flowExits(f.finalizer, how, id));
     default: return false;
+  }
+}
+
+/** The places one way of a watched test moves from a constant to another, the others keeping it. */
+function moves(watch: Watch, loopId: number): Move[] {
+  const out: Move[] = [];
+  for (const e of watch.events) {
+    for (const [map, before] of e.before) {
+      for (const [key, from] of before) {
+        // Booleans set on each way of a test are that test already (see fork).
+        if (!from || from.t !== 'const' || typeof from.v === 'boolean') continue;
+        let arm = -1;
+        let to: Value | undefined;
+        let ok = true;
+        e.diffs.forEach((d, i) => {
+          const keys = d.get(map);
+          if (!keys || !keys.has(key)) return;
+          const v = keys.get(key)!;
+          if (v !== ABSENT && sameValue(v, from)) return;
+          if (v === ABSENT || v.t !== 'const' || arm >= 0) ok = false;
+          else {
+            arm = i;
+            to = v;
+          }
+        });
+        // The way that moves it goes on with the loop: ends its iteration, continues, or leaves
+        // only something inside the iteration (a `switch`: its targets are numbered after the loop).
+        if (!ok || arm < 0 || !to || [...e.exits[arm]!].some((x) => x !== `c${loopId}` && !(/^[bc]\d+$/.test(x) && Number(x.slice(1)) > loopId))) continue;
+        out.push({ map, key, from, to, branch: e.branch, arm });
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The loop's own place of a place an iteration changed: the same, or (a variable, whose key is
+ * its symbol) the loop scope's copy (a `for` loop's `let` lives in a copy per iteration).
+ */
+function headPlace(d: Diff, map: Map<unknown, Value>, key: unknown): Map<unknown, Value> | undefined {
+  if (d.get(map)?.has(key)) return map;
+  if (typeof key === 'string' || typeof key === 'number') return undefined;
+  for (const [m, keys] of d) if (keys.has(key)) return m;
+  return undefined;
+}
+
+/**
+ * After a pass of a stage (see `stages`): the counter must move on exactly one way of one test,
+ * from the pinned value, to the same value each pass; every other way keeps it pinned.
+ */
+function pinCounter(pin: Pin, watch: Watch, diff: Diff, loopId: number): void {
+  const found = moves(watch, loopId).filter((m) => m.key === pin.key && (m.map === pin.map || (typeof m.key !== 'string' && typeof m.key !== 'number')));
+  const mv = found[0];
+  if (found.length !== 1 || !mv || !sameValue(mv.from, pin.value) || (pin.move && !sameValue(pin.move.to, mv.to))) {
+    pin.failed = true;
+    return;
+  }
+  const end = diff.get(pin.map)?.get(pin.key);
+  if (end !== undefined && (end === ABSENT || !alts(end).every((x) => sameValue(x, pin.value) || sameValue(x, mv.to)))) {
+    pin.failed = true;
+    return;
+  }
+  pin.move = mv;
+  diff.get(pin.map)?.set(pin.key, pin.value);
+}
+
+/**
+ * A stage's body: `f` where way `arm` of branch `b` (the way that moves the counter) goes on with
+ * what follows the branch in the iteration (`after`) and then leaves the stage; a `continue` on
+ * that way leaves it too. Undefined when the branch is not on the iteration's own path (inside a
+ * call, a try or a nested loop).
+ */
+function moveOut(f: RFlow, b: RFlow, arm: number, loopId: number, stageId: number, after: RFlow): RFlow | undefined {
+  if (f.k === 'branch' && b.k === 'branch' && (f === b || (b.tag !== undefined && f.tag === b.tag))) {
+    const leave: RFlow = { k: 'exit', how: 'break', target: stageId };
+    return { ...f, alts: f.alts.map((a, i) => (i === arm ? rseq([continueLeaves(a, loopId, stageId), continueLeaves(after, loopId, stageId), leave]) : a)) };
+  }
+  if (f.k === 'seq') {
+    for (let i = 0; i < f.items.length; i++) {
+      const y = moveOut(f.items[i]!, b, arm, loopId, stageId, rseq([...f.items.slice(i + 1), after]));
+      if (y) return rseq([...f.items.slice(0, i), y, ...f.items.slice(i + 1)]);
+    }
+    return undefined;
+  }
+  if (f.k === 'branch') {
+    for (let i = 0; i < f.alts.length; i++) {
+      const y = moveOut(f.alts[i]!, b, arm, loopId, stageId, after);
+      if (y) return { ...f, alts: f.alts.map((a, j) => (j === i ? y : a)) };
+    }
+  }
+  // A `switch`: its breaks go on after it (the rest of its way is pushed into the others).
+  if (f.k === 'block') return moveOut(absorb(f.body, 'break', f.id, EMPTY), b, arm, loopId, stageId, after);
+  return undefined;
+}
+
+/** `f` where a `continue` of loop `loopId` leaves stage `stageId` instead. */
+function continueLeaves(f: RFlow, loopId: number, stageId: number): RFlow {
+  if (!flowExits(f, 'continue', loopId)) return f;
+  switch (f.k) {
+    case 'exit': return f.how === 'continue' && f.target === loopId ? { k: 'exit', how: 'break', target: stageId } : f;
+    case 'seq': return { k: 'seq', items: f.items.map((x) => continueLeaves(x, loopId, stageId)) };
+    case 'branch': return { ...f, alts: f.alts.map((x) => continueLeaves(x, loopId, stageId)) };
+    case 'call': case 'block': return { ...f, body: continueLeaves(f.body, loopId, stageId) };
+    case 'try': return {
+      k: 'try', body: continueLeaves(f.body, loopId, stageId),
+      handler: f.handler && continueLeaves(f.handler, loopId, stageId), finalizer: f.finalizer && continueLeaves(f.finalizer, loopId, stageId),
+    };
+    default: return f;
   }
 }
 
