@@ -24,7 +24,7 @@ export const RUNTIME_ERRORS: readonly { rule: string; pattern: RegExp; sample: s
   { rule: 'use-after-close', pattern: /Queue \S+ is closed|handle is closed|Pool not running|has shut down/, sample: 'ProcessError: Queue 1.a:1 is closed\nProcessError: Pool not running\nProcessError: the manager hosting this dict proxy has shut down' },
   { rule: 'wrong-pipe-end', pattern: /connection is (?:read|write)-only/, sample: 'ProcessError: connection is read-only\nProcessError: connection is write-only' },
   { rule: 'task-done-excess', pattern: /task_done\(\) called too many times/, sample: 'ProcessError: task_done() called too many times' },
-  { rule: 'release-unheld', pattern: /release unlocked lock|released too many times/, sample: 'ProcessError: release unlocked lock' },
+  { rule: 'release-unheld', pattern: /release unlocked lock|released too many times|cannot (?:release|wait|notify) on un-acquired lock|cannot release un-acquired lock/, sample: 'ProcessError: release unlocked lock\nProcessError: cannot wait on un-acquired lock' },
   { rule: 'unguarded-start', pattern: /bootstrapping phase/, sample: 'ProcessError: \n  An attempt has been made to start a new process before the\n  current process has finished its bootstrapping phase.' },
   { rule: 'target-not-spawnable', pattern: /cannot be sent to the child|found no function exported/, sample: "ProcessError: cannot start a process: the target 'f' cannot be sent to the child" },
   { rule: 'unsendable-value', pattern: /cannot be copied to another process/, sample: 'ProcessError: cannot send args[0]: a function cannot be copied to another process' },

@@ -1,6 +1,6 @@
 // release-unheld, both sides: reported at a release() some path reaches without holding the lock,
-// silent on the fixed twins (including one whose release sits under the same condition as its
-// acquire). Under the shim the buggy programs fail with the shim's error, the twins complete.
+// or a Condition's wait()/notifyAll() reached without its lock, silent on the fixed twins
+// (including one whose release sits under the same condition as its acquire). Under the shim the buggy programs fail with the shim's error, the twins complete.
 import { describeRule, type RuleCase } from '../helpers/rule-tester';
 
 const CASES: RuleCase[] = [
@@ -11,6 +11,10 @@ const CASES: RuleCase[] = [
   // Main does not pass the child's failure on as its own exit code here.
   { name: 'a helper throws before the acquire, the finally releases (RLock)', bad: 'bad-finally-helper.ts', good: 'good-finally-helper.ts', anchor: 'lock.release()', node: /^lock:/,
     verdict: { fails: /cannot release un-acquired lock/, exitCode: false } },
+  { name: "a Condition's wait() in a class method that never takes the condition's lock", bad: 'bad-condition-wait.ts', good: 'good-condition-wait.ts', anchor: 'this.cond.wait(0.5)', node: /^condition:cond@/,
+    verdict: { fails: /cannot wait on un-acquired lock/, exitCode: true } },
+  { name: 'notifyAll() after the withLock that set the value it announces', bad: 'bad-notify-outside.ts', good: 'good-notify-outside.ts', anchor: 'cond.notifyAll()', node: /^condition:cond@/,
+    verdict: { fails: /cannot notify on un-acquired lock/, exitCode: true } },
 ];
 
 describeRule('release-unheld', CASES);

@@ -82,6 +82,8 @@ export interface ProcessPaths {
   pairs: LockPair[];
   /** Releases reached on some path without any hold of their lock. */
   unheldReleases: { proc: ProcessRef; op: Op; gaveUp?: Op }[];
+  /** A Condition's wait or notify some path reaches without this process holding the condition's lock. */
+  unheldConditionCalls: { proc: ProcessRef; op: Op }[];
   leaks: Leak[];
   /** Acquires whose hold some path releases. */
   released: Set<Op>;
@@ -135,7 +137,7 @@ export function computeProcessPaths(ex: Extraction, checker: ts.TypeChecker, mem
   const sid = (s: ObjectSite): number => siteIndex.get(s) ?? -1;
   const oid = (o: Op): number => opIndex.get(o) ?? -1;
   const out: ProcessPaths = {
-    done: new Set(), doubleAcquires: [], pairs: [], unheldReleases: [], leaks: [], released: new Set(),
+    done: new Set(), doubleAcquires: [], pairs: [], unheldReleases: [], unheldConditionCalls: [], leaks: [], released: new Set(),
     joinUnstarted: [], conditional: new Set(), startTwice: [], rmw: [], coLive: new Set(), siteIndex, syncObjects: syncObjectsOf(ex, sid),
   };
   const syncBy = out.syncObjects.by;
@@ -277,6 +279,7 @@ export function computeProcessPaths(ex: Extraction, checker: ts.TypeChecker, mem
         if (syncSites.has(op.obj)) return true;
         switch (op.kind) {
           case 'acquire': case 'release': return isLockish(op.obj);
+          case 'wait': case 'notify': return op.obj.kind === 'condition';
           case 'start': case 'join': return op.obj.kind === 'process';
           case 'read': return SHARED_KINDS.has(op.obj.kind) && isPlainRead(op);
           case 'write': return SHARED_KINDS.has(op.obj.kind) && isModifyingWrite(op);
@@ -374,6 +377,15 @@ export function computeProcessPaths(ex: Extraction, checker: ts.TypeChecker, mem
           // A process started while a lock is held quietly may wait for it.
           const holds = s.holds.some((h) => h.quiet && acquirers.get(h.lock)?.has(obj)) ? s.holds.map((h) => (h.quiet && acquirers.get(h.lock)?.has(obj) ? { ...h, quiet: false } : h)) : s.holds;
           return [{ ...s, holds, started, live: s.live.includes(obj) ? s.live : [...s.live, obj] }];
+        }
+        case 'wait': case 'notify': {
+          // A Condition's wait and notify need its lock held by the caller: "cannot wait on
+          // un-acquired lock" otherwise. Its lock: its own, the one it was made on, or getLock()'s.
+          if (obj.kind !== 'condition') return [s];
+          const mine = conditionLock(obj);
+          const held = s.holds.some((h) => conditionLock(h.lock) === mine);
+          if (!held && !ambiguous(op) && once(`uncond|${oid(op)}`)) events.push(() => out.unheldConditionCalls.push({ proc, op }));
+          return [s];
         }
         case 'join': {
           if (obj.kind !== 'process') return [s];
@@ -521,6 +533,16 @@ function markConditional(f: Flow, under: boolean, into: Set<Op>): Set<ExitKind> 
     default:
       return new Set();
   }
+}
+
+/**
+ * The lock a Condition's wait and notify need (the one it was made on, or its own), for any site
+ * that stands for it: the condition, another condition made on the same lock, its getLock().
+ */
+export function conditionLock(site: ObjectSite): ObjectSite {
+  if (site.kind === 'condition') return site.lock ?? site;
+  if (site.owner?.kind === 'condition') return conditionLock(site.owner);
+  return site;
 }
 
 /**

@@ -1,9 +1,11 @@
 // release-unheld (docs/rules/release-unheld.md): `release()` on a lock that is not held on some path to it: the shim
 // throws "release unlocked lock" (Lock) or "cannot release un-acquired lock" (RLock). A Lock may be
-// released by any process, so when another process can hold it the rule stays silent.
+// released by any process, so when another process can hold it the rule stays silent. A
+// Condition's wait() and notify() release or need its lock the same way: reached without this
+// process holding it, they throw "cannot wait (notify) on un-acquired lock", whoever holds it.
 import type { Finding } from '../../../../common/model';
 import { defineRule, type RuleContext } from '../rule-context';
-import { escaped } from '../passes/process-paths';
+import { conditionLock, escaped } from '../passes/process-paths';
 import { finding, hasOpaqueCode, processName } from '../rule-helpers';
 import { droppedPromise } from '../interpret/ast';
 
@@ -11,7 +13,7 @@ export default defineRule({
   id: 'release-unheld',
   severity: 'error',
   family: 'hygiene',
-  summary: 'release() on a lock that is not held.',
+  summary: "release() on a lock that is not held, or a Condition's wait()/notify() without its lock.",
   run: releaseUnheld,
 });
 
@@ -44,6 +46,23 @@ function releaseUnheld(ctx: RuleContext): Finding[] {
       related: gaveUp ? [{ message: `this acquire() of ${lock.label} can give up without the lock`, at: gaveUp.call }]
         : mine.map((a) => ({ message: `${lock.label} is acquired here, but not on every path to the release`, at: a.call })),
       sites: [lock, proc],
+      ops: [op],
+    }));
+  }
+  for (const { proc, op } of pp.unheldConditionCalls) {
+    const cond = op.obj;
+    if (!pp.done.has(proc) || cond.unknown || escaped(ex, cond) || (cond.lock && (cond.lock.unknown || escaped(ex, cond.lock))) || reported.has(op.call)) continue;
+    reported.add(op.call);
+    const verb = op.kind === 'wait' ? 'wait' : 'notify';
+    const takes = ex.ops.filter((o) => o.proc === proc && o.kind === 'acquire' && conditionLock(o.obj) === conditionLock(cond));
+    findings.push(finding(ctx, {
+      rule: 'release-unheld',
+      severity: 'error',
+      message: `${processName(proc)} can reach this ${op.method}() of ${cond.label} without holding its lock${takes.length === 0 ? ' (it never acquires it)' : ''}: `
+        + `it fails with "cannot ${verb} on un-acquired lock"`,
+      at: op.call,
+      related: takes.map((a) => ({ message: `the lock of ${cond.label} is acquired here, but not held on every path to the ${op.method}()`, at: a.call })),
+      sites: [cond, proc],
       ops: [op],
     }));
   }
