@@ -98,6 +98,7 @@ const CASES: Case[] = [
   { idiom: 'a child keeps its copy of the sending end, so the reader never sees EOF', name: 'kept-pipe-end', rule: 'deadlock', anchor: 'rx.recv()', truth: HANGS },
   { idiom: 'replies by kind computed with loops over the message (reduce), one kind unanswered', name: 'reply-by-kind', rule: 'deadlock', anchor: 'conn.recv()', truth: HANGS },
   { idiom: "a pool task's callback that tests the task's result", name: 'callback-result', rule: 'event-never-set', anchor: 'found.wait()', truth: HANGS },
+  { idiom: 'a mapAsync callback that never runs: one task throws on its width and there is no errorCallback', name: 'callback-without-error', rule: 'event-never-set', anchor: 'batch.ready.wait()', truth: HANGS },
   // Pool tasks and file paths.
   { idiom: 'pool tasks updating a manager dict', name: 'pool-dict-race', rule: 'unsynchronized-update', anchor: 'counts.set(word, n + 1)',
     truth: { races: /red counted (\d+) times/, exact: 5, runs: 3 } },

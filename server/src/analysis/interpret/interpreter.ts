@@ -3252,26 +3252,64 @@ export class Interpreter {
     }
     if (method.endsWith('Async')) {
       const opts = args[2];
-      for (const key of ['callback', 'errorCallback']) {
-        const cb = opts ? this.getProp(opts, key) : UNKNOWN;
-        if (cb.t !== 'fn') continue;
+      const callback = opts ? this.getProp(opts, 'callback') : UNKNOWN;
+      const errorCallback = opts ? this.getProp(opts, 'errorCallback') : UNKNOWN;
+      // Each task's argument list, where the interpreter knows them.
+      const argLists = fn?.t !== 'fn' ? undefined
+        : method === 'applyAsync' ? [this.listOf(args[1] ?? UNDEFINED) ?? []]
+        : ((items) => (items && items.length <= 64 ? items.map((item) => (method.startsWith('starmap') ? this.listOf(item) ?? [UNKNOWN] : [item])) : undefined))(this.listOf(args[1] ?? UNKNOWN));
+      const onResult = (): void => {
+        if (callback.t !== 'fn') return;
         // The callback gets the task's result (the list of results, for mapAsync): what the
         // task's function returns, where it computes it without operations of its own.
         let result: Value = UNKNOWN;
-        if (key === 'callback' && fn?.t === 'fn') {
-          const items = method === 'applyAsync' ? undefined : this.listOf(args[1] ?? UNKNOWN);
-          if (method === 'applyAsync') result = this.returnOf(fn, this.listOf(args[1] ?? UNDEFINED) ?? []);
-          else if (items && items.length <= 64) {
-            result = this.newArray(items.map((item) => this.returnOf(fn, method.startsWith('starmap') ? this.listOf(item) ?? [UNKNOWN] : [item])));
-          }
+        if (fn?.t === 'fn' && argLists) {
+          result = method === 'applyAsync' ? this.returnOf(fn, argLists[0]!) : this.newArray(argLists.map((a) => this.returnOf(fn, a)));
         }
-        this.invoke(cb, [result], undefined, e);
+        this.invoke(callback, [result], undefined, e);
+      };
+      const onError = (): void => {
+        if (errorCallback.t === 'fn') this.invoke(errorCallback, [UNKNOWN], undefined, e);
+      };
+      // One of the two runs: the callback when every task returned, the error callback when one
+      // threw. A task that throws on its arguments (an explicit throw, an operation that fails)
+      // never calls the callback; one that may throw calls one or the other.
+      const outcome = fn?.t === 'fn' && argLists ? this.taskOutcome(fn, argLists) : undefined;
+      if (outcome === 'returns') onResult();
+      else if (outcome === 'throws') onError();
+      else if (outcome === 'either') this.fork([onResult, onError]);
+      else {
+        onResult();
+        onError();
       }
       return { t: 'pending', pool, submit: e, task: id };
     }
     // apply/map/starmap wait for their results; imap yields them as they come.
     if (!method.startsWith('imap')) this.record('result', pool, e, method, { blocking: true }).tasks = [id];
     return method.startsWith('map') || method.startsWith('starmap') || method.startsWith('imap') ? this.newArray([], UNKNOWN) : UNKNOWN;
+  }
+
+  /**
+   * Whether pool tasks of `fn`, run aside on each argument list (effects undone, flows dropped),
+   * all return, one surely throws, or may throw: only explicit throws and operations that fail
+   * count (code the analysis cannot see is taken to return, so that no error callback is assumed).
+   */
+  private taskOutcome(fn: FnVal, argLists: readonly Value[][]): 'returns' | 'throws' | 'either' {
+    if ((fn.decl as ts.FunctionLikeDeclaration).asteriskToken) return 'either';
+    let out: 'returns' | 'throws' | 'either' = 'returns';
+    for (const args of argLists) {
+      const m = this.store.mark();
+      let r: { flow: RFlow; abrupt?: Abrupt };
+      try {
+        r = this.collect(() => { this.invoke(fn, args.map((a) => this.copy(a)), undefined, undefined); });
+        this.store.undo(m);
+      } finally {
+        this.store.close(m);
+      }
+      if (r.abrupt?.exits.has('t')) return 'throws';
+      if (flowThrows(r.flow)) out = 'either';
+    }
+    return out;
   }
 
   /**
@@ -3910,6 +3948,20 @@ function continueLeaves(f: RFlow, loopId: number, stageId: number): RFlow {
       handler: f.handler && continueLeaves(f.handler, loopId, stageId), finalizer: f.finalizer && continueLeaves(f.finalizer, loopId, stageId),
     };
     default: return f;
+  }
+}
+
+/** Whether some way through `f` throws: an explicit throw, or an operation that fails by throwing. */
+function flowThrows(f: RFlow): boolean {
+  switch (f.k) {
+    case 'op': return f.op.fails === 'throws';
+    case 'exit': return f.how === 'throw';
+    case 'seq': return f.items.some(flowThrows);
+    case 'branch': return f.alts.some(flowThrows);
+    case 'loop': case 'call': case 'block': return flowThrows(f.body);
+    case 'unrolled': return f.iterations.some(flowThrows) || (!!f.tail && flowThrows(f.tail));
+    // A throw its handler catches stays inside (the handler may throw again).
+    case 'try': return (f.handler ? flowThrows(f.handler) : flowThrows(f.body)) || (!!f.finalizer && flowThrows(f.finalizer));
   }
 }
 
