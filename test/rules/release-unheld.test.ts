@@ -11,6 +11,8 @@ const CASES: RuleCase[] = [
   // Main does not pass the child's failure on as its own exit code here.
   { name: 'a helper throws before the acquire, the finally releases (RLock)', bad: 'bad-finally-helper.ts', good: 'good-finally-helper.ts', anchor: 'lock.release()', node: /^lock:/,
     verdict: { fails: /cannot release un-acquired lock/, exitCode: false } },
+  { name: 'a BoundedSemaphore slot given back in the catch before a retry and again in the finally', bad: 'bad-bounded-retry.ts', good: 'good-bounded-retry.ts', anchor: ['bad-bounded-retry.ts', 'slots.release()', 3], node: /^semaphore:slots@/,
+    verdict: { fails: /Semaphore released too many times/, exitCode: true } },
   { name: "a Condition's wait() in a class method that never takes the condition's lock", bad: 'bad-condition-wait.ts', good: 'good-condition-wait.ts', anchor: 'this.cond.wait(0.5)', node: /^condition:cond@/,
     verdict: { fails: /cannot wait on un-acquired lock/, exitCode: true } },
   { name: 'notifyAll() after the withLock that set the value it announces', bad: 'bad-notify-outside.ts', good: 'good-notify-outside.ts', anchor: 'cond.notifyAll()', node: /^condition:cond@/,

@@ -13,7 +13,7 @@ export default defineRule({
   id: 'release-unheld',
   severity: 'error',
   family: 'hygiene',
-  summary: "release() on a lock that is not held, or a Condition's wait()/notify() without its lock.",
+  summary: "release() on a lock that is not held (or a BoundedSemaphore released too often), or a Condition's wait()/notify() without its lock.",
   run: releaseUnheld,
 });
 
@@ -25,11 +25,18 @@ function releaseUnheld(ctx: RuleContext): Finding[] {
   const reported = new Set<unknown>();
   for (const { proc, op, gaveUp } of pp.unheldReleases) {
     const lock = op.obj;
-    if (!pp.done.has(proc) || lock.kind !== 'lock' || lock.unknown || escaped(ex, lock) || reported.has(op.call)) continue;
+    // A BoundedSemaphore released more often than acquired goes above its initial value; a plain
+    // Semaphore just counts up (no error).
+    const bounded = lock.kind === 'semaphore' && lock.variant === 'BoundedSemaphore';
+    if (!pp.done.has(proc) || (lock.kind !== 'lock' && !bounded) || lock.unknown || escaped(ex, lock) || reported.has(op.call)) continue;
     const acquires = ex.ops.filter((o) => o.obj === lock && o.kind === 'acquire');
     // Another process may hold a Lock, and then this release is legal; not after this process's
     // own acquire gave up (a timeout): then it releases a lock it does not hold, whoever holds it.
-    if (!gaveUp && lock.variant !== 'RLock' && acquires.some((a) => a.proc !== proc)) continue;
+    // A BoundedSemaphore's units all come back when every process gives back what it took: one
+    // release more than this process took then goes above the bound, whoever holds units now (unless
+    // some process may keep a unit for good, a leak that would make up for it).
+    const balanced = bounded && !pp.leaks.some((l) => l.acq.obj === lock) && acquires.every((a) => pp.done.has(a.proc));
+    if (!gaveUp && !balanced && lock.variant !== 'RLock' && acquires.some((a) => a.proc !== proc)) continue;
     // An acquire whose promise is dropped (`lock.acquire();`) is still queued before the release:
     // the release frees some hold rather than failing; the race it opens is unsynchronized-update's.
     if (gaveUp && droppedPromise(gaveUp.call)) continue;
@@ -38,7 +45,10 @@ function releaseUnheld(ctx: RuleContext): Finding[] {
     findings.push(finding(ctx, {
       rule: 'release-unheld',
       severity: 'error',
-      message: gaveUp
+      message: bounded
+        ? `${processName(proc)} can reach this release() of ${lock.label} ${gaveUp ? 'after its acquire() gave up (its timeout passed)' : 'more times than it acquired it'}: `
+          + `the BoundedSemaphore goes above its initial value and fails with "Semaphore released too many times"`
+        : gaveUp
         ? `${processName(proc)} reaches this release() of ${lock.label} after its acquire() gave up (its timeout passed): it fails with "release unlocked lock" when ${lock.label} is free, and otherwise releases another process's hold`
         : `${processName(proc)} can reach this release() of ${lock.label} without holding it${mine.length === 0 ? ' (it never acquires it)' : ''}: `
         + `it fails with "${lock.variant === 'RLock' ? 'cannot release un-acquired lock' : 'release unlocked lock'}"`,
