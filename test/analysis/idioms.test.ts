@@ -54,6 +54,8 @@ const CASES: Case[] = [
     truth: { races: /counted (\d+)/, exact: 100, runs: 3 } },
   { idiom: 'an acquire() whose promise is dropped (not awaited): the worker goes on without the lock', name: 'acquire-not-awaited', rule: 'unsynchronized-update', anchor: 'reading.set(n + 1)',
     truth: { races: /metered (\d+)/, exact: 60, runs: 3 } },
+  { idiom: 'an async bump called from a block-bodied withLock callback: its promise is dropped, the lock released at once', name: 'dropped-in-withlock', rule: 'unsynchronized-update', anchor: 'this.hits.set(n + 1)',
+    truth: { races: /recorded (\d+)/, exact: 60, runs: 3 } },
   { idiom: 'workers that each count in their own slot of a shared array, the slot worked out from their number', name: 'own-slot', rule: 'unsynchronized-update', anchor: 'tally.set(slot, seen + 1)',
     truth: { races: /tallied (\d+)/, exact: 100, runs: 3 } },
   // Counts that come from data.
@@ -185,6 +187,9 @@ describe('idioms: correct programs stay silent, and complete under the shim', { 
     // Main lets the archiver go while it still holds the index lock.
     const sem = path.join(dir, 'locks-ordered-by-semaphore.ts');
     assert.deepEqual(variant(sem, [['  store.release();\n  index.release();\n  go.release();', '  go.release();\n  store.release();\n  index.release();']]), ['lock-order-inversion']);
+    // The failed workers' reports not counted: the coordinator waits for one per worker.
+    const both = path.join(dir, 'counted-both-outcomes.ts');
+    assert.deepEqual(variant(both, [['      failed.push(r.reason);\n      finished++;', '      failed.push(r.reason);']]), ['deadlock']);
     // Joined whether or not it was started.
     const flag = path.join(dir, 'start-join-same-flag.ts');
     assert.deepEqual(variant(flag, [['  if (started) await single.join();', '  await single.join();']]), ['join-unstarted']);

@@ -204,7 +204,12 @@ export type Flow =
   | { k: 'branch'; alts: Flow[]; guard?: BranchGuard; cond?: ts.Expression }
   | { k: 'loop'; count: EdgeCount; body: Flow }
   | { k: 'try'; body: Flow; handler: Flow | undefined; finalizer: Flow | undefined }
-  | { k: 'call'; body: Flow }
+  /**
+   * A call of a function (its body, for stack and decisions). `detached`: an async function whose
+   * promise the caller drops (`increment(c);`): its body goes on after the caller has moved on, so
+   * it holds none of the caller's locks.
+   */
+  | { k: 'call'; body: Flow; detached?: true }
   | { k: 'exit'; how: 'break' | 'continue' | 'return' | 'throw'; label?: string; node?: ts.Statement };
 
 /**

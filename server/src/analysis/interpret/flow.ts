@@ -23,7 +23,7 @@ export type RFlow =
   /** A `switch` or labeled statement: `break` with its id ends it. */
   | { k: 'block'; body: RFlow; id: number }
   | { k: 'try'; body: RFlow; handler: RFlow | undefined; finalizer: RFlow | undefined }
-  | { k: 'call'; body: RFlow }
+  | { k: 'call'; body: RFlow; detached?: true }
   | { k: 'exit'; how: 'break' | 'continue' | 'return' | 'throw'; target?: number; node?: import('typescript').Statement };
 
 export const EMPTY: RFlow = { k: 'seq', items: [] };
@@ -132,7 +132,7 @@ export function lower(f: RFlow, l: Lowering): Flow {
       if (f.over && f.over.length > 0) iterated.set(out, new Set(f.over.map((s) => l.rep(s))));
       return out;
     }
-    case 'call': return { k: 'call', body: lower(f.body, l) };
+    case 'call': return f.detached ? { k: 'call', body: lower(f.body, l), detached: true } : { k: 'call', body: lower(f.body, l) };
     case 'try': return {
       k: 'try', body: lower(f.body, l),
       handler: f.handler ? lower(f.handler, l) : undefined,

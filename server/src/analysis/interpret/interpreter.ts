@@ -102,14 +102,16 @@ interface Watch {
   }[];
 }
 
-/** A place one way of a watched test moves from a constant to another while the others keep it. */
+/**
+ * A place that the ways of watched tests move from a constant to another (the same for all of
+ * them) while every other way keeps it: `arms`, per branch (by its tag), the way that moves it.
+ */
 interface Move {
   map: Map<unknown, Value>;
   key: unknown;
   from: Value;
   to: Value;
-  branch: RFlow;
-  arm: number;
+  arms: Map<object, number>;
 }
 
 /** A loop run in stages (see `stages`): the place that counts, and its value in the stage being run. */
@@ -1092,6 +1094,9 @@ export class Interpreter {
       for (const mv of moves(watch, target.id)) {
         const map = headPlace(d, mv.map, mv.key);
         if (!map) continue;
+        // Changed nowhere else in the iteration: at its end it is one or the other.
+        const end = d.get(map)!.get(mv.key)!;
+        if (end === ABSENT || !alts(end).every((x) => sameValue(x, mv.from) || sameValue(x, mv.to))) continue;
         // A counter only if the loop's test reads it: with it unknown, the test is.
         const mt = this.store.mark();
         let v: Value = UNKNOWN;
@@ -1139,8 +1144,9 @@ export class Interpreter {
         const f = this.summarizedFlow(target, test, iterate, 'loop', true, false, pin);
         if (pin.failed || !pin.move || f.k !== 'loop' || flowExits(f.body, 'break', target.id)) return undefined;
         const id = nextId++;
-        const body = moveOut(f.body, pin.move.branch, pin.move.arm, target.id, id, EMPTY);
-        if (!body) return undefined;
+        const placed = new Set<object>();
+        const body = moveOut(f.body, pin.move.arms, target.id, id, EMPTY, placed);
+        if (!body || placed.size !== pin.move.arms.size) return undefined;
         out.push({ ...f, id, body });
         value = pin.move.to;
         this.store.set(counter.map, counter.key, value);
@@ -2629,7 +2635,10 @@ export class Interpreter {
       ctx.targets = saved.targets;
       ctx.out = saved.out;
       ctx.stack.pop();
-      ctx.out.push({ k: 'call', body: flow });
+      // An async function whose promise is dropped (`increment(c);`, a block-bodied callback that
+      // does not return it): its body goes on after the caller has moved on, without its locks.
+      const detached = !!e && ts.isCallExpression(e) && isAsync(decl) && !(decl as ts.FunctionLikeDeclaration).asteriskToken && droppedPromise(e);
+      ctx.out.push(detached ? { k: 'call', body: flow, detached: true } : { k: 'call', body: flow });
     }
     // An async function called and not awaited at once (two of them in Promise.all, one raced, one
     // left running): its waits and the caller's interleave, which the flow cannot say.
@@ -3843,36 +3852,74 @@ function flowExits(f: RFlow, how: 'break' | 'continue', id: number): boolean {
   }
 }
 
-/** The places one way of a watched test moves from a constant to another, the others keeping it. */
+/**
+ * The places the watched tests move from a constant to one other constant: each way of each test
+ * that touches the place either keeps it, moves it (a constant: the same one everywhere), or, being
+ * a way around a nested test that moves it, holds one or the other. Anything else (a way that
+ * changes it otherwise, a move under a test the analysis cannot tie to a message) disqualifies it.
+ */
 function moves(watch: Watch, loopId: number): Move[] {
-  const out: Move[] = [];
+  const places = new Map<Map<unknown, Value>, Map<unknown, { from: Value; touches: { e: Watch['events'][number]; vals: (Value | typeof ABSENT | undefined)[] }[] }>>();
   for (const e of watch.events) {
     for (const [map, before] of e.before) {
+      let keys = places.get(map);
+      if (!keys) places.set(map, (keys = new Map()));
       for (const [key, from] of before) {
-        // Booleans set on each way of a test are that test already (see fork).
-        if (!from || from.t !== 'const' || typeof from.v === 'boolean') continue;
-        let arm = -1;
-        let to: Value | undefined;
-        let ok = true;
-        e.diffs.forEach((d, i) => {
-          const keys = d.get(map);
-          if (!keys || !keys.has(key)) return;
-          const v = keys.get(key)!;
-          if (v !== ABSENT && sameValue(v, from)) return;
-          if (v === ABSENT || v.t !== 'const' || arm >= 0) ok = false;
-          else {
-            arm = i;
-            to = v;
-          }
-        });
-        // The way that moves it goes on with the loop: ends its iteration, continues, or leaves
-        // only something inside the iteration (a `switch`: its targets are numbered after the loop).
-        if (!ok || arm < 0 || !to || [...e.exits[arm]!].some((x) => x !== `c${loopId}` && !(/^[bc]\d+$/.test(x) && Number(x.slice(1)) > loopId))) continue;
-        out.push({ map, key, from, to, branch: e.branch, arm });
+        if (!from) continue;
+        const vals = e.diffs.map((d) => { const k = d.get(map); return k && k.has(key) ? k.get(key)! : undefined; });
+        const p = keys.get(key);
+        if (p) {
+          // Touched after it changed in this iteration: not a place that moves once.
+          if (!sameValue(p.from, from)) p.from = UNKNOWN;
+          p.touches.push({ e, vals });
+        } else keys.set(key, { from, touches: [{ e, vals }] });
       }
     }
   }
+  const out: Move[] = [];
+  for (const [map, keys] of places) {
+    for (const [key, { from, touches }] of keys) {
+      // Booleans set on each way of a test are that test already (see fork).
+      if (from.t !== 'const' || typeof from.v === 'boolean') continue;
+      let to: Value | undefined;
+      let ok = true;
+      const arms = new Map<object, number>();
+      const around: { branch: RFlow; arm: number; v: Value }[] = [];
+      for (const { e, vals } of touches) {
+        vals.forEach((v, i) => {
+          if (!ok || v === undefined || (v !== ABSENT && sameValue(v, from))) return;
+          if (v === ABSENT) ok = false;
+          else if (v.t === 'const') {
+            if (to && !sameValue(to, v)) ok = false;
+            to = v;
+            // The way that moves it goes on with the loop: ends its iteration, continues, or leaves
+            // only something inside the iteration (a `switch`: its targets are numbered after the loop).
+            if ([...e.exits[i]!].some((x) => x !== `c${loopId}` && !(/^[bc]\d+$/.test(x) && Number(x.slice(1)) > loopId))) ok = false;
+            const tag = (e.branch as { tag?: object }).tag;
+            if (tag) arms.set(tag, i);
+            else ok = false;
+          } else around.push({ branch: e.branch, arm: i, v });
+        });
+      }
+      if (!ok || !to || arms.size === 0) continue;
+      const moved = to;
+      if (!around.every((a) => a.branch.k === 'branch' && alts(a.v).every((x) => sameValue(x, from) || sameValue(x, moved)) && hasTag(a.branch.alts[a.arm]!, arms))) continue;
+      out.push({ map, key, from, to, arms });
+    }
+  }
   return out;
+}
+
+/** Whether `f` contains a branch with one of the tags. */
+function hasTag(f: RFlow, tags: ReadonlyMap<object, number>): boolean {
+  switch (f.k) {
+    case 'branch': return (f.tag !== undefined && tags.has(f.tag)) || f.alts.some((a) => hasTag(a, tags));
+    case 'seq': return f.items.some((x) => hasTag(x, tags));
+    case 'loop': case 'call': case 'block': return hasTag(f.body, tags);
+    case 'unrolled': return f.iterations.some((x) => hasTag(x, tags)) || (!!f.tail && hasTag(f.tail, tags));
+    case 'try': return hasTag(f.body, tags) || (!!f.handler && hasTag(f.handler, tags)) || (!!f.finalizer && hasTag(f.finalizer, tags));
+    default: return false;
+  }
 }
 
 /**
@@ -3907,32 +3954,44 @@ function pinCounter(pin: Pin, watch: Watch, diff: Diff, loopId: number): void {
 }
 
 /**
- * A stage's body: `f` where way `arm` of branch `b` (the way that moves the counter) goes on with
- * what follows the branch in the iteration (`after`) and then leaves the stage; a `continue` on
- * that way leaves it too. Undefined when the branch is not on the iteration's own path (inside a
- * call, a try or a nested loop).
+ * A stage's body: `f` where each way that moves the counter (`arms`, per branch tag) goes on with
+ * what follows its branch in the iteration (`after`) and then leaves the stage; a `continue` on
+ * such a way leaves it too. Undefined when such a branch is not on the iteration's own path
+ * (inside a call, a try or a nested loop) or inside another moving way. `found`: the tags placed.
  */
-function moveOut(f: RFlow, b: RFlow, arm: number, loopId: number, stageId: number, after: RFlow): RFlow | undefined {
-  if (f.k === 'branch' && b.k === 'branch' && (f === b || (b.tag !== undefined && f.tag === b.tag))) {
-    const leave: RFlow = { k: 'exit', how: 'break', target: stageId };
-    return { ...f, alts: f.alts.map((a, i) => (i === arm ? rseq([continueLeaves(a, loopId, stageId), continueLeaves(after, loopId, stageId), leave]) : a)) };
-  }
-  if (f.k === 'seq') {
-    for (let i = 0; i < f.items.length; i++) {
-      const y = moveOut(f.items[i]!, b, arm, loopId, stageId, rseq([...f.items.slice(i + 1), after]));
-      if (y) return rseq([...f.items.slice(0, i), y, ...f.items.slice(i + 1)]);
+function moveOut(f: RFlow, arms: ReadonlyMap<object, number>, loopId: number, stageId: number, after: RFlow, found: Set<object>): RFlow | undefined {
+  if (!hasTag(f, arms)) return f;
+  switch (f.k) {
+    case 'branch': {
+      const arm = f.tag !== undefined ? arms.get(f.tag) : undefined;
+      if (arm !== undefined) found.add(f.tag!);
+      const out: RFlow[] = [];
+      for (let i = 0; i < f.alts.length; i++) {
+        const a = f.alts[i]!;
+        if (i === arm) {
+          if (hasTag(a, arms)) return undefined;
+          out.push(rseq([continueLeaves(a, loopId, stageId), continueLeaves(after, loopId, stageId), { k: 'exit', how: 'break', target: stageId }]));
+        } else {
+          const y = moveOut(a, arms, loopId, stageId, after, found);
+          if (!y) return undefined;
+          out.push(y);
+        }
+      }
+      return { ...f, alts: out };
     }
-    return undefined;
-  }
-  if (f.k === 'branch') {
-    for (let i = 0; i < f.alts.length; i++) {
-      const y = moveOut(f.alts[i]!, b, arm, loopId, stageId, after);
-      if (y) return { ...f, alts: f.alts.map((a, j) => (j === i ? y : a)) };
+    case 'seq': {
+      const items: RFlow[] = [];
+      for (let i = 0; i < f.items.length; i++) {
+        const y = moveOut(f.items[i]!, arms, loopId, stageId, rseq([...f.items.slice(i + 1), after]), found);
+        if (!y) return undefined;
+        items.push(y);
+      }
+      return rseq(items);
     }
+    // A `switch`: its breaks go on after it (the rest of its way is pushed into the others).
+    case 'block': return moveOut(absorb(f.body, 'break', f.id, EMPTY), arms, loopId, stageId, after, found);
+    default: return undefined;
   }
-  // A `switch`: its breaks go on after it (the rest of its way is pushed into the others).
-  if (f.k === 'block') return moveOut(absorb(f.body, 'break', f.id, EMPTY), b, arm, loopId, stageId, after);
-  return undefined;
 }
 
 /** `f` where a `continue` of loop `loopId` leaves stage `stageId` instead. */

@@ -322,7 +322,7 @@ export function slice(flow: Flow, keep: (op: Op) => boolean): Flow | undefined {
     }
     case 'call': {
       const body = slice(flow.body, keep);
-      return body ? { k: 'call', body } : undefined;
+      return body ? { ...flow, body } : undefined;
     }
     case 'try': {
       const body = slice(flow.body, keep);

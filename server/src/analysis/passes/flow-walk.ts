@@ -36,6 +36,13 @@ export interface Transfer<S> {
   decide(s: S, key: string, value: boolean, depth: number, guard?: BranchGuard): S | undefined;
   /** Forgets what was decided at depth `depth` or deeper (a loop iteration or a call is over). */
   leave(s: S, depth: number): S;
+  /**
+   * A detached call (an async function whose promise is dropped) starts from `s` without what the
+   * caller holds (`detach`), and the caller goes on as it was (`reattach`: the state after the
+   * call's body, with the caller's own part of `before` back).
+   */
+  detach?(s: S): S;
+  reattach?(after: S, before: S): S;
 }
 
 /** The walk took too many steps: the caller stays silent about this process. */
@@ -205,6 +212,16 @@ export class FlowWalker<S> {
         return this.uniqOut(result);
       }
       case 'call': {
+        if (f.detached && this.t.detach && this.t.reattach) {
+          for (const s of ins) {
+            const r = this.walk(f.body, [this.t.detach(s)], depth + 1);
+            out.normal.push(...[...r.normal, ...r.ret].map((x) => this.t.reattach!(this.t.leave(x, depth + 1), s)));
+            out.thr.push(...r.thr.map((x) => this.t.reattach!(this.t.leave(x, depth + 1), s)));
+          }
+          out.normal = this.uniq(out.normal);
+          out.thr = this.uniq(out.thr);
+          return out;
+        }
         const r = this.walk(f.body, ins, depth + 1);
         out.normal = this.uniq([...r.normal, ...r.ret].map((s) => this.t.leave(s, depth + 1)));
         out.thr = this.uniq(r.thr.map((s) => this.t.leave(s, depth + 1)));

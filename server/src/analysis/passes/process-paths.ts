@@ -316,6 +316,10 @@ export function computeProcessPaths(ex: Extraction, checker: ts.TypeChecker, mem
         return { ...s, decisions: [...s.decisions, { key, value, depth }] };
       },
       leave: (s, depth) => (s.decisions.some((d) => d.depth >= depth) ? { ...s, decisions: s.decisions.filter((d) => d.depth < depth) } : s),
+      // A dropped async call runs without the caller's locks (and what it takes and gives back
+      // is its own); the caller goes on holding what it held.
+      detach: (s) => (s.holds.length === 0 ? s : { ...s, holds: [] }),
+      reattach: (after, before) => (after.holds === before.holds ? after : { ...after, holds: before.holds }),
     };
 
     const transfer = (s: PState, op: Op): PState[] => {
