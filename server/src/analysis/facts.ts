@@ -201,7 +201,8 @@ export interface BranchGuard {
 export type Flow =
   | { k: 'op'; op: Op }
   | { k: 'seq'; items: Flow[] }
-  | { k: 'branch'; alts: Flow[]; guard?: BranchGuard; cond?: ts.Expression }
+  /** `lost`: its condition reads a value a summarized loop lost (which way it goes is not the program's choice to report on). */
+  | { k: 'branch'; alts: Flow[]; guard?: BranchGuard; cond?: ts.Expression; lost?: true }
   | { k: 'loop'; count: EdgeCount; body: Flow }
   | { k: 'try'; body: Flow; handler: Flow | undefined; finalizer: Flow | undefined }
   /**

@@ -84,6 +84,8 @@ class Builder {
         // A test of the error a `catch` caught (`e instanceof Empty`, `e.code === …`): which error
         // it was is not modelled, so neither way is something a deadlock may depend on.
         if (f.cond && testsCaughtError(f.cond)) return this.add({ next: entries.map((to) => ({ to, unknown: true })) });
+        // A condition on a value a summarized loop lost (a counter after the loop's passes).
+        if (f.lost) return this.add({ next: entries.map((to) => ({ to, unknown: true })) });
         // A check the analysis cannot decide whose one way is to throw (`if (!Number.isInteger(x))
         // throw new Error(…)`): a program's own guard against the impossible. A deadlock reached
         // only through it is not claimed.

@@ -12,7 +12,7 @@ export type RFlow =
   | { k: 'op'; op: Op }
   | { k: 'seq'; items: RFlow[] }
   /** `tag`: the branch's identity through copies (a watched test of a counted loop, see the interpreter). */
-  | { k: 'branch'; alts: RFlow[]; guard?: BranchGuard; cond?: import('typescript').Expression; tag?: object }
+  | { k: 'branch'; alts: RFlow[]; guard?: BranchGuard; cond?: import('typescript').Expression; tag?: object; lost?: true }
   /**
    * A loop the interpreter ran on a summary of its iterations (unknown count, or too many); `over`:
    * the objects it iterates over (one per iteration: an operation on them runs once per object).
@@ -125,6 +125,7 @@ export function lower(f: RFlow, l: Lowering): Flow {
       const out: Flow = { k: 'branch', alts };
       if (f.guard) out.guard = f.guard;
       if (f.cond) out.cond = f.cond;
+      if (f.lost) out.lost = true;
       return out;
     }
     case 'loop': {

@@ -19,7 +19,7 @@ import { callHost, hostGlobal, hostModuleMember, hostModuleName, hostProp, isThr
 import { ALLOCATES, blockingOf, classKind, given, MANAGER_FACTORIES, opKind, POOL_SUBMIT } from './shim-model';
 import { ABSENT, Store, type Diff } from './store';
 import {
-  alts, FALSE, join, join2, konst, plain, REST, sameValue, sitesOf, TRUE, truthy, UNDEFINED, UNKNOWN, widen,
+  alts, FALSE, isWidened, join, join2, konst, plain, REST, sameValue, sitesOf, TRUE, truthy, UNDEFINED, UNKNOWN, widen,
   type ClassVal, type FnVal, type Guard, type HeapObj, type Prim, type Scope, type Value,
 } from './values';
 
@@ -457,7 +457,7 @@ export class Interpreter {
    * state, joins their states, and records a branch. Returns their values; throws when none of
    * them completes normally.
    */
-  fork<T>(alternatives: (() => T)[], guard?: Guard, cond?: ts.Expression, record = true): (T | undefined)[] {
+  fork<T>(alternatives: (() => T)[], guard?: Guard, cond?: ts.Expression, record = true, lost = false): (T | undefined)[] {
     const ctx = this.ctx;
     const m = this.store.mark();
     const flows: RFlow[] = [];
@@ -533,6 +533,7 @@ export class Interpreter {
       const b: RFlow = { k: 'branch', alts: flows };
       if (guard) b.guard = guard;
       if (cond) b.cond = cond;
+      if (lost) b.lost = true;
       ctx.out.push(b);
       if (watch && before) {
         b.tag = {};
@@ -889,12 +890,23 @@ export class Interpreter {
         return;
       }
     }
-    const v = this.expr(e);
+    // A condition on a value a summarized loop lost (`--remaining === 0` after the loop's passes
+    // made `remaining` unknown): which way it goes is no choice a finding may depend on.
+    const savedRead = this.widenedRead;
+    this.widenedRead = false;
+    let v: Value;
+    let lost: boolean;
+    try {
+      v = this.expr(e);
+    } finally {
+      lost = this.widenedRead;
+      this.widenedRead = savedRead || lost;
+    }
     if (truthy(v) !== undefined) {
       this.branchOnValue(v, whenTrue, whenFalse, e);
       return;
     }
-    this.branchOnValue(v, () => { this.refine(e, true); whenTrue(); }, () => { this.refine(e, false); whenFalse(); }, e);
+    this.branchOnValue(v, () => { this.refine(e, true); whenTrue(); }, () => { this.refine(e, false); whenFalse(); }, e, lost);
   }
 
   /**
@@ -916,7 +928,7 @@ export class Interpreter {
     if (v.t === 'test') this.assignTo(e, konst(outcome));
   }
 
-  branchOnValue(v: Value, whenTrue: () => void, whenFalse: () => void, cond?: ts.Expression): void {
+  branchOnValue(v: Value, whenTrue: () => void, whenFalse: () => void, cond?: ts.Expression, lost = false): void {
     const b = truthy(v);
     if (b === true) return whenTrue();
     if (b === false) return whenFalse();
@@ -930,7 +942,7 @@ export class Interpreter {
       this.fork([whenTrue, whenFalse], { source: r.source, path: r.path, ...(r.sources ? { sources: r.sources } : {}), ...(r.map ? { map: r.map } : {}), test: 'truthy' });
       return;
     }
-    this.fork([whenTrue, whenFalse], undefined, cond && isPlainCondition(cond) ? cond : undefined);
+    this.fork([whenTrue, whenFalse], undefined, cond && isPlainCondition(cond) ? cond : undefined, true, lost);
   }
 
   /** The value of `c ? a : b`, `a && b`, `a || b`, `a ?? b` in a value position. */
@@ -1776,10 +1788,16 @@ export class Interpreter {
   lookup(sym: ts.Symbol): Value | undefined {
     for (let s: Scope | undefined = this.ctx.scope; s; s = s.parent) {
       const v = s.vars.get(sym);
-      if (v) return v;
+      if (v) {
+        if (isWidened(v)) this.widenedRead = true;
+        return v;
+      }
     }
     return undefined;
   }
+
+  /** Set when code reads a value a summarized loop lost (see `branchOn`). */
+  private widenedRead = false;
 
   /** A name not bound in any scope: a module-level declaration, an import, a global. */
   resolve(sym: ts.Symbol, at?: ts.Node): Value {
@@ -2020,7 +2038,10 @@ export class Interpreter {
   private refProp(v: { t: 'ref'; o: HeapObj }, key: string): Value {
     const o = v.o;
     const own = o.props.get(key);
-    if (own !== undefined) return own;
+    if (own !== undefined) {
+      if (isWidened(own)) this.widenedRead = true;
+      return own;
+    }
     const getter = o.props.get(`get:${key}`);
     if (getter && getter.t === 'fn') return this.invoke(getter, [], v, undefined);
     if (o.kind === 'instance' && o.cls) {
@@ -3927,10 +3948,11 @@ function hasTag(f: RFlow, tags: ReadonlyMap<object, number>): boolean {
  * its symbol) the loop scope's copy (a `for` loop's `let` lives in a copy per iteration).
  */
 function headPlace(d: Diff, map: Map<unknown, Value>, key: unknown): Map<unknown, Value> | undefined {
-  if (d.get(map)?.has(key)) return map;
-  if (typeof key === 'string' || typeof key === 'number') return undefined;
-  for (const [m, keys] of d) if (keys.has(key)) return m;
-  return undefined;
+  if (typeof key === 'string' || typeof key === 'number') return d.get(map)?.has(key) ? map : undefined;
+  // The iteration's copy was changed by the test's way; the loop's own scope, by the copy back.
+  let own: Map<unknown, Value> | undefined;
+  for (const [m, keys] of d) if (keys.has(key) && (own === undefined || own === map)) own = m;
+  return own;
 }
 
 /**

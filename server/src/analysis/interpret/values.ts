@@ -215,12 +215,23 @@ export function join2(a: Value, b: Value): Value {
 }
 
 /** Loop widening: what keeps changing from one pass to the next is no longer a constant. */
+/**
+ * Unknown because a loop run on a summary changed it from pass to pass (a counter): the analysis
+ * lost it, the program did not choose it. A branch on it is no choice a finding may depend on.
+ */
+export const WIDENED: Value = { t: 'unknown' };
+
+/** Whether `v` is (or may be) a value a summarized loop lost. */
+export function isWidened(v: Value): boolean {
+  return v === WIDENED || (v.t === 'union' && v.alts.includes(WIDENED));
+}
+
 export function widen(old: Value, next: Value): Value {
   const j = join2(old, next);
-  if (j.t !== 'union') return j.t === 'const' && !sameValue(old, next) ? UNKNOWN : j;
+  if (j.t !== 'union') return j.t === 'const' && !sameValue(old, next) ? WIDENED : j;
   const kept: Value[] = j.alts.filter((x) => x.t !== 'const' && x.t !== 'opaque');
   if (kept.length === j.alts.length) return j;
-  if (!kept.some((x) => x.t === 'unknown')) kept.push(UNKNOWN);
+  if (!kept.some((x) => x.t === 'unknown')) kept.push(WIDENED);
   return kept.length === 1 ? kept[0]! : { t: 'union', alts: kept };
 }
 
