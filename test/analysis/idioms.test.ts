@@ -190,6 +190,9 @@ describe('idioms: correct programs stay silent, and complete under the shim', { 
     // The failed workers' reports not counted: the coordinator waits for one per worker.
     const both = path.join(dir, 'counted-both-outcomes.ts');
     assert.deepEqual(variant(both, [['      failed.push(r.reason);\n      finished++;', '      failed.push(r.reason);']]), ['deadlock']);
+    // Readers that never send their `null`: main waits for ever, whatever the tracker says.
+    const tracked = path.join(dir, 'closure-counter-break.ts');
+    assert.deepEqual(variant(tracked, [['  await out.put(null);', '  void out;']]), ['missing-sentinel']);
     // Joined whether or not it was started.
     const flag = path.join(dir, 'start-join-same-flag.ts');
     assert.deepEqual(variant(flag, [['  if (started) await single.join();', '  await single.join();']]), ['join-unstarted']);
