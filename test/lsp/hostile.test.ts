@@ -160,7 +160,7 @@ describe('a document too large to analyze', () => {
       const status = s.statuses.at(-1)!;
       assert.deepEqual({ state: status.state, file: status.file }, { state: 'skipped', file: 'generated.ts' });
       const chars = text.length.toLocaleString('en-US');
-      assert.equal(status.message, `it has ${chars} characters, more than the 2,000,000 the analysis reads (generated code?)`);
+      assert.equal(status.message, `it has ${chars} characters, more than the 1,000,000 the analysis reads (generated code?)`);
       assert.ok(s.logs.some((l) => l.endsWith(`generated.ts is not analyzed: ${status.message}`)), s.logs.slice(-5).join('\n'));
       assert.deepEqual(await codes(s, small), ['missing-sentinel']);
     } finally {

@@ -13,7 +13,7 @@ import * as path from 'node:path';
  * analyzed: bytes on disk, characters in an editor. It is generated (a bundle, minified code),
  * and the language server analyzes the files it reads on every edit.
  */
-export const MAX_SOURCE_SIZE = 2_000_000;
+export const MAX_SOURCE_SIZE = 1_000_000;
 /** Any other file (declarations, package.json, tsconfig.json): a bound on memory only. */
 export const MAX_FILE_SIZE = 16_000_000;
 
