@@ -73,6 +73,20 @@ export function compiledProgram(main: MainModule | null, esbuildFrom: string | n
   return program;
 }
 
+/**
+ * The compiled copy of the program whose main module is `mainFile` (an ES module), built now or
+ * taken from the cache while its sources are unchanged; null where a copy would not behave as the
+ * sources do. Not remembered in this process: for a launcher that runs the copy itself instead of
+ * the sources (the test suite runs its programs so, without tsx in their main process either).
+ */
+export function programCopy(mainFile: string, esbuildFrom: string): CompiledProgram | null {
+  try {
+    return cachedOrBuilt(mainFile, esbuildFrom);
+  } catch {
+    return null;
+  }
+}
+
 /** Whether the child can find `ref` in `program` (or needs no compiling for it: a package's file). */
 export function covers(program: CompiledProgram, ref: TargetRef | null): boolean {
   if (!ref) return true;

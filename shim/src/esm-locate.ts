@@ -26,9 +26,8 @@ interface PropertyDescriptor {
   value?: RemoteObject;
 }
 
-export type EsmLocation =
-  | { url: string; exportName: string }
-  | { url: string; exportName: null }; // defined at module level in `url`, but not exported
+/** Where a function is: its module, its export name (null: defined at module level, not exported), its position (1-based). */
+export type EsmLocation = { url: string; exportName: string | null; line: number; column: number };
 
 const GROUP = 'pt-mp-locate';
 const cache = new WeakMap<object, EsmLocation | null>();
@@ -86,7 +85,7 @@ export function locateEsm(fn: object): EsmLocation | null {
     }).result.objectId!;
     const internal = properties(s, fnId).internalProperties ?? [];
     const where = internal.find((p) => p.name === '[[FunctionLocation]]')?.value?.value as
-      | { scriptId: string }
+      | { scriptId: string; lineNumber: number; columnNumber: number }
       | undefined;
     const scopesId = internal.find((p) => p.name === '[[Scopes]]')?.value?.objectId;
     if (!where || !scopesId) return remember(fn, null);
@@ -101,7 +100,7 @@ export function locateEsm(fn: object): EsmLocation | null {
     if (!url.startsWith('file:')) return remember(fn, null);
     const exported = exportNames(source);
     const local = locals.find((l) => exported.has(l));
-    return remember(fn, { url, exportName: local === undefined ? null : exported.get(local)! });
+    return remember(fn, { url, exportName: local === undefined ? null : exported.get(local)!, line: where.lineNumber + 1, column: where.columnNumber + 1 });
   } catch {
     return remember(fn, null);
   } finally {

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ProcessError } from './errors';
 import { locateEsm } from './esm-locate';
+import { sourceFileOf } from './site';
 import type { CompiledProgram } from './child-build';
 
 export type TargetRef =
@@ -67,7 +68,8 @@ export function locateTarget(fn: Fn, role: string, mainFile: string | null): Tar
   const fromPackage = cjs(modules.filter(inNodeModules));
   if (fromPackage) return fromPackage;
   const name = fn.name || '<anonymous>';
-  const where = esm ? `it is defined at the top level of ${fileURLToPath(esm.url)} but not exported` : 'it is not exported from any loaded module';
+  // A compiled program (tsc, or the copy child-build.ts makes) is named by its source, as its stack traces are.
+  const where = esm ? `it is defined at the top level of ${sourceFileOf(fileURLToPath(esm.url), esm.line, esm.column)} but not exported` : 'it is not exported from any loaded module';
   throw new ProcessError(
     `cannot start a process: the ${role} '${name}' cannot be sent to the child: ${where}. ` +
       `A ${role} must be a module-level function exported from its module, because the child ` +

@@ -50,7 +50,7 @@ import {
   whenRootHub,
 } from './runtime';
 import type { ObjectRef } from './serialize';
-import { formatSite, type Site } from './site';
+import { formatSite, sourceOfModule, type Site } from './site';
 import { forwardEvents, observeHub, traceWriter, tracing, type TraceEvent, type TraceWriter } from './trace';
 import { SocketPort, type Header } from './transport';
 import { pendingWaits, probeSites, waitsSettled, type LocalTarget } from './waits';
@@ -679,7 +679,7 @@ export function rootMonitor(): Monitor | null {
     monitor = new Monitor(hub, { deadlock: modeFromEnv(), watchdog: Number.isFinite(watchdog) && watchdog > 0 ? watchdog : 0 });
     monitor.start();
     installExitCode(); // (before the trace: its last line gives the exit code this sets)
-    const trace = traceWriter(runtime.main?.file ?? null);
+    const trace = traceWriter(runtime.main ? sourceOfModule(runtime.main.file) : null);
     if (trace) {
       monitor.trace = trace;
       observeHub(hub, trace);

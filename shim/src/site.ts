@@ -98,6 +98,7 @@ const shimFiles = new Map<string, boolean>();
 const EAGER_FRAMES = 10;
 
 interface SourceMapLike {
+  payload?: { sources?: unknown };
   findEntry(line: number, column: number): { originalSource?: string; originalLine?: number; originalColumn?: number } | Record<string, never>;
 }
 const findSourceMap = (Module as unknown as { findSourceMap?: (file: string) => SourceMapLike | undefined }).findSourceMap;
@@ -115,13 +116,39 @@ function mapPosition(file: string, line: number, column: number): Site | null {
     const e = sm?.findEntry(line - 1, column - 1);
     if (e && typeof e.originalLine === 'number' && typeof e.originalSource === 'string') {
       site = { file: toPath(e.originalSource), line: e.originalLine + 1, column: (e.originalColumn ?? 0) + 1 };
+    } else if (sm) {
+      // Code of a compiled file that maps to no source: a helper the compiler added (esbuild's
+      // `await using` disposal, say), not the user's; the user's frame is further up.
+      site = null;
     }
   } catch {
     // no source map: the generated position
   }
-  if (!isUserFile(site.file)) site = null;
+  if (site && !isUserFile(site.file)) site = null;
   if (mappedCount++ < 100_000) byPos.set(key, site);
   return site;
+}
+
+/** The source file of a generated position, through its file's source map (the file itself without one). */
+export function sourceFileOf(file: string, line: number, column: number): string {
+  try {
+    const e = findSourceMap?.(file)?.findEntry(line - 1, column - 1);
+    if (e && typeof e.originalSource === 'string') return toPath(e.originalSource);
+  } catch {
+    // no source map
+  }
+  return file;
+}
+
+/** The source of a compiled module (its source map's one source), else the module's own file. */
+export function sourceOfModule(file: string): string {
+  try {
+    const sources = findSourceMap?.(file)?.payload?.sources;
+    if (Array.isArray(sources) && sources.length === 1 && typeof sources[0] === 'string') return toPath(sources[0]);
+  } catch {
+    // no source map
+  }
+  return file;
 }
 
 /**

@@ -1,9 +1,44 @@
-// Running programs under the shim as a user does (`node --import tsx <program>`), each leading its
-// own process group so that a test can see and end every process a program started: the ground
-// truth of the rule tests (does the buggy program hang, fail, lose updates?) and the way the shim's
-// own tests run their scenario programs.
+// Running programs under the shim, each leading its own process group so that a test can see and
+// end every process a program started: the ground truth of the rule tests (does the buggy program
+// hang, fail, lose updates?) and the way the shim's own tests run their scenario programs.
+//
+// A program runs as its compiled copy (`node --enable-source-maps <copy>.mjs`): the copy the shim
+// makes for the children of a program run through tsx (shim/src/child-build.ts), so the main
+// process runs the same JavaScript its children do, with errors and reports naming the .ts sources.
+// tsx would cost each run's main process ~0.35 s of CPU (a third of a small program's run), and the
+// suite runs programs over a thousand times. Where the copy cannot stand for the sources (CommonJS,
+// code that reads its own location), or with `via: 'tsx'` (tests of the tsx path itself), the
+// program runs as `node --import tsx <program>`, as a user types it.
 import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { programCopy } from '../../shim/src/child-build';
+import { ROOT } from './paths';
+
+/** How a program's main process starts: its compiled copy where it can (default), or through tsx. */
+export type Via = 'compiled' | 'tsx';
+
+const TSX_PACKAGE = path.join(ROOT, 'node_modules', 'tsx', 'package.json');
+
+/** Whether node loads `file` as an ES module (.mts, or .ts under a package.json of "type": "module"). */
+function isEsm(file: string): boolean {
+  if (/\.[mc]js$|\.[mc]ts$/.test(file)) return /\.m[jt]s$/.test(file);
+  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+    try {
+      return (JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { type?: string }).type === 'module';
+    } catch {
+      if (path.dirname(dir) === dir) return false;
+    }
+  }
+}
+
+/** The node arguments that run `file`: its compiled copy, or the file through tsx. */
+export function launchArgs(file: string, via: Via = 'compiled'): string[] {
+  const abs = path.resolve(file);
+  const copy = via === 'compiled' && isEsm(abs) ? programCopy(abs, TSX_PACKAGE) : null;
+  return copy ? ['--enable-source-maps', fileURLToPath(copy.main)] : ['--import', 'tsx', abs];
+}
 
 export interface RunOptions {
   args?: string[];
@@ -11,6 +46,8 @@ export interface RunOptions {
   cwd?: string;
   /** Default: this process's environment without NODE_OPTIONS (the test runner's are not the program's). */
   env?: NodeJS.ProcessEnv;
+  /** Default: its compiled copy where it can. */
+  via?: Via;
 }
 
 export interface Started {
@@ -24,7 +61,7 @@ export interface Started {
 }
 
 export function startProgram(file: string, opts: RunOptions = {}): Started {
-  const child = spawn(process.execPath, ['--import', 'tsx', file, ...(opts.args ?? [])], {
+  const child = spawn(process.execPath, [...launchArgs(file, opts.via), ...(opts.args ?? [])], {
     cwd: opts.cwd ?? path.dirname(file), detached: true, stdio: ['ignore', 'pipe', 'pipe'],
     env: opts.env ?? { ...process.env, NODE_OPTIONS: '' },
   });

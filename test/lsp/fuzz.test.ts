@@ -5,10 +5,10 @@
 // the server must never exit. The full run (10,000 mutations) is bench/lsp-fuzz.ts.
 //   FUZZ_SEED=7 FUZZ_MUTATIONS=500 node --import tsx --test test/lsp/fuzz.test.ts
 import assert from 'node:assert/strict';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { it } from 'node:test';
 import { runFuzz, summarize } from '../helpers/fuzz';
+import { LoadSampler } from '../helpers/load';
 import { ROOT } from '../helpers/paths';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20_260_101);
@@ -22,25 +22,22 @@ it(`the server survives ${MUTATIONS} mutations (seed ${SEED})`, { timeout: 600_0
   // their processes), and the slowest inputs here (a splice of files up to the 1 MB the analysis reads) then takes as
   // much longer as the machine is shared: the budget scales by the load seen during the run (the
   // speed itself is bench/lsp-fuzz.ts's to measure, against its anchor).
-  let load = 1;
-  const sample = (): void => { load = Math.max(load, os.loadavg()[0]! / os.cpus().length); };
-  const sampler = setInterval(sample, 2000);
+  const load = new LoadSampler().start();
   let report: Awaited<ReturnType<typeof runFuzz>>;
   try {
     report = await runFuzz({
       seed: SEED, mutations: MUTATIONS, requestTimeoutMs: 60_000, artifactsDir: path.join(ROOT, 'test-results', 'fuzz'),
     });
   } finally {
-    clearInterval(sampler);
+    load.stop();
   }
-  sample();
   console.log(summarize(report));
   assert.equal(report.serverExited, false, 'the server never exits');
   assert.deepEqual(report.failures, [], 'every request is answered, without an internal error');
   assert.equal(report.mutations, MUTATIONS);
   assert.equal(report.answered, report.requests);
   assert.ok(report.analyses > 0);
-  assert.ok(report.maxAnalysisMs < ANALYSIS_BUDGET_MS * load, `slowest analysis ${report.maxAnalysisMs} ms (${report.maxAnalysisAt}); budget ${ANALYSIS_BUDGET_MS} ms × load ${load.toFixed(2)} per core`);
+  assert.ok(report.maxAnalysisMs < ANALYSIS_BUDGET_MS * load.factor, `slowest analysis ${report.maxAnalysisMs} ms (${report.maxAnalysisAt}); budget ${ANALYSIS_BUDGET_MS} ms × load ${load.factor.toFixed(2)} per core`);
   assert.ok(![...report.analysisErrors.keys()].some((m) => /stopped/.test(m)), 'no analysis had to be stopped');
   assert.ok(report.peakRssMb < MEMORY_BUDGET_MB, `peak RSS ${report.peakRssMb} MB`);
   // Not growing without bound: the last samples are not far above those after the warm-up.

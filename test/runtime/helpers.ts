@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { RuntimeReport } from '@process-topology/multiprocessing';
 import { DIST, ROOT } from '../helpers/paths';
+import { launchArgs, type Via } from '../helpers/run-program';
 
 export const RUNTIME_FIXTURES = path.join(ROOT, 'test/runtime/fixtures');
 
@@ -34,20 +35,24 @@ export interface RunOptions {
   onStdout?: (all: string, pid: number) => void;
   /** Called with the main process's pid (also its process group's) once it is started. */
   onSpawn?: (pid: number) => void;
-  /** `tsx-command`: through the tsx command (`npx tsx file`, which runs node as its child), not `node --import tsx`. */
-  via?: 'node' | 'tsx-command';
+  /**
+   * How the main process starts: its compiled copy (default, see test/helpers/run-program.ts),
+   * `node --import tsx` (`tsx`), or the tsx command (`tsx-command`: `npx tsx file`, which runs node
+   * as its child).
+   */
+  via?: Via | 'tsx-command';
 }
 
 const TSX_COMMAND = path.join(ROOT, 'node_modules/tsx/dist/cli.mjs');
 
 let runs = 0;
 
-/** Runs `node --import tsx file` with the shim's runtime switches; waits at most `limitMs`. */
+/** Runs a program (see `via`) with the shim's runtime switches; waits at most `limitMs`. */
 export function run(file: string, opts: RunOptions = {}): Promise<Outcome> {
   const reportFile = path.join(os.tmpdir(), `pt-rt-report-${process.pid}-${++runs}.jsonl`);
   const started = Date.now();
-  const how = opts.via === 'tsx-command' ? [TSX_COMMAND] : ['--import', 'tsx'];
-  const child = spawn(process.execPath, [...how, file, ...(opts.args ?? [])], {
+  const how = opts.via === 'tsx-command' ? [TSX_COMMAND, file] : launchArgs(file, opts.via);
+  const child = spawn(process.execPath, [...how, ...(opts.args ?? [])], {
     cwd: opts.cwd ?? path.dirname(file),
     detached: true,
     stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],

@@ -13,7 +13,7 @@ const TARGETS = path.join(FIXTURES, 'child-build-targets.ts');
 const FACADE = path.join(FIXTURES, 'child-build-facade.ts');
 
 async function runCase(name: string, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const p = startCase(CASES, [name], env);
+  const p = startCase(CASES, [name], env, 'tsx');
   const exit = await p.exited;
   return { code: exit.code, stdout: p.stdout(), stderr: p.stderr() };
 }
@@ -49,7 +49,7 @@ describe('children of a tsx program', { concurrency: true }, () => {
   });
 
   it("a program that re-exports the whole shim through a facade: its children find every name (they run the sources)", { timeout: 120_000 }, async () => {
-    const p = startCase(FACADE, [], { PT_MP_CHILD_TSX: '' });
+    const p = startCase(FACADE, [], { PT_MP_CHILD_TSX: '' }, 'tsx');
     const exit = await p.exited;
     assert.equal(exit.code, 0, p.stderr());
     assert.deepEqual(result<{ got: string[]; codes: number[] }>(p.stdout()), { got: ['function', 'function'], codes: [0, 0] });
@@ -63,7 +63,7 @@ describe('children of a tsx program', { concurrency: true }, () => {
     try {
       for (const f of ['child-build-cases.ts', 'child-build-targets.ts']) fs.copyFileSync(path.join(FIXTURES, f), path.join(dir, f));
       const runs = await Promise.all(Array.from({ length: 6 }, async () => {
-        const p = startCase(path.join(dir, 'child-build-cases.ts'), ['where'], { PT_MP_CHILD_TSX: '' });
+        const p = startCase(path.join(dir, 'child-build-cases.ts'), ['where'], { PT_MP_CHILD_TSX: '' }, 'tsx');
         const exit = await p.exited;
         return { code: exit.code, stdout: p.stdout(), stderr: p.stderr() };
       }));

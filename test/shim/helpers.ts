@@ -1,11 +1,12 @@
-// Running the shim's programs as a user does (`node --import tsx <program>` from the repo root),
-// each in its own process group so a test can see and end every process a program started.
+// Running the shim's programs from the repo root (as their compiled copies, or through tsx: see
+// test/helpers/run-program.ts), each in its own process group so a test can see and end every
+// process a program started.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ROOT } from '../helpers/paths';
-import { runProgram, startProgram, type RunResult, type Started } from '../helpers/run-program';
+import { runProgram, startProgram, type RunResult, type Started, type Via } from '../helpers/run-program';
 import { until } from '../helpers/until';
 
 export { killGroup, type RunResult } from '../helpers/run-program';
@@ -27,8 +28,8 @@ export async function runToEnd(file: string, args: string[] = [], limit = 60): P
  * Starts a scenario program from the repo root (see runToEnd). `env`: extra environment variables
  * (PT_MP_DEADLOCK=hang keeps a deadlocked program waiting, as under Python).
  */
-export function startCase(file: string, args: string[] = [], env: Record<string, string> = {}): Started {
-  return startProgram(file, { args, cwd: ROOT, env: { ...process.env, ...env } });
+export function startCase(file: string, args: string[] = [], env: Record<string, string> = {}, via?: Via): Started {
+  return startProgram(file, { args, cwd: ROOT, env: { ...process.env, ...env }, ...(via ? { via } : {}) });
 }
 
 /** The JSON a fixture program printed on its "RESULT " line. */

@@ -125,6 +125,24 @@ export interface ProgramInput {
   leaveOut?: ReadonlySet<string>;
 }
 
+/**
+ * Declaration files parsed once per process: TypeScript's lib files, the shim's and other
+ * packages' types. Every analysis needs them, and parsing them is most of a small program's
+ * analysis (the command line analyzes one program, but the language server, the test suite and
+ * the benchmarks analyze many in one process). A file is reused while its text is the same and it
+ * is parsed for the same target and module format; TypeScript shares bound declaration files
+ * between programs this way too (its language service's document registry): merging globals
+ * copies their symbols, it does not change them. Bounded by the text it holds.
+ */
+const declarations = new Map<string, { text: string; sf: ts.SourceFile }>();
+let declarationChars = 0;
+const MAX_DECLARATION_CHARS = 64_000_000;
+
+function declarationKey(fileName: string, languageVersion: ts.ScriptTarget | ts.CreateSourceFileOptions): string {
+  const o = typeof languageVersion === 'object' ? languageVersion : { languageVersion };
+  return `${fileName}|${o.languageVersion}|${o.impliedNodeFormat ?? ''}`;
+}
+
 export function createProgram(input: ProgramInput): ts.Program {
   const options = input.options ?? DEFAULT_OPTIONS;
   const host = ts.createCompilerHost(options, true);
@@ -138,11 +156,27 @@ export function createProgram(input: ProgramInput): ts.Program {
     const file = path.resolve(fileName);
     const text = leaveOut?.has(file) ? '' : host.readFile(fileName);
     if (text === undefined) return undefined;
+    const shared = /\.d\.[mc]?ts$/.test(fileName) && !overlay?.has(file) && text !== '';
+    const key = shared ? declarationKey(fileName, languageVersion) : '';
+    const known = shared ? declarations.get(key) : undefined;
+    if (known && known.text === text) return known.sf;
     const parsed = checkedSourceFile(fileName, () => ts.createSourceFile(fileName, text, languageVersion, true), languageVersion);
     if (parsed.skipped) skipped?.set(file, parsed.skipped);
+    else if (shared) remember(key, text, parsed.sf);
     return parsed.sf;
   };
   return ts.createProgram({ rootNames: input.rootNames, options, host, ...(input.oldProgram ? { oldProgram: input.oldProgram } : {}) });
+}
+
+function remember(key: string, text: string, sf: ts.SourceFile): void {
+  const old = declarations.get(key);
+  if (old) declarationChars -= old.text.length;
+  if (declarationChars + text.length > MAX_DECLARATION_CHARS) {
+    declarations.clear();
+    declarationChars = 0;
+  }
+  declarations.set(key, { text, sf });
+  declarationChars += text.length;
 }
 
 /** Folders that hold dependencies or build output, not the program's source. */
