@@ -101,6 +101,9 @@ const CASES: Case[] = [
   { idiom: 'replies by kind computed with loops over the message (reduce), one kind unanswered', name: 'reply-by-kind', rule: 'deadlock', anchor: 'conn.recv()', truth: HANGS },
   { idiom: "a pool task's callback that tests the task's result", name: 'callback-result', rule: 'event-never-set', anchor: 'found.wait()', truth: HANGS },
   { idiom: 'a mapAsync callback that never runs: one task throws on its width and there is no errorCallback', name: 'callback-without-error', rule: 'event-never-set', anchor: 'batch.ready.wait()', truth: HANGS },
+  // The lock a synchronized Value takes in every get and set.
+  { idiom: "main holds a Value's lock (getLock()) while it waits for an event the writer sets after its next set()", name: 'value-lock-held', rule: 'deadlock', anchor: 'copied.set(', truth: HANGS },
+  { idiom: 'a Value made on a plain Lock ({ lock: ledger }) read while that lock is held', name: 'value-given-lock', rule: 'double-acquire', anchor: 'balance.get()', truth: HANGS },
   // Pool tasks and file paths.
   { idiom: 'pool tasks updating a manager dict', name: 'pool-dict-race', rule: 'unsynchronized-update', anchor: 'counts.set(word, n + 1)',
     truth: { races: /red counted (\d+) times/, exact: 5, runs: 3 } },
@@ -193,6 +196,9 @@ describe('idioms: correct programs stay silent, and complete under the shim', { 
     // Readers that never send their `null`: main waits for ever, whatever the tracker says.
     const tracked = path.join(dir, 'closure-counter-break.ts');
     assert.deepEqual(variant(tracked, [['  await out.put(null);', '  void out;']]), ['missing-sentinel']);
+    // Main holds the counter's lock while it joins the workers, whose updates need it.
+    const rmw = path.join(dir, 'value-lock-rmw.ts');
+    assert.deepEqual(variant(rmw, [['  for (const w of workers) await w.join();', '  await total.getLock().withLock(async () => { for (const w of workers) await w.join(); });']]), ['deadlock']);
     // Joined whether or not it was started.
     const flag = path.join(dir, 'start-join-same-flag.ts');
     assert.deepEqual(variant(flag, [['  if (started) await single.join();', '  await single.join();']]), ['join-unstarted']);

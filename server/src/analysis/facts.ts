@@ -124,6 +124,8 @@ export interface Op {
   count: EdgeCount;
   /** Can wait forever (no timeout, `block` not false). */
   blocking: boolean;
+  /** An acquire or release that a get or set of this synchronized Value or SharedArray makes of its lock. */
+  access?: ObjectSite;
   /**
    * A `waitFor(predicate)` written out as `while (!predicate()) wait()`: the flow around it tests
    * the predicate before it and after each wake, so it waits like `wait()`. Absent on a waitFor

@@ -8,7 +8,7 @@ import ts from 'typescript';
 import type { Multiplicity } from '../../../../common/model';
 import type { AbsValue, BranchGuard, Extraction, Flow, FnValue, MainProcess, ObjectSite, OpaqueWhy, Op, PoolTask, ProcessRef } from '../facts';
 import { guardAnswer, guardText } from '../guards';
-import { assignCounts, lower, type RFlow } from './flow';
+import { assignCounts, lower, pruneOps, type RFlow } from './flow';
 import { nodeKey, type Interpreter, type RecordedTask } from './interpreter';
 import { REST, toFacts, type Value } from './values';
 
@@ -25,6 +25,15 @@ type OpWithValue = Op & { argValue?: Value };
 
 export function finish(r: Recorded): Extraction {
   const I = r.interp;
+  // A value's own lock that only its gets and sets take is no object of the program's: out go the
+  // lock and the accesses' acquires and releases of it.
+  if (I.unexposedLocks.size > 0) {
+    const drop = (op: Op): boolean => op.access !== undefined && I.unexposedLocks.has(op.obj);
+    if (r.mainFlow) pruneOps(r.mainFlow, drop);
+    for (const f of I.flows.values()) pruneOps(f, drop);
+    for (const t of [...I.poolTasks.values()].flat()) pruneOps(t.flow, drop);
+    for (let i = I.sites.length - 1; i >= 0; i--) if (I.unexposedLocks.has(I.sites[i]!)) I.sites.splice(i, 1);
+  }
   const siteIds = new Map<ObjectSite, number>();
   I.sites.forEach((s, i) => siteIds.set(s, i));
   const sid = (s: ObjectSite): number => {

@@ -104,6 +104,29 @@ export interface Lowering {
   rep(s: ObjectSite): ObjectSite;
 }
 
+/**
+ * Removes the operations `drop` names from a recorded flow, in place (shared parts stay shared);
+ * a branch keeps each of its ways (one may become empty). Returns the flow.
+ */
+export function pruneOps(f: RFlow, drop: (op: Op) => boolean): RFlow {
+  switch (f.k) {
+    case 'op': return drop(f.op) ? EMPTY : f;
+    case 'exit': return f;
+    case 'seq': f.items = f.items.map((x) => pruneOps(x, drop)).filter((x) => x.k !== 'seq' || x.items.length > 0); return f;
+    case 'branch': f.alts = f.alts.map((x) => pruneOps(x, drop)); return f;
+    case 'loop': case 'call': case 'block': f.body = pruneOps(f.body, drop); return f;
+    case 'unrolled':
+      f.iterations = f.iterations.map((x) => pruneOps(x, drop));
+      if (f.tail) f.tail = pruneOps(f.tail, drop);
+      return f;
+    case 'try':
+      f.body = pruneOps(f.body, drop);
+      if (f.handler) f.handler = pruneOps(f.handler, drop);
+      if (f.finalizer) f.finalizer = pruneOps(f.finalizer, drop);
+      return f;
+  }
+}
+
 /** The facts' flow of a recorded flow. */
 export function lower(f: RFlow, l: Lowering): Flow {
   switch (f.k) {

@@ -191,6 +191,10 @@ export class Interpreter {
   readonly homes = new Map<ObjectSite, { o: HeapObj; key: string }>();
   /** Implicit sites: a pool's workers, a value's lock, objects of unknown origin by class. */
   private readonly implicit = new Map<ObjectSite | string, Map<string, ObjectSite>>();
+  /** Values and arrays made with a lock option other than the default: the lock given, or null (none, or not known). */
+  private readonly valueLocks = new Map<ObjectSite, ObjectSite | null>();
+  /** The own locks of values that only their gets and sets take (see accessLock): left out by finish. */
+  readonly unexposedLocks = new Set<ObjectSite>();
   private readonly summaries = new Map<string, ObjectSite>();
   /** The summarized loops a summary object was made in. */
   private readonly summaryAct = new Map<ObjectSite, string>();
@@ -2892,7 +2896,41 @@ export class Interpreter {
       return s;
     });
     if (spec.kind === 'condition' && args[0]?.t === 'obj' && args[0].site.kind === 'lock') site.lock = args[0].site;
+    if (spec.kind === 'value' || spec.kind === 'array') this.valueLockOption(site, args[2]);
     return { t: 'obj', site };
+  }
+
+  /**
+   * `Value(tc, init, { lock })`, `SharedArray(tc, n, { lock })`: every get and set takes the lock
+   * (shim-api.md, "Shared memory"): its own RLock by default (`lock: true`, no options), the Lock,
+   * RLock or Semaphore given, none with `lock: false`. A lock option the analysis cannot tell
+   * leaves the accesses without a lock (nothing is claimed of them).
+   */
+  private valueLockOption(site: ObjectSite, options: Value | undefined): void {
+    const lock = options === undefined || (options.t === 'const' && options.v === undefined) ? undefined : this.getProp(options, 'lock');
+    if (lock === undefined || (lock.t === 'const' && (lock.v === undefined || lock.v === null || lock.v === true))) this.valueLocks.delete(site);
+    else if (lock.t === 'obj' && (lock.site.kind === 'lock' || lock.site.kind === 'semaphore') && !lock.site.unknown) this.valueLocks.set(site, lock.site);
+    else this.valueLocks.set(site, null);
+  }
+
+  /**
+   * The lock a get or set of a synchronized Value or SharedArray takes, or null (none, or not
+   * known; a manager's value has none). Its own RLock is made once; it is shown, and its accesses
+   * kept, only once the program can take it too (`getLock()`, the value's `acquire()`): until then
+   * no one holds it beyond one access, and an access cannot wait on it for good.
+   */
+  private accessLock(site: ObjectSite): ObjectSite | null {
+    if ((site.kind !== 'value' && site.kind !== 'array') || site.owner || site.unknown) return null;
+    const given = this.valueLocks.get(site);
+    if (given !== undefined) return given;
+    return this.implicitSite(site, 'lock', () => {
+      const lock: ObjectSite = {
+        kind: 'lock', variant: 'RLock', node: site.node, label: `${site.label}.lock`, multiplicity: site.multiplicity, owner: site,
+        ...(site.madeBy ? { madeBy: site.madeBy } : {}),
+      };
+      this.unexposedLocks.add(lock);
+      return lock;
+    });
   }
 
   /**
@@ -3120,6 +3158,13 @@ export class Interpreter {
     // A cell changed by a method the analysis does not follow (setSlice, a raw view's writes…):
     // what it holds is no longer known.
     if ((site.kind === 'value' || site.kind === 'array') && !['get', 'set', 'getLock', 'acquire', 'release', 'slice', 'toArray', 'toString'].includes(method)) delete site.initial;
+    if ((site.kind === 'value' || site.kind === 'array') && !site.owner && (method === 'getLock' || method === 'acquire' || method === 'release')) {
+      // The value's lock, which the program can now take itself; `v.acquire()` is `v.getLock().acquire()`.
+      const lock = this.accessLock(site);
+      if (!lock) return UNKNOWN;
+      this.unexposedLocks.delete(lock);
+      return method === 'getLock' ? { t: 'obj', site: lock } : this.operation(lock, undefined, method, e, args);
+    }
     if ((site.kind === 'value' || site.kind === 'array' || site.kind === 'condition') && method === 'getLock') {
       const lock = this.implicitSite(site, 'lock', () => ({
         kind: 'lock', variant: 'RLock', node: site.node, label: `${site.label}.lock`, multiplicity: site.multiplicity, owner: site,
@@ -3164,7 +3209,10 @@ export class Interpreter {
       if (probe.abrupt) throw probe.abrupt;
       return TRUE;
     }
+    const lock = kind === 'read' || kind === 'write' ? this.accessLock(site) : null;
+    if (lock) this.record('acquire', lock, e, method, { blocking: true }).access = site;
     const op = this.record(kind, site, e, method, b, end);
+    if (lock) this.record('release', lock, e, method, { blocking: false }).access = site;
     if ((kind === 'read' || kind === 'write') && site.kind !== 'value' && args[0]) (op as Op & { slotValue?: Value }).slotValue = args[0];
     if (kind === 'put' || kind === 'send') {
       const arg = args[0] ?? UNDEFINED;

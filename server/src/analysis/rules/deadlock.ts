@@ -214,7 +214,9 @@ function deadlock(ctx: RuleContext): Finding[] {
       const count = inst.proc.multiplicity;
       return count === 1 ? siteName(inst.proc) : `${siteName(inst.proc)}#${inst.index + 1}`;
     };
-    const what = (op: Op): string => `${DESCRIBE[op.kind] ?? op.method + '()'} on ${siteName(op.obj)}`;
+    const what = (op: Op): string => op.access
+      ? `${op.method}() on ${siteName(op.access)} (it takes ${siteName(op.obj)})`
+      : `${DESCRIBE[op.kind] ?? op.method + '()'} on ${siteName(op.obj)}`;
     // A recv that waits although its other end was closed: say who still holds a copy of it.
     const copies = (op: Op): string => {
       const counted = op.kind === 'recv' && op.end !== undefined ? model.explorer.sem.copyHolders.get(op.obj) : undefined;

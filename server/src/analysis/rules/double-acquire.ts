@@ -30,7 +30,7 @@ function doubleAcquire(ctx: RuleContext): Finding[] {
     findings.push(finding(ctx, {
       rule: 'double-acquire',
       severity: 'error',
-      message: `${processName(d.proc)} acquires ${what}: this ${d.second.method}() waits for itself forever`,
+      message: `${processName(d.proc)} acquires ${what}: this ${d.second.method}()${d.second.access ? ` of ${d.second.access.label} (which takes ${lock.label})` : ''} waits for itself forever`,
       at: d.second.call,
       related: [{ message: same ? `${lock.label} was acquired here in an earlier iteration and not released` : `${lock.label} is first acquired here`, at: d.first.call }],
       sites: [lock, d.proc],
