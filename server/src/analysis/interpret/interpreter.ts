@@ -193,6 +193,8 @@ export class Interpreter {
   private readonly implicit = new Map<ObjectSite | string, Map<string, ObjectSite>>();
   /** Values and arrays made with a lock option other than the default: the lock given, or null (none, or not known). */
   private readonly valueLocks = new Map<ObjectSite, ObjectSite | null>();
+  /** The locks whose withLock callback is being interpreted (innermost last). */
+  private readonly withLockHeld: ObjectSite[] = [];
   /** The own locks of values that only their gets and sets take (see accessLock): left out by finish. */
   readonly unexposedLocks = new Set<ObjectSite>();
   private readonly summaries = new Map<string, ObjectSite>();
@@ -3178,7 +3180,13 @@ export class Interpreter {
       this.record('acquire', site, e, method, { blocking: true });
       const fn = args[0];
       let result: Value = UNKNOWN;
-      const body = this.collect(() => { if (fn?.t === 'fn') result = this.invoke(fn, [], undefined, e); else this.callbacks(args); });
+      this.withLockHeld.push(site);
+      let body;
+      try {
+        body = this.collect(() => { if (fn?.t === 'fn') result = this.invoke(fn, [], undefined, e); else this.callbacks(args); });
+      } finally {
+        this.withLockHeld.pop();
+      }
       const release = this.collect(() => { this.record('release', site, e, method, { blocking: false }); });
       ctx.out.push({ k: 'try', body: body.flow, handler: undefined, finalizer: release.flow });
       if (body.abrupt) throw body.abrupt;
@@ -3209,7 +3217,9 @@ export class Interpreter {
       if (probe.abrupt) throw probe.abrupt;
       return TRUE;
     }
-    const lock = kind === 'read' || kind === 'write' ? this.accessLock(site) : null;
+    // An RLock its own withLock callback holds is taken again at once: no step of the program's.
+    let lock = kind === 'read' || kind === 'write' ? this.accessLock(site) : null;
+    if (lock && lock.variant === 'RLock' && !ctx.detached && this.withLockHeld.includes(lock)) lock = null;
     if (lock) this.record('acquire', lock, e, method, { blocking: true }).access = site;
     const op = this.record(kind, site, e, method, b, end);
     if (lock) this.record('release', lock, e, method, { blocking: false }).access = site;
