@@ -18,7 +18,7 @@ import type { ObjectSite } from '../../server/src/analysis/facts';
 import { checkerModel, DEFAULT_STATE_BUDGET, MAX_PROCESSES } from '../../server/src/analysis/rules/deadlock';
 import { startServer } from '../helpers/lsp-client';
 import { DIST, ROOT } from '../helpers/paths';
-import { GROUND_TRUTH_ENV, HANG_MS } from '../helpers/rule-tester';
+import { GROUND_TRUTH_ENV, HANG_MS, runDetected } from '../helpers/rule-tester';
 import { runProgram } from '../helpers/run-program';
 import { lockedRequests, phases, pipeline, pipelineLoop, poolTasks, workerArray } from '../helpers/process-shapes';
 
@@ -44,11 +44,12 @@ function checkerOf(name: string, text: string) {
 }
 
 /**
- * Ground truth for programs of many processes: the fixed twin runs to its end first, then the buggy
- * program must still be waiting after twice that time (they take a while to start on a busy machine).
+ * Ground truth for programs of many processes: the fixed twin runs to its end first (the deadlock
+ * detector on, and silent), then the buggy program (detector off) must still be waiting after twice
+ * that time (they take a while to start on a busy machine).
  */
 async function hangsWhileTwinCompletes(bad: string, good: string): Promise<void> {
-  const g = await runProgram(good, { hangAfterMs: 240_000, env: GROUND_TRUTH_ENV });
+  const g = await runDetected(good, 240_000);
   assert.equal(g.outcome, 'exited', 'the fixed twin finished');
   assert.equal(g.code, 0, g.stderr);
   const b = await runProgram(bad, { hangAfterMs: Math.max(HANG_MS, 2 * g.ms), env: GROUND_TRUTH_ENV });

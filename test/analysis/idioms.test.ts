@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { ROOT } from '../helpers/paths';
 import {
-  assertFailsAndTwinCompletes, assertHangsAndTwinCompletes, assertRacyLosesAndTwinExact, at, COMPLETE_MS, findingsOf, GROUND_TRUTH_ENV, HANG_MS, modelOf, where, withText,
+  assertFailsAndTwinCompletes, assertHangsAndTwinCompletes, assertRacyLosesAndTwinExact, at, COMPLETE_MS, findingsOf, GROUND_TRUTH_ENV, HANG_MS, modelOf, runDetected, where, withText,
 } from '../helpers/rule-tester';
 import { runProgram } from '../helpers/run-program';
 
@@ -145,7 +145,7 @@ for (const races of [false, true]) {
       it(`${c.idiom}: under the shim the bad program ${what}, the twin completes`, async () => {
         if ('hangs' in t) await assertHangsAndTwinCompletes(bad, good);
         else if ('childFails' in t) {
-          const [b, g] = await Promise.all([runProgram(bad, { hangAfterMs: HANG_MS, env: GROUND_TRUTH_ENV }), runProgram(good, { hangAfterMs: COMPLETE_MS, env: GROUND_TRUTH_ENV })]);
+          const [b, g] = await Promise.all([runProgram(bad, { hangAfterMs: HANG_MS, env: GROUND_TRUTH_ENV }), runDetected(good, COMPLETE_MS)]);
           assert.match(b.stderr, t.childFails, `the buggy program's stderr: ${b.stderr}`);
           assert.equal(g.outcome, 'exited', 'the fixed twin finished');
           assert.equal(g.code, 0, g.stderr);
@@ -166,7 +166,7 @@ describe('idioms: correct programs stay silent, and complete under the shim', { 
     const file = path.join(dir, name);
     it(`${name}: no finding; it completes`, async () => {
       assert.deepEqual(findingsOf(file).map((f) => `${f.rule} ${at(f)}: ${f.message}`), []);
-      const r = await runProgram(file, { hangAfterMs: COMPLETE_MS, env: GROUND_TRUTH_ENV });
+      const r = await runDetected(file, COMPLETE_MS);
       assert.equal(r.outcome, 'exited', `${name} finished`);
       assert.equal(r.code, 0, r.stderr);
     });

@@ -71,16 +71,33 @@ export function where(file: string, needle: string, occurrence = 1): string {
 // ---- Running programs -------------------------------------------------------------------------------
 
 /**
- * The environment of a ground-truth run: the test runner's, without its NODE_OPTIONS, and with the
- * shim's deadlock detector switched off (PT_MP_DEADLOCK=hang, Python's behaviour), so that "it
- * hangs" stays a fact about the program, not about the detector (test/runtime/ checks the detector
- * on the same fixtures).
+ * The environment of a ground-truth run of a program that must hang: the test runner's, without
+ * its NODE_OPTIONS, and with the shim's deadlock detector switched off (PT_MP_DEADLOCK=hang,
+ * Python's behaviour), so that "it hangs" stays a fact about the program, not about the detector
+ * (test/runtime/detector-suite.test.ts checks the detector on the same programs).
  */
 export const GROUND_TRUTH_ENV: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '', PT_MP_DEADLOCK: 'hang' };
 
-/** Runs a program as the rule tests' ground truth (see GROUND_TRUTH_ENV); waits at most `hangAfterMs`. */
+/**
+ * Every other run (twins, races, programs that fail or end) keeps the detector on, as users run
+ * it: the run then also proves the detector reports nothing on a program that does not deadlock.
+ */
+export const DETECTOR_ENV: NodeJS.ProcessEnv = (() => {
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '' };
+  delete env.PT_MP_DEADLOCK;
+  return env;
+})();
+
+/** Runs a program that must hang, detector off (see GROUND_TRUTH_ENV); waits at most `hangAfterMs`. */
 export function runGroundTruth(file: string, hangAfterMs: number): Promise<RunResult> {
   return runProgram(file, { hangAfterMs, env: GROUND_TRUTH_ENV });
+}
+
+/** Runs a program that must not deadlock, detector on; asserts the detector reported nothing. */
+export async function runDetected(file: string, hangAfterMs: number): Promise<RunResult> {
+  const r = await runProgram(file, { hangAfterMs, env: DETECTOR_ENV });
+  assert.doesNotMatch(r.stderr, /DeadlockError/, `the detector reported a deadlock on ${path.relative(ROOT, file)}: ${r.stderr.slice(0, 3000)}`);
+  return r;
 }
 
 // ---- Quick fixes and edited programs ---------------------------------------------------------------
@@ -104,13 +121,13 @@ export function fixedText(fix: FixData, file: string): string {
 
 /**
  * Runs a program text from a temporary file beside `beside` (so it resolves the shim the same
- * way), then removes it.
+ * way), then removes it: with the detector on (no report allowed), or off when it `hangs`.
  */
-export async function runText(beside: string, text: string, hangAfterMs: number): Promise<RunResult> {
+export async function runText(beside: string, text: string, hangAfterMs: number, hangs = false): Promise<RunResult> {
   const tmp = path.join(path.dirname(beside), `.fixed-${process.pid}-${path.basename(beside)}`);
   fs.writeFileSync(tmp, text);
   try {
-    return await runGroundTruth(tmp, hangAfterMs);
+    return await (hangs ? runGroundTruth : runDetected)(tmp, hangAfterMs);
   } finally {
     fs.rmSync(tmp, { force: true });
   }
@@ -129,7 +146,7 @@ export function assertCompleted(r: RunResult, what: string): void {
 
 /** Blocking rules: the buggy program is still running after HANG_MS, the twin exits 0. */
 export async function assertHangsAndTwinCompletes(bad: string, good: string): Promise<void> {
-  const [b, g] = await Promise.all([runGroundTruth(bad, HANG_MS), runGroundTruth(good, COMPLETE_MS)]);
+  const [b, g] = await Promise.all([runGroundTruth(bad, HANG_MS), runDetected(good, COMPLETE_MS)]);
   assertHung(b, 'the buggy program');
   assertCompleted(g, 'the fixed twin');
 }
@@ -139,7 +156,7 @@ export async function assertHangsAndTwinCompletes(bad: string, good: string): Pr
  * a non-zero exit code); the twin exits 0 without it.
  */
 export async function assertFailsAndTwinCompletes(bad: string, good: string, error: RegExp, failCode: boolean): Promise<void> {
-  const [b, g] = await Promise.all([runGroundTruth(bad, COMPLETE_MS), runGroundTruth(good, COMPLETE_MS)]);
+  const [b, g] = await Promise.all([runDetected(bad, COMPLETE_MS), runDetected(good, COMPLETE_MS)]);
   assert.equal(b.outcome, 'exited', 'the buggy program ended');
   assert.match(b.stderr, error, `the buggy program's stderr: ${b.stderr}`);
   if (failCode) assert.notEqual(b.code, 0, 'the buggy program failed');
@@ -159,13 +176,13 @@ export async function assertRacyLosesAndTwinExact(bad: string, good: string, res
     return Number(m[1]);
   };
   for (let i = 0; i < 2; i++) {
-    const g = await runGroundTruth(good, COMPLETE_MS);
+    const g = await runDetected(good, COMPLETE_MS);
     assertCompleted(g, 'the locked twin');
     assert.equal(read(g.stdout), exact, 'the locked twin is exact');
   }
   const seen: number[] = [];
   for (let i = 0; i < runs; i++) {
-    const b = await runGroundTruth(bad, COMPLETE_MS);
+    const b = await runDetected(bad, COMPLETE_MS);
     assertCompleted(b, 'the racy program');
     seen.push(read(b.stdout));
     if (seen.at(-1) !== exact) return;
@@ -246,7 +263,7 @@ async function assertVerdict(v: Verdict, bad: string, good: string): Promise<voi
   if ('hangs' in v) return assertHangsAndTwinCompletes(bad, good);
   if ('fails' in v) return assertFailsAndTwinCompletes(bad, good, v.fails, v.exitCode);
   if ('races' in v) return assertRacyLosesAndTwinExact(bad, good, v.races, v.exact, v.runs);
-  const [b, g] = await Promise.all([runGroundTruth(bad, v.badMs ?? COMPLETE_MS), runGroundTruth(good, COMPLETE_MS)]);
+  const [b, g] = await Promise.all([runDetected(bad, v.badMs ?? COMPLETE_MS), runDetected(good, COMPLETE_MS)]);
   v.check(b, g);
 }
 

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { assertCompleted, COMPLETE_MS, findingsOf, RULE_FIXTURES, runGroundTruth, withText } from '../helpers/rule-tester';
+import { assertCompleted, COMPLETE_MS, findingsOf, RULE_FIXTURES, runDetected, withText } from '../helpers/rule-tester';
 
 const MINE = new Set([
   'double-acquire', 'lock-order-inversion', 'lock-not-released', 'release-unheld', 'join-unstarted', 'start-twice',
@@ -106,7 +106,7 @@ describe('precision of the lock, lifecycle, spawn and race rules', () => {
     it(`${name}: no finding, and it completes under the shim`, async () => {
       const full = path.join(DIR, file);
       assert.deepEqual(mine(full), []);
-      const r = await runGroundTruth(full, COMPLETE_MS);
+      const r = await runDetected(full, COMPLETE_MS);
       assertCompleted(r, file);
       assert.match(r.stdout, output);
     });

@@ -57,7 +57,7 @@ describeRule(ID, CASES, () => {
       const running = text.replace('  for (const u of uploaders) await u.join();\n  for (let i = 0; i < SLOTS; i++) await slots.acquire();\n', '  for (let i = 0; i < SLOTS; i++) await slots.acquire();\n  for (const u of uploaders) await u.join();\n');
       assert.notEqual(running, text);
       assert.deepEqual(findingsOf(good, withText(good, running)).map((f) => f.rule).filter((r) => r === ID), [ID]);
-      const r = await runText(good, late, HANG_MS);
+      const r = await runText(good, late, HANG_MS, true);
       assert.equal(r.outcome, 'hung', `the program with a late uploader: ${r.stdout}${r.stderr}`);
     });
   });
