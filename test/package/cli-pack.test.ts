@@ -86,10 +86,10 @@ async function npx(args: string[]): Promise<{ code: number; stdout: string; stde
 
 it('the tarball holds the bundles, the TypeScript library, README and LICENSE; no dependencies; a bin named process-topology', () => {
   const files = packed.files.map((f) => f.path).sort();
-  for (const wanted of ['package.json', 'README.md', 'LICENSE', 'dist/cli.js', 'dist/analysis-worker.js', 'dist/webview.js', 'dist/replay.js', 'dist/layout-worker.js', 'dist/graph.css', 'dist/lib.es2022.d.ts']) {
+  for (const wanted of ['package.json', 'README.md', 'LICENSE', 'dist/cli.js', 'dist/cli-main.js', 'dist/analysis-worker.js', 'dist/webview.js', 'dist/replay.js', 'dist/layout-worker.js', 'dist/graph.css', 'dist/lib.es2022.d.ts']) {
     assert.ok(files.includes(wanted), `${wanted} is packed`);
   }
-  const unwanted = files.filter((f) => !/^(package\.json|README\.md|LICENSE|dist\/(cli|analysis-worker|webview|replay|layout-worker)\.js|dist\/graph\.css|dist\/lib(\.[\w.]+)?\.d\.ts)$/.test(f));
+  const unwanted = files.filter((f) => !/^(package\.json|README\.md|LICENSE|dist\/(cli|cli-main|analysis-worker|webview|replay|layout-worker)\.js|dist\/graph\.css|dist\/lib(\.[\w.]+)?\.d\.ts)$/.test(f));
   assert.deepEqual(unwanted, [], 'no sources, maps or tests');
   assert.equal(manifest.name, 'process-topology');
   assert.deepEqual(manifest.bin, { 'process-topology': 'dist/cli.js' });

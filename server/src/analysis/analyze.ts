@@ -1,7 +1,7 @@
 // The pure entry of the analysis: a TypeScript program in, the topology model out. The CLI, the
 // language server and the tests all call `analyzePrograms` / `analyzeProgram`.
 import { pathToFileURL } from 'node:url';
-import ts from 'typescript';
+import ts from './typescript';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { MODEL_VERSION, type Finding, type Location, type ModelEdge, type ModelProgram, type TopologyModel } from '../../../common/model';

@@ -2,7 +2,7 @@
 // expression is once the wrappers that do not change its value are stripped, and the constant a
 // literal stands for. Rules take them from here, never from extract.ts, whose insides are the
 // extraction's own (and may be redesigned).
-import ts from 'typescript';
+import ts from './typescript';
 import type { ConstValue } from './facts';
 
 /** Strips `await`, parentheses and type assertions, which do not change the value. */

@@ -4,7 +4,7 @@
 //   { "shimModules": ["@acme/workers"], "stateBudget": 50000 }
 // Command-line options and editor settings given explicitly win over it (shimModules add up).
 import * as path from 'node:path';
-import ts from 'typescript';
+import ts from './typescript';
 import { MAX_FILE_SIZE, readTextFile } from './files';
 
 export const CONFIG_FILE = 'process-topology.json';

@@ -1,7 +1,7 @@
 // Extraction: runs the abstract interpreter (interpret/) over a program — main's top-level code,
 // then every process it starts, with the values it starts them with — and returns the facts the
 // rules and the checker read (facts.ts). Pure: program in, facts out.
-import ts from 'typescript';
+import ts from './typescript';
 import type { Extraction, MainProcess, ObjectSite } from './facts';
 import { finish } from './interpret/finish';
 import { Interpreter } from './interpret/interpreter';

@@ -4,7 +4,7 @@
 // thousand levels deep and overflow the stack. Such a file is left out (as an empty module) with
 // a note naming it, rather than ending the whole analysis: the command line and the language
 // server decide alike, here, when the file is parsed.
-import ts from 'typescript';
+import ts from './typescript';
 
 /**
  * A file whose syntax nests deeper than this is not analyzed. No program written by hand comes

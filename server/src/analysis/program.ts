@@ -5,7 +5,7 @@
 // with why, for the notes of the result.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import ts from 'typescript';
+import ts from './typescript';
 import { describeFsError, MAX_FILE_SIZE, MAX_SOURCE_SIZE, readTextFile } from './files';
 import { checkedSourceFile } from './nesting';
 
@@ -140,12 +140,20 @@ const MAX_DECLARATION_CHARS = 64_000_000;
 
 function declarationKey(fileName: string, languageVersion: ts.ScriptTarget | ts.CreateSourceFileOptions): string {
   const o = typeof languageVersion === 'object' ? languageVersion : { languageVersion };
-  return `${fileName}|${o.languageVersion}|${o.impliedNodeFormat ?? ''}`;
+  return `${fileName}|${o.languageVersion}|${o.impliedNodeFormat ?? ''}|${o.jsDocParsingMode ?? ''}`;
 }
+
+/**
+ * JSDoc is parsed only where it can change types (JavaScript files), as `tsc` does: the analysis
+ * reads no documentation, and scanning the comments of TypeScript's lib files was a tenth of a
+ * small program's analysis.
+ */
+export const JSDOC_PARSING = ts.JSDocParsingMode.ParseForTypeErrors;
 
 export function createProgram(input: ProgramInput): ts.Program {
   const options = input.options ?? DEFAULT_OPTIONS;
   const host = ts.createCompilerHost(options, true);
+  host.jsDocParsingMode = JSDOC_PARSING;
   const { overlay, skipped, leaveOut } = input;
   host.readFile = (f) => overlay?.get(path.resolve(f)) ?? readForAnalysis(f, skipped);
   if (overlay && overlay.size > 0) {

@@ -1,6 +1,6 @@
 // Small helpers every rule uses: building findings from AST nodes, counting how often an
 // operation really runs, and asking whether unknown code could change a verdict.
-import ts from 'typescript';
+import ts from './typescript';
 import type { FixData, Finding, Multiplicity, Severity } from '../../../common/model';
 import { processMultiplicity, type ConstValue, type ObjectSite, type Op, type OpKind, type ProcessRef } from './facts';
 import type { RuleContext } from './rule-context';

@@ -2,7 +2,7 @@
 // style: the symbol is followed through aliases (renames, namespaces, re-exports, require) to its
 // declaration, which must sit in a package whose name is one of the shim's module names.
 import * as path from 'node:path';
-import ts from 'typescript';
+import ts from './typescript';
 import { MAX_FILE_SIZE, readTextFile } from './files';
 import { symbolAt } from './symbols';
 

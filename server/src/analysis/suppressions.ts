@@ -3,7 +3,7 @@
 //   // process-topology-disable-next-line <rule-id>[, <rule-id>] -- <reason>
 //   /* process-topology-disable <rule-id> -- <reason> */ … /* process-topology-enable <rule-id> */
 // A suppression without a reason, or one that suppresses nothing, is reported as a hint.
-import ts from 'typescript';
+import ts from './typescript';
 import type { Finding } from '../../../common/model';
 import suppressionWithoutReason from './rules/suppression-without-reason';
 import unusedSuppression from './rules/unused-suppression';

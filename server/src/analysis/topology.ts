@@ -1,6 +1,6 @@
 // Turns extraction facts into the model's nodes and edges, with stable ids and source locations.
 import * as path from 'node:path';
-import ts from 'typescript';
+import ts from './typescript';
 import type { EdgeCount, EdgeKind, Location, ModelEdge, ModelNode } from '../../../common/model';
 import type { Extraction, ObjectSite, Op, OpKind, ProcessRef } from './facts';
 

@@ -20,13 +20,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import ts from 'typescript';
+import ts from '../analysis/typescript';
 import { emptyModel, type TopologyModel } from '../../../common/model';
 import { AnalysisCancelled, analyzePrograms, mergeModels, programsContaining, type AnalyzeOptions, type ProgramModel } from '../analysis/analyze';
 import { readConfigFile, type ConfigFileResult } from '../analysis/config-file';
 import { checkedSourceFile, MAX_NESTING_AFTER_OVERFLOW, nestingDepth, tooDeepReason } from '../analysis/nesting';
 import {
-  ConfigError, DEFAULT_OPTIONS, findTsconfig, isSourceFile, listSourceFiles, readForAnalysis, readTsconfig, skipNote, type SkippedFiles,
+  ConfigError, DEFAULT_OPTIONS, findTsconfig, isSourceFile, JSDOC_PARSING, listSourceFiles, readForAnalysis, readTsconfig, skipNote, type SkippedFiles,
 } from '../analysis/program';
 
 /** A project without tsconfig.json: at most this many of its folder's source files take part. */
@@ -444,6 +444,7 @@ export class AnalysisSession {
 
   private host(options: ts.CompilerOptions): ts.CompilerHost {
     const host = ts.createCompilerHost(options, true);
+    host.jsDocParsingMode = JSDOC_PARSING;
     const fileExists = host.fileExists.bind(host);
     host.fileExists = (f) => this.docs.has(path.resolve(f)) || fileExists(f);
     host.readFile = (f) => this.docs.get(path.resolve(f))?.text ?? readForAnalysis(f, this.building);

@@ -2,7 +2,7 @@
 // operations: nodes are operations or silent steps, edges are the ways control can go. Counted
 // loops are unrolled (up to a bound), endless loops become cycles, loops of unknown count may stop
 // at any iteration, and `break`/`continue`/`return`/`throw` jump where the language says.
-import ts from 'typescript';
+import ts from '../typescript';
 import type { BranchGuard, Flow, ObjectSite, Op } from '../facts';
 
 export interface AutNode {

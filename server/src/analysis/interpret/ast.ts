@@ -1,6 +1,6 @@
 // Small questions about syntax the interpreter and the rules ask: strip what does not change a
 // value, read a literal, name a declaration.
-import ts from 'typescript';
+import ts from '../typescript';
 // What a literal is and which wrappers do not change a value are the analysis's shared readings
 // (../ast.ts, which the rules use too).
 import { constOf, skipOuter } from '../ast';

@@ -4,7 +4,7 @@
 // others stay apart (philosopher i with its own forks). Then loops whose iterations became equal
 // fold back into counted loops, operation counts are computed from the loops around them, and
 // objects and processes get names (`forks[2]`, `philosopher#3`).
-import ts from 'typescript';
+import ts from '../typescript';
 import type { Multiplicity } from '../../../../common/model';
 import type { AbsValue, BranchGuard, Extraction, Flow, FnValue, MainProcess, ObjectSite, OpaqueWhy, Op, PoolTask, ProcessRef } from '../facts';
 import { guardAnswer, guardText } from '../guards';

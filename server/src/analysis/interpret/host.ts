@@ -3,7 +3,7 @@
 // concretely on constants, element by element on arrays the interpreter knows, and on summaries
 // otherwise; what is not modelled is unknown (and the values handed to it escape).
 import * as nodePath from 'node:path';
-import ts from 'typescript';
+import ts from '../typescript';
 import type { ShimResolver } from '../shim';
 import type { Interpreter } from './interpreter';
 import { Abrupt } from './interpreter';

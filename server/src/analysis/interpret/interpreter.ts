@@ -8,7 +8,7 @@
 // on a summary of its iterations until its state stops changing. Along the way it records, per
 // process, the operations on shim objects and the control flow over them (flow.ts); finish.ts
 // groups interchangeable instances and lowers the flows to the facts the rules and the checker read.
-import ts from 'typescript';
+import ts from '../typescript';
 import type { EdgeCount, Multiplicity } from '../../../../common/model';
 import type { ConstValue, MainProcess, ObjectSite, Op, OpaqueWhy, OpKind, ProcessRef, ValueMap } from '../facts';
 import type { ShimResolver } from '../shim';

@@ -10,7 +10,7 @@
 // language sends them. The state and what an operation does to it are the caller's (see
 // process-paths.ts). Branches whose condition was already decided on the path (the same constant
 // tested twice) take the same way again.
-import ts from 'typescript';
+import ts from '../typescript';
 import type { EdgeCount } from '../../../../common/model';
 import type { BranchGuard, Flow, Op } from '../facts';
 import { guardText } from '../guards';

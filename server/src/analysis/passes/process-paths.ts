@@ -3,7 +3,7 @@
 // joined, and which shared values or files it reads and then writes. Computed once per program
 // (passes/index.ts: `Passes.processPaths`, on the first rule that asks) with the flow walker; a
 // process the walker cannot finish within its budget is left out, so no rule speaks about it.
-import ts from 'typescript';
+import ts from '../typescript';
 import { constOf, skipOuter } from '../ast';
 import type { Extraction, Flow, ObjectSite, Op, ProcessRef } from '../facts';
 import { guardAnswer } from '../guards';

@@ -3,7 +3,7 @@
 // time, however often it calls wait()); a process made in a loop of N counts N. Silent when the
 // count or the parties are unknown, when the barrier has a timeout or can be aborted/reset (then it
 // breaks instead of hanging), or when code the analysis cannot see could wait on it too.
-import ts from 'typescript';
+import ts from '../typescript';
 import type { Finding, Multiplicity } from '../../../../common/model';
 import { constOf, skipOuter } from '../ast';
 import type { ObjectSite, Op } from '../facts';

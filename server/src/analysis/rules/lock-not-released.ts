@@ -4,7 +4,7 @@
 // error when none does. Decided on the process's paths (process-paths.ts): a path that ends
 // holding the lock after taking an exit, or an acquire no path releases. Silent for locks another
 // process releases (signals), for acquires that may fail (timeouts), and for unknown code.
-import ts from 'typescript';
+import ts from '../typescript';
 import type { FixData, Finding } from '../../../../common/model';
 import type { Op } from '../facts';
 import { defineRule, type RuleContext } from '../rule-context';

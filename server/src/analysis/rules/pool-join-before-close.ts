@@ -2,7 +2,7 @@
 // the pool, while neither close() nor terminate() has run: join() rejects with "Pool is still
 // running". Silent when the pool is handed to code the analysis cannot see (it may close it).
 // Quick fix: insert `pool.close()` before the join.
-import ts from 'typescript';
+import ts from '../typescript';
 import type { FixData, Finding } from '../../../../common/model';
 import type { ObjectSite, Op } from '../facts';
 import { defineRule, type RuleContext } from '../rule-context';

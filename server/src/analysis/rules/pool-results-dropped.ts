@@ -2,7 +2,7 @@
 // (no get()/wait() on its AsyncResult, no `callback`) and the pool is not closed and joined before
 // the program ends: pool workers are daemons, so the program's end can cut the task off. Silent when
 // the AsyncResult or the pool reaches code the analysis cannot see (it may read or join them).
-import ts from 'typescript';
+import ts from '../typescript';
 import type { Finding } from '../../../../common/model';
 import { skipOuter } from '../ast';
 import type { Op } from '../facts';

@@ -3,7 +3,7 @@
 // never looked at). Read from the facts: start operations without any join of the same process;
 // joins the analysis cannot see (unknown code, a process object it lost track of) keep it silent.
 // Quick fix: `await p.join()` at the end of the scope that starts it.
-import ts from 'typescript';
+import ts from '../typescript';
 import type { FixData, Finding } from '../../../../common/model';
 import type { ObjectSite, Op } from '../facts';
 import { defineRule, type RuleContext } from '../rule-context';

@@ -4,7 +4,7 @@
 // the function up by its export name, so start() (or the submit) fails. A Process subclass must be
 // exported for the same reason. Decided from the function the target resolves to; a target the
 // analysis cannot resolve keeps the rule silent.
-import ts from 'typescript';
+import ts from '../typescript';
 import type { Finding } from '../../../../common/model';
 import { skipOuter } from '../ast';
 import type { FnValue, ObjectSite, Op } from '../facts';

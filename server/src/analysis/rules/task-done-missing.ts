@@ -6,7 +6,7 @@
 // code the analysis cannot see could take or mark items, and, for an item left unmarked when the
 // consumer ends, when the joining process puts more after its join (a sentinel put after join()
 // is never waited for). Quick fix: wrap what follows each such get() in try { … } finally { taskDone() }.
-import ts from 'typescript';
+import ts from '../typescript';
 import type { FixData, Finding, TextEdit } from '../../../../common/model';
 import type { ObjectSite, Op } from '../facts';
 import { defineRule, type RuleContext } from '../rule-context';

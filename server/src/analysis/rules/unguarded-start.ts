@@ -5,7 +5,7 @@
 // extraction marks what main's code does outside the guard; other main-module idioms
 // (`import.meta.url`, `process.argv`) keep the rule silent. Quick fix: wrap the top-level start
 // code in `if (isMainProcess()) { … }`, importing it if needed.
-import ts from 'typescript';
+import ts from '../typescript';
 import type { FixData, Finding } from '../../../../common/model';
 import type { ObjectSite, Op } from '../facts';
 import { SHIM_PACKAGE } from '../shim';

@@ -5,7 +5,7 @@
 // calls (the copy arrives without its prototype, so the call fails there). Decided from abstract
 // values and types; a union with a sendable member, `any`, or a class whose methods the receiver
 // never calls keeps the rule silent.
-import ts from 'typescript';
+import ts from '../typescript';
 import type { Finding } from '../../../../common/model';
 import { skipOuter } from '../ast';
 import type { AbsValue, ObjectSite, Op, ProcessRef } from '../facts';
