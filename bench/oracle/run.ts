@@ -1,5 +1,5 @@
-// Runs generated programs for real under the shim (through tsx, as a user runs a .ts program) and
-// says what happened: exited (with its code, the shim's errors on stderr and the RESULT lines of
+// Runs generated programs for real under the shim (as their compiled copy, the JavaScript the
+// children of a program run through tsx run too; through tsx where there is none) and says what happened: exited (with its code, the shim's errors on stderr and the RESULT lines of
 // stdout), or hung. A hang is decided by watching the program's whole process group in /proc: once
 // every process of it has used (next to) no CPU for a few consecutive windows, printed nothing, and
 // none started or ended, nothing can move again (the generated programs wait on nothing but each
@@ -13,6 +13,7 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { launchArgs } from '../../test/helpers/run-program';
 import { ENTRY, type Program, type RunObservation } from './types';
 
 export interface RunLimits {
@@ -128,7 +129,8 @@ export function parseOutput(stdout: string, stderr: string): { errors: string[];
 /** Runs the entry once; resolves when it exits, or hangs (then its whole group is killed). */
 export function runOnce(entry: string, limits: RunLimits = DEFAULT_LIMITS): Promise<RunObservation & { stderr: string; stdout: string }> {
   const started = Date.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', path.basename(entry)], {
+  // Its compiled copy where it has one (the JavaScript its children run too), else through tsx.
+  const child = spawn(process.execPath, launchArgs(entry), {
     cwd: path.dirname(entry),
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
