@@ -1,7 +1,9 @@
 // release-unheld, both sides: reported at a release() some path reaches without holding the lock,
 // or a Condition's wait()/notifyAll() reached without its lock, silent on the fixed twins
 // (including one whose release sits under the same condition as its acquire). Under the shim the buggy programs fail with the shim's error, the twins complete.
-import { describeRule, type RuleCase } from '../helpers/rule-tester';
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import { describeRule, edited, fixture, rulesOf, type RuleCase } from '../helpers/rule-tester';
 
 const CASES: RuleCase[] = [
   { name: 'released twice', bad: 'bad-twice.ts', good: 'good-twice.ts', anchor: ['bad-twice.ts', 'lock.release()', 2], node: /^lock:/,
@@ -17,6 +19,23 @@ const CASES: RuleCase[] = [
     verdict: { fails: /cannot wait on un-acquired lock/, exitCode: true } },
   { name: 'notifyAll() after the withLock that set the value it announces', bad: 'bad-notify-outside.ts', good: 'good-notify-outside.ts', anchor: 'cond.notifyAll()', node: /^condition:cond@/,
     verdict: { fails: /cannot notify on un-acquired lock/, exitCode: true } },
+  // Main takes the same lock, but only after it joined the releasing process: it cannot be the hold
+  // the release frees.
+  { name: 'acquired for some jobs, released after each; main takes the lock after the join', bad: 'bad-drain-after-join.ts', good: 'good-drain-after-join.ts', anchor: 'toner.release()', node: /^lock:toner@/,
+    related: [{ at: 'toner.acquire()', message: /not on every path/ }],
+    verdict: { fails: /release unlocked lock/, exitCode: true } },
 ];
 
-describeRule('release-unheld', CASES);
+describeRule('release-unheld', CASES, () => {
+  it('silent when main may hold the lock while the process releases it (a Lock may be released by any process)', () => {
+    const bad = fixture('release-unheld', 'bad-drain-after-join.ts');
+    const during = edited(bad, '  await s.join();\n  const pages = await toner.withLock(() => printed.get());', '  const pages = await toner.withLock(() => printed.get());\n  await s.join();');
+    assert.deepEqual(rulesOf(bad, during), []);
+  });
+
+  it('silent when another instance of the releasing process may hold it', () => {
+    const bad = fixture('release-unheld', 'bad-drain-after-join.ts');
+    const two = edited(bad, "  s.start();\n  await s.join();", "  const t = new Process({ target: spooler, args: [JOBS, toner, printed] });\n  s.start();\n  t.start();\n  await s.join();\n  await t.join();");
+    assert.deepEqual(rulesOf(bad, two).filter((r) => r === 'release-unheld'), []);
+  });
+});

@@ -87,6 +87,11 @@ export interface ProcessPaths {
   leaks: Leak[];
   /** Acquires whose hold some path releases. */
   released: Set<Op>;
+  /**
+   * Acquires some hold of which is not quiet (see `Hold.quiet`) for all its life, on some path:
+   * taken by main while another process that acquires the lock may run, or kept while one starts.
+   */
+  loudAcquires: Set<Op>;
   joinUnstarted: { proc: ProcessRef; op: Op }[];
   /**
    * Operations that run only on some ways of a branch the analysis could not decide (inside one
@@ -137,7 +142,7 @@ export function computeProcessPaths(ex: Extraction, checker: ts.TypeChecker, mem
   const sid = (s: ObjectSite): number => siteIndex.get(s) ?? -1;
   const oid = (o: Op): number => opIndex.get(o) ?? -1;
   const out: ProcessPaths = {
-    done: new Set(), doubleAcquires: [], pairs: [], unheldReleases: [], unheldConditionCalls: [], leaks: [], released: new Set(),
+    done: new Set(), doubleAcquires: [], pairs: [], unheldReleases: [], unheldConditionCalls: [], leaks: [], released: new Set(), loudAcquires: new Set(),
     joinUnstarted: [], conditional: new Set(), startTwice: [], rmw: [], coLive: new Set(), siteIndex, syncObjects: syncObjectsOf(ex, sid),
   };
   const syncBy = out.syncObjects.by;
@@ -328,7 +333,10 @@ export function computeProcessPaths(ex: Extraction, checker: ts.TypeChecker, mem
         case 'acquire': {
           if (!isLockish(obj)) return [s];
           const mine = s.holds.filter((h) => h.lock === obj && !h.maybe);
-          if (ambiguous(op)) return [{ ...s, holds: [...s.holds, { lock: obj, acq: op, maybe: true, sync: s.sync }] }];
+          if (ambiguous(op)) {
+            events.push(() => out.loudAcquires.add(op));
+            return [{ ...s, holds: [...s.holds, { lock: obj, acq: op, maybe: true, sync: s.sync }] }];
+          }
           if (op.blocking) {
             for (const h of s.holds) {
               if (h.maybe || h.lock === obj || h.lock.kind !== 'lock' || obj.kind !== 'lock') continue;
@@ -348,10 +356,12 @@ export function computeProcessPaths(ex: Extraction, checker: ts.TypeChecker, mem
             // A timed acquire: on one path it took the lock, on the other it gave up.
             const took = new Map(s.outcomes).set(op, true);
             const gaveUp = new Map(s.outcomes).set(op, false);
+            events.push(() => out.loudAcquires.add(op));
             return [{ ...s, holds: [...s.holds, { lock: obj, acq: op, maybe: false, sync: s.sync }], outcomes: took }, { ...s, outcomes: gaveUp }];
           }
           const hold: Hold = { lock: obj, acq: op, maybe: !op.blocking, sync: s.sync };
           if (quietAcquire(s, proc, obj)) hold.quiet = true;
+          else events.push(() => out.loudAcquires.add(op));
           return [{ ...s, holds: [...s.holds, hold] }];
         }
         case 'release': {
@@ -379,7 +389,8 @@ export function computeProcessPaths(ex: Extraction, checker: ts.TypeChecker, mem
           for (const x of s.live) out.coLive.add(pairKey(sid(x), sid(obj)));
           const started = withStarted(s.started, obj, { op: st?.op ?? op, maybe: false });
           // A process started while a lock is held quietly may wait for it.
-          const holds = s.holds.some((h) => h.quiet && acquirers.get(h.lock)?.has(obj)) ? s.holds.map((h) => (h.quiet && acquirers.get(h.lock)?.has(obj) ? { ...h, quiet: false } : h)) : s.holds;
+          const wakes = (h: Hold): boolean => h.quiet === true && acquirers.get(h.lock)?.has(obj) === true;
+          const holds = s.holds.some(wakes) ? s.holds.map((h) => (wakes(h) ? (events.push(() => out.loudAcquires.add(h.acq)), { ...h, quiet: false }) : h)) : s.holds;
           return [{ ...s, holds, started, live: s.live.includes(obj) ? s.live : [...s.live, obj] }];
         }
         case 'wait': case 'notify': {

@@ -36,12 +36,18 @@ function releaseUnheld(ctx: RuleContext): Finding[] {
     // release more than this process took then goes above the bound, whoever holds units now (unless
     // some process may keep a unit for good, a leak that would make up for it).
     const balanced = bounded && !pp.leaks.some((l) => l.acq.obj === lock) && acquires.every((a) => pp.done.has(a.proc));
-    if (!gaveUp && !balanced && lock.variant !== 'RLock' && acquires.some((a) => a.proc !== proc)) continue;
+    // Main's holds taken while no other process that acquires the lock runs, none starting before
+    // they end (a drain after the joins), cannot be the hold this release frees when this process
+    // acquires the lock too: it is not running then.
+    const mine = acquires.filter((a) => a.proc === proc);
+    const quiet = (a: (typeof acquires)[number]): boolean => mine.length > 0 && a.proc.kind === 'main' && pp.done.has(a.proc) && !pp.loudAcquires.has(a);
+    // Another instance of this process may hold it too.
+    const replicated = proc.kind !== 'main' && proc.multiplicity !== 1 && mine.length > 0;
+    if (!gaveUp && !balanced && lock.variant !== 'RLock' && (replicated || acquires.some((a) => a.proc !== proc && !quiet(a)))) continue;
     // An acquire whose promise is dropped (`lock.acquire();`) is still queued before the release:
     // the release frees some hold rather than failing; the race it opens is unsynchronized-update's.
     if (gaveUp && droppedPromise(gaveUp.call)) continue;
     reported.add(op.call);
-    const mine = acquires.filter((a) => a.proc === proc);
     findings.push(finding(ctx, {
       rule: 'release-unheld',
       severity: 'error',
