@@ -104,6 +104,8 @@ const CASES: Case[] = [
   // The lock a synchronized Value takes in every get and set.
   { idiom: "main holds a Value's lock (getLock()) while it waits for an event the writer sets after its next set()", name: 'value-lock-held', rule: 'deadlock', anchor: 'copied.set(', truth: HANGS },
   { idiom: 'a Value made on a plain Lock ({ lock: ledger }) read while that lock is held', name: 'value-given-lock', rule: 'double-acquire', anchor: 'balance.get()', truth: HANGS },
+  // A process that never blocks but retries: its attempts keep failing while nothing can change.
+  { idiom: 'a try-lock loop with backoff (acquire(false)) on a lock main holds while it waits for what the loop guards', name: 'try-lock-spin', rule: 'deadlock', anchor: 'lock.acquire(false)', truth: HANGS },
   // Pool tasks and file paths.
   { idiom: 'pool tasks updating a manager dict', name: 'pool-dict-race', rule: 'unsynchronized-update', anchor: 'counts.set(word, n + 1)',
     truth: { races: /red counted (\d+) times/, exact: 5, runs: 3 } },
@@ -196,6 +198,15 @@ describe('idioms: correct programs stay silent, and complete under the shim', { 
     // Readers that never send their `null`: main waits for ever, whatever the tracker says.
     const tracked = path.join(dir, 'closure-counter-break.ts');
     assert.deepEqual(variant(tracked, [['  await out.put(null);', '  void out;']]), ['missing-sentinel']);
+    // The event set only when the count equals half, which it skips: main waits for ever.
+    const half = path.join(dir, 'event-set-once-past-threshold.ts');
+    assert.deepEqual(variant(half, [['copied >= FILES / 2 &&', 'copied === FILES / 2 &&']]), ['event-never-set']);
+    // Every rank adding into cell 0 instead of writing its own: lost updates.
+    const ranks = path.join(dir, 'pool-ranks-own-slots.ts');
+    assert.deepEqual([...new Set(variant(ranks, [['    await cells.set(r, v);\n', '    await cells.set(0, (await cells.get(0)) + v);\n']]))], ['unsynchronized-update']);
+    // The flusher's tries without a bound: it retries while main holds the lock until it is joined.
+    const tries = path.join(dir, 'try-lock-gives-up.ts');
+    assert.deepEqual(variant(tries, [['  for (let attempt = 1; attempt <= TRIES; attempt++) {\n    if (await journal.acquire(false)) {', '  for (let attempt = 1; ; attempt++) {\n    if (await journal.acquire(false)) {']]), ['deadlock']);
     // Main holds the counter's lock while it joins the workers, whose updates need it.
     const rmw = path.join(dir, 'value-lock-rmw.ts');
     assert.deepEqual(variant(rmw, [['  for (const w of workers) await w.join();', '  await total.getLock().withLock(async () => { for (const w of workers) await w.join(); });']]), ['deadlock']);

@@ -1,5 +1,5 @@
 // unsynchronized-update, both sides: reported (a warning) at the write of a read-modify-write on a
-// shared Value, manager dict key or SharedArray element that processes running together do
+// shared Value, manager dict key, Namespace attribute or SharedArray element that processes running together do
 // without one common lock; silent on the twins that hold a lock from the read to the write.
 // Under the shim the racy programs lose updates (a pause between read and write makes overlaps
 // all but certain; a few runs are allowed), and the locked twins are always exact.
@@ -17,6 +17,9 @@ const CASES: RuleCase[] = [
     verdict: { races: /hits (\d+)/, exact: 40 } },
   { name: 'main signals an event before its own updates, not after (the event orders only what comes before set())', bad: 'bad-signal-first.ts', good: 'good-signal-after.ts',
     anchor: 'balance.set(b - 1', related: [{ at: 'balance.get()' }], node: SHARED, verdict: { races: /balance (-?\d+)/, exact: 80 } },
+  { name: 'a manager Namespace attribute totalled by downloaders', bad: 'bad-namespace.ts', good: 'good-namespace.ts',
+    anchor: "meter.set('bytes'", related: [{ at: "meter.get('bytes')" }], node: /^namespace:/, message: /meter\.bytes/,
+    verdict: { races: /downloaded (\d+) bytes/, exact: 6144 } },
 ];
 
 describeRule('unsynchronized-update', CASES);

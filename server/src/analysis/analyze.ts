@@ -25,6 +25,8 @@ export interface AnalyzeOptions {
   shimModules?: readonly string[];
   /** States the deadlock checker may explore per program (per phase of a phased one: explore.ts). */
   stateBudget?: number;
+  /** Milliseconds the deadlock checker may take per program (default DEFAULT_TIME_BUDGET_MS). */
+  timeBudgetMs?: number;
   /**
    * Budgets a program in phases may explore in all (default 3, see explore.ts). The language
    * server gives 1: while the user types, a long phased program says "no claim" instead of
@@ -98,7 +100,7 @@ export function analyzePrograms(program: ts.Program, opts: AnalyzeOptions): Prog
     annotateSentinels(extraction, topology, checker);
     const ctx: RuleContext = {
       checker, extraction, topology, locator, notes, passes: new Passes(extraction, checker),
-      ...(opts.stateBudget ? { stateBudget: opts.stateBudget } : {}), ...(opts.phaseBudgets ? { phaseBudgets: opts.phaseBudgets } : {}),
+      ...(opts.stateBudget ? { stateBudget: opts.stateBudget } : {}), ...(opts.timeBudgetMs ? { timeBudgetMs: opts.timeBudgetMs } : {}), ...(opts.phaseBudgets ? { phaseBudgets: opts.phaseBudgets } : {}),
       ...(opts.stats ? { stats: opts.stats } : {}),
       ...(opts.shouldStop ? { shouldStop: opts.shouldStop } : {}),
     };

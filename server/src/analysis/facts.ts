@@ -210,9 +210,10 @@ export type Flow =
   /**
    * A call of a function (its body, for stack and decisions). `detached`: an async function whose
    * promise the caller drops (`increment(c);`): its body goes on after the caller has moved on, so
-   * it holds none of the caller's locks.
+   * it holds none of the caller's locks. `task`: one pool task run by a pool worker (see
+   * `Extraction.poolTasks`): a call of its own, so nothing it read is known to the next task.
    */
-  | { k: 'call'; body: Flow; detached?: true }
+  | { k: 'call'; body: Flow; detached?: true; task?: true }
   | { k: 'exit'; how: 'break' | 'continue' | 'return' | 'throw'; label?: string; node?: ts.Statement };
 
 /**

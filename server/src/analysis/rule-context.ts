@@ -22,6 +22,8 @@ export interface RuleContext {
   notes?: string[];
   /** States the deadlock checker may explore (per phase). */
   stateBudget?: number;
+  /** Milliseconds the deadlock checker may take. */
+  timeBudgetMs?: number;
   /** Budgets a program in phases may explore in all (explore.ts; default 3). */
   phaseBudgets?: number;
   /** Where rules add up what they cost (benchmarks read it). */

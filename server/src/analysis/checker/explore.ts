@@ -31,6 +31,12 @@ export interface Deadlock {
   /** Per stuck instance, the operation it waits in. */
   blocked: { instance: number; op: Op }[];
   trace: Step[];
+  /**
+   * Instances among `blocked` that do not wait but retry: their attempts (`acquire(false)`, a
+   * `get` with a timeout) fail and they go round again, for ever, since nothing can change what
+   * they try (see `Explorer.livelock`).
+   */
+  spinning?: number[];
 }
 
 export interface ExploreResult {
@@ -100,6 +106,17 @@ function stepsOf(m: Move): Step[] {
   for (const op of m.also ?? []) steps.push({ instance: m.instance, op });
   return steps;
 }
+
+/**
+ * The attempts a retry loop may make: those whose failure the model gives exactly (a lock or
+ * semaphore not taken, a queue or pipe with nothing to take). Others are left out: a Condition's
+ * wait with a timeout lets its lock go while it waits, which the model does not show, and a loop
+ * that also writes or reads shared state is not only retrying.
+ */
+const RETRIED: ReadonlySet<Op['kind']> = new Set(['acquire', 'get', 'recv']);
+
+/** Places a retrying process may go through in one round, at most, for a hang to be claimed. */
+const LIVELOCK_ROUND_STATES = 256;
 
 export class Explorer {
   readonly sem: Semantics;
@@ -252,6 +269,19 @@ export class Explorer {
       // Expanded: only anchors keep their vector (the others are rebuilt when compared).
       if (anchorDist[id] !== 0) vectors[id] = undefined;
       const moves = this.moves(s, via[id]!);
+      const spin = moves.length > 0 && s[this.sem.taintOff] !== 1 && moves.some((m) => this.failedAttempt(s, m)) ? this.livelock(s) : undefined;
+      if (spin) {
+        const key = spin.blocked.map((b) => `${b.instance}:${b.op.call.pos}`).join(';');
+        if (!seenDeadlocks.has(key)) {
+          seenDeadlocks.add(key);
+          const d = this.concrete(id, spin.blocked, from, edges, renames);
+          // (concrete() renames the instances; the spinning ones are those at the same operations.)
+          const spinOps = new Set(spin.spinning.map((i) => spin.blocked.find((b) => b.instance === i)!.op));
+          deadlocks.push({ ...d, spinning: d.blocked.filter((b) => spinOps.has(b.op)).map((b) => b.instance) });
+          if (deadlocks.length >= maxDeadlocks) break;
+        }
+        continue;
+      }
       if (moves.length === 0) {
         // A state reached through a choice the analysis cannot see is no evidence.
         const stuck = s[this.sem.taintOff] === 1 ? [] : this.sem.stuck(s);
@@ -269,6 +299,64 @@ export class Explorer {
       for (const m of moves) reach(m.next, id, m, depth[id]! + weight(m));
     }
     return { deadlocks, states: explored, exhausted };
+  }
+
+  /** A move that only tried: an operation that could not be done now, changing nothing but its instance's own place. */
+  private failedAttempt(s: Int32Array, m: Move): boolean {
+    return m.op !== undefined && !m.op.blocking && RETRIED.has(m.op.kind) && this.ownChangeOnly(s, m.next, m.instance);
+  }
+
+  /** Whether `next` differs from `s` only in instance i's own slots (its place, its variables). */
+  private ownChangeOnly(s: Int32Array, next: Int32Array, i: number): boolean {
+    const from = this.sem.base[i]!;
+    const to = from + this.sem.layoutOf[i]!.size;
+    for (let k = 0; k < s.length; k++) {
+      if (k === from) { k = to - 1; continue; }
+      if (s[k] !== next[k]) return false;
+    }
+    return true;
+  }
+
+  /**
+   * A hang without a blocked call: in `s` some process retries an attempt that fails (a try-lock
+   * loop, a poll with a timeout), every other process waits, and each retrying process, followed
+   * alone from `s` while the others stand still, only goes round in its own places back to where it
+   * is, never changing anything another can see and never finishing. Then nothing shared ever changes again, so every attempt keeps failing: the program
+   * never ends, as surely as at a deadlock. Checked on all the instances' moves, not the reduced
+   * set the search follows. Undefined when some process can still do something (or the rounds are
+   * too many to follow).
+   */
+  private livelock(s: Int32Array): { blocked: { instance: number; op: Op }[]; spinning: number[] } | undefined {
+    const sem = this.sem;
+    const spinning: number[] = [];
+    for (let j = 0; j < this.instances.length; j++) {
+      if (!sem.started(s, j) || sem.finished(s, j)) continue;
+      const first = sem.successors(s, j);
+      if (first.length === 0) continue;
+      if (!sem.opAt(s, j)) return undefined;
+      const seen = new Set<string>();
+      const queue: Int32Array[] = [s];
+      const from = sem.base[j]!;
+      const to = from + sem.layoutOf[j]!.size;
+      const here = s.subarray(from, to).join(',');
+      while (queue.length > 0) {
+        const v = queue.pop()!;
+        for (const x of sem.successors(v, j)) {
+          if (sem.finished(x.next, j) || !this.ownChangeOnly(v, x.next, j) || (x.op && !RETRIED.has(x.op.kind))) return undefined;
+          const k = x.next.subarray(from, to).join(',');
+          if (seen.has(k)) continue;
+          if (seen.size >= LIVELOCK_ROUND_STATES) return undefined;
+          seen.add(k);
+          queue.push(x.next);
+        }
+      }
+      // A retry goes round: its own place in `s` comes again. (A process that only moves on, to
+      // wait further down, is not stuck yet: its next wait may be one someone answers.)
+      if (!seen.has(here)) return undefined;
+      spinning.push(j);
+    }
+    const blocked = sem.stuck(s);
+    return spinning.length > 0 && blocked.length > 0 ? { blocked, spinning: spinning.filter((j) => blocked.some((b) => b.instance === j)) } : undefined;
   }
 
   /**
@@ -295,7 +383,8 @@ export class Explorer {
   /**
    * Whether a deadlock's trace is a real run of the programs' automata, checked without symmetry
    * or reduction: from the start, its steps in order (any silent steps between them), to a state
-   * where nothing can move and exactly its blocked instances wait in its operations. For tests.
+   * where nothing can move and exactly its blocked instances wait in its operations (or, for a hang
+   * with retrying processes, where the same processes retry and wait: see `livelock`). For tests.
    */
   replays(d: Deadlock, maxStates = 100_000): boolean {
     const sem = this.sem;
@@ -358,6 +447,12 @@ export class Explorer {
     const want = d.blocked.map((b) => `${b.instance}:${b.op.call.pos}:${b.op.kind}`).sort().join(';');
     return frontier.some((s) => {
       if (s[sem.taintOff] === 1) return false;
+      // A hang with retrying processes: the same check the search made, on this state.
+      if (d.spinning?.length) {
+        const spin = this.livelock(s);
+        return spin !== undefined && spin.blocked.map((b) => `${b.instance}:${b.op.call.pos}:${b.op.kind}`).sort().join(';') === want
+          && [...spin.spinning].sort().join(',') === [...d.spinning].sort().join(',');
+      }
       for (let i = 0; i < this.instances.length; i++) if (sem.enabled(s, i)) return false;
       return sem.stuck(s).map((b) => `${b.instance}:${b.op.call.pos}:${b.op.kind}`).sort().join(';') === want;
     });

@@ -959,6 +959,8 @@ export class Semantics {
       case 'read': {
         // A followed cell: what it holds now. Any other read is left out of the automaton.
         if (!obj) return advance(), out;
+        // isSet(): whether the event is set now.
+        if (op.obj.kind === 'event') return advance((n) => setEnv(n, this.constToken(s[obj.offset] === 1))), out;
         const cell = cellIndex(op);
         if (cell === undefined) return advance((n) => setEnv(n, MAYBE)), out;
         advance((n) => setEnv(n, s[obj.offset + cell]! - 1));

@@ -238,7 +238,7 @@ export function finish(r: Recorded): Extraction {
       return { submit: t.submission?.op, ...(known ? { id: t.submission!.id } : {}), tasks: t.submission?.tasks ?? 1, flow: lower(t.flow, lowering) };
     });
     poolTasks.set(worker, lowered);
-    flows.set(worker, { k: 'loop', count: 'loop', body: { k: 'branch', alts: lowered.map((t) => t.flow) } });
+    flows.set(worker, { k: 'loop', count: 'loop', body: { k: 'branch', alts: lowered.map((t): Flow => ({ k: 'call', body: t.flow, task: true })) } });
   }
   // Operations: those in the flows kept, on representatives.
   const ops: Op[] = [];

@@ -3262,7 +3262,8 @@ export class Interpreter {
       return b.blocking ? TRUE : { t: 'recv', source: op, path: [] };
     }
     // What a shared Value or SharedArray cell holds: a value branches can test, like a received one.
-    if (kind === 'read') return method === 'get' && (site.kind === 'value' || site.kind === 'array') ? { t: 'recv', source: op, path: [] } : UNKNOWN;
+    // An event's isSet() too: the checker answers it from the event's state.
+    if (kind === 'read') return (method === 'get' && (site.kind === 'value' || site.kind === 'array')) || (method === 'isSet' && site.kind === 'event') ? { t: 'recv', source: op, path: [] } : UNKNOWN;
     return UNDEFINED;
   }
 
@@ -3718,6 +3719,9 @@ function asTest(v: Value): Extract<Value, { t: 'test' }> | undefined {
 function not(v: Value): Value {
   if (v.t === 'test') return { ...v, negated: !v.negated };
   const b = truthy(v);
+  // `!(await lock.acquire(false))`, `!msg`: the negation of a received value's truth is a test of it.
+  const t = b === undefined ? asTest(v) : undefined;
+  if (t) return { ...t, negated: true };
   return b === undefined ? UNKNOWN : konst(!b);
 }
 

@@ -43,6 +43,8 @@ export interface Transfer<S> {
    */
   detach?(s: S): S;
   reattach?(after: S, before: S): S;
+  /** A pool task begins (a call marked `task`): what carries over from the worker's last task. */
+  task?(s: S): S;
 }
 
 /** The walk took too many steps: the caller stays silent about this process. */
@@ -222,7 +224,7 @@ export class FlowWalker<S> {
           out.thr = this.uniq(out.thr);
           return out;
         }
-        const r = this.walk(f.body, ins, depth + 1);
+        const r = this.walk(f.body, f.task && this.t.task ? this.uniq(ins.map((s) => this.t.task!(s))) : ins, depth + 1);
         out.normal = this.uniq([...r.normal, ...r.ret].map((s) => this.t.leave(s, depth + 1)));
         out.thr = this.uniq(r.thr.map((s) => this.t.leave(s, depth + 1)));
         return out;

@@ -107,7 +107,7 @@ export interface ProcessPaths {
   siteIndex: Map<ObjectSite, number>;
 }
 
-export const SHARED_KINDS: ReadonlySet<ObjectSite['kind']> = new Set(['value', 'array', 'dict', 'list', 'file']);
+export const SHARED_KINDS: ReadonlySet<ObjectSite['kind']> = new Set(['value', 'array', 'dict', 'list', 'namespace', 'file']);
 
 /** Another process releases this lock without ever acquiring it: a lock used as a signal. */
 export function foreignReleasers(ex: Extraction, lock: ObjectSite, proc: ProcessRef): boolean {
@@ -325,6 +325,8 @@ export function computeProcessPaths(ex: Extraction, checker: ts.TypeChecker, mem
       // is its own); the caller goes on holding what it held.
       detach: (s) => (s.holds.length === 0 ? s : { ...s, holds: [] }),
       reattach: (after, before) => (after.holds === before.holds ? after : { ...after, holds: before.holds }),
+      // A pool task's reads end with it: the next task the worker runs cannot write back what it read.
+      task: (s) => (s.reads.size === 0 ? s : { ...s, reads: new Map() }),
     };
 
     const transfer = (s: PState, op: Op): PState[] => {

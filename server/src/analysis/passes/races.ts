@@ -81,5 +81,6 @@ function byPosition(a: Rmw, b: Rmw): [Rmw, Rmw] {
 function describeSlot(site: ObjectSite, key: string): string {
   if (site.kind === 'value' || key === '') return site.label;
   const k = JSON.parse(key) as string;
+  if (site.kind === 'namespace') return `${site.label}.${k}`;
   return site.kind === 'dict' ? `${site.label}[${JSON.stringify(k)}]` : `${site.label}[${k}]`;
 }

@@ -181,7 +181,7 @@ function deadlock(ctx: RuleContext): Finding[] {
   const result = model.explorer.explore({
     maxStates: ctx.stateBudget ?? DEFAULT_STATE_BUDGET,
     ...(ctx.phaseBudgets ? { phaseBudgets: ctx.phaseBudgets } : {}),
-    maxMs: DEFAULT_TIME_BUDGET_MS,
+    maxMs: ctx.timeBudgetMs ?? DEFAULT_TIME_BUDGET_MS,
     ...(ctx.shouldStop ? { shouldStop: ctx.shouldStop } : {}),
   });
   if (ctx.stats) {
@@ -228,13 +228,17 @@ function deadlock(ctx: RuleContext): Finding[] {
       return ` (its other end was closed, but ${keep.map(name).join(' and ')} still ${keep.length === 1 ? 'holds' : 'hold'} a copy of it: recv() ends with EOF only once every copy is closed)`;
     };
     const [first, ...rest] = d.blocked;
-    const waits = d.blocked.map((b) => `${name(b.instance)} waits in ${what(b.op)}${copies(b.op)}`).join(', ');
+    // A process that retries (a try-lock loop) is not blocked in a call, but its attempts keep failing.
+    const spins = (b: { instance: number }): boolean => d.spinning?.includes(b.instance) === true;
+    const waits = d.blocked.map((b) => (spins(b)
+      ? `${name(b.instance)} retries ${b.op.method}() on ${siteName(b.op.obj)} for ever (each attempt fails)`
+      : `${name(b.instance)} waits in ${what(b.op)}${copies(b.op)}`)).join(', ');
     const f = finding(ctx, {
       rule: 'deadlock',
       severity: 'error',
       message: `Deadlock: ${waits}, and nothing left can wake them`,
       at: first!.op.call,
-      related: rest.map((b) => ({ message: `${name(b.instance)} waits here`, at: b.op.call })),
+      related: rest.map((b) => ({ message: `${name(b.instance)} ${spins(b) ? 'retries' : 'waits'} here`, at: b.op.call })),
       sites: [...new Set<ObjectSite | ProcessRef>(d.blocked.flatMap((b) => [instances[b.instance]!.proc, b.op.obj]))],
       ops: d.blocked.map((b) => b.op),
     });
