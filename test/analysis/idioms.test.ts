@@ -106,6 +106,8 @@ const CASES: Case[] = [
   { idiom: 'a Value made on a plain Lock ({ lock: ledger }) read while that lock is held', name: 'value-given-lock', rule: 'double-acquire', anchor: 'balance.get()', truth: HANGS },
   // A process that never blocks but retries: its attempts keep failing while nothing can change.
   { idiom: 'a try-lock loop with backoff (acquire(false)) on a lock main holds while it waits for what the loop guards', name: 'try-lock-spin', rule: 'deadlock', anchor: 'lock.acquire(false)', truth: HANGS },
+  // Pool callbacks run when a result comes back, after the submitting code: not at the submit.
+  { idiom: "a pool terminated from a task's errorCallback while main reads every result (the submits all come first)", name: 'terminate-in-callback', rule: 'deadlock', anchor: 'r.get()', truth: HANGS },
   // Pool tasks and file paths.
   { idiom: 'pool tasks updating a manager dict', name: 'pool-dict-race', rule: 'unsynchronized-update', anchor: 'counts.set(word, n + 1)',
     truth: { races: /red counted (\d+) times/, exact: 5, runs: 3 } },

@@ -158,6 +158,11 @@ export interface Op {
   argFrom?: { source: Op; path: readonly string[]; map?: ValueMap; sources?: readonly Op[] };
   /** The entry's top-level statement whose execution performed the operation (main only). */
   top?: ts.Statement;
+  /**
+   * Made by a pool's `callback` or `errorCallback`: it runs when the task's result comes back, at
+   * the earliest once the submitting code yields (its next `await`), not where the flow places it.
+   */
+  callback?: true;
   /** `result` ops of `res.get()`/`res.wait()`: the submit calls (`applyAsync`…) whose result is read. */
   submits?: ts.CallExpression[];
   /**
@@ -260,7 +265,11 @@ export interface Extraction {
    * on them. Absent: none.
    */
   escaped?: ReadonlySet<ObjectSite>;
-  /** Submit calls (`applyAsync`…) whose AsyncResult reached such code: it may read the result. */
+  /**
+   * Submit calls (`applyAsync`…) whose AsyncResult reached such code (it may read the result), or
+   * whose readiness the program tests (`ready()`, `successful()`: which results it then reads, and
+   * when, depends on what the analysis does not follow).
+   */
   escapedResults?: ReadonlySet<ts.CallExpression>;
   /**
    * Per pool worker site, what its workers run, task by task (its flow in `flows` is any of them,

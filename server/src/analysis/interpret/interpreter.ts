@@ -75,6 +75,8 @@ interface Ctx {
   actKey: string;
   /** Inside a callback handed to code the analysis cannot see: it runs on its own, at any time. */
   detached: boolean;
+  /** Inside a pool task's callback or error callback (see `Op.callback`). */
+  callback?: boolean;
   targets: Target[];
   top?: ts.Statement;
   /** Set when the code run can throw (an explicit throw, unknown code, an operation that rejects). */
@@ -3124,6 +3126,7 @@ export class Interpreter {
     }
     if (b.fails && !ctx.detached) op.fails = b.fails;
     if (ctx.top) op.top = ctx.top;
+    if (ctx.callback) op.callback = true;
     if (end !== undefined) op.end = end;
     if (ctx.proc.dry) {
       if (ctx.fork === 0 && ctx.mult === 1 && !ctx.detached) this.dryReached.add(call);
@@ -3267,6 +3270,18 @@ export class Interpreter {
     return UNDEFINED;
   }
 
+  /** Runs a pool callback, marking the operations it makes (`Op.callback`). */
+  private asCallback(run: () => void): void {
+    const ctx = this.ctx;
+    const saved = ctx.callback;
+    ctx.callback = true;
+    try {
+      run();
+    } finally {
+      ctx.callback = saved;
+    }
+  }
+
   private asyncResultCall(r: { t: 'pending'; pool: ObjectSite; submit: ts.CallExpression; task: number }, method: string, e: ts.CallExpression, args: Value[]): Value {
     if (method === 'get' || method === 'wait') {
       const op = this.record('result', r.pool, e, method, blockingOf(r.pool, 'result', method, args, (v, k) => this.getProp(v, k)));
@@ -3274,6 +3289,7 @@ export class Interpreter {
       op.tasks = [r.task];
       return UNKNOWN;
     }
+    if (method === 'ready' || method === 'successful') this.escapedResults.add(r.submit);
     return UNKNOWN;
   }
 
@@ -3355,10 +3371,10 @@ export class Interpreter {
         if (fn?.t === 'fn' && argLists) {
           result = method === 'applyAsync' ? this.returnOf(fn, argLists[0]!) : this.newArray(argLists.map((a) => this.returnOf(fn, a)));
         }
-        this.invoke(callback, [result], undefined, e);
+        this.asCallback(() => this.invoke(callback, [result], undefined, e));
       };
       const onError = (): void => {
-        if (errorCallback.t === 'fn') this.invoke(errorCallback, [UNKNOWN], undefined, e);
+        if (errorCallback.t === 'fn') this.asCallback(() => this.invoke(errorCallback, [UNKNOWN], undefined, e));
       };
       // One of the two runs: the callback when every task returned, the error callback when one
       // threw. A task that throws on its arguments (an explicit throw, an operation that fails)

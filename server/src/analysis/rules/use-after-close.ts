@@ -32,7 +32,9 @@ function useAfterClose(ctx: RuleContext): Finding[] {
   };
   /** The handle an operation closes, or undefined. */
   const closes = (op: Op): string | undefined => {
-    if (!CLOSES.has(op.kind) || op.obj.multiplicity !== 1 || op.obj.unknown) return undefined;
+    // A pool callback's close runs when a result comes back, not where its submit is: what the
+    // submitting code does next may still come before it.
+    if (!CLOSES.has(op.kind) || op.obj.multiplicity !== 1 || op.obj.unknown || op.callback) return undefined;
     if (op.kind === 'closeEnd') return op.end === undefined ? undefined : keyOf(op.obj, op.end);
     return keyOf(op.obj);
   };
