@@ -16,6 +16,11 @@ const CASES: RuleCase[] = [
   closed('send after close, in the next pass of a loop', 'bad-pipe-loop.ts', 'good-pipe-loop.ts', 'outbox.send(i)', 'outbox.close()', /handle is closed/),
   closed('submit after a helper closed the pool', 'bad-pool-helper.ts', 'good-pool-helper.ts', 'pool.applyAsync(double, [4])', 'pool.close()', /Pool not running/),
   closed('a manager proxy used after shutdown()', 'bad-manager.ts', 'good-manager.ts', "scores.get('bob')", 'm.shutdown()', /cannot be used after its shutdown\(\)/),
+  // Main does not wait for the child before the manager goes out of scope; the child dies of it
+  // (main itself exits 0). A warning: a fast enough child would make its calls in time.
+  { name: "an await-using manager's scope ends while the child it started still uses its proxy", bad: 'bad-manager-scope.ts', good: 'good-manager-scope.ts',
+    anchor: "seen.set(url, 200)", related: [{ at: 'Manager.start()', message: /shut down here/ }], severity: 'warning', message: /crawler can call seen\.set\(\) after manager\.shutdown\(\)/,
+    verdict: { fails: /cannot be used after its shutdown\(\)/, exitCode: false } },
 ];
 
 describeRule(ID, CASES, () => {

@@ -69,7 +69,8 @@ function useAfterClose(ctx: RuleContext): Finding[] {
       if (!(err instanceof GaveUp)) throw err;
     }
   }
-  return [...found.values()].map(({ use, close }) => finding(ctx, {
+  const early = shutWhileRunning(ctx);
+  return [...early, ...[...found.values()].map(({ use, close }) => finding(ctx, {
     rule: 'use-after-close',
     severity: 'error',
     message: describe(use, close),
@@ -77,6 +78,63 @@ function useAfterClose(ctx: RuleContext): Finding[] {
     related: [{ message: `${closeWhat(close)} here (${processName(close.proc)})`, at: close.call }],
     sites: [use.obj, ...(use.obj.owner ? [use.obj.owner] : []), use.proc],
     ops: [use, close],
+  }))];
+}
+
+/**
+ * Main shuts a manager down while a child it started, and has not waited for since, uses the
+ * manager's proxies (an `await using` manager in a helper that returns the running child): the
+ * child's proxy calls fail whenever it is slower than main. Main waits for nothing between the
+ * start and the shutdown, so nothing orders the child's calls first. A warning: a fast child may
+ * finish its calls in time.
+ */
+function shutWhileRunning(ctx: RuleContext): Finding[] {
+  const ex = ctx.extraction;
+  const main = [...ex.flows.keys()].find((p) => p.kind === 'main');
+  const mainFlow = main ? ex.flows.get(main) : undefined;
+  if (!main || !mainFlow || ex.opaque.size > 0) return [];
+  // Per child started once, its proxy calls by manager.
+  const users = new Map<ObjectSite, Map<ObjectSite, Op>>();
+  for (const op of ex.ops) {
+    const m = op.obj.owner;
+    if (op.proc.kind === 'main' || op.proc.multiplicity !== 1 || !m || m.kind !== 'manager' || m.multiplicity !== 1 || op.obj.unknown) continue;
+    const byManager = users.get(op.proc) ?? new Map<ObjectSite, Op>();
+    if (!byManager.has(m)) byManager.set(m, op);
+    users.set(op.proc, byManager);
+  }
+  if (users.size === 0 || !ex.ops.some((o) => o.proc === main && o.kind === 'shutdown' && !o.callback)) return [];
+  const found = new Map<Op, { use: Op; shutdown: Op; child: ObjectSite }>();
+  /** The children running, each with whether main has waited for anything since it started. */
+  type Live = ReadonlyMap<ObjectSite, boolean>;
+  const walker = new PathWalker<Live>({
+    key: (s) => [...s].map(([p, w]) => `${ex.sites.indexOf(p)}${w ? 'w' : ''}`).sort().join('|'),
+    op: (s, op) => {
+      if (op.kind === 'start' && users.has(op.obj)) return [new Map([...s, [op.obj, false]])];
+      if (op.kind === 'join' && op.blocking && s.has(op.obj)) return [new Map([...s].filter(([p]) => p !== op.obj))];
+      if (op.blocking && [...s.values()].some((w) => !w)) return [new Map([...s].map(([p]) => [p, true] as const))];
+      if (op.kind === 'shutdown' && !op.callback) {
+        for (const [child, waited] of s) {
+          const use = users.get(child)?.get(op.obj);
+          if (!waited && use && !found.has(use)) found.set(use, { use, shutdown: op, child });
+        }
+      }
+      return [s];
+    },
+  });
+  try {
+    walker.run(mainFlow, [new Map()]);
+  } catch (err) {
+    if (!(err instanceof GaveUp)) throw err;
+    return [];
+  }
+  return [...found.values()].map(({ use, shutdown, child }) => finding(ctx, {
+    rule: 'use-after-close',
+    severity: 'warning',
+    message: `${processName(use.proc)} can call ${use.obj.label}.${use.method}() after ${shutdown.obj.label}.shutdown(): main shuts the manager down while ${child.label} runs, without waiting for it, so the proxy call fails when ${child.label} is slower`,
+    at: use.call,
+    related: [{ message: `${shutdown.obj.label} is shut down here (main), while ${child.label} still runs`, at: shutdown.call }],
+    sites: [use.obj, shutdown.obj, use.proc],
+    ops: [use, shutdown],
   }));
 }
 
