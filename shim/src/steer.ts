@@ -13,6 +13,7 @@
 // process nodes ({id, loc, role}) that tell which runtime process is which node (by the line
 // where it was made, as docs/runtime-trace.md matches them).
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Hub, HubClient } from './hub';
@@ -261,9 +262,14 @@ export class Steering extends ControlledGate {
 
   protected decided(): void {}
 
-  /** A divergence is declared only after every process has been quiet this long (a busy machine is slow). */
+  /**
+   * A divergence is declared only after every process has been quiet this long. A busy machine is
+   * slow: a process that did its last step may take seconds more to end (and main's join of it
+   * to return) when more processes than cores are runnable, so the wait grows with the load.
+   */
   protected override grace(): number {
-    return Math.max(GRACE_MS, STALL_MS);
+    const perCore = os.loadavg()[0]! / Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+    return Math.max(GRACE_MS, STALL_MS * Math.min(4, Math.max(1, perCore)));
   }
 
   protected override watchesStalls(): boolean {
