@@ -108,24 +108,39 @@ function cacheRoot(mainFile: string): string | null {
 }
 
 /** Bumped when what is compiled, or refused, changes: builds of an older shim are not reused. */
-const BUILD_FORMAT = '2';
+const BUILD_FORMAT = '3';
 
+/**
+ * The cache holds, per main module (`<key>`), copies named by their sources' state
+ * (`<key>-<inputs>/`) and a pointer to the newest (`<key>.json`). A copy, once in place, is never
+ * moved or changed while it may be in use: programs started at the same time each find or place
+ * the copy of the sources they saw, and a child loads from the folder its parent named. (Replacing
+ * one folder in place let a run move aside the copy another run's children were loading.)
+ */
 function cachedOrBuilt(mainFile: string, esbuildFrom: string): CompiledProgram | null {
   const root = cacheRoot(mainFile);
   if (!root) return null;
   const req = Module.createRequire(esbuildFrom);
   const esbuildPkg = req.resolve('esbuild/package.json');
   const version = (JSON.parse(fs.readFileSync(esbuildPkg, 'utf8')) as { version: string }).version;
-  const hash = hashOf([BUILD_FORMAT, process.version, version, mainFile].join('\0'));
-  const dir = path.join(root, hash);
-  const manifestFile = path.join(dir, 'manifest.json');
+  const key = hashOf([BUILD_FORMAT, process.version, version, mainFile].join('\0'));
+  const pointer = path.join(root, `${key}.json`);
   try {
-    const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as Manifest;
-    if (unchanged(manifest.inputs)) return manifest.program;
+    const { dir } = JSON.parse(fs.readFileSync(pointer, 'utf8')) as { dir: string };
+    const manifest = readManifest(path.join(root, path.basename(dir)));
+    if (manifest && unchanged(manifest.inputs)) return manifest.program;
   } catch {
-    // no build yet, or an unreadable one: build
+    // no build yet, or an unreadable pointer: build
   }
-  return build(req, dir, mainFile, manifestFile);
+  return build(req, root, key, mainFile);
+}
+
+function readManifest(dir: string): Manifest | null {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as Manifest;
+  } catch {
+    return null;
+  }
 }
 
 function unchanged(inputs: Record<string, [number, number]>): boolean {
@@ -153,7 +168,7 @@ interface EsbuildApi {
   buildSync(options: Record<string, unknown>): { metafile?: { inputs: Record<string, unknown>; outputs: Record<string, { entryPoint?: string }> } };
 }
 
-function build(req: NodeJS.Require, dir: string, mainFile: string, manifestFile: string): CompiledProgram | null {
+function build(req: NodeJS.Require, root: string, key: string, mainFile: string): CompiledProgram | null {
   const esbuild = req('esbuild') as EsbuildApi;
   const cwd = path.dirname(mainFile);
   const common = {
@@ -171,7 +186,7 @@ function build(req: NodeJS.Require, dir: string, mainFile: string, manifestFile:
   // with each of them as an entry point.
   let files: string[];
   try {
-    const scan = esbuild.buildSync({ ...common, entryPoints: [mainFile], write: false, outdir: dir });
+    const scan = esbuild.buildSync({ ...common, entryPoints: [mainFile], write: false, outdir: root });
     files = Object.keys(scan.metafile!.inputs).map((rel) => path.resolve(cwd, rel));
   } catch {
     return null;
@@ -183,6 +198,13 @@ function build(req: NodeJS.Require, dir: string, mainFile: string, manifestFile:
     if (isPackageFile(file) || /\.c[jt]s$/.test(file) || UNSAFE.test(stripComments(fs.readFileSync(file, 'utf8')))) return null;
     const st = fs.statSync(file);
     inputs[file] = [st.mtimeMs, st.size];
+  }
+  const dir = path.join(root, `${key}-${hashOf(JSON.stringify(inputs))}`);
+  // The copy of these sources may be there already (another run placed it): use it.
+  const placed = readManifest(dir);
+  if (placed && unchanged(placed.inputs)) {
+    point(root, key, dir);
+    return placed.program;
   }
   const tmp = `${dir}.tmp-${process.pid}-${Date.now().toString(36)}`;
   let result;
@@ -214,38 +236,50 @@ function build(req: NodeJS.Require, dir: string, mainFile: string, manifestFile:
   const program: CompiledProgram = { main, modules };
   const manifest: Manifest = { inputs, program };
   fs.writeFileSync(path.join(tmp, 'manifest.json'), JSON.stringify(manifest));
-  // Another process (a program run at the same time) may have put the same copy in place meanwhile:
-  // keep theirs, whose children may be loading it right now (it has the same files at the same
-  // paths). Only a copy of older sources is replaced, moved aside first so that `dir` is never
-  // half there.
-  if (validBuild(manifestFile)) {
-    fs.rmSync(tmp, { recursive: true, force: true });
-    return program;
-  }
-  if (fs.existsSync(dir)) {
-    const old = `${dir}.old-${process.pid}-${Date.now().toString(36)}`;
-    try {
-      fs.renameSync(dir, old);
-      fs.rmSync(old, { recursive: true, force: true });
-    } catch {
-      // another process moved it first
-    }
-  }
   try {
     fs.renameSync(tmp, dir);
   } catch {
+    // Another run placed the same copy first: keep theirs (its children may be loading it).
     fs.rmSync(tmp, { recursive: true, force: true });
-    if (!validBuild(manifestFile)) return null;
+    const theirs = readManifest(dir);
+    if (!theirs || !unchanged(theirs.inputs)) return null;
   }
+  point(root, key, dir);
+  removeOldCopies(root, key, dir);
   return program;
 }
 
-/** Whether `manifestFile` names a copy whose sources are unchanged since it was built. */
-function validBuild(manifestFile: string): boolean {
+/** Points `<key>.json` at `dir` (written whole, then renamed into place: readers see one or the other). */
+function point(root: string, key: string, dir: string): void {
+  const file = path.join(root, `${key}.json`);
+  const tmp = `${file}.tmp-${process.pid}-${Date.now().toString(36)}`;
   try {
-    return unchanged((JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as Manifest).inputs);
+    fs.writeFileSync(tmp, JSON.stringify({ dir: path.basename(dir) }));
+    fs.renameSync(tmp, file);
   } catch {
-    return false;
+    fs.rmSync(tmp, { force: true });
+  }
+}
+
+/** Copies of older sources of the same program, placed over a day ago: removed when a new copy is placed. */
+const OLD_COPY_MS = 24 * 60 * 60 * 1000;
+
+function removeOldCopies(root: string, key: string, keep: string): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(root);
+  } catch {
+    return;
+  }
+  const now = Date.now();
+  for (const name of names) {
+    const full = path.join(root, name);
+    if (!name.startsWith(`${key}-`) || full === keep) continue;
+    try {
+      if (now - fs.statSync(full).mtimeMs > OLD_COPY_MS) fs.rmSync(full, { recursive: true, force: true });
+    } catch {
+      // removed by another run meanwhile
+    }
   }
 }
 

@@ -25,7 +25,7 @@ describe('children of a tsx program', { concurrency: true }, () => {
     const out = result<{ got: { file: string; state: string }[]; codes: number[] }>(run.stdout);
     assert.deepEqual(out.codes, [0, 0]);
     for (const g of out.got) {
-      assert.match(g.file, /\/node_modules\/\.cache\/process-topology-mp\/[0-9a-f]+\/[\w-]+\.mjs$/);
+      assert.match(g.file, /\/node_modules\/\.cache\/process-topology-mp\/[0-9a-f]+-[0-9a-f]+\/[\w-]+\.mjs$/);
       assert.equal(g.state, 'set by the main module');
     }
   });
