@@ -2,6 +2,9 @@
 // Chromium, cached under ~/.cache; Debian's neovim), then run every test/**/*.test.ts with node's test runner.
 // The last line is the count: "N passed, N failed".
 //   node scripts/test.mjs [filter…]   (filters: substrings of test file paths)
+//   node scripts/test.mjs --weights   (times each test file alone, two at a time, into scripts/test-weights.json)
+// Files start longest first (by scripts/test-weights.json; files it does not know, in the middle):
+// three run at a time, and a long file started last would run on alone after the others end.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -9,7 +12,45 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const filters = process.argv.slice(2);
+const measure = process.argv.includes('--weights');
+const filters = process.argv.slice(2).filter((a) => a !== '--weights');
+const WEIGHTS = path.join(root, 'scripts/test-weights.json');
+
+/** Test files, those that take longest first (their seconds alone, as last measured). */
+function longestFirst(list) {
+  let weights = {};
+  try {
+    weights = JSON.parse(fs.readFileSync(WEIGHTS, 'utf8'));
+  } catch {
+    // no weights: alphabetical
+  }
+  const known = Object.values(weights).sort((a, b) => a - b);
+  const middle = known.length > 0 ? known[Math.floor(known.length / 2)] : 0;
+  const weight = (f) => weights[path.relative(root, f).split(path.sep).join('/')] ?? middle;
+  return [...list].sort((a, b) => weight(b) - weight(a) || a.localeCompare(b));
+}
+
+/** Times each file alone (two at a time, as on the 2-core machines the suite is sized for) and writes the weights. */
+async function measureWeights(list) {
+  const { spawn } = await import('node:child_process');
+  const out = {};
+  const queue = [...list];
+  const one = async () => {
+    for (let f = queue.shift(); f !== undefined; f = queue.shift()) {
+      const rel = path.relative(root, f).split(path.sep).join('/');
+      const t0 = Date.now();
+      const code = await new Promise((resolve) => {
+        spawn(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=dot', rel], { cwd: root, stdio: 'ignore' }).on('exit', resolve);
+      });
+      out[rel] = Math.round((Date.now() - t0) / 1000);
+      console.log(`${String(out[rel]).padStart(5)} s  ${rel}${code === 0 ? '' : ` (exit ${code})`}`);
+    }
+  };
+  await Promise.all([one(), one()]);
+  const sorted = Object.fromEntries(Object.entries(out).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])));
+  fs.writeFileSync(WEIGHTS, `${JSON.stringify(sorted, null, 1)}\n`);
+  console.log(`wrote ${path.relative(root, WEIGHTS)}`);
+}
 
 function step(title, cmd, args) {
   console.log(`\n▶ ${title}`);
@@ -33,7 +74,7 @@ function findTests(dir) {
 
 step('build', process.execPath, ['scripts/build.mjs', '--tests']);
 step('type check', process.execPath, ['node_modules/typescript/bin/tsc', '-b']);
-const files = findTests(path.join(root, 'test')).filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)));
+const files = longestFirst(findTests(path.join(root, 'test')).filter((f) => filters.length === 0 || filters.some((s) => f.includes(s))));
 if (files.some((f) => f.includes(`${path.sep}vscode${path.sep}`) || f.includes(`${path.sep}webview${path.sep}`))) {
   step('real VS Code and Chromium (cached)', process.execPath, ['scripts/setup-code-server.mjs']);
 }
@@ -41,14 +82,15 @@ if (files.some((f) => f.includes(`${path.sep}editors${path.sep}`))) {
   step('other editors (Debian packages)', process.execPath, ['scripts/setup-neovim.mjs']);
 }
 
+if (measure) {
+  await measureWeights(files);
+  process.exit(0);
+}
+
 console.log(`\n▶ ${files.length} test files`);
 const counts = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'pt-test-')), 'counts.json');
 const r = spawnSync(process.execPath, [
-  '--import', 'tsx', '--test',
-  // Many tests wait on real processes (a hang is proven by waiting): run a few files at once.
-  '--test-concurrency=3',
-  '--test-reporter=spec', '--test-reporter-destination=stdout',
-  `--test-reporter=${path.join(root, 'scripts/count-reporter.mjs')}`, `--test-reporter-destination=${counts}`,
+  '--import', 'tsx', 'scripts/test-run.mjs', counts,
   ...files.map((f) => path.relative(root, f)),
 ], { cwd: root, stdio: 'inherit' });
 let summary = { passed: 0, failed: 1 };
