@@ -71,6 +71,12 @@ function canonical(method: string): string {
   }
 }
 
+/** The number a node's id gives it (`proc:client#2@main.ts`: 2), else 0. */
+function numberOf(id: string): number {
+  const m = /#(\d+)@/.exec(id);
+  return m ? Number(m[1]) : 0;
+}
+
 export class Steering extends ControlledGate {
   private readonly steps: Step[];
   /** `file:line` -> the process nodes made on that line (with their column and target). */
@@ -82,6 +88,9 @@ export class Steering extends ControlledGate {
   /** Started processes' instances by pid, and how many of each node were started (placed()). */
   private readonly instanceByPid = new Map<number, number>();
   private readonly startedOf = new Map<string, number>();
+  /** Started processes' nodes by pid where one place makes several nodes, and how many were started there. */
+  private readonly nodeByPid = new Map<number, string>();
+  private readonly startedAt = new Map<string, number>();
   private readonly predicted: Set<string>;
   private finished = false;
   private outcome: SteerOutcome | null = null;
@@ -101,8 +110,10 @@ export class Steering extends ControlledGate {
     this.mainNode = spec.nodes?.find((n) => n.role === 'main')?.id ?? null;
     this.steps = (spec.finding.trace ?? []).map((s) => {
       // "worker#2: acquire lock": the instance (1-based in the text), the method.
+      // A node numbered itself (`proc:client#2@…`, one of several made at one place) has one instance.
       const m = /^(.*?)(?:#(\d+))?: (\S+)/.exec(s.op);
-      return { node: s.process, instance: m?.[2] ? Number(m[2]) - 1 : 0, method: canonical(m?.[3] ?? ''), at: abs(s.loc), text: s.op, done: false };
+      const own = /#\d+@/.test(s.process);
+      return { node: s.process, instance: m?.[2] && !own ? Number(m[2]) - 1 : 0, method: canonical(m?.[3] ?? ''), at: abs(s.loc), text: s.op, done: false };
     });
     this.predicted = new Set([spec.finding.loc, ...spec.finding.related.map((r) => r.loc)].map(abs));
   }
@@ -126,7 +137,19 @@ export class Steering extends ControlledGate {
    */
   private nodeOf(client: HubClient): string | null {
     if (client === this.hub.local) return this.mainNode;
-    return this.nodeMadeAt(client.hello?.site as Partial<Site> | undefined, client.hello?.target);
+    const byStart = client.pid !== undefined ? this.nodeByPid.get(client.pid) : undefined;
+    return byStart ?? this.nodeMadeAt(client.hello?.site as Partial<Site> | undefined, client.hello?.target);
+  }
+
+  /**
+   * The nodes made at one place (line and column) that the analysis tells apart by their
+   * arguments (`keys.map((key, i) => new Process(…))`: client#1, client#2), in their numbers' order;
+   * none when one node stands for every process made there.
+   */
+  private numberedAt(site: Partial<Site>): string[] {
+    const list = (this.nodesAt.get(`${site.file}:${site.line}`) ?? []).filter((n) => n.column === site.column);
+    if (list.length <= 1) return [];
+    return list.map((n) => n.id).sort((a, b) => numberOf(a) - numberOf(b));
   }
 
   private nodeMadeAt(site: Partial<Site> | null | undefined, target?: unknown): string | null {
@@ -143,6 +166,17 @@ export class Steering extends ControlledGate {
    * started of a node is its instance k.
    */
   placed(pid: number, made: Site | null): void {
+    const numbered = made ? this.numberedAt(made) : [];
+    if (numbered.length > 0) {
+      // The k-th process started there is the k-th of those nodes, each its own instance 0.
+      const key = `${made!.file}:${made!.line}:${made!.column}`;
+      const k = this.startedAt.get(key) ?? 0;
+      this.startedAt.set(key, k + 1);
+      const node = numbered[Math.min(k, numbered.length - 1)]!;
+      this.nodeByPid.set(pid, node);
+      this.instanceByPid.set(pid, 0);
+      return;
+    }
     const node = this.nodeMadeAt(made);
     if (node === null) return;
     const k = this.startedOf.get(node) ?? 0;

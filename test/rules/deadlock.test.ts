@@ -38,6 +38,7 @@ const CASES: RuleCase[] = [
   shape('four identical workers, the first holding the lock main needs to reply', 'replicated-workers', 'replies.get()'),
   shape('a pool of two workers for three tasks that meet at a barrier of three', 'pool-barrier', 'b.wait()'),
   shape('pool tasks waiting for an event main sets after reading their results', 'pool-event', 'go.wait()'),
+  shape('a server that answers on the reply queue each message names, except for one kind of request', 'reply-by-field', 'await replies.get();'),
 ];
 
 describeRule(ID, CASES, () => {

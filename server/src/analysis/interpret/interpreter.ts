@@ -20,7 +20,7 @@ import { ALLOCATES, blockingOf, classKind, given, MANAGER_FACTORIES, opKind, POO
 import { ABSENT, Store, type Diff } from './store';
 import {
   alts, FALSE, isWidened, join, join2, konst, plain, REST, sameValue, sitesOf, TRUE, truthy, UNDEFINED, UNKNOWN, widen,
-  type ClassVal, type FnVal, type Guard, type HeapObj, type Prim, type Scope, type Value,
+  type ClassVal, type FnVal, type Guard, type HeapObj, type Pick, type Prim, type Scope, type Value,
 } from './values';
 
 /** Calls nested deeper than this, or a function re-entered more often, are not followed. */
@@ -41,6 +41,8 @@ const MAX_STEPS = 2_000_000;
 const MAX_DRY_STEPS = 200_000;
 /** Process instances made from one allocation along a chain of processes making processes. */
 const MAX_PROCESS_NESTING = 3;
+/** Shim objects a received key picks among (`replies[msg.client]`), at most: one test each. */
+const MAX_PICKED = 16;
 
 /** The process an interpretation runs as. */
 export interface Proc {
@@ -2154,7 +2156,13 @@ export class Interpreter {
         return k === undefined || k === 'object' ? undefined : lookup(k.v);
       },
     };
-    const base = { t: 'recv' as const, source: r.source, path: r.path, map, also };
+    // Shim objects picked by the key (`replies[msg.client]`, `queues[job.kind]`): a call on one is
+    // an operation on the element the message names, tested per message.
+    const entries = [...props].map(([k, x]) => [obj.o.kind === 'array' && /^\d+$/.test(k) ? Number(k) : k, x] as const);
+    const pick: Pick | undefined = !inner && entries.length > 0 && entries.length <= MAX_PICKED && entries.every(([, x]) => x.t === 'obj')
+      ? { guard: { source: r.source, path: r.path, ...(r.sources ? { sources: r.sources } : {}) }, entries }
+      : undefined;
+    const base = { t: 'recv' as const, source: r.source, path: r.path, map, also, ...(pick ? { pick } : {}) };
     if (!r.sources) return base;
     return { t: 'union', alts: r.sources.map((source) => ({ ...base, source })) };
   }
@@ -2503,6 +2511,8 @@ export class Interpreter {
 
   /** `recv.name(args)`: a shim operation, a method of the program, a host method, or unknown code. */
   callMethod(receiver: Value, name: string, args: Value[], e: ts.CallExpression): Value {
+    const picked = receiver.t === 'recv' ? receiver.pick : undefined;
+    if (picked) return this.callPicked(picked, 0, name, args, e);
     const options = alts(receiver);
     if (options.length > 1) {
       // One call on a receiver that can be one of several shim objects: one operation per object,
@@ -2518,6 +2528,30 @@ export class Interpreter {
       return join(results.filter((x): x is Value => !!x));
     }
     return this.callOn(receiver, name, args, e);
+  }
+
+  /**
+   * A call on the shim object a received key picks: the operation on each element, under a test
+   * of the key per message (`msg.client === 0`, then `=== 1`, …). A key that names no element is
+   * a call on `undefined` (a TypeError), and which keys come is the program's data: the checker
+   * makes no claim that needs that way.
+   */
+  private callPicked(pick: Pick, i: number, name: string, args: Value[], e: ts.CallExpression): Value {
+    const entry = pick.entries[i];
+    if (!entry) {
+      const rs = this.fork([() => {
+        this.ctx.thrown.push(UNKNOWN);
+        this.ctx.mayThrow = true;
+        this.ctx.out.push({ k: 'exit', how: 'throw' });
+        throw new Abrupt(new Set(['t']));
+      }, () => UNKNOWN], undefined, undefined, true, true);
+      return join(rs.filter((x): x is Value => !!x));
+    }
+    const rs = this.fork([
+      () => this.callMethod(entry[1], name, args, e),
+      () => this.callPicked(pick, i + 1, name, args, e),
+    ], { ...pick.guard, test: 'eq', value: entry[0] });
+    return join(rs.filter((x): x is Value => !!x));
   }
 
   private callOn(receiver: Value, name: string, args: Value[], e: ts.CallExpression): Value {

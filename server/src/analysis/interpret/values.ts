@@ -78,13 +78,22 @@ export type Value =
    * (`map`, or its `typeof`). `also`: what the value is as the interpreter otherwise knows it (the
    * functions a lookup by a received key can give), used by everything but a branch's test.
    */
-  | { t: 'recv'; source: Op; path: readonly string[]; typeOf?: true; map?: ValueMap; also?: Value }
+  | { t: 'recv'; source: Op; path: readonly string[]; typeOf?: true; map?: ValueMap; also?: Value; pick?: Pick }
   /** A boolean that depends on what an operation returned. */
   | { t: 'test'; guard: Guard; negated: boolean }
   /** Unknown, but the same value wherever it flows (`path.join(tmp, 'db.json')` made once). */
   | { t: 'opaque'; key: string; label?: string; node?: ts.Node }
   | { t: 'union'; alts: Value[] }
   | { t: 'unknown' };
+
+/**
+ * A shim object picked from a record or array by a received key (`replies[msg.client]`): which
+ * one is a test of the key per message (`guard`, whose `test` and `value` each entry supplies).
+ */
+export interface Pick {
+  guard: Omit<Guard, 'test' | 'value'>;
+  entries: readonly (readonly [ConstValue, Value])[];
+}
 
 /** Scopes: the variables of one function activation, block iteration or module (per process). */
 export interface Scope {
