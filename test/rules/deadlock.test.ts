@@ -39,6 +39,7 @@ const CASES: RuleCase[] = [
   shape('a pool of two workers for three tasks that meet at a barrier of three', 'pool-barrier', 'b.wait()'),
   shape('pool tasks waiting for an event main sets after reading their results', 'pool-event', 'go.wait()'),
   shape('a server that answers on the reply queue each message names, except for one kind of request', 'reply-by-field', 'await replies.get();'),
+  shape('pool tasks that each wait on their own queue, filled by tasks submitted after them', 'pool-own-queues', 'parts.get()'),
 ];
 
 describeRule(ID, CASES, () => {

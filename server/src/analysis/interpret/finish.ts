@@ -75,6 +75,10 @@ export function finish(r: Recorded): Extraction {
   const usageKey = (s0: ObjectSite): string => (usage.get(s0) ?? [])
     .map((op) => `${nodeKey(op.call)}${op.kind}${op.proc.kind === 'main' ? 'm' : sid(repOf(op.proc))}`).sort().join(',');
   const keyCache = new Map<RFlow, string>();
+  const tasksBySubmit = new Map<Op, RecordedTask[]>();
+  for (const recorded of I.poolTasks.values()) {
+    for (const t of recorded) if (t.submission) tasksBySubmit.set(t.submission.op, [...tasksBySubmit.get(t.submission.op) ?? [], t]);
+  }
   const opKey = (op: OpWithValue): string => {
     let arg = '';
     if (op.kind === 'put' || op.kind === 'send' || (op.kind === 'write' && op.argValue)) {
@@ -85,11 +89,16 @@ export function finish(r: Recorded): Extraction {
       }
     }
     const submits = op.submits ? `${op.submits.map((x) => nodeKey(x)).join('+')}/${(op.tasks ?? []).join('+')}` : '';
+    // What a submit puts in the pool: passes of a loop that submit different tasks (each its own
+    // queue, `qs.map((q) => pool.applyAsync(consume, [q]))`) are not the same pass, so the checker
+    // runs each pass's task, in order.
+    const tasks = op.kind === 'submit' ? tasksBySubmit.get(op) : undefined;
+    const taskKey = tasks ? `{${tasks.map((t) => `${String(t.submission!.tasks)}:${key(t.flow)}`).join(',')}}` : '';
     // The slot of a shared array, dict or list an operation reads or writes: instances that each
     // update their own slot (`counts[slot]`, slot their argument) do not do the same thing.
     const slotValue = (op as OpWithValue & { slotValue?: Value }).slotValue;
     const slot = slotValue?.t === 'const' ? JSON.stringify(slotValue.v) : '';
-    return `${nodeKey(op.call)}.${op.kind}.${op.method}.${sid(repOf(op.obj))}.${op.end ?? ''}.${op.blocking ? 1 : 0}.${op.fails ?? ''}.${arg}.${submits}.${slot}`;
+    return `${nodeKey(op.call)}.${op.kind}.${op.method}.${sid(repOf(op.obj))}.${op.end ?? ''}.${op.blocking ? 1 : 0}.${op.fails ?? ''}.${arg}.${submits}.${slot}${taskKey}`;
   };
   const key = (f: RFlow): string => {
     let k = keyCache.get(f);
