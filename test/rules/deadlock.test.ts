@@ -40,6 +40,7 @@ const CASES: RuleCase[] = [
   shape('pool tasks waiting for an event main sets after reading their results', 'pool-event', 'go.wait()'),
   shape('a server that answers on the reply queue each message names, except for one kind of request', 'reply-by-field', 'await replies.get();'),
   shape('pool tasks that each wait on their own queue, filled by tasks submitted after them', 'pool-own-queues', 'parts.get()'),
+  shape("imap's results in the order of the items: main waits for the first, whose task waits for main", 'imap-order', 'published!.wait()'),
 ];
 
 describeRule(ID, CASES, () => {

@@ -170,6 +170,12 @@ export interface Op {
    * in a loop makes several). Several: the result of any one of them (a variable set by each).
    */
   tasks?: number[];
+  /**
+   * A `result` of `imap`, which gives the results in the order of the items: the item (its task
+   * within the submission) whose result this read waits for. An `imapUnordered` read takes any
+   * finished task's.
+   */
+  item?: number;
 }
 
 /**

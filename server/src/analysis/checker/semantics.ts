@@ -188,6 +188,18 @@ export class Semantics {
   readonly wellNested = new Set<ObjectSite>();
   private readonly mainIdx: number;
   private readonly resultGroups: (op: Op) => number[][];
+
+  /**
+   * The tasks one read of a result waits for, per way it can be satisfied: every task of its
+   * submission; `imap`'s k-th read, the k-th task only (results come in the order of the items);
+   * an `imapUnordered` read, any one finished task.
+   */
+  private readGroups(op: Op): number[][] {
+    const groups = this.resultGroups(op);
+    if (op.item !== undefined) return groups.flatMap((g) => (g[op.item!] === undefined ? [] : [[g[op.item!]!]]));
+    if (op.method === 'imapUnordered') return groups.flatMap((g) => g.map((task) => [task]));
+    return groups;
+  }
   private readonly poolIndex: Map<ObjectSite, number>;
 
   constructor(
@@ -697,7 +709,7 @@ export class Semantics {
       }
       case 'result': {
         const pool = this.pools.get(op.obj);
-        const groups = pool ? this.resultGroups(op) : [];
+        const groups = pool ? this.readGroups(op) : [];
         if (!pool || groups.length === 0 || !op.blocking) return true;
         const p = this.poolIndex.get(op.obj)!;
         return groups.some((g) => g.every((task) => s[pool.offset + CHANNEL + 1 + task]! - s[b + layout.results.get(`${p}|${task}`)!]! >= pool.model.perCall[task]!));
@@ -1099,7 +1111,7 @@ export class Semantics {
       }
       case 'result': {
         const pool = this.pools.get(op.obj);
-        const groups = pool ? this.resultGroups(op) : [];
+        const groups = pool ? this.readGroups(op) : [];
         if (!pool || groups.length === 0 || !op.blocking) return skip();
         const p = this.poolIndex.get(op.obj)!;
         for (const g of groups) {

@@ -88,7 +88,7 @@ export function finish(r: Recorded): Extraction {
         arg = `${coarse(a, (s) => sid(repOf(s)))}:${guardList.map((g) => { const x = guardAnswer(g, a); return x === undefined ? '?' : x ? '1' : '0'; }).join('')}`;
       }
     }
-    const submits = op.submits ? `${op.submits.map((x) => nodeKey(x)).join('+')}/${(op.tasks ?? []).join('+')}` : '';
+    const submits = `${op.submits ? `${op.submits.map((x) => nodeKey(x)).join('+')}/${(op.tasks ?? []).join('+')}` : ''}${op.item !== undefined ? `i${op.item}` : ''}`;
     // What a submit puts in the pool: passes of a loop that submit different tasks (each its own
     // queue, `qs.map((q) => pool.applyAsync(consume, [q]))`) are not the same pass, so the checker
     // runs each pass's task, in order.

@@ -19,7 +19,7 @@ import { callHost, hostGlobal, hostModuleMember, hostModuleName, hostProp, isThr
 import { ALLOCATES, blockingOf, classKind, given, MANAGER_FACTORIES, opKind, POOL_SUBMIT } from './shim-model';
 import { ABSENT, Store, type Diff } from './store';
 import {
-  alts, FALSE, isWidened, join, join2, konst, plain, REST, sameValue, sitesOf, TRUE, truthy, UNDEFINED, UNKNOWN, widen,
+  alts, FALSE, isWidened, join, join2, konst, plain, REST, sameValue, sitesOf, TRUE, truthy, UNDEFINED, UNKNOWN, widen, WIDENED,
   type ClassVal, type FnVal, type Guard, type HeapObj, type Pick, type Prim, type Scope, type Value,
 } from './values';
 
@@ -182,6 +182,8 @@ export class Interpreter {
   readonly poolTasks = new Map<ObjectSite, RecordedTask[]>();
   /** Arrays made of what a generator yielded (a `for await` over one reads its items). */
   private readonly generated = new WeakSet<HeapObj>();
+  /** What `pool.imap(fn, items)` returned, for a loop over it: its submission and each task's arguments. */
+  private readonly imapResults = new WeakMap<HeapObj, { pool: ObjectSite; e: ts.CallExpression; method: string; id: number; fn: FnVal; argLists: Value[][] }>();
   /** Processes whose code the analysis could not follow, and why (facts.ts `OpaqueWhy`). */
   readonly opaque = new Map<ProcessRef, OpaqueWhy>();
   readonly escaped = new Set<ObjectSite>();
@@ -1456,6 +1458,8 @@ export class Interpreter {
    * knows (its length and items), on a summary over anything else.
    */
   eachElement(iterable: Value, body: (item: Value, index: Value) => void, isAwait: boolean, node?: ts.Node): void {
+    const imap = iterable.t === 'ref' ? this.imapResults.get(iterable.o) : undefined;
+    if (imap) return this.eachResult(imap, body, node);
     const list = this.listOf(iterable);
     if (list && (!isAwait || (iterable.t === 'ref' && this.generated.has(iterable.o)))) {
       let i = 0;
@@ -1479,6 +1483,35 @@ export class Interpreter {
     }
     const element = this.elementOf(iterable);
     this.loop(undefined, () => body(element, UNKNOWN), { count: 'several', over: element, ...(node ? { node } : {}) });
+  }
+
+  /**
+   * A loop over `pool.imap(fn, items)`: each pass waits for one result. `imap` gives them in the
+   * order of the items, so pass k waits for task k and gets what it returns; `imapUnordered` gives
+   * whichever task finished next (any of them: its value is not known).
+   */
+  private eachResult(
+    imap: { pool: ObjectSite; e: ts.CallExpression; method: string; id: number; fn: FnVal; argLists: Value[][] },
+    body: (item: Value, index: Value) => void, node?: ts.Node,
+  ): void {
+    const ordered = imap.method === 'imap';
+    const values = imap.argLists.map((a) => this.returnOf(imap.fn, a));
+    let k = 0;
+    this.loop(
+      () => konst(k < imap.argLists.length),
+      () => {
+        const op = this.record('result', imap.pool, imap.e, imap.method, { blocking: true });
+        op.tasks = [imap.id];
+        if (ordered) op.item = k;
+        // Which task's result an unordered read gets is the run's timing: a test of it is no
+        // choice a finding may depend on (as a value a summarized loop lost).
+        const item = ordered ? values[k]! : WIDENED;
+        const idx = k;
+        k++;
+        body(item, konst(idx));
+      },
+      node ? { node } : {},
+    );
   }
 
   /** The items of an array (or string, Map, Set) whose length the interpreter knows. */
@@ -3425,7 +3458,12 @@ export class Interpreter {
     }
     // apply/map/starmap wait for their results; imap yields them as they come.
     if (!method.startsWith('imap')) this.record('result', pool, e, method, { blocking: true }).tasks = [id];
-    return method.startsWith('map') || method.startsWith('starmap') || method.startsWith('imap') ? this.newArray([], UNKNOWN) : UNKNOWN;
+    const results = method.startsWith('map') || method.startsWith('starmap') || method.startsWith('imap') ? this.newArray([], UNKNOWN) : UNKNOWN;
+    if (method.startsWith('imap') && fn?.t === 'fn' && results.t === 'ref' && !this.ctx.proc.dry && this.ctx.mult === 1) {
+      const items = this.listOf(args[1] ?? UNKNOWN);
+      if (items && items.length <= 64) this.imapResults.set(results.o, { pool, e, method, id, fn, argLists: items.map((item) => [item]) });
+    }
+    return results;
   }
 
   /**
