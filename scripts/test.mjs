@@ -107,10 +107,13 @@ try {
 } catch {
   console.log('the test runner wrote no counts');
 }
-const slowest = Object.entries(summary.files ?? {}).sort((a, b) => b[1] - a[1]).slice(0, 12);
-if (slowest.length > 0) {
+const spans = Object.entries(summary.spans ?? {});
+if (spans.length > 0) {
+  const fmt = (ms) => `${(ms / 1000).toFixed(1).padStart(6)}`;
   console.log('\nslowest test files (seconds, four run at a time):');
-  for (const [file, ms] of slowest) console.log(`  ${(ms / 1000).toFixed(1).padStart(6)}  ${path.relative(root, file)}`);
+  for (const [file, [a, b]] of [...spans].sort((x, y) => (y[1][1] - y[1][0]) - (x[1][1] - x[1][0])).slice(0, 12)) console.log(`  ${fmt(b - a)}  ${file}`);
+  console.log('the last to end (seconds from the first start: start, end):');
+  for (const [file, [a, b]] of [...spans].sort((x, y) => y[1][1] - x[1][1]).slice(0, 6)) console.log(`  ${fmt(a)} ${fmt(b)}  ${file}`);
 }
 const typeChecked = await typeCheck;
 console.log(`\n▶ type check: ${typeChecked === 0 ? 'passed' : `failed (exit ${typeChecked})`}`);

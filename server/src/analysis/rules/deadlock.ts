@@ -216,7 +216,9 @@ function deadlock(ctx: RuleContext): Finding[] {
     };
     const what = (op: Op): string => op.access
       ? `${op.method}() on ${siteName(op.access)} (it takes ${siteName(op.obj)})`
-      : `${DESCRIBE[op.kind] ?? op.method + '()'} on ${siteName(op.obj)}`;
+      : op.item !== undefined
+        ? `${op.method}() on ${siteName(op.obj)} for the result of item ${op.item + 1} (imap gives them in order)`
+        : `${DESCRIBE[op.kind] ?? op.method + '()'} on ${siteName(op.obj)}`;
     // A recv that waits although its other end was closed: say who still holds a copy of it.
     const copies = (op: Op): string => {
       const counted = op.kind === 'recv' && op.end !== undefined ? model.explorer.sem.copyHolders.get(op.obj) : undefined;
