@@ -234,6 +234,13 @@ function variant(file: string, edits: [string | RegExp, string][]): string[] {
 describe('idioms: variants keep the verdict', () => {
   const f = (name: string, twin = false): string => files({ name } as Case)[twin ? 'good' : 'bad'];
 
+  it('a terminate in an error callback: the failing task first or in the middle, the results read afterwards are abandoned', () => {
+    const images = "const IMAGES = ['a.png', 'b.gif', 'c.png', 'd.png', 'e.png'];";
+    // Tasks that differ submitted in one loop: the checker runs this pool, and the abandoned reads are still found.
+    assert.deepEqual(variant(f('terminate-in-callback'), [[images, "const IMAGES = ['b.gif', 'a.png', 'c.png', 'd.png', 'e.png'];"]]), ['deadlock']);
+    assert.deepEqual(variant(f('terminate-in-callback'), [[images, "const IMAGES = ['a.png', 'c.png', 'b.gif'];"]]), ['deadlock']);
+  });
+
   it('generators: spread into an array, delegated with yield*, or taking the count from a loop variable', () => {
     const loop = 'for (const stop of stops(workers.length)) await jobs.put(stop);';
     const spread = 'for (const stop of [...stops(workers.length)]) await jobs.put(stop);';

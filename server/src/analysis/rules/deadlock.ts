@@ -173,8 +173,10 @@ function poolModel(ex: Extraction, worker: ObjectSite): (PoolModel & { initializ
 function deadlock(ctx: RuleContext): Finding[] {
   const ex = ctx.extraction;
   const model = checkerModel(ctx);
-  // Pools whose workers the checker runs: it sees their abandoned tasks itself.
-  const abandoned = abandonedResults(ctx, model ? new Set(model.explorer.sem.pools.keys()) : new Set());
+  // Results that terminate() abandoned, read on each path of the reading process: for every pool,
+  // the checker's too (a terminate in an error callback runs where main awaits, and the checker
+  // need not reach the interleaving that cuts a task off); one finding per blocked read.
+  const abandoned = abandonedResults(ctx, new Set());
   if (!model) return abandoned;
   const { instances } = model;
   const started = performance.now();
@@ -202,7 +204,9 @@ function deadlock(ctx: RuleContext): Finding[] {
     anchored.add(at);
     return true;
   });
-  return [...abandoned, ...deadlocks.map((d) => {
+  const at = (l: { file: string; range: { start: { line: number; character: number } } }): string => `${l.file}:${l.range.start.line}:${l.range.start.character}`;
+  const readsAbandoned = new Set(abandoned.map((f) => at(f.loc)));
+  return [...abandoned, ...deadlocks.filter((d) => !readsAbandoned.has(at(ctx.locator.of(d.blocked[0]!.op.call)))).map((d) => {
     // Two sites running the same target are told apart by the variable that holds them.
     const siteName = (site: ObjectSite): string => {
       const shared = instances.some((x) => x.proc !== site && x.proc.kind !== 'main' && x.proc.label === site.label);
