@@ -1,5 +1,5 @@
 // Runs the test files with node's test runner in the order given (scripts/test.mjs puts the
-// longest first; `node --test` would sort them by name), four at a time, each in its own process
+// longest first; `node --test` would sort them by name), three at a time, each in its own process
 // that inherits this one's `--import tsx`. Writes the spec report to stdout and the counts
 // (scripts/count-reporter.mjs) to the file named first.
 //   node --import tsx scripts/test-run.mjs <counts.json> <file>…
@@ -10,9 +10,9 @@ import { spec } from 'node:test/reporters';
 import countReporter from './count-reporter.mjs';
 
 const [counts, ...files] = process.argv.slice(2);
-// Many tests wait on real processes (a hang is proven by waiting): run a few files at once. With
-// three on 2 cores the machine was idle a third of the time.
-const events = run({ files, concurrency: 4 });
+// Many tests wait on real processes (a hang is proven by waiting): run a few files at once. Four
+// gained under a minute of 22 and made a hang that needs its sleeps to line up come out wrong.
+const events = run({ files, concurrency: 3 });
 const toSpec = new PassThrough({ objectMode: true });
 const toCounts = new PassThrough({ objectMode: true });
 events.on('data', (e) => {

@@ -4,7 +4,7 @@
 //   node scripts/test.mjs [filter…]   (filters: substrings of test file paths)
 //   node scripts/test.mjs --weights   (times each test file alone, two at a time, into scripts/test-weights.json)
 // Files start longest first (by scripts/test-weights.json; files it does not know, in the middle):
-// four run at a time, and a long file started last would run on alone after the others end.
+// three run at a time, and a long file started last would run on alone after the others end.
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -110,7 +110,7 @@ try {
 const spans = Object.entries(summary.spans ?? {});
 if (spans.length > 0) {
   const fmt = (ms) => `${(ms / 1000).toFixed(1).padStart(6)}`;
-  console.log('\nslowest test files (seconds, four run at a time):');
+  console.log('\nslowest test files (seconds, three run at a time):');
   for (const [file, [a, b]] of [...spans].sort((x, y) => (y[1][1] - y[1][0]) - (x[1][1] - x[1][0])).slice(0, 12)) console.log(`  ${fmt(b - a)}  ${file}`);
   console.log('the last to end (seconds from the first start: start, end):');
   for (const [file, [a, b]] of [...spans].sort((x, y) => y[1][1] - x[1][1]).slice(0, 6)) console.log(`  ${fmt(a)} ${fmt(b)}  ${file}`);
