@@ -188,6 +188,7 @@ export class Semantics {
   readonly wellNested = new Set<ObjectSite>();
   private readonly mainIdx: number;
   private readonly resultGroups: (op: Op) => number[][];
+  private readonly poolIndex: Map<ObjectSite, number>;
 
   /**
    * The tasks one read of a result waits for, per way it can be satisfied: every task of its
@@ -200,7 +201,6 @@ export class Semantics {
     if (op.method === 'imapUnordered') return groups.flatMap((g) => g.map((task) => [task]));
     return groups;
   }
-  private readonly poolIndex: Map<ObjectSite, number>;
 
   constructor(
     readonly instances: readonly Instance[],

@@ -44,6 +44,16 @@ const MAX_PROCESS_NESTING = 3;
 /** Shim objects a received key picks among (`replies[msg.client]`), at most: one test each. */
 const MAX_PICKED = 16;
 
+/** What `pool.imap(fn, items)` submitted: the pool, the call, its submission, and each task's arguments. */
+interface ImapRun {
+  pool: ObjectSite;
+  e: ts.CallExpression;
+  method: string;
+  id: number;
+  fn: FnVal;
+  argLists: Value[][];
+}
+
 /** The process an interpretation runs as. */
 export interface Proc {
   readonly id: number;
@@ -183,7 +193,7 @@ export class Interpreter {
   /** Arrays made of what a generator yielded (a `for await` over one reads its items). */
   private readonly generated = new WeakSet<HeapObj>();
   /** What `pool.imap(fn, items)` returned, for a loop over it: its submission and each task's arguments. */
-  private readonly imapResults = new WeakMap<HeapObj, { pool: ObjectSite; e: ts.CallExpression; method: string; id: number; fn: FnVal; argLists: Value[][] }>();
+  private readonly imapResults = new WeakMap<HeapObj, ImapRun>();
   /** Processes whose code the analysis could not follow, and why (facts.ts `OpaqueWhy`). */
   readonly opaque = new Map<ProcessRef, OpaqueWhy>();
   readonly escaped = new Set<ObjectSite>();
@@ -730,13 +740,7 @@ export class Interpreter {
         ctx.out.push({ k: 'exit', how: isBreak ? 'break' : 'continue', target: t.id, node: b });
         throw new Abrupt(new Set([`${isBreak ? 'b' : 'c'}${t.id}`]));
       }
-      case ts.SyntaxKind.ThrowStatement: {
-        const v = this.expr((s as ts.ThrowStatement).expression);
-        ctx.thrown.push(v);
-        ctx.mayThrow = true;
-        ctx.out.push({ k: 'exit', how: 'throw', node: s });
-        throw new Abrupt(new Set(['t']));
-      }
+      case ts.SyntaxKind.ThrowStatement: return this.throwValue(this.expr((s as ts.ThrowStatement).expression), s);
       case ts.SyntaxKind.TryStatement: return this.tryStatement(s as ts.TryStatement);
       case ts.SyntaxKind.LabeledStatement: {
         const l = s as ts.LabeledStatement;
@@ -1491,7 +1495,7 @@ export class Interpreter {
    * whichever task finished next (any of them: its value is not known).
    */
   private eachResult(
-    imap: { pool: ObjectSite; e: ts.CallExpression; method: string; id: number; fn: FnVal; argLists: Value[][] },
+    imap: ImapRun,
     body: (item: Value, index: Value) => void, node?: ts.Node,
   ): void {
     const ordered = imap.method === 'imap';
@@ -2563,6 +2567,14 @@ export class Interpreter {
     return this.callOn(receiver, name, args, e);
   }
 
+  /** Throws `v` here (a `throw` statement, or a call that fails): the path ends with it. */
+  private throwValue(v: Value, node?: ts.Statement): never {
+    this.ctx.thrown.push(v);
+    this.ctx.mayThrow = true;
+    this.ctx.out.push(node ? { k: 'exit', how: 'throw', node } : { k: 'exit', how: 'throw' });
+    throw new Abrupt(new Set(['t']));
+  }
+
   /**
    * A call on the shim object a received key picks: the operation on each element, under a test
    * of the key per message (`msg.client === 0`, then `=== 1`, …). A key that names no element is
@@ -2572,12 +2584,7 @@ export class Interpreter {
   private callPicked(pick: Pick, i: number, name: string, args: Value[], e: ts.CallExpression): Value {
     const entry = pick.entries[i];
     if (!entry) {
-      const rs = this.fork([() => {
-        this.ctx.thrown.push(UNKNOWN);
-        this.ctx.mayThrow = true;
-        this.ctx.out.push({ k: 'exit', how: 'throw' });
-        throw new Abrupt(new Set(['t']));
-      }, () => UNKNOWN], undefined, undefined, true, true);
+      const rs = this.fork([() => this.throwValue(UNKNOWN), () => UNKNOWN], undefined, undefined, true, true);
       return join(rs.filter((x): x is Value => !!x));
     }
     const rs = this.fork([

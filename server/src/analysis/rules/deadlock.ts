@@ -176,7 +176,7 @@ function deadlock(ctx: RuleContext): Finding[] {
   // Results that terminate() abandoned, read on each path of the reading process: for every pool,
   // the checker's too (a terminate in an error callback runs where main awaits, and the checker
   // need not reach the interleaving that cuts a task off); one finding per blocked read.
-  const abandoned = abandonedResults(ctx, new Set());
+  const { findings: abandoned, reads: readsAbandoned } = abandonedResults(ctx);
   if (!model) return abandoned;
   const { instances } = model;
   const started = performance.now();
@@ -204,9 +204,7 @@ function deadlock(ctx: RuleContext): Finding[] {
     anchored.add(at);
     return true;
   });
-  const at = (l: { file: string; range: { start: { line: number; character: number } } }): string => `${l.file}:${l.range.start.line}:${l.range.start.character}`;
-  const readsAbandoned = new Set(abandoned.map((f) => at(f.loc)));
-  return [...abandoned, ...deadlocks.filter((d) => !readsAbandoned.has(at(ctx.locator.of(d.blocked[0]!.op.call)))).map((d) => {
+  return [...abandoned, ...deadlocks.filter((d) => !readsAbandoned.has(d.blocked[0]!.op.call)).map((d) => {
     // Two sites running the same target are told apart by the variable that holds them.
     const siteName = (site: ObjectSite): string => {
       const shared = instances.some((x) => x.proc !== site && x.proc.kind !== 'main' && x.proc.label === site.label);
@@ -260,19 +258,18 @@ function deadlock(ctx: RuleContext): Finding[] {
 /**
  * An AsyncResult read without a timeout after its pool was terminated while its task may not have
  * finished: terminate() abandons unfinished tasks, whose results never come, so the read waits
- * forever. Read on each process's paths, for the pools whose workers the checker does not run
- * (`checked`: those it does). A task is finished once its result was read, or once the pool was
- * joined after close().
+ * forever. Read on each process's paths, for every pool. A task is finished once its result was
+ * read, or once the pool was joined after close(). Returns the findings and the reads they are at.
  */
-function abandonedResults(ctx: RuleContext, checked: ReadonlySet<ObjectSite>): Finding[] {
+function abandonedResults(ctx: RuleContext): { findings: Finding[]; reads: ReadonlySet<ts.Node> } {
   const ex = ctx.extraction;
-  if (ex.opaque.size > 0) return [];
+  if (ex.opaque.size > 0) return { findings: [], reads: new Set() };
   const found = new Map<Op['call'], { read: Op; terminate: Op }>();
   interface S { terminated: ReadonlyMap<ObjectSite, Op>; done: ReadonlySet<number>; joined: ReadonlySet<ObjectSite> }
   const walker = new PathWalker<S>({
     key: (s) => `${[...s.terminated.keys()].map((p) => ex.sites.indexOf(p)).sort()}|${[...s.done].sort()}|${[...s.joined].map((p) => ex.sites.indexOf(p)).sort()}`,
     op: (s, op) => {
-      if (op.obj.kind !== 'pool' || op.obj.unknown || op.obj.multiplicity !== 1 || checked.has(op.obj)) return [s];
+      if (op.obj.kind !== 'pool' || op.obj.unknown || op.obj.multiplicity !== 1) return [s];
       switch (op.kind) {
         case 'terminatePool':
           if (s.joined.has(op.obj) || s.terminated.has(op.obj)) return [s];
@@ -301,7 +298,7 @@ function abandonedResults(ctx: RuleContext, checked: ReadonlySet<ObjectSite>): F
       if (!(err instanceof GaveUp)) throw err;
     }
   }
-  return [...found.values()].map(({ read, terminate }) => finding(ctx, {
+  const findings = [...found.values()].map(({ read, terminate }) => finding(ctx, {
     rule: 'deadlock',
     severity: 'error',
     message: `Deadlock: ${read.proc.kind === 'main' ? 'main' : read.proc.label} waits in ${read.method}() for the result of a task of ${read.obj.label}, which terminate() abandoned before the task could finish: its result never comes`,
@@ -310,6 +307,7 @@ function abandonedResults(ctx: RuleContext, checked: ReadonlySet<ObjectSite>): F
     sites: [read.obj, read.proc],
     ops: [read, terminate],
   }));
+  return { findings, reads: new Set(found.keys()) };
 }
 
 /**
