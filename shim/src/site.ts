@@ -159,10 +159,25 @@ export function sourceOfModule(file: string): string {
  * the shim's.
  */
 export function eagerSite(skip: Function = eagerSite, frames = EAGER_FRAMES): Site | null {
-  const site = userFrame(capture(skip, frames));
-  if (site !== undefined || frames >= EAGER_FRAMES) return site ?? null;
-  return userFrame(capture(skip, EAGER_FRAMES)) ?? null;
+  const n = Math.max(frames, framesAfter.get(skip) ?? 0);
+  const site = userFrame(capture(skip, n));
+  if (site !== undefined || n >= EAGER_FRAMES) return site ?? null;
+  const longer = capture(skip, EAGER_FRAMES);
+  const found = userFrame(longer);
+  // The next capture after `skip` looks as far at once (a Connection's recv is three frames from
+  // call(), a queue's get two): a second capture costs far more than a frame more in the first.
+  // Not past LEARNED_FRAMES: a look past the synchronous frames walks the async ones, slowly, and
+  // one deep call (an object made in a helper) would make every later capture pay for it.
+  if (found && userFrameIndex < LEARNED_FRAMES) framesAfter.set(skip, Math.max(n, userFrameIndex + 1));
+  return found ?? null;
 }
+
+const LEARNED_FRAMES = 4;
+
+/** Frames a capture after a given `skip` needed (learned from longer looks; see eagerSite). */
+const framesAfter = new WeakMap<Function, number>();
+/** The index of the frame the last userFrame() call returned. */
+let userFrameIndex = 0;
 
 function capture(skip: Function, n: number): RawFrame[] | undefined {
   const prepare = Error.prepareStackTrace;
@@ -182,7 +197,8 @@ function capture(skip: Function, n: number): RawFrame[] | undefined {
 /** The first user frame among `frames` (undefined: none there; null: it has no usable position). */
 function userFrame(frames: RawFrame[] | undefined): Site | null | undefined {
   if (!Array.isArray(frames)) return null;
-  for (const f of frames) {
+  for (let i = 0; i < frames.length; i++) {
+    const f = frames[i]!;
     const file = f.getFileName() ?? f.getScriptNameOrSourceURL?.() ?? null;
     if (!file) continue;
     let shim = shimFiles.get(file);
@@ -195,7 +211,10 @@ function userFrame(frames: RawFrame[] | undefined): Site | null | undefined {
     const column = f.getColumnNumber();
     if (line === null || column === null) continue;
     const site = mapPosition(file, line, column);
-    if (site) return site;
+    if (site) {
+      userFrameIndex = i;
+      return site;
+    }
   }
   return undefined;
 }
