@@ -41,6 +41,7 @@ const CASES: RuleCase[] = [
   shape('a server that answers on the reply queue each message names, except for one kind of request', 'reply-by-field', 'await replies.get();'),
   shape('pool tasks that each wait on their own queue, filled by tasks submitted after them', 'pool-own-queues', 'parts.get()'),
   shape("imap's results in the order of the items: main waits for the first, whose task waits for main", 'imap-order', 'published!.wait()'),
+  shape('main waits on the event a Process subclass holds before it sends the null its loop ends on', 'subclass-fields', 'this.docs.get()'),
 ];
 
 describeRule(ID, CASES, () => {

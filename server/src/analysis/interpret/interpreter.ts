@@ -183,6 +183,12 @@ export interface ProcessInfo {
 
 let nextId = 1;
 
+/** The members of a Process (shim-api.md): on a subclass's instance they stay the process's. */
+const PROCESS_API = new Set([
+  'start', 'run', 'join', 'terminate', 'kill', 'close', 'isAlive', 'is_alive', 'pid', 'ident', 'exitcode',
+  'sentinel', 'name', 'daemon', 'authkey', 'toString', 'joinAtExit',
+]);
+
 export class Interpreter {
   readonly store: Store;
   /** Every site made, in order (instances and summaries). */
@@ -2057,6 +2063,8 @@ export class Interpreter {
         if (v.site.kind === 'barrier' && key === 'parties') return typeof v.site.size === 'number' ? konst(v.site.size) : UNKNOWN;
         if (v.site.kind === 'array' && key === 'length') return typeof v.site.size === 'number' ? konst(v.site.size) : UNKNOWN;
         if ((key === 'pid' || key === 'exitcode') && this.unstarted(v.site)) return konst(null);
+        const own = this.subclassInstance(v.site, key);
+        if (own) return this.refProp(own, key);
         return { t: 'host', name: `site.${key}`, self: v };
       }
       case 'recv':
@@ -2248,6 +2256,10 @@ export class Interpreter {
         if (t.site.kind === 'process' && exact && (key as { v: Prim }).v === 'daemon') {
           t.site.daemon = v.t === 'const' && v.v === true;
         }
+        // A field of a Process subclass's instance, set from outside (before start(), the child
+        // gets it with the instance).
+        const self = exact && t.site.kind === 'process' ? this.subclassInstance(t.site, String((key as { v: Prim }).v), true) : undefined;
+        if (self) this.setProp(self, key, strong ? v : join2(this.refProp(self, String((key as { v: Prim }).v)), v));
       } else if (t.t === 'unknown' || t.t === 'recv' || t.t === 'opaque') {
         this.escape([v]);
       }
@@ -3142,6 +3154,22 @@ export class Interpreter {
     // The process object is the instance: its fields and methods, and start/join through the site.
     self.o.props.set('[[site]]', { t: 'obj', site });
     return { t: 'obj', site };
+  }
+
+  /**
+   * The instance behind a process made by `new Worker(…)` of a Process subclass, when `key` is one
+   * of its own (a field the constructor set, a parameter property, a member of the user's class)
+   * rather than the Process API: `worker.jobs` in the parent is the queue the constructor was
+   * given. `writing`: any field but the API's. Not for an allocation that stands for several
+   * instances (their fields may differ).
+   */
+  private subclassInstance(site: ObjectSite, key: string, writing = false): { t: 'ref'; o: HeapObj } | undefined {
+    if (site.kind !== 'process' || site.multiplicity !== 1 || PROCESS_API.has(key)) return undefined;
+    const self = this.processInfo.get(site)?.self;
+    if (!self || self.t !== 'ref') return undefined;
+    const o = self.o;
+    if (writing || o.props.has(key) || o.props.has(`get:${key}`)) return self;
+    return o.kind === 'instance' && o.cls && this.classMember(o.cls, key, false, self) ? self : undefined;
   }
 
   /** `new Pool(n)`: the pool and its worker processes, which run what is submitted. */
