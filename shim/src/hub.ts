@@ -267,6 +267,14 @@ export interface Gate {
 /** Control frames of the monitor protocol (monitor.ts) that a hub hands on instead of running. */
 export type ControlHandler = (client: HubClient, header: Header) => void;
 
+/**
+ * Operations a gate (controlled scheduling, steering) does not hold: the books of a pipe end's
+ * copies, which nothing waits on and which must keep their causal order. A sender shares its copy
+ * as it sends it, and the receiver adopts it once it has it; held, the adopt could run first, and
+ * the end would count a copy on its way for ever (its other end never reading EOF).
+ */
+const UNGATED = new Set(['share', 'adopt']);
+
 export class Hub implements HubContext {
   private readonly objects = new Map<string, HubObject>();
   private socketPath: string | null = null;
@@ -347,7 +355,7 @@ export class Hub implements HubContext {
   /** Run an operation frame: through the gate when there is one, else now. */
   private intake(client: HubClient, header: Header, payload: Buffer | null, respond: Respond): void {
     const gate = this.gate;
-    if (gate === null) return this.dispatch(client, header, payload, respond);
+    if (gate === null || UNGATED.has(header.o as string)) return this.dispatch(client, header, payload, respond);
     gate.offer(client, header, payload, respond, (r) => this.dispatch(client, header, payload, r));
   }
 

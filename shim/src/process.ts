@@ -251,6 +251,16 @@ export const spawnHooks = {
 /** Give up waiting for the hub to read a dead child's connection after this long (it never takes it). */
 const DRAIN_LIMIT_MS = 2000;
 
+/** The names of the classes between `cls` and Process (a subclass's, its bases'), or undefined. */
+function subclassesOf(cls: Function): string[] | undefined {
+  if (cls === Process) return undefined;
+  const names: string[] = [];
+  for (let c: unknown = cls; typeof c === 'function' && c !== Process && names.length < 16; c = Object.getPrototypeOf(c)) {
+    if (c.name) names.push(c.name);
+  }
+  return names;
+}
+
 export class Process<A extends unknown[] = AnyArgs> implements ChildHandle {
   constructor(options: ProcessOptions<A> = {}) {
     const identity = [...runtime.identity, ++runtime.processCounter];
@@ -268,7 +278,7 @@ export class Process<A extends unknown[] = AnyArgs> implements ChildHandle {
       closed: false,
       child: null,
       exited: null,
-      site: new LazySite(Process),
+      site: new LazySite(Process, subclassesOf(new.target)),
     });
   }
 

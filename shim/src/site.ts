@@ -41,11 +41,16 @@ function toPath(file: string): string {
 // "    at fn (file:L:C)", "    at file:L:C", "    at async fn (file:L:C)", "    at new Cls (file:L:C)"
 const FRAME = /^\s*at (?:.*? \()?((?:file:\/\/)?\/[^()]*?):(\d+):(\d+)\)?$/;
 
-/** The first frame of a formatted stack that is in the user's code, or null. */
-export function userSite(stack: string | undefined): Site | null {
+/**
+ * The first frame of a formatted stack that is in the user's code, or null. `constructors`: the
+ * user's classes whose constructors are not the site (a Process subclass's, which calls super():
+ * the process is made where the user wrote `new Worker(…)`).
+ */
+export function userSite(stack: string | undefined, constructors?: readonly string[]): Site | null {
   if (!stack) return null;
   for (const line of stack.split('\n')) {
     if (line.includes('(eval at ')) continue;
+    if (constructors && constructors.some((c) => line.startsWith(`at new ${c} (`, line.indexOf('at ')))) continue;
     const m = FRAME.exec(line);
     if (!m) continue;
     const file = toPath(m[1]!);
@@ -66,13 +71,17 @@ export class LazySite {
   readonly #holder: { stack?: string } = {};
   #site: Site | null | undefined;
 
-  constructor(skip?: Function) {
+  readonly #constructors: readonly string[] | undefined;
+
+  /** `constructors`: see userSite. */
+  constructor(skip?: Function, constructors?: readonly string[]) {
     Error.captureStackTrace(this.#holder, skip ?? LazySite);
+    this.#constructors = constructors;
   }
 
   get(): Site | null {
     if (this.#site === undefined) {
-      this.#site = userSite(this.#holder.stack);
+      this.#site = userSite(this.#holder.stack, this.#constructors);
       this.#holder.stack = undefined; // the frames are no longer needed
     }
     return this.#site;

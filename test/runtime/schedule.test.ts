@@ -66,6 +66,16 @@ describe('controlled scheduling', () => {
     }
   });
 
+  it('the books of a pipe end\'s copies keep their order: a reader gets its EOFError under every schedule', async () => {
+    const program = path.join(RUNTIME_FIXTURES, 'eof-scheduled.ts');
+    const seeds = ['random-1', 'random-2', 'random-3', 'pct-1', 'pct-2', 'pct-3'];
+    const runs = await pooled(seeds.map((seed) => () => run(program, { env: { PT_MP_SCHEDULE: seed } })), 3);
+    runs.forEach((r, i) => {
+      assert.equal(r.code, 0, `${seeds[i]}: ${r.stderr}`);
+      assert.match(r.stdout, /^got re: ping; EOF$/m, seeds[i]);
+    });
+  });
+
   it('a replay waits for a process that is slower than when the schedule was recorded, and each operation is one decision', async () => {
     // replay-slow.ts: worker 1 pauses REPLAY_SLOW_MS before its third turn. Recorded without the
     // pause, replayed with 800 ms of it against a 100 ms grace period: a replay that went on without
