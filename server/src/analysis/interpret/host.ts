@@ -816,6 +816,20 @@ function mapSet(I: HostEnv, m: { t: 'ref'; o: HeapObj }, k: Value, v: Value): vo
   I.store.set(map, `v:${text}`, v);
 }
 
+/** What the entries of a map or set whose entries are not all listed may hold: every value set. */
+function heldValues(o: HeapObj): Value {
+  const all: Value[] = [];
+  for (const [key, v] of o.props) if (key.startsWith('v:') || key === REST) all.push(v);
+  return all.length === 0 ? UNKNOWN : join(all);
+}
+
+/** The keys of such a map: those known, and any other (the entries set with a computed key). */
+function heldKeys(o: HeapObj): Value {
+  const all: Value[] = [UNKNOWN];
+  for (const [key, k] of o.props) if (key.startsWith('k:')) all.push(k);
+  return join(all);
+}
+
 function collectionMethod(I: HostEnv, self: Value, kind: 'map' | 'set', method: string, args: Value[], e: ts.CallExpression | ts.NewExpression | undefined): Value {
   if (self.t !== 'ref') return UNKNOWN;
   const o = self.o;
@@ -870,13 +884,23 @@ function collectionMethod(I: HostEnv, self: Value, kind: 'map' | 'set', method: 
           else I.callValue(fn!, [item, item, self], undefined, e as ts.CallExpression | undefined);
         }
       } else {
-        I.loop(undefined, () => { I.callValue(fn!, [UNKNOWN, UNKNOWN, self], undefined, e as ts.CallExpression | undefined); }, { count: 'several' });
+        const v = heldValues(o);
+        const key = kind === 'set' ? v : heldKeys(o);
+        I.loop(undefined, () => { I.callValue(fn!, [v, key, self], undefined, e as ts.CallExpression | undefined); }, { count: 'several' });
       }
       return UNDEFINED;
     }
     case 'keys': case 'values': case 'entries': case '@@iterator': {
       const list = I.listOf(self);
-      if (!list) return I.newArray([], UNKNOWN);
+      if (!list) {
+        // Entries whose keys are not all known (set in a loop with computed keys): how many is not
+        // known, but what they hold is.
+        const v = heldValues(o);
+        const key = kind === 'set' ? v : heldKeys(o);
+        if (method === 'values' || (method === '@@iterator' && kind === 'set')) return I.newArray([], v);
+        if (method === 'keys') return I.newArray([], key);
+        return I.newArray([], I.newArray([key, v]));
+      }
       if (kind === 'set') return I.newArray(method === 'entries' ? list.map((x) => I.newArray([x, x])) : list);
       if (method === 'keys') return I.newArray(list.map((p) => I.getProp(p, '0')));
       if (method === 'values') return I.newArray(list.map((p) => I.getProp(p, '1')));

@@ -3558,6 +3558,15 @@ export class Interpreter {
     const site = this.implicitSite('unknown', cls, () => ({
       kind, node: e, label: `unknown ${cls}`, multiplicity: 'several', unknown: true, variant: cls,
     }));
+    if (kind === 'process' && method === 'start' && !this.ctx.proc.dry) {
+      // Any process made so far and not known to be started may be the one started here: it and
+      // what it was given are used by code the analysis did not run (its puts, its sets).
+      for (const [made, info] of this.processInfo) {
+        if (this.started.has(made)) continue;
+        this.escaped.add(made);
+        this.escape([...info.args, ...(info.kwargs ? [info.kwargs] : []), ...(info.self ? [info.self] : [])]);
+      }
+    }
     this.operation(site, undefined, method, e, args);
   }
 
