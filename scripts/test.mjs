@@ -1,5 +1,6 @@
 // `npm test`: build, type-check, install what the real-editor tests need (code-server and
-// Chromium, cached under ~/.cache; Debian's neovim), then run every test/**/*.test.ts with node's test runner.
+// Chromium, cached under ~/.cache; Debian's neovim) while the other tests run, and run every
+// test/**/*.test.ts with node's test runner.
 // The last line is the count: "N passed, N failed".
 //   node scripts/test.mjs [filter…]   (filters: substrings of test file paths)
 //   node scripts/test.mjs --weights   (times each test file alone, two at a time, into scripts/test-weights.json)
@@ -72,6 +73,45 @@ function findTests(dir) {
   return out.sort();
 }
 
+const files = longestFirst(findTests(path.join(root, 'test')).filter((f) => filters.length === 0 || filters.some((s) => f.includes(s))));
+const inDir = (f, dir) => f.includes(`${path.sep}${dir}${path.sep}`);
+/** What the real-editor tests need, installed (into caches outside the clone) when missing. */
+const setups = [
+  ...(files.some((f) => inDir(f, 'vscode') || inDir(f, 'webview')) ? [['real VS Code and Chromium (cached)', 'scripts/setup-code-server.mjs']] : []),
+  ...(files.some((f) => inDir(f, 'editors')) ? [['other editors (Debian packages)', 'scripts/setup-neovim.mjs']] : []),
+];
+const needsSetup = (f) => inDir(f, 'vscode') || inDir(f, 'webview') || inDir(f, 'editors');
+
+if (measure) {
+  for (const [title, script] of setups) step(title, process.execPath, [script]);
+  step('build', process.execPath, ['scripts/build.mjs', '--tests']);
+  await measureWeights(files);
+  process.exit(0);
+}
+
+// The installing (minutes on a fresh machine: Debian packages, code-server's native modules) goes
+// on beside the build and the tests that do not need it; those that do start once it is done
+// (test-run.mjs).
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'pt-test-'));
+const gate = path.join(work, 'setup.json');
+let setupFailed = null;
+const setupDone = (async () => {
+  for (const [title, script] of setups) {
+    console.log(`\n▶ ${title} (beside the tests that do not need it)`);
+    const code = await new Promise((resolve) => {
+      spawn(process.execPath, [script], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] })
+        .on('exit', (c, signal) => resolve(c ?? signal))
+        .on('error', (err) => resolve(err.message));
+    });
+    if (code !== 0) {
+      setupFailed = `${title}: ${script} failed (exit ${code})`;
+      console.log(setupFailed);
+      break;
+    }
+  }
+  fs.writeFileSync(gate, JSON.stringify(setupFailed === null ? { ok: true } : { ok: false, why: setupFailed }));
+})();
+
 step('build', process.execPath, ['scripts/build.mjs', '--tests']);
 // The type check runs beside the tests (it needs no build, and the tests leave a core idle while
 // they wait on processes); its verdict is counted at the end.
@@ -82,25 +122,15 @@ const typeCheck = new Promise((resolve) => {
     .on('exit', (code, signal) => resolve(code ?? signal))
     .on('error', (err) => resolve(err.message));
 });
-const files = longestFirst(findTests(path.join(root, 'test')).filter((f) => filters.length === 0 || filters.some((s) => f.includes(s))));
-if (files.some((f) => f.includes(`${path.sep}vscode${path.sep}`) || f.includes(`${path.sep}webview${path.sep}`))) {
-  step('real VS Code and Chromium (cached)', process.execPath, ['scripts/setup-code-server.mjs']);
-}
-if (files.some((f) => f.includes(`${path.sep}editors${path.sep}`))) {
-  step('other editors (Debian packages)', process.execPath, ['scripts/setup-neovim.mjs']);
-}
-
-if (measure) {
-  await measureWeights(files);
-  process.exit(0);
-}
-
 console.log(`\n▶ ${files.length} test files`);
-const counts = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'pt-test-')), 'counts.json');
-const r = spawnSync(process.execPath, [
-  '--import', 'tsx', 'scripts/test-run.mjs', counts,
-  ...files.map((f) => path.relative(root, f)),
-], { cwd: root, stdio: 'inherit' });
+const counts = path.join(work, 'counts.json');
+const r = await new Promise((resolve) => {
+  spawn(process.execPath, [
+    '--import', 'tsx', 'scripts/test-run.mjs', counts, gate,
+    ...files.map((f) => `${needsSetup(f) ? '@' : ''}${path.relative(root, f)}`),
+  ], { cwd: root, stdio: 'inherit' }).on('exit', (status) => resolve({ status }));
+});
+await setupDone;
 let summary = { passed: 0, failed: 1 };
 try {
   summary = JSON.parse(fs.readFileSync(counts, 'utf8'));
@@ -119,5 +149,6 @@ const typeChecked = await typeCheck;
 console.log(`\n▶ type check: ${typeChecked === 0 ? 'passed' : `failed (exit ${typeChecked})`}`);
 if (typeChecked !== 0) console.log(fs.readFileSync(tscLog, 'utf8'));
 const failed = summary.failed + (r.status !== 0 && summary.failed === 0 ? 1 : 0) + (typeChecked === 0 ? 0 : 1);
+if (setupFailed !== null) console.log(`not run for want of what they need: ${setupFailed}`);
 console.log(`${summary.passed} passed, ${failed} failed`);
 process.exit(failed > 0 ? 1 : 0);
