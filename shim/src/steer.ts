@@ -63,6 +63,7 @@ function canonical(method: string): string {
   switch (method) {
     case 'notifyAll': return 'notify';
     case 'withLock': return 'acquire';
+    case 'waitFor': return 'wait'; // (a Condition's: its predicate, then wait() while it is false)
     case 'putNowait': return 'put';
     case 'getNowait': return 'get';
     case 'sendBytes': return 'send';

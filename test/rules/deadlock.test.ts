@@ -42,6 +42,7 @@ const CASES: RuleCase[] = [
   shape('pool tasks that each wait on their own queue, filled by tasks submitted after them', 'pool-own-queues', 'parts.get()'),
   shape("imap's results in the order of the items: main waits for the first, whose task waits for main", 'imap-order', 'published!.wait()'),
   shape('main waits on the event a Process subclass holds before it sends the null its loop ends on', 'subclass-fields', 'this.docs.get()'),
+  shape('main waits for a cell of a shared array that is set without a notify, and then reads the whole array', 'array-status-cell', 'cond.waitFor('),
 ];
 
 describeRule(ID, CASES, () => {

@@ -246,7 +246,17 @@ function deadlock(ctx: RuleContext): Finding[] {
       sites: [...new Set<ObjectSite | ProcessRef>(d.blocked.flatMap((b) => [instances[b.instance]!.proc, b.op.obj]))],
       ops: d.blocked.map((b) => b.op),
     });
-    f.trace = d.trace.map((s) => ({
+    // A process blocked in a condition's wait() gave the condition's lock up as it began to wait,
+    // right after its last step: that is a step of its own (what others do with the lock next
+    // depends on it, and steered replay must let the wait in there, not at the trace's end).
+    const steps = [...d.trace];
+    for (const b of d.blocked) {
+      if (b.op.kind !== 'wait' || b.op.obj.kind !== 'condition') continue;
+      let last = -1;
+      steps.forEach((s, k) => { if (s.instance === b.instance) last = k; });
+      steps.splice(last + 1, 0, { instance: b.instance, op: b.op });
+    }
+    f.trace = steps.map((s) => ({
       process: ctx.topology.idOf(instances[s.instance]!.proc),
       op: `${name(s.instance)}: ${s.op.method} ${siteName(s.op.obj)}`,
       loc: ctx.locator.of(s.op.call),
@@ -394,8 +404,10 @@ function followedCells(ex: Extraction): Set<ObjectSite> {
     if (site.kind !== 'value' && site.kind !== 'array') continue;
     if (!tested.has(site)) continue;
     if (op.kind !== 'read' && op.kind !== 'write') continue;
+    // (A read of the whole array, such as toArray(), changes nothing: what it returns is not
+    // followed, so a branch on it takes either way.)
     const ok = site.initial !== undefined && site.multiplicity === 1 && !site.unknown && !ex.escaped?.has(site)
-      && (op.kind === 'read' ? op.method === 'get' : op.method === 'set') && cellIndex(op) !== undefined;
+      && (op.kind === 'read' ? op.method !== 'get' || cellIndex(op) !== undefined : op.method === 'set' && cellIndex(op) !== undefined);
     if (ok) out.add(site);
     else bad.add(site);
   }
