@@ -24,6 +24,10 @@ const CASES: RuleCase[] = [
   { name: 'acquired for some jobs, released after each; main takes the lock after the join', bad: 'bad-drain-after-join.ts', good: 'good-drain-after-join.ts', anchor: 'toner.release()', node: /^lock:toner@/,
     related: [{ at: 'toner.acquire()', message: /not on every path/ }],
     verdict: { fails: /release unlocked lock/, exitCode: true } },
+  // The child takes the lock too, but main's release comes before it is started: it cannot be the
+  // holder.
+  { name: 'a helper that always releases, called by main before the child that also locks is started', bad: 'bad-release-before-start.ts', good: 'good-release-before-start.ts', anchor: 'lock.release()', node: /^lock:/,
+    verdict: { fails: /release unlocked lock/, exitCode: true } },
 ];
 
 describeRule('release-unheld', CASES, () => {

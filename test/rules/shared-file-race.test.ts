@@ -24,6 +24,9 @@ const CASES: RuleCase[] = [
   { name: 'the ticket office example: a temporary path passed in args, read through a helper', bad: TICKETS, good: path.join(EXAMPLES, 'ticket-office-locked.ts'),
     anchor: 'fs.writeFileSync(db, JSON', related: [{ at: 'fs.readFileSync(' }], node: /^file:/,
     verdict: { races: count(/bought a ticket$/), exact: 1, runs: 5 } },
+  { name: 'the file replaced whole (written beside it, renamed into place) under a lock each process makes for itself', bad: 'bad-rename-into-place.ts', good: 'good-rename-into-place.ts',
+    anchor: 'rename(beside, votesFile)', related: [{ at: 'readFile(votesFile' }], node: /^file:/,
+    verdict: { races: /votes (\d+)/, exact: 24, runs: 3 } },
 ];
 
 describeRule(ID, CASES, () => {

@@ -14,6 +14,8 @@ const CASES: RuleCase[] = [
     message: /instance of the class Account/, verdict: { fails: /account\.deposit is not a function/, exitCode: false } },
   { name: 'a Process object sent through a pipe by another file', bad: 'bad-two-files/main.ts', good: 'good-two-files/main.ts', anchor: ['bad-two-files/status.ts', 'worker);'],
     message: /a Process object/, verdict: { fails: /a Process object can only be used by the process that created it/, exitCode: true } },
+  { name: 'records with a hook made by map() and put as they are', bad: 'bad-jobs-from-map.ts', good: 'good-jobs-from-map.ts', anchor: 'job);',
+    message: /an object whose onDone is a function/, verdict: { fails: /cannot send the queue item\.onDone/, exitCode: true } },
 ];
 
 describeRule('unsendable-value', CASES);

@@ -7,7 +7,7 @@ import ts from '../typescript';
 import type { ShimResolver } from '../shim';
 import type { Interpreter } from './interpreter';
 import { Abrupt } from './interpreter';
-import { FS_READ, FS_WRITE } from './shim-model';
+import { FS_READ, FS_WRITE, FS_WRITE_TO } from './shim-model';
 import {
   alts, FALSE, join, join2, konst, REST, sitesOf, TRUE, truthy, UNDEFINED, UNKNOWN,
   type FnVal, type HeapObj, type HostVal, type Prim, type Value,
@@ -409,6 +409,12 @@ export function callHost(I: HostEnv, f: HostVal, args: Value[], e: ts.CallExpres
     const fnName = name.slice(name.lastIndexOf('.') + 1);
     if (call && (FS_READ.has(fnName) || FS_WRITE.has(fnName))) {
       I.fileOp(call, FS_READ.has(fnName) ? 'read' : 'write', args[0] ?? UNKNOWN);
+      I.callbacks(args);
+      return UNKNOWN;
+    }
+    // `rename(scratch, file)`: the usual way to replace a file whole, still a write of `file`.
+    if (call && FS_WRITE_TO.has(fnName)) {
+      I.fileOp(call, 'write', args[1] ?? UNKNOWN);
       I.callbacks(args);
       return UNKNOWN;
     }

@@ -36,6 +36,8 @@ export const POOL_SUBMIT: ReadonlySet<string> = new Set(['apply', 'applyAsync', 
 /** Node's file functions that read or write a whole file by name (shared-file races). */
 export const FS_READ: ReadonlySet<string> = new Set(['readFileSync', 'readFile']);
 export const FS_WRITE: ReadonlySet<string> = new Set(['writeFileSync', 'writeFile', 'appendFileSync', 'appendFile']);
+/** Calls that write their second argument's file: a file written elsewhere and moved (or copied) into place. */
+export const FS_WRITE_TO: ReadonlySet<string> = new Set(['renameSync', 'rename', 'copyFileSync', 'copyFile', 'cpSync', 'cp']);
 
 export function classKind(cls: string): SiteKind | undefined {
   switch (cls) {

@@ -81,7 +81,8 @@ export interface ProcessPaths {
   doubleAcquires: DoubleAcquire[];
   pairs: LockPair[];
   /** Releases reached on some path without any hold of their lock. */
-  unheldReleases: { proc: ProcessRef; op: Op; gaveUp?: Op }[];
+  /** `live`: the children the releasing process had started and not joined then. */
+  unheldReleases: { proc: ProcessRef; op: Op; gaveUp?: Op; live: readonly ObjectSite[] }[];
   /** A Condition's wait or notify some path reaches without this process holding the condition's lock. */
   unheldConditionCalls: { proc: ProcessRef; op: Op }[];
   leaks: Leak[];
@@ -374,7 +375,8 @@ export function computeProcessPaths(ex: Extraction, checker: ts.TypeChecker, mem
           if (i < 0) {
             // On a path where this process's own acquire of the lock timed out.
             const gaveUp = [...s.outcomes].find(([a, took]) => !took && a.obj === obj)?.[0];
-            if (!ambiguous(op) && once(`unheld|${oid(op)}|${gaveUp ? oid(gaveUp) : ''}`)) events.push(() => out.unheldReleases.push({ proc, op, ...(gaveUp ? { gaveUp } : {}) }));
+            const live = s.live;
+            if (!ambiguous(op) && once(`unheld|${oid(op)}|${gaveUp ? oid(gaveUp) : ''}|${live.map(sid).sort()}`)) events.push(() => out.unheldReleases.push({ proc, op, ...(gaveUp ? { gaveUp } : {}), live }));
             return [s];
           }
           const h = s.holds[i]!;

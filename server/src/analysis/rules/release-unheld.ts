@@ -23,7 +23,7 @@ function releaseUnheld(ctx: RuleContext): Finding[] {
   const pp = ctx.passes.processPaths;
   const findings: Finding[] = [];
   const reported = new Set<unknown>();
-  for (const { proc, op, gaveUp } of pp.unheldReleases) {
+  for (const { proc, op, gaveUp, live } of pp.unheldReleases) {
     const lock = op.obj;
     // A BoundedSemaphore released more often than acquired goes above its initial value; a plain
     // Semaphore just counts up (no error).
@@ -43,7 +43,11 @@ function releaseUnheld(ctx: RuleContext): Finding[] {
     const quiet = (a: (typeof acquires)[number]): boolean => mine.length > 0 && a.proc.kind === 'main' && pp.done.has(a.proc) && !pp.loudAcquires.has(a);
     // Another instance of this process may hold it too.
     const replicated = proc.kind !== 'main' && proc.multiplicity !== 1 && mine.length > 0;
-    if (!gaveUp && !balanced && lock.variant !== 'RLock' && (replicated || acquires.some((a) => a.proc !== proc && !quiet(a)))) continue;
+    // Main releasing while a child that acquires the lock is not running (not started yet, or
+    // joined, without keeping the lock for good): that child cannot be the holder.
+    const notRunning = (a: (typeof acquires)[number]): boolean => proc.kind === 'main' && a.proc.kind !== 'main' && a.proc.role === 'child'
+      && a.proc.multiplicity === 1 && !live.includes(a.proc) && !pp.leaks.some((l) => l.acq.obj === lock && l.acq.proc === a.proc);
+    if (!gaveUp && !balanced && lock.variant !== 'RLock' && (replicated || acquires.some((a) => a.proc !== proc && !quiet(a) && !notRunning(a)))) continue;
     // An acquire whose promise is dropped (`lock.acquire();`) is still queued before the release:
     // the release frees some hold rather than failing; the race it opens is unsynchronized-update's.
     if (gaveUp && droppedPromise(gaveUp.call)) continue;

@@ -128,6 +128,10 @@ function verdict(node: ts.Expression, value: AbsValue | undefined, checker: ts.T
   if (value?.t === 'fn') return { what: 'a function' };
   if (value?.t === 'obj' && value.site.kind === 'process') return { what: 'a Process object, which stays with the process that made it' };
   if (value?.t === 'obj' && (value.site.kind === 'pool' || value.site.kind === 'manager')) return { what: `a ${value.site.kind === 'pool' ? 'Pool' : 'Manager'} object, which stays with the process that made it` };
+  // A record or list the analysis built that holds a function (`{ id, onDone: (r) => … }`), in
+  // every case it can be: the clone fails on that member, whatever the declared type says.
+  const held = heldVerdict(value);
+  if (held) return held;
   // Constants, shared objects and text or arithmetic are sendable: no need to ask the checker
   // for their type (which costs on big programs).
   if (value && plainlySendable(value)) return undefined;
@@ -137,6 +141,36 @@ function verdict(node: ts.Expression, value: AbsValue | undefined, checker: ts.T
   if (budget.left <= 0 || node.end - node.pos > TYPE_QUESTION_MAX_CHARS || deeperThan(node, TYPE_QUESTION_MAX_DEPTH) || nestedDeeperThan(node, TYPE_QUESTION_MAX_NESTING)) return undefined;
   budget.left--;
   return typeVerdict(checker.getTypeAtLocation(node), checker, 0);
+}
+
+/** What makes a record or list the analysis knows unsendable: a member that is, in every case. */
+function heldVerdict(v: AbsValue | undefined, depth = 0): Verdict | undefined {
+  if (!v || depth > 4) return undefined;
+  switch (v.t) {
+    case 'fn': return depth > 0 ? { what: 'a function' } : undefined;
+    case 'obj':
+      if (depth === 0) return undefined; // (verdict() names these itself)
+      if (v.site.kind === 'process') return { what: 'a Process object' };
+      if (v.site.kind === 'pool' || v.site.kind === 'manager') return { what: `a ${v.site.kind === 'pool' ? 'Pool' : 'Manager'} object` };
+      return undefined;
+    case 'record':
+      for (const [k, x] of v.fields) {
+        const w = heldVerdict(x, depth + 1);
+        if (w) return { what: `an object whose ${k} is ${w.what}` };
+      }
+      return undefined;
+    case 'coll':
+      for (const x of v.items) {
+        const w = heldVerdict(x, depth + 1);
+        if (w) return { what: `an array holding ${w.what}` };
+      }
+      return undefined;
+    case 'union': {
+      const parts = v.alts.map((a) => heldVerdict(a, depth));
+      return parts.every((p) => p !== undefined) ? parts[0] : undefined;
+    }
+    default: return undefined;
+  }
 }
 
 /** Constants and shared objects (and lists, records, choices of them) copy fine. */
