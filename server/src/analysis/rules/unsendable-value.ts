@@ -124,7 +124,14 @@ function deeperThan(node: ts.Node, limit: number): boolean {
   return ts.forEachChild(node, (c) => (deeperThan(c, limit - 1) ? true : undefined)) === true;
 }
 
+/** Whether a syntax error lies within `node`: what the parser made of the text there is a guess. */
+function hasSyntaxError(node: ts.Node): boolean {
+  const errors = (node.getSourceFile() as unknown as { parseDiagnostics?: readonly ts.Diagnostic[] }).parseDiagnostics ?? [];
+  return errors.some((d) => d.start !== undefined && d.start < node.end && d.start + (d.length ?? 0) >= node.pos);
+}
+
 function verdict(node: ts.Expression, value: AbsValue | undefined, checker: ts.TypeChecker, budget: { left: number }): Verdict | undefined {
+  if (hasSyntaxError(node)) return undefined;
   if (value?.t === 'fn') return { what: 'a function' };
   if (value?.t === 'obj' && value.site.kind === 'process') return { what: 'a Process object, which stays with the process that made it' };
   if (value?.t === 'obj' && (value.site.kind === 'pool' || value.site.kind === 'manager')) return { what: `a ${value.site.kind === 'pool' ? 'Pool' : 'Manager'} object, which stays with the process that made it` };
