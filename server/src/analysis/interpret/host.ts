@@ -824,9 +824,15 @@ function mapSet(I: HostEnv, m: { t: 'ref'; o: HeapObj }, k: Value, v: Value): vo
 
 /** What the entries of a map or set whose entries are not all listed may hold: every value set. */
 function heldValues(o: HeapObj): Value {
+  const all = valuesSet(o);
+  return all.length === 0 ? UNKNOWN : join(all);
+}
+
+/** Every value set in a map or set: under a known key, or under any (REST). */
+function valuesSet(o: HeapObj): Value[] {
   const all: Value[] = [];
   for (const [key, v] of o.props) if (key.startsWith('v:') || key === REST) all.push(v);
-  return all.length === 0 ? UNKNOWN : join(all);
+  return all;
 }
 
 /** The keys of such a map: those known, and any other (the entries set with a computed key). */
@@ -851,9 +857,7 @@ function collectionMethod(I: HostEnv, self: Value, kind: 'map' | 'set', method: 
         if (v) return rest ? join2(v, rest) : v;
         return rest || o.summary ? join2(rest ?? UNKNOWN, UNDEFINED) : UNDEFINED;
       }
-      const all: Value[] = [UNDEFINED];
-      for (const [key, v] of o.props) if (key.startsWith('v:') || key === REST) all.push(v);
-      return join(all);
+      return join([UNDEFINED, ...valuesSet(o)]);
     }
     case 'has': {
       if (text !== undefined && o.props.has(`v:${text}`)) return TRUE;

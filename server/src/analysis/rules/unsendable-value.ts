@@ -133,8 +133,8 @@ function hasSyntaxError(node: ts.Node): boolean {
 function verdict(node: ts.Expression, value: AbsValue | undefined, checker: ts.TypeChecker, budget: { left: number }): Verdict | undefined {
   if (hasSyntaxError(node)) return undefined;
   if (value?.t === 'fn') return { what: 'a function' };
-  if (value?.t === 'obj' && value.site.kind === 'process') return { what: 'a Process object, which stays with the process that made it' };
-  if (value?.t === 'obj' && (value.site.kind === 'pool' || value.site.kind === 'manager')) return { what: `a ${value.site.kind === 'pool' ? 'Pool' : 'Manager'} object, which stays with the process that made it` };
+  const kept = value?.t === 'obj' ? keptObject(value.site) : undefined;
+  if (kept) return { what: `${kept}, which stays with the process that made it` };
   // A record or list the analysis built that holds a function (`{ id, onDone: (r) => … }`), in
   // every case it can be: the clone fails on that member, whatever the declared type says.
   const held = heldVerdict(value);
@@ -150,6 +150,13 @@ function verdict(node: ts.Expression, value: AbsValue | undefined, checker: ts.T
   return typeVerdict(checker.getTypeAtLocation(node), checker, 0);
 }
 
+/** A shim object that stays with the process that made it (Process, Pool, Manager), named. */
+function keptObject(site: ObjectSite): string | undefined {
+  if (site.kind === 'process') return 'a Process object';
+  if (site.kind === 'pool' || site.kind === 'manager') return `a ${site.kind === 'pool' ? 'Pool' : 'Manager'} object`;
+  return undefined;
+}
+
 /** What makes a record or list the analysis knows unsendable: a member that is, in every case. */
 function heldVerdict(v: AbsValue | undefined, depth = 0): Verdict | undefined {
   if (!v || depth > 4) return undefined;
@@ -157,9 +164,8 @@ function heldVerdict(v: AbsValue | undefined, depth = 0): Verdict | undefined {
     case 'fn': return depth > 0 ? { what: 'a function' } : undefined;
     case 'obj':
       if (depth === 0) return undefined; // (verdict() names these itself)
-      if (v.site.kind === 'process') return { what: 'a Process object' };
-      if (v.site.kind === 'pool' || v.site.kind === 'manager') return { what: `a ${v.site.kind === 'pool' ? 'Pool' : 'Manager'} object` };
-      return undefined;
+      const kept = keptObject(v.site);
+      return kept ? { what: kept } : undefined;
     case 'record':
       for (const [k, x] of v.fields) {
         const w = heldVerdict(x, depth + 1);
